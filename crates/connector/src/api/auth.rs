@@ -1,0 +1,65 @@
+//! Sign-in, sign-out and the bearer-token extractor.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::Json;
+use base64::Engine;
+use multiline_domain::api::{Session, SignInRequest, SignInResponse};
+use rand::RngCore;
+
+use super::{ApiError, ApiJson};
+use crate::Ctx;
+use crate::store::Caller;
+
+/// The authenticated caller of a `/v1` request, with their token.
+pub struct Auth {
+    pub caller: Caller,
+    pub token: String,
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+impl FromRequestParts<Ctx> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let now = ctx.clock.now();
+        let t = token.clone();
+        let caller = ctx.db(move |s| s.caller(&t, now)).await?.ok_or(ApiError::Unauthorized)?;
+        Ok(Auth { caller, token })
+    }
+}
+
+/// A fresh opaque token: 32 random bytes, base64url.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub async fn sign_in(State(ctx): State<Ctx>, ApiJson(req): ApiJson<SignInRequest>) -> Result<Json<SignInResponse>, ApiError> {
+    let token = new_token();
+    let now = ctx.clock.now();
+    let t = token.clone();
+    let session = ctx.db(move |s| s.sign_in(&req.email, &req.password, &t, now)).await?;
+    match session {
+        Some(session) => Ok(Json(SignInResponse { token, session })),
+        None => Err(ApiError::BadRequest { code: "invalid_credentials", message: "The email or password is wrong.".into() }),
+    }
+}
+
+pub async fn sign_out(State(ctx): State<Ctx>, auth: Auth) -> Result<axum::http::StatusCode, ApiError> {
+    let now = ctx.clock.now();
+    ctx.db(move |s| s.sign_out(&auth.token, now)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+pub async fn me(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Session>, ApiError> {
+    let user = auth.caller.user_id;
+    Ok(Json(ctx.db(move |s| s.session(user)).await?))
+}

@@ -1,0 +1,165 @@
+//! The WhatsApp Business Cloud API, as the connector calls it: base URL and version come from
+//! the line's configuration (Meta in production, the simulator in the demo and tests).
+
+use std::time::Duration;
+
+use multiline_domain::api::MessageBody;
+use multiline_domain::phone::E164;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::store::Line;
+
+/// What to do about a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Try again later (5xx, timeouts, rate limits).
+    Retry,
+    /// Will never succeed as is: fail the message with the reason.
+    Permanent,
+    /// Outside Meta's 24 h window (131047): fail it and mark the thread "template required".
+    TemplateRequired,
+    /// The line cannot send at all (bad token, restricted account): keep the queue, alert.
+    LineBlocked,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("Cloud API error {code:?}: {message}")]
+pub struct CloudError {
+    /// The Graph API error code, when the API answered with one.
+    pub code: Option<u32>,
+    pub message: String,
+    pub disposition: Disposition,
+}
+
+/// The connector's wording for a failure, shown to users.
+pub fn describe_failure(code: u32, title: &str) -> String {
+    match code {
+        131047 => "24 hours have passed since the guest's last message; send a template message.".into(),
+        131026 => "The guest could not be reached on WhatsApp.".into(),
+        131051 => "WhatsApp does not support this kind of message.".into(),
+        132000 | 132012 | 131008 | 131009 => "The template's variables were not accepted.".into(),
+        132001 => "This template does not exist (anymore).".into(),
+        132015 | 132016 => "This template is paused or disabled.".into(),
+        _ if title.is_empty() => format!("WhatsApp refused the message (error {code})."),
+        _ => format!("WhatsApp refused the message: {title} (error {code})."),
+    }
+}
+
+/// How the connector treats each Cloud API error code (../shared/whatsapp-cloud-api.md).
+pub fn disposition(code: u32) -> Disposition {
+    match code {
+        131047 => Disposition::TemplateRequired,
+        130429 | 131056 | 80007 | 4 | 131053 | 131052 => Disposition::Retry,
+        190 | 368 | 131031 => Disposition::LineBlocked,
+        _ => Disposition::Permanent,
+    }
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    message: String,
+    code: u32,
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+/// A Cloud API client shared by all lines.
+#[derive(Clone)]
+pub struct CloudApi {
+    http: reqwest::Client,
+}
+
+impl Default for CloudApi {
+    fn default() -> Self {
+        CloudApi {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .expect("a TLS HTTP client builds"),
+        }
+    }
+}
+
+impl CloudApi {
+    /// Sends one message; answers the wamid.
+    pub async fn send(&self, line: &Line, to: &E164, body: &MessageBody) -> Result<String, CloudError> {
+        let payload = match body {
+            MessageBody::Text { text } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to.wa_id(),
+                "type": "text",
+                "text": { "body": text, "preview_url": false }
+            }),
+            MessageBody::Unsupported { .. } => {
+                return Err(CloudError {
+                    code: None,
+                    message: "unsupported message kind".into(),
+                    disposition: Disposition::Permanent,
+                });
+            }
+        };
+        let url = format!(
+            "{}/{}/{}/messages",
+            line.api_base_url.trim_end_matches('/'),
+            line.api_version,
+            line.phone_number_id
+        );
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&line.access_token)
+            .json(&payload)
+            .send()
+            .await
+            .map_err(|e| CloudError { code: None, message: e.to_string(), disposition: Disposition::Retry })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CloudError { code: None, message: e.to_string(), disposition: Disposition::Retry })?;
+        if status.is_success() {
+            let parsed: SendResponse = serde_json::from_slice(&bytes).map_err(|e| CloudError {
+                code: None,
+                message: format!("unexpected answer: {e}"),
+                disposition: Disposition::Permanent,
+            })?;
+            return parsed.messages.into_iter().next().map(|m| m.id).ok_or(CloudError {
+                code: None,
+                message: "answer without a message id".into(),
+                disposition: Disposition::Permanent,
+            });
+        }
+        match serde_json::from_slice::<GraphErrorBody>(&bytes) {
+            Ok(body) => Err(CloudError {
+                code: Some(body.error.code),
+                disposition: if status.is_server_error() { Disposition::Retry } else { disposition(body.error.code) },
+                message: body.error.message,
+            }),
+            Err(_) => Err(CloudError {
+                code: None,
+                message: format!("HTTP {status}"),
+                disposition: if status.is_server_error() || status.as_u16() == 429 {
+                    Disposition::Retry
+                } else {
+                    Disposition::Permanent
+                },
+            }),
+        }
+    }
+}

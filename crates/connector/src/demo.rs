@@ -1,0 +1,170 @@
+//! The embedded demo: a connector on SQLite and the Cloud API simulator on loopback, seeded
+//! with an organization (WhatsApp enabled), two users, contacts, a guest who has consented
+//! and written recently, and approved templates. `make run` starts it inside the app; tests
+//! start it directly.
+//!
+//! Seeding happens once per data folder; the line's Cloud API URL is refreshed on every start
+//! because the simulator's port changes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use multiline_domain::api::ContactPhone;
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::OrganizationId;
+use multiline_domain::phone::E164;
+use multiline_domain::time::Clock;
+use serde_json::json;
+use tokio::net::TcpListener;
+use wa_sim::{SimConfig, Simulator, Template};
+
+use crate::Connector;
+use crate::store::{InboundMessage, NewLine, Store};
+
+/// The demo's users: (name, email, password).
+pub const USERS: [(&str, &str, &str); 2] = [
+    ("Alex Morgan", "alex@northwind.example", "multiline-demo"),
+    ("Sam Rivera", "sam@northwind.example", "multiline-demo"),
+];
+
+/// The demo's contacts: (name, company, number, consented and wrote recently).
+pub const CONTACTS: [(&str, Option<&str>, &str, bool); 5] = [
+    ("Ana Silva", Some("Silva Logistics"), "+12025550147", true),
+    ("Ben Carter", None, "+447911123456", false),
+    ("Chloé Martin", Some("Atelier Martin"), "+33612345678", false),
+    ("David Okafor", Some("Okafor & Sons"), "+4915112345678", false),
+    ("Elena Rossi", None, "+393471234567", false),
+];
+
+pub struct DemoOptions {
+    pub data_dir: PathBuf,
+    pub connector_addr: SocketAddr,
+    pub sim_addr: SocketAddr,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct Demo {
+    pub connector: Connector,
+    pub sim: Simulator,
+    pub org: OrganizationId,
+}
+
+/// Starts the simulator and the connector, seeding the store on first use.
+pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
+    std::fs::create_dir_all(&options.data_dir).with_context(|| format!("creating {}", options.data_dir.display()))?;
+    let path = options.data_dir.join("connector.sqlite3");
+    let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&path)).await??);
+    let sim_listener = TcpListener::bind(options.sim_addr).await.context("binding the simulator")?;
+    let listener = TcpListener::bind(options.connector_addr).await.context("binding the connector")?;
+    let sim = Simulator::start(SimConfig::demo(), options.clock.clone(), sim_listener).await?;
+    for template in templates() {
+        sim.add_template(template);
+    }
+    for (name, _, number, _) in CONTACTS {
+        sim.add_guest(number.trim_start_matches('+'), name);
+    }
+
+    let now = options.clock.now();
+    let sim_url = sim.base_url();
+    let seed_store = store.clone();
+    let (org, line_id, recent) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let store = seed_store;
+        let org = match store.organizations()?.first() {
+            Some(org) => org.id,
+            None => seed(&store, now)?,
+        };
+        let owner = store.user_by_email(USERS[0].1)?.context("the demo owner exists")?;
+        let config = SimConfig::demo();
+        let line = store.connect_line(org, NewLine {
+            phone_number_id: config.phone_number_id,
+            waba_id: config.waba_id,
+            display_phone_number: config.display_phone_number,
+            access_token: config.access_token,
+            app_secret: config.app_secret,
+            verify_token: "demo-verify-token".into(),
+            api_base_url: sim_url,
+            api_version: "v21.0".into(),
+            owner_user_id: owner,
+        })?;
+        let recent = store.last_guest_messages(line)?;
+        if recent.is_empty() {
+            seed_consents(&store, line, now)?;
+            // First start: Ana wrote two hours ago, so her window is open.
+            let line = store.line(line)?;
+            let ana = E164::parse(CONTACTS[0].2, None)?;
+            let at = now - chrono::Duration::hours(2);
+            store.ingest_inbound(&line, &InboundMessage {
+                wamid: "wamid.DEMO-SEED-1".into(),
+                from: ana,
+                body: multiline_domain::api::MessageBody::Text { text: "Hi! Is my car ready for pickup on Friday?".into() },
+                at,
+            }, at)?;
+        }
+        Ok((org, line, store.last_guest_messages(line)?))
+    })
+    .await??;
+    for (guest, at) in recent {
+        sim.set_guest_last_message_at(guest.wa_id(), at);
+    }
+    let connector = Connector::start(store, options.clock, listener).await?;
+    sim.set_webhook_url(connector.webhook_url(line_id));
+    Ok(Demo { connector, sim, org })
+}
+
+fn seed(store: &Store, now: multiline_domain::time::Timestamp) -> anyhow::Result<OrganizationId> {
+    let org = store.create_organization("Northwind Motors", true, now)?;
+    for (name, email, password) in USERS {
+        store.create_user(org, name, email, password, now)?;
+    }
+    for (name, company, number, _) in CONTACTS {
+        let phone = ContactPhone { number: E164::parse(number, None)?, label: "mobile".into() };
+        store.create_contact(org, name, company, None, &[phone], now)?;
+    }
+    Ok(org)
+}
+
+/// Records the demo's consents once the line exists.
+fn seed_consents(store: &Store, line: uuid::Uuid, now: multiline_domain::time::Timestamp) -> anyhow::Result<()> {
+    for (_, _, number, consented) in CONTACTS {
+        if consented {
+            let consent = Consent::Granted { at: now - chrono::Duration::days(3), reply: "YES".into() };
+            store.set_guest_consent(line, &E164::parse(number, None)?, &consent, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo's templates, in Meta's listing shape (one not yet approved).
+pub fn templates() -> Vec<Template> {
+    let t = |id: &str, name: &str, status: &str, category: &str, components: serde_json::Value| Template {
+        id: id.into(),
+        name: name.into(),
+        language: "en_US".into(),
+        status: status.into(),
+        category: category.into(),
+        parameter_format: "POSITIONAL".into(),
+        components,
+    };
+    vec![
+        t("1001", "optin_request", "APPROVED", "UTILITY", json!([
+            { "type": "BODY", "text": "Hi {{1}}, this is {{2}}. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.",
+              "example": { "body_text": [["Ana", "Northwind Motors"]] } },
+            { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Yes" }, { "type": "QUICK_REPLY", "text": "No" }] }
+        ])),
+        t("1002", "appointment_reminder", "APPROVED", "UTILITY", json!([
+            { "type": "HEADER", "format": "TEXT", "text": "Reminder" },
+            { "type": "BODY", "text": "Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply here if you need to change it.",
+              "example": { "body_text": [["Ana", "Friday at 3 pm"]] } },
+            { "type": "FOOTER", "text": "Reply STOP to opt out" }
+        ])),
+        t("1003", "conversation_restart", "APPROVED", "UTILITY", json!([
+            { "type": "BODY", "text": "Hello {{1}}, following up on our conversation. Reply to this message to continue.",
+              "example": { "body_text": [["Ana"]] } }
+        ])),
+        t("1004", "spring_offer", "PENDING", "MARKETING", json!([
+            { "type": "BODY", "text": "Spring service offer: 20% off until {{1}}." }
+        ])),
+    ]
+}

@@ -1,0 +1,75 @@
+//! The dispatch worker: takes due jobs from the store's outbox and hands them to the Cloud
+//! API, in order per thread. Transient failures are retried with exponential backoff and
+//! jitter; permanent ones fail the message with a reason; 131047 marks the thread "template
+//! required".
+//!
+//! Crash semantics: a job is marked in flight before the call. If the process dies during
+//! the call, the next start fails that message with an explanation instead of sending it
+//! again: the Cloud API has no idempotency key, and a guest must never get a message twice.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::Ctx;
+use crate::cloud::Disposition;
+
+/// Backoff before attempt `n + 1`: 1 s, 2 s, 4 s ... capped at 5 minutes, with ±20 % jitter.
+pub fn backoff(attempts: u32) -> chrono::Duration {
+    let base = 1_000u64.saturating_mul(1 << attempts.saturating_sub(1).min(12)).min(300_000);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    chrono::Duration::milliseconds((base as f64 * jitter) as i64)
+}
+
+/// How many times a transient failure is retried before the message fails.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+pub fn spawn(ctx: Ctx) {
+    tokio::spawn(async move {
+        loop {
+            match run_once(&ctx).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(error) => tracing::error!(%error, "dispatch"),
+            }
+            // Sleep until woken or until the next retry is due (bounded, so a moved test
+            // clock is noticed).
+            let wait = match ctx.db(|s| s.next_due()).await {
+                Ok(Some(due)) => (due - ctx.clock.now()).to_std().unwrap_or(Duration::ZERO),
+                _ => Duration::from_secs(1),
+            }
+            .min(Duration::from_secs(1));
+            tokio::select! {
+                _ = ctx.dispatch.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    });
+}
+
+/// Sends one due job, if any. `Ok(true)` when there may be more.
+pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
+    let now = ctx.clock.now();
+    let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else { return Ok(false) };
+    let result = ctx.cloud.send(&job.line, &job.to, &job.body).await;
+    let now = ctx.clock.now();
+    let id = job.message_id;
+    let told = match result {
+        Ok(wamid) => ctx.db(move |s| s.complete_sent(id, &wamid, now)).await?,
+        Err(error) => {
+            tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
+            let reason = crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message);
+            match error.disposition {
+                Disposition::Retry | Disposition::LineBlocked if job.attempts < MAX_ATTEMPTS => {
+                    let at = now + backoff(job.attempts);
+                    ctx.db(move |s| s.retry_at(id, at)).await?;
+                    Vec::new()
+                }
+                Disposition::TemplateRequired => ctx.db(move |s| s.complete_failed(id, &reason, true, now)).await?,
+                _ => ctx.db(move |s| s.complete_failed(id, &reason, false, now)).await?,
+            }
+        }
+    };
+    ctx.tell(told);
+    Ok(true)
+}

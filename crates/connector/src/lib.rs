@@ -1,0 +1,116 @@
+//! The MultiLine WhatsApp connector: the organization's server and the authority on every
+//! rule. It owns users, contacts, threads, messages and consent; sends through the WhatsApp
+//! Cloud API from a durable queue; takes the Cloud API's signed webhooks; and pushes every
+//! change a user may see over one WebSocket per app, numbered per user so that nothing is
+//! missed or seen twice.
+//!
+//! - [`store`]: SQLite, the transactional heart: a change and its events commit together.
+//! - [`api`]: `/v1` (JSON, bearer tokens) and `/v1/events` (WebSocket).
+//! - [`webhooks`]: verification and the durable webhook inbox.
+//! - [`dispatch`]: the outbound worker.
+//! - [`demo`]: the embedded demo (connector + simulator, seeded) used by `make run` and tests.
+
+pub mod api;
+pub mod cloud;
+pub mod demo;
+pub mod dispatch;
+pub mod store;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use multiline_domain::ids::UserId;
+use multiline_domain::time::Clock;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, broadcast};
+
+use crate::store::Store;
+
+/// Everything a request handler or worker needs.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    /// "user U has new events": wakes U's WebSockets.
+    pub live: broadcast::Sender<UserId>,
+    /// Wakes the dispatch worker.
+    pub dispatch: Arc<Notify>,
+    /// Wakes the webhook processor.
+    pub inbox: Arc<Notify>,
+    pub cloud: cloud::CloudApi,
+}
+
+impl Ctx {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Ctx {
+        Ctx {
+            store,
+            clock,
+            live: broadcast::channel(1024).0,
+            dispatch: Arc::new(Notify::new()),
+            inbox: Arc::new(Notify::new()),
+            cloud: cloud::CloudApi::default(),
+        }
+    }
+
+    /// Runs a store call on a blocking thread.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> store::Result<T> + Send + 'static,
+    ) -> store::Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Wakes the WebSockets of users who have new events.
+    pub fn tell(&self, users: impl IntoIterator<Item = UserId>) {
+        for user in users {
+            // No receivers is fine: nobody of that user is connected.
+            let _ = self.live.send(user);
+        }
+    }
+}
+
+/// A running connector.
+#[derive(Clone)]
+pub struct Connector {
+    pub ctx: Ctx,
+    addr: SocketAddr,
+}
+
+impl Connector {
+    /// Starts the HTTP server on `listener`, the dispatch worker and the webhook processor.
+    /// Messages that were in flight when a previous process died are failed first (never
+    /// re-sent: see [`store::Store::recover_in_flight`]).
+    pub async fn start(store: Arc<Store>, clock: Arc<dyn Clock>, listener: TcpListener) -> anyhow::Result<Connector> {
+        let ctx = Ctx::new(store, clock);
+        let now = ctx.clock.now();
+        let told = ctx.db(move |s| s.recover_in_flight(now)).await?;
+        ctx.tell(told);
+        let addr = listener.local_addr()?;
+        let app = api::router(ctx.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "connector server stopped");
+            }
+        });
+        dispatch::spawn(ctx.clone());
+        webhooks::spawn_processor(ctx.clone());
+        Ok(Connector { ctx, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The webhook callback URL of a line, to configure at Meta (or in the simulator).
+    pub fn webhook_url(&self, line: uuid::Uuid) -> String {
+        format!("{}/webhooks/whatsapp/{line}", self.url())
+    }
+}

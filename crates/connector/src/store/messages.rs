@@ -1,0 +1,411 @@
+//! Messages: the send path (idempotent, into the outbox), the dispatch queue, inbound
+//! messages and delivery statuses from webhooks.
+
+use multiline_domain::api::{DeliveryState, Message, MessageBody};
+use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
+use multiline_domain::phone::E164;
+use multiline_domain::policy::{self, OutboundKind};
+use multiline_domain::time::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+use super::threads::{self, thread_for};
+use super::{Caller, Line, Result, Store, StoreError, events, from_micros, micros, uuid_col};
+
+/// The most characters a WhatsApp text body may have.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// One message to hand to the Cloud API.
+#[derive(Debug, Clone)]
+pub struct OutboundJob {
+    pub message_id: MessageId,
+    pub thread_id: ThreadId,
+    pub line: Line,
+    pub to: E164,
+    pub body: MessageBody,
+    pub attempts: u32,
+}
+
+/// An inbound message from a webhook, already parsed.
+#[derive(Debug, Clone)]
+pub struct InboundMessage {
+    pub wamid: String,
+    pub from: E164,
+    pub body: MessageBody,
+    /// The guest's timestamp (their clock; clamped to `now` when stored).
+    pub at: Timestamp,
+}
+
+/// A delivery status from a webhook.
+#[derive(Debug, Clone)]
+pub struct StatusUpdate {
+    pub wamid: String,
+    pub state: DeliveryState,
+    /// For `failed`: the Cloud API's error code and title.
+    pub error: Option<(u32, String)>,
+}
+
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn message(tx: &Transaction<'_>, id: MessageId) -> Result<Message> {
+    let row = tx
+        .query_row(
+            "SELECT m.client_id, m.thread_id, m.direction, u.name, m.body, m.state, m.failure, m.created_at
+             FROM messages m LEFT JOIN users u ON u.id = m.author_user_id WHERE m.id = ?1",
+            [id.to_string()],
+            |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    uuid_col(r.get(1)?)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let (client_id, thread, direction, author, body, state, failure, created) = row;
+    Ok(Message {
+        id,
+        client_id: client_id
+            .map(|c| Uuid::parse_str(&c).map(ClientMessageId))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        thread_id: ThreadId(thread),
+        direction: enum_from(direction)?,
+        author_name: author,
+        body: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        state: enum_from(state)?,
+        failure,
+        created_at: from_micros(created),
+    })
+}
+
+fn line_of_thread(tx: &Transaction<'_>, thread: ThreadId) -> Result<Line> {
+    let line: String = tx.query_row("SELECT line_id FROM threads WHERE id = ?1", [thread.to_string()], |r| r.get(0))?;
+    super::line_by(tx, "id", &line)
+}
+
+impl Store {
+    /// A thread's messages, oldest first (the caller must be a participant).
+    pub fn messages(&self, caller: Caller, thread: ThreadId) -> Result<Vec<Message>> {
+        self.read(|tx| {
+            threads::check_participant(tx, caller, thread)?;
+            let ids = {
+                let mut stmt = tx.prepare_cached("SELECT id FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid")?;
+                stmt.query_map([thread.to_string()], |r| Ok(MessageId(uuid_col(r.get(0)?)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            ids.into_iter().map(|id| message(tx, id)).collect()
+        })
+    }
+
+    /// Accepts a text for sending: checks the rules, stores it as `sending` and queues it, in
+    /// one transaction. Sending the same `client_id` again returns the first message.
+    pub fn enqueue_text(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)> {
+        let text = text.trim_end();
+        if text.trim().is_empty() {
+            return Err(StoreError::Invalid { code: "empty_message", message: "The message is empty.".into() });
+        }
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(StoreError::Invalid {
+                code: "message_too_long",
+                message: format!("A WhatsApp message can have at most {MAX_TEXT_CHARS} characters."),
+            });
+        }
+        self.write(|tx| {
+            threads::check_participant(tx, caller, thread)?;
+            let existing: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT id, thread_id FROM messages WHERE author_user_id = ?1 AND client_id = ?2",
+                    params![caller.user_id.to_string(), client_id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, existing_thread)) = existing {
+                if existing_thread != thread.to_string() {
+                    return Err(StoreError::Conflict("this client id was used for another thread"));
+                }
+                let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                return Ok((message(tx, id)?, Vec::new()));
+            }
+            let enabled: bool = tx.query_row(
+                "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
+                [caller.org_id.to_string()],
+                |r| r.get(0),
+            )?;
+            if !enabled {
+                return Err(StoreError::Invalid {
+                    code: "whatsapp_disabled",
+                    message: "WhatsApp is not enabled for your organization.".into(),
+                });
+            }
+            let view = thread_for(tx, thread, caller.user_id)?;
+            if view.status != multiline_domain::api::ThreadStatus::Open {
+                return Err(StoreError::Invalid { code: "thread_closed", message: "This conversation is closed.".into() });
+            }
+            let window = view.window_rule.window(view.window, now);
+            policy::may_send(&view.consent, window, OutboundKind::FreeForm, now).map_err(StoreError::Refused)?;
+            if view.template_required {
+                return Err(StoreError::Refused(policy::Refusal::WindowClosedUseTemplate));
+            }
+            let id = MessageId::random();
+            let body = MessageBody::Text { text: text.to_owned() };
+            tx.execute(
+                "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, body, state, created_at)
+                 VALUES (?1, ?2, 'outbound', ?3, ?4, ?5, 'sending', ?6)",
+                params![
+                    id.to_string(), thread.to_string(), caller.user_id.to_string(), client_id.to_string(),
+                    serde_json::to_string(&body).expect("serializes"), micros(now)
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO outbox (message_id, thread_id, next_attempt_at) VALUES (?1, ?2, ?3)",
+                params![id.to_string(), thread.to_string(), micros(now)],
+            )?;
+            tx.execute(
+                "UPDATE threads SET last_message_preview = ?2 WHERE id = ?1",
+                params![thread.to_string(), body.preview()],
+            )?;
+            super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "message.queued", Some(thread),
+                serde_json::json!({ "message_id": id, "body": body }))?;
+            let msg = message(tx, id)?;
+            let notify = events::announce(tx, thread, Some(&msg), now)?;
+            Ok((msg, notify))
+        })
+    }
+
+    /// Takes the next due job: the oldest queued message of a thread with nothing earlier
+    /// still queued (per-thread order), marking it in flight.
+    pub fn claim_next(&self, now: Timestamp) -> Result<Option<OutboundJob>> {
+        self.write(|tx| {
+            let row: Option<(String, String, i64)> = tx
+                .query_row(
+                    "SELECT o.message_id, o.thread_id, o.attempts FROM outbox o
+                     WHERE o.in_flight_since IS NULL AND o.next_attempt_at <= ?1
+                       AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_id = o.thread_id AND e.position < o.position)
+                     ORDER BY o.position LIMIT 1",
+                    [micros(now)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((message_id, thread_id, attempts)) = row else { return Ok(None) };
+            tx.execute(
+                "UPDATE outbox SET in_flight_since = ?2, attempts = attempts + 1 WHERE message_id = ?1",
+                params![message_id, micros(now)],
+            )?;
+            let message_id = MessageId(Uuid::parse_str(&message_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            let thread_id = ThreadId(Uuid::parse_str(&thread_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            let msg = message(tx, message_id)?;
+            let guest: String = tx.query_row("SELECT guest_phone FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0))?;
+            Ok(Some(OutboundJob {
+                message_id,
+                thread_id,
+                line: line_of_thread(tx, thread_id)?,
+                to: E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                body: msg.body,
+                attempts: attempts as u32 + 1,
+            }))
+        })
+    }
+
+    /// When the next queued job becomes due, if any is waiting.
+    pub fn next_due(&self) -> Result<Option<Timestamp>> {
+        let v: Option<i64> = self.conn().query_row(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE in_flight_since IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(v.map(from_micros))
+    }
+
+    /// The Cloud API accepted the message: it is `sent`, and (outbound counts once accepted)
+    /// it moves the thread's window.
+    pub fn complete_sent(&self, id: MessageId, wamid: &str, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let msg = message(tx, id)?;
+            tx.execute(
+                "UPDATE messages SET wamid = ?2, state = ?3 WHERE id = ?1",
+                params![id.to_string(), wamid, enum_str(&msg.state.advance(DeliveryState::Sent))],
+            )?;
+            tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id.to_string()])?;
+            tx.execute(
+                "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2) WHERE id = ?1",
+                params![msg.thread_id.to_string(), micros(now)],
+            )?;
+            let msg = message(tx, id)?;
+            events::announce(tx, msg.thread_id, Some(&msg), now)
+        })
+    }
+
+    /// The message will not be sent: `failed` with a reason a user understands.
+    /// `template_required` puts the thread into "template required" (Cloud API 131047).
+    pub fn complete_failed(&self, id: MessageId, reason: &str, template_required: bool, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| fail_message(tx, id, reason, template_required, now))
+    }
+
+    /// Puts an in-flight job back in the queue, due at `at`.
+    pub fn retry_at(&self, id: MessageId, at: Timestamp) -> Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET in_flight_since = NULL, next_attempt_at = ?2 WHERE message_id = ?1",
+            params![id.to_string(), micros(at)],
+        )?;
+        Ok(())
+    }
+
+    /// After a crash: jobs that were in flight may or may not have reached the Cloud API,
+    /// which has no idempotency key. They are failed, never re-sent, so a guest never gets a
+    /// message twice; the user sees why and can send again.
+    pub fn recover_in_flight(&self, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let ids = {
+                let mut stmt = tx.prepare("SELECT message_id FROM outbox WHERE in_flight_since IS NOT NULL")?;
+                stmt.query_map([], |r| Ok(MessageId(uuid_col(r.get(0)?)?)))?.collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            let mut told = Vec::new();
+            for id in ids {
+                told.extend(fail_message(
+                    tx,
+                    id,
+                    "The connector restarted while sending this message, so it may not have been delivered. Send it again if needed.",
+                    false,
+                    now,
+                )?);
+            }
+            Ok(told)
+        })
+    }
+
+    /// Stores an inbound message once (by wamid) in the guest's open thread, or a new thread
+    /// for the line's owner. Returns who to tell; empty when it was a duplicate.
+    pub fn ingest_inbound(&self, line: &Line, inbound: &InboundMessage, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let seen: Option<i64> = tx
+                .query_row("SELECT 1 FROM messages WHERE wamid = ?1", [&inbound.wamid], |r| r.get(0))
+                .optional()?;
+            if seen.is_some() {
+                return Ok(Vec::new());
+            }
+            // A guest's clock may run ahead: a future timestamp must not stretch the window.
+            let at = inbound.at.min(now);
+            let thread = match threads::open_thread_of(tx, line.id, &inbound.from)? {
+                Some(id) => id,
+                None => {
+                    let contact = threads::contact_by_phone(tx, line.org_id, &inbound.from)?;
+                    let id = threads::create_thread(tx, line.org_id, line.id, &inbound.from, contact, &[line.owner_user_id], now)?;
+                    super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "thread.opened", Some(id), serde_json::json!({}))?;
+                    id
+                }
+            };
+            let id = MessageId::random();
+            tx.execute(
+                "INSERT INTO messages (id, thread_id, direction, wamid, body, state, created_at)
+                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5)",
+                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&inbound.body).expect("serializes"), micros(at)],
+            )?;
+            tx.execute(
+                "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2),
+                        last_guest_message_at = MAX(COALESCE(last_guest_message_at, 0), ?2),
+                        last_message_preview = ?3, template_required = 0
+                 WHERE id = ?1",
+                params![thread.to_string(), micros(at), inbound.body.preview()],
+            )?;
+            super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "message.received", Some(thread),
+                serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": inbound.body }))?;
+            let msg = message(tx, id)?;
+            events::announce(tx, thread, Some(&msg), now)
+        })
+    }
+
+    /// Applies a status webhook. Statuses never move backwards (a late `delivered` after
+    /// `read` is ignored); unknown wamids are ignored.
+    pub fn apply_status(&self, update: &StatusUpdate, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let id: Option<String> = tx
+                .query_row("SELECT id FROM messages WHERE wamid = ?1 AND direction = 'outbound'", [&update.wamid], |r| r.get(0))
+                .optional()?;
+            let Some(id) = id else { return Ok(Vec::new()) };
+            let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            let msg = message(tx, id)?;
+            if update.state == DeliveryState::Failed {
+                let (code, title) = update.error.clone().unwrap_or((0, "Not delivered".into()));
+                if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
+                    return Ok(Vec::new());
+                }
+                return fail_message(tx, id, &crate::cloud::describe_failure(code, &title), code == 131047, now);
+            }
+            let next = msg.state.advance(update.state);
+            if next == msg.state {
+                return Ok(Vec::new());
+            }
+            tx.execute("UPDATE messages SET state = ?2 WHERE id = ?1", params![id.to_string(), enum_str(&next)])?;
+            let msg = message(tx, id)?;
+            events::announce(tx, msg.thread_id, Some(&msg), now)
+        })
+    }
+
+    // ---- webhook inbox ------------------------------------------------------------------
+
+    /// Keeps a verified webhook body before answering 200, so a crash loses nothing.
+    pub fn inbox_push(&self, line: Uuid, body: &[u8], now: Timestamp) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO webhook_inbox (line_id, received_at, body) VALUES (?1, ?2, ?3)",
+            params![line.to_string(), micros(now), body],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Webhook bodies not yet processed, oldest first.
+    pub fn inbox_pending(&self, limit: usize) -> Result<Vec<(i64, Uuid, Vec<u8>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, line_id, body FROM webhook_inbox WHERE processed_at IS NULL ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, uuid_col(r.get(1)?)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn inbox_done(&self, id: i64, now: Timestamp) -> Result<()> {
+        self.conn().execute(
+            "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1",
+            params![id, micros(now)],
+        )?;
+        Ok(())
+    }
+}
+
+fn fail_message(tx: &Transaction<'_>, id: MessageId, reason: &str, template_required: bool, now: Timestamp) -> Result<Vec<UserId>> {
+    let msg = message(tx, id)?;
+    tx.execute(
+        "UPDATE messages SET state = 'failed', failure = ?2 WHERE id = ?1",
+        params![id.to_string(), reason],
+    )?;
+    tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id.to_string()])?;
+    if template_required {
+        tx.execute("UPDATE threads SET template_required = 1 WHERE id = ?1", [msg.thread_id.to_string()])?;
+    }
+    let org: String = tx.query_row("SELECT org_id FROM threads WHERE id = ?1", [msg.thread_id.to_string()], |r| r.get(0))?;
+    let org = multiline_domain::ids::OrganizationId(Uuid::parse_str(&org).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    super::audit(tx, org, now, "connector", "message.failed", Some(msg.thread_id),
+        serde_json::json!({ "message_id": id, "reason": reason }))?;
+    let msg = message(tx, id)?;
+    events::announce(tx, msg.thread_id, Some(&msg), now)
+}

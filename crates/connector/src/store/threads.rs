@@ -1,0 +1,236 @@
+//! Threads: one business line, one guest, one or more participants. At most one open thread
+//! per (line, guest); closed threads stay readable.
+
+use multiline_domain::api::{Channel, Thread, ThreadStatus};
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::{ContactId, ThreadId, UserId};
+use multiline_domain::phone::E164;
+use multiline_domain::time::Timestamp;
+use multiline_domain::window::{WindowFacts, WindowRule};
+use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+use super::{Caller, Result, Store, StoreError, from_micros, micros, uuid_col};
+
+/// The consent of `guest` on `line` (`None` when never asked).
+pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
+    let state: Option<String> = tx
+        .query_row(
+            "SELECT state FROM consents WHERE line_id = ?1 AND guest_phone = ?2",
+            params![line.to_string(), guest.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match state {
+        None => Ok(Consent::None),
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
+    }
+}
+
+pub(crate) fn set_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164, consent: &Consent, now: Timestamp) -> Result<()> {
+    tx.execute(
+        "INSERT INTO consents (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        params![line.to_string(), guest.as_str(), serde_json::to_string(consent).expect("serializes"), micros(now)],
+    )?;
+    Ok(())
+}
+
+/// Is `user` a current participant of `thread` in their organization? `NotFound` otherwise,
+/// so a thread's existence does not leak to outsiders.
+pub(crate) fn check_participant(tx: &Transaction<'_>, caller: Caller, thread: ThreadId) -> Result<()> {
+    let ok: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM participants p JOIN threads t ON t.id = p.thread_id
+             WHERE p.thread_id = ?1 AND p.user_id = ?2 AND p.left_at IS NULL AND t.org_id = ?3",
+            params![thread.to_string(), caller.user_id.to_string(), caller.org_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    ok.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+/// The thread as `user` sees it.
+pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Result<Thread> {
+    let row = tx
+        .query_row(
+            "SELECT t.line_id, t.channel, t.guest_phone, t.contact_id, c.name, t.status, t.template_required,
+                    t.last_message_at, t.last_guest_message_at, t.last_message_preview, o.window_rule,
+                    (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.direction = 'inbound'
+                        AND m.created_at > COALESCE(p.last_read_at, 0))
+             FROM threads t
+             JOIN organizations o ON o.id = t.org_id
+             LEFT JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = ?2
+             WHERE t.id = ?1",
+            params![id.to_string(), user.to_string()],
+            |r| {
+                Ok((
+                    uuid_col(r.get(0)?)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(10)?,
+                    r.get::<_, i64>(11)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let (line, channel, guest, contact_id, contact_name, status, template_required, last, last_guest, preview, rule, unread) = row;
+    let guest = E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    Ok(Thread {
+        id,
+        channel: serde_json::from_value::<Channel>(serde_json::Value::String(channel)).map_err(corrupt)?,
+        contact_id: contact_id.map(|c| Uuid::parse_str(&c).map(ContactId)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        contact_name: contact_name.unwrap_or_else(|| guest.to_string()),
+        consent: consent(tx, line, &guest)?,
+        guest_phone: guest,
+        status: serde_json::from_value::<ThreadStatus>(serde_json::Value::String(status)).map_err(corrupt)?,
+        window_rule: serde_json::from_value::<WindowRule>(serde_json::Value::String(rule)).map_err(corrupt)?,
+        window: WindowFacts { last_message_at: last.map(from_micros), last_guest_message_at: last_guest.map(from_micros) },
+        template_required,
+        last_message_preview: preview,
+        last_message_at: last.map(from_micros),
+        unread_count: unread as u32,
+    })
+}
+
+/// The open thread of (line, guest), if any.
+pub(crate) fn open_thread_of(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Option<ThreadId>> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM threads WHERE line_id = ?1 AND guest_phone = ?2 AND status = 'open'",
+            params![line.to_string(), guest.as_str()],
+            |r| Ok(ThreadId(uuid_col(r.get(0)?)?)),
+        )
+        .optional()?)
+}
+
+/// Creates an open thread with `participants`.
+pub(crate) fn create_thread(
+    tx: &Transaction<'_>,
+    org: multiline_domain::ids::OrganizationId,
+    line: Uuid,
+    guest: &E164,
+    contact: Option<ContactId>,
+    participants: &[UserId],
+    now: Timestamp,
+) -> Result<ThreadId> {
+    let id = ThreadId::random();
+    tx.execute(
+        "INSERT INTO threads (id, org_id, line_id, channel, guest_phone, contact_id, status, created_at)
+         VALUES (?1, ?2, ?3, 'whatsapp', ?4, ?5, 'open', ?6)",
+        params![id.to_string(), org.to_string(), line.to_string(), guest.as_str(), contact.map(|c| c.to_string()), micros(now)],
+    )?;
+    for user in participants {
+        tx.execute(
+            "INSERT INTO participants (thread_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+            params![id.to_string(), user.to_string(), micros(now)],
+        )?;
+    }
+    Ok(id)
+}
+
+/// The contact of the organization that has this number, if any.
+pub(crate) fn contact_by_phone(tx: &Transaction<'_>, org: multiline_domain::ids::OrganizationId, phone: &E164) -> Result<Option<ContactId>> {
+    Ok(tx
+        .query_row(
+            "SELECT c.id FROM contacts c JOIN contact_phones p ON p.contact_id = c.id
+             WHERE c.org_id = ?1 AND p.number = ?2 AND c.deleted_at IS NULL ORDER BY c.created_at LIMIT 1",
+            params![org.to_string(), phone.as_str()],
+            |r| Ok(ContactId(uuid_col(r.get(0)?)?)),
+        )
+        .optional()?)
+}
+
+impl Store {
+    /// Opens the WhatsApp thread with a contact's number, or returns the open one (joining the
+    /// caller to it if a colleague holds it: F12 "reply from the contact's WhatsApp icon").
+    pub fn open_whatsapp_thread(&self, caller: Caller, contact: ContactId, phone: &E164, now: Timestamp) -> Result<(Thread, Vec<UserId>)> {
+        self.write(|tx| {
+            let c = super::contact_in(tx, caller.org_id, contact)?;
+            if !c.phones.iter().any(|p| &p.number == phone) {
+                return Err(StoreError::Invalid { code: "unknown_number", message: "That number is not one of the contact's numbers.".into() });
+            }
+            let line = super::line_by(tx, "org_id", &caller.org_id.to_string())?;
+            let (id, notify) = match open_thread_of(tx, line.id, phone)? {
+                Some(id) => {
+                    let joined = tx.execute(
+                        "INSERT INTO participants (thread_id, user_id, joined_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (thread_id, user_id) DO UPDATE SET left_at = NULL, joined_at = excluded.joined_at
+                         WHERE participants.left_at IS NOT NULL",
+                        params![id.to_string(), caller.user_id.to_string(), micros(now)],
+                    )?;
+                    if joined > 0 {
+                        super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "participant.joined", Some(id), serde_json::json!({}))?;
+                        (id, super::events::announce(tx, id, None, now)?)
+                    } else {
+                        (id, Vec::new())
+                    }
+                }
+                None => {
+                    let id = create_thread(tx, caller.org_id, line.id, phone, Some(contact), &[caller.user_id], now)?;
+                    super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "thread.opened", Some(id), serde_json::json!({ "guest": phone }))?;
+                    (id, super::events::announce(tx, id, None, now)?)
+                }
+            };
+            Ok((thread_for(tx, id, caller.user_id)?, notify))
+        })
+    }
+
+    /// The caller's threads, newest activity first.
+    pub fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
+        self.read(|tx| {
+            let ids = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT t.id FROM threads t JOIN participants p ON p.thread_id = t.id
+                     WHERE p.user_id = ?1 AND p.left_at IS NULL AND t.org_id = ?2
+                     ORDER BY COALESCE(t.last_message_at, t.created_at) DESC",
+                )?;
+                stmt.query_map(params![caller.user_id.to_string(), caller.org_id.to_string()], |r| {
+                    Ok(ThreadId(uuid_col(r.get(0)?)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            ids.into_iter().map(|id| thread_for(tx, id, caller.user_id)).collect()
+        })
+    }
+
+    pub fn thread(&self, caller: Caller, id: ThreadId) -> Result<Thread> {
+        self.read(|tx| {
+            check_participant(tx, caller, id)?;
+            thread_for(tx, id, caller.user_id)
+        })
+    }
+
+    /// Records a guest's consent (demo seeding and admin tools; replies change it through
+    /// webhook processing).
+    pub fn set_guest_consent(&self, line: Uuid, guest: &E164, consent: &Consent, now: Timestamp) -> Result<()> {
+        self.write(|tx| set_consent(tx, line, guest, consent, now))
+    }
+}
+
+impl Store {
+    /// When each guest of a line last wrote (their latest message over all threads).
+    pub fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT guest_phone, MAX(last_guest_message_at) FROM threads
+             WHERE line_id = ?1 AND last_guest_message_at IS NOT NULL GROUP BY guest_phone",
+        )?;
+        let rows = stmt.query_map([line.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|row| {
+            let (phone, at) = row?;
+            Ok((E164::parse(&phone, None).map_err(|e| StoreError::Corrupt(e.to_string()))?, from_micros(at)))
+        })
+        .collect()
+    }
+}

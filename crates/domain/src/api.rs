@@ -1,0 +1,244 @@
+//! The connector's `/v1` API: requests, responses and events, shared by the connector and the
+//! app so both sides compile against one definition. Exported to TypeScript where the UI
+//! renders them.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::consent::Consent;
+use crate::ids::{ClientMessageId, ContactId, MessageId, OrganizationId, ThreadId, UserId};
+use crate::phone::E164;
+use crate::time::Timestamp;
+use crate::window::{WindowFacts, WindowRule};
+
+/// `POST /v1/session`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Answer to a sign-in: the opaque bearer token (shown once) and who signed in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInResponse {
+    pub token: String,
+    pub session: Session,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    /// F1: where false, no WhatsApp icon is shown and WhatsApp sends are refused.
+    pub whatsapp_enabled: bool,
+}
+
+/// `GET /v1/me`: the signed-in user and their organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Session {
+    pub user: User,
+    pub organization: Organization,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ContactPhone {
+    pub number: E164,
+    /// "mobile", "work", ...
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Contact {
+    pub id: ContactId,
+    pub name: String,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub phones: Vec<ContactPhone>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Channel {
+    Whatsapp,
+    Sms,
+    Voicemail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ThreadStatus {
+    Open,
+    Closed,
+}
+
+/// A thread as the connector reports it: the facts from which the app derives, with the
+/// domain rules and its own `now`, what the composer may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    pub id: ThreadId,
+    pub channel: Channel,
+    pub contact_id: Option<ContactId>,
+    pub contact_name: String,
+    pub guest_phone: E164,
+    pub status: ThreadStatus,
+    pub consent: Consent,
+    pub window_rule: WindowRule,
+    pub window: WindowFacts,
+    /// Set when the Cloud API refused a free-form send as outside its window (131047).
+    pub template_required: bool,
+    pub last_message_preview: Option<String>,
+    pub last_message_at: Option<Timestamp>,
+    pub unread_count: u32,
+}
+
+/// `POST /v1/threads`: open (or return the open) WhatsApp thread with a contact's number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenThreadRequest {
+    pub contact_id: ContactId,
+    pub phone: E164,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// A message's delivery state. Ordered: a status never moves backwards (a late `delivered`
+/// webhook after `read` is ignored), except into `Failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeliveryState {
+    /// Written, not yet accepted by the Cloud API.
+    Sending,
+    /// Accepted by the Cloud API.
+    Sent,
+    /// On the guest's phone.
+    Delivered,
+    /// Opened by the guest (inbound messages: read by a user).
+    Read,
+    /// Will not be delivered; `failure` says why.
+    Failed,
+}
+
+impl DeliveryState {
+    /// The state after a status report `next`: never backwards, `Failed` only before delivery.
+    pub fn advance(self, next: DeliveryState) -> DeliveryState {
+        match (self, next) {
+            (DeliveryState::Failed, _) => DeliveryState::Failed,
+            (DeliveryState::Sending | DeliveryState::Sent, DeliveryState::Failed) => next,
+            (_, DeliveryState::Failed) => self,
+            _ => self.max(next),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum MessageBody {
+    Text { text: String },
+    /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
+    Unsupported { description: String },
+}
+
+impl MessageBody {
+    /// One line for thread lists and notifications.
+    pub fn preview(&self) -> String {
+        match self {
+            MessageBody::Text { text } => text.lines().next().unwrap_or_default().to_owned(),
+            MessageBody::Unsupported { description } => description.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Message {
+    pub id: MessageId,
+    pub client_id: Option<ClientMessageId>,
+    pub thread_id: ThreadId,
+    pub direction: Direction,
+    /// The MultiLine user who wrote an outbound message.
+    pub author_name: Option<String>,
+    pub body: MessageBody,
+    pub state: DeliveryState,
+    /// Why a failed message failed, in words a user understands.
+    pub failure: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// `POST /v1/threads/{id}/messages`: send a text. `client_id` is the idempotency key: sending
+/// the same one twice stores and sends one message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendTextRequest {
+    pub client_id: ClientMessageId,
+    pub text: String,
+}
+
+/// One change a user may see, as pushed over `GET /v1/events` (WebSocket).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    MessageUpserted { message: Message },
+    ThreadUpserted { thread: Thread },
+    ContactsChanged,
+}
+
+/// An event with its per-user sequence number. A client that reconnects with
+/// `?after=<last seq>` gets every later event, in order, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// The body of every error response: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable (`window_closed_use_template`, `not_found`, ...).
+    pub code: String,
+    /// For people; never internal details.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_state_never_moves_backwards() {
+        use DeliveryState::*;
+        assert_eq!(Read.advance(Delivered), Read);
+        assert_eq!(Sent.advance(Delivered), Delivered);
+        assert_eq!(Sending.advance(Read), Read);
+        assert_eq!(Sent.advance(Failed), Failed);
+        assert_eq!(Delivered.advance(Failed), Delivered);
+        assert_eq!(Failed.advance(Read), Failed);
+    }
+}

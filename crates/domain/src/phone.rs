@@ -1,0 +1,107 @@
+//! Phone numbers. Contacts store E.164 (`+15551234567`); the Cloud API speaks `wa_id`
+//! (the same digits without `+`). Parsing and validation are the `phonenumber` crate's
+//! (libphonenumber's metadata), never hand-written.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A valid phone number in E.164 form. Constructing one is the only way to validate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
+#[ts(export, type = "string")]
+pub struct E164(String);
+
+/// Why a phone number was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("\"{input}\" is not a phone number")]
+    Unparseable { input: String },
+    #[error("\"{input}\" is not a valid number for its country")]
+    Invalid { input: String },
+}
+
+impl E164 {
+    /// Parses what a person typed. Without a leading `+` the number is read in
+    /// `default_region` (an ISO 3166 code such as "US"; `None` requires a `+`).
+    pub fn parse(input: &str, default_region: Option<&str>) -> Result<Self, PhoneError> {
+        let region = default_region.and_then(|r| r.parse::<phonenumber::country::Id>().ok());
+        let number = phonenumber::parse(region, input).map_err(|_| PhoneError::Unparseable {
+            input: input.to_owned(),
+        })?;
+        if !phonenumber::is_valid(&number) {
+            return Err(PhoneError::Invalid { input: input.to_owned() });
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// From the Cloud API's `wa_id` (digits, no `+`).
+    pub fn from_wa_id(wa_id: &str) -> Result<Self, PhoneError> {
+        if wa_id.is_empty() || !wa_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(PhoneError::Unparseable { input: wa_id.to_owned() });
+        }
+        Self::parse(&format!("+{wa_id}"), None)
+    }
+
+    /// The Cloud API's `wa_id` form: the digits without `+`.
+    pub fn wa_id(&self) -> &str {
+        &self.0[1..]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for E164 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for E164 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Deserializing validates: a number that is not E.164-valid is refused.
+impl<'de> Deserialize<'de> for E164 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::parse(&s, None).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_national_and_international_forms_to_e164() {
+        let cases = [
+            ("+1 (202) 555-0147", None, "+12025550147"),
+            ("202-555-0147", Some("US"), "+12025550147"),
+            ("+44 7911 123456", None, "+447911123456"),
+            ("06 12 34 56 78", Some("FR"), "+33612345678"),
+        ];
+        for (input, region, want) in cases {
+            assert_eq!(E164::parse(input, region).unwrap().as_str(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_garbage_and_impossible_numbers() {
+        assert!(matches!(E164::parse("call me", None), Err(PhoneError::Unparseable { .. })));
+        assert!(matches!(E164::parse("+1 555", None), Err(PhoneError::Invalid { .. })));
+        assert!(E164::parse("2025550147", None).is_err(), "no region and no +");
+    }
+
+    #[test]
+    fn wa_id_round_trips() {
+        let n = E164::parse("+12025550147", None).unwrap();
+        assert_eq!(n.wa_id(), "12025550147");
+        assert_eq!(E164::from_wa_id("12025550147").unwrap(), n);
+        assert!(E164::from_wa_id("+12025550147").is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! What may be sent now: one function the connector enforces and the app uses to explain
+//! early (PRODUCT.md F4-F9).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::consent::Consent;
+use crate::window::Window;
+
+/// The kinds of outbound message the rules tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundKind {
+    /// The pre-approved opt-in request template.
+    OptInTemplate,
+    /// Any other approved template.
+    Template,
+    /// Text or pictures written by the user.
+    FreeForm,
+}
+
+/// Why a send is refused. Each has a stable code (its serde name) the UI and API branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Refusal {
+    #[error("This contact has not been asked for consent yet. Send the opt-in request first.")]
+    ConsentMissing,
+    #[error("Waiting for the guest to reply with consent to the opt-in request.")]
+    ConsentPending,
+    #[error("The guest opted out. Nothing can be sent until they write to you again.")]
+    OptedOut,
+    #[error("24 hours have passed; restart the conversation with a template message.")]
+    WindowClosedUseTemplate,
+    #[error("The opt-in request was already sent and can be sent again 24 hours later.")]
+    OptInTooSoon,
+    #[error("The guest already consented; the opt-in request is not needed.")]
+    AlreadyConsented,
+}
+
+impl Refusal {
+    /// The stable code, as in API errors (`window_closed_use_template`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::ConsentMissing => "consent_missing",
+            Refusal::ConsentPending => "consent_pending",
+            Refusal::OptedOut => "opted_out",
+            Refusal::WindowClosedUseTemplate => "window_closed_use_template",
+            Refusal::OptInTooSoon => "opt_in_too_soon",
+            Refusal::AlreadyConsented => "already_consented",
+        }
+    }
+}
+
+/// May a message of `kind` go to a guest with `consent`, given the `window` now?
+pub fn may_send(
+    consent: &Consent,
+    window: Window,
+    kind: OutboundKind,
+    now: crate::time::Timestamp,
+) -> Result<(), Refusal> {
+    match (kind, consent) {
+        (OutboundKind::OptInTemplate, Consent::None | Consent::Revoked { .. }) => Ok(()),
+        (OutboundKind::OptInTemplate, Consent::Requested { at }) => {
+            if now >= *at + crate::window::WINDOW {
+                Ok(())
+            } else {
+                Err(Refusal::OptInTooSoon)
+            }
+        }
+        (OutboundKind::OptInTemplate, Consent::Granted { .. }) => Err(Refusal::AlreadyConsented),
+        (_, Consent::None) => Err(Refusal::ConsentMissing),
+        (_, Consent::Requested { .. }) => Err(Refusal::ConsentPending),
+        (_, Consent::Revoked { .. }) => Err(Refusal::OptedOut),
+        (OutboundKind::Template, Consent::Granted { .. }) => Ok(()),
+        (OutboundKind::FreeForm, Consent::Granted { .. }) => match window {
+            Window::Open { .. } => Ok(()),
+            Window::Closed { .. } => Err(Refusal::WindowClosedUseTemplate),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::window::{WindowFacts, WindowRule};
+
+    fn t(h: i64) -> crate::time::Timestamp {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(h)
+    }
+
+    fn granted() -> Consent {
+        Consent::Granted { at: t(0), reply: "yes".into() }
+    }
+
+    #[test]
+    fn free_form_needs_consent_and_an_open_window() {
+        let open = Window::Open { closes_at: t(24) };
+        let closed = Window::Closed { since: Some(t(24)) };
+        let cases = [
+            (Consent::None, open, Err(Refusal::ConsentMissing)),
+            (Consent::Requested { at: t(0) }, open, Err(Refusal::ConsentPending)),
+            (Consent::Revoked { at: t(0) }, open, Err(Refusal::OptedOut)),
+            (granted(), open, Ok(())),
+            (granted(), closed, Err(Refusal::WindowClosedUseTemplate)),
+        ];
+        for (consent, window, want) in cases {
+            assert_eq!(may_send(&consent, window, OutboundKind::FreeForm, t(1)), want, "{consent:?}");
+        }
+    }
+
+    #[test]
+    fn templates_go_any_time_with_consent() {
+        let closed = Window::Closed { since: None };
+        assert_eq!(may_send(&granted(), closed, OutboundKind::Template, t(100)), Ok(()));
+        assert_eq!(
+            may_send(&Consent::None, closed, OutboundKind::Template, t(100)),
+            Err(Refusal::ConsentMissing)
+        );
+    }
+
+    #[test]
+    fn opt_in_may_be_resent_only_24_hours_later() {
+        let closed = Window::Closed { since: None };
+        let requested = Consent::Requested { at: t(0) };
+        let opt_in = OutboundKind::OptInTemplate;
+        assert_eq!(may_send(&Consent::None, closed, opt_in, t(0)), Ok(()));
+        assert_eq!(may_send(&requested, closed, opt_in, t(23)), Err(Refusal::OptInTooSoon));
+        assert_eq!(may_send(&requested, closed, opt_in, t(24)), Ok(()));
+        assert_eq!(may_send(&granted(), closed, opt_in, t(24)), Err(Refusal::AlreadyConsented));
+    }
+
+    #[test]
+    fn window_is_closed_exactly_at_24_hours() {
+        let facts = WindowFacts { last_message_at: Some(t(0)), last_guest_message_at: Some(t(0)) };
+        let rule = WindowRule::AnyMessage;
+        assert_eq!(rule.window(facts, t(24) - Duration::seconds(1)), Window::Open { closes_at: t(24) });
+        assert_eq!(rule.window(facts, t(24)), Window::Closed { since: Some(t(24)) });
+    }
+
+    #[test]
+    fn guest_rule_ignores_business_messages() {
+        let facts = WindowFacts { last_message_at: Some(t(20)), last_guest_message_at: Some(t(0)) };
+        assert_eq!(WindowRule::AnyMessage.closes_at(facts), Some(t(44)));
+        assert_eq!(WindowRule::GuestMessage.closes_at(facts), Some(t(24)));
+        assert!(matches!(WindowRule::GuestMessage.window(facts, t(30)), Window::Closed { .. }));
+    }
+}

@@ -1,0 +1,93 @@
+//! A stand-in for Meta's WhatsApp Business Cloud API, faithful to the part the connector uses
+//! (see ../shared/whatsapp-cloud-api.md): bearer-checked sends, approved templates, the
+//! guest's 24-hour window (131047), signed webhooks in Meta's payload shapes, delivered in
+//! order with retries. Simulated guests are driven through a control API under `/control`.
+//!
+//! Its types are written from Meta's documentation independently of the connector's, on
+//! purpose: a shared mistake would hide from both sides' tests.
+
+mod api;
+mod control;
+mod state;
+mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use multiline_domain::time::Clock;
+use tokio::net::TcpListener;
+
+pub use state::{Guest, Received, SimConfig, SimError, Template};
+pub use webhooks::signature;
+
+/// A running simulator.
+#[derive(Clone)]
+pub struct Simulator {
+    state: Arc<state::SimState>,
+    addr: SocketAddr,
+}
+
+impl Simulator {
+    /// Serves the simulator on `listener` until the process ends.
+    pub async fn start(
+        config: SimConfig,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> std::io::Result<Simulator> {
+        let addr = listener.local_addr()?;
+        let state = state::SimState::new(config, clock);
+        let app = api::router(state.clone()).merge(control::router(state.clone()));
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "simulator server stopped");
+            }
+        });
+        Ok(Simulator { state, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Graph API base URL, without the version: `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.state.config
+    }
+
+    /// Where webhooks go (the connector's callback URL).
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        self.state.set_webhook_url(url.into());
+    }
+
+    pub fn add_guest(&self, wa_id: &str, name: &str) {
+        self.state.add_guest(wa_id, name);
+    }
+
+    pub fn add_template(&self, template: Template) {
+        self.state.add_template(template);
+    }
+
+    /// The guest writes to the business: a signed `messages` webhook. Returns the wamid.
+    pub fn guest_sends_text(&self, wa_id: &str, text: &str) -> Result<String, state::SimError> {
+        self.state.guest_sends_text(wa_id, text)
+    }
+
+    /// Everything the business sent to this guest and the Cloud API accepted, oldest first.
+    pub fn received(&self, wa_id: &str) -> Vec<Received> {
+        self.state.received(wa_id)
+    }
+
+    /// Records that the guest last wrote at `at` (demo seeding), opening Meta's 24 h window.
+    pub fn set_guest_last_message_at(&self, wa_id: &str, at: multiline_domain::time::Timestamp) {
+        self.state.set_guest_last_message_at(wa_id, at);
+    }
+
+    /// Webhook deliveries not yet acknowledged with a 200.
+    pub fn pending_webhooks(&self) -> usize {
+        self.state.pending_webhooks()
+    }
+}

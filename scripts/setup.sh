@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Idempotent setup: installs the Debian packages needed to build the Tauri app and run the
+# end-to-end tests, tauri-driver, and the UI's npm packages. Safe to run again: every step
+# checks before it installs, so a second run takes seconds. Never reads stdin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
+
+# Build: what a Tauri 2 app on WebKitGTK 4.1 links against.
+BUILD_PKGS="build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
+libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev"
+# Tests: a virtual display, the WebDriver for WebKitGTK, a private D-Bus with a keyring,
+# and ImageMagick for screenshots of the X screen.
+TEST_PKGS="xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools imagemagick"
+
+missing=()
+for p in $BUILD_PKGS $TEST_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+# tauri-driver: the WebDriver proxy that launches the app for WebKitWebDriver.
+TAURI_DRIVER_VERSION=2.1.0
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "setup: installing tauri-driver $TAURI_DRIVER_VERSION"
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
+fi
+
+# UI packages, exactly as locked.
+if [ -f ui/package-lock.json ]; then
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    echo "setup: installing npm packages"
+    (cd ui && npm ci --no-audit --no-fund)
+  fi
+fi
+echo "setup: done"

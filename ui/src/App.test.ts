@@ -1,0 +1,216 @@
+import { render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import App from "./App.svelte";
+import type { Message } from "./lib/ipc/bindings/Message";
+import { createFakeIpc, type FakeIpc } from "./lib/ipc/fake";
+import { testIds } from "./lib/testids";
+
+function byTestId(id: string): HTMLElement[] {
+  return Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`));
+}
+
+async function renderApp(fake: FakeIpc = createFakeIpc()) {
+  const user = userEvent.setup();
+  render(App, { props: { ipc: fake } });
+  await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
+  return { user, fake };
+}
+
+async function openContacts(user: ReturnType<typeof userEvent.setup>) {
+  await user.click(screen.getByTestId(testIds.navContacts));
+  await waitFor(() => expect(byTestId(testIds.contactRow).length).toBeGreaterThan(0));
+}
+
+async function openThread(user: ReturnType<typeof userEvent.setup>, threadId: string) {
+  const row = document.querySelector<HTMLElement>(
+    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
+  );
+  if (!row) throw new Error(`no row for ${threadId}`);
+  await user.click(row);
+  await waitFor(() => expect(byTestId(testIds.messageBubble).length).toBeGreaterThan(0));
+}
+
+describe("Contacts tab", () => {
+  it("filters_contacts_as_the_user_types", async () => {
+    const { user, fake } = await renderApp();
+    await openContacts(user);
+    expect(byTestId(testIds.contactRow)).toHaveLength(7);
+
+    await user.type(screen.getByTestId(testIds.contactSearch), "gonz");
+
+    await waitFor(() => expect(byTestId(testIds.contactRow)).toHaveLength(1));
+    expect(byTestId(testIds.contactRow)[0]).toHaveTextContent("Maria Gonzalez");
+    expect(fake.calls.filter((c) => c.command === "listContacts").at(-1)?.args).toEqual(["gonz"]);
+  });
+
+  it("says_no_contacts_match_when_the_search_finds_nothing", async () => {
+    const { user } = await renderApp();
+    await openContacts(user);
+
+    await user.type(screen.getByTestId(testIds.contactSearch), "zzzz");
+
+    await waitFor(() => expect(screen.getByText("No contacts match")).toBeInTheDocument());
+    expect(byTestId(testIds.contactRow)).toHaveLength(0);
+  });
+
+  it("shows_a_green_whatsapp_button_per_number_when_the_organization_enabled_it", async () => {
+    const { user } = await renderApp(createFakeIpc({ whatsappEnabled: true }));
+    await openContacts(user);
+    await user.click(screen.getByText("Maria Gonzalez"));
+
+    const details = await screen.findByTestId(testIds.contactDetails);
+    expect(within(details).getByTestId(testIds.contactName)).toHaveTextContent("Maria Gonzalez");
+    expect(within(details).getByRole("button", { name: "WhatsApp +15551234567" })).toBeVisible();
+    expect(within(details).getAllByTestId(testIds.whatsappButton)).toHaveLength(2);
+  });
+
+  it("hides_every_whatsapp_button_when_the_organization_disabled_it", async () => {
+    const { user } = await renderApp(createFakeIpc({ whatsappEnabled: false }));
+    await openContacts(user);
+    await user.click(screen.getByText("Maria Gonzalez"));
+
+    const details = await screen.findByTestId(testIds.contactDetails);
+    // The numbers and the other actions are there; only WhatsApp is gone.
+    expect(within(details).getByText("+15551234567")).toBeInTheDocument();
+    expect(within(details).getByRole("button", { name: "Call +15551234567" })).toBeInTheDocument();
+    expect(within(details).queryByTestId(testIds.whatsappButton)).toBeNull();
+    expect(within(details).queryByRole("button", { name: /^WhatsApp/ })).toBeNull();
+  });
+
+  it("opens_the_whatsapp_thread_from_the_contact_in_the_messages_tab", async () => {
+    const { user, fake } = await renderApp();
+    await openContacts(user);
+    await user.click(screen.getByText("Sofia Rossi"));
+    await user.click(await screen.findByRole("button", { name: "WhatsApp +393331234567" }));
+
+    const view = await screen.findByTestId(testIds.threadView);
+    expect(fake.calls.find((c) => c.command === "openWhatsappThread")?.args).toEqual([
+      "c-7",
+      "+393331234567",
+    ]);
+    expect(within(view).getByRole("heading", { name: "Sofia Rossi" })).toBeInTheDocument();
+    expect(screen.getByTestId(testIds.navMessages)).toHaveAttribute("aria-current", "page");
+    // A new thread waits for consent: the composer says why.
+    expect(within(view).getByTestId(testIds.composerNotice)).toHaveTextContent("consent");
+  });
+});
+
+describe("Thread", () => {
+  it("replaces_the_pending_bubble_when_the_core_confirms_it_by_client_id", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+
+    await user.type(screen.getByTestId(testIds.composerInput), "See you Thursday{Enter}");
+
+    const pending = await waitFor(() => {
+      const bubble = byTestId(testIds.messageBubble).find((b) =>
+        b.textContent?.includes("See you Thursday"),
+      );
+      expect(bubble).toBeDefined();
+      return bubble as HTMLElement;
+    });
+    expect(pending).toHaveAttribute("data-state", "sending");
+    expect(pending).toHaveAttribute("data-direction", "outbound");
+
+    const sent = fake.messages.find(
+      (m) => m.body.type === "text" && m.body.text === "See you Thursday",
+    ) as Message;
+    fake.emit({
+      kind: "message_upserted",
+      message: { ...sent, id: "server-id-1", state: "delivered" },
+    });
+
+    await waitFor(() => {
+      const matching = byTestId(testIds.messageBubble).filter((b) =>
+        b.textContent?.includes("See you Thursday"),
+      );
+      expect(matching).toHaveLength(1);
+      expect(matching[0]).toHaveAttribute("data-state", "delivered");
+      expect(matching[0]).toHaveAttribute("data-message-id", "server-id-1");
+    });
+  });
+
+  it("shows_an_inbound_message_pushed_by_the_core", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    const before = byTestId(testIds.messageBubble).length;
+
+    fake.emit({
+      kind: "message_upserted",
+      message: {
+        id: "m-new",
+        client_id: null,
+        thread_id: "t-1",
+        direction: "inbound",
+        author_name: null,
+        body: { type: "text", text: "Running 5 minutes late" },
+        state: "delivered",
+        failure: null,
+        created_at: new Date().toISOString(),
+      },
+    });
+
+    await waitFor(() => expect(byTestId(testIds.messageBubble)).toHaveLength(before + 1));
+    const last = byTestId(testIds.messageBubble).at(-1);
+    expect(last).toHaveAttribute("data-direction", "inbound");
+    expect(last).toHaveTextContent("Running 5 minutes late");
+  });
+
+  it("shows_the_error_message_and_keeps_the_text_when_a_send_is_refused", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    fake.failNext("sendText", {
+      code: "template_required",
+      message: "More than 24 hours have passed. Restart the conversation with a template message.",
+    });
+
+    const input = screen.getByTestId(testIds.composerInput);
+    await user.type(input, "Hello again{Enter}");
+
+    const banner = await screen.findByTestId(testIds.errorBanner);
+    expect(banner).toHaveTextContent("Restart the conversation with a template message.");
+    expect(banner).not.toHaveTextContent("template_required");
+    expect(banner.textContent).not.toContain("{");
+    await waitFor(() => expect(input).toHaveValue("Hello again"));
+  });
+
+  it("marks_whatsapp_threads_with_the_green_glyph_and_shows_unread_counts", async () => {
+    await renderApp();
+    const row = document.querySelector<HTMLElement>(`[data-thread-id="t-1"]`) as HTMLElement;
+    expect(within(row).getByRole("img", { name: "WhatsApp" })).toBeInTheDocument();
+    expect(within(row).getByTestId(testIds.unreadBadge)).toHaveTextContent("2");
+    const sms = document.querySelector<HTMLElement>(`[data-thread-id="t-2"]`) as HTMLElement;
+    expect(within(sms).queryByRole("img", { name: "WhatsApp" })).toBeNull();
+  });
+
+  it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {
+    const { fake } = await renderApp();
+    const ids = () => byTestId(testIds.threadRow).map((r) => r.dataset.threadId);
+    expect(ids()).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5"]);
+
+    const priya = fake.threads.find((t) => t.id === "t-5");
+    if (!priya) throw new Error("seed changed: no t-5");
+    fake.emit({
+      kind: "thread_upserted",
+      thread: { ...priya, last_message_at: new Date().toISOString(), unread_count: 1 },
+    });
+
+    await waitFor(() => expect(ids()[0]).toBe("t-5"));
+  });
+
+  it("shows_the_sync_state_pushed_by_the_core", async () => {
+    const { fake } = await renderApp();
+    await waitFor(() => expect(screen.getByTestId(testIds.syncState)).toHaveTextContent("Online"));
+
+    fake.emit({
+      kind: "sync_state_changed",
+      sync: { state: "offline", since: new Date().toISOString() },
+    });
+
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.syncState)).toHaveAttribute("data-state", "offline"),
+    );
+    expect(screen.getByTestId(testIds.syncState)).toHaveTextContent(/Offline\s*since/);
+  });
+});

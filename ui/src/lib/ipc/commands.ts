@@ -1,0 +1,59 @@
+/**
+ * One typed function per Tauri command (docs/ipc-contract.md). With events.ts, the only module
+ * allowed to import `@tauri-apps/api` (ESLint `no-restricted-imports`). Every function rejects
+ * with an `AppError`, whatever the core or Tauri itself threw.
+ */
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { Contact } from "./bindings/Contact";
+import type { ContactId } from "./bindings/ContactId";
+import type { Message } from "./bindings/Message";
+import type { Session } from "./bindings/Session";
+import type { SyncState } from "./bindings/SyncState";
+import type { ThreadId } from "./bindings/ThreadId";
+import type { ThreadSummary } from "./bindings/ThreadSummary";
+import { toAppError } from "./errors";
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toAppError(error);
+  }
+}
+
+export function getSession(): Promise<Session> {
+  return call("get_session");
+}
+
+export function syncState(): Promise<SyncState> {
+  return call("sync_state");
+}
+
+/** Contacts by name; `query` null or empty lists them all. */
+export function listContacts(query: string | null): Promise<Contact[]> {
+  return call("list_contacts", { query });
+}
+
+export function getContact(contactId: ContactId): Promise<Contact> {
+  return call("get_contact", { contactId });
+}
+
+/** Newest first. */
+export function listThreads(): Promise<ThreadSummary[]> {
+  return call("list_threads");
+}
+
+/** The contact's open WhatsApp thread for `phone` (E.164), or a new one. */
+export function openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary> {
+  return call("open_whatsapp_thread", { contactId, phone });
+}
+
+/** Oldest first. */
+export function listMessages(threadId: ThreadId): Promise<Message[]> {
+  return call("list_messages", { threadId });
+}
+
+/** Queues the text; resolves at once with the message in state "sending". */
+export function sendText(threadId: ThreadId, text: string): Promise<Message> {
+  return call("send_text", { threadId, text });
+}

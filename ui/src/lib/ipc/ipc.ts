@@ -1,0 +1,48 @@
+/**
+ * The `Ipc` every component uses, through context. `App.svelte` provides the Tauri one;
+ * tests and the browser demo provide a fake (fake.ts).
+ */
+import { getContext, setContext } from "svelte";
+import * as commands from "./commands";
+import { onUiEvent, type Unlisten } from "./events";
+import type { Contact } from "./bindings/Contact";
+import type { ContactId } from "./bindings/ContactId";
+import type { Message } from "./bindings/Message";
+import type { Session } from "./bindings/Session";
+import type { SyncState } from "./bindings/SyncState";
+import type { ThreadId } from "./bindings/ThreadId";
+import type { ThreadSummary } from "./bindings/ThreadSummary";
+import type { UiEvent } from "./bindings/UiEvent";
+
+export type { Unlisten };
+
+export interface Ipc {
+  getSession(): Promise<Session>;
+  syncState(): Promise<SyncState>;
+  listContacts(query: string | null): Promise<Contact[]>;
+  getContact(contactId: ContactId): Promise<Contact>;
+  listThreads(): Promise<ThreadSummary[]>;
+  openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
+  listMessages(threadId: ThreadId): Promise<Message[]>;
+  sendText(threadId: ThreadId, text: string): Promise<Message>;
+  onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;
+}
+
+export const tauriIpc: Ipc = { ...commands, onUiEvent };
+
+const IPC = Symbol("ipc");
+
+export function setIpc(ipc: Ipc): Ipc {
+  return setContext(IPC, ipc);
+}
+
+export function getIpc(): Ipc {
+  const ipc = getContext<Ipc | undefined>(IPC);
+  if (!ipc) throw new Error("No Ipc in context: render inside App or provide one in the test.");
+  return ipc;
+}
+
+/** For tests: the context map `render(Component, { context })` expects. */
+export function ipcContext(ipc: Ipc): Map<symbol, unknown> {
+  return new Map<symbol, unknown>([[IPC, ipc]]);
+}

@@ -1,0 +1,69 @@
+import type { Message } from "../ipc/bindings/Message";
+import type { ThreadId } from "../ipc/bindings/ThreadId";
+import type { Ipc } from "../ipc/ipc";
+
+function byTime(a: Message, b: Message): number {
+  return Date.parse(a.created_at) - Date.parse(b.created_at);
+}
+
+/** The messages of the open thread, oldest first: loaded once, then kept current by events. */
+export class ThreadStore {
+  messages = $state<Message[]>([]);
+  loading = $state(true);
+
+  constructor(
+    readonly threadId: ThreadId,
+    private readonly ipc: Ipc,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  async load(): Promise<void> {
+    this.loading = true;
+    try {
+      const loaded = await this.ipc.listMessages(this.threadId);
+      // Anything pushed or sent while loading is at least as new as the loaded copy.
+      const early = this.messages;
+      this.messages = loaded;
+      for (const message of early) this.upsert(message);
+    } catch (error) {
+      this.report(error);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /**
+   * `message_upserted`: replace the message with the same `id`, else the pending one with the
+   * same `client_id` (our own send, now known to the connector), else insert in time order.
+   * With `ifAbsent`, an existing copy wins: a command's answer can arrive after a newer event.
+   */
+  upsert(message: Message, { ifAbsent = false }: { ifAbsent?: boolean } = {}): void {
+    if (message.thread_id !== this.threadId) return;
+    const index = this.messages.findIndex(
+      (m) =>
+        m.id === message.id || (message.client_id !== null && m.client_id === message.client_id),
+    );
+    if (index >= 0) {
+      if (ifAbsent) return;
+      const before = this.messages[index];
+      this.messages[index] = message;
+      if (before?.created_at !== message.created_at) this.messages.sort(byTime);
+      return;
+    }
+    const last = this.messages[this.messages.length - 1];
+    this.messages.push(message);
+    if (last && byTime(last, message) > 0) this.messages.sort(byTime);
+  }
+
+  /** Resolves true once the core has queued the text; false (error shown) if it refused. */
+  async send(text: string): Promise<boolean> {
+    try {
+      const message = await this.ipc.sendText(this.threadId, text);
+      this.upsert(message, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      this.report(error);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { ThreadId } from "../ipc/bindings/ThreadId";
+import type { ThreadSummary } from "../ipc/bindings/ThreadSummary";
+import type { Ipc } from "../ipc/ipc";
+
+function newestFirst(a: ThreadSummary, b: ThreadSummary): number {
+  const ta = a.last_message_at ? Date.parse(a.last_message_at) : -Infinity;
+  const tb = b.last_message_at ? Date.parse(b.last_message_at) : -Infinity;
+  return tb - ta;
+}
+
+/** The Messages tab: every thread (WhatsApp, SMS, voicemail), newest first. */
+export class ThreadsStore {
+  items = $state<ThreadSummary[]>([]);
+  loaded = $state(false);
+
+  constructor(
+    private readonly ipc: Ipc,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  get(id: ThreadId | null): ThreadSummary | undefined {
+    return id === null ? undefined : this.items.find((t) => t.id === id);
+  }
+
+  async load(): Promise<void> {
+    try {
+      const items = await this.ipc.listThreads();
+      // Threads pushed while the list was loading are newer than the list: keep them.
+      const pushed = this.items.filter((t) => !items.some((i) => i.id === t.id));
+      this.items = [...pushed, ...items].sort(newestFirst);
+      this.loaded = true;
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** `thread_upserted`, or a summary a command returned: insert or replace by id. */
+  upsert(thread: ThreadSummary): void {
+    const rest = this.items.filter((t) => t.id !== thread.id);
+    this.items = [...rest, thread].sort(newestFirst);
+  }
+}

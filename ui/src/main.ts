@@ -1,0 +1,30 @@
+import { mount } from "svelte";
+import App from "./App.svelte";
+import { tauriIpc, type Ipc } from "./lib/ipc/ipc";
+import "./app.css";
+
+/** Inside Tauri: the real core. In a plain browser (dev, demo build): an in-memory fake. */
+async function chooseIpc(): Promise<Ipc | null> {
+  if ("__TAURI_INTERNALS__" in window) return tauriIpc;
+  if (import.meta.env.DEV || import.meta.env.MODE === "demo") {
+    const { createFakeIpc } = await import("./lib/ipc/fake");
+    return createFakeIpc({ autoProgress: true });
+  }
+  return null;
+}
+
+const target = document.getElementById("app");
+if (!target) throw new Error("#app is missing from index.html");
+
+const ipc = await chooseIpc();
+if (ipc) {
+  const app = mount(App, { target, props: { ipc } });
+  if (import.meta.env.DEV || import.meta.env.MODE === "demo") {
+    // Demo deep links for screenshots: #thread=t-1, #contact=c-1.
+    const [kind, id] = location.hash.slice(1).split("=");
+    if (kind === "thread" && id) app.state().openThread(id);
+    if (kind === "contact" && id) app.state().openContact(id);
+  }
+} else {
+  target.textContent = "MultiLine runs inside its desktop app.";
+}
