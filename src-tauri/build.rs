@@ -1,1 +1,19 @@
-fn main() { tauri_build::build() }
+const COMMANDS: &[&str] = &[
+    "get_session",
+    "sync_state",
+    "list_contacts",
+    "get_contact",
+    "list_threads",
+    "open_whatsapp_thread",
+    "list_messages",
+    "send_text",
+];
+
+fn main() {
+    // App commands go through the same permission system as plugins: each is allowed by name
+    // in capabilities/main.json.
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

@@ -1,1 +1,36 @@
-//! placeholder
+//! The MultiLine app shell: builds the Tauri app, boots the core (the embedded demo, or a
+//! configured connector), and forwards the core's events to the webview. No business logic
+//! lives here: commands are a few lines that call `multiline-client`.
+
+mod boot;
+mod commands;
+mod events;
+
+use tauri::Manager;
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    tauri::Builder::default()
+        .setup(|app| {
+            app.manage(boot::Core::default());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(boot::boot(handle));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::get_session,
+            commands::sync_state,
+            commands::list_contacts,
+            commands::get_contact,
+            commands::list_threads,
+            commands::open_whatsapp_thread,
+            commands::list_messages,
+            commands::send_text,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the app runs");
+}

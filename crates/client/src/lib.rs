@@ -1,1 +1,264 @@
-//! placeholder
+//! The app's core: everything the MultiLine app does that is not drawing. It knows no Tauri
+//! and is tested headless against the real connector and simulator.
+//!
+//! - [`connector`]: the `/v1` API client (the bearer token stays in Rust).
+//! - [`cache`]: the local SQLite cache the UI reads first.
+//! - [`sync`]: first sync, then one WebSocket whose events are applied in order, the last
+//!   sequence number stored with each change, resumed after reconnects.
+//! - [`outbox`]: messages are written locally before any network call, then sent in order;
+//!   the client id is the connector's idempotency key, so a retry never duplicates.
+//! - [`view`]: what the UI renders, rules already applied.
+
+pub mod cache;
+pub mod connector;
+pub mod outbox;
+pub mod sync;
+pub mod view;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use multiline_domain::api::{Contact, DeliveryState, Direction, Message, MessageBody, Session};
+use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
+use multiline_domain::phone::E164;
+use multiline_domain::time::Clock;
+use tokio::sync::{Notify, broadcast};
+use tokio::task::JoinHandle;
+
+use crate::cache::{Cache, CacheError};
+use crate::connector::{ApiError, ConnectorApi};
+use crate::view::{AppError, SyncState, ThreadSummary, UiEvent};
+
+/// Everything a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the local cache failed: {0}")]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    /// The rules say no (consent, window): `code` is the domain's stable refusal code.
+    #[error("{message}")]
+    Refused { code: String, message: String },
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> AppError {
+        let (code, message) = match &e {
+            ClientError::Cache(_) => ("cache_failed".to_owned(), "The app's local storage failed. Restart the app.".to_owned()),
+            ClientError::Api(ApiError::Unreachable(_)) => {
+                ("offline".to_owned(), "The connector cannot be reached. Check your connection.".to_owned())
+            }
+            ClientError::Api(ApiError::Unauthorized) => ("signed_out".to_owned(), "Your session ended. Sign in again.".to_owned()),
+            ClientError::Api(ApiError::Refused { code, message, .. }) => (code.clone(), message.clone()),
+            ClientError::Api(ApiError::Server { .. }) => {
+                ("server_error".to_owned(), "The connector had a problem. Try again in a moment.".to_owned())
+            }
+            ClientError::NotFound(what) => ("not_found".to_owned(), format!("That {what} no longer exists.")),
+            ClientError::Invalid { code, message } => ((*code).to_owned(), message.clone()),
+            ClientError::Refused { code, message } => (code.clone(), message.clone()),
+        };
+        if matches!(e, ClientError::Cache(_)) {
+            tracing::error!(error = %e, "cache");
+        }
+        AppError { code, message }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// Where the app keeps its files and which connector it talks to.
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub data_dir: PathBuf,
+    pub connector_url: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub(crate) struct Inner {
+    pub api: ConnectorApi,
+    pub cache: Arc<Cache>,
+    pub session: Session,
+    pub clock: Arc<dyn Clock>,
+    pub events: broadcast::Sender<UiEvent>,
+    pub sync: Mutex<SyncState>,
+    pub outbox_wake: Notify,
+}
+
+impl Inner {
+    /// Runs a cache call on a blocking thread.
+    pub async fn cache<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Cache) -> std::result::Result<T, CacheError> + Send + 'static,
+    ) -> Result<T> {
+        let cache = self.cache.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&cache))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?)
+    }
+
+    pub fn emit(&self, event: UiEvent) {
+        // Nobody listening (no window yet) is fine: the UI loads from the cache.
+        let _ = self.events.send(event);
+    }
+
+    pub fn set_sync(&self, state: SyncState) {
+        let mut current = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != state {
+            *current = state.clone();
+            drop(current);
+            self.emit(UiEvent::SyncStateChanged { sync: state });
+        }
+    }
+
+    pub fn summary(&self, thread: &multiline_domain::api::Thread) -> ThreadSummary {
+        view::summary(thread, self.session.organization.whatsapp_enabled, self.clock.now())
+    }
+}
+
+/// A signed-in app core. Dropping it stops its background work (what is queued stays queued
+/// in the cache and resumes with the next `Client`).
+pub struct Client {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Client {
+    /// Signs in to the connector and starts syncing. The cache is one SQLite file per account.
+    pub async fn sign_in(config: ClientConfig, email: &str, password: &str) -> Result<Client> {
+        let (api, session) = ConnectorApi::sign_in(&config.connector_url, email, password).await?;
+        Self::start(config, api, session).await
+    }
+
+    /// Resumes with a token from an earlier sign-in.
+    pub async fn resume(config: ClientConfig, token: String) -> Result<Client> {
+        let api = ConnectorApi::with_token(&config.connector_url, token);
+        let session = api.me().await?;
+        Self::start(config, api, session).await
+    }
+
+    async fn start(config: ClientConfig, api: ConnectorApi, session: Session) -> Result<Client> {
+        let dir = config.data_dir.join("accounts").join(session.user.id.to_string());
+        let cache = tokio::task::spawn_blocking(move || -> std::result::Result<Cache, CacheError> {
+            std::fs::create_dir_all(&dir).map_err(|e| CacheError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+            Cache::open(&dir.join("cache.sqlite3"))
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        let inner = Arc::new(Inner {
+            api,
+            cache: Arc::new(cache),
+            session,
+            clock: config.clock,
+            events: broadcast::channel(1024).0,
+            sync: Mutex::new(SyncState::Connecting),
+            outbox_wake: Notify::new(),
+        });
+        let tasks = vec![tokio::spawn(sync::run(inner.clone())), tokio::spawn(outbox::run(inner.clone()))];
+        Ok(Client { inner, tasks })
+    }
+
+    /// Live changes for the UI.
+    pub fn subscribe(&self) -> broadcast::Receiver<UiEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn session(&self) -> Session {
+        self.inner.session.clone()
+    }
+
+    /// The bearer token (for the keychain; never for the webview).
+    pub fn token(&self) -> String {
+        self.inner.api.token().to_owned()
+    }
+
+    pub fn sync_state(&self) -> SyncState {
+        self.inner.sync.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until the first sync has filled the cache (or failed).
+    pub async fn wait_synced(&self) {
+        let mut events = self.subscribe();
+        loop {
+            match self.sync_state() {
+                SyncState::Online | SyncState::Error { .. } => return,
+                _ => {}
+            }
+            if events.recv().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    pub async fn contacts(&self, query: Option<String>) -> Result<Vec<Contact>> {
+        self.inner.cache(move |c| c.contacts(query.as_deref())).await
+    }
+
+    pub async fn contact(&self, id: ContactId) -> Result<Contact> {
+        self.inner.cache(move |c| c.contact(id)).await?.ok_or(ClientError::NotFound("contact"))
+    }
+
+    pub async fn threads(&self) -> Result<Vec<ThreadSummary>> {
+        let threads = self.inner.cache(|c| c.threads()).await?;
+        Ok(threads.iter().map(|t| self.inner.summary(t)).collect())
+    }
+
+    pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
+        self.inner.cache(move |c| c.messages(thread)).await
+    }
+
+    /// Opens (or returns) the WhatsApp thread with a contact's number. Needs the connector.
+    pub async fn open_whatsapp_thread(&self, contact: ContactId, phone: &str) -> Result<ThreadSummary> {
+        let phone = E164::parse(phone, None)
+            .map_err(|e| ClientError::Invalid { code: "invalid_phone", message: e.to_string() })?;
+        let thread = self.inner.api.open_thread(contact, phone).await?;
+        let t = thread.clone();
+        self.inner.cache(move |c| c.put_thread(&t)).await?;
+        let messages = self.inner.api.messages(thread.id).await.unwrap_or_default();
+        self.inner.cache(move |c| messages.iter().try_for_each(|m| c.put_message(m))).await?;
+        let summary = self.inner.summary(&thread);
+        self.inner.emit(UiEvent::ThreadUpserted { thread: summary.clone() });
+        Ok(summary)
+    }
+
+    /// Writes a text to the outbox (shown at once as `sending`) and wakes the sender.
+    /// Refused at once where the rules already say no.
+    pub async fn send_text(&self, thread: ThreadId, text: String) -> Result<Message> {
+        if text.trim().is_empty() {
+            return Err(ClientError::Invalid { code: "empty_message", message: "The message is empty.".into() });
+        }
+        let t = self.inner.cache(move |c| c.thread(thread)).await?.ok_or(ClientError::NotFound("conversation"))?;
+        if let view::Composer::Refused { reason, message } = self.inner.summary(&t).composer {
+            return Err(ClientError::Refused { code: reason, message });
+        }
+        let client_id = ClientMessageId::random();
+        let message = Message {
+            // Provisional: replaced by the connector's copy, matched by client id.
+            id: MessageId(client_id.0),
+            client_id: Some(client_id),
+            thread_id: thread,
+            direction: Direction::Outbound,
+            author_name: Some(self.inner.session.user.name.clone()),
+            body: MessageBody::Text { text: text.clone() },
+            state: DeliveryState::Sending,
+            failure: None,
+            created_at: self.inner.clock.now(),
+        };
+        let m = message.clone();
+        self.inner.cache(move |c| c.enqueue(&m, &text)).await?;
+        self.inner.emit(UiEvent::MessageUpserted { message: message.clone() });
+        self.inner.outbox_wake.notify_one();
+        Ok(message)
+    }
+}

@@ -136,6 +136,17 @@ CREATE TABLE events (
     PRIMARY KEY (user_id, seq)
 ) WITHOUT ROWID;
 
+-- Statuses that arrived before the send's answer recorded their wamid (the Cloud API may
+-- report `sent`/`delivered` before the connector has stored the id it answered with).
+CREATE TABLE early_statuses (
+    wamid       TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    error_code  INTEGER,
+    error_title TEXT,
+    received_at INTEGER NOT NULL
+);
+CREATE INDEX early_statuses_wamid ON early_statuses(wamid);
+
 -- Webhook bodies as received (signature already checked), processed after the 200.
 CREATE TABLE webhook_inbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,1 +1,223 @@
-//! End-to-end tests live in tests/.
+//! The harness of the end-to-end tests: launches the built app through tauri-driver (which
+//! drives WebKitWebDriver) with a private data folder, gives the tests a WebDriver session, the
+//! UI's test ids, and the Cloud API simulator's control API to play the guests.
+//!
+//! Needs: a display (the Makefile runs the tests under Xvfb), `tauri-driver` and
+//! `WebKitWebDriver` on PATH, and the app built with the bundled UI. `MULTILINE_APP_BIN`
+//! names the binary (default: `target/debug/multiline`).
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// `data-testid` values, from the one file the UI uses too.
+pub struct TestIds(HashMap<String, String>);
+
+impl TestIds {
+    pub fn load() -> TestIds {
+        let path = root().join("ui/src/lib/testids.json");
+        let text = std::fs::read_to_string(&path).expect("ui/src/lib/testids.json");
+        TestIds(serde_json::from_str(&text).expect("testids.json is a flat object"))
+    }
+
+    /// A CSS selector for the element with test id `key` (e.g. "contactRow").
+    pub fn css(&self, key: &str) -> String {
+        let id = self.0.get(key).unwrap_or_else(|| panic!("no test id {key:?}"));
+        format!("[data-testid='{id}']")
+    }
+
+    pub fn id(&self, key: &str) -> &str {
+        self.0.get(key).unwrap_or_else(|| panic!("no test id {key:?}"))
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// A running app under WebDriver, with its own data folder and simulator.
+pub struct App {
+    pub driver: Client,
+    pub ids: TestIds,
+    pub sim: SimControl,
+    tauri_driver: Child,
+    _data: tempfile::TempDir,
+}
+
+impl App {
+    pub async fn launch() -> anyhow::Result<App> {
+        let bin = std::env::var_os("MULTILINE_APP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/debug/multiline"));
+        if !bin.exists() {
+            bail!("the app binary {} is missing: build it first (make e2e does)", bin.display());
+        }
+        let data = tempfile::tempdir()?;
+        let sim_port = free_port();
+        let port = free_port();
+        let native_port = free_port();
+        let tauri_driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("MULTILINE_DATA_DIR", data.path())
+            .env("MULTILINE_DEMO_SIM_ADDR", format!("127.0.0.1:{sim_port}"))
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting tauri-driver (is it installed? make setup)")?;
+        let url = format!("http://127.0.0.1:{port}");
+        wait_for_port(port, Duration::from_secs(20)).await?;
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": bin }));
+        // Plain HTTP on loopback: no TLS stack needed.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let driver = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&url)
+            .await
+            .context("opening a WebDriver session on the app")?;
+        Ok(App {
+            driver,
+            ids: TestIds::load(),
+            sim: SimControl { base: format!("http://127.0.0.1:{sim_port}"), http: reqwest::Client::new() },
+            tauri_driver,
+            _data: data,
+        })
+    }
+
+    /// Waits for the element with test id `key` and returns it.
+    pub async fn wait_for(&self, key: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.wait_for_css(&self.ids.css(key)).await
+    }
+
+    pub async fn wait_for_css(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        self.driver
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))
+    }
+
+    /// Waits until some element matching `css` has `text` in its text content.
+    ///
+    /// Matches on `textContent` through a script: WebKitWebDriver's "element text" returns
+    /// only part of a row's rendered text (seen: "AS" for a contact row).
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+                      .findIndex(e => e.textContent.includes(arguments[1]));";
+        loop {
+            let index = self.driver.execute(script, vec![json!(css), json!(text)]).await?;
+            if let Some(index) = index.as_i64().filter(|i| *i >= 0) {
+                let all = self.driver.find_all(Locator::Css(css)).await?;
+                if let Some(el) = all.into_iter().nth(index as usize) {
+                    return Ok(el);
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("no {css} with text {text:?} appeared");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a screenshot of the app window as `target/e2e/<name>.png`.
+    ///
+    /// WebKitWebDriver's screenshot command never answers under Xvfb here (seen with
+    /// WebKitGTK 2.50, with and without compositing), so the X screen is captured with
+    /// ImageMagick's `import` and cropped to the window's rectangle.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = root().join("target/e2e");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        let (x, y, w, h) = self.driver.get_window_rect().await?;
+        // Let the last change paint before capturing.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let status = Command::new("import")
+            .args(["-window", "root", "-crop", &format!("{w}x{h}+{x}+{y}"), "+repage"])
+            .arg(&path)
+            .status()
+            .context("running ImageMagick's import (make setup installs it)")?;
+        if !status.success() {
+            bail!("import failed: {status}");
+        }
+        Ok(path)
+    }
+
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let result = self.driver.clone().close().await;
+        let _ = self.tauri_driver.kill();
+        let _ = self.tauri_driver.wait();
+        result.map_err(Into::into)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.tauri_driver.kill();
+    }
+}
+
+async fn wait_for_port(port: u16, within: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("tauri-driver did not listen on {port}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// The simulator's control API: play the guests.
+pub struct SimControl {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl SimControl {
+    /// The guest with `wa_id` writes `text` to the business.
+    pub async fn guest_sends(&self, wa_id: &str, text: &str) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/control/guests/{wa_id}/send", self.base))
+            .json(&json!({ "text": text }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the simulator refused: {}", response.text().await?);
+        }
+        Ok(())
+    }
+
+    /// What the guest received, oldest first.
+    pub async fn received(&self, wa_id: &str) -> anyhow::Result<Vec<Value>> {
+        Ok(self.http.get(format!("{}/control/guests/{wa_id}/received", self.base)).send().await?.json().await?)
+    }
+
+    /// Waits until the guest has received a message with `text`.
+    pub async fn wait_received(&self, wa_id: &str, text: &str) -> anyhow::Result<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(m) = self.received(wa_id).await?.into_iter().find(|m| m["text"] == text) {
+                return Ok(m);
+            }
+            if Instant::now() > deadline {
+                bail!("guest {wa_id} never received {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -19,6 +19,13 @@ pub struct Resume {
     after: u64,
 }
 
+/// `GET /v1/events/head`: `{"seq": N}`, the caller's latest event number (0: none).
+pub async fn head(State(ctx): State<Ctx>, auth: Auth) -> Result<axum::Json<serde_json::Value>, super::ApiError> {
+    let user = auth.caller.user_id;
+    let seq = ctx.db(move |s| s.head_seq(user)).await?;
+    Ok(axum::Json(serde_json::json!({ "seq": seq })))
+}
+
 pub async fn subscribe(State(ctx): State<Ctx>, auth: Auth, Query(resume): Query<Resume>, ws: WebSocketUpgrade) -> Response {
     let user = auth.caller.user_id;
     ws.on_upgrade(move |socket| stream(ctx, user, resume.after, socket))

@@ -36,6 +36,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/v1/threads/{id}", get(threads::get))
         .route("/v1/threads/{id}/messages", get(threads::messages).post(threads::send_text))
         .route("/v1/events", get(events::subscribe))
+        .route("/v1/events/head", get(events::head))
         .route("/webhooks/whatsapp/{line}", get(webhook::verify).post(webhook::receive))
         .fallback(|| async { ApiError::NotFound })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

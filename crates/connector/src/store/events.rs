@@ -51,6 +51,16 @@ pub(crate) fn announce(
 }
 
 impl Store {
+    /// The user's latest event number (0: none yet).
+    pub fn head_seq(&self, user: UserId) -> Result<u64> {
+        let seq: i64 = self.conn().query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE user_id = ?1",
+            [user.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(seq as u64)
+    }
+
     /// Up to `limit` events of `user` after sequence number `after`, in order.
     pub fn events_after(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
         let conn = self.conn();

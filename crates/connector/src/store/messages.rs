@@ -251,7 +251,27 @@ impl Store {
                 params![msg.thread_id.to_string(), micros(now)],
             )?;
             let msg = message(tx, id)?;
-            events::announce(tx, msg.thread_id, Some(&msg), now)
+            let mut told = events::announce(tx, msg.thread_id, Some(&msg), now)?;
+            // Statuses that beat the send's answer here.
+            let early = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT state, error_code, error_title FROM early_statuses WHERE wamid = ?1 ORDER BY rowid",
+                )?;
+                stmt.query_map([wamid], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<u32>>(1)?, r.get::<_, Option<String>>(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            tx.execute("DELETE FROM early_statuses WHERE wamid = ?1", [wamid])?;
+            for (state, code, title) in early {
+                let update = StatusUpdate {
+                    wamid: wamid.to_owned(),
+                    state: enum_from(state)?,
+                    error: code.map(|c| (c, title.unwrap_or_default())),
+                };
+                told.extend(status_of(tx, id, &update, now)?);
+            }
+            Ok(told)
         })
     }
 
@@ -318,7 +338,9 @@ impl Store {
             tx.execute(
                 "INSERT INTO messages (id, thread_id, direction, wamid, body, state, created_at)
                  VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5)",
-                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&inbound.body).expect("serializes"), micros(at)],
+                // Ordered by receipt: the guest's timestamp has whole seconds only, and would
+                // sort a reply above the message it answers.
+                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&inbound.body).expect("serializes"), micros(now)],
             )?;
             tx.execute(
                 "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2),
@@ -341,23 +363,20 @@ impl Store {
             let id: Option<String> = tx
                 .query_row("SELECT id FROM messages WHERE wamid = ?1 AND direction = 'outbound'", [&update.wamid], |r| r.get(0))
                 .optional()?;
-            let Some(id) = id else { return Ok(Vec::new()) };
-            let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            let msg = message(tx, id)?;
-            if update.state == DeliveryState::Failed {
-                let (code, title) = update.error.clone().unwrap_or((0, "Not delivered".into()));
-                if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
-                    return Ok(Vec::new());
-                }
-                return fail_message(tx, id, &crate::cloud::describe_failure(code, &title), code == 131047, now);
-            }
-            let next = msg.state.advance(update.state);
-            if next == msg.state {
+            let Some(id) = id else {
+                // Not (yet) known: the send's answer may still be on its way. Kept, and
+                // applied when the wamid is recorded.
+                tx.execute(
+                    "INSERT INTO early_statuses (wamid, state, error_code, error_title, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        update.wamid, enum_str(&update.state), update.error.as_ref().map(|e| e.0),
+                        update.error.as_ref().map(|e| e.1.clone()), micros(now)
+                    ],
+                )?;
                 return Ok(Vec::new());
-            }
-            tx.execute("UPDATE messages SET state = ?2 WHERE id = ?1", params![id.to_string(), enum_str(&next)])?;
-            let msg = message(tx, id)?;
-            events::announce(tx, msg.thread_id, Some(&msg), now)
+            };
+            let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            status_of(tx, id, update, now)
         })
     }
 
@@ -390,6 +409,25 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Moves message `id` to the state a status report says (never backwards).
+fn status_of(tx: &Transaction<'_>, id: MessageId, update: &StatusUpdate, now: Timestamp) -> Result<Vec<UserId>> {
+    let msg = message(tx, id)?;
+    if update.state == DeliveryState::Failed {
+        let (code, title) = update.error.clone().unwrap_or((0, "Not delivered".into()));
+        if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
+            return Ok(Vec::new());
+        }
+        return fail_message(tx, id, &crate::cloud::describe_failure(code, &title), code == 131047, now);
+    }
+    let next = msg.state.advance(update.state);
+    if next == msg.state {
+        return Ok(Vec::new());
+    }
+    tx.execute("UPDATE messages SET state = ?2 WHERE id = ?1", params![id.to_string(), enum_str(&next)])?;
+    let msg = message(tx, id)?;
+    events::announce(tx, msg.thread_id, Some(&msg), now)
 }
 
 fn fail_message(tx: &Transaction<'_>, id: MessageId, reason: &str, template_required: bool, now: Timestamp) -> Result<Vec<UserId>> {

@@ -84,15 +84,23 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
     store.complete_sent(first.id, "wamid.1", t0()).unwrap();
     assert_eq!(store.claim_next(t0()).unwrap().unwrap().message_id, second.id);
 
+    // A status that arrives before the send's answer is applied once the wamid is known.
+    store.apply_status(&StatusUpdate { wamid: "wamid.2".into(), state: DeliveryState::Delivered, error: None }, t0()).unwrap();
+    store.complete_sent(second.id, "wamid.2", t0()).unwrap();
+    let msgs = store.messages(caller, thread.id).unwrap();
+    assert_eq!(msgs.iter().find(|m| m.id == second.id).unwrap().state, DeliveryState::Delivered);
+
     // Statuses never go backwards.
     store.apply_status(&StatusUpdate { wamid: "wamid.1".into(), state: DeliveryState::Read, error: None }, t0()).unwrap();
     store.apply_status(&StatusUpdate { wamid: "wamid.1".into(), state: DeliveryState::Delivered, error: None }, t0()).unwrap();
     let msgs = store.messages(caller, thread.id).unwrap();
     assert_eq!(msgs.iter().find(|m| m.id == first.id).unwrap().state, DeliveryState::Read);
 
-    // A crash with the second in flight: failed, never re-sent.
+    // A crash with a message in flight: failed, never re-sent.
+    let (third, _) = store.enqueue_text(caller, thread.id, ClientMessageId::random(), "three", t0()).unwrap();
+    assert_eq!(store.claim_next(t0()).unwrap().unwrap().message_id, third.id);
     store.recover_in_flight(t0()).unwrap();
     let msgs = store.messages(caller, thread.id).unwrap();
-    assert_eq!(msgs.iter().find(|m| m.id == second.id).unwrap().state, DeliveryState::Failed);
+    assert_eq!(msgs.iter().find(|m| m.id == third.id).unwrap().state, DeliveryState::Failed);
     assert!(store.claim_next(t0()).unwrap().is_none());
 }

@@ -1,0 +1,308 @@
+//! The local cache: one SQLite file per signed-in account (WAL, numbered migrations). The UI
+//! reads from here first, so the app opens at once and reads offline. The last applied
+//! event number is written in the same transaction as the change it brought.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use multiline_domain::api::{Contact, DeliveryState, Event, Message, Session, Thread};
+use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cache migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("cached data is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, CacheError>;
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub client_id: ClientMessageId,
+    pub thread_id: ThreadId,
+    pub text: String,
+    pub attempts: u32,
+}
+
+pub struct Cache {
+    conn: Mutex<Connection>,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/001_cache.sql"))])
+}
+
+fn message_key(m: &Message) -> String {
+    m.client_id.map(|c| c.to_string()).unwrap_or_else(|| m.id.to_string())
+}
+
+/// Stores a message; a copy of one already stored never moves its delivery state backwards
+/// (events replayed after a snapshot, or a send answer that arrives after a status event).
+fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
+    let current: Option<String> = tx
+        .query_row("SELECT data FROM messages WHERE key = ?1", [message_key(m)], |r| r.get(0))
+        .optional()?;
+    let mut m = m.clone();
+    if let Some(current) = current {
+        let current: Message = serde_json::from_str(&current)?;
+        if current.id == m.id {
+            m.state = current.state.advance(m.state);
+            if m.state == DeliveryState::Failed && m.failure.is_none() {
+                m.failure = current.failure;
+            }
+        }
+    }
+    let m = &m;
+    tx.execute(
+        "INSERT INTO messages (key, thread_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at, data = excluded.data",
+        params![message_key(m), m.thread_id.to_string(), m.created_at.timestamp_micros(), serde_json::to_string(m)?],
+    )?;
+    Ok(())
+}
+
+fn upsert_thread(tx: &Transaction<'_>, t: &Thread) -> Result<()> {
+    tx.execute(
+        "INSERT INTO threads (id, last_message_at, data) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET last_message_at = excluded.last_message_at, data = excluded.data",
+        params![t.id.to_string(), t.last_message_at.map(|d| d.timestamp_micros()), serde_json::to_string(t)?],
+    )?;
+    Ok(())
+}
+
+fn upsert_contact(tx: &Transaction<'_>, c: &Contact) -> Result<()> {
+    tx.execute(
+        "INSERT INTO contacts (id, name, data) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data",
+        params![c.id.to_string(), c.name, serde_json::to_string(c)?],
+    )?;
+    Ok(())
+}
+
+impl Cache {
+    pub fn open(path: &Path) -> Result<Cache> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Cache { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn session(&self) -> Result<Option<Session>> {
+        self.meta("session")?.map(|s| serde_json::from_str(&s).map_err(Into::into)).transpose()
+    }
+
+    /// The number of the last event applied (0: none yet).
+    pub fn last_seq(&self) -> Result<u64> {
+        Ok(self.meta("last_seq")?.and_then(|s| s.parse().ok()).unwrap_or(0))
+    }
+
+    /// Replaces the cache's view with a full snapshot from the connector (first sync).
+    /// `seq` is the event number the snapshot is at least as new as.
+    pub fn store_snapshot(
+        &self,
+        session: &Session,
+        contacts: &[Contact],
+        threads: &[Thread],
+        messages: &[Message],
+        seq: u64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            Self::set_meta(tx, "session", &serde_json::to_string(session)?)?;
+            tx.execute("DELETE FROM contacts", [])?;
+            for c in contacts {
+                upsert_contact(tx, c)?;
+            }
+            for t in threads {
+                upsert_thread(tx, t)?;
+            }
+            for m in messages {
+                upsert_message(tx, m)?;
+            }
+            Self::set_meta(tx, "last_seq", &seq.to_string())?;
+            Ok(())
+        })
+    }
+
+    /// Applies one event and records its number, atomically. Events at or below the last
+    /// applied number are ignored (returns false).
+    pub fn apply_event(&self, seq: u64, event: &Event) -> Result<bool> {
+        self.write(|tx| {
+            let last: u64 = tx
+                .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get::<_, String>(0))
+                .optional()?
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            if seq <= last {
+                return Ok(false);
+            }
+            match event {
+                Event::MessageUpserted { message } => upsert_message(tx, message)?,
+                Event::ThreadUpserted { thread } => upsert_thread(tx, thread)?,
+                Event::ContactsChanged => {}
+            }
+            Self::set_meta(tx, "last_seq", &seq.to_string())?;
+            Ok(true)
+        })
+    }
+
+    pub fn replace_contacts(&self, contacts: &[Contact]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM contacts", [])?;
+            contacts.iter().try_for_each(|c| upsert_contact(tx, c))
+        })
+    }
+
+    pub fn put_thread(&self, thread: &Thread) -> Result<()> {
+        self.write(|tx| upsert_thread(tx, thread))
+    }
+
+    pub fn put_message(&self, message: &Message) -> Result<()> {
+        self.write(|tx| upsert_message(tx, message))
+    }
+
+    /// Contacts by name; `query` matches name, company or a number's digits.
+    pub fn contacts(&self, query: Option<&str>) -> Result<Vec<Contact>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT data FROM contacts ORDER BY name COLLATE NOCASE")?;
+        let all = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|row| Ok(serde_json::from_str::<Contact>(&row?)?))
+            .collect::<Result<Vec<_>>>()?;
+        let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(all) };
+        let q = q.to_lowercase();
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        Ok(all
+            .into_iter()
+            .filter(|c| {
+                c.name.to_lowercase().contains(&q)
+                    || c.company.as_deref().is_some_and(|co| co.to_lowercase().contains(&q))
+                    || (!digits.is_empty() && c.phones.iter().any(|p| p.number.as_str().contains(&digits)))
+            })
+            .collect())
+    }
+
+    pub fn contact(&self, id: ContactId) -> Result<Option<Contact>> {
+        let data: Option<String> = self
+            .conn()
+            .query_row("SELECT data FROM contacts WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?;
+        data.map(|d| serde_json::from_str(&d).map_err(Into::into)).transpose()
+    }
+
+    /// Threads, most recent activity first.
+    pub fn threads(&self) -> Result<Vec<Thread>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT data FROM threads ORDER BY COALESCE(last_message_at, 0) DESC, id DESC")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>> {
+        let data: Option<String> = self
+            .conn()
+            .query_row("SELECT data FROM threads WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()?;
+        data.map(|d| serde_json::from_str(&d).map_err(Into::into)).transpose()
+    }
+
+    /// A thread's messages, oldest first.
+    pub fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT data FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid")?;
+        let rows = stmt.query_map([thread.to_string()], |r| r.get::<_, String>(0))?;
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    // ---- outbox -------------------------------------------------------------------------
+
+    /// Writes a message locally (shown as `sending`) and queues it, in one transaction:
+    /// once this returns, the message survives the app being killed.
+    pub fn enqueue(&self, message: &Message, text: &str) -> Result<()> {
+        let client_id = message.client_id.expect("outbox messages carry a client id");
+        self.write(|tx| {
+            upsert_message(tx, message)?;
+            tx.execute(
+                "INSERT INTO outbox (client_id, thread_id, text) VALUES (?1, ?2, ?3)",
+                params![client_id.to_string(), message.thread_id.to_string(), text],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Queued messages, oldest first.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT client_id, thread_id, text, attempts FROM outbox ORDER BY position")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u32>(3)?))
+        })?;
+        rows.map(|row| {
+            let (c, t, text, attempts) = row?;
+            let parse = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| CacheError::Corrupt(serde::de::Error::custom(e)));
+            Ok(Pending { client_id: ClientMessageId(parse(&c)?), thread_id: ThreadId(parse(&t)?), text, attempts })
+        })
+        .collect()
+    }
+
+    pub fn count_attempt(&self, client_id: ClientMessageId) -> Result<()> {
+        self.conn().execute("UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ?1", [client_id.to_string()])?;
+        Ok(())
+    }
+
+    /// The connector accepted the message: store its copy, drop it from the outbox.
+    pub fn accepted(&self, message: &Message) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM outbox WHERE client_id = ?1", [message.client_id.map(|c| c.to_string())])?;
+            upsert_message(tx, message)
+        })
+    }
+
+    /// The connector refused the message for good: mark it failed with the reason.
+    pub fn refused(&self, client_id: ClientMessageId, reason: &str) -> Result<Option<Message>> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM outbox WHERE client_id = ?1", [client_id.to_string()])?;
+            let data: Option<String> = tx
+                .query_row("SELECT data FROM messages WHERE key = ?1", [client_id.to_string()], |r| r.get(0))
+                .optional()?;
+            let Some(data) = data else { return Ok(None) };
+            let mut message: Message = serde_json::from_str(&data)?;
+            message.state = DeliveryState::Failed;
+            message.failure = Some(reason.to_owned());
+            upsert_message(tx, &message)?;
+            Ok(Some(message))
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! The connector's `/v1` API as the app calls it. The bearer token lives here, in memory,
+//! and never reaches the webview.
+
+use std::time::Duration;
+
+use multiline_domain::api::{
+    Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest, SignInResponse, Thread,
+};
+use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
+use multiline_domain::phone::E164;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+/// A failed call to the connector.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// Could not reach the connector (offline, restarting): worth retrying.
+    #[error("the connector cannot be reached: {0}")]
+    Unreachable(String),
+    /// The session is missing, expired or revoked: sign in again.
+    #[error("signed out")]
+    Unauthorized,
+    /// The connector refused the request for good, with its stable code and message.
+    #[error("{message}")]
+    Refused { status: u16, code: String, message: String },
+    /// The connector failed (5xx): worth retrying.
+    #[error("the connector failed ({status})")]
+    Server { status: u16 },
+}
+
+impl ApiError {
+    /// Worth trying again later?
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ApiError::Unreachable(_) | ApiError::Server { .. })
+    }
+}
+
+#[derive(Clone)]
+pub struct ConnectorApi {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl ConnectorApi {
+    fn http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client builds")
+    }
+
+    /// Signs in; answers the API handle (holding the token) and the session.
+    pub async fn sign_in(base: &str, email: &str, password: &str) -> Result<(ConnectorApi, Session), ApiError> {
+        let http = Self::http();
+        let base = base.trim_end_matches('/').to_owned();
+        let response = http
+            .post(format!("{base}/v1/session"))
+            .json(&SignInRequest { email: email.to_owned(), password: password.to_owned() })
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        let signed: SignInResponse = decode(response).await?;
+        Ok((ConnectorApi { http, base, token: signed.token }, signed.session))
+    }
+
+    /// An API handle for a token kept from an earlier sign-in.
+    pub fn with_token(base: &str, token: String) -> ConnectorApi {
+        ConnectorApi { http: Self::http(), base: base.trim_end_matches('/').to_owned(), token }
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// `ws://host/v1/events?after=N`
+    pub fn events_url(&self, after: u64) -> String {
+        let ws = self.base.replacen("http", "ws", 1);
+        format!("{ws}/v1/events?after={after}")
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        decode(response).await
+    }
+
+    async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        decode(response).await
+    }
+
+    /// The user's latest event number: a snapshot taken after reading it is at least as new.
+    pub async fn events_head(&self) -> Result<u64, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            seq: u64,
+        }
+        self.get::<Head>("/v1/events/head").await.map(|h| h.seq)
+    }
+
+    pub async fn me(&self) -> Result<Session, ApiError> {
+        self.get("/v1/me").await
+    }
+
+    pub async fn contacts(&self) -> Result<Vec<Contact>, ApiError> {
+        self.get("/v1/contacts").await
+    }
+
+    pub async fn threads(&self) -> Result<Vec<Thread>, ApiError> {
+        self.get("/v1/threads").await
+    }
+
+    pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>, ApiError> {
+        self.get(&format!("/v1/threads/{thread}/messages")).await
+    }
+
+    pub async fn open_thread(&self, contact_id: ContactId, phone: E164) -> Result<Thread, ApiError> {
+        self.post("/v1/threads", &OpenThreadRequest { contact_id, phone }).await
+    }
+
+    pub async fn send_text(&self, thread: ThreadId, client_id: ClientMessageId, text: &str) -> Result<Message, ApiError> {
+        self.post(&format!("/v1/threads/{thread}/messages"), &SendTextRequest { client_id, text: text.to_owned() })
+            .await
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
+    let status = response.status();
+    if status.is_success() {
+        return response.json().await.map_err(|e| ApiError::Unreachable(e.to_string()));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(ApiError::Unauthorized);
+    }
+    if status.is_server_error() {
+        return Err(ApiError::Server { status: status.as_u16() });
+    }
+    let body: Option<ErrorBody> = response.json().await.ok();
+    Err(match body {
+        Some(b) => ApiError::Refused { status: status.as_u16(), code: b.error.code, message: b.error.message },
+        None => ApiError::Refused { status: status.as_u16(), code: "unexpected".into(), message: format!("The connector answered {status}.") },
+    })
+}

@@ -1,0 +1,100 @@
+//! What the UI renders: view types computed in Rust (the UI decides no policy), exported to
+//! TypeScript with ts-rs.
+
+use multiline_domain::api::{Channel, Message, Thread, ThreadStatus};
+use multiline_domain::ids::{ContactId, ThreadId};
+use multiline_domain::policy::{self, OutboundKind};
+use multiline_domain::time::Timestamp;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What the composer may do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Composer {
+    Allowed,
+    /// Disabled; `message` says why, `reason` is the stable code.
+    Refused { reason: String, message: String },
+}
+
+/// A thread as the lists and the thread header show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ThreadSummary {
+    pub id: ThreadId,
+    pub channel: Channel,
+    pub contact_id: Option<ContactId>,
+    pub contact_name: String,
+    pub guest_phone: String,
+    pub status: ThreadStatus,
+    pub last_message_preview: Option<String>,
+    pub last_message_at: Option<Timestamp>,
+    pub unread_count: u32,
+    pub composer: Composer,
+}
+
+/// The connection to the connector, as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export)]
+pub enum SyncState {
+    Online,
+    Connecting,
+    Offline { since: Timestamp },
+    Error { message: String },
+}
+
+/// A change the UI should show, pushed after the cache changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum UiEvent {
+    MessageUpserted { message: Message },
+    ThreadUpserted { thread: ThreadSummary },
+    ContactsChanged,
+    SyncStateChanged { sync: SyncState },
+}
+
+/// The one error shape of every command: the UI branches on `code`, shows `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AppError {
+    pub code: String,
+    pub message: String,
+}
+
+/// The composer's state for `thread` at `now`, from the domain's rules.
+pub fn composer(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Composer {
+    let refused = |reason: &str, message: String| Composer::Refused { reason: reason.to_owned(), message };
+    if thread.status == ThreadStatus::Closed {
+        return refused("thread_closed", "This conversation is closed. Open the contact to start a new one.".into());
+    }
+    if thread.channel == Channel::Whatsapp && !whatsapp_enabled {
+        return refused("whatsapp_disabled", "WhatsApp is not enabled for your organization.".into());
+    }
+    if thread.template_required {
+        let r = policy::Refusal::WindowClosedUseTemplate;
+        return refused(r.code(), r.to_string());
+    }
+    let window = thread.window_rule.window(thread.window, now);
+    match policy::may_send(&thread.consent, window, OutboundKind::FreeForm, now) {
+        Ok(()) => Composer::Allowed,
+        Err(r) => refused(r.code(), r.to_string()),
+    }
+}
+
+pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadSummary {
+    ThreadSummary {
+        id: thread.id,
+        channel: thread.channel,
+        contact_id: thread.contact_id,
+        contact_name: thread.contact_name.clone(),
+        guest_phone: thread.guest_phone.to_string(),
+        status: thread.status,
+        last_message_preview: thread.last_message_preview.clone(),
+        last_message_at: thread.last_message_at,
+        unread_count: thread.unread_count,
+        composer: composer(thread, whatsapp_enabled, now),
+    }
+}

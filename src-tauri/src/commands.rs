@@ -1,0 +1,51 @@
+//! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
+//! maps the error to `AppError { code, message }`.
+
+use multiline_client::view::{AppError, SyncState, ThreadSummary};
+use multiline_domain::api::{Contact, Message, Session};
+use multiline_domain::ids::{ContactId, ThreadId};
+use tauri::State;
+
+use crate::boot::Core;
+
+type Cmd<T> = Result<T, AppError>;
+
+#[tauri::command]
+pub async fn get_session(core: State<'_, Core>) -> Cmd<Session> {
+    Ok(core.client().await?.session())
+}
+
+#[tauri::command]
+pub async fn sync_state(core: State<'_, Core>) -> Cmd<SyncState> {
+    Ok(core.client().await?.sync_state())
+}
+
+#[tauri::command]
+pub async fn list_contacts(core: State<'_, Core>, query: Option<String>) -> Cmd<Vec<Contact>> {
+    Ok(core.client().await?.contacts(query).await?)
+}
+
+#[tauri::command]
+pub async fn get_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd<Contact> {
+    Ok(core.client().await?.contact(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadSummary>> {
+    Ok(core.client().await?.threads().await?)
+}
+
+#[tauri::command]
+pub async fn open_whatsapp_thread(core: State<'_, Core>, contact_id: ContactId, phone: String) -> Cmd<ThreadSummary> {
+    Ok(core.client().await?.open_whatsapp_thread(contact_id, &phone).await?)
+}
+
+#[tauri::command]
+pub async fn list_messages(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Vec<Message>> {
+    Ok(core.client().await?.messages(thread_id).await?)
+}
+
+#[tauri::command]
+pub async fn send_text(core: State<'_, Core>, thread_id: ThreadId, text: String) -> Cmd<Message> {
+    Ok(core.client().await?.send_text(thread_id, text).await?)
+}
