@@ -13,7 +13,8 @@ fn main() {
     // App commands go through the same permission system as plugins: each is allowed by name
     // in capabilities/main.json.
     tauri_build::try_build(
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .expect("tauri build script");
 }

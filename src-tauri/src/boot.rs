@@ -30,7 +30,9 @@ pub struct Core {
 
 impl Default for Core {
     fn default() -> Self {
-        Core { state: watch::channel(BootState::Booting).0 }
+        Core {
+            state: watch::channel(BootState::Booting).0,
+        }
     }
 }
 
@@ -41,7 +43,10 @@ impl Core {
         let state = rx
             .wait_for(|s| !matches!(s, BootState::Booting))
             .await
-            .map_err(|_| AppError { code: "shutting_down".into(), message: "The app is closing.".into() })?
+            .map_err(|_| AppError {
+                code: "shutting_down".into(),
+                message: "The app is closing.".into(),
+            })?
             .clone();
         match state {
             BootState::Ready(client) => Ok(client),
@@ -78,7 +83,11 @@ async fn start(app: &AppHandle) -> anyhow::Result<Arc<Client>> {
     if let Ok(url) = std::env::var("MULTILINE_CONNECTOR_URL") {
         let email = std::env::var("MULTILINE_EMAIL").unwrap_or_default();
         let password = std::env::var("MULTILINE_PASSWORD").unwrap_or_default();
-        let config = ClientConfig { data_dir, connector_url: url, clock };
+        let config = ClientConfig {
+            data_dir,
+            connector_url: url,
+            clock,
+        };
         return Ok(Arc::new(Client::sign_in(config, &email, &password).await?));
     }
     let sim_addr = match std::env::var("MULTILINE_DEMO_SIM_ADDR") {
@@ -95,7 +104,11 @@ async fn start(app: &AppHandle) -> anyhow::Result<Arc<Client>> {
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
     let (_, default_email, password) = multiline_connector::demo::USERS[0];
     let email = std::env::var("MULTILINE_DEMO_USER").unwrap_or_else(|_| default_email.to_owned());
-    let config = ClientConfig { data_dir, connector_url: demo.connector.url(), clock };
+    let config = ClientConfig {
+        data_dir,
+        connector_url: demo.connector.url(),
+        clock,
+    };
     let client = Client::sign_in(config, &email, password).await?;
     // The demo's servers run on the runtime's tasks for the life of the app.
     Ok(Arc::new(client))

@@ -36,8 +36,16 @@ pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadSummary>> {
 }
 
 #[tauri::command]
-pub async fn open_whatsapp_thread(core: State<'_, Core>, contact_id: ContactId, phone: String) -> Cmd<ThreadSummary> {
-    Ok(core.client().await?.open_whatsapp_thread(contact_id, &phone).await?)
+pub async fn open_whatsapp_thread(
+    core: State<'_, Core>,
+    contact_id: ContactId,
+    phone: String,
+) -> Cmd<ThreadSummary> {
+    Ok(core
+        .client()
+        .await?
+        .open_whatsapp_thread(contact_id, &phone)
+        .await?)
 }
 
 #[tauri::command]

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use multiline_domain::api::{
-    Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest, SignInResponse, Thread,
+    Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest,
+    SignInResponse, Thread,
 };
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::phone::E164;
@@ -22,7 +23,11 @@ pub enum ApiError {
     Unauthorized,
     /// The connector refused the request for good, with its stable code and message.
     #[error("{message}")]
-    Refused { status: u16, code: String, message: String },
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// The connector failed (5xx): worth retrying.
     #[error("the connector failed ({status})")]
     Server { status: u16 },
@@ -52,22 +57,40 @@ impl ConnectorApi {
     }
 
     /// Signs in; answers the API handle (holding the token) and the session.
-    pub async fn sign_in(base: &str, email: &str, password: &str) -> Result<(ConnectorApi, Session), ApiError> {
+    pub async fn sign_in(
+        base: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<(ConnectorApi, Session), ApiError> {
         let http = Self::http();
         let base = base.trim_end_matches('/').to_owned();
         let response = http
             .post(format!("{base}/v1/session"))
-            .json(&SignInRequest { email: email.to_owned(), password: password.to_owned() })
+            .json(&SignInRequest {
+                email: email.to_owned(),
+                password: password.to_owned(),
+            })
             .send()
             .await
             .map_err(|e| ApiError::Unreachable(e.to_string()))?;
         let signed: SignInResponse = decode(response).await?;
-        Ok((ConnectorApi { http, base, token: signed.token }, signed.session))
+        Ok((
+            ConnectorApi {
+                http,
+                base,
+                token: signed.token,
+            },
+            signed.session,
+        ))
     }
 
     /// An API handle for a token kept from an earlier sign-in.
     pub fn with_token(base: &str, token: String) -> ConnectorApi {
-        ConnectorApi { http: Self::http(), base: base.trim_end_matches('/').to_owned(), token }
+        ConnectorApi {
+            http: Self::http(),
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        }
     }
 
     pub fn token(&self) -> &str {
@@ -91,7 +114,11 @@ impl ConnectorApi {
         decode(response).await
     }
 
-    async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+    async fn post<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -128,30 +155,59 @@ impl ConnectorApi {
         self.get(&format!("/v1/threads/{thread}/messages")).await
     }
 
-    pub async fn open_thread(&self, contact_id: ContactId, phone: E164) -> Result<Thread, ApiError> {
-        self.post("/v1/threads", &OpenThreadRequest { contact_id, phone }).await
+    pub async fn open_thread(
+        &self,
+        contact_id: ContactId,
+        phone: E164,
+    ) -> Result<Thread, ApiError> {
+        self.post("/v1/threads", &OpenThreadRequest { contact_id, phone })
+            .await
     }
 
-    pub async fn send_text(&self, thread: ThreadId, client_id: ClientMessageId, text: &str) -> Result<Message, ApiError> {
-        self.post(&format!("/v1/threads/{thread}/messages"), &SendTextRequest { client_id, text: text.to_owned() })
-            .await
+    pub async fn send_text(
+        &self,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        text: &str,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/messages"),
+            &SendTextRequest {
+                client_id,
+                text: text.to_owned(),
+            },
+        )
+        .await
     }
 }
 
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
     let status = response.status();
     if status.is_success() {
-        return response.json().await.map_err(|e| ApiError::Unreachable(e.to_string()));
+        return response
+            .json()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()));
     }
     if status == StatusCode::UNAUTHORIZED {
         return Err(ApiError::Unauthorized);
     }
     if status.is_server_error() {
-        return Err(ApiError::Server { status: status.as_u16() });
+        return Err(ApiError::Server {
+            status: status.as_u16(),
+        });
     }
     let body: Option<ErrorBody> = response.json().await.ok();
     Err(match body {
-        Some(b) => ApiError::Refused { status: status.as_u16(), code: b.error.code, message: b.error.message },
-        None => ApiError::Refused { status: status.as_u16(), code: "unexpected".into(), message: format!("The connector answered {status}.") },
+        Some(b) => ApiError::Refused {
+            status: status.as_u16(),
+            code: b.error.code,
+            message: b.error.message,
+        },
+        None => ApiError::Refused {
+            status: status.as_u16(),
+            code: "unexpected".into(),
+            message: format!("The connector answered {status}."),
+        },
     })
 }

@@ -48,16 +48,29 @@ pub enum ClientError {
 impl From<ClientError> for AppError {
     fn from(e: ClientError) -> AppError {
         let (code, message) = match &e {
-            ClientError::Cache(_) => ("cache_failed".to_owned(), "The app's local storage failed. Restart the app.".to_owned()),
-            ClientError::Api(ApiError::Unreachable(_)) => {
-                ("offline".to_owned(), "The connector cannot be reached. Check your connection.".to_owned())
+            ClientError::Cache(_) => (
+                "cache_failed".to_owned(),
+                "The app's local storage failed. Restart the app.".to_owned(),
+            ),
+            ClientError::Api(ApiError::Unreachable(_)) => (
+                "offline".to_owned(),
+                "The connector cannot be reached. Check your connection.".to_owned(),
+            ),
+            ClientError::Api(ApiError::Unauthorized) => (
+                "signed_out".to_owned(),
+                "Your session ended. Sign in again.".to_owned(),
+            ),
+            ClientError::Api(ApiError::Refused { code, message, .. }) => {
+                (code.clone(), message.clone())
             }
-            ClientError::Api(ApiError::Unauthorized) => ("signed_out".to_owned(), "Your session ended. Sign in again.".to_owned()),
-            ClientError::Api(ApiError::Refused { code, message, .. }) => (code.clone(), message.clone()),
-            ClientError::Api(ApiError::Server { .. }) => {
-                ("server_error".to_owned(), "The connector had a problem. Try again in a moment.".to_owned())
-            }
-            ClientError::NotFound(what) => ("not_found".to_owned(), format!("That {what} no longer exists.")),
+            ClientError::Api(ApiError::Server { .. }) => (
+                "server_error".to_owned(),
+                "The connector had a problem. Try again in a moment.".to_owned(),
+            ),
+            ClientError::NotFound(what) => (
+                "not_found".to_owned(),
+                format!("That {what} no longer exists."),
+            ),
             ClientError::Invalid { code, message } => ((*code).to_owned(), message.clone()),
             ClientError::Refused { code, message } => (code.clone(), message.clone()),
         };
@@ -115,7 +128,11 @@ impl Inner {
     }
 
     pub fn summary(&self, thread: &multiline_domain::api::Thread) -> ThreadSummary {
-        view::summary(thread, self.session.organization.whatsapp_enabled, self.clock.now())
+        view::summary(
+            thread,
+            self.session.organization.whatsapp_enabled,
+            self.clock.now(),
+        )
     }
 }
 
@@ -149,13 +166,19 @@ impl Client {
     }
 
     async fn start(config: ClientConfig, api: ConnectorApi, session: Session) -> Result<Client> {
-        let dir = config.data_dir.join("accounts").join(session.user.id.to_string());
-        let cache = tokio::task::spawn_blocking(move || -> std::result::Result<Cache, CacheError> {
-            std::fs::create_dir_all(&dir).map_err(|e| CacheError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-            Cache::open(&dir.join("cache.sqlite3"))
-        })
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        let dir = config
+            .data_dir
+            .join("accounts")
+            .join(session.user.id.to_string());
+        let cache =
+            tokio::task::spawn_blocking(move || -> std::result::Result<Cache, CacheError> {
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    CacheError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+                })?;
+                Cache::open(&dir.join("cache.sqlite3"))
+            })
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         let inner = Arc::new(Inner {
             api,
             cache: Arc::new(cache),
@@ -165,7 +188,10 @@ impl Client {
             sync: Mutex::new(SyncState::Connecting),
             outbox_wake: Notify::new(),
         });
-        let tasks = vec![tokio::spawn(sync::run(inner.clone())), tokio::spawn(outbox::run(inner.clone()))];
+        let tasks = vec![
+            tokio::spawn(sync::run(inner.clone())),
+            tokio::spawn(outbox::run(inner.clone())),
+        ];
         Ok(Client { inner, tasks })
     }
 
@@ -184,7 +210,11 @@ impl Client {
     }
 
     pub fn sync_state(&self) -> SyncState {
-        self.inner.sync.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .sync
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Waits until the first sync has filled the cache (or failed).
@@ -202,11 +232,16 @@ impl Client {
     }
 
     pub async fn contacts(&self, query: Option<String>) -> Result<Vec<Contact>> {
-        self.inner.cache(move |c| c.contacts(query.as_deref())).await
+        self.inner
+            .cache(move |c| c.contacts(query.as_deref()))
+            .await
     }
 
     pub async fn contact(&self, id: ContactId) -> Result<Contact> {
-        self.inner.cache(move |c| c.contact(id)).await?.ok_or(ClientError::NotFound("contact"))
+        self.inner
+            .cache(move |c| c.contact(id))
+            .await?
+            .ok_or(ClientError::NotFound("contact"))
     }
 
     pub async fn threads(&self) -> Result<Vec<ThreadSummary>> {
@@ -219,16 +254,26 @@ impl Client {
     }
 
     /// Opens (or returns) the WhatsApp thread with a contact's number. Needs the connector.
-    pub async fn open_whatsapp_thread(&self, contact: ContactId, phone: &str) -> Result<ThreadSummary> {
-        let phone = E164::parse(phone, None)
-            .map_err(|e| ClientError::Invalid { code: "invalid_phone", message: e.to_string() })?;
+    pub async fn open_whatsapp_thread(
+        &self,
+        contact: ContactId,
+        phone: &str,
+    ) -> Result<ThreadSummary> {
+        let phone = E164::parse(phone, None).map_err(|e| ClientError::Invalid {
+            code: "invalid_phone",
+            message: e.to_string(),
+        })?;
         let thread = self.inner.api.open_thread(contact, phone).await?;
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
         let messages = self.inner.api.messages(thread.id).await.unwrap_or_default();
-        self.inner.cache(move |c| messages.iter().try_for_each(|m| c.put_message(m))).await?;
+        self.inner
+            .cache(move |c| messages.iter().try_for_each(|m| c.put_message(m)))
+            .await?;
         let summary = self.inner.summary(&thread);
-        self.inner.emit(UiEvent::ThreadUpserted { thread: summary.clone() });
+        self.inner.emit(UiEvent::ThreadUpserted {
+            thread: summary.clone(),
+        });
         Ok(summary)
     }
 
@@ -236,11 +281,21 @@ impl Client {
     /// Refused at once where the rules already say no.
     pub async fn send_text(&self, thread: ThreadId, text: String) -> Result<Message> {
         if text.trim().is_empty() {
-            return Err(ClientError::Invalid { code: "empty_message", message: "The message is empty.".into() });
+            return Err(ClientError::Invalid {
+                code: "empty_message",
+                message: "The message is empty.".into(),
+            });
         }
-        let t = self.inner.cache(move |c| c.thread(thread)).await?.ok_or(ClientError::NotFound("conversation"))?;
+        let t = self
+            .inner
+            .cache(move |c| c.thread(thread))
+            .await?
+            .ok_or(ClientError::NotFound("conversation"))?;
         if let view::Composer::Refused { reason, message } = self.inner.summary(&t).composer {
-            return Err(ClientError::Refused { code: reason, message });
+            return Err(ClientError::Refused {
+                code: reason,
+                message,
+            });
         }
         let client_id = ClientMessageId::random();
         let message = Message {
@@ -257,7 +312,9 @@ impl Client {
         };
         let m = message.clone();
         self.inner.cache(move |c| c.enqueue(&m, &text)).await?;
-        self.inner.emit(UiEvent::MessageUpserted { message: message.clone() });
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: message.clone(),
+        });
         self.inner.outbox_wake.notify_one();
         Ok(message)
     }

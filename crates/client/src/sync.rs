@@ -25,13 +25,18 @@ pub(crate) async fn run(inner: Arc<Inner>) {
         match connect_and_follow(&inner).await {
             Ok(()) => backoff = MIN_BACKOFF,
             Err(ClientError::Api(ApiError::Unauthorized)) => {
-                inner.set_sync(SyncState::Error { message: "Your session ended. Sign in again.".into() });
+                inner.set_sync(SyncState::Error {
+                    message: "Your session ended. Sign in again.".into(),
+                });
                 return;
             }
             Err(error) => tracing::warn!(%error, "sync interrupted"),
         }
         let since = inner.clock.now();
-        if !matches!(*inner.sync.lock().unwrap_or_else(|e| e.into_inner()), SyncState::Offline { .. }) {
+        if !matches!(
+            *inner.sync.lock().unwrap_or_else(|e| e.into_inner()),
+            SyncState::Offline { .. }
+        ) {
             inner.set_sync(SyncState::Offline { since });
         }
         tokio::time::sleep(backoff).await;
@@ -50,7 +55,9 @@ async fn snapshot(inner: &Inner) -> Result<(), ClientError> {
         messages.extend(inner.api.messages(t.id).await?);
     }
     let summaries: Vec<_> = threads.iter().map(|t| inner.summary(t)).collect();
-    inner.cache(move |c| c.store_snapshot(&session, &contacts, &threads, &messages, head)).await?;
+    inner
+        .cache(move |c| c.store_snapshot(&session, &contacts, &threads, &messages, head))
+        .await?;
     inner.emit(UiEvent::ContactsChanged);
     for thread in summaries {
         inner.emit(UiEvent::ThreadUpserted { thread });
@@ -71,10 +78,16 @@ async fn connect_and_follow(inner: &Arc<Inner>) -> Result<(), ClientError> {
     let bearer = HeaderValue::from_str(&format!("Bearer {}", inner.api.token()))
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
-        tokio_tungstenite::tungstenite::Error::Http(r) if r.status() == StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
-        e => ApiError::Unreachable(e.to_string()),
-    })?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(r)
+                if r.status() == StatusCode::UNAUTHORIZED =>
+            {
+                ApiError::Unauthorized
+            }
+            e => ApiError::Unreachable(e.to_string()),
+        })?;
     inner.set_sync(SyncState::Online);
     // The outbox may have been waiting for the connector.
     inner.outbox_wake.notify_one();
@@ -108,7 +121,9 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
     }
     inner.emit(match event {
         Event::MessageUpserted { message } => UiEvent::MessageUpserted { message },
-        Event::ThreadUpserted { thread } => UiEvent::ThreadUpserted { thread: inner.summary(&thread) },
+        Event::ThreadUpserted { thread } => UiEvent::ThreadUpserted {
+            thread: inner.summary(&thread),
+        },
         Event::ContactsChanged => UiEvent::ContactsChanged,
     });
     Ok(())

@@ -15,7 +15,10 @@ use ts_rs::TS;
 pub enum Composer {
     Allowed,
     /// Disabled; `message` says why, `reason` is the stable code.
-    Refused { reason: String, message: String },
+    Refused {
+        reason: String,
+        message: String,
+    },
 }
 
 /// A thread as the lists and the thread header show it.
@@ -66,12 +69,21 @@ pub struct AppError {
 
 /// The composer's state for `thread` at `now`, from the domain's rules.
 pub fn composer(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Composer {
-    let refused = |reason: &str, message: String| Composer::Refused { reason: reason.to_owned(), message };
+    let refused = |reason: &str, message: String| Composer::Refused {
+        reason: reason.to_owned(),
+        message,
+    };
     if thread.status == ThreadStatus::Closed {
-        return refused("thread_closed", "This conversation is closed. Open the contact to start a new one.".into());
+        return refused(
+            "thread_closed",
+            "This conversation is closed. Open the contact to start a new one.".into(),
+        );
     }
     if thread.channel == Channel::Whatsapp && !whatsapp_enabled {
-        return refused("whatsapp_disabled", "WhatsApp is not enabled for your organization.".into());
+        return refused(
+            "whatsapp_disabled",
+            "WhatsApp is not enabled for your organization.".into(),
+        );
     }
     if thread.template_required {
         let r = policy::Refusal::WindowClosedUseTemplate;

@@ -35,7 +35,9 @@ pub struct CloudError {
 /// The connector's wording for a failure, shown to users.
 pub fn describe_failure(code: u32, title: &str) -> String {
     match code {
-        131047 => "24 hours have passed since the guest's last message; send a template message.".into(),
+        131047 => {
+            "24 hours have passed since the guest's last message; send a template message.".into()
+        }
         131026 => "The guest could not be reached on WhatsApp.".into(),
         131051 => "WhatsApp does not support this kind of message.".into(),
         132000 | 132012 | 131008 | 131009 => "The template's variables were not accepted.".into(),
@@ -97,7 +99,12 @@ impl Default for CloudApi {
 
 impl CloudApi {
     /// Sends one message; answers the wamid.
-    pub async fn send(&self, line: &Line, to: &E164, body: &MessageBody) -> Result<String, CloudError> {
+    pub async fn send(
+        &self,
+        line: &Line,
+        to: &E164,
+        body: &MessageBody,
+    ) -> Result<String, CloudError> {
         let payload = match body {
             MessageBody::Text { text } => json!({
                 "messaging_product": "whatsapp",
@@ -127,28 +134,42 @@ impl CloudApi {
             .json(&payload)
             .send()
             .await
-            .map_err(|e| CloudError { code: None, message: e.to_string(), disposition: Disposition::Retry })?;
+            .map_err(|e| CloudError {
+                code: None,
+                message: e.to_string(),
+                disposition: Disposition::Retry,
+            })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CloudError { code: None, message: e.to_string(), disposition: Disposition::Retry })?;
+        let bytes = response.bytes().await.map_err(|e| CloudError {
+            code: None,
+            message: e.to_string(),
+            disposition: Disposition::Retry,
+        })?;
         if status.is_success() {
             let parsed: SendResponse = serde_json::from_slice(&bytes).map_err(|e| CloudError {
                 code: None,
                 message: format!("unexpected answer: {e}"),
                 disposition: Disposition::Permanent,
             })?;
-            return parsed.messages.into_iter().next().map(|m| m.id).ok_or(CloudError {
-                code: None,
-                message: "answer without a message id".into(),
-                disposition: Disposition::Permanent,
-            });
+            return parsed
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or(CloudError {
+                    code: None,
+                    message: "answer without a message id".into(),
+                    disposition: Disposition::Permanent,
+                });
         }
         match serde_json::from_slice::<GraphErrorBody>(&bytes) {
             Ok(body) => Err(CloudError {
                 code: Some(body.error.code),
-                disposition: if status.is_server_error() { Disposition::Retry } else { disposition(body.error.code) },
+                disposition: if status.is_server_error() {
+                    Disposition::Retry
+                } else {
+                    disposition(body.error.code)
+                },
                 message: body.error.message,
             }),
             Err(_) => Err(CloudError {

@@ -33,8 +33,18 @@ pub const USERS: [(&str, &str, &str); 2] = [
 pub const CONTACTS: [(&str, Option<&str>, &str, bool); 5] = [
     ("Ana Silva", Some("Silva Logistics"), "+12025550147", true),
     ("Ben Carter", None, "+447911123456", false),
-    ("Chloé Martin", Some("Atelier Martin"), "+33612345678", false),
-    ("David Okafor", Some("Okafor & Sons"), "+4915112345678", false),
+    (
+        "Chloé Martin",
+        Some("Atelier Martin"),
+        "+33612345678",
+        false,
+    ),
+    (
+        "David Okafor",
+        Some("Okafor & Sons"),
+        "+4915112345678",
+        false,
+    ),
     ("Elena Rossi", None, "+393471234567", false),
 ];
 
@@ -53,11 +63,16 @@ pub struct Demo {
 
 /// Starts the simulator and the connector, seeding the store on first use.
 pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
-    std::fs::create_dir_all(&options.data_dir).with_context(|| format!("creating {}", options.data_dir.display()))?;
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("creating {}", options.data_dir.display()))?;
     let path = options.data_dir.join("connector.sqlite3");
     let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&path)).await??);
-    let sim_listener = TcpListener::bind(options.sim_addr).await.context("binding the simulator")?;
-    let listener = TcpListener::bind(options.connector_addr).await.context("binding the connector")?;
+    let sim_listener = TcpListener::bind(options.sim_addr)
+        .await
+        .context("binding the simulator")?;
+    let listener = TcpListener::bind(options.connector_addr)
+        .await
+        .context("binding the connector")?;
     let sim = Simulator::start(SimConfig::demo(), options.clock.clone(), sim_listener).await?;
     for template in templates() {
         sim.add_template(template);
@@ -75,19 +90,24 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
             Some(org) => org.id,
             None => seed(&store, now)?,
         };
-        let owner = store.user_by_email(USERS[0].1)?.context("the demo owner exists")?;
+        let owner = store
+            .user_by_email(USERS[0].1)?
+            .context("the demo owner exists")?;
         let config = SimConfig::demo();
-        let line = store.connect_line(org, NewLine {
-            phone_number_id: config.phone_number_id,
-            waba_id: config.waba_id,
-            display_phone_number: config.display_phone_number,
-            access_token: config.access_token,
-            app_secret: config.app_secret,
-            verify_token: "demo-verify-token".into(),
-            api_base_url: sim_url,
-            api_version: "v21.0".into(),
-            owner_user_id: owner,
-        })?;
+        let line = store.connect_line(
+            org,
+            NewLine {
+                phone_number_id: config.phone_number_id,
+                waba_id: config.waba_id,
+                display_phone_number: config.display_phone_number,
+                access_token: config.access_token,
+                app_secret: config.app_secret,
+                verify_token: "demo-verify-token".into(),
+                api_base_url: sim_url,
+                api_version: "v21.0".into(),
+                owner_user_id: owner,
+            },
+        )?;
         let recent = store.last_guest_messages(line)?;
         if recent.is_empty() {
             seed_consents(&store, line, now)?;
@@ -95,12 +115,18 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
             let line = store.line(line)?;
             let ana = E164::parse(CONTACTS[0].2, None)?;
             let at = now - chrono::Duration::hours(2);
-            store.ingest_inbound(&line, &InboundMessage {
-                wamid: "wamid.DEMO-SEED-1".into(),
-                from: ana,
-                body: multiline_domain::api::MessageBody::Text { text: "Hi! Is my car ready for pickup on Friday?".into() },
+            store.ingest_inbound(
+                &line,
+                &InboundMessage {
+                    wamid: "wamid.DEMO-SEED-1".into(),
+                    from: ana,
+                    body: multiline_domain::api::MessageBody::Text {
+                        text: "Hi! Is my car ready for pickup on Friday?".into(),
+                    },
+                    at,
+                },
                 at,
-            }, at)?;
+            )?;
         }
         Ok((org, line, store.last_guest_messages(line)?))
     })
@@ -110,7 +136,11 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     }
     let connector = Connector::start(store, options.clock, listener).await?;
     sim.set_webhook_url(connector.webhook_url(line_id));
-    Ok(Demo { connector, sim, org })
+    Ok(Demo {
+        connector,
+        sim,
+        org,
+    })
 }
 
 fn seed(store: &Store, now: multiline_domain::time::Timestamp) -> anyhow::Result<OrganizationId> {
@@ -119,17 +149,27 @@ fn seed(store: &Store, now: multiline_domain::time::Timestamp) -> anyhow::Result
         store.create_user(org, name, email, password, now)?;
     }
     for (name, company, number, _) in CONTACTS {
-        let phone = ContactPhone { number: E164::parse(number, None)?, label: "mobile".into() };
+        let phone = ContactPhone {
+            number: E164::parse(number, None)?,
+            label: "mobile".into(),
+        };
         store.create_contact(org, name, company, None, &[phone], now)?;
     }
     Ok(org)
 }
 
 /// Records the demo's consents once the line exists.
-fn seed_consents(store: &Store, line: uuid::Uuid, now: multiline_domain::time::Timestamp) -> anyhow::Result<()> {
+fn seed_consents(
+    store: &Store,
+    line: uuid::Uuid,
+    now: multiline_domain::time::Timestamp,
+) -> anyhow::Result<()> {
     for (_, _, number, consented) in CONTACTS {
         if consented {
-            let consent = Consent::Granted { at: now - chrono::Duration::days(3), reply: "YES".into() };
+            let consent = Consent::Granted {
+                at: now - chrono::Duration::days(3),
+                reply: "YES".into(),
+            };
             store.set_guest_consent(line, &E164::parse(number, None)?, &consent, now)?;
         }
     }
@@ -138,33 +178,59 @@ fn seed_consents(store: &Store, line: uuid::Uuid, now: multiline_domain::time::T
 
 /// The demo's templates, in Meta's listing shape (one not yet approved).
 pub fn templates() -> Vec<Template> {
-    let t = |id: &str, name: &str, status: &str, category: &str, components: serde_json::Value| Template {
-        id: id.into(),
-        name: name.into(),
-        language: "en_US".into(),
-        status: status.into(),
-        category: category.into(),
-        parameter_format: "POSITIONAL".into(),
-        components,
+    let t = |id: &str, name: &str, status: &str, category: &str, components: serde_json::Value| {
+        Template {
+            id: id.into(),
+            name: name.into(),
+            language: "en_US".into(),
+            status: status.into(),
+            category: category.into(),
+            parameter_format: "POSITIONAL".into(),
+            components,
+        }
     };
     vec![
-        t("1001", "optin_request", "APPROVED", "UTILITY", json!([
-            { "type": "BODY", "text": "Hi {{1}}, this is {{2}}. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.",
-              "example": { "body_text": [["Ana", "Northwind Motors"]] } },
-            { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Yes" }, { "type": "QUICK_REPLY", "text": "No" }] }
-        ])),
-        t("1002", "appointment_reminder", "APPROVED", "UTILITY", json!([
-            { "type": "HEADER", "format": "TEXT", "text": "Reminder" },
-            { "type": "BODY", "text": "Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply here if you need to change it.",
-              "example": { "body_text": [["Ana", "Friday at 3 pm"]] } },
-            { "type": "FOOTER", "text": "Reply STOP to opt out" }
-        ])),
-        t("1003", "conversation_restart", "APPROVED", "UTILITY", json!([
-            { "type": "BODY", "text": "Hello {{1}}, following up on our conversation. Reply to this message to continue.",
-              "example": { "body_text": [["Ana"]] } }
-        ])),
-        t("1004", "spring_offer", "PENDING", "MARKETING", json!([
-            { "type": "BODY", "text": "Spring service offer: 20% off until {{1}}." }
-        ])),
+        t(
+            "1001",
+            "optin_request",
+            "APPROVED",
+            "UTILITY",
+            json!([
+                { "type": "BODY", "text": "Hi {{1}}, this is {{2}}. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.",
+                  "example": { "body_text": [["Ana", "Northwind Motors"]] } },
+                { "type": "BUTTONS", "buttons": [{ "type": "QUICK_REPLY", "text": "Yes" }, { "type": "QUICK_REPLY", "text": "No" }] }
+            ]),
+        ),
+        t(
+            "1002",
+            "appointment_reminder",
+            "APPROVED",
+            "UTILITY",
+            json!([
+                { "type": "HEADER", "format": "TEXT", "text": "Reminder" },
+                { "type": "BODY", "text": "Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply here if you need to change it.",
+                  "example": { "body_text": [["Ana", "Friday at 3 pm"]] } },
+                { "type": "FOOTER", "text": "Reply STOP to opt out" }
+            ]),
+        ),
+        t(
+            "1003",
+            "conversation_restart",
+            "APPROVED",
+            "UTILITY",
+            json!([
+                { "type": "BODY", "text": "Hello {{1}}, following up on our conversation. Reply to this message to continue.",
+                  "example": { "body_text": [["Ana"]] } }
+            ]),
+        ),
+        t(
+            "1004",
+            "spring_offer",
+            "PENDING",
+            "MARKETING",
+            json!([
+                { "type": "BODY", "text": "Spring service offer: 20% off until {{1}}." }
+            ]),
+        ),
     ]
 }

@@ -16,7 +16,9 @@ use crate::cloud::Disposition;
 
 /// Backoff before attempt `n + 1`: 1 s, 2 s, 4 s ... capped at 5 minutes, with ±20 % jitter.
 pub fn backoff(attempts: u32) -> chrono::Duration {
-    let base = 1_000u64.saturating_mul(1 << attempts.saturating_sub(1).min(12)).min(300_000);
+    let base = 1_000u64
+        .saturating_mul(1 << attempts.saturating_sub(1).min(12))
+        .min(300_000);
     let jitter = rand::rng().random_range(0.8..1.2);
     chrono::Duration::milliseconds((base as f64 * jitter) as i64)
 }
@@ -50,7 +52,9 @@ pub fn spawn(ctx: Ctx) {
 /// Sends one due job, if any. `Ok(true)` when there may be more.
 pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     let now = ctx.clock.now();
-    let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else { return Ok(false) };
+    let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else {
+        return Ok(false);
+    };
     let result = ctx.cloud.send(&job.line, &job.to, &job.body).await;
     let now = ctx.clock.now();
     let id = job.message_id;
@@ -65,8 +69,14 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
                     ctx.db(move |s| s.retry_at(id, at)).await?;
                     Vec::new()
                 }
-                Disposition::TemplateRequired => ctx.db(move |s| s.complete_failed(id, &reason, true, now)).await?,
-                _ => ctx.db(move |s| s.complete_failed(id, &reason, false, now)).await?,
+                Disposition::TemplateRequired => {
+                    ctx.db(move |s| s.complete_failed(id, &reason, true, now))
+                        .await?
+                }
+                _ => {
+                    ctx.db(move |s| s.complete_failed(id, &reason, false, now))
+                        .await?
+                }
             }
         }
     };

@@ -84,7 +84,11 @@ impl Connector {
     /// Starts the HTTP server on `listener`, the dispatch worker and the webhook processor.
     /// Messages that were in flight when a previous process died are failed first (never
     /// re-sent: see [`store::Store::recover_in_flight`]).
-    pub async fn start(store: Arc<Store>, clock: Arc<dyn Clock>, listener: TcpListener) -> anyhow::Result<Connector> {
+    pub async fn start(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> anyhow::Result<Connector> {
         let ctx = Ctx::new(store, clock);
         let now = ctx.clock.now();
         let told = ctx.db(move |s| s.recover_in_flight(now)).await?;

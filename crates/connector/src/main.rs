@@ -31,10 +31,16 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     match Cli::parse().command {
-        Command::Demo { data_dir, listen, sim_listen } => {
+        Command::Demo {
+            data_dir,
+            listen,
+            sim_listen,
+        } => {
             let demo = demo::start(DemoOptions {
                 data_dir,
                 connector_addr: listen,

@@ -15,9 +15,15 @@ use crate::store::{InboundMessage, Line, StatusUpdate};
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the HMAC-SHA256 of `body` keyed with
 /// the app secret. Constant-time comparison (`verify_slice`).
 pub fn signature_valid(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.strip_prefix("sha256=")) else { return false };
-    let Ok(sig) = hex::decode(hex_sig.trim()) else { return false };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else { return false };
+    let Some(hex_sig) = header.and_then(|h| h.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(hex_sig.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
+        return false;
+    };
     mac.update(body);
     mac.verify_slice(&sig).is_ok()
 }
@@ -122,21 +128,39 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
         }
         for m in change.value.messages {
             let Ok(from) = E164::from_wa_id(&m.from) else {
-                out.skipped.push(format!("message {}: bad sender {:?}", m.id, m.from));
+                out.skipped
+                    .push(format!("message {}: bad sender {:?}", m.id, m.from));
                 continue;
             };
-            let Some(at) = m.timestamp.parse::<i64>().ok().and_then(|s| chrono::DateTime::from_timestamp(s, 0)) else {
-                out.skipped.push(format!("message {}: bad timestamp {:?}", m.id, m.timestamp));
+            let Some(at) = m
+                .timestamp
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            else {
+                out.skipped
+                    .push(format!("message {}: bad timestamp {:?}", m.id, m.timestamp));
                 continue;
             };
             let body = match (m.kind.as_str(), m.text, m.button) {
                 ("text", Some(text), _) => MessageBody::Text { text: text.body },
                 ("button", _, Some(button)) => MessageBody::Text {
-                    text: if button.text.is_empty() { button.payload } else { button.text },
+                    text: if button.text.is_empty() {
+                        button.payload
+                    } else {
+                        button.text
+                    },
                 },
-                (kind, _, _) => MessageBody::Unsupported { description: format!("Unsupported message type: {kind}") },
+                (kind, _, _) => MessageBody::Unsupported {
+                    description: format!("Unsupported message type: {kind}"),
+                },
             };
-            out.messages.push(InboundMessage { wamid: m.id, from, body, at });
+            out.messages.push(InboundMessage {
+                wamid: m.id,
+                from,
+                body,
+                at,
+            });
         }
         for s in change.value.statuses {
             let state = match s.status.as_str() {
@@ -145,12 +169,17 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                 "read" => DeliveryState::Read,
                 "failed" => DeliveryState::Failed,
                 other => {
-                    out.skipped.push(format!("status {}: unknown status {other:?}", s.id));
+                    out.skipped
+                        .push(format!("status {}: unknown status {other:?}", s.id));
                     continue;
                 }
             };
             let error = s.errors.into_iter().next().map(|e| (e.code, e.title));
-            out.statuses.push(StatusUpdate { wamid: s.id, state, error });
+            out.statuses.push(StatusUpdate {
+                wamid: s.id,
+                state,
+                error,
+            });
         }
     }
     Ok(out)
@@ -164,7 +193,9 @@ pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> 
     for message in parsed.messages {
         let now = ctx.clock.now();
         let line = line.clone();
-        let told = ctx.db(move |s| s.ingest_inbound(&line, &message, now)).await?;
+        let told = ctx
+            .db(move |s| s.ingest_inbound(&line, &message, now))
+            .await?;
         ctx.tell(told);
     }
     for status in parsed.statuses {

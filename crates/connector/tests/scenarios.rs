@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::TimeZone;
 use futures_util::StreamExt;
 use multiline_connector::demo::{self, Demo, DemoOptions};
-use multiline_domain::api::{Contact, DeliveryState, Direction, Event, EventEnvelope, Message, MessageBody, Thread};
+use multiline_domain::api::{
+    Contact, DeliveryState, Direction, Event, EventEnvelope, Message, MessageBody, Thread,
+};
 use multiline_domain::ids::ClientMessageId;
 use multiline_domain::time::ManualClock;
 use serde_json::json;
@@ -22,12 +24,15 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl Harness {
     async fn start() -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap()));
+        let clock = Arc::new(ManualClock::new(
+            chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap(),
+        ));
         let demo = demo::start(DemoOptions {
             data_dir: dir.path().to_path_buf(),
             connector_addr: "127.0.0.1:0".parse().unwrap(),
@@ -48,7 +53,12 @@ impl Harness {
             .await
             .unwrap();
         let token = signed["token"].as_str().unwrap().to_owned();
-        Harness { demo, http, token, _dir: dir }
+        Harness {
+            demo,
+            http,
+            token,
+            _dir: dir,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -56,38 +66,69 @@ impl Harness {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let r = self.http.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "GET {path}: {}", r.status());
         r.json().await.unwrap()
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn ana_thread(&self) -> Thread {
         let contacts: Vec<Contact> = self.get("/v1/contacts?q=Ana").await;
         let ana = &contacts[0];
-        let r = self.post("/v1/threads", json!({ "contact_id": ana.id, "phone": ana.phones[0].number })).await;
+        let r = self
+            .post(
+                "/v1/threads",
+                json!({ "contact_id": ana.id, "phone": ana.phones[0].number }),
+            )
+            .await;
         assert!(r.status().is_success());
         r.json().await.unwrap()
     }
 
     async fn events(&self, after: u64) -> Socket {
         let ws = self.demo.connector.url().replacen("http", "ws", 1);
-        let mut request = format!("{ws}/v1/events?after={after}").into_client_request().unwrap();
-        request.headers_mut().insert("authorization", format!("Bearer {}", self.token).parse().unwrap());
+        let mut request = format!("{ws}/v1/events?after={after}")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
         tokio_tungstenite::connect_async(request).await.unwrap().0
     }
 
     fn line_webhook(&self) -> String {
-        let line = self.demo.connector.ctx.store.line_of_org(self.demo.org).unwrap();
+        let line = self
+            .demo
+            .connector
+            .ctx
+            .store
+            .line_of_org(self.demo.org)
+            .unwrap();
         self.demo.connector.webhook_url(line.id)
     }
 }
 
 /// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
-async fn next_matching(socket: &mut Socket, what: impl Fn(&EventEnvelope) -> bool) -> EventEnvelope {
+async fn next_matching(
+    socket: &mut Socket,
+    what: impl Fn(&EventEnvelope) -> bool,
+) -> EventEnvelope {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             let frame = socket.next().await.expect("socket open").expect("frame");
@@ -119,13 +160,21 @@ async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
     let mut socket = h.events(0).await;
 
     let client_id = ClientMessageId::random();
-    let r = h.post(&format!("/v1/threads/{}/messages", thread.id), json!({ "client_id": client_id, "text": "Your car is ready." })).await;
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": client_id, "text": "Your car is ready." }),
+        )
+        .await;
     assert_eq!(r.status(), 202);
     let sent: Message = r.json().await.unwrap();
     assert_eq!(sent.state, DeliveryState::Sending);
 
     // Delivered, as the simulator's status webhooks say.
-    next_matching(&mut socket, |e| message_event(e).is_some_and(|m| m.id == sent.id && m.state == DeliveryState::Delivered)).await;
+    next_matching(&mut socket, |e| {
+        message_event(e).is_some_and(|m| m.id == sent.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
     let received = h.demo.sim.received(ANA);
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].text, "Your car is ready.");
@@ -133,7 +182,10 @@ async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
 
     // The same client id again: the same message, nothing sent twice.
     let again: Message = h
-        .post(&format!("/v1/threads/{}/messages", thread.id), json!({ "client_id": client_id, "text": "Your car is ready." }))
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": client_id, "text": "Your car is ready." }),
+        )
         .await
         .json()
         .await
@@ -141,8 +193,21 @@ async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
     assert_eq!(again.id, sent.id);
 
     // The guest replies: signed webhook -> stored -> pushed.
-    h.demo.sim.guest_sends_text(ANA, "Thanks, see you at 5!").unwrap();
-    let reply = next_matching(&mut socket, |e| message_event(e).is_some_and(|m| m.direction == Direction::Inbound && m.thread_id == thread.id && m.body == MessageBody::Text { text: "Thanks, see you at 5!".into() })).await;
+    h.demo
+        .sim
+        .guest_sends_text(ANA, "Thanks, see you at 5!")
+        .unwrap();
+    let reply = next_matching(&mut socket, |e| {
+        message_event(e).is_some_and(|m| {
+            m.direction == Direction::Inbound
+                && m.thread_id == thread.id
+                && m.body
+                    == MessageBody::Text {
+                        text: "Thanks, see you at 5!".into(),
+                    }
+        })
+    })
+    .await;
 
     // Resuming after that event's number replays nothing before it.
     let mut resumed = h.events(reply.seq).await;
@@ -150,7 +215,11 @@ async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
     let next = next_matching(&mut resumed, |_| true).await;
     assert!(next.seq > reply.seq);
 
-    assert_eq!(h.demo.sim.received(ANA).len(), 1, "the repeated client id sent nothing");
+    assert_eq!(
+        h.demo.sim.received(ANA).len(),
+        1,
+        "the repeated client id sent nothing"
+    );
 }
 
 #[tokio::test]
@@ -169,14 +238,27 @@ async fn forged_or_missing_signatures_are_refused_and_nothing_is_stored() {
     let url = h.line_webhook();
     let forged = wa_sim::signature("not-the-app-secret", body.as_bytes());
     for signature in [Some(forged.as_str()), None, Some("sha256=zz")] {
-        let mut request = h.http.post(&url).header("content-type", "application/json").body(body.clone());
+        let mut request = h
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
         if let Some(sig) = signature {
             request = request.header("x-hub-signature-256", sig);
         }
         let r = request.send().await.unwrap();
         assert_eq!(r.status(), 401, "signature {signature:?}");
     }
-    assert!(h.demo.connector.ctx.store.inbox_pending(10).unwrap().is_empty(), "nothing kept");
+    assert!(
+        h.demo
+            .connector
+            .ctx
+            .store
+            .inbox_pending(10)
+            .unwrap()
+            .is_empty(),
+        "nothing kept"
+    );
     let after: Vec<Message> = h.get(&format!("/v1/threads/{}/messages", thread.id)).await;
     assert_eq!(before, after);
 }
@@ -208,9 +290,19 @@ async fn a_webhook_delivered_twice_is_stored_once() {
         assert_eq!(r.status(), 200);
     }
     // Both deliveries processed (the inbox drains), the message stored once.
-    multiline_connector::webhooks::drain(&h.demo.connector.ctx).await.unwrap();
+    multiline_connector::webhooks::drain(&h.demo.connector.ctx)
+        .await
+        .unwrap();
     let messages: Vec<Message> = h.get(&format!("/v1/threads/{}/messages", thread.id)).await;
-    let twice = messages.iter().filter(|m| m.body == MessageBody::Text { text: "twice".into() }).count();
+    let twice = messages
+        .iter()
+        .filter(|m| {
+            m.body
+                == MessageBody::Text {
+                    text: "twice".into(),
+                }
+        })
+        .count();
     assert_eq!(twice, 1);
 }
 
@@ -218,9 +310,23 @@ async fn a_webhook_delivered_twice_is_stored_once() {
 async fn webhook_verification_echoes_the_challenge_only_for_the_right_token() {
     let h = Harness::start().await;
     let url = h.line_webhook();
-    let ok = h.http.get(format!("{url}?hub.mode=subscribe&hub.verify_token=demo-verify-token&hub.challenge=1158201444")).send().await.unwrap();
+    let ok = h
+        .http
+        .get(format!(
+            "{url}?hub.mode=subscribe&hub.verify_token=demo-verify-token&hub.challenge=1158201444"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let bad = h.http.get(format!("{url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")).send().await.unwrap();
+    let bad = h
+        .http
+        .get(format!(
+            "{url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 403);
 }

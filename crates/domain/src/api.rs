@@ -156,9 +156,13 @@ impl DeliveryState {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export)]
 pub enum MessageBody {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
-    Unsupported { description: String },
+    Unsupported {
+        description: String,
+    },
 }
 
 impl MessageBody {

@@ -30,15 +30,21 @@ impl E164 {
             input: input.to_owned(),
         })?;
         if !phonenumber::is_valid(&number) {
-            return Err(PhoneError::Invalid { input: input.to_owned() });
+            return Err(PhoneError::Invalid {
+                input: input.to_owned(),
+            });
         }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// From the Cloud API's `wa_id` (digits, no `+`).
     pub fn from_wa_id(wa_id: &str) -> Result<Self, PhoneError> {
         if wa_id.is_empty() || !wa_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(PhoneError::Unparseable { input: wa_id.to_owned() });
+            return Err(PhoneError::Unparseable {
+                input: wa_id.to_owned(),
+            });
         }
         Self::parse(&format!("+{wa_id}"), None)
     }
@@ -86,15 +92,28 @@ mod tests {
             ("06 12 34 56 78", Some("FR"), "+33612345678"),
         ];
         for (input, region, want) in cases {
-            assert_eq!(E164::parse(input, region).unwrap().as_str(), want, "{input}");
+            assert_eq!(
+                E164::parse(input, region).unwrap().as_str(),
+                want,
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn refuses_garbage_and_impossible_numbers() {
-        assert!(matches!(E164::parse("call me", None), Err(PhoneError::Unparseable { .. })));
-        assert!(matches!(E164::parse("+1 555", None), Err(PhoneError::Invalid { .. })));
-        assert!(E164::parse("2025550147", None).is_err(), "no region and no +");
+        assert!(matches!(
+            E164::parse("call me", None),
+            Err(PhoneError::Unparseable { .. })
+        ));
+        assert!(matches!(
+            E164::parse("+1 555", None),
+            Err(PhoneError::Invalid { .. })
+        ));
+        assert!(
+            E164::parse("2025550147", None).is_err(),
+            "no region and no +"
+        );
     }
 
     #[test]

@@ -91,7 +91,10 @@ mod tests {
     }
 
     fn granted() -> Consent {
-        Consent::Granted { at: t(0), reply: "yes".into() }
+        Consent::Granted {
+            at: t(0),
+            reply: "yes".into(),
+        }
     }
 
     #[test]
@@ -100,20 +103,31 @@ mod tests {
         let closed = Window::Closed { since: Some(t(24)) };
         let cases = [
             (Consent::None, open, Err(Refusal::ConsentMissing)),
-            (Consent::Requested { at: t(0) }, open, Err(Refusal::ConsentPending)),
+            (
+                Consent::Requested { at: t(0) },
+                open,
+                Err(Refusal::ConsentPending),
+            ),
             (Consent::Revoked { at: t(0) }, open, Err(Refusal::OptedOut)),
             (granted(), open, Ok(())),
             (granted(), closed, Err(Refusal::WindowClosedUseTemplate)),
         ];
         for (consent, window, want) in cases {
-            assert_eq!(may_send(&consent, window, OutboundKind::FreeForm, t(1)), want, "{consent:?}");
+            assert_eq!(
+                may_send(&consent, window, OutboundKind::FreeForm, t(1)),
+                want,
+                "{consent:?}"
+            );
         }
     }
 
     #[test]
     fn templates_go_any_time_with_consent() {
         let closed = Window::Closed { since: None };
-        assert_eq!(may_send(&granted(), closed, OutboundKind::Template, t(100)), Ok(()));
+        assert_eq!(
+            may_send(&granted(), closed, OutboundKind::Template, t(100)),
+            Ok(())
+        );
         assert_eq!(
             may_send(&Consent::None, closed, OutboundKind::Template, t(100)),
             Err(Refusal::ConsentMissing)
@@ -126,24 +140,45 @@ mod tests {
         let requested = Consent::Requested { at: t(0) };
         let opt_in = OutboundKind::OptInTemplate;
         assert_eq!(may_send(&Consent::None, closed, opt_in, t(0)), Ok(()));
-        assert_eq!(may_send(&requested, closed, opt_in, t(23)), Err(Refusal::OptInTooSoon));
+        assert_eq!(
+            may_send(&requested, closed, opt_in, t(23)),
+            Err(Refusal::OptInTooSoon)
+        );
         assert_eq!(may_send(&requested, closed, opt_in, t(24)), Ok(()));
-        assert_eq!(may_send(&granted(), closed, opt_in, t(24)), Err(Refusal::AlreadyConsented));
+        assert_eq!(
+            may_send(&granted(), closed, opt_in, t(24)),
+            Err(Refusal::AlreadyConsented)
+        );
     }
 
     #[test]
     fn window_is_closed_exactly_at_24_hours() {
-        let facts = WindowFacts { last_message_at: Some(t(0)), last_guest_message_at: Some(t(0)) };
+        let facts = WindowFacts {
+            last_message_at: Some(t(0)),
+            last_guest_message_at: Some(t(0)),
+        };
         let rule = WindowRule::AnyMessage;
-        assert_eq!(rule.window(facts, t(24) - Duration::seconds(1)), Window::Open { closes_at: t(24) });
-        assert_eq!(rule.window(facts, t(24)), Window::Closed { since: Some(t(24)) });
+        assert_eq!(
+            rule.window(facts, t(24) - Duration::seconds(1)),
+            Window::Open { closes_at: t(24) }
+        );
+        assert_eq!(
+            rule.window(facts, t(24)),
+            Window::Closed { since: Some(t(24)) }
+        );
     }
 
     #[test]
     fn guest_rule_ignores_business_messages() {
-        let facts = WindowFacts { last_message_at: Some(t(20)), last_guest_message_at: Some(t(0)) };
+        let facts = WindowFacts {
+            last_message_at: Some(t(20)),
+            last_guest_message_at: Some(t(0)),
+        };
         assert_eq!(WindowRule::AnyMessage.closes_at(facts), Some(t(44)));
         assert_eq!(WindowRule::GuestMessage.closes_at(facts), Some(t(24)));
-        assert!(matches!(WindowRule::GuestMessage.window(facts, t(30)), Window::Closed { .. }));
+        assert!(matches!(
+            WindowRule::GuestMessage.window(facts, t(30)),
+            Window::Closed { .. }
+        ));
     }
 }

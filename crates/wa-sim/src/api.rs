@@ -30,7 +30,11 @@ pub(crate) struct GraphError {
 
 impl GraphError {
     fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        GraphError { status, code, message: message.into() }
+        GraphError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, 100, message)
@@ -79,7 +83,9 @@ async fn send(
     let request: Value = serde_json::from_slice(&body)
         .map_err(|_| GraphError::invalid("The request body is not valid JSON"))?;
     if request["messaging_product"] != "whatsapp" {
-        return Err(GraphError::invalid("(#100) The parameter messaging_product is required."));
+        return Err(GraphError::invalid(
+            "(#100) The parameter messaging_product is required.",
+        ));
     }
     // Mark-as-read shares the endpoint.
     if request["status"] == "read" {
@@ -169,9 +175,14 @@ fn check_template(state: &SimState, template: &Value) -> Result<String, GraphErr
             format!("Template is {}", found.status),
         ));
     }
-    let body_text = found.components.as_array().into_iter().flatten().find_map(|c| {
-        (c["type"] == "BODY").then(|| c["text"].as_str().unwrap_or_default().to_owned())
-    });
+    let body_text = found
+        .components
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|c| {
+            (c["type"] == "BODY").then(|| c["text"].as_str().unwrap_or_default().to_owned())
+        });
     let expected = body_text.as_deref().map(count_variables).unwrap_or(0);
     let given = template["components"]
         .as_array()
@@ -184,7 +195,9 @@ fn check_template(state: &SimState, template: &Value) -> Result<String, GraphErr
         return Err(GraphError::new(
             StatusCode::BAD_REQUEST,
             132000,
-            format!("Number of parameters does not match the expected number of params ({expected})"),
+            format!(
+                "Number of parameters does not match the expected number of params ({expected})"
+            ),
         ));
     }
     Ok(name.to_owned())
@@ -213,8 +226,12 @@ async fn templates(
 ) -> Result<Json<Value>, GraphError> {
     check_token(&state, &headers)?;
     if waba_id != state.config.waba_id {
-        return Err(GraphError::invalid(format!("Object with ID '{waba_id}' does not exist")));
+        return Err(GraphError::invalid(format!(
+            "Object with ID '{waba_id}' does not exist"
+        )));
     }
     let data = serde_json::to_value(&state.world().templates).expect("templates serialize");
-    Ok(Json(json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } })))
+    Ok(Json(
+        json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } }),
+    ))
 }

@@ -36,6 +36,9 @@ async fn guest_sends(
         .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
 }
 
-async fn received(State(state): State<Arc<SimState>>, Path(wa_id): Path<String>) -> Json<Vec<Received>> {
+async fn received(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+) -> Json<Vec<Received>> {
     Json(state.received(&wa_id))
 }

@@ -130,12 +130,15 @@ impl SimState {
     }
 
     pub fn add_guest(&self, wa_id: &str, name: &str) {
-        self.world().guests.entry(wa_id.to_owned()).or_insert_with(|| Guest {
-            wa_id: wa_id.to_owned(),
-            name: name.to_owned(),
-            last_message_at: None,
-            received: Vec::new(),
-        });
+        self.world()
+            .guests
+            .entry(wa_id.to_owned())
+            .or_insert_with(|| Guest {
+                wa_id: wa_id.to_owned(),
+                name: name.to_owned(),
+                last_message_at: None,
+                received: Vec::new(),
+            });
     }
 
     pub fn add_template(&self, template: Template) {
@@ -149,7 +152,11 @@ impl SimState {
     }
 
     pub fn received(&self, wa_id: &str) -> Vec<Received> {
-        self.world().guests.get(wa_id).map(|g| g.received.clone()).unwrap_or_default()
+        self.world()
+            .guests
+            .get(wa_id)
+            .map(|g| g.received.clone())
+            .unwrap_or_default()
     }
 
     pub fn pending_webhooks(&self) -> usize {
@@ -186,8 +193,10 @@ impl SimState {
         let (wamid, name) = {
             let mut world = self.world();
             let wamid = world.wamid();
-            let guest =
-                world.guests.get_mut(wa_id).ok_or_else(|| SimError::UnknownGuest(wa_id.into()))?;
+            let guest = world
+                .guests
+                .get_mut(wa_id)
+                .ok_or_else(|| SimError::UnknownGuest(wa_id.into()))?;
             guest.last_message_at = Some(now);
             (wamid, guest.name.clone())
         };

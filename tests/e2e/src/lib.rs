@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -18,7 +18,10 @@ use serde_json::{Value, json};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 /// `data-testid` values, from the one file the UI uses too.
@@ -33,17 +36,25 @@ impl TestIds {
 
     /// A CSS selector for the element with test id `key` (e.g. "contactRow").
     pub fn css(&self, key: &str) -> String {
-        let id = self.0.get(key).unwrap_or_else(|| panic!("no test id {key:?}"));
+        let id = self
+            .0
+            .get(key)
+            .unwrap_or_else(|| panic!("no test id {key:?}"));
         format!("[data-testid='{id}']")
     }
 
     pub fn id(&self, key: &str) -> &str {
-        self.0.get(key).unwrap_or_else(|| panic!("no test id {key:?}"))
+        self.0
+            .get(key)
+            .unwrap_or_else(|| panic!("no test id {key:?}"))
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// A running app under WebDriver, with its own data folder and simulator.
@@ -61,14 +72,22 @@ impl App {
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/debug/multiline"));
         if !bin.exists() {
-            bail!("the app binary {} is missing: build it first (make e2e does)", bin.display());
+            bail!(
+                "the app binary {} is missing: build it first (make e2e does)",
+                bin.display()
+            );
         }
         let data = tempfile::tempdir()?;
         let sim_port = free_port();
         let port = free_port();
         let native_port = free_port();
         let tauri_driver = Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("MULTILINE_DATA_DIR", data.path())
             .env("MULTILINE_DEMO_SIM_ADDR", format!("127.0.0.1:{sim_port}"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
@@ -82,15 +101,18 @@ impl App {
         caps.insert("tauri:options".into(), json!({ "application": bin }));
         // Plain HTTP on loopback: no TLS stack needed.
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let driver = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&url)
-            .await
-            .context("opening a WebDriver session on the app")?;
+        let session = ClientBuilder::new(connector).capabilities(caps).connect(&url);
+        let driver = match tokio::time::timeout(Duration::from_secs(60), session).await {
+            Ok(driver) => driver.context("opening a WebDriver session on the app")?,
+            Err(_) => bail!("the app did not start within 60 s"),
+        };
         Ok(App {
             driver,
             ids: TestIds::load(),
-            sim: SimControl { base: format!("http://127.0.0.1:{sim_port}"), http: reqwest::Client::new() },
+            sim: SimControl {
+                base: format!("http://127.0.0.1:{sim_port}"),
+                http: reqwest::Client::new(),
+            },
             tauri_driver,
             _data: data,
         })
@@ -104,7 +126,7 @@ impl App {
     pub async fn wait_for_css(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
         self.driver
             .wait()
-            .at_most(Duration::from_secs(20))
+            .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
             .with_context(|| format!("waiting for {css}"))
@@ -114,23 +136,29 @@ impl App {
     ///
     /// Matches on `textContent` through a script: WebKitWebDriver's "element text" returns
     /// only part of a row's rendered text (seen: "AS" for a contact row).
-    pub async fn wait_for_text(&self, css: &str, text: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+    pub async fn wait_for_text(
+        &self,
+        css: &str,
+        text: &str,
+    ) -> anyhow::Result<fantoccini::elements::Element> {
         let script = "return Array.from(document.querySelectorAll(arguments[0]))\
                       .findIndex(e => e.textContent.includes(arguments[1]));";
-        loop {
-            let index = self.driver.execute(script, vec![json!(css), json!(text)]).await?;
-            if let Some(index) = index.as_i64().filter(|i| *i >= 0) {
-                let all = self.driver.find_all(Locator::Css(css)).await?;
-                if let Some(el) = all.into_iter().nth(index as usize) {
-                    return Ok(el);
+        within(WAIT, &format!("a {css} with text {text:?}"), async {
+            loop {
+                let index = self
+                    .driver
+                    .execute(script, vec![json!(css), json!(text)])
+                    .await?;
+                if let Some(index) = index.as_i64().filter(|i| *i >= 0) {
+                    let all = self.driver.find_all(Locator::Css(css)).await?;
+                    if let Some(el) = all.into_iter().nth(index as usize) {
+                        return Ok(el);
+                    }
                 }
+                tokio::time::sleep(POLL).await;
             }
-            if Instant::now() > deadline {
-                bail!("no {css} with text {text:?} appeared");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// Saves a screenshot of the app window as `target/e2e/<name>.png`.
@@ -146,7 +174,13 @@ impl App {
         // Let the last change paint before capturing.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let status = Command::new("import")
-            .args(["-window", "root", "-crop", &format!("{w}x{h}+{x}+{y}"), "+repage"])
+            .args([
+                "-window",
+                "root",
+                "-crop",
+                &format!("{w}x{h}+{x}+{y}"),
+                "+repage",
+            ])
             .arg(&path)
             .status()
             .context("running ImageMagick's import (make setup installs it)")?;
@@ -170,15 +204,33 @@ impl Drop for App {
     }
 }
 
-async fn wait_for_port(port: u16, within: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        if Instant::now() > deadline {
-            bail!("tauri-driver did not listen on {port}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// How long the tests wait for the app to show something.
+pub const WAIT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(100);
+
+/// Runs `f` (a polling loop) for at most `limit`; `what` names what was awaited.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    f: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(result) => result,
+        Err(_) => bail!("timed out waiting for {what}"),
     }
-    Ok(())
+}
+
+async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
+    within(limit, &format!("tauri-driver on port {port}"), async {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The simulator's control API: play the guests.
@@ -204,20 +256,26 @@ impl SimControl {
 
     /// What the guest received, oldest first.
     pub async fn received(&self, wa_id: &str) -> anyhow::Result<Vec<Value>> {
-        Ok(self.http.get(format!("{}/control/guests/{wa_id}/received", self.base)).send().await?.json().await?)
+        Ok(self
+            .http
+            .get(format!("{}/control/guests/{wa_id}/received", self.base))
+            .send()
+            .await?
+            .json()
+            .await?)
     }
 
     /// Waits until the guest has received a message with `text`.
     pub async fn wait_received(&self, wa_id: &str, text: &str) -> anyhow::Result<Value> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(m) = self.received(wa_id).await?.into_iter().find(|m| m["text"] == text) {
-                return Ok(m);
+        within(WAIT, &format!("guest {wa_id} to receive {text:?}"), async {
+            loop {
+                let received = self.received(wa_id).await?;
+                if let Some(m) = received.into_iter().find(|m| m["text"] == text) {
+                    return Ok(m);
+                }
+                tokio::time::sleep(POLL).await;
             }
-            if Instant::now() > deadline {
-                bail!("guest {wa_id} never received {text:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 }

@@ -38,7 +38,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     let received = app.sim.wait_received(ANA, text).await?;
     assert_eq!(received["type"], "text");
     // The outbound bubble shows the delivery the simulator reported.
-    let bubble = format!("{}[data-direction='outbound'][data-state='delivered']", app.ids.css("messageBubble"));
+    let bubble = format!(
+        "{}[data-direction='outbound'][data-state='delivered']",
+        app.ids.css("messageBubble")
+    );
     app.wait_for_text(&bubble, text).await?;
 
     // 3. The guest replies; the reply appears in the open thread without a reload.

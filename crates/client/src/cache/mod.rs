@@ -40,14 +40,20 @@ fn migrations() -> Migrations<'static> {
 }
 
 fn message_key(m: &Message) -> String {
-    m.client_id.map(|c| c.to_string()).unwrap_or_else(|| m.id.to_string())
+    m.client_id
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| m.id.to_string())
 }
 
 /// Stores a message; a copy of one already stored never moves its delivery state backwards
 /// (events replayed after a snapshot, or a send answer that arrives after a status event).
 fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     let current: Option<String> = tx
-        .query_row("SELECT data FROM messages WHERE key = ?1", [message_key(m)], |r| r.get(0))
+        .query_row(
+            "SELECT data FROM messages WHERE key = ?1",
+            [message_key(m)],
+            |r| r.get(0),
+        )
         .optional()?;
     let mut m = m.clone();
     if let Some(current) = current {
@@ -63,7 +69,12 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     tx.execute(
         "INSERT INTO messages (key, thread_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at, data = excluded.data",
-        params![message_key(m), m.thread_id.to_string(), m.created_at.timestamp_micros(), serde_json::to_string(m)?],
+        params![
+            message_key(m),
+            m.thread_id.to_string(),
+            m.created_at.timestamp_micros(),
+            serde_json::to_string(m)?
+        ],
     )?;
     Ok(())
 }
@@ -93,7 +104,9 @@ impl Cache {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn)?;
-        Ok(Cache { conn: Mutex::new(conn) })
+        Ok(Cache {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -109,7 +122,10 @@ impl Cache {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
     }
 
     fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
@@ -121,12 +137,17 @@ impl Cache {
     }
 
     pub fn session(&self) -> Result<Option<Session>> {
-        self.meta("session")?.map(|s| serde_json::from_str(&s).map_err(Into::into)).transpose()
+        self.meta("session")?
+            .map(|s| serde_json::from_str(&s).map_err(Into::into))
+            .transpose()
     }
 
     /// The number of the last event applied (0: none yet).
     pub fn last_seq(&self) -> Result<u64> {
-        Ok(self.meta("last_seq")?.and_then(|s| s.parse().ok()).unwrap_or(0))
+        Ok(self
+            .meta("last_seq")?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Replaces the cache's view with a full snapshot from the connector (first sync).
@@ -161,7 +182,9 @@ impl Cache {
     pub fn apply_event(&self, seq: u64, event: &Event) -> Result<bool> {
         self.write(|tx| {
             let last: u64 = tx
-                .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get::<_, String>(0))
+                .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| {
+                    r.get::<_, String>(0)
+                })
                 .optional()?
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
@@ -196,20 +219,26 @@ impl Cache {
     /// Contacts by name; `query` matches name, company or a number's digits.
     pub fn contacts(&self, query: Option<&str>) -> Result<Vec<Contact>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT data FROM contacts ORDER BY name COLLATE NOCASE")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM contacts ORDER BY name COLLATE NOCASE")?;
         let all = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .map(|row| Ok(serde_json::from_str::<Contact>(&row?)?))
             .collect::<Result<Vec<_>>>()?;
-        let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(all) };
+        let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+            return Ok(all);
+        };
         let q = q.to_lowercase();
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
         Ok(all
             .into_iter()
             .filter(|c| {
                 c.name.to_lowercase().contains(&q)
-                    || c.company.as_deref().is_some_and(|co| co.to_lowercase().contains(&q))
-                    || (!digits.is_empty() && c.phones.iter().any(|p| p.number.as_str().contains(&digits)))
+                    || c.company
+                        .as_deref()
+                        .is_some_and(|co| co.to_lowercase().contains(&q))
+                    || (!digits.is_empty()
+                        && c.phones.iter().any(|p| p.number.as_str().contains(&digits)))
             })
             .collect())
     }
@@ -217,15 +246,22 @@ impl Cache {
     pub fn contact(&self, id: ContactId) -> Result<Option<Contact>> {
         let data: Option<String> = self
             .conn()
-            .query_row("SELECT data FROM contacts WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT data FROM contacts WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
             .optional()?;
-        data.map(|d| serde_json::from_str(&d).map_err(Into::into)).transpose()
+        data.map(|d| serde_json::from_str(&d).map_err(Into::into))
+            .transpose()
     }
 
     /// Threads, most recent activity first.
     pub fn threads(&self) -> Result<Vec<Thread>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT data FROM threads ORDER BY COALESCE(last_message_at, 0) DESC, id DESC")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT data FROM threads ORDER BY COALESCE(last_message_at, 0) DESC, id DESC",
+        )?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
     }
@@ -233,15 +269,22 @@ impl Cache {
     pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>> {
         let data: Option<String> = self
             .conn()
-            .query_row("SELECT data FROM threads WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT data FROM threads WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
             .optional()?;
-        data.map(|d| serde_json::from_str(&d).map_err(Into::into)).transpose()
+        data.map(|d| serde_json::from_str(&d).map_err(Into::into))
+            .transpose()
     }
 
     /// A thread's messages, oldest first.
     pub fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT data FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT data FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid",
+        )?;
         let rows = stmt.query_map([thread.to_string()], |r| r.get::<_, String>(0))?;
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
     }
@@ -251,7 +294,9 @@ impl Cache {
     /// Writes a message locally (shown as `sending`) and queues it, in one transaction:
     /// once this returns, the message survives the app being killed.
     pub fn enqueue(&self, message: &Message, text: &str) -> Result<()> {
-        let client_id = message.client_id.expect("outbox messages carry a client id");
+        let client_id = message
+            .client_id
+            .expect("outbox messages carry a client id");
         self.write(|tx| {
             upsert_message(tx, message)?;
             tx.execute(
@@ -265,27 +310,48 @@ impl Cache {
     /// Queued messages, oldest first.
     pub fn pending(&self) -> Result<Vec<Pending>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT client_id, thread_id, text, attempts FROM outbox ORDER BY position")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT client_id, thread_id, text, attempts FROM outbox ORDER BY position",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u32>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
         })?;
         rows.map(|row| {
             let (c, t, text, attempts) = row?;
-            let parse = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| CacheError::Corrupt(serde::de::Error::custom(e)));
-            Ok(Pending { client_id: ClientMessageId(parse(&c)?), thread_id: ThreadId(parse(&t)?), text, attempts })
+            let parse = |s: &str| {
+                uuid::Uuid::parse_str(s)
+                    .map_err(|e| CacheError::Corrupt(serde::de::Error::custom(e)))
+            };
+            Ok(Pending {
+                client_id: ClientMessageId(parse(&c)?),
+                thread_id: ThreadId(parse(&t)?),
+                text,
+                attempts,
+            })
         })
         .collect()
     }
 
     pub fn count_attempt(&self, client_id: ClientMessageId) -> Result<()> {
-        self.conn().execute("UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ?1", [client_id.to_string()])?;
+        self.conn().execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ?1",
+            [client_id.to_string()],
+        )?;
         Ok(())
     }
 
     /// The connector accepted the message: store its copy, drop it from the outbox.
     pub fn accepted(&self, message: &Message) -> Result<()> {
         self.write(|tx| {
-            tx.execute("DELETE FROM outbox WHERE client_id = ?1", [message.client_id.map(|c| c.to_string())])?;
+            tx.execute(
+                "DELETE FROM outbox WHERE client_id = ?1",
+                [message.client_id.map(|c| c.to_string())],
+            )?;
             upsert_message(tx, message)
         })
     }
@@ -293,9 +359,16 @@ impl Cache {
     /// The connector refused the message for good: mark it failed with the reason.
     pub fn refused(&self, client_id: ClientMessageId, reason: &str) -> Result<Option<Message>> {
         self.write(|tx| {
-            tx.execute("DELETE FROM outbox WHERE client_id = ?1", [client_id.to_string()])?;
+            tx.execute(
+                "DELETE FROM outbox WHERE client_id = ?1",
+                [client_id.to_string()],
+            )?;
             let data: Option<String> = tx
-                .query_row("SELECT data FROM messages WHERE key = ?1", [client_id.to_string()], |r| r.get(0))
+                .query_row(
+                    "SELECT data FROM messages WHERE key = ?1",
+                    [client_id.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(data) = data else { return Ok(None) };
             let mut message: Message = serde_json::from_str(&data)?;

@@ -1,8 +1,8 @@
 //! Sign-in, sign-out and the bearer-token extractor.
 
+use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::Json;
 use base64::Engine;
 use multiline_domain::api::{Session, SignInRequest, SignInResponse};
 use rand::RngCore;
@@ -18,7 +18,11 @@ pub struct Auth {
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let token = value.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_owned())
 }
@@ -30,7 +34,10 @@ impl FromRequestParts<Ctx> for Auth {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
         let now = ctx.clock.now();
         let t = token.clone();
-        let caller = ctx.db(move |s| s.caller(&t, now)).await?.ok_or(ApiError::Unauthorized)?;
+        let caller = ctx
+            .db(move |s| s.caller(&t, now))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         Ok(Auth { caller, token })
     }
 }
@@ -42,18 +49,29 @@ fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub async fn sign_in(State(ctx): State<Ctx>, ApiJson(req): ApiJson<SignInRequest>) -> Result<Json<SignInResponse>, ApiError> {
+pub async fn sign_in(
+    State(ctx): State<Ctx>,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<Json<SignInResponse>, ApiError> {
     let token = new_token();
     let now = ctx.clock.now();
     let t = token.clone();
-    let session = ctx.db(move |s| s.sign_in(&req.email, &req.password, &t, now)).await?;
+    let session = ctx
+        .db(move |s| s.sign_in(&req.email, &req.password, &t, now))
+        .await?;
     match session {
         Some(session) => Ok(Json(SignInResponse { token, session })),
-        None => Err(ApiError::BadRequest { code: "invalid_credentials", message: "The email or password is wrong.".into() }),
+        None => Err(ApiError::BadRequest {
+            code: "invalid_credentials",
+            message: "The email or password is wrong.".into(),
+        }),
     }
 }
 
-pub async fn sign_out(State(ctx): State<Ctx>, auth: Auth) -> Result<axum::http::StatusCode, ApiError> {
+pub async fn sign_out(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+) -> Result<axum::http::StatusCode, ApiError> {
     let now = ctx.clock.now();
     ctx.db(move |s| s.sign_out(&auth.token, now)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

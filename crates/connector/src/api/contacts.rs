@@ -14,12 +14,23 @@ pub struct Search {
     q: Option<String>,
 }
 
-pub async fn list(State(ctx): State<Ctx>, auth: Auth, Query(search): Query<Search>) -> Result<Json<Vec<Contact>>, ApiError> {
+pub async fn list(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Query(search): Query<Search>,
+) -> Result<Json<Vec<Contact>>, ApiError> {
     let org = auth.caller.org_id;
-    Ok(Json(ctx.db(move |s| s.contacts(org, search.q.as_deref())).await?))
+    Ok(Json(
+        ctx.db(move |s| s.contacts(org, search.q.as_deref()))
+            .await?,
+    ))
 }
 
-pub async fn get(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<ContactId>) -> Result<Json<Contact>, ApiError> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<ContactId>,
+) -> Result<Json<Contact>, ApiError> {
     let org = auth.caller.org_id;
     Ok(Json(ctx.db(move |s| s.contact(org, id)).await?))
 }

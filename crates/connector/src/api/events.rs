@@ -20,13 +20,21 @@ pub struct Resume {
 }
 
 /// `GET /v1/events/head`: `{"seq": N}`, the caller's latest event number (0: none).
-pub async fn head(State(ctx): State<Ctx>, auth: Auth) -> Result<axum::Json<serde_json::Value>, super::ApiError> {
+pub async fn head(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+) -> Result<axum::Json<serde_json::Value>, super::ApiError> {
     let user = auth.caller.user_id;
     let seq = ctx.db(move |s| s.head_seq(user)).await?;
     Ok(axum::Json(serde_json::json!({ "seq": seq })))
 }
 
-pub async fn subscribe(State(ctx): State<Ctx>, auth: Auth, Query(resume): Query<Resume>, ws: WebSocketUpgrade) -> Response {
+pub async fn subscribe(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Query(resume): Query<Resume>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let user = auth.caller.user_id;
     ws.on_upgrade(move |socket| stream(ctx, user, resume.after, socket))
 }

@@ -34,10 +34,16 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/v1/contacts/{id}", get(contacts::get))
         .route("/v1/threads", get(threads::list).post(threads::open))
         .route("/v1/threads/{id}", get(threads::get))
-        .route("/v1/threads/{id}/messages", get(threads::messages).post(threads::send_text))
+        .route(
+            "/v1/threads/{id}/messages",
+            get(threads::messages).post(threads::send_text),
+        )
         .route("/v1/events", get(events::subscribe))
         .route("/v1/events/head", get(events::head))
-        .route("/webhooks/whatsapp/{line}", get(webhook::verify).post(webhook::receive))
+        .route(
+            "/webhooks/whatsapp/{line}",
+            get(webhook::verify).post(webhook::receive),
+        )
         .fallback(|| async { ApiError::NotFound })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(ctx)
@@ -86,15 +92,30 @@ impl IntoResponse for ApiError {
                 "unauthorized",
                 "Sign in again: your session is missing, expired or revoked.".to_owned(),
             ),
-            ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, *code, message.clone()),
+            ApiError::BadRequest { code, message } => {
+                (StatusCode::BAD_REQUEST, *code, message.clone())
+            }
             ApiError::Refused(r) => (StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string()),
-            ApiError::Conflict(what) => (StatusCode::CONFLICT, "conflict", format!("Conflict: {what}.")),
+            ApiError::Conflict(what) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("Conflict: {what}."),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on the server.".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Something went wrong on the server.".to_owned(),
+                )
             }
         };
-        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
         (status, axum::Json(body)).into_response()
     }
 }
@@ -109,14 +130,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => ApiError::BadRequest { code: "invalid_body", message: e.body_text() },
-                JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest { code: "invalid_json", message: "The body is not valid JSON.".into() },
+                JsonRejection::JsonDataError(e) => ApiError::BadRequest {
+                    code: "invalid_body",
+                    message: e.body_text(),
+                },
+                JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest {
+                    code: "invalid_json",
+                    message: "The body is not valid JSON.".into(),
+                },
                 JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest {
                     code: "unsupported_media_type",
                     message: "Send JSON with Content-Type: application/json.".into(),
                 },
-                JsonRejection::BytesRejection(_) => ApiError::BadRequest { code: "body_too_large", message: "The request body is too large.".into() },
-                _ => ApiError::BadRequest { code: "invalid_body", message: "The request body could not be read.".into() },
+                JsonRejection::BytesRejection(_) => ApiError::BadRequest {
+                    code: "body_too_large",
+                    message: "The request body is too large.".into(),
+                },
+                _ => ApiError::BadRequest {
+                    code: "invalid_body",
+                    message: "The request body could not be read.".into(),
+                },
             }),
         }
     }

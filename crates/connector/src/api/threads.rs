@@ -13,18 +13,32 @@ pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>
     Ok(Json(ctx.db(move |s| s.threads(auth.caller)).await?))
 }
 
-pub async fn get(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<ThreadId>) -> Result<Json<Thread>, ApiError> {
+pub async fn get(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<ThreadId>,
+) -> Result<Json<Thread>, ApiError> {
     Ok(Json(ctx.db(move |s| s.thread(auth.caller, id)).await?))
 }
 
-pub async fn open(State(ctx): State<Ctx>, auth: Auth, ApiJson(req): ApiJson<OpenThreadRequest>) -> Result<Json<Thread>, ApiError> {
+pub async fn open(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiJson(req): ApiJson<OpenThreadRequest>,
+) -> Result<Json<Thread>, ApiError> {
     let now = ctx.clock.now();
-    let (thread, told) = ctx.db(move |s| s.open_whatsapp_thread(auth.caller, req.contact_id, &req.phone, now)).await?;
+    let (thread, told) = ctx
+        .db(move |s| s.open_whatsapp_thread(auth.caller, req.contact_id, &req.phone, now))
+        .await?;
     ctx.tell(told);
     Ok(Json(thread))
 }
 
-pub async fn messages(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<ThreadId>) -> Result<Json<Vec<Message>>, ApiError> {
+pub async fn messages(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<ThreadId>,
+) -> Result<Json<Vec<Message>>, ApiError> {
     Ok(Json(ctx.db(move |s| s.messages(auth.caller, id)).await?))
 }
 
@@ -36,7 +50,9 @@ pub async fn send_text(
     ApiJson(req): ApiJson<SendTextRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let now = ctx.clock.now();
-    let (message, told) = ctx.db(move |s| s.enqueue_text(auth.caller, id, req.client_id, &req.text, now)).await?;
+    let (message, told) = ctx
+        .db(move |s| s.enqueue_text(auth.caller, id, req.client_id, &req.text, now))
+        .await?;
     ctx.tell(told);
     ctx.dispatch.notify_one();
     Ok((StatusCode::ACCEPTED, Json(message)))

@@ -22,7 +22,11 @@ pub struct Verify {
 }
 
 /// Meta's subscription check: echo the challenge when the verify token matches.
-pub async fn verify(State(ctx): State<Ctx>, Path(line): Path<Uuid>, Query(q): Query<Verify>) -> Result<(StatusCode, String), ApiError> {
+pub async fn verify(
+    State(ctx): State<Ctx>,
+    Path(line): Path<Uuid>,
+    Query(q): Query<Verify>,
+) -> Result<(StatusCode, String), ApiError> {
     let line = ctx.db(move |s| s.line(line)).await?;
     let token_ok = q.verify_token.as_deref().is_some_and(|t| {
         subtle::ConstantTimeEq::ct_eq(t.as_bytes(), line.verify_token.as_bytes()).into()
@@ -34,15 +38,25 @@ pub async fn verify(State(ctx): State<Ctx>, Path(line): Path<Uuid>, Query(q): Qu
 }
 
 /// A webhook delivery: signature first, then JSON well-formedness, then keep it and answer.
-pub async fn receive(State(ctx): State<Ctx>, Path(line): Path<Uuid>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, ApiError> {
+pub async fn receive(
+    State(ctx): State<Ctx>,
+    Path(line): Path<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
     let line = ctx.db(move |s| s.line(line)).await?;
-    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    let header = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
     if !signature_valid(&line.app_secret, &body, header) {
         tracing::warn!(line = %line.id, "webhook with a missing or wrong signature refused");
         return Err(ApiError::Unauthorized);
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(ApiError::BadRequest { code: "invalid_json", message: "The body is not valid JSON.".into() });
+        return Err(ApiError::BadRequest {
+            code: "invalid_json",
+            message: "The body is not valid JSON.".into(),
+        });
     }
     let now = ctx.clock.now();
     let line_id = line.id;

@@ -8,7 +8,12 @@ use rusqlite::{Transaction, params};
 use super::{Result, Store, StoreError, micros, threads};
 
 /// Appends `event` to `user`'s log inside the caller's transaction.
-pub(crate) fn push(tx: &Transaction<'_>, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
+pub(crate) fn push(
+    tx: &Transaction<'_>,
+    user: UserId,
+    event: &Event,
+    now: Timestamp,
+) -> Result<u64> {
     let seq: i64 = tx.query_row(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE user_id = ?1",
         [user.to_string()],
@@ -27,7 +32,9 @@ pub(crate) fn participants(tx: &Transaction<'_>, thread: ThreadId) -> Result<Vec
     let mut stmt = tx.prepare_cached(
         "SELECT user_id FROM participants WHERE thread_id = ?1 AND left_at IS NULL ORDER BY joined_at",
     )?;
-    let rows = stmt.query_map([thread.to_string()], |r| Ok(UserId(super::uuid_col(r.get(0)?)?)))?;
+    let rows = stmt.query_map([thread.to_string()], |r| {
+        Ok(UserId(super::uuid_col(r.get(0)?)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -42,7 +49,14 @@ pub(crate) fn announce(
     let users = participants(tx, thread)?;
     for &user in &users {
         if let Some(message) = message {
-            push(tx, user, &Event::MessageUpserted { message: message.clone() }, now)?;
+            push(
+                tx,
+                user,
+                &Event::MessageUpserted {
+                    message: message.clone(),
+                },
+                now,
+            )?;
         }
         let thread = threads::thread_for(tx, thread, user)?;
         push(tx, user, &Event::ThreadUpserted { thread }, now)?;
@@ -62,7 +76,12 @@ impl Store {
     }
 
     /// Up to `limit` events of `user` after sequence number `after`, in order.
-    pub fn events_after(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
+    pub fn events_after(
+        &self,
+        user: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, payload FROM events WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -72,8 +91,12 @@ impl Store {
         })?;
         rows.map(|row| {
             let (seq, payload) = row?;
-            let event = serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(EventEnvelope { seq: seq as u64, event })
+            let event =
+                serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(EventEnvelope {
+                seq: seq as u64,
+                event,
+            })
         })
         .collect()
     }

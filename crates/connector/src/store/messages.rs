@@ -46,11 +46,15 @@ pub struct StatusUpdate {
 }
 
 fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::from_value(serde_json::Value::String(s))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 pub(crate) fn message(tx: &Transaction<'_>, id: MessageId) -> Result<Message> {
@@ -92,7 +96,11 @@ pub(crate) fn message(tx: &Transaction<'_>, id: MessageId) -> Result<Message> {
 }
 
 fn line_of_thread(tx: &Transaction<'_>, thread: ThreadId) -> Result<Line> {
-    let line: String = tx.query_row("SELECT line_id FROM threads WHERE id = ?1", [thread.to_string()], |r| r.get(0))?;
+    let line: String = tx.query_row(
+        "SELECT line_id FROM threads WHERE id = ?1",
+        [thread.to_string()],
+        |r| r.get(0),
+    )?;
     super::line_by(tx, "id", &line)
 }
 
@@ -102,9 +110,13 @@ impl Store {
         self.read(|tx| {
             threads::check_participant(tx, caller, thread)?;
             let ids = {
-                let mut stmt = tx.prepare_cached("SELECT id FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid")?;
-                stmt.query_map([thread.to_string()], |r| Ok(MessageId(uuid_col(r.get(0)?)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid",
+                )?;
+                stmt.query_map([thread.to_string()], |r| {
+                    Ok(MessageId(uuid_col(r.get(0)?)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
             };
             ids.into_iter().map(|id| message(tx, id)).collect()
         })
@@ -122,12 +134,17 @@ impl Store {
     ) -> Result<(Message, Vec<UserId>)> {
         let text = text.trim_end();
         if text.trim().is_empty() {
-            return Err(StoreError::Invalid { code: "empty_message", message: "The message is empty.".into() });
+            return Err(StoreError::Invalid {
+                code: "empty_message",
+                message: "The message is empty.".into(),
+            });
         }
         if text.chars().count() > MAX_TEXT_CHARS {
             return Err(StoreError::Invalid {
                 code: "message_too_long",
-                message: format!("A WhatsApp message can have at most {MAX_TEXT_CHARS} characters."),
+                message: format!(
+                    "A WhatsApp message can have at most {MAX_TEXT_CHARS} characters."
+                ),
             });
         }
         self.write(|tx| {
@@ -277,7 +294,13 @@ impl Store {
 
     /// The message will not be sent: `failed` with a reason a user understands.
     /// `template_required` puts the thread into "template required" (Cloud API 131047).
-    pub fn complete_failed(&self, id: MessageId, reason: &str, template_required: bool, now: Timestamp) -> Result<Vec<UserId>> {
+    pub fn complete_failed(
+        &self,
+        id: MessageId,
+        reason: &str,
+        template_required: bool,
+        now: Timestamp,
+    ) -> Result<Vec<UserId>> {
         self.write(|tx| fail_message(tx, id, reason, template_required, now))
     }
 
@@ -315,7 +338,12 @@ impl Store {
 
     /// Stores an inbound message once (by wamid) in the guest's open thread, or a new thread
     /// for the line's owner. Returns who to tell; empty when it was a duplicate.
-    pub fn ingest_inbound(&self, line: &Line, inbound: &InboundMessage, now: Timestamp) -> Result<Vec<UserId>> {
+    pub fn ingest_inbound(
+        &self,
+        line: &Line,
+        inbound: &InboundMessage,
+        now: Timestamp,
+    ) -> Result<Vec<UserId>> {
         self.write(|tx| {
             let seen: Option<i64> = tx
                 .query_row("SELECT 1 FROM messages WHERE wamid = ?1", [&inbound.wamid], |r| r.get(0))
@@ -398,7 +426,9 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_id, body FROM webhook_inbox WHERE processed_at IS NULL ORDER BY id LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, uuid_col(r.get(1)?)?, r.get(2)?)))?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, uuid_col(r.get(1)?)?, r.get(2)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -412,25 +442,45 @@ impl Store {
 }
 
 /// Moves message `id` to the state a status report says (never backwards).
-fn status_of(tx: &Transaction<'_>, id: MessageId, update: &StatusUpdate, now: Timestamp) -> Result<Vec<UserId>> {
+fn status_of(
+    tx: &Transaction<'_>,
+    id: MessageId,
+    update: &StatusUpdate,
+    now: Timestamp,
+) -> Result<Vec<UserId>> {
     let msg = message(tx, id)?;
     if update.state == DeliveryState::Failed {
         let (code, title) = update.error.clone().unwrap_or((0, "Not delivered".into()));
         if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
             return Ok(Vec::new());
         }
-        return fail_message(tx, id, &crate::cloud::describe_failure(code, &title), code == 131047, now);
+        return fail_message(
+            tx,
+            id,
+            &crate::cloud::describe_failure(code, &title),
+            code == 131047,
+            now,
+        );
     }
     let next = msg.state.advance(update.state);
     if next == msg.state {
         return Ok(Vec::new());
     }
-    tx.execute("UPDATE messages SET state = ?2 WHERE id = ?1", params![id.to_string(), enum_str(&next)])?;
+    tx.execute(
+        "UPDATE messages SET state = ?2 WHERE id = ?1",
+        params![id.to_string(), enum_str(&next)],
+    )?;
     let msg = message(tx, id)?;
     events::announce(tx, msg.thread_id, Some(&msg), now)
 }
 
-fn fail_message(tx: &Transaction<'_>, id: MessageId, reason: &str, template_required: bool, now: Timestamp) -> Result<Vec<UserId>> {
+fn fail_message(
+    tx: &Transaction<'_>,
+    id: MessageId,
+    reason: &str,
+    template_required: bool,
+    now: Timestamp,
+) -> Result<Vec<UserId>> {
     let msg = message(tx, id)?;
     tx.execute(
         "UPDATE messages SET state = 'failed', failure = ?2 WHERE id = ?1",
@@ -438,12 +488,28 @@ fn fail_message(tx: &Transaction<'_>, id: MessageId, reason: &str, template_requ
     )?;
     tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id.to_string()])?;
     if template_required {
-        tx.execute("UPDATE threads SET template_required = 1 WHERE id = ?1", [msg.thread_id.to_string()])?;
+        tx.execute(
+            "UPDATE threads SET template_required = 1 WHERE id = ?1",
+            [msg.thread_id.to_string()],
+        )?;
     }
-    let org: String = tx.query_row("SELECT org_id FROM threads WHERE id = ?1", [msg.thread_id.to_string()], |r| r.get(0))?;
-    let org = multiline_domain::ids::OrganizationId(Uuid::parse_str(&org).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-    super::audit(tx, org, now, "connector", "message.failed", Some(msg.thread_id),
-        serde_json::json!({ "message_id": id, "reason": reason }))?;
+    let org: String = tx.query_row(
+        "SELECT org_id FROM threads WHERE id = ?1",
+        [msg.thread_id.to_string()],
+        |r| r.get(0),
+    )?;
+    let org = multiline_domain::ids::OrganizationId(
+        Uuid::parse_str(&org).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    );
+    super::audit(
+        tx,
+        org,
+        now,
+        "connector",
+        "message.failed",
+        Some(msg.thread_id),
+        serde_json::json!({ "message_id": id, "reason": reason }),
+    )?;
     let msg = message(tx, id)?;
     events::announce(tx, msg.thread_id, Some(&msg), now)
 }

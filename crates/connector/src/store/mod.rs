@@ -13,8 +13,8 @@ mod threads;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::DateTime;
 use multiline_domain::api::{Contact, ContactPhone, Organization, Session, User};
 use multiline_domain::ids::{ContactId, OrganizationId, UserId};
@@ -100,11 +100,15 @@ pub(crate) fn from_micros(v: i64) -> Timestamp {
 }
 
 pub(crate) fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/001_initial.sql"))])
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/001_initial.sql"
+    ))])
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -126,7 +130,9 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -154,7 +160,12 @@ impl Store {
 
     // ---- organizations and users ----------------------------------------------------------
 
-    pub fn create_organization(&self, name: &str, whatsapp_enabled: bool, now: Timestamp) -> Result<OrganizationId> {
+    pub fn create_organization(
+        &self,
+        name: &str,
+        whatsapp_enabled: bool,
+        now: Timestamp,
+    ) -> Result<OrganizationId> {
         let id = OrganizationId::random();
         self.conn().execute(
             "INSERT INTO organizations (id, name, whatsapp_enabled, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -168,7 +179,11 @@ impl Store {
             "UPDATE organizations SET whatsapp_enabled = ?2 WHERE id = ?1",
             params![org.to_string(), enabled],
         )?;
-        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     pub fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()> {
@@ -182,15 +197,27 @@ impl Store {
 
     pub fn organizations(&self) -> Result<Vec<Organization>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, name, whatsapp_enabled FROM organizations ORDER BY created_at")?;
+        let mut stmt = conn
+            .prepare("SELECT id, name, whatsapp_enabled FROM organizations ORDER BY created_at")?;
         let rows = stmt.query_map([], |r| {
-            Ok(Organization { id: OrganizationId(uuid_col(r.get(0)?)?), name: r.get(1)?, whatsapp_enabled: r.get(2)? })
+            Ok(Organization {
+                id: OrganizationId(uuid_col(r.get(0)?)?),
+                name: r.get(1)?,
+                whatsapp_enabled: r.get(2)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Creates a user; the password is stored only as an argon2id hash.
-    pub fn create_user(&self, org: OrganizationId, name: &str, email: &str, password: &str, now: Timestamp) -> Result<UserId> {
+    pub fn create_user(
+        &self,
+        org: OrganizationId,
+        name: &str,
+        email: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<UserId> {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         let hash = Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -214,33 +241,50 @@ impl Store {
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>> {
         let email = email.trim().to_lowercase();
-        Ok(self
-            .conn()
-            .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| r.get::<_, String>(0))
+        self.conn()
+            .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()?
             .map(|s| Uuid::parse_str(&s).map(UserId))
             .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Checks a password and opens a session. `None` for an unknown email or a wrong password
     /// (the caller cannot tell which).
-    pub fn sign_in(&self, email: &str, password: &str, token: &str, now: Timestamp) -> Result<Option<Session>> {
+    pub fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>> {
         let email = email.trim().to_lowercase();
         let row: Option<(String, String)> = self
             .conn()
-            .query_row("SELECT id, password_hash FROM users WHERE email = ?1", [&email], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT id, password_hash FROM users WHERE email = ?1",
+                [&email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        let Some((user_id, hash)) = row else { return Ok(None) };
+        let Some((user_id, hash)) = row else {
+            return Ok(None);
+        };
         let parsed = PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_err()
+        {
             return Ok(None);
         }
         self.conn().execute(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![hash_token(token), user_id, micros(now), micros(now + SESSION_LIFETIME)],
         )?;
-        let user_id = UserId(Uuid::parse_str(&user_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        let user_id =
+            UserId(Uuid::parse_str(&user_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         self.session(user_id).map(Some)
     }
 
@@ -257,8 +301,12 @@ impl Store {
             .optional()?;
         row.map(|(u, o)| {
             Ok(Caller {
-                user_id: UserId(Uuid::parse_str(&u).map_err(|e| StoreError::Corrupt(e.to_string()))?),
-                org_id: OrganizationId(Uuid::parse_str(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+                user_id: UserId(
+                    Uuid::parse_str(&u).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ),
+                org_id: OrganizationId(
+                    Uuid::parse_str(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ),
             })
         })
         .transpose()
@@ -280,7 +328,11 @@ impl Store {
                 [user.to_string()],
                 |r| {
                     Ok(Session {
-                        user: User { id: UserId(uuid_col(r.get(0)?)?), name: r.get(1)?, email: r.get(2)? },
+                        user: User {
+                            id: UserId(uuid_col(r.get(0)?)?),
+                            name: r.get(1)?,
+                            email: r.get(2)?,
+                        },
                         organization: Organization {
                             id: OrganizationId(uuid_col(r.get(3)?)?),
                             name: r.get(4)?,
@@ -313,9 +365,11 @@ impl Store {
             ],
         )?;
         self.conn()
-            .query_row("SELECT id FROM lines WHERE phone_number_id = ?1", [&line.phone_number_id], |r| {
-                uuid_col(r.get(0)?)
-            })
+            .query_row(
+                "SELECT id FROM lines WHERE phone_number_id = ?1",
+                [&line.phone_number_id],
+                |r| uuid_col(r.get(0)?),
+            )
             .map_err(Into::into)
     }
 
@@ -341,7 +395,10 @@ impl Store {
     ) -> Result<Contact> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(StoreError::Invalid { code: "invalid_name", message: "A contact needs a name.".into() });
+            return Err(StoreError::Invalid {
+                code: "invalid_name",
+                message: "A contact needs a name.".into(),
+            });
         }
         let id = ContactId::random();
         self.write(|tx| {
@@ -363,7 +420,12 @@ impl Store {
     /// Contacts by name; `query` matches name, company or number.
     pub fn contacts(&self, org: OrganizationId, query: Option<&str>) -> Result<Vec<Contact>> {
         let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-            format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+            format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
         });
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -373,9 +435,13 @@ impl Store {
              ORDER BY name COLLATE NOCASE",
         )?;
         let ids = stmt
-            .query_map(params![org.to_string(), pattern], |r| Ok(ContactId(uuid_col(r.get(0)?)?)))?
+            .query_map(params![org.to_string(), pattern], |r| {
+                Ok(ContactId(uuid_col(r.get(0)?)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        ids.into_iter().map(|id| contact_in(&conn, org, id)).collect()
+        ids.into_iter()
+            .map(|id| contact_in(&conn, org, id))
+            .collect()
     }
 
     pub fn contact(&self, org: OrganizationId, id: ContactId) -> Result<Contact> {
@@ -459,14 +525,23 @@ pub(crate) fn contact_in(conn: &Connection, org: OrganizationId, id: ContactId) 
         "SELECT number, label FROM contact_phones WHERE contact_id = ?1 ORDER BY position",
     )?;
     let phones = stmt
-        .query_map([id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
         .map(|row| {
             let (number, label) = row?;
-            let number = E164::parse(&number, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let number =
+                E164::parse(&number, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             Ok(ContactPhone { number, label })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Contact { id, name, company, notes, phones })
+    Ok(Contact {
+        id,
+        name,
+        company,
+        notes,
+        phones,
+    })
 }
 
 #[cfg(test)]

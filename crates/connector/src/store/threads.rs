@@ -27,7 +27,13 @@ pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<
     }
 }
 
-pub(crate) fn set_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164, consent: &Consent, now: Timestamp) -> Result<()> {
+pub(crate) fn set_consent(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    guest: &E164,
+    consent: &Consent,
+    now: Timestamp,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO consents (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
@@ -38,12 +44,20 @@ pub(crate) fn set_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164, consen
 
 /// Is `user` a current participant of `thread` in their organization? `NotFound` otherwise,
 /// so a thread's existence does not leak to outsiders.
-pub(crate) fn check_participant(tx: &Transaction<'_>, caller: Caller, thread: ThreadId) -> Result<()> {
+pub(crate) fn check_participant(
+    tx: &Transaction<'_>,
+    caller: Caller,
+    thread: ThreadId,
+) -> Result<()> {
     let ok: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM participants p JOIN threads t ON t.id = p.thread_id
              WHERE p.thread_id = ?1 AND p.user_id = ?2 AND p.left_at IS NULL AND t.org_id = ?3",
-            params![thread.to_string(), caller.user_id.to_string(), caller.org_id.to_string()],
+            params![
+                thread.to_string(),
+                caller.user_id.to_string(),
+                caller.org_id.to_string()
+            ],
             |r| r.get(0),
         )
         .optional()?;
@@ -83,19 +97,41 @@ pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Re
         )
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    let (line, channel, guest, contact_id, contact_name, status, template_required, last, last_guest, preview, rule, unread) = row;
+    let (
+        line,
+        channel,
+        guest,
+        contact_id,
+        contact_name,
+        status,
+        template_required,
+        last,
+        last_guest,
+        preview,
+        rule,
+        unread,
+    ) = row;
     let guest = E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
     Ok(Thread {
         id,
-        channel: serde_json::from_value::<Channel>(serde_json::Value::String(channel)).map_err(corrupt)?,
-        contact_id: contact_id.map(|c| Uuid::parse_str(&c).map(ContactId)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        channel: serde_json::from_value::<Channel>(serde_json::Value::String(channel))
+            .map_err(corrupt)?,
+        contact_id: contact_id
+            .map(|c| Uuid::parse_str(&c).map(ContactId))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         contact_name: contact_name.unwrap_or_else(|| guest.to_string()),
         consent: consent(tx, line, &guest)?,
         guest_phone: guest,
-        status: serde_json::from_value::<ThreadStatus>(serde_json::Value::String(status)).map_err(corrupt)?,
-        window_rule: serde_json::from_value::<WindowRule>(serde_json::Value::String(rule)).map_err(corrupt)?,
-        window: WindowFacts { last_message_at: last.map(from_micros), last_guest_message_at: last_guest.map(from_micros) },
+        status: serde_json::from_value::<ThreadStatus>(serde_json::Value::String(status))
+            .map_err(corrupt)?,
+        window_rule: serde_json::from_value::<WindowRule>(serde_json::Value::String(rule))
+            .map_err(corrupt)?,
+        window: WindowFacts {
+            last_message_at: last.map(from_micros),
+            last_guest_message_at: last_guest.map(from_micros),
+        },
         template_required,
         last_message_preview: preview,
         last_message_at: last.map(from_micros),
@@ -104,7 +140,11 @@ pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Re
 }
 
 /// The open thread of (line, guest), if any.
-pub(crate) fn open_thread_of(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Option<ThreadId>> {
+pub(crate) fn open_thread_of(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    guest: &E164,
+) -> Result<Option<ThreadId>> {
     Ok(tx
         .query_row(
             "SELECT id FROM threads WHERE line_id = ?1 AND guest_phone = ?2 AND status = 'open'",
@@ -140,7 +180,11 @@ pub(crate) fn create_thread(
 }
 
 /// The contact of the organization that has this number, if any.
-pub(crate) fn contact_by_phone(tx: &Transaction<'_>, org: multiline_domain::ids::OrganizationId, phone: &E164) -> Result<Option<ContactId>> {
+pub(crate) fn contact_by_phone(
+    tx: &Transaction<'_>,
+    org: multiline_domain::ids::OrganizationId,
+    phone: &E164,
+) -> Result<Option<ContactId>> {
     Ok(tx
         .query_row(
             "SELECT c.id FROM contacts c JOIN contact_phones p ON p.contact_id = c.id
@@ -154,7 +198,13 @@ pub(crate) fn contact_by_phone(tx: &Transaction<'_>, org: multiline_domain::ids:
 impl Store {
     /// Opens the WhatsApp thread with a contact's number, or returns the open one (joining the
     /// caller to it if a colleague holds it: F12 "reply from the contact's WhatsApp icon").
-    pub fn open_whatsapp_thread(&self, caller: Caller, contact: ContactId, phone: &E164, now: Timestamp) -> Result<(Thread, Vec<UserId>)> {
+    pub fn open_whatsapp_thread(
+        &self,
+        caller: Caller,
+        contact: ContactId,
+        phone: &E164,
+        now: Timestamp,
+    ) -> Result<(Thread, Vec<UserId>)> {
         self.write(|tx| {
             let c = super::contact_in(tx, caller.org_id, contact)?;
             if !c.phones.iter().any(|p| &p.number == phone) {
@@ -195,12 +245,15 @@ impl Store {
                      WHERE p.user_id = ?1 AND p.left_at IS NULL AND t.org_id = ?2
                      ORDER BY COALESCE(t.last_message_at, t.created_at) DESC",
                 )?;
-                stmt.query_map(params![caller.user_id.to_string(), caller.org_id.to_string()], |r| {
-                    Ok(ThreadId(uuid_col(r.get(0)?)?))
-                })?
+                stmt.query_map(
+                    params![caller.user_id.to_string(), caller.org_id.to_string()],
+                    |r| Ok(ThreadId(uuid_col(r.get(0)?)?)),
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?
             };
-            ids.into_iter().map(|id| thread_for(tx, id, caller.user_id)).collect()
+            ids.into_iter()
+                .map(|id| thread_for(tx, id, caller.user_id))
+                .collect()
         })
     }
 
@@ -213,7 +266,13 @@ impl Store {
 
     /// Records a guest's consent (demo seeding and admin tools; replies change it through
     /// webhook processing).
-    pub fn set_guest_consent(&self, line: Uuid, guest: &E164, consent: &Consent, now: Timestamp) -> Result<()> {
+    pub fn set_guest_consent(
+        &self,
+        line: Uuid,
+        guest: &E164,
+        consent: &Consent,
+        now: Timestamp,
+    ) -> Result<()> {
         self.write(|tx| set_consent(tx, line, guest, consent, now))
     }
 }
@@ -226,10 +285,15 @@ impl Store {
             "SELECT guest_phone, MAX(last_guest_message_at) FROM threads
              WHERE line_id = ?1 AND last_guest_message_at IS NOT NULL GROUP BY guest_phone",
         )?;
-        let rows = stmt.query_map([line.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = stmt.query_map([line.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
         rows.map(|row| {
             let (phone, at) = row?;
-            Ok((E164::parse(&phone, None).map_err(|e| StoreError::Corrupt(e.to_string()))?, from_micros(at)))
+            Ok((
+                E164::parse(&phone, None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                from_micros(at),
+            ))
         })
         .collect()
     }

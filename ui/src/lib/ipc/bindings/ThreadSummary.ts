@@ -5,4 +5,7 @@ import type { ContactId } from "./ContactId";
 import type { ThreadId } from "./ThreadId";
 import type { ThreadStatus } from "./ThreadStatus";
 
-export type ThreadSummary = { id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, composer: Composer };
+/**
+ * A thread as the lists and the thread header show it.
+ */
+export type ThreadSummary = { id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, composer: Composer, };
