@@ -101,9 +101,9 @@ impl App {
         caps.insert("tauri:options".into(), json!({ "application": bin }));
         // Plain HTTP on loopback: no TLS stack needed.
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let session = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&url);
+        let mut builder = ClientBuilder::new(connector);
+        builder.capabilities(caps);
+        let session = builder.connect(&url);
         let driver = match tokio::time::timeout(Duration::from_secs(60), session).await {
             Ok(driver) => driver.context("opening a WebDriver session on the app")?,
             Err(_) => bail!("the app did not start within 60 s"),
