@@ -123,6 +123,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
                     body: multiline_domain::api::MessageBody::Text {
                         text: "Hi! Is my car ready for pickup on Friday?".into(),
                     },
+                    payload: None,
                     at,
                 },
                 at,

@@ -142,6 +142,11 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                     .push(format!("message {}: bad timestamp {:?}", m.id, m.timestamp));
                 continue;
             };
+            let payload = m
+                .button
+                .as_ref()
+                .map(|b| b.payload.clone())
+                .filter(|p| !p.is_empty());
             let body = match (m.kind.as_str(), m.text, m.button) {
                 ("text", Some(text), _) => MessageBody::Text { text: text.body },
                 ("button", _, Some(button)) => MessageBody::Text {
@@ -159,6 +164,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                 wamid: m.id,
                 from,
                 body,
+                payload,
                 at,
             });
         }

@@ -330,3 +330,72 @@ async fn webhook_verification_echoes_the_challenge_only_for_the_right_token() {
         .unwrap();
     assert_eq!(bad.status(), 403);
 }
+
+#[tokio::test]
+async fn guest_replies_grant_and_revoke_consent() {
+    let h = Harness::start().await;
+    let store = h.demo.connector.ctx.store.clone();
+    let line = store.line_of_org(h.demo.org).unwrap();
+
+    // Ana (consented) writes STOP: delivered, and nothing more may be sent to her.
+    let ana = h.ana_thread().await;
+    let mut socket = h.events(0).await;
+    h.demo.sim.guest_sends_text(ANA, "STOP").unwrap();
+    next_matching(&mut socket, |e| {
+        matches!(&e.event, Event::ThreadUpserted { thread } if thread.id == ana.id
+            && matches!(thread.consent, multiline_domain::consent::Consent::Revoked { .. }))
+    })
+    .await;
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", ana.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Sorry to see you go" }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "opted_out");
+
+    // Ben was asked (the opt-in went out); "¡Sí!" grants consent and opens a thread for the
+    // line's owner, in which a reply may go at once.
+    let ben = multiline_domain::phone::E164::parse("+447911123456", None).unwrap();
+    let requested = multiline_domain::consent::Consent::Requested {
+        at: h.demo.connector.ctx.clock.now(),
+    };
+    store
+        .set_guest_consent(line.id, &ben, &requested, h.demo.connector.ctx.clock.now())
+        .unwrap();
+    h.demo.sim.guest_sends_text(ben.wa_id(), "¡Sí!").unwrap();
+    let granted = next_matching(&mut socket, |e| {
+        matches!(&e.event, Event::ThreadUpserted { thread } if thread.guest_phone == ben
+            && matches!(thread.consent, multiline_domain::consent::Consent::Granted { .. }))
+    })
+    .await;
+    let Event::ThreadUpserted { thread } = granted.event else {
+        unreachable!()
+    };
+    assert_eq!(
+        thread.consent,
+        multiline_domain::consent::Consent::Granted {
+            at: h.demo.connector.ctx.clock.now(),
+            reply: "¡Sí!".into()
+        }
+    );
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Thank you, Ben!" }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+
+    // Both consent changes are in the audit record.
+    let audit = store.audit(h.demo.org).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a["action"] == "consent.changed")
+            .count(),
+        2
+    );
+}

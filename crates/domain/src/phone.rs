@@ -116,6 +116,19 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Normalising a number twice changes nothing.
+        #[test]
+        fn normalising_twice_changes_nothing(digits in "[1-9][0-9]{6,13}", spaced in proptest::bool::ANY) {
+            let input = if spaced { format!("+{} {}", &digits[..2], &digits[2..]) } else { format!("+{digits}") };
+            if let Ok(once) = E164::parse(&input, None) {
+                let twice = E164::parse(once.as_str(), None).unwrap();
+                proptest::prop_assert_eq!(&twice, &once);
+                proptest::prop_assert_eq!(E164::from_wa_id(once.wa_id()).unwrap(), once);
+            }
+        }
+    }
+
     #[test]
     fn wa_id_round_trips() {
         let n = E164::parse("+12025550147", None).unwrap();

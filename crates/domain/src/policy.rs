@@ -59,7 +59,16 @@ pub fn may_send(
     now: crate::time::Timestamp,
 ) -> Result<(), Refusal> {
     match (kind, consent) {
-        (OutboundKind::OptInTemplate, Consent::None | Consent::Revoked { .. }) => Ok(()),
+        (OutboundKind::OptInTemplate, Consent::None) => Ok(()),
+        // After an opt-out, a new request only once the guest has written again.
+        (
+            OutboundKind::OptInTemplate,
+            Consent::Revoked {
+                guest_returned_at: Some(_),
+                ..
+            },
+        ) => Ok(()),
+        (OutboundKind::OptInTemplate, Consent::Revoked { .. }) => Err(Refusal::OptedOut),
         (OutboundKind::OptInTemplate, Consent::Requested { at }) => {
             if now >= *at + crate::window::WINDOW {
                 Ok(())
@@ -108,7 +117,22 @@ mod tests {
                 open,
                 Err(Refusal::ConsentPending),
             ),
-            (Consent::Revoked { at: t(0) }, open, Err(Refusal::OptedOut)),
+            (
+                Consent::Revoked {
+                    at: t(0),
+                    guest_returned_at: None,
+                },
+                open,
+                Err(Refusal::OptedOut),
+            ),
+            (
+                Consent::Revoked {
+                    at: t(0),
+                    guest_returned_at: Some(t(1)),
+                },
+                open,
+                Err(Refusal::OptedOut),
+            ),
             (granted(), open, Ok(())),
             (granted(), closed, Err(Refusal::WindowClosedUseTemplate)),
         ];

@@ -2,6 +2,7 @@
 //! messages and delivery statuses from webhooks.
 
 use multiline_domain::api::{DeliveryState, Message, MessageBody};
+use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::{self, OutboundKind};
@@ -32,6 +33,8 @@ pub struct InboundMessage {
     pub wamid: String,
     pub from: E164,
     pub body: MessageBody,
+    /// A quick-reply button's payload (a template button reply).
+    pub payload: Option<String>,
     /// The guest's timestamp (their clock; clamped to `now` when stored).
     pub at: Timestamp,
 }
@@ -379,6 +382,18 @@ impl Store {
             )?;
             super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "message.received", Some(thread),
                 serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": inbound.body }))?;
+            // Every guest message is delivered; it may also change consent (F5, F6).
+            let before = threads::consent(tx, line.id, &inbound.from)?;
+            let text = match &inbound.body {
+                MessageBody::Text { text } => text.as_str(),
+                MessageBody::Unsupported { .. } => "",
+            };
+            let after = before.guest_replied(&ConsentKeywords::default(), text, inbound.payload.as_deref(), now);
+            if after != before {
+                threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
+                super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "consent.changed", Some(thread),
+                    serde_json::json!({ "from": before, "to": after, "message_id": id }))?;
+            }
             let msg = message(tx, id)?;
             events::announce(tx, thread, Some(&msg), now)
         })

@@ -132,6 +132,7 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
                 body: MessageBody::Text {
                     text: "hello".into(),
                 },
+                payload: None,
                 at: t0(),
             },
             t0(),

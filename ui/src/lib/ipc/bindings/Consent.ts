@@ -3,4 +3,4 @@
 /**
  * Where a guest stands on receiving WhatsApp messages from a business line.
  */
-export type Consent = { "state": "none" } | { "state": "requested", at: string, } | { "state": "granted", at: string, reply: string, } | { "state": "revoked", at: string, };
+export type Consent = { "state": "none" } | { "state": "requested", at: string, } | { "state": "granted", at: string, reply: string, } | { "state": "revoked", at: string, guest_returned_at: string | null, };
