@@ -3,12 +3,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# Cargo builds go outside the clone so a fresh clone on the same machine reuses earlier work.
-export CARGO_TARGET_DIR ?= $(HOME)/.cache/multiline/target
+# Builds stay in the clone's own target/ (CARGO_TARGET_DIR overrides): a target directory
+# shared by two clones lets cargo reuse a binary built from the other clone's sources.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 # WebKitGTK without a GPU (VMs, Xvfb) draws nothing with the DMA-BUF renderer.
 export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
-APP_BIN := $(CARGO_TARGET_DIR)/debug/multiline
+APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt
@@ -39,14 +40,17 @@ check: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory bindings
-	@if [ -n "$$(git status --porcelain ui/src/lib/ipc/bindings)" ]; then \
-	  git status --porcelain ui/src/lib/ipc/bindings; \
+	@if ! git diff --quiet -- ui/src/lib/ipc/bindings || \
+	    [ -n "$$(git ls-files --others --exclude-standard ui/src/lib/ipc/bindings)" ]; then \
+	  git status --short ui/src/lib/ipc/bindings; \
 	  echo "IPC bindings drifted from the Rust types: run 'make bindings' and commit"; exit 1; fi
 	npm --prefix ui run check
 	npm --prefix ui run lint
 
+# Under a private D-Bus session with gnome-keyring, so the keychain tests use a real Secret
+# Service (they are marked ignored for a bare `cargo test`, and included here).
 test-rust: setup
-	cargo test --workspace --exclude multiline-e2e
+	bash scripts/with-keyring.sh cargo test --workspace --exclude multiline-e2e -- --include-ignored
 
 test-ui: setup
 	npm --prefix ui test

@@ -7,6 +7,10 @@ const COMMANDS: &[&str] = &[
     "open_whatsapp_thread",
     "list_messages",
     "send_text",
+    "list_templates",
+    "preview_template",
+    "send_template",
+    "send_opt_in",
 ];
 
 fn main() {

@@ -1,5 +1,6 @@
-//! Starting the core. With `MULTILINE_CONNECTOR_URL` set, the app signs in to that connector
-//! (credentials from `MULTILINE_EMAIL` / `MULTILINE_PASSWORD` until the sign-in screen lands).
+//! Starting the core. With `MULTILINE_CONNECTOR_URL` set, the app signs in to that connector,
+//! resuming with the token kept in the OS keychain when it is still valid (credentials from
+//! `MULTILINE_EMAIL` / `MULTILINE_PASSWORD` until the sign-in screen lands).
 //! Otherwise it runs the embedded demo: a connector on SQLite and the Cloud API simulator on
 //! loopback, in this process, and signs in as the demo's first user (or
 //! `MULTILINE_DEMO_USER`).
@@ -10,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use multiline_client::keychain::{self, Keychain};
 use multiline_client::view::AppError;
 use multiline_client::{Client, ClientConfig};
 use multiline_domain::time::SystemClock;
@@ -26,12 +28,15 @@ pub enum BootState {
 
 pub struct Core {
     state: watch::Sender<BootState>,
+    /// The embedded demo's servers, kept for the life of the app.
+    demo: std::sync::Mutex<Option<multiline_connector::demo::Demo>>,
 }
 
 impl Default for Core {
     fn default() -> Self {
         Core {
             state: watch::channel(BootState::Booting).0,
+            demo: std::sync::Mutex::new(None),
         }
     }
 }
@@ -60,7 +65,8 @@ pub async fn boot(app: AppHandle) {
     let result = start(&app).await;
     let core = app.state::<Core>();
     match result {
-        Ok(client) => {
+        Ok((client, demo)) => {
+            *core.demo.lock().unwrap_or_else(|e| e.into_inner()) = demo;
             crate::events::forward(&app, &client);
             core.state.send_replace(BootState::Ready(client));
         }
@@ -68,13 +74,16 @@ pub async fn boot(app: AppHandle) {
             tracing::error!(error = %format!("{error:#}"), "the app could not start");
             core.state.send_replace(BootState::Failed(AppError {
                 code: "boot_failed".into(),
-                message: format!("The app could not start: {error:#}"),
+                message: "The app could not start. See the log for details, then restart it."
+                    .into(),
             }));
         }
     }
 }
 
-async fn start(app: &AppHandle) -> anyhow::Result<Arc<Client>> {
+async fn start(
+    app: &AppHandle,
+) -> anyhow::Result<(Arc<Client>, Option<multiline_connector::demo::Demo>)> {
     let data_dir = match std::env::var_os("MULTILINE_DATA_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => app.path().app_data_dir()?,
@@ -85,10 +94,10 @@ async fn start(app: &AppHandle) -> anyhow::Result<Arc<Client>> {
         let password = std::env::var("MULTILINE_PASSWORD").unwrap_or_default();
         let config = ClientConfig {
             data_dir,
-            connector_url: url,
+            connector_url: url.clone(),
             clock,
         };
-        return Ok(Arc::new(Client::sign_in(config, &email, &password).await?));
+        return Ok((Arc::new(connect(config, &email, &password).await?), None));
     }
     let sim_addr = match std::env::var("MULTILINE_DEMO_SIM_ADDR") {
         Ok(addr) => addr.parse()?,
@@ -110,6 +119,33 @@ async fn start(app: &AppHandle) -> anyhow::Result<Arc<Client>> {
         clock,
     };
     let client = Client::sign_in(config, &email, password).await?;
-    // The demo's servers run on the runtime's tasks for the life of the app.
-    Ok(Arc::new(client))
+    Ok((Arc::new(client), Some(demo)))
+}
+
+/// Signs in to a configured connector: with the token the OS keychain holds for this
+/// account if it is still valid, otherwise with the password, keeping the new token in the
+/// keychain. A keychain that cannot be reached is logged, not fatal (the token then lives
+/// only in memory for this run).
+async fn connect(config: ClientConfig, email: &str, password: &str) -> anyhow::Result<Client> {
+    let keychain = Keychain::default();
+    let account = keychain::account(&config.connector_url, email);
+    let (k, a) = (keychain.clone(), account.clone());
+    let saved = tokio::task::spawn_blocking(move || k.load(&a)).await?;
+    match saved {
+        Ok(Some(token)) => match Client::resume(config.clone(), token).await {
+            Ok(client) => return Ok(client),
+            Err(error) => {
+                tracing::info!(%error, "the stored session is no longer valid; signing in")
+            }
+        },
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "the OS keychain is not available"),
+    }
+    let client = Client::sign_in(config, email, password).await?;
+    let token = client.token();
+    if let Err(error) = tokio::task::spawn_blocking(move || keychain.save(&account, &token)).await?
+    {
+        tracing::warn!(%error, "could not keep the session in the OS keychain");
+    }
+    Ok(client)
 }

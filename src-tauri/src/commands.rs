@@ -1,9 +1,10 @@
 //! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
 //! maps the error to `AppError { code, message }`.
 
-use multiline_client::view::{AppError, SyncState, ThreadSummary};
-use multiline_domain::api::{Contact, Message, Session};
+use multiline_client::view::{AppError, SyncState, TemplatePreview, ThreadSummary};
+use multiline_domain::api::{Contact, FilledValue, Message, Session};
 use multiline_domain::ids::{ContactId, ThreadId};
+use multiline_domain::templates::Template;
 use tauri::State;
 
 use crate::boot::Core;
@@ -56,4 +57,43 @@ pub async fn list_messages(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Ve
 #[tauri::command]
 pub async fn send_text(core: State<'_, Core>, thread_id: ThreadId, text: String) -> Cmd<Message> {
     Ok(core.client().await?.send_text(thread_id, text).await?)
+}
+
+#[tauri::command]
+pub async fn list_templates(core: State<'_, Core>) -> Cmd<Vec<Template>> {
+    Ok(core.client().await?.templates().await?)
+}
+
+#[tauri::command]
+pub async fn preview_template(
+    core: State<'_, Core>,
+    name: String,
+    language: String,
+    values: Vec<FilledValue>,
+) -> Cmd<TemplatePreview> {
+    Ok(core
+        .client()
+        .await?
+        .preview_template(name, language, values)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn send_template(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    name: String,
+    language: String,
+    values: Vec<FilledValue>,
+) -> Cmd<Message> {
+    Ok(core
+        .client()
+        .await?
+        .send_template(thread_id, name, language, values)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn send_opt_in(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Message> {
+    Ok(core.client().await?.send_opt_in(thread_id).await?)
 }

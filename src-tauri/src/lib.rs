@@ -30,6 +30,10 @@ pub fn run() {
             commands::open_whatsapp_thread,
             commands::list_messages,
             commands::send_text,
+            commands::list_templates,
+            commands::preview_template,
+            commands::send_template,
+            commands::send_opt_in,
         ])
         .run(tauri::generate_context!())
         .expect("the app runs");

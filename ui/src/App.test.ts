@@ -187,7 +187,7 @@ describe("Thread", () => {
   it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {
     const { fake } = await renderApp();
     const ids = () => byTestId(testIds.threadRow).map((r) => r.dataset.threadId);
-    expect(ids()).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5"]);
+    expect(ids()).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5", "t-6"]);
 
     const priya = fake.threads.find((t) => t.id === "t-5");
     if (!priya) throw new Error("seed changed: no t-5");

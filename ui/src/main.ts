@@ -20,10 +20,20 @@ const ipc = await chooseIpc();
 if (ipc) {
   const app = mount(App, { target, props: { ipc } });
   if (import.meta.env.DEV || import.meta.env.MODE === "demo") {
-    // Demo deep links for screenshots: #thread=t-1, #contact=c-1.
-    const [kind, id] = location.hash.slice(1).split("=");
-    if (kind === "thread" && id) app.state().openThread(id);
-    if (kind === "contact" && id) app.state().openContact(id);
+    // Demo deep links for screenshots: #thread=t-1, #contact=c-1, then optionally
+    // &click=expand-button,menu-template (data-testids clicked in turn, the first match each).
+    const params = new URLSearchParams(location.hash.slice(1));
+    const thread = params.get("thread");
+    const contact = params.get("contact");
+    if (thread) app.state().openThread(thread);
+    if (contact) app.state().openContact(contact);
+    const clicks = (params.get("click") ?? "").split(",").filter(Boolean);
+    void (async () => {
+      for (const testid of clicks) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        document.querySelector<HTMLElement>(`[data-testid="${testid}"]`)?.click();
+      }
+    })();
   }
 } else {
   target.textContent = "MultiLine runs inside its desktop app.";

@@ -35,6 +35,7 @@ CREATE TABLE outbox (
     position        INTEGER PRIMARY KEY AUTOINCREMENT,
     client_id       TEXT NOT NULL UNIQUE,
     thread_id       TEXT NOT NULL,
-    text            TEXT NOT NULL,
+    -- What to ask the connector: an `OutboxRequest` as JSON.
+    request         TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0
 );

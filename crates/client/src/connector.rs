@@ -7,8 +7,10 @@ use multiline_domain::api::{
     Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest,
     SignInResponse, Thread,
 };
+use multiline_domain::api::{FilledValue, SendOptInRequest, SendTemplateRequest};
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::phone::E164;
+use multiline_domain::templates::Template;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -137,6 +139,40 @@ impl ConnectorApi {
             seq: u64,
         }
         self.get::<Head>("/v1/events/head").await.map(|h| h.seq)
+    }
+
+    pub async fn templates(&self) -> Result<Vec<Template>, ApiError> {
+        self.get("/v1/templates").await
+    }
+
+    pub async fn send_template(
+        &self,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        name: &str,
+        language: &str,
+        values: &[FilledValue],
+    ) -> Result<Message, ApiError> {
+        let request = SendTemplateRequest {
+            client_id,
+            name: name.to_owned(),
+            language: language.to_owned(),
+            values: values.to_vec(),
+        };
+        self.post(&format!("/v1/threads/{thread}/templates"), &request)
+            .await
+    }
+
+    pub async fn send_opt_in(
+        &self,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/opt-in"),
+            &SendOptInRequest { client_id },
+        )
+        .await
     }
 
     pub async fn me(&self) -> Result<Session, ApiError> {

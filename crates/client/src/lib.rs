@@ -7,10 +7,12 @@
 //!   sequence number stored with each change, resumed after reconnects.
 //! - [`outbox`]: messages are written locally before any network call, then sent in order;
 //!   the client id is the connector's idempotency key, so a retry never duplicates.
+//! - [`keychain`]: the session token in the OS keychain.
 //! - [`view`]: what the UI renders, rules already applied.
 
 pub mod cache;
 pub mod connector;
+pub mod keychain;
 pub mod outbox;
 pub mod sync;
 pub mod view;
@@ -18,14 +20,17 @@ pub mod view;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use multiline_domain::api::{Contact, DeliveryState, Direction, Message, MessageBody, Session};
+use multiline_domain::api::{
+    Contact, DeliveryState, Direction, FilledValue, Message, MessageBody, Session,
+};
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
 use multiline_domain::phone::E164;
+use multiline_domain::templates::Template;
 use multiline_domain::time::Clock;
 use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 
-use crate::cache::{Cache, CacheError};
+use crate::cache::{Cache, CacheError, OutboxRequest};
 use crate::connector::{ApiError, ConnectorApi};
 use crate::view::{AppError, SyncState, ThreadSummary, UiEvent};
 
@@ -266,7 +271,7 @@ impl Client {
         let thread = self.inner.api.open_thread(contact, phone).await?;
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
-        let messages = self.inner.api.messages(thread.id).await.unwrap_or_default();
+        let messages = self.inner.api.messages(thread.id).await?;
         self.inner
             .cache(move |c| messages.iter().try_for_each(|m| c.put_message(m)))
             .await?;
@@ -286,12 +291,111 @@ impl Client {
                 message: "The message is empty.".into(),
             });
         }
+        let body = MessageBody::Text { text: text.clone() };
+        self.queue(thread, |t| t.composer, body, OutboxRequest::Text { text })
+            .await
+    }
+
+    /// The organization's approved templates (F15), from the cache.
+    pub async fn templates(&self) -> Result<Vec<Template>> {
+        self.inner.cache(|c| c.templates()).await
+    }
+
+    /// What the template would read like with `values`, and what is wrong with them.
+    pub async fn preview_template(
+        &self,
+        name: String,
+        language: String,
+        values: Vec<FilledValue>,
+    ) -> Result<view::TemplatePreview> {
+        let template = self
+            .inner
+            .cache(|c| c.templates())
+            .await?
+            .into_iter()
+            .find(|t| t.name == name && t.language == language)
+            .ok_or(ClientError::NotFound("template"))?;
+        Ok(view::template_preview(
+            &template,
+            &multiline_domain::api::template_values(&values),
+        ))
+    }
+
+    /// Queues an approved template with its filled values (F9). Values are checked here
+    /// first, with the Cloud API's rules, so mistakes show on the field at once.
+    pub async fn send_template(
+        &self,
+        thread: ThreadId,
+        name: String,
+        language: String,
+        values: Vec<FilledValue>,
+    ) -> Result<Message> {
+        let (n, l) = (name.clone(), language.clone());
+        let template = self
+            .inner
+            .cache(move |c| c.templates())
+            .await?
+            .into_iter()
+            .find(|t| t.name == n && t.language == l)
+            .ok_or(ClientError::NotFound("template"))?;
+        let map = multiline_domain::api::template_values(&values);
+        let components = template
+            .send_components(&map)
+            .map_err(|errors| ClientError::Invalid {
+                code: "invalid_template_values",
+                message: errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })?;
+        let text = template.preview(&map);
+        let body = MessageBody::Template {
+            name: name.clone(),
+            language: language.clone(),
+            text,
+            components,
+        };
+        self.queue(
+            thread,
+            |t| t.template,
+            body,
+            OutboxRequest::Template {
+                name,
+                language,
+                values,
+            },
+        )
+        .await
+    }
+
+    /// Queues the organization's opt-in request to the thread's guest (F4).
+    pub async fn send_opt_in(&self, thread: ThreadId) -> Result<Message> {
+        let body = MessageBody::Template {
+            name: "opt-in".into(),
+            language: String::new(),
+            text: "Asking for consent to message on WhatsApp…".into(),
+            components: Vec::new(),
+        };
+        self.queue(thread, |t| t.opt_in, body, OutboxRequest::OptIn)
+            .await
+    }
+
+    /// Writes a message to the outbox (shown at once as `sending`) and wakes the sender,
+    /// unless the rules (`allowed` picks which) already say no.
+    async fn queue(
+        &self,
+        thread: ThreadId,
+        allowed: impl FnOnce(ThreadSummary) -> view::Composer,
+        body: MessageBody,
+        request: OutboxRequest,
+    ) -> Result<Message> {
         let t = self
             .inner
             .cache(move |c| c.thread(thread))
             .await?
             .ok_or(ClientError::NotFound("conversation"))?;
-        if let view::Composer::Refused { reason, message } = self.inner.summary(&t).composer {
+        if let view::Composer::Refused { reason, message } = allowed(self.inner.summary(&t)) {
             return Err(ClientError::Refused {
                 code: reason,
                 message,
@@ -305,13 +409,13 @@ impl Client {
             thread_id: thread,
             direction: Direction::Outbound,
             author_name: Some(self.inner.session.user.name.clone()),
-            body: MessageBody::Text { text: text.clone() },
+            body,
             state: DeliveryState::Sending,
             failure: None,
             created_at: self.inner.clock.now(),
         };
         let m = message.clone();
-        self.inner.cache(move |c| c.enqueue(&m, &text)).await?;
+        self.inner.cache(move |c| c.enqueue(&m, &request)).await?;
         self.inner.emit(UiEvent::MessageUpserted {
             message: message.clone(),
         });

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Inner;
+use crate::cache::OutboxRequest;
 use crate::connector::ApiError;
 use crate::view::UiEvent;
 
@@ -48,7 +49,23 @@ async fn drain(inner: &Arc<Inner>) -> Result<bool, crate::ClientError> {
         }
         let id = p.client_id;
         inner.cache(move |c| c.count_attempt(id)).await?;
-        match inner.api.send_text(p.thread_id, p.client_id, &p.text).await {
+        let sent = match &p.request {
+            OutboxRequest::Text { text } => {
+                inner.api.send_text(p.thread_id, p.client_id, text).await
+            }
+            OutboxRequest::Template {
+                name,
+                language,
+                values,
+            } => {
+                inner
+                    .api
+                    .send_template(p.thread_id, p.client_id, name, language, values)
+                    .await
+            }
+            OutboxRequest::OptIn => inner.api.send_opt_in(p.thread_id, p.client_id).await,
+        };
+        match sent {
             Ok(message) => {
                 let m = message.clone();
                 inner.cache(move |c| c.accepted(&m)).await?;

@@ -17,6 +17,8 @@ use crate::{ClientError, Inner};
 /// Reconnect delays: 250 ms doubling to 10 s.
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long a live socket may stay silent before it counts as dropped.
+const SILENCE: Duration = Duration::from_secs(60);
 
 pub(crate) async fn run(inner: Arc<Inner>) {
     let mut backoff = MIN_BACKOFF;
@@ -54,11 +56,15 @@ async fn snapshot(inner: &Inner) -> Result<(), ClientError> {
     for t in &threads {
         messages.extend(inner.api.messages(t.id).await?);
     }
+    let templates = inner.api.templates().await?;
     let summaries: Vec<_> = threads.iter().map(|t| inner.summary(t)).collect();
     inner
-        .cache(move |c| c.store_snapshot(&session, &contacts, &threads, &messages, head))
+        .cache(move |c| {
+            c.store_snapshot(&session, &contacts, &threads, &messages, &templates, head)
+        })
         .await?;
     inner.emit(UiEvent::ContactsChanged);
+    inner.emit(UiEvent::TemplatesChanged);
     for thread in summaries {
         inner.emit(UiEvent::ThreadUpserted { thread });
     }
@@ -91,7 +97,11 @@ async fn connect_and_follow(inner: &Arc<Inner>) -> Result<(), ClientError> {
     inner.set_sync(SyncState::Online);
     // The outbox may have been waiting for the connector.
     inner.outbox_wake.notify_one();
-    while let Some(frame) = socket.next().await {
+    // The connector pings an idle socket every 20 s: a minute of silence is a dead link.
+    while let Some(frame) = tokio::time::timeout(SILENCE, socket.next())
+        .await
+        .map_err(|_| ApiError::Unreachable("no word from the connector for a minute".into()))?
+    {
         let frame = frame.map_err(|e| ApiError::Unreachable(e.to_string()))?;
         let Ok(text) = frame.to_text() else { continue };
         if text.is_empty() {
@@ -111,9 +121,16 @@ async fn connect_and_follow(inner: &Arc<Inner>) -> Result<(), ClientError> {
 
 async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), ClientError> {
     let EventEnvelope { seq, event } = envelope;
-    if let Event::ContactsChanged = event {
-        let contacts = inner.api.contacts().await?;
-        inner.cache(move |c| c.replace_contacts(&contacts)).await?;
+    match event {
+        Event::ContactsChanged => {
+            let contacts = inner.api.contacts().await?;
+            inner.cache(move |c| c.replace_contacts(&contacts)).await?;
+        }
+        Event::TemplatesChanged => {
+            let templates = inner.api.templates().await?;
+            inner.cache(move |c| c.put_templates(&templates)).await?;
+        }
+        Event::MessageUpserted { .. } | Event::ThreadUpserted { .. } => {}
     }
     let e = event.clone();
     if !inner.cache(move |c| c.apply_event(seq, &e)).await? {
@@ -125,6 +142,7 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
             thread: inner.summary(&thread),
         },
         Event::ContactsChanged => UiEvent::ContactsChanged,
+        Event::TemplatesChanged => UiEvent::TemplatesChanged,
     });
     Ok(())
 }

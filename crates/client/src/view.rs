@@ -2,8 +2,10 @@
 //! TypeScript with ts-rs.
 
 use multiline_domain::api::{Channel, Message, Thread, ThreadStatus};
+use multiline_domain::consent::Consent;
 use multiline_domain::ids::{ContactId, ThreadId};
 use multiline_domain::policy::{self, OutboundKind};
+use multiline_domain::templates::{Part, Template, TemplateValues, ValueError};
 use multiline_domain::time::Timestamp;
 use serde::Serialize;
 use ts_rs::TS;
@@ -34,7 +36,14 @@ pub struct ThreadSummary {
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<Timestamp>,
     pub unread_count: u32,
+    /// Free-form text and pictures.
     pub composer: Composer,
+    /// Approved templates (the Expand '+' menu's Template tool).
+    pub template: Composer,
+    /// The opt-in request (asking the guest for consent).
+    pub opt_in: Composer,
+    /// Where consent stands, for the thread's notice ("waiting for consent", "opted out").
+    pub consent: Consent,
 }
 
 /// The connection to the connector, as the user sees it.
@@ -53,10 +62,18 @@ pub enum SyncState {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
 pub enum UiEvent {
-    MessageUpserted { message: Message },
-    ThreadUpserted { thread: ThreadSummary },
+    MessageUpserted {
+        message: Message,
+    },
+    ThreadUpserted {
+        thread: ThreadSummary,
+    },
     ContactsChanged,
-    SyncStateChanged { sync: SyncState },
+    /// The approved templates changed: reload them.
+    TemplatesChanged,
+    SyncStateChanged {
+        sync: SyncState,
+    },
 }
 
 /// The one error shape of every command: the UI branches on `code`, shows `message`.
@@ -67,8 +84,12 @@ pub struct AppError {
     pub message: String,
 }
 
-/// The composer's state for `thread` at `now`, from the domain's rules.
+/// Whether a message of `kind` may be sent in `thread` at `now`, from the domain's rules.
 pub fn composer(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Composer {
+    may(thread, whatsapp_enabled, OutboundKind::FreeForm, now)
+}
+
+fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timestamp) -> Composer {
     let refused = |reason: &str, message: String| Composer::Refused {
         reason: reason.to_owned(),
         message,
@@ -85,12 +106,12 @@ pub fn composer(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Comp
             "WhatsApp is not enabled for your organization.".into(),
         );
     }
-    if thread.template_required {
+    if kind == OutboundKind::FreeForm && thread.template_required {
         let r = policy::Refusal::WindowClosedUseTemplate;
         return refused(r.code(), r.to_string());
     }
     let window = thread.window_rule.window(thread.window, now);
-    match policy::may_send(&thread.consent, window, OutboundKind::FreeForm, now) {
+    match policy::may_send(&thread.consent, window, kind, now) {
         Ok(()) => Composer::Allowed,
         Err(r) => refused(r.code(), r.to_string()),
     }
@@ -108,5 +129,58 @@ pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Threa
         last_message_at: thread.last_message_at,
         unread_count: thread.unread_count,
         composer: composer(thread, whatsapp_enabled, now),
+        template: may(thread, whatsapp_enabled, OutboundKind::Template, now),
+        opt_in: may(thread, whatsapp_enabled, OutboundKind::OptInTemplate, now),
+        consent: thread.consent.clone(),
+    }
+}
+
+/// A problem with one filled value, for the field that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TemplateProblem {
+    pub part: Part,
+    /// The variable ("1", "first_name"); `None` for the whole message (too long).
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// A template as it would be sent with the values given so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TemplatePreview {
+    /// Header, body and footer with the values filled in; unfilled variables stay `{{1}}`.
+    pub text: String,
+    pub problems: Vec<TemplateProblem>,
+    /// No problems: Send may be enabled.
+    pub ready: bool,
+}
+
+/// The preview and problems of `template` with `values`, by the Cloud API's rules.
+pub fn template_preview(template: &Template, values: &TemplateValues) -> TemplatePreview {
+    let problems: Vec<TemplateProblem> = match template.validate(values) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| {
+                let (part, key) = match e {
+                    ValueError::Missing { part, key }
+                    | ValueError::Unexpected { part, key }
+                    | ValueError::LineBreak { part, key }
+                    | ValueError::TooManySpaces { part, key } => (*part, Some(key.clone())),
+                    ValueError::TooLong { part, .. } => (*part, None),
+                };
+                TemplateProblem {
+                    part,
+                    key,
+                    message: e.to_string(),
+                }
+            })
+            .collect(),
+    };
+    TemplatePreview {
+        text: template.preview(values),
+        ready: problems.is_empty(),
+        problems,
     }
 }

@@ -139,6 +139,7 @@ CREATE TABLE events (
 -- Statuses that arrived before the send's answer recorded their wamid (the Cloud API may
 -- report `sent`/`delivered` before the connector has stored the id it answered with).
 CREATE TABLE early_statuses (
+    line_id     TEXT NOT NULL,
     wamid       TEXT NOT NULL,
     state       TEXT NOT NULL,
     error_code  INTEGER,
@@ -153,7 +154,11 @@ CREATE TABLE webhook_inbox (
     line_id      TEXT NOT NULL,
     received_at  INTEGER NOT NULL,
     body         BLOB NOT NULL,
-    processed_at INTEGER
+    processed_at INTEGER,
+    -- Failed processing attempts; after `webhooks::MAX_ATTEMPTS` the row is set aside (a
+    -- dead letter, kept with its error) so that later webhooks are not blocked behind it.
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    error        TEXT
 );
 
 -- Append-only compliance record (F21).

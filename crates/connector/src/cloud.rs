@@ -21,6 +21,26 @@ pub enum Disposition {
     TemplateRequired,
     /// The line cannot send at all (bad token, restricted account): keep the queue, alert.
     LineBlocked,
+    /// The request may have reached the Cloud API (a timeout after sending, a lost answer):
+    /// never retried, since the API has no idempotency key and a guest must not get it twice.
+    Unknown,
+}
+
+/// What a user reads when a send's outcome is unknown.
+pub const UNKNOWN_OUTCOME: &str = "The connection to WhatsApp broke while sending, so this message may not have been delivered. Send it again if needed.";
+
+/// Classifies a transport error: only a failure to connect is known not to have sent.
+fn transport_error(e: reqwest::Error) -> CloudError {
+    let disposition = if e.is_connect() {
+        Disposition::Retry
+    } else {
+        Disposition::Unknown
+    };
+    CloudError {
+        code: None,
+        message: e.to_string(),
+        disposition,
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -97,7 +117,67 @@ impl Default for CloudApi {
     }
 }
 
+#[derive(Deserialize)]
+struct TemplatePage {
+    data: Vec<crate::store::ListedTemplate>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    next: Option<String>,
+}
+
+/// A bound on template pages, against a listing that never ends.
+const MAX_TEMPLATE_PAGES: usize = 50;
+
 impl CloudApi {
+    /// Every template of the line's WhatsApp Business Account, following `paging.next`.
+    pub async fn templates(
+        &self,
+        line: &Line,
+    ) -> Result<Vec<crate::store::ListedTemplate>, CloudError> {
+        let mut url = Some(format!(
+            "{}/{}/{}/message_templates?limit=100",
+            line.api_base_url.trim_end_matches('/'),
+            line.api_version,
+            line.waba_id
+        ));
+        let mut out = Vec::new();
+        for _ in 0..MAX_TEMPLATE_PAGES {
+            let Some(next) = url.take() else { break };
+            let response = self
+                .http
+                .get(next)
+                .bearer_auth(&line.access_token)
+                .send()
+                .await
+                .map_err(|e| CloudError {
+                    code: None,
+                    message: e.to_string(),
+                    disposition: Disposition::Retry,
+                })?;
+            let status = response.status();
+            let bytes = response.bytes().await.map_err(|e| CloudError {
+                code: None,
+                message: e.to_string(),
+                disposition: Disposition::Retry,
+            })?;
+            if !status.is_success() {
+                return Err(graph_error(status, &bytes));
+            }
+            let page: TemplatePage = serde_json::from_slice(&bytes).map_err(|e| CloudError {
+                code: None,
+                message: format!("unexpected template listing: {e}"),
+                disposition: Disposition::Permanent,
+            })?;
+            out.extend(page.data);
+            url = page.paging.and_then(|p| p.next).filter(|n| !n.is_empty());
+        }
+        Ok(out)
+    }
+
     /// Sends one message; answers the wamid.
     pub async fn send(
         &self,
@@ -112,6 +192,18 @@ impl CloudApi {
                 "to": to.wa_id(),
                 "type": "text",
                 "text": { "body": text, "preview_url": false }
+            }),
+            MessageBody::Template {
+                name,
+                language,
+                components,
+                ..
+            } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to.wa_id(),
+                "type": "template",
+                "template": { "name": name, "language": { "code": language }, "components": components }
             }),
             MessageBody::Unsupported { .. } => {
                 return Err(CloudError {
@@ -134,22 +226,25 @@ impl CloudApi {
             .json(&payload)
             .send()
             .await
-            .map_err(|e| CloudError {
-                code: None,
-                message: e.to_string(),
-                disposition: Disposition::Retry,
-            })?;
+            .map_err(transport_error)?;
         let status = response.status();
+        // After a 2xx the message was accepted: a lost or garbled answer is an unknown
+        // outcome, never a reason to send again.
+        let after_answer = if status.is_success() {
+            Disposition::Unknown
+        } else {
+            Disposition::Retry
+        };
         let bytes = response.bytes().await.map_err(|e| CloudError {
             code: None,
             message: e.to_string(),
-            disposition: Disposition::Retry,
+            disposition: after_answer,
         })?;
         if status.is_success() {
             let parsed: SendResponse = serde_json::from_slice(&bytes).map_err(|e| CloudError {
                 code: None,
                 message: format!("unexpected answer: {e}"),
-                disposition: Disposition::Permanent,
+                disposition: Disposition::Unknown,
             })?;
             return parsed
                 .messages
@@ -159,28 +254,33 @@ impl CloudApi {
                 .ok_or(CloudError {
                     code: None,
                     message: "answer without a message id".into(),
-                    disposition: Disposition::Permanent,
+                    disposition: Disposition::Unknown,
                 });
         }
-        match serde_json::from_slice::<GraphErrorBody>(&bytes) {
-            Ok(body) => Err(CloudError {
-                code: Some(body.error.code),
-                disposition: if status.is_server_error() {
-                    Disposition::Retry
-                } else {
-                    disposition(body.error.code)
-                },
-                message: body.error.message,
-            }),
-            Err(_) => Err(CloudError {
-                code: None,
-                message: format!("HTTP {status}"),
-                disposition: if status.is_server_error() || status.as_u16() == 429 {
-                    Disposition::Retry
-                } else {
-                    Disposition::Permanent
-                },
-            }),
-        }
+        Err(graph_error(status, &bytes))
+    }
+}
+
+/// A Graph API error answer as a [`CloudError`].
+fn graph_error(status: reqwest::StatusCode, bytes: &[u8]) -> CloudError {
+    match serde_json::from_slice::<GraphErrorBody>(bytes) {
+        Ok(body) => CloudError {
+            code: Some(body.error.code),
+            disposition: if status.is_server_error() {
+                Disposition::Retry
+            } else {
+                disposition(body.error.code)
+            },
+            message: body.error.message,
+        },
+        Err(_) => CloudError {
+            code: None,
+            message: format!("HTTP {status}"),
+            disposition: if status.is_server_error() || status.as_u16() == 429 {
+                Disposition::Retry
+            } else {
+                Disposition::Permanent
+            },
+        },
     }
 }

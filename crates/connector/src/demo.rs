@@ -137,6 +137,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     }
     let connector = Connector::start(store, options.clock, listener).await?;
     sim.set_webhook_url(connector.webhook_url(line_id));
+    crate::templates::sync(&connector.ctx, line_id).await?;
     Ok(Demo {
         connector,
         sim,

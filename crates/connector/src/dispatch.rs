@@ -26,7 +26,7 @@ pub fn backoff(attempts: u32) -> chrono::Duration {
 /// How many times a transient failure is retried before the message fails.
 pub const MAX_ATTEMPTS: u32 = 8;
 
-pub fn spawn(ctx: Ctx) {
+pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match run_once(&ctx).await {
@@ -40,13 +40,13 @@ pub fn spawn(ctx: Ctx) {
                 Ok(Some(due)) => (due - ctx.clock.now()).to_std().unwrap_or(Duration::ZERO),
                 _ => Duration::from_secs(1),
             }
-            .min(Duration::from_secs(1));
+            .clamp(Duration::from_millis(20), Duration::from_secs(1));
             tokio::select! {
                 _ = ctx.dispatch.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
-    });
+    })
 }
 
 /// Sends one due job, if any. `Ok(true)` when there may be more.
@@ -56,13 +56,43 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let result = ctx.cloud.send(&job.line, &job.to, &job.body).await;
+    let id = job.message_id;
+    // Once the Cloud API was called, its answer must be recorded: a failed store write is
+    // retried (each write is idempotent) rather than leaving the job in flight.
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match record(ctx, &job, &result).await {
+            Ok(told) => {
+                ctx.tell(told);
+                return Ok(true);
+            }
+            Err(error) => {
+                tracing::error!(%error, message = %id, "recording a send result; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn record(
+    ctx: &Ctx,
+    job: &crate::store::OutboundJob,
+    result: &Result<String, crate::cloud::CloudError>,
+) -> anyhow::Result<Vec<multiline_domain::ids::UserId>> {
     let now = ctx.clock.now();
     let id = job.message_id;
-    let told = match result {
-        Ok(wamid) => ctx.db(move |s| s.complete_sent(id, &wamid, now)).await?,
+    Ok(match result {
+        Ok(wamid) => {
+            let wamid = wamid.clone();
+            ctx.db(move |s| s.complete_sent(id, &wamid, now)).await?
+        }
         Err(error) => {
             tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
-            let reason = crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message);
+            let reason = match error.disposition {
+                Disposition::Unknown => crate::cloud::UNKNOWN_OUTCOME.to_owned(),
+                _ => crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message),
+            };
             match error.disposition {
                 Disposition::Retry | Disposition::LineBlocked if job.attempts < MAX_ATTEMPTS => {
                     let at = now + backoff(job.attempts);
@@ -79,7 +109,5 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
                 }
             }
         }
-    };
-    ctx.tell(told);
-    Ok(true)
+    })
 }

@@ -15,6 +15,7 @@ pub mod cloud;
 pub mod demo;
 pub mod dispatch;
 pub mod store;
+pub mod templates;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -39,6 +40,8 @@ pub struct Ctx {
     /// Wakes the webhook processor.
     pub inbox: Arc<Notify>,
     pub cloud: cloud::CloudApi,
+    /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Ctx {
@@ -50,6 +53,7 @@ impl Ctx {
             dispatch: Arc::new(Notify::new()),
             inbox: Arc::new(Notify::new()),
             cloud: cloud::CloudApi::default(),
+            stopping: tokio::sync::watch::channel(false).1,
         }
     }
 
@@ -73,11 +77,31 @@ impl Ctx {
     }
 }
 
+/// Waits until [`Connector::shutdown`] is called; forever if it never is (dropping the
+/// last `Connector` handle does not stop the server).
+pub async fn until_stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// A running connector.
 #[derive(Clone)]
 pub struct Connector {
     pub ctx: Ctx,
     addr: SocketAddr,
+    stop: Arc<Stop>,
+}
+
+/// What [`Connector::shutdown`] stops.
+struct Stop {
+    signal: tokio::sync::watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Connector {
@@ -89,20 +113,45 @@ impl Connector {
         clock: Arc<dyn Clock>,
         listener: TcpListener,
     ) -> anyhow::Result<Connector> {
-        let ctx = Ctx::new(store, clock);
+        let mut ctx = Ctx::new(store, clock);
+        let (signal, stopped) = tokio::sync::watch::channel(false);
+        ctx.stopping = stopped.clone();
         let now = ctx.clock.now();
         let told = ctx.db(move |s| s.recover_in_flight(now)).await?;
         ctx.tell(told);
         let addr = listener.local_addr()?;
         let app = api::router(ctx.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
+        let mut stopped = stopped;
+        let server = tokio::spawn(async move {
+            let shutdown = async move { until_stopped(&mut stopped).await };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::error!(%error, "connector server stopped");
             }
         });
-        dispatch::spawn(ctx.clone());
-        webhooks::spawn_processor(ctx.clone());
-        Ok(Connector { ctx, addr })
+        let tasks = vec![
+            server,
+            dispatch::spawn(ctx.clone()),
+            webhooks::spawn_processor(ctx.clone()),
+        ];
+        let stop = Arc::new(Stop {
+            signal,
+            tasks: std::sync::Mutex::new(tasks),
+        });
+        Ok(Connector { ctx, addr, stop })
+    }
+
+    /// Stops serving and working, as a process exit would (what is queued stays in the
+    /// store). Open event sockets end too.
+    pub async fn shutdown(&self) {
+        let _ = self.stop.signal.send(true);
+        let tasks = std::mem::take(&mut *self.stop.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -206,14 +206,17 @@ pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> 
     }
     for status in parsed.statuses {
         let now = ctx.clock.now();
-        let told = ctx.db(move |s| s.apply_status(&status, now)).await?;
+        let line_id = line.id;
+        let told = ctx
+            .db(move |s| s.apply_status(line_id, &status, now))
+            .await?;
         ctx.tell(told);
     }
     Ok(())
 }
 
 /// Processes the inbox: at start (bodies a crash left behind) and whenever woken.
-pub fn spawn_processor(ctx: Ctx) {
+pub fn spawn_processor(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(error) = drain(&ctx).await {
@@ -223,7 +226,22 @@ pub fn spawn_processor(ctx: Ctx) {
             }
             ctx.inbox.notified().await;
         }
-    });
+    })
+}
+
+/// How often processing a webhook body is tried before it is set aside.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+async fn process(ctx: &Ctx, line_id: uuid::Uuid, body: &[u8]) -> anyhow::Result<()> {
+    let line = ctx.db(move |s| s.line(line_id)).await?;
+    match parse(body) {
+        Ok(parsed) => apply(ctx, line, parsed).await,
+        // Verified but unusable: keep the row (it is evidence) and move on.
+        Err(error) => {
+            tracing::warn!(%error, "webhook body ignored");
+            Ok(())
+        }
+    }
 }
 
 /// Processes every pending inbox row, oldest first.
@@ -234,11 +252,17 @@ pub async fn drain(ctx: &Ctx) -> anyhow::Result<()> {
             return Ok(());
         }
         for (id, line_id, body) in batch {
-            let line = ctx.db(move |s| s.line(line_id)).await?;
-            match parse(&body) {
-                Ok(parsed) => apply(ctx, line, parsed).await?,
-                // Verified but unusable: keep the row (it is evidence) and move on.
-                Err(error) => tracing::warn!(%error, inbox_id = id, "webhook body ignored"),
+            if let Err(error) = process(ctx, line_id, &body).await {
+                let now = ctx.clock.now();
+                let text = format!("{error:#}");
+                let set_aside = ctx
+                    .db(move |s| s.inbox_failed(id, &text, MAX_ATTEMPTS, now))
+                    .await?;
+                if set_aside {
+                    tracing::error!(%error, inbox_id = id, "webhook set aside after repeated failures");
+                    continue;
+                }
+                return Err(error);
             }
             let now = ctx.clock.now();
             ctx.db(move |s| s.inbox_done(id, now)).await?;

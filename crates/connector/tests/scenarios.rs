@@ -19,6 +19,7 @@ const ANA: &str = "12025550147";
 
 struct Harness {
     demo: Demo,
+    clock: Arc<ManualClock>,
     http: reqwest::Client,
     token: String,
     _dir: tempfile::TempDir,
@@ -37,7 +38,7 @@ impl Harness {
             data_dir: dir.path().to_path_buf(),
             connector_addr: "127.0.0.1:0".parse().unwrap(),
             sim_addr: "127.0.0.1:0".parse().unwrap(),
-            clock,
+            clock: clock.clone(),
         })
         .await
         .unwrap();
@@ -55,10 +56,16 @@ impl Harness {
         let token = signed["token"].as_str().unwrap().to_owned();
         Harness {
             demo,
+            clock,
             http,
             token,
             _dir: dir,
         }
+    }
+
+    /// Moves the connector's and the simulator's clock (they share it).
+    fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
     }
 
     fn url(&self, path: &str) -> String {
@@ -398,4 +405,291 @@ async fn guest_replies_grant_and_revoke_consent() {
             .count(),
         2
     );
+}
+
+#[tokio::test]
+async fn opt_in_request_then_consent_then_free_messaging() {
+    let h = Harness::start().await;
+    // Ben has not been asked: the contact's WhatsApp thread refuses free-form text.
+    let contacts: Vec<Contact> = h.get("/v1/contacts?q=Ben").await;
+    let ben = &contacts[0];
+    let r = h
+        .post(
+            "/v1/threads",
+            json!({ "contact_id": ben.id, "phone": ben.phones[0].number }),
+        )
+        .await;
+    let thread: Thread = r.json().await.unwrap();
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Hi" }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "consent_missing"
+    );
+
+    // The approved templates are listed; the pending one is not.
+    let templates: Vec<serde_json::Value> = h.get("/v1/templates").await;
+    let names: Vec<&str> = templates
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"optin_request") && names.contains(&"appointment_reminder"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"spring_offer"),
+        "pending templates are not offered"
+    );
+
+    // The opt-in request goes out as the template, filled by the connector.
+    let mut socket = h.events(0).await;
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/opt-in", thread.id),
+            json!({ "client_id": ClientMessageId::random() }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let opt_in: Message = r.json().await.unwrap();
+    next_matching(&mut socket, |e| {
+        message_event(e).is_some_and(|m| m.id == opt_in.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
+    let wa = ben.phones[0].number.wa_id().to_owned();
+    let received = h.demo.sim.received(&wa);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].kind, "template");
+    assert_eq!(received[0].request["template"]["name"], "optin_request");
+    let params = &received[0].request["template"]["components"][0]["parameters"];
+    assert_eq!(params[0]["text"], "Ben");
+    assert_eq!(params[1]["text"], "Northwind Motors");
+    let pending: Thread = h.get(&format!("/v1/threads/{}", thread.id)).await;
+    assert!(matches!(
+        pending.consent,
+        multiline_domain::consent::Consent::Requested { .. }
+    ));
+
+    // Asking again at once is refused (24 h); free-form text still waits for consent.
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/opt-in", thread.id),
+            json!({ "client_id": ClientMessageId::random() }),
+        )
+        .await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "opt_in_too_soon"
+    );
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Hi" }),
+        )
+        .await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "consent_pending"
+    );
+
+    // Ben says yes: consent is granted and free messaging works.
+    h.demo.sim.guest_sends_text(&wa, "Yes").unwrap();
+    next_matching(&mut socket, |e| {
+        matches!(&e.event, Event::ThreadUpserted { thread: t } if t.id == thread.id
+            && matches!(t.consent, multiline_domain::consent::Consent::Granted { .. }))
+    })
+    .await;
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Thanks Ben!" }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+}
+
+#[tokio::test]
+async fn templates_are_checked_like_the_cloud_api_and_go_out_after_the_window() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    let send = |name: &str, values: serde_json::Value| json!({ "client_id": ClientMessageId::random(), "name": name, "language": "en_US", "values": values });
+    let path = format!("/v1/threads/{}/templates", thread.id);
+    let r = h.post(&path, send("no_such_template", json!([]))).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "unknown_template"
+    );
+    let r = h
+        .post(
+            &path,
+            send(
+                "spring_offer",
+                json!([{ "part": "body", "key": "1", "value": "May" }]),
+            ),
+        )
+        .await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "template_not_approved"
+    );
+    let r = h
+        .post(
+            &path,
+            send(
+                "appointment_reminder",
+                json!([{ "part": "body", "key": "1", "value": "Ana" }]),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_template_values");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("{{2}}"),
+        "{body}"
+    );
+
+    // 25 hours later the window is closed: text is refused, a template goes out.
+    h.advance(chrono::Duration::hours(25));
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "Hello?" }),
+        )
+        .await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "window_closed_use_template"
+    );
+    let mut socket = h.events(0).await;
+    let values = json!([{ "part": "body", "key": "1", "value": "Ana" }, { "part": "body", "key": "2", "value": "Friday at 3 pm" }]);
+    let r = h.post(&path, send("appointment_reminder", values)).await;
+    assert_eq!(r.status(), 202);
+    let sent: Message = r.json().await.unwrap();
+    next_matching(&mut socket, |e| {
+        message_event(e).is_some_and(|m| m.id == sent.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
+    let received = h.demo.sim.received(ANA);
+    assert_eq!(received.last().unwrap().text, "appointment_reminder");
+    match &sent.body {
+        MessageBody::Template { text, .. } => assert!(
+            text.contains("Hi Ana, this is a reminder of your appointment on Friday at 3 pm."),
+            "{text}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_stable_code_in_the_error_shape() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    let code = |v: serde_json::Value| v["error"]["code"].as_str().unwrap_or_default().to_owned();
+
+    let r = h
+        .http
+        .get(h.url("/v1/threads/not-a-uuid/messages"))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(code(r.json().await.unwrap()), "not_found");
+
+    let r = h.http.get(h.url("/v1/threads")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(code(r.json().await.unwrap()), "unauthorized");
+
+    let path = h.url(&format!("/v1/threads/{}/messages", thread.id));
+    let r = h
+        .http
+        .post(&path)
+        .bearer_auth(&h.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(code(r.json().await.unwrap()), "invalid_json");
+
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "text": "x", "extra": 1 }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(code(r.json().await.unwrap()), "invalid_body");
+
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": "nope", "text": "x" }),
+        )
+        .await;
+    assert_eq!(code(r.json().await.unwrap()), "invalid_body");
+
+    let r = h
+        .post(
+            "/v1/threads",
+            json!({ "contact_id": thread.contact_id, "phone": "12345" }),
+        )
+        .await;
+    assert_eq!(r.status(), 400, "an invalid phone number is refused");
+
+    let r = h
+        .http
+        .get(h.url("/v1/events/head?after=x"))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success(),
+        "unknown query parameters are ignored"
+    );
+
+    // Nothing above was stored.
+    assert!(h.demo.sim.received(ANA).is_empty());
+}
+
+#[tokio::test]
+async fn signing_out_closes_the_event_socket() {
+    let h = Harness::start().await;
+    let mut socket = h.events(0).await;
+    let r = h
+        .http
+        .delete(h.url("/v1/session"))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    h.demo.sim.guest_sends_text(ANA, "Are you there?").unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = socket.next().await {
+            match frame {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return true,
+                Ok(tokio_tungstenite::tungstenite::Message::Text(text)) => {
+                    assert!(
+                        !text.contains("Are you there?"),
+                        "a signed-out session got a new message"
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+        true
+    })
+    .await
+    .expect("the socket closed");
+    assert!(ended);
 }

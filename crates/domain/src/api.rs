@@ -8,6 +8,7 @@ use ts_rs::TS;
 use crate::consent::Consent;
 use crate::ids::{ClientMessageId, ContactId, MessageId, OrganizationId, ThreadId, UserId};
 use crate::phone::E164;
+use crate::templates::{Part, SendComponent, TemplateValues};
 use crate::time::Timestamp;
 use crate::window::{WindowFacts, WindowRule};
 
@@ -159,6 +160,14 @@ pub enum MessageBody {
     Text {
         text: String,
     },
+    /// An approved template, sent by name and parameters; `text` is what the guest reads.
+    Template {
+        name: String,
+        language: String,
+        text: String,
+        /// The send request's `components` (the filled parameters).
+        components: Vec<SendComponent>,
+    },
     /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
     Unsupported {
         description: String,
@@ -170,6 +179,12 @@ impl MessageBody {
     pub fn preview(&self) -> String {
         match self {
             MessageBody::Text { text } => text.lines().next().unwrap_or_default().to_owned(),
+            // A template's first line is often its header ("Reminder"): show all of it.
+            MessageBody::Template { text, .. } => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" · "),
             MessageBody::Unsupported { description } => description.clone(),
         }
     }
@@ -204,9 +219,51 @@ pub struct SendTextRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    MessageUpserted { message: Message },
-    ThreadUpserted { thread: Thread },
+    MessageUpserted {
+        message: Message,
+    },
+    ThreadUpserted {
+        thread: Thread,
+    },
     ContactsChanged,
+    /// The approved templates changed (after a sync): fetch `GET /v1/templates`.
+    TemplatesChanged,
+}
+
+/// One filled template variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FilledValue {
+    pub part: Part,
+    /// "1" or "first_name"
+    pub key: String,
+    pub value: String,
+}
+
+/// Turns filled values into the domain's map.
+pub fn template_values(values: &[FilledValue]) -> TemplateValues {
+    values
+        .iter()
+        .map(|v| ((v.part, v.key.clone()), v.value.clone()))
+        .collect()
+}
+
+/// `POST /v1/threads/{id}/templates`: send an approved template. Idempotent on `client_id`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendTemplateRequest {
+    pub client_id: ClientMessageId,
+    pub name: String,
+    pub language: String,
+    pub values: Vec<FilledValue>,
+}
+
+/// `POST /v1/threads/{id}/opt-in`: send the organization's opt-in request template, filled
+/// by the connector (the guest's first name, the organization's name).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendOptInRequest {
+    pub client_id: ClientMessageId,
 }
 
 /// An event with its per-user sequence number. A client that reconnects with

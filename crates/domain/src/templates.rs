@@ -125,6 +125,10 @@ pub enum TemplateError {
     Mixed,
     #[error("the template has a component of unknown type {0}")]
     Component(String),
+    #[error(
+        "the opt-in template may only use the guest's first name ({{{{1}}}}) and the business name ({{{{2}}}}), not {{{{{0}}}}}"
+    )]
+    OptInVariable(String),
 }
 
 /// Why filled values would be refused by the Cloud API.
@@ -210,8 +214,37 @@ pub struct ListedComponent {
     pub buttons: Vec<Button>,
 }
 
+/// Fills the opt-in request template: `{{1}}` (or `{{first_name}}`) with the guest's first
+/// name, `{{2}}` (or `{{business_name}}`) with the organization's name.
+pub fn opt_in_values(
+    template: &Template,
+    first_name: &str,
+    organization: &str,
+) -> Result<TemplateValues, TemplateError> {
+    template
+        .slots()
+        .into_iter()
+        .map(|slot| {
+            let value = match &slot.variable {
+                Variable::Positional(1) => first_name,
+                Variable::Positional(2) => organization,
+                Variable::Named(n) if n == "first_name" || n == "name" => first_name,
+                Variable::Named(n)
+                    if ["business_name", "business", "organization", "company"]
+                        .contains(&n.as_str()) =>
+                {
+                    organization
+                }
+                other => return Err(TemplateError::OptInVariable(other.key())),
+            };
+            Ok(((slot.part, slot.variable.key()), value.to_owned()))
+        })
+        .collect()
+}
+
 /// One component of a send request's `template.components`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub struct SendComponent {
     /// "header" or "body"
     #[serde(rename = "type")]
@@ -220,12 +253,14 @@ pub struct SendComponent {
 }
 
 /// `{"type": "text", "text": "Ana"}`, with `parameter_name` for named variables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub struct SendParameter {
     #[serde(rename = "type")]
     pub kind: String,
     pub text: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[ts(optional)]
     pub parameter_name: Option<String>,
 }
 

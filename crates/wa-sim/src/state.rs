@@ -94,9 +94,14 @@ pub(crate) struct World {
 }
 
 impl World {
+    /// A fresh message id, unique across restarts (a connector keeps the ids it saw).
     pub fn wamid(&mut self) -> String {
         self.next_id += 1;
-        format!("wamid.SIM{:016X}", self.next_id)
+        format!(
+            "wamid.SIM{}{:04X}",
+            uuid::Uuid::now_v7().simple(),
+            self.next_id & 0xFFFF
+        )
     }
 }
 

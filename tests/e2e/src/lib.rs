@@ -66,6 +66,23 @@ pub struct App {
     _data: tempfile::TempDir,
 }
 
+/// Launches the app, runs `scenario` against it, saves `target/e2e/failure-<name>.png` if it
+/// fails, and closes the app.
+pub async fn run(
+    name: &str,
+    scenario: impl AsyncFnOnce(&App) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let app = App::launch().await?;
+    let result = scenario(&app).await;
+    if result.is_err()
+        && let Err(error) = app.screenshot(&format!("failure-{name}")).await
+    {
+        eprintln!("no failure screenshot: {error:#}");
+    }
+    app.close().await?;
+    result
+}
+
 impl App {
     pub async fn launch() -> anyhow::Result<App> {
         let bin = std::env::var_os("MULTILINE_APP_BIN")

@@ -8,13 +8,7 @@ const ANA: &str = "12025550147";
 
 #[tokio::test]
 async fn contacts_send_and_live_reply_in_the_real_app() -> anyhow::Result<()> {
-    let app = App::launch().await?;
-    let result = scenario(&app).await;
-    if result.is_err() {
-        let _ = app.screenshot("failure-walking-skeleton").await;
-    }
-    app.close().await?;
-    result
+    multiline_e2e::run("walking-skeleton", scenario).await
 }
 
 async fn scenario(app: &App) -> anyhow::Result<()> {

@@ -6,12 +6,14 @@ import { getContext, setContext } from "svelte";
 import { ContactsStore } from "./contact/contacts.svelte";
 import type { ContactId } from "./ipc/bindings/ContactId";
 import type { ThreadId } from "./ipc/bindings/ThreadId";
+import type { ThreadSummary } from "./ipc/bindings/ThreadSummary";
 import type { UiEvent } from "./ipc/bindings/UiEvent";
 import { toAppError } from "./ipc/errors";
 import { ipcContext, type Ipc, type Unlisten } from "./ipc/ipc";
 import { Nav, type Tab } from "./nav.svelte";
 import { SessionStore } from "./session/session.svelte";
 import { Toasts } from "./shared/toasts.svelte";
+import { TemplatesStore } from "./template/templates.svelte";
 import { ThreadStore } from "./thread/thread.svelte";
 import { ThreadsStore } from "./thread/threads.svelte";
 
@@ -21,8 +23,13 @@ export class AppState {
   readonly session: SessionStore;
   readonly contacts: ContactsStore;
   readonly threads: ThreadsStore;
+  readonly templates: TemplatesStore;
   /** The open thread's messages; null when none is open. */
   thread = $state<ThreadStore | null>(null);
+  /** F4: the thread whose guest the user is being asked to send the opt-in to. */
+  consentRequest = $state<ThreadId | null>(null);
+  /** The opt-in is being sent (the dialog's buttons wait). */
+  sendingOptIn = $state(false);
   #unlisten: Unlisten | null = null;
 
   constructor(readonly ipc: Ipc) {
@@ -30,6 +37,7 @@ export class AppState {
     this.session = new SessionStore(ipc, report);
     this.contacts = new ContactsStore(ipc, report);
     this.threads = new ThreadsStore(ipc, report);
+    this.templates = new TemplatesStore(ipc, report);
   }
 
   /** Listens first, then loads, so no event between the two is lost. */
@@ -39,7 +47,12 @@ export class AppState {
     } catch (error) {
       this.report(error);
     }
-    await Promise.all([this.session.load(), this.threads.load(), this.contacts.search("")]);
+    await Promise.all([
+      this.session.load(),
+      this.threads.load(),
+      this.contacts.search(""),
+      this.templates.load(),
+    ]);
   }
 
   stop(): void {
@@ -57,6 +70,9 @@ export class AppState {
         break;
       case "contacts_changed":
         void this.contacts.reload();
+        break;
+      case "templates_changed":
+        void this.templates.reload();
         break;
       case "sync_state_changed":
         this.session.sync = event.sync;
@@ -98,10 +114,45 @@ export class AppState {
       const thread = await this.ipc.openWhatsappThread(contactId, phone);
       this.threads.upsert(thread);
       this.openThread(thread.id);
+      // F4: a guest who has not consented is first asked, once the user agrees to ask.
+      if (needsConsent(thread)) this.askConsent(thread.id);
     } catch (error) {
       this.report(error);
     }
   }
+
+  /** Opens the "Ask for consent" dialog for a thread. */
+  askConsent(threadId: ThreadId): void {
+    this.consentRequest = threadId;
+  }
+
+  cancelConsent(): void {
+    if (!this.sendingOptIn) this.consentRequest = null;
+  }
+
+  /** The dialog's confirmation: sends the opt-in request (F4); errors show in the banner. */
+  async confirmConsent(): Promise<void> {
+    const threadId = this.consentRequest;
+    if (threadId === null || this.sendingOptIn) return;
+    this.sendingOptIn = true;
+    try {
+      const message = await this.ipc.sendOptIn(threadId);
+      if (this.thread?.threadId === threadId) this.thread.upsert(message, { ifAbsent: true });
+    } catch (error) {
+      this.report(error);
+    } finally {
+      this.sendingOptIn = false;
+      this.consentRequest = null;
+    }
+  }
+}
+
+/** Whether opening this thread should offer the opt-in: the core allows it, nobody asked yet. */
+export function needsConsent(thread: ThreadSummary): boolean {
+  return (
+    thread.opt_in.state === "allowed" &&
+    (thread.consent.state === "none" || thread.consent.state === "revoked")
+  );
 }
 
 const APP = Symbol("app");

@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use multiline_domain::api::{Contact, DeliveryState, Event, Message, Session, Thread};
+use multiline_domain::api::{Contact, DeliveryState, Event, FilledValue, Message, Session, Thread};
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
+use multiline_domain::templates::Template;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
 
@@ -22,12 +23,27 @@ pub enum CacheError {
 
 pub type Result<T> = std::result::Result<T, CacheError>;
 
+/// What a queued message asks the connector to send.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxRequest {
+    Text {
+        text: String,
+    },
+    Template {
+        name: String,
+        language: String,
+        values: Vec<FilledValue>,
+    },
+    OptIn,
+}
+
 /// A message waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub client_id: ClientMessageId,
     pub thread_id: ThreadId,
-    pub text: String,
+    pub request: OutboxRequest,
     pub attempts: u32,
 }
 
@@ -158,10 +174,12 @@ impl Cache {
         contacts: &[Contact],
         threads: &[Thread],
         messages: &[Message],
+        templates: &[Template],
         seq: u64,
     ) -> Result<()> {
         self.write(|tx| {
             Self::set_meta(tx, "session", &serde_json::to_string(session)?)?;
+            Self::set_meta(tx, "templates", &serde_json::to_string(templates)?)?;
             tx.execute("DELETE FROM contacts", [])?;
             for c in contacts {
                 upsert_contact(tx, c)?;
@@ -194,7 +212,7 @@ impl Cache {
             match event {
                 Event::MessageUpserted { message } => upsert_message(tx, message)?,
                 Event::ThreadUpserted { thread } => upsert_thread(tx, thread)?,
-                Event::ContactsChanged => {}
+                Event::ContactsChanged | Event::TemplatesChanged => {}
             }
             Self::set_meta(tx, "last_seq", &seq.to_string())?;
             Ok(true)
@@ -293,25 +311,42 @@ impl Cache {
 
     /// Writes a message locally (shown as `sending`) and queues it, in one transaction:
     /// once this returns, the message survives the app being killed.
-    pub fn enqueue(&self, message: &Message, text: &str) -> Result<()> {
+    pub fn enqueue(&self, message: &Message, request: &OutboxRequest) -> Result<()> {
         let client_id = message
             .client_id
             .expect("outbox messages carry a client id");
         self.write(|tx| {
             upsert_message(tx, message)?;
             tx.execute(
-                "INSERT INTO outbox (client_id, thread_id, text) VALUES (?1, ?2, ?3)",
-                params![client_id.to_string(), message.thread_id.to_string(), text],
+                "INSERT INTO outbox (client_id, thread_id, request) VALUES (?1, ?2, ?3)",
+                params![
+                    client_id.to_string(),
+                    message.thread_id.to_string(),
+                    serde_json::to_string(request)?
+                ],
             )?;
             Ok(())
         })
+    }
+
+    /// The approved templates, as last fetched.
+    pub fn templates(&self) -> Result<Vec<Template>> {
+        Ok(self
+            .meta("templates")?
+            .map(|t| serde_json::from_str(&t))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    pub fn put_templates(&self, templates: &[Template]) -> Result<()> {
+        self.write(|tx| Self::set_meta(tx, "templates", &serde_json::to_string(templates)?))
     }
 
     /// Queued messages, oldest first.
     pub fn pending(&self) -> Result<Vec<Pending>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT client_id, thread_id, text, attempts FROM outbox ORDER BY position",
+            "SELECT client_id, thread_id, request, attempts FROM outbox ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -322,7 +357,7 @@ impl Cache {
             ))
         })?;
         rows.map(|row| {
-            let (c, t, text, attempts) = row?;
+            let (c, t, request, attempts) = row?;
             let parse = |s: &str| {
                 uuid::Uuid::parse_str(s)
                     .map_err(|e| CacheError::Corrupt(serde::de::Error::custom(e)))
@@ -330,7 +365,7 @@ impl Cache {
             Ok(Pending {
                 client_id: ClientMessageId(parse(&c)?),
                 thread_id: ThreadId(parse(&t)?),
-                text,
+                request: serde_json::from_str(&request)?,
                 attempts,
             })
         })

@@ -1,12 +1,12 @@
 //! Contacts: list and search (F2), details (F3).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use multiline_domain::api::Contact;
 use multiline_domain::ids::ContactId;
 use serde::Deserialize;
 
-use super::{ApiError, Auth};
+use super::{ApiError, ApiPath, ApiQuery, Auth};
 use crate::Ctx;
 
 #[derive(Deserialize)]
@@ -17,7 +17,7 @@ pub struct Search {
 pub async fn list(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Query(search): Query<Search>,
+    ApiQuery(search): ApiQuery<Search>,
 ) -> Result<Json<Vec<Contact>>, ApiError> {
     let org = auth.caller.org_id;
     Ok(Json(
@@ -29,7 +29,7 @@ pub async fn list(
 pub async fn get(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Path(id): Path<ContactId>,
+    ApiPath(id): ApiPath<ContactId>,
 ) -> Result<Json<Contact>, ApiError> {
     let org = auth.caller.org_id;
     Ok(Json(ctx.db(move |s| s.contact(org, id)).await?))

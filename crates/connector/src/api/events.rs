@@ -3,15 +3,18 @@
 //! are read from the store, never from memory, so a reconnect misses nothing and repeats
 //! nothing.
 
+use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::response::Response;
 use multiline_domain::ids::UserId;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::Auth;
+use super::{ApiQuery, Auth};
 use crate::Ctx;
+
+/// How often an idle event socket is pinged.
+pub const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Deserialize)]
 pub struct Resume {
@@ -32,17 +35,30 @@ pub async fn head(
 pub async fn subscribe(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Query(resume): Query<Resume>,
+    ApiQuery(resume): ApiQuery<Resume>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let user = auth.caller.user_id;
-    ws.on_upgrade(move |socket| stream(ctx, user, resume.after, socket))
+    ws.on_upgrade(move |socket| stream(ctx, user, auth.token, resume.after, socket))
 }
 
-async fn stream(ctx: Ctx, user: UserId, mut after: u64, mut socket: WebSocket) {
+/// Is the session behind `token` still valid (not signed out, not expired)?
+async fn still_signed_in(ctx: &Ctx, token: &str) -> bool {
+    let now = ctx.clock.now();
+    let token = token.to_owned();
+    matches!(ctx.db(move |s| s.caller(&token, now)).await, Ok(Some(_)))
+}
+
+async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socket: WebSocket) {
     // Subscribe before the first read so nothing committed in between is missed.
     let mut live = ctx.live.subscribe();
+    let mut stopping = ctx.stopping.clone();
     loop {
+        // A signed-out or expired session stops receiving at once.
+        if !still_signed_in(&ctx, &token).await {
+            let _ = socket.send(WsMessage::Close(None)).await;
+            return;
+        }
         let batch = match ctx.db(move |s| s.events_after(user, after, 500)).await {
             Ok(batch) => batch,
             Err(error) => {
@@ -61,9 +77,19 @@ async fn stream(ctx: Ctx, user: UserId, mut after: u64, mut socket: WebSocket) {
         if full {
             continue;
         }
-        // Wait until this user has news, answering pings and noticing a close meanwhile.
+        // Wait until this user has news, noticing a close meanwhile. A ping every
+        // `KEEPALIVE` lets both sides notice a connection that died silently.
         loop {
             tokio::select! {
+                _ = crate::until_stopped(&mut stopping) => return,
+                _ = tokio::time::sleep(KEEPALIVE) => {
+                    if !still_signed_in(&ctx, &token).await
+                        || socket.send(WsMessage::Ping(Default::default())).await.is_err()
+                    {
+                        let _ = socket.send(WsMessage::Close(None)).await;
+                        return;
+                    }
+                },
                 news = live.recv() => match news {
                     Ok(u) if u == user => break,
                     Ok(_) => continue,

@@ -38,6 +38,9 @@ pub fn router(ctx: Ctx) -> Router {
             "/v1/threads/{id}/messages",
             get(threads::messages).post(threads::send_text),
         )
+        .route("/v1/threads/{id}/templates", post(threads::send_template))
+        .route("/v1/threads/{id}/opt-in", post(threads::send_opt_in))
+        .route("/v1/templates", get(threads::templates))
         .route("/v1/events", get(events::subscribe))
         .route("/v1/events/head", get(events::head))
         .route(
@@ -117,6 +120,43 @@ impl IntoResponse for ApiError {
             },
         };
         (status, axum::Json(body)).into_response()
+    }
+}
+
+/// `Path<T>` whose rejections are [`ApiError`]s: a malformed id is a 404, like a missing one.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+/// `Query<T>` whose rejections are [`ApiError`]s with a stable code.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::BadRequest {
+                code: "invalid_query",
+                message: e.body_text(),
+            })
     }
 }
 

@@ -1,12 +1,15 @@
 //! Threads and messages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use multiline_domain::api::{Message, OpenThreadRequest, SendTextRequest, Thread};
+use multiline_domain::api::{
+    Message, OpenThreadRequest, SendOptInRequest, SendTemplateRequest, SendTextRequest, Thread,
+};
 use multiline_domain::ids::ThreadId;
+use multiline_domain::templates::Template;
 
-use super::{ApiError, ApiJson, Auth};
+use super::{ApiError, ApiJson, ApiPath, Auth};
 use crate::Ctx;
 
 pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>>, ApiError> {
@@ -16,7 +19,7 @@ pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>
 pub async fn get(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Path(id): Path<ThreadId>,
+    ApiPath(id): ApiPath<ThreadId>,
 ) -> Result<Json<Thread>, ApiError> {
     Ok(Json(ctx.db(move |s| s.thread(auth.caller, id)).await?))
 }
@@ -37,7 +40,7 @@ pub async fn open(
 pub async fn messages(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Path(id): Path<ThreadId>,
+    ApiPath(id): ApiPath<ThreadId>,
 ) -> Result<Json<Vec<Message>>, ApiError> {
     Ok(Json(ctx.db(move |s| s.messages(auth.caller, id)).await?))
 }
@@ -46,12 +49,63 @@ pub async fn messages(
 pub async fn send_text(
     State(ctx): State<Ctx>,
     auth: Auth,
-    Path(id): Path<ThreadId>,
+    ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<SendTextRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let now = ctx.clock.now();
     let (message, told) = ctx
         .db(move |s| s.enqueue_text(auth.caller, id, req.client_id, &req.text, now))
+        .await?;
+    ctx.tell(told);
+    ctx.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(message)))
+}
+
+/// `GET /v1/templates`: the organization's approved templates (F15).
+pub async fn templates(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+) -> Result<Json<Vec<Template>>, ApiError> {
+    let org = auth.caller.org_id;
+    Ok(Json(ctx.db(move |s| s.approved_templates(org)).await?))
+}
+
+/// Queues an approved template (F9). Idempotent on `client_id`.
+pub async fn send_template(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<SendTemplateRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let now = ctx.clock.now();
+    let values = multiline_domain::api::template_values(&req.values);
+    let (message, told) = ctx
+        .db(move |s| {
+            s.enqueue_template(
+                auth.caller,
+                id,
+                req.client_id,
+                (&req.name, &req.language),
+                &values,
+                now,
+            )
+        })
+        .await?;
+    ctx.tell(told);
+    ctx.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(message)))
+}
+
+/// Queues the organization's opt-in request (F4). Idempotent on `client_id`.
+pub async fn send_opt_in(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<SendOptInRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let now = ctx.clock.now();
+    let (message, told) = ctx
+        .db(move |s| s.enqueue_opt_in(auth.caller, id, req.client_id, now))
         .await?;
     ctx.tell(told);
     ctx.dispatch.notify_one();

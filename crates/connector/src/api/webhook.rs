@@ -2,12 +2,12 @@
 //! (`/webhooks/whatsapp/{line id}`: each line has its own app secret and verify token).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ApiError;
+use super::{ApiError, ApiPath, ApiQuery};
 use crate::Ctx;
 use crate::webhooks::signature_valid;
 
@@ -24,8 +24,8 @@ pub struct Verify {
 /// Meta's subscription check: echo the challenge when the verify token matches.
 pub async fn verify(
     State(ctx): State<Ctx>,
-    Path(line): Path<Uuid>,
-    Query(q): Query<Verify>,
+    ApiPath(line): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<Verify>,
 ) -> Result<(StatusCode, String), ApiError> {
     let line = ctx.db(move |s| s.line(line)).await?;
     let token_ok = q.verify_token.as_deref().is_some_and(|t| {
@@ -40,7 +40,7 @@ pub async fn verify(
 /// A webhook delivery: signature first, then JSON well-formedness, then keep it and answer.
 pub async fn receive(
     State(ctx): State<Ctx>,
-    Path(line): Path<Uuid>,
+    ApiPath(line): ApiPath<Uuid>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {

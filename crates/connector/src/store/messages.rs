@@ -6,12 +6,15 @@ use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::{self, OutboundKind};
+use multiline_domain::templates::{Part, Template, TemplateStatus, TemplateValues};
 use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::threads::{self, thread_for};
-use super::{Caller, Line, Result, Store, StoreError, events, from_micros, micros, uuid_col};
+use super::{
+    Caller, Line, Result, Store, StoreError, events, from_micros, micros, templates, uuid_col,
+};
 
 /// The most characters a WhatsApp text body may have.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -98,6 +101,148 @@ pub(crate) fn message(tx: &Transaction<'_>, id: MessageId) -> Result<Message> {
     })
 }
 
+/// The message this author already sent with `client_id` (the idempotency key), if any.
+fn existing(
+    tx: &Transaction<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+) -> Result<Option<Message>> {
+    threads::check_participant(tx, caller, thread)?;
+    let existing: Option<(String, String)> = tx
+        .query_row(
+            "SELECT id, thread_id FROM messages WHERE author_user_id = ?1 AND client_id = ?2",
+            params![caller.user_id.to_string(), client_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, existing_thread)) = existing else {
+        return Ok(None);
+    };
+    if existing_thread != thread.to_string() {
+        return Err(StoreError::Conflict(
+            "this client id was used for another thread",
+        ));
+    }
+    let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    message(tx, id).map(Some)
+}
+
+/// A template message's body: the template must exist and be approved, the values valid.
+fn template_body(
+    tx: &Transaction<'_>,
+    caller: Caller,
+    name: &str,
+    language: &str,
+    values: &TemplateValues,
+) -> Result<MessageBody> {
+    let template = templates::template_in(tx, caller.org_id, name, language)?.ok_or_else(|| {
+        StoreError::Invalid {
+            code: "unknown_template",
+            message: format!("There is no template \"{name}\" in {language}."),
+        }
+    })?;
+    if template.status != TemplateStatus::Approved {
+        return Err(StoreError::Invalid {
+            code: "template_not_approved",
+            message: format!("The template \"{name}\" is not approved for sending."),
+        });
+    }
+    let components = template
+        .send_components(values)
+        .map_err(|errors| StoreError::Invalid {
+            code: "invalid_template_values",
+            message: errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        })?;
+    let text = Template::fill(&template.body, Part::Body, values);
+    let text = match &template.header {
+        Some(header) => format!("{}\n{text}", Template::fill(header, Part::Header, values)),
+        None => text,
+    };
+    Ok(MessageBody::Template {
+        name: name.to_owned(),
+        language: language.to_owned(),
+        text,
+        components,
+    })
+}
+
+/// Checks the rules and queues `body`: stored as `sending` with its outbox row, announced,
+/// audited, all in the caller's transaction.
+fn enqueue_in(
+    tx: &Transaction<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+    body: MessageBody,
+    kind: OutboundKind,
+    now: Timestamp,
+) -> Result<(Message, Vec<UserId>)> {
+    let enabled: bool = tx.query_row(
+        "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
+        [caller.org_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if !enabled {
+        return Err(StoreError::Invalid {
+            code: "whatsapp_disabled",
+            message: "WhatsApp is not enabled for your organization.".into(),
+        });
+    }
+    let view = thread_for(tx, thread, caller.user_id)?;
+    if view.status != multiline_domain::api::ThreadStatus::Open {
+        return Err(StoreError::Invalid {
+            code: "thread_closed",
+            message: "This conversation is closed.".into(),
+        });
+    }
+    let window = view.window_rule.window(view.window, now);
+    policy::may_send(&view.consent, window, kind, now).map_err(StoreError::Refused)?;
+    if kind == OutboundKind::FreeForm && view.template_required {
+        return Err(StoreError::Refused(
+            policy::Refusal::WindowClosedUseTemplate,
+        ));
+    }
+    let id = MessageId::random();
+    tx.execute(
+        "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, body, state, created_at)
+         VALUES (?1, ?2, 'outbound', ?3, ?4, ?5, 'sending', ?6)",
+        params![
+            id.to_string(), thread.to_string(), caller.user_id.to_string(), client_id.to_string(),
+            serde_json::to_string(&body).expect("serializes"), micros(now)
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (message_id, thread_id, next_attempt_at) VALUES (?1, ?2, ?3)",
+        params![id.to_string(), thread.to_string(), micros(now)],
+    )?;
+    tx.execute(
+        "UPDATE threads SET last_message_preview = ?2 WHERE id = ?1",
+        params![thread.to_string(), body.preview()],
+    )?;
+    let action = match kind {
+        OutboundKind::FreeForm => "message.queued",
+        OutboundKind::Template => "template.queued",
+        OutboundKind::OptInTemplate => "opt_in.queued",
+    };
+    super::audit(
+        tx,
+        caller.org_id,
+        now,
+        &caller.user_id.to_string(),
+        action,
+        Some(thread),
+        serde_json::json!({ "message_id": id, "body": body }),
+    )?;
+    let msg = message(tx, id)?;
+    let notify = events::announce(tx, thread, Some(&msg), now)?;
+    Ok((msg, notify))
+}
+
 fn line_of_thread(tx: &Transaction<'_>, thread: ThreadId) -> Result<Line> {
     let line: String = tx.query_row(
         "SELECT line_id FROM threads WHERE id = ?1",
@@ -151,64 +296,78 @@ impl Store {
             });
         }
         self.write(|tx| {
+            if let Some(done) = existing(tx, caller, thread, client_id)? {
+                return Ok((done, Vec::new()));
+            }
+            let body = MessageBody::Text {
+                text: text.to_owned(),
+            };
+            enqueue_in(
+                tx,
+                caller,
+                thread,
+                client_id,
+                body,
+                OutboundKind::FreeForm,
+                now,
+            )
+        })
+    }
+
+    /// Accepts an approved template for sending (F9, F15): looked up by name and language,
+    /// its values checked as the Cloud API will, then queued like a text. The organization's
+    /// opt-in template counts as the opt-in request (F4).
+    pub fn enqueue_template(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        (name, language): (&str, &str),
+        values: &TemplateValues,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)> {
+        self.write(|tx| {
+            if let Some(done) = existing(tx, caller, thread, client_id)? {
+                return Ok((done, Vec::new()));
+            }
+            let body = template_body(tx, caller, name, language, values)?;
+            let kind = if templates::opt_in_of(tx, caller.org_id)?
+                == (name.to_owned(), language.to_owned())
+            {
+                OutboundKind::OptInTemplate
+            } else {
+                OutboundKind::Template
+            };
+            enqueue_in(tx, caller, thread, client_id, body, kind, now)
+        })
+    }
+
+    /// Sends the organization's opt-in request to the thread's guest, filled with their first
+    /// name and the organization's name (F4).
+    pub fn enqueue_opt_in(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)> {
+        self.write(|tx| {
+            if let Some(done) = existing(tx, caller, thread, client_id)? {
+                return Ok((done, Vec::new()));
+            }
             threads::check_participant(tx, caller, thread)?;
-            let existing: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT id, thread_id FROM messages WHERE author_user_id = ?1 AND client_id = ?2",
-                    params![caller.user_id.to_string(), client_id.to_string()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some((id, existing_thread)) = existing {
-                if existing_thread != thread.to_string() {
-                    return Err(StoreError::Conflict("this client id was used for another thread"));
-                }
-                let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-                return Ok((message(tx, id)?, Vec::new()));
-            }
-            let enabled: bool = tx.query_row(
-                "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
-                [caller.org_id.to_string()],
-                |r| r.get(0),
-            )?;
-            if !enabled {
-                return Err(StoreError::Invalid {
-                    code: "whatsapp_disabled",
-                    message: "WhatsApp is not enabled for your organization.".into(),
-                });
-            }
+            let (name, language) = templates::opt_in_of(tx, caller.org_id)?;
+            let template = templates::template_in(tx, caller.org_id, &name, &language)?.ok_or_else(|| StoreError::Invalid {
+                code: "opt_in_template_missing",
+                message: format!("The opt-in template \"{name}\" ({language}) is not available. Ask an admin to sync templates."),
+            })?;
             let view = thread_for(tx, thread, caller.user_id)?;
-            if view.status != multiline_domain::api::ThreadStatus::Open {
-                return Err(StoreError::Invalid { code: "thread_closed", message: "This conversation is closed.".into() });
-            }
-            let window = view.window_rule.window(view.window, now);
-            policy::may_send(&view.consent, window, OutboundKind::FreeForm, now).map_err(StoreError::Refused)?;
-            if view.template_required {
-                return Err(StoreError::Refused(policy::Refusal::WindowClosedUseTemplate));
-            }
-            let id = MessageId::random();
-            let body = MessageBody::Text { text: text.to_owned() };
-            tx.execute(
-                "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, body, state, created_at)
-                 VALUES (?1, ?2, 'outbound', ?3, ?4, ?5, 'sending', ?6)",
-                params![
-                    id.to_string(), thread.to_string(), caller.user_id.to_string(), client_id.to_string(),
-                    serde_json::to_string(&body).expect("serializes"), micros(now)
-                ],
-            )?;
-            tx.execute(
-                "INSERT INTO outbox (message_id, thread_id, next_attempt_at) VALUES (?1, ?2, ?3)",
-                params![id.to_string(), thread.to_string(), micros(now)],
-            )?;
-            tx.execute(
-                "UPDATE threads SET last_message_preview = ?2 WHERE id = ?1",
-                params![thread.to_string(), body.preview()],
-            )?;
-            super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "message.queued", Some(thread),
-                serde_json::json!({ "message_id": id, "body": body }))?;
-            let msg = message(tx, id)?;
-            let notify = events::announce(tx, thread, Some(&msg), now)?;
-            Ok((msg, notify))
+            let first_name = view.contact_name.split_whitespace().next().unwrap_or("there").to_owned();
+            let org_name: String = tx.query_row("SELECT name FROM organizations WHERE id = ?1", [caller.org_id.to_string()], |r| r.get(0))?;
+            let values = multiline_domain::templates::opt_in_values(&template, &first_name, &org_name)
+                .map_err(|e| StoreError::Invalid { code: "opt_in_template_invalid", message: e.to_string() })?;
+            let body = template_body(tx, caller, &name, &language, &values)?;
+            enqueue_in(tx, caller, thread, client_id, body, OutboundKind::OptInTemplate, now)
         })
     }
 
@@ -248,8 +407,11 @@ impl Store {
 
     /// When the next queued job becomes due, if any is waiting.
     pub fn next_due(&self) -> Result<Option<Timestamp>> {
+        // Only heads of their thread's queue count: a later message of a thread whose first
+        // one waits for its retry is not due, however old.
         let v: Option<i64> = self.conn().query_row(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE in_flight_since IS NULL",
+            "SELECT MIN(o.next_attempt_at) FROM outbox o WHERE o.in_flight_since IS NULL
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_id = o.thread_id AND e.position < o.position)",
             [],
             |r| r.get(0),
         )?;
@@ -270,19 +432,40 @@ impl Store {
                 "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2) WHERE id = ?1",
                 params![msg.thread_id.to_string(), micros(now)],
             )?;
+            if let MessageBody::Template { name, language, .. } = &msg.body {
+                // A template restarts the conversation (F9): the thread no longer needs one.
+                tx.execute("UPDATE threads SET template_required = 0 WHERE id = ?1", [msg.thread_id.to_string()])?;
+                let line = line_of_thread(tx, msg.thread_id)?;
+                if templates::opt_in_of(tx, line.org_id)? == (name.clone(), language.clone()) {
+                    let guest = E164::parse(
+                        &tx.query_row("SELECT guest_phone FROM threads WHERE id = ?1", [msg.thread_id.to_string()], |r| r.get::<_, String>(0))?,
+                        None,
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let before = threads::consent(tx, line.id, &guest)?;
+                    let after = before.opt_in_sent(now);
+                    if after != before {
+                        threads::set_consent(tx, line.id, &guest, &after, now)?;
+                        super::audit(tx, line.org_id, now, "connector", "consent.changed", Some(msg.thread_id),
+                            serde_json::json!({ "from": before, "to": after, "message_id": id }))?;
+                    }
+                }
+            }
             let msg = message(tx, id)?;
             let mut told = events::announce(tx, msg.thread_id, Some(&msg), now)?;
             // Statuses that beat the send's answer here.
             let early = {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT state, error_code, error_title FROM early_statuses WHERE wamid = ?1 ORDER BY rowid",
+                    "SELECT state, error_code, error_title FROM early_statuses WHERE wamid = ?1 AND line_id = ?2 ORDER BY rowid",
                 )?;
-                stmt.query_map([wamid], |r| {
+                let line = line_of_thread(tx, msg.thread_id)?;
+                stmt.query_map(params![wamid, line.id.to_string()], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<u32>>(1)?, r.get::<_, Option<String>>(2)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?
             };
             tx.execute("DELETE FROM early_statuses WHERE wamid = ?1", [wamid])?;
+            // (wamids are unique per Cloud API: the delete needs no line)
             for (state, code, title) in early {
                 let update = StatusUpdate {
                     wamid: wamid.to_owned(),
@@ -385,7 +568,7 @@ impl Store {
             // Every guest message is delivered; it may also change consent (F5, F6).
             let before = threads::consent(tx, line.id, &inbound.from)?;
             let text = match &inbound.body {
-                MessageBody::Text { text } => text.as_str(),
+                MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
                 MessageBody::Unsupported { .. } => "",
             };
             let after = before.guest_replied(&ConsentKeywords::default(), text, inbound.payload.as_deref(), now);
@@ -401,19 +584,31 @@ impl Store {
 
     /// Applies a status webhook. Statuses never move backwards (a late `delivered` after
     /// `read` is ignored); unknown wamids are ignored.
-    pub fn apply_status(&self, update: &StatusUpdate, now: Timestamp) -> Result<Vec<UserId>> {
+    pub fn apply_status(
+        &self,
+        line: Uuid,
+        update: &StatusUpdate,
+        now: Timestamp,
+    ) -> Result<Vec<UserId>> {
         self.write(|tx| {
+            // Only the line's own messages: a webhook signed for one line never touches
+            // another's.
             let id: Option<String> = tx
-                .query_row("SELECT id FROM messages WHERE wamid = ?1 AND direction = 'outbound'", [&update.wamid], |r| r.get(0))
+                .query_row(
+                    "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+                     WHERE m.wamid = ?1 AND m.direction = 'outbound' AND t.line_id = ?2",
+                    params![update.wamid, line.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(id) = id else {
                 // Not (yet) known: the send's answer may still be on its way. Kept, and
                 // applied when the wamid is recorded.
                 tx.execute(
-                    "INSERT INTO early_statuses (wamid, state, error_code, error_title, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO early_statuses (line_id, wamid, state, error_code, error_title, received_at) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
                     params![
                         update.wamid, enum_str(&update.state), update.error.as_ref().map(|e| e.0),
-                        update.error.as_ref().map(|e| e.1.clone()), micros(now)
+                        update.error.as_ref().map(|e| e.1.clone()), micros(now), line.to_string()
                     ],
                 )?;
                 return Ok(Vec::new());
@@ -445,6 +640,21 @@ impl Store {
             Ok((r.get(0)?, uuid_col(r.get(1)?)?, r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records a failed attempt at processing inbox row `id`; after `max` attempts the row is
+    /// set aside with its error. Returns true when it was set aside.
+    pub fn inbox_failed(&self, id: i64, error: &str, max: u32, now: Timestamp) -> Result<bool> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE webhook_inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1",
+            params![id, error],
+        )?;
+        let n = conn.execute(
+            "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1 AND attempts >= ?3",
+            params![id, micros(now), max],
+        )?;
+        Ok(n > 0)
     }
 
     pub fn inbox_done(&self, id: i64, now: Timestamp) -> Result<()> {

@@ -8,6 +8,7 @@
 
 mod events;
 mod messages;
+mod templates;
 mod threads;
 
 use std::path::Path;
@@ -28,6 +29,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use messages::{InboundMessage, OutboundJob, StatusUpdate};
+pub use templates::ListedTemplate;
 
 /// How long a session token stays valid.
 pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
@@ -106,9 +108,22 @@ pub(crate) fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/001_initial.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/001_initial.sql")),
+        M::up(include_str!("../../migrations/002_templates.sql")),
+    ])
+}
+
+/// An argon2 hash of a random password, made once: what an unknown email is checked against.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(uuid::Uuid::now_v7().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -270,6 +285,12 @@ impl Store {
             )
             .optional()?;
         let Some((user_id, hash)) = row else {
+            // Spend the same time as for a known email, so timing does not tell which
+            // emails have accounts.
+            let _ = Argon2::default().verify_password(
+                password.as_bytes(),
+                &PasswordHash::new(dummy_hash()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
             return Ok(None);
         };
         let parsed = PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -166,6 +166,7 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
     // A status that arrives before the send's answer is applied once the wamid is known.
     store
         .apply_status(
+            line,
             &StatusUpdate {
                 wamid: "wamid.2".into(),
                 state: DeliveryState::Delivered,
@@ -184,6 +185,7 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
     // Statuses never go backwards.
     store
         .apply_status(
+            line,
             &StatusUpdate {
                 wamid: "wamid.1".into(),
                 state: DeliveryState::Read,
@@ -194,6 +196,7 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
         .unwrap();
     store
         .apply_status(
+            line,
             &StatusUpdate {
                 wamid: "wamid.1".into(),
                 state: DeliveryState::Delivered,

@@ -186,6 +186,21 @@ fn send_components_carry_the_values_in_order_with_names_for_named_templates() {
     );
 }
 
+#[test]
+fn opt_in_is_filled_with_first_name_and_business() {
+    let t = template("Hi {{1}}, this is {{2}}. Reply YES.");
+    let v = opt_in_values(&t, "Ana", "Northwind Motors").unwrap();
+    assert_eq!(
+        t.preview(&v),
+        "Hi Ana, this is Northwind Motors. Reply YES."
+    );
+    let odd = template("Hi {{1}}, {{2}}, {{3}}");
+    assert_eq!(
+        opt_in_values(&odd, "Ana", "N"),
+        Err(TemplateError::OptInVariable("3".into()))
+    );
+}
+
 proptest! {
     /// A template with n variables needs exactly n values: n pass, any fewer or more fail.
     #[test]

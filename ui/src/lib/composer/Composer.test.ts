@@ -83,4 +83,48 @@ describe("Composer", () => {
     expect(onsend).toHaveBeenCalledTimes(1);
     expect(input).toHaveValue("Do not lose me");
   });
+
+  it("still_sends_on_enter_and_breaks_lines_on_shift_enter_beside_the_expand_menu", async () => {
+    const onsend = vi.fn(async (_text: string) => true);
+    const ontemplate = vi.fn();
+    const user = userEvent.setup();
+    render(Composer, {
+      props: {
+        threadId: `thread-${++nextThread}`,
+        composer: { state: "allowed" },
+        onsend,
+        expand: { template: { state: "allowed" }, ontemplate },
+      },
+    });
+    const input = screen.getByTestId(testIds.composerInput);
+
+    await user.type(input, "One{Shift>}{Enter}{/Shift}Two");
+    expect(onsend).not.toHaveBeenCalled();
+    await user.keyboard("{Enter}");
+
+    expect(onsend).toHaveBeenCalledWith("One\nTwo");
+    expect(input).toHaveValue("");
+    expect(ontemplate).not.toHaveBeenCalled();
+    expect(screen.getByTestId(testIds.expandButton)).toBeEnabled();
+  });
+
+  it("keeps_the_expand_menu_usable_when_free_text_is_refused", async () => {
+    const user = userEvent.setup();
+    render(Composer, {
+      props: {
+        threadId: `thread-${++nextThread}`,
+        composer: {
+          state: "refused",
+          reason: "window_closed_use_template",
+          message: "24 hours have passed; restart the conversation with a template message.",
+        },
+        onsend: vi.fn(async () => true),
+        expand: { template: { state: "allowed" }, ontemplate: vi.fn() },
+      },
+    });
+
+    await user.click(screen.getByTestId(testIds.expandButton));
+
+    expect(screen.getByTestId(testIds.menuTemplate)).not.toHaveAttribute("aria-disabled");
+  });
 });

@@ -6,9 +6,12 @@
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
+import type { FilledValue } from "./bindings/FilledValue";
 import type { Message } from "./bindings/Message";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
+import type { Template } from "./bindings/Template";
+import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import { toAppError } from "./errors";
@@ -56,4 +59,33 @@ export function listMessages(threadId: ThreadId): Promise<Message[]> {
 /** Queues the text; resolves at once with the message in state "sending". */
 export function sendText(threadId: ThreadId, text: string): Promise<Message> {
   return call("send_text", { threadId, text });
+}
+
+/** The organization's approved templates (F15). */
+export function listTemplates(): Promise<Template[]> {
+  return call("list_templates");
+}
+
+/** The template's text with `values` filled in, and what is wrong with them (F15). */
+export function previewTemplate(
+  name: string,
+  language: string,
+  values: FilledValue[],
+): Promise<TemplatePreview> {
+  return call("preview_template", { name, language, values });
+}
+
+/** Queues an approved template with its values; resolves with the message "sending" (F9). */
+export function sendTemplate(
+  threadId: ThreadId,
+  name: string,
+  language: string,
+  values: FilledValue[],
+): Promise<Message> {
+  return call("send_template", { threadId, name, language, values });
+}
+
+/** Queues the opt-in request that asks the guest for consent (F4). */
+export function sendOptIn(threadId: ThreadId): Promise<Message> {
+  return call("send_opt_in", { threadId });
 }

@@ -4,11 +4,17 @@
  * no Tauri runtime, and production builds drop that branch.
  */
 import type { AppError } from "./bindings/AppError";
+import { fields, segments } from "../template/variables";
 import type { Composer } from "./bindings/Composer";
+import type { Consent } from "./bindings/Consent";
 import type { Contact } from "./bindings/Contact";
+import type { FilledValue } from "./bindings/FilledValue";
 import type { Message } from "./bindings/Message";
+import type { Part } from "./bindings/Part";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
+import type { Template } from "./bindings/Template";
+import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
 import type { Ipc, Unlisten } from "./ipc";
@@ -18,6 +24,7 @@ export type FakeOptions = {
   contacts?: Contact[];
   threads?: ThreadSummary[];
   messages?: Message[];
+  templates?: Template[];
   sync?: SyncState;
   /** Browser demo: sends progress sending → sent → delivered → read, guests answer. */
   autoProgress?: boolean;
@@ -28,6 +35,7 @@ export type FakeIpc = Ipc & {
   contacts: Contact[];
   threads: ThreadSummary[];
   messages: Message[];
+  templates: Template[];
   session: Session;
   /** Every command called, in order, with its arguments. */
   calls: Array<{ command: string; args: unknown[] }>;
@@ -37,24 +45,133 @@ export type FakeIpc = Ipc & {
   failNext(command: keyof Ipc, error: AppError): void;
 };
 
+function firstName(name: string): string {
+  return name.trim().split(/\s+/)[0] ?? name;
+}
+
 let counter = 0;
 function nextId(prefix: string): string {
   counter += 1;
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-const CONSENT_PENDING: Composer = {
+const ALLOWED: Composer = { state: "allowed" };
+const refused = (reason: string, message: string): Composer => ({
   state: "refused",
-  reason: "consent_pending",
-  message:
-    "Waiting for consent. The guest must reply to the opt-in message before you can send anything else.",
-};
-const WINDOW_EXPIRED: Composer = {
-  state: "refused",
-  reason: "window_closed_use_template",
-  message:
-    "More than 24 hours have passed since the last message. Restart the conversation with a template message.",
-};
+  reason,
+  message,
+});
+// The core's words (crates/domain/src/policy.rs), so the demo reads like the app.
+const CONSENT_MISSING = refused(
+  "consent_missing",
+  "This contact has not been asked for consent yet. Send the opt-in request first.",
+);
+const CONSENT_PENDING = refused(
+  "consent_pending",
+  "Waiting for the guest to reply with consent to the opt-in request.",
+);
+const OPTED_OUT = refused(
+  "opted_out",
+  "The guest opted out. Nothing can be sent until they write to you again.",
+);
+const WINDOW_EXPIRED = refused(
+  "window_closed_use_template",
+  "24 hours have passed; restart the conversation with a template message.",
+);
+const OPT_IN_TOO_SOON = refused(
+  "opt_in_too_soon",
+  "The opt-in request was already sent and can be sent again 24 hours later.",
+);
+const ALREADY_CONSENTED = refused(
+  "already_consented",
+  "The guest already consented; the opt-in request is not needed.",
+);
+
+/**
+ * A rough copy of the core's rules (policy::may_send), only so the fake behaves plausibly:
+ * the real decisions are made in Rust and arrive as these three fields.
+ */
+export function fakeRules(
+  consent: Consent,
+  windowOpen: boolean,
+): Pick<ThreadSummary, "composer" | "template" | "opt_in"> {
+  switch (consent.state) {
+    case "none":
+      return { composer: CONSENT_MISSING, template: CONSENT_MISSING, opt_in: ALLOWED };
+    case "requested":
+      return { composer: CONSENT_PENDING, template: CONSENT_PENDING, opt_in: OPT_IN_TOO_SOON };
+    case "revoked":
+      return {
+        composer: OPTED_OUT,
+        template: OPTED_OUT,
+        opt_in: consent.guest_returned_at ? ALLOWED : OPTED_OUT,
+      };
+    case "granted":
+      return {
+        composer: windowOpen ? ALLOWED : WINDOW_EXPIRED,
+        template: ALLOWED,
+        opt_in: ALREADY_CONSENTED,
+      };
+  }
+}
+
+/** The demo's approved templates (as the connector's demo seeds them, plus a named one). */
+export function demoTemplates(): Template[] {
+  const base: Omit<Template, "name" | "body"> = {
+    language: "en_US",
+    status: "APPROVED",
+    category: "UTILITY",
+    parameter_format: "POSITIONAL",
+    header: null,
+    footer: null,
+    buttons: [],
+  };
+  return [
+    {
+      ...base,
+      name: "appointment_reminder",
+      header: "Reminder",
+      body: "Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply here if you need to change it.",
+      footer: "Reply STOP to opt out",
+    },
+    {
+      ...base,
+      name: "conversation_restart",
+      body: "Hello {{1}}, following up on our conversation. Reply to this message to continue.",
+    },
+    {
+      ...base,
+      name: "statement_ready",
+      parameter_format: "NAMED",
+      body: "Hi {{first_name}}, your {{month}} statement is ready. Reply here with any questions.",
+    },
+  ];
+}
+
+/** The template's text with `values` filled in, and a "Fill in {{key}}." per empty one. */
+export function fakePreview(template: Template, values: FilledValue[]): TemplatePreview {
+  const value = (part: Part, key: string) =>
+    values.find((v) => v.part === part && v.key === key)?.value;
+  const fill = (part: Part, text: string) =>
+    segments(text)
+      .map((s) => (s.kind === "text" ? s.text : value(part, s.key) || `{{${s.key}}}`))
+      .join("");
+  const lines: string[] = [];
+  if (template.header !== null) lines.push(fill("header", template.header));
+  lines.push(fill("body", template.body));
+  if (template.footer !== null) lines.push(template.footer);
+  const problems: TemplatePreview["problems"] = fields(template)
+    .filter((f) => (value(f.part, f.key) ?? "").trim() === "")
+    .map((f) => ({ part: f.part, key: f.key, message: `Fill in {{${f.key}}}.` }));
+  const text = lines.join("\n");
+  if (text.length > 1024)
+    problems.push({
+      part: "body",
+      key: null,
+      message: `The message would be ${text.length} characters long; the limit is 1024.`,
+    });
+  return { text, problems, ready: problems.length === 0 };
+}
 
 export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
   const now = options.now ?? (() => Date.now());
@@ -75,6 +192,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     contacts: options.contacts ?? seed?.contacts ?? [],
     threads: options.threads ?? seed?.threads ?? [],
     messages: options.messages ?? seed?.messages ?? [],
+    templates: options.templates ?? demoTemplates(),
     calls: [],
 
     emit(event) {
@@ -126,7 +244,12 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         (t) => t.channel === "whatsapp" && t.guest_phone === phone && t.status === "open",
       );
       if (open) return structuredClone(open);
-      // F4: a new thread starts with the opt-in request, and waits for consent.
+      // Consent belongs to the guest: a new thread starts where their last one stands.
+      const consent: Consent = structuredClone(
+        fake.threads.find((t) => t.channel === "whatsapp" && t.guest_phone === phone)?.consent ?? {
+          state: "none",
+        },
+      );
       const thread: ThreadSummary = {
         id: nextId("t"),
         channel: "whatsapp",
@@ -137,32 +260,10 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         last_message_preview: null,
         last_message_at: iso(),
         unread_count: 0,
-        composer: CONSENT_PENDING,
+        ...fakeRules(consent, false),
+        consent,
       };
-      const optIn: Message = {
-        id: nextId("m"),
-        client_id: null,
-        thread_id: thread.id,
-        direction: "outbound",
-        author_name: fake.session.user.name,
-        body: {
-          type: "text",
-          text: `Hello ${contact.name.split(" ")[0]}, this is ${fake.session.organization.name}. May we message you on WhatsApp? Reply YES to agree or STOP to opt out.`,
-        },
-        state: "sent",
-        failure: null,
-        created_at: iso(),
-      };
-      thread.last_message_preview = optIn.body.type === "text" ? optIn.body.text : null;
       fake.threads.push(thread);
-      fake.messages.push(optIn);
-      if (options.autoProgress) {
-        later(4000, () => {
-          receive(thread.id, "YES");
-          thread.composer = { state: "allowed" };
-          fake.emit({ kind: "thread_upserted", thread: structuredClone(thread) });
-        });
-      }
       return structuredClone(thread);
     },
     async listMessages(threadId) {
@@ -171,25 +272,70 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async sendText(threadId, text) {
       record("sendText", threadId, text);
-      const thread = fake.threads.find((t) => t.id === threadId);
-      if (!thread) throw { code: "not_found", message: "This conversation no longer exists." };
-      if (thread.composer.state === "refused") {
-        throw { code: thread.composer.reason, message: thread.composer.message };
-      }
-      const message: Message = {
-        id: nextId("local"),
-        client_id: nextId("c"),
-        thread_id: threadId,
-        direction: "outbound",
-        author_name: fake.session.user.name,
-        body: { type: "text", text },
-        state: "sending",
-        failure: null,
-        created_at: iso(),
-      };
-      fake.messages.push(message);
+      const thread = find(threadId);
+      refuseUnless(thread.composer);
+      const message = outbound(threadId, { type: "text", text });
       touch(thread, text, message.created_at);
       if (options.autoProgress) progress(message);
+      return structuredClone(message);
+    },
+    async listTemplates() {
+      record("listTemplates");
+      return fake.templates.map((t) => structuredClone(t));
+    },
+    async previewTemplate(name, language, values) {
+      record("previewTemplate", name, language, values);
+      return fakePreview(template(name, language), values);
+    },
+    async sendTemplate(threadId, name, language, values) {
+      record("sendTemplate", threadId, name, language, values);
+      const thread = find(threadId);
+      refuseUnless(thread.template);
+      const preview = fakePreview(template(name, language), values);
+      if (!preview.ready)
+        throw {
+          code: "invalid_template_values",
+          message: preview.problems.map((p) => p.message).join(" "),
+        };
+      const message = outbound(threadId, {
+        type: "template",
+        name,
+        language,
+        text: preview.text,
+        components: [],
+      });
+      // F9: a template restarts the conversation window.
+      openWindows.add(threadId);
+      Object.assign(thread, fakeRules(thread.consent, true));
+      touch(thread, preview.text, message.created_at);
+      if (options.autoProgress) progress(message);
+      return structuredClone(message);
+    },
+    async sendOptIn(threadId) {
+      record("sendOptIn", threadId);
+      const thread = find(threadId);
+      refuseUnless(thread.opt_in);
+      const contact = fake.contacts.find((c) => c.id === thread.contact_id);
+      const text = `Hi ${firstName(contact?.name ?? thread.contact_name)}, this is ${fake.session.organization.name}. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.`;
+      const message = outbound(threadId, {
+        type: "template",
+        name: "optin_request",
+        language: "en_US",
+        text,
+        components: [],
+      });
+      thread.consent = { state: "requested", at: message.created_at };
+      Object.assign(thread, fakeRules(thread.consent, false));
+      touch(thread, text, message.created_at);
+      if (options.autoProgress) {
+        progress(message);
+        later(5000, () => {
+          thread.consent = { state: "granted", at: iso(), reply: "YES" };
+          openWindows.add(threadId);
+          Object.assign(thread, fakeRules(thread.consent, true));
+          receive(threadId, "YES");
+        });
+      }
       return structuredClone(message);
     },
     async onUiEvent(handler): Promise<Unlisten> {
@@ -205,6 +351,44 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       failures.delete(command);
       throw failure;
     }
+  }
+
+  /** Threads whose conversation window the fake considers open. */
+  const openWindows = new Set(
+    fake.threads.filter((t) => t.composer.state === "allowed").map((t) => t.id),
+  );
+
+  function find(threadId: string): ThreadSummary {
+    const thread = fake.threads.find((t) => t.id === threadId);
+    if (!thread) throw { code: "not_found", message: "This conversation no longer exists." };
+    return thread;
+  }
+
+  function template(name: string, language: string): Template {
+    const found = fake.templates.find((t) => t.name === name && t.language === language);
+    if (!found) throw { code: "not_found", message: "This template is no longer available." };
+    return found;
+  }
+
+  function refuseUnless(rule: Composer): void {
+    if (rule.state === "refused") throw { code: rule.reason, message: rule.message };
+  }
+
+  /** Our own message, shown at once as "sending" (the core's outbox). */
+  function outbound(threadId: string, body: Message["body"]): Message {
+    const message: Message = {
+      id: nextId("local"),
+      client_id: nextId("c"),
+      thread_id: threadId,
+      direction: "outbound",
+      author_name: fake.session.user.name,
+      body,
+      state: "sending",
+      failure: null,
+      created_at: iso(),
+    };
+    fake.messages.push(message);
+    return message;
   }
 
   function later(ms: number, run: () => void): void {
@@ -249,6 +433,12 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       created_at: iso(),
     };
     fake.messages.push(message);
+    // A guest can always write; their message reopens the window, or lets them be asked again.
+    if (thread.consent.state === "granted") openWindows.add(threadId);
+    if (thread.consent.state === "revoked")
+      thread.consent = { ...thread.consent, guest_returned_at: message.created_at };
+    if (thread.channel === "whatsapp")
+      Object.assign(thread, fakeRules(thread.consent, openWindows.has(threadId)));
     fake.emit({ kind: "message_upserted", message: structuredClone(message) });
     touch(thread, text, message.created_at);
   }
@@ -317,7 +507,14 @@ function demoSeed(nowMs: number): {
       phones: [{ number: "+393331234567", label: "mobile" }],
     },
   ];
-  const allowed: Composer = { state: "allowed" };
+  const whatsapp = (consent: Consent, windowOpen: boolean) => ({
+    ...fakeRules(consent, windowOpen),
+    consent,
+  });
+  const notWhatsapp = (message: string) => {
+    const rule = refused("channel_unsupported", message);
+    return { composer: rule, template: rule, opt_in: rule, consent: { state: "none" } as Consent };
+  };
   const threads: ThreadSummary[] = [
     {
       id: "t-1",
@@ -329,7 +526,7 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Perfect, I'll bring the signed forms on Thursday.",
       last_message_at: at(4),
       unread_count: 2,
-      composer: allowed,
+      ...whatsapp({ state: "granted", at: at(60 * 24 + 30), reply: "YES" }, true),
     },
     {
       id: "t-2",
@@ -341,11 +538,7 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Can you call me back about the wire transfer?",
       last_message_at: at(95),
       unread_count: 0,
-      composer: {
-        state: "refused",
-        reason: "channel_unsupported",
-        message: "Replying by SMS comes in a later release.",
-      },
+      ...notWhatsapp("Replying by SMS comes in a later release."),
     },
     {
       id: "t-3",
@@ -357,7 +550,7 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Hello James, this is Northwind Bank. May we message you on WhatsApp?",
       last_message_at: at(60 * 5),
       unread_count: 0,
-      composer: CONSENT_PENDING,
+      ...whatsapp({ state: "requested", at: at(60 * 5) }, false),
     },
     {
       id: "t-4",
@@ -369,11 +562,9 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Voicemail (0:42)",
       last_message_at: at(60 * 26),
       unread_count: 1,
-      composer: {
-        state: "refused",
-        reason: "channel_unsupported",
-        message: "Voicemail can't be answered with a message. Call back from the contact's page.",
-      },
+      ...notWhatsapp(
+        "Voicemail can't be answered with a message. Call back from the contact's page.",
+      ),
     },
     {
       id: "t-5",
@@ -385,7 +576,19 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Thank you for the update!",
       last_message_at: at(60 * 24 * 3),
       unread_count: 0,
-      composer: WINDOW_EXPIRED,
+      ...whatsapp({ state: "granted", at: at(60 * 24 * 5), reply: "Yes" }, false),
+    },
+    {
+      id: "t-6",
+      channel: "whatsapp",
+      contact_id: "c-5",
+      contact_name: "Aiko Tanaka",
+      guest_phone: "+819012345678",
+      status: "open",
+      last_message_preview: "STOP",
+      last_message_at: at(60 * 24 * 8),
+      unread_count: 0,
+      ...whatsapp({ state: "revoked", at: at(60 * 24 * 8), guest_returned_at: null }, false),
     },
   ];
   const msg = (
@@ -407,15 +610,15 @@ function demoSeed(nowMs: number): {
     created_at: at(minutesAgo),
     ...extra,
   });
+  const optIn = (name: string): Message["body"] => ({
+    type: "template",
+    name: "optin_request",
+    language: "en_US",
+    text: `Hi ${name}, this is Northwind Bank. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.`,
+    components: [],
+  });
   const messages: Message[] = [
-    msg(
-      "m-1",
-      "t-1",
-      "outbound",
-      "Hello Maria, this is Northwind Bank. May we message you on WhatsApp? Reply YES to agree or STOP to opt out.",
-      60 * 24 + 40,
-      { state: "read" },
-    ),
+    msg("m-1", "t-1", "outbound", "", 60 * 24 + 40, { state: "read", body: optIn("Maria") }),
     msg("m-2", "t-1", "inbound", "YES", 60 * 24 + 30),
     msg(
       "m-3",
@@ -443,14 +646,10 @@ function demoSeed(nowMs: number): {
     msg("m-7", "t-1", "inbound", "Is Thursday afternoon fine?", 5),
     msg("m-8", "t-1", "inbound", "Perfect, I'll bring the signed forms on Thursday.", 4),
     msg("m-9", "t-2", "inbound", "Can you call me back about the wire transfer?", 95),
-    msg(
-      "m-10",
-      "t-3",
-      "outbound",
-      "Hello James, this is Northwind Bank. May we message you on WhatsApp? Reply YES to agree or STOP to opt out.",
-      60 * 5,
-      { state: "delivered" },
-    ),
+    msg("m-10", "t-3", "outbound", "", 60 * 5, {
+      state: "delivered",
+      body: optIn("James"),
+    }),
     msg("m-11", "t-4", "inbound", "Voicemail (0:42)", 60 * 26, {
       body: {
         type: "unsupported",
@@ -459,6 +658,8 @@ function demoSeed(nowMs: number): {
     }),
     msg("m-12", "t-5", "outbound", "Your mortgage documents are ready to sign.", 60 * 24 * 3 + 10),
     msg("m-13", "t-5", "inbound", "Thank you for the update!", 60 * 24 * 3),
+    msg("m-14", "t-6", "outbound", "Your new card has been posted.", 60 * 24 * 8 + 30),
+    msg("m-15", "t-6", "inbound", "STOP", 60 * 24 * 8),
   ];
   return { contacts, threads, messages };
 }

@@ -7,9 +7,12 @@ import * as commands from "./commands";
 import { onUiEvent, type Unlisten } from "./events";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
+import type { FilledValue } from "./bindings/FilledValue";
 import type { Message } from "./bindings/Message";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
+import type { Template } from "./bindings/Template";
+import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
@@ -25,6 +28,15 @@ export interface Ipc {
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   listMessages(threadId: ThreadId): Promise<Message[]>;
   sendText(threadId: ThreadId, text: string): Promise<Message>;
+  listTemplates(): Promise<Template[]>;
+  previewTemplate(name: string, language: string, values: FilledValue[]): Promise<TemplatePreview>;
+  sendTemplate(
+    threadId: ThreadId,
+    name: string,
+    language: string,
+    values: FilledValue[],
+  ): Promise<Message>;
+  sendOptIn(threadId: ThreadId): Promise<Message>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;
 }
 

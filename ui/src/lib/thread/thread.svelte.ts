@@ -1,3 +1,4 @@
+import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Message } from "../ipc/bindings/Message";
 import type { ThreadId } from "../ipc/bindings/ThreadId";
 import type { Ipc } from "../ipc/ipc";
@@ -59,6 +60,18 @@ export class ThreadStore {
   async send(text: string): Promise<boolean> {
     try {
       const message = await this.ipc.sendText(this.threadId, text);
+      this.upsert(message, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      this.report(error);
+      return false;
+    }
+  }
+
+  /** F9/F15: queues an approved template; resolves false (error shown) if the core refused. */
+  async sendTemplate(name: string, language: string, values: FilledValue[]): Promise<boolean> {
+    try {
+      const message = await this.ipc.sendTemplate(this.threadId, name, language, values);
       this.upsert(message, { ifAbsent: true });
       return true;
     } catch (error) {

@@ -1,0 +1,166 @@
+//! The app core against the real connector and simulator on loopback: sign in, first sync,
+//! live events, and the outbox across a connector that goes away and comes back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use multiline_client::view::UiEvent;
+use multiline_client::{Client, ClientConfig};
+use multiline_connector::Connector;
+use multiline_connector::demo::{self, Demo, DemoOptions};
+use multiline_domain::api::{DeliveryState, Direction, MessageBody};
+use multiline_domain::time::SystemClock;
+
+const ANA: &str = "12025550147";
+
+async fn demo(dir: &std::path::Path) -> Demo {
+    demo::start(DemoOptions {
+        data_dir: dir.join("connector"),
+        connector_addr: "127.0.0.1:0".parse().unwrap(),
+        sim_addr: "127.0.0.1:0".parse().unwrap(),
+        clock: Arc::new(SystemClock),
+    })
+    .await
+    .unwrap()
+}
+
+async fn sign_in(dir: &std::path::Path, url: String) -> Client {
+    let config = ClientConfig {
+        data_dir: dir.join("app"),
+        connector_url: url,
+        clock: Arc::new(SystemClock),
+    };
+    let (_, email, password) = demo::USERS[0];
+    let client = Client::sign_in(config, email, password).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
+        .await
+        .expect("first sync");
+    client
+}
+
+/// Waits for a UI event that matches (waiting for the system, never for time to pass).
+async fn until(
+    events: &mut tokio::sync::broadcast::Receiver<UiEvent>,
+    what: impl Fn(&UiEvent) -> bool,
+) -> UiEvent {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(e) if what(&e) => return e,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(e) => panic!("events ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the expected event arrived")
+}
+
+#[tokio::test]
+async fn first_sync_then_live_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    assert_eq!(
+        client.contacts(None).await.unwrap().len(),
+        demo::CONTACTS.len()
+    );
+    assert_eq!(
+        client.contacts(Some("silva".into())).await.unwrap().len(),
+        1
+    );
+    let threads = client.threads().await.unwrap();
+    assert_eq!(threads.len(), 1, "Ana's thread from the demo");
+    assert!(
+        client
+            .templates()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.name == "optin_request")
+    );
+
+    let mut events = client.subscribe();
+    demo.sim
+        .guest_sends_text(ANA, "Live from the simulator")
+        .unwrap();
+    until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.body == MessageBody::Text { text: "Live from the simulator".into() })).await;
+    let cached = client.messages(threads[0].id).await.unwrap();
+    assert!(cached.iter().any(|m| m.direction == Direction::Inbound
+        && m.body
+            == MessageBody::Text {
+                text: "Live from the simulator".into()
+            }));
+}
+
+#[tokio::test]
+async fn messages_written_offline_are_sent_once_in_order_when_the_connector_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let addr = demo.connector.addr();
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+    let mut events = client.subscribe();
+
+    demo.connector.shutdown().await;
+    until(&mut events, |e| {
+        matches!(
+            e,
+            UiEvent::SyncStateChanged {
+                sync: multiline_client::view::SyncState::Offline { .. }
+            }
+        )
+    })
+    .await;
+    let texts = ["first", "second", "third"];
+    for text in texts {
+        let queued = client.send_text(thread, text.into()).await.unwrap();
+        assert_eq!(queued.state, DeliveryState::Sending, "shown at once");
+    }
+
+    // The connector comes back on the same address with the same store.
+    let store = demo.connector.ctx.store.clone();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let back = Connector::start(store, Arc::new(SystemClock), listener)
+        .await
+        .unwrap();
+    let line = back.ctx.store.line_of_org(demo.org).unwrap();
+    demo.sim.set_webhook_url(back.webhook_url(line.id));
+
+    for text in texts {
+        until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.body == MessageBody::Text { text: text.into() } && message.state >= DeliveryState::Sent)).await;
+    }
+    let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
+    assert_eq!(received, texts, "each delivered once, in order");
+}
+
+#[tokio::test]
+async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let addr = demo.connector.addr();
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+    demo.connector.shutdown().await;
+    client
+        .send_text(thread, "written before the app was closed".into())
+        .await
+        .unwrap();
+    drop(client);
+
+    let store = demo.connector.ctx.store.clone();
+    let back = Connector::start(
+        store,
+        Arc::new(SystemClock),
+        tokio::net::TcpListener::bind(addr).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    demo.sim
+        .set_webhook_url(back.webhook_url(back.ctx.store.line_of_org(demo.org).unwrap().id));
+    let again = sign_in(dir.path(), back.url()).await;
+    let mut events = again.subscribe();
+    let _ = until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.state >= DeliveryState::Sent)).await;
+    let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
+    assert_eq!(received, ["written before the app was closed"]);
+}

@@ -1,0 +1,110 @@
+//! F4-F6 and F14-F15 in the real app: the first WhatsApp message to a contact is the opt-in
+//! request, the thread waits for consent, the guest's "Yes" unlocks the composer live, and a
+//! template goes out from the Expand '+' menu with its variables filled.
+
+use multiline_e2e::App;
+
+/// Ben Carter: a demo contact who has never been asked for consent.
+const BEN: &str = "447911123456";
+
+#[tokio::test]
+async fn opt_in_consent_then_text_and_template_in_the_real_app() -> anyhow::Result<()> {
+    multiline_e2e::run("opt-in", scenario).await
+}
+
+async fn scenario(app: &App) -> anyhow::Result<()> {
+    // Tapping WhatsApp for a contact without consent asks to send the opt-in message.
+    app.wait_for("navContacts").await?.click().await?;
+    app.wait_for_text(&app.ids.css("contactRow"), "Ben Carter")
+        .await?
+        .click()
+        .await?;
+    app.wait_for("whatsappButton").await?.click().await?;
+    app.wait_for("optInDialog").await?;
+    app.screenshot("03-opt-in-dialog").await?;
+    app.wait_for("optInConfirm").await?.click().await?;
+    let opt_in = app.sim.wait_received(BEN, "optin_request").await?;
+    assert_eq!(opt_in["type"], "template");
+    assert_eq!(
+        opt_in["request"]["template"]["components"][0]["parameters"][0]["text"],
+        "Ben"
+    );
+
+    // The thread waits for consent; the composer says why.
+    let waiting = format!("{}[data-consent='requested']", app.ids.css("consentNotice"));
+    app.wait_for_css(&waiting).await?;
+    let input = app.wait_for("composerInput").await?;
+    assert!(
+        !input.is_enabled().await?,
+        "the composer is locked until the guest consents"
+    );
+    app.screenshot("04-waiting-for-consent").await?;
+
+    // Ben replies "Yes": the composer unlocks without a reload.
+    app.sim.guest_sends(BEN, "Yes").await?;
+    let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
+    app.wait_for_text(&inbound, "Yes").await?;
+    wait_enabled(app, "composerInput").await?;
+    let text = "Thank you, Ben! Your service is booked.";
+    app.wait_for("composerInput").await?.send_keys(text).await?;
+    app.wait_for("composerSend").await?.click().await?;
+    app.sim.wait_received(BEN, text).await?;
+
+    // A template from the Expand '+' menu, its variables filled in their fields.
+    app.wait_for("expandButton").await?.click().await?;
+    app.wait_for("expandMenu").await?;
+    app.wait_for("menuTemplate").await?.click().await?;
+    app.wait_for("templatePicker").await?;
+    let option = format!(
+        "{}[data-template-name='appointment_reminder']",
+        app.ids.css("templateOption")
+    );
+    app.wait_for_css(&option).await?.click().await?;
+    let field = |key: &str| {
+        format!(
+            "{}[data-part='body'][data-key='{key}']",
+            app.ids.css("templateField")
+        )
+    };
+    app.wait_for_css(&field("1"))
+        .await?
+        .send_keys("Ben")
+        .await?;
+    app.wait_for_css(&field("2"))
+        .await?
+        .send_keys("Friday at 3 pm")
+        .await?;
+    app.wait_for_text(
+        &app.ids.css("templatePreview"),
+        "Hi Ben, this is a reminder of your appointment on Friday at 3 pm.",
+    )
+    .await?;
+    app.screenshot("05-template-picker").await?;
+    wait_enabled(app, "templateSend").await?;
+    app.wait_for("templateSend").await?.click().await?;
+    let sent = app.sim.wait_received(BEN, "appointment_reminder").await?;
+    let params = &sent["request"]["template"]["components"][0]["parameters"];
+    assert_eq!(params[1]["text"], "Friday at 3 pm");
+    let bubble = format!(
+        "{}[data-direction='outbound']",
+        app.ids.css("messageBubble")
+    );
+    app.wait_for_text(&bubble, "reminder of your appointment on Friday at 3 pm")
+        .await?;
+    app.screenshot("06-template-sent").await?;
+    Ok(())
+}
+
+/// Waits until the element with test id `key` is enabled.
+async fn wait_enabled(app: &App, key: &str) -> anyhow::Result<()> {
+    tokio::time::timeout(multiline_e2e::WAIT, async {
+        loop {
+            if app.wait_for(key).await?.is_enabled().await? {
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("{key} stayed disabled"))?
+}

@@ -1,0 +1,237 @@
+/** The opt-in (F4-F6) and Template tool (F14-F15) flows through the whole app, on the fake core. */
+import { render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import App from "./App.svelte";
+import { createFakeIpc, fakeRules, type FakeIpc } from "./lib/ipc/fake";
+import { testIds } from "./lib/testids";
+
+type User = ReturnType<typeof userEvent.setup>;
+
+function byTestId(id: string): HTMLElement[] {
+  return Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`));
+}
+
+async function renderApp(fake: FakeIpc = createFakeIpc()) {
+  const user = userEvent.setup();
+  render(App, { props: { ipc: fake } });
+  await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
+  return { user, fake };
+}
+
+async function tapWhatsapp(user: User, contact: string, phone: string) {
+  await user.click(screen.getByTestId(testIds.navContacts));
+  await user.click(await screen.findByText(contact));
+  await user.click(await screen.findByRole("button", { name: `WhatsApp ${phone}` }));
+  await screen.findByTestId(testIds.threadView);
+}
+
+async function openThread(user: User, threadId: string) {
+  const row = document.querySelector<HTMLElement>(
+    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
+  );
+  if (!row) throw new Error(`no row for ${threadId}`);
+  await user.click(row);
+  return screen.findByTestId(testIds.threadView);
+}
+
+const calls = (fake: FakeIpc, command: string) => fake.calls.filter((c) => c.command === command);
+
+describe("Opt-in", () => {
+  it("asks_before_sending_the_opt_in_to_a_contact_without_consent", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+
+    const dialog = await screen.findByRole("dialog");
+    expect(dialog).toHaveAttribute("data-testid", testIds.optInDialog);
+    expect(dialog).toHaveAttribute("aria-modal", "true");
+    expect(within(dialog).getByRole("heading", { name: "Ask for consent" })).toBeInTheDocument();
+    expect(dialog).toHaveTextContent(
+      "The first time you message Sofia on WhatsApp, they must agree to receive messages. Send the opt-in message now?",
+    );
+    // Nothing is sent until the user agrees.
+    expect(calls(fake, "sendOptIn")).toHaveLength(0);
+  });
+
+  it("sends_the_opt_in_on_confirmation_and_waits_for_consent", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+
+    await user.click(await screen.findByTestId(testIds.optInConfirm));
+
+    await waitFor(() => expect(screen.queryByTestId(testIds.optInDialog)).toBeNull());
+    const thread = fake.threads.find((t) => t.guest_phone === "+393331234567");
+    expect(calls(fake, "sendOptIn").map((c) => c.args)).toEqual([[thread?.id]]);
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.consentNotice)).toHaveAttribute(
+        "data-consent",
+        "requested",
+      ),
+    );
+    const bubble = byTestId(testIds.messageBubble).at(-1);
+    expect(bubble).toHaveTextContent("Template");
+    expect(bubble).toHaveTextContent("Reply YES to agree");
+  });
+
+  it("sends_nothing_when_the_user_cancels", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+
+    await user.click(await screen.findByTestId(testIds.optInCancel));
+
+    expect(screen.queryByTestId(testIds.optInDialog)).toBeNull();
+    expect(calls(fake, "sendOptIn")).toHaveLength(0);
+    expect(screen.getByTestId(testIds.consentNotice)).toHaveAttribute("data-consent", "none");
+  });
+
+  it("cancels_on_escape_and_keeps_focus_inside_while_open", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    const dialog = await screen.findByTestId(testIds.optInDialog);
+    expect(screen.getByTestId(testIds.optInConfirm)).toHaveFocus();
+
+    await user.tab();
+    expect(dialog).toContainElement(document.activeElement as HTMLElement);
+    await user.tab();
+    expect(dialog).toContainElement(document.activeElement as HTMLElement);
+
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId(testIds.optInDialog)).toBeNull();
+    expect(calls(fake, "sendOptIn")).toHaveLength(0);
+  });
+
+  it("does_not_ask_when_the_guest_already_consented", async () => {
+    const { user } = await renderApp();
+    await tapWhatsapp(user, "Maria Gonzalez", "+15551234567");
+    expect(screen.queryByTestId(testIds.optInDialog)).toBeNull();
+    expect(screen.queryByTestId(testIds.consentNotice)).toBeNull();
+  });
+
+  it("reopens_the_dialog_from_the_notice_s_ask_for_consent_button", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    await user.click(await screen.findByTestId(testIds.optInCancel));
+
+    await user.click(screen.getByTestId(testIds.askConsent));
+    await user.click(await screen.findByTestId(testIds.optInConfirm));
+
+    await waitFor(() => expect(calls(fake, "sendOptIn")).toHaveLength(1));
+  });
+
+  it("shows_the_core_s_error_in_the_banner_when_the_opt_in_fails", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    fake.failNext("sendOptIn", {
+      code: "offline",
+      message: "You're offline. The opt-in will be sent when you're back online.",
+    });
+
+    await user.click(await screen.findByTestId(testIds.optInConfirm));
+
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.errorBanner)).toHaveTextContent(
+        "You're offline. The opt-in will be sent when you're back online.",
+      ),
+    );
+  });
+
+  it("unlocks_the_composer_live_when_the_guest_consents", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-3");
+    const input = screen.getByTestId(testIds.composerInput);
+    expect(input).toBeDisabled();
+    expect(screen.getByTestId(testIds.consentNotice)).toHaveAttribute("data-consent", "requested");
+
+    const james = fake.threads.find((t) => t.id === "t-3");
+    if (!james) throw new Error("seed changed: no t-3");
+    const consent = { state: "granted", at: new Date().toISOString(), reply: "YES" } as const;
+    fake.emit({
+      kind: "thread_upserted",
+      thread: { ...james, ...fakeRules(consent, true), consent },
+    });
+
+    await waitFor(() => expect(screen.getByTestId(testIds.composerInput)).toBeEnabled());
+    expect(screen.queryByTestId(testIds.consentNotice)).toBeNull();
+    expect(screen.queryByTestId(testIds.composerNotice)).toBeNull();
+  });
+});
+
+describe("Template tool", () => {
+  it("sends_a_filled_template_where_the_window_has_closed", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-5");
+    expect(screen.getByTestId(testIds.composerInput)).toBeDisabled();
+
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuTemplate));
+    const picker = await screen.findByTestId(testIds.templatePicker);
+    const options = within(picker).getAllByTestId(testIds.templateOption);
+    expect(options.map((o) => o.dataset.templateName)).toEqual([
+      "appointment_reminder",
+      "conversation_restart",
+      "statement_ready",
+    ]);
+    expect(options[0]).toHaveTextContent("Appointment reminder");
+    expect(options[0]).toHaveTextContent("Utility");
+    expect(options[0]).toHaveTextContent("Hi {{1}}, this is a reminder");
+
+    await user.click(options[1] as HTMLElement);
+
+    expect(screen.queryByTestId(testIds.templatePicker)).toBeNull();
+    const field = screen.getByTestId(testIds.templateField);
+    expect(field).toHaveAttribute("data-key", "1");
+    await user.type(field, "Priya");
+    await waitFor(() => expect(screen.getByTestId(testIds.templateSend)).toBeEnabled());
+    await user.click(screen.getByTestId(testIds.templateSend));
+
+    await waitFor(() => expect(calls(fake, "sendTemplate")).toHaveLength(1));
+    expect(calls(fake, "sendTemplate")[0]?.args).toEqual([
+      "t-5",
+      "conversation_restart",
+      "en_US",
+      [{ part: "body", key: "1", value: "Priya" }],
+    ]);
+    // Back to the normal composer, now open again; the template shows as a tagged bubble.
+    await waitFor(() => expect(screen.getByTestId(testIds.composerInput)).toBeEnabled());
+    const bubble = byTestId(testIds.messageBubble).at(-1) as HTMLElement;
+    expect(bubble).toHaveTextContent("Template");
+    expect(bubble).toHaveTextContent("Hello Priya, following up on our conversation.");
+  });
+
+  it("returns_to_the_normal_composer_on_cancel", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuTemplate));
+    await user.click((await screen.findAllByTestId(testIds.templateOption))[0] as HTMLElement);
+    expect(screen.queryByTestId(testIds.composerInput)).toBeNull();
+
+    await user.click(screen.getByTestId(testIds.templateCancel));
+
+    expect(screen.getByTestId(testIds.composerInput)).toBeEnabled();
+    expect(screen.queryByTestId(testIds.templateField)).toBeNull();
+    expect(calls(fake, "sendTemplate")).toHaveLength(0);
+  });
+
+  it("disables_the_template_item_while_consent_is_pending", async () => {
+    const { user } = await renderApp();
+    await openThread(user, "t-3");
+    await user.click(screen.getByTestId(testIds.expandButton));
+
+    const item = screen.getByTestId(testIds.menuTemplate);
+    expect(item).toHaveAttribute("aria-disabled", "true");
+    expect(item).toHaveAttribute(
+      "title",
+      "Waiting for the guest to reply with consent to the opt-in request.",
+    );
+  });
+
+  it("reloads_templates_when_the_core_says_they_changed", async () => {
+    const { fake } = await renderApp();
+    await waitFor(() => expect(calls(fake, "listTemplates")).toHaveLength(1));
+
+    fake.emit({ kind: "templates_changed" });
+
+    await waitFor(() => expect(calls(fake, "listTemplates")).toHaveLength(2));
+  });
+});
