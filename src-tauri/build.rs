@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "preview_template",
     "send_template",
     "send_opt_in",
+    "mark_read",
 ];
 
 fn main() {

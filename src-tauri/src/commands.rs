@@ -97,3 +97,8 @@ pub async fn send_template(
 pub async fn send_opt_in(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Message> {
     Ok(core.client().await?.send_opt_in(thread_id).await?)
 }
+
+#[tauri::command]
+pub async fn mark_read(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<()> {
+    Ok(core.client().await?.mark_read(thread_id).await?)
+}

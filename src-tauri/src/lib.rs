@@ -34,6 +34,7 @@ pub fn run() {
             commands::preview_template,
             commands::send_template,
             commands::send_opt_in,
+            commands::mark_read,
         ])
         .run(tauri::generate_context!())
         .expect("the app runs");

@@ -184,6 +184,18 @@ describe("Thread", () => {
     expect(within(sms).queryByRole("img", { name: "WhatsApp" })).toBeNull();
   });
 
+  it("clears_the_unread_count_of_the_thread_the_user_opens", async () => {
+    const { user, fake } = await renderApp();
+    const badge = () =>
+      document.querySelector(`[data-thread-id="t-1"] [data-testid="${testIds.unreadBadge}"]`);
+    expect(badge()).not.toBeNull();
+    await openThread(user, "t-1");
+    await waitFor(() => expect(badge()).toBeNull());
+    expect(fake.calls.filter((c) => c.command === "markRead").map((c) => c.args[0])).toEqual([
+      "t-1",
+    ]);
+  });
+
   it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {
     const { fake } = await renderApp();
     const ids = () => byTestId(testIds.threadRow).map((r) => r.dataset.threadId);

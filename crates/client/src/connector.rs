@@ -175,6 +175,27 @@ impl ConnectorApi {
         .await
     }
 
+    pub async fn mark_read(&self, thread: ThreadId) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .post(format!("{}/v1/threads/{thread}/read", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::UNAUTHORIZED => Err(ApiError::Unauthorized),
+            s if s.is_server_error() => Err(ApiError::Server { status: s.as_u16() }),
+            s => Err(ApiError::Refused {
+                status: s.as_u16(),
+                code: "not_found".into(),
+                message: "That conversation no longer exists.".into(),
+            }),
+        }
+    }
+
     pub async fn me(&self) -> Result<Session, ApiError> {
         self.get("/v1/me").await
     }

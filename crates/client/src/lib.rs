@@ -282,6 +282,25 @@ impl Client {
         Ok(summary)
     }
 
+    /// The user has the thread open: its unread count clears at once here, and on the
+    /// connector (which tells the guest's phone) when it can be reached. Offline, the next
+    /// open or sync settles it.
+    pub async fn mark_read(&self, thread: ThreadId) -> Result<()> {
+        let cached = self.inner.cache(move |c| c.thread(thread)).await?;
+        if let Some(mut t) = cached.filter(|t| t.unread_count > 0) {
+            t.unread_count = 0;
+            let put = t.clone();
+            self.inner.cache(move |c| c.put_thread(&put)).await?;
+            self.inner.emit(UiEvent::ThreadUpserted {
+                thread: self.inner.summary(&t),
+            });
+        }
+        match self.inner.api.mark_read(thread).await {
+            Err(e) if e.is_transient() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
     /// Writes a text to the outbox (shown at once as `sending`) and wakes the sender.
     /// Refused at once where the rules already say no.
     pub async fn send_text(&self, thread: ThreadId, text: String) -> Result<Message> {

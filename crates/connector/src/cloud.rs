@@ -133,6 +133,32 @@ struct Paging {
 const MAX_TEMPLATE_PAGES: usize = 50;
 
 impl CloudApi {
+    /// Tells the Cloud API the guest's message `wamid` was read (blue ticks on their phone).
+    pub async fn mark_read(&self, line: &Line, wamid: &str) -> Result<(), CloudError> {
+        let url = format!(
+            "{}/{}/{}/messages",
+            line.api_base_url.trim_end_matches('/'),
+            line.api_version,
+            line.phone_number_id
+        );
+        let body =
+            json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&line.access_token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(graph_error(status, &bytes))
+    }
+
     /// Every template of the line's WhatsApp Business Account, following `paging.next`.
     pub async fn templates(
         &self,

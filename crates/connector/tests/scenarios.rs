@@ -693,3 +693,32 @@ async fn signing_out_closes_the_event_socket() {
     .expect("the socket closed");
     assert!(ended);
 }
+
+#[tokio::test]
+async fn reading_a_thread_clears_its_unread_count_for_that_user_only() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    assert_eq!(thread.unread_count, 1, "the demo's message from Ana");
+    let mut socket = h.events(0).await;
+    let r = h
+        .post(&format!("/v1/threads/{}/read", thread.id), json!({}))
+        .await;
+    assert_eq!(r.status(), 204);
+    next_matching(&mut socket, |e| matches!(&e.event, Event::ThreadUpserted { thread: t } if t.id == thread.id && t.unread_count == 0)).await;
+    h.advance(chrono::Duration::seconds(1));
+    h.demo
+        .sim
+        .guest_sends_text(ANA, "And one more question")
+        .unwrap();
+    next_matching(&mut socket, |e| matches!(&e.event, Event::ThreadUpserted { thread: t } if t.id == thread.id && t.unread_count == 1)).await;
+    // Someone who is not a participant cannot mark it read.
+    let other = h
+        .http
+        .post(h.url(&format!("/v1/threads/{}/read", uuid::Uuid::now_v7())))
+        .bearer_auth(&h.token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+}

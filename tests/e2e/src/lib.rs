@@ -180,6 +180,17 @@ impl App {
         .await
     }
 
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
+        within(WAIT, &format!("no more {css}"), async {
+            while !self.driver.find_all(Locator::Css(css)).await?.is_empty() {
+                tokio::time::sleep(POLL).await;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Saves a screenshot of the app window as `target/e2e/<name>.png`.
     ///
     /// WebKitWebDriver's screenshot command never answers under Xvfb here (seen with

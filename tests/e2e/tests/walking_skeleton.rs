@@ -26,6 +26,13 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for("contactDetails").await?;
     app.wait_for("whatsappButton").await?.click().await?;
     app.wait_for("threadView").await?;
+    // Opening the thread reads it: Ana's earlier message no longer counts as unread.
+    app.wait_gone(&format!(
+        "{} {}",
+        app.ids.css("threadRow"),
+        app.ids.css("unreadBadge")
+    ))
+    .await?;
     let text = "Hello Ana, your car is ready for pickup.";
     app.wait_for("composerInput").await?.send_keys(text).await?;
     app.wait_for("composerSend").await?.click().await?;

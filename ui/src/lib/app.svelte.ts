@@ -64,6 +64,14 @@ export class AppState {
     switch (event.kind) {
       case "message_upserted":
         this.thread?.upsert(event.message);
+        // A guest's message arriving in the thread the user is looking at is read.
+        if (
+          event.message.direction === "inbound" &&
+          event.message.thread_id === this.thread?.threadId &&
+          document.hasFocus()
+        ) {
+          this.markRead(event.message.thread_id);
+        }
         break;
       case "thread_upserted":
         this.threads.upsert(event.thread);
@@ -100,6 +108,14 @@ export class AppState {
     const store = new ThreadStore(threadId, this.ipc, (error) => this.report(error));
     this.thread = store;
     void store.load();
+    this.markRead(threadId);
+  }
+
+  /** Clears a thread's unread count; best effort (the core settles it when back online). */
+  markRead(threadId: ThreadId): void {
+    const thread = this.threads.items.find((t) => t.id === threadId);
+    if (thread && thread.unread_count === 0) return;
+    this.ipc.markRead(threadId).catch((error: unknown) => this.report(error));
   }
 
   openContact(contactId: ContactId | null): void {

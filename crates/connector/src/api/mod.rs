@@ -40,6 +40,7 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/v1/threads/{id}/templates", post(threads::send_template))
         .route("/v1/threads/{id}/opt-in", post(threads::send_opt_in))
+        .route("/v1/threads/{id}/read", post(threads::mark_read))
         .route("/v1/templates", get(threads::templates))
         .route("/v1/events", get(events::subscribe))
         .route("/v1/events/head", get(events::head))

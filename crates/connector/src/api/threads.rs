@@ -111,3 +111,27 @@ pub async fn send_opt_in(
     ctx.dispatch.notify_one();
     Ok((StatusCode::ACCEPTED, Json(message)))
 }
+
+/// `POST /v1/threads/{id}/read`: the caller read the thread; the guest's phone shows it read.
+pub async fn mark_read(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+) -> Result<StatusCode, ApiError> {
+    let now = ctx.clock.now();
+    let (wamid, line, told) = ctx.db(move |s| s.mark_read(auth.caller, id, now)).await?;
+    ctx.tell(told);
+    if let Some(wamid) = wamid {
+        // A read receipt is a courtesy: its failure changes nothing here.
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let Ok(line) = ctx.db(move |s| s.line(line)).await else {
+                return;
+            };
+            if let Err(error) = ctx.cloud.mark_read(&line, &wamid).await {
+                tracing::info!(%error, "read receipt not sent");
+            }
+        });
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

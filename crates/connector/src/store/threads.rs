@@ -298,3 +298,35 @@ impl Store {
         .collect()
     }
 }
+
+impl Store {
+    /// The caller has read the thread up to `now` (F10 unread counts). Returns the newest
+    /// inbound wamid (for the Cloud API's read receipt), the line, and who to tell (only the
+    /// caller: unread counts are per user).
+    pub fn mark_read(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        now: Timestamp,
+    ) -> Result<(Option<String>, Uuid, Vec<UserId>)> {
+        self.write(|tx| {
+            check_participant(tx, caller, thread)?;
+            tx.execute(
+                "UPDATE participants SET last_read_at = ?3 WHERE thread_id = ?1 AND user_id = ?2",
+                params![thread.to_string(), caller.user_id.to_string(), micros(now)],
+            )?;
+            let wamid: Option<String> = tx
+                .query_row(
+                    "SELECT wamid FROM messages WHERE thread_id = ?1 AND direction = 'inbound' AND wamid IS NOT NULL
+                     ORDER BY created_at DESC LIMIT 1",
+                    [thread.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let line: String = tx.query_row("SELECT line_id FROM threads WHERE id = ?1", [thread.to_string()], |r| r.get(0))?;
+            let view = thread_for(tx, thread, caller.user_id)?;
+            super::events::push(tx, caller.user_id, &multiline_domain::api::Event::ThreadUpserted { thread: view }, now)?;
+            Ok((wamid, uuid_col(line)?, vec![caller.user_id]))
+        })
+    }
+}

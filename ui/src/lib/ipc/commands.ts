@@ -89,3 +89,8 @@ export function sendTemplate(
 export function sendOptIn(threadId: ThreadId): Promise<Message> {
   return call("send_opt_in", { threadId });
 }
+
+/** The user has the thread open: clears its unread count (and tells the guest's phone). */
+export function markRead(threadId: ThreadId): Promise<void> {
+  return call("mark_read", { threadId });
+}

@@ -311,6 +311,14 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       if (options.autoProgress) progress(message);
       return structuredClone(message);
     },
+    async markRead(threadId) {
+      record("markRead", threadId);
+      const thread = find(threadId);
+      if (thread.unread_count > 0) {
+        thread.unread_count = 0;
+        fake.emit({ kind: "thread_upserted", thread: structuredClone(thread) });
+      }
+    },
     async sendOptIn(threadId) {
       record("sendOptIn", threadId);
       const thread = find(threadId);

@@ -37,6 +37,7 @@ export interface Ipc {
     values: FilledValue[],
   ): Promise<Message>;
   sendOptIn(threadId: ThreadId): Promise<Message>;
+  markRead(threadId: ThreadId): Promise<void>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;
 }
 
