@@ -20,10 +20,10 @@ pub fn forward(app: &AppHandle, client: &Arc<Client>) {
                         tracing::warn!(%error, "emitting to the webview");
                     }
                 }
-                // The UI reloads from the cache on `contacts_changed`; a lag only means a
-                // burst, so tell it to refresh rather than dropping silently.
+                // Some events were dropped in a burst: the cache has them all, so the UI
+                // reloads what it shows instead of missing them.
                 Err(RecvError::Lagged(_)) => {
-                    let _ = app.emit(UI_EVENT, &multiline_client::view::UiEvent::ContactsChanged);
+                    let _ = app.emit(UI_EVENT, &multiline_client::view::UiEvent::Resync);
                 }
                 Err(RecvError::Closed) => return,
             }

@@ -184,6 +184,14 @@ describe("Thread", () => {
     expect(within(sms).queryByRole("img", { name: "WhatsApp" })).toBeNull();
   });
 
+  it("reloads_the_thread_list_when_the_core_says_events_were_dropped", async () => {
+    const { fake } = await renderApp();
+    const loads = () => fake.calls.filter((c) => c.command === "listThreads").length;
+    const before = loads();
+    fake.emit({ kind: "resync" });
+    await waitFor(() => expect(loads()).toBe(before + 1));
+  });
+
   it("clears_the_unread_count_of_the_thread_the_user_opens", async () => {
     const { user, fake } = await renderApp();
     const badge = () =>

@@ -121,7 +121,7 @@ async fn connect_and_follow(inner: &Arc<Inner>) -> Result<(), ClientError> {
 
 async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), ClientError> {
     let EventEnvelope { seq, event } = envelope;
-    match event {
+    match &event {
         Event::ContactsChanged => {
             let contacts = inner.api.contacts().await?;
             inner.cache(move |c| c.replace_contacts(&contacts)).await?;
@@ -130,7 +130,17 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
             let templates = inner.api.templates().await?;
             inner.cache(move |c| c.put_templates(&templates)).await?;
         }
-        Event::MessageUpserted { .. } | Event::ThreadUpserted { .. } => {}
+        // A thread this app has not seen (the user was added to it): bring its history.
+        Event::ThreadUpserted { thread } => {
+            let id = thread.id;
+            if inner.cache(move |c| c.thread(id)).await?.is_none() {
+                let messages = inner.api.messages(id).await?;
+                inner
+                    .cache(move |c| messages.iter().try_for_each(|m| c.put_message(m)))
+                    .await?;
+            }
+        }
+        Event::MessageUpserted { .. } => {}
     }
     let e = event.clone();
     if !inner.cache(move |c| c.apply_event(seq, &e)).await? {

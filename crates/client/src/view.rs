@@ -71,6 +71,8 @@ pub enum UiEvent {
     ContactsChanged,
     /// The approved templates changed: reload them.
     TemplatesChanged,
+    /// Changes came faster than they could be passed on: reload everything shown.
+    Resync,
     SyncStateChanged {
         sync: SyncState,
     },

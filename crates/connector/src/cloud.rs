@@ -15,6 +15,8 @@ use crate::store::Line;
 pub enum Disposition {
     /// Try again later (5xx, timeouts, rate limits).
     Retry,
+    /// A media upload/download hiccup: try once more, then fail.
+    RetryOnce,
     /// Will never succeed as is: fail the message with the reason.
     Permanent,
     /// Outside Meta's 24 h window (131047): fail it and mark the thread "template required".
@@ -72,7 +74,8 @@ pub fn describe_failure(code: u32, title: &str) -> String {
 pub fn disposition(code: u32) -> Disposition {
     match code {
         131047 => Disposition::TemplateRequired,
-        130429 | 131056 | 80007 | 4 | 131053 | 131052 => Disposition::Retry,
+        130429 | 131056 | 80007 | 4 => Disposition::Retry,
+        131053 | 131052 => Disposition::RetryOnce,
         190 | 368 | 131031 => Disposition::LineBlocked,
         _ => Disposition::Permanent,
     }
@@ -308,5 +311,56 @@ fn graph_error(status: reqwest::StatusCode, bytes: &[u8]) -> CloudError {
                 Disposition::Permanent
             },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_api_error_codes_map_to_what_the_connector_does() {
+        let cases = [
+            (131047, Disposition::TemplateRequired),
+            (131026, Disposition::Permanent),
+            (131051, Disposition::Permanent),
+            (131053, Disposition::RetryOnce),
+            (131052, Disposition::RetryOnce),
+            (130429, Disposition::Retry),
+            (131056, Disposition::Retry),
+            (80007, Disposition::Retry),
+            (4, Disposition::Retry),
+            (132000, Disposition::Permanent),
+            (132001, Disposition::Permanent),
+            (132015, Disposition::Permanent),
+            (100, Disposition::Permanent),
+            (190, Disposition::LineBlocked),
+            (368, Disposition::LineBlocked),
+            (131031, Disposition::LineBlocked),
+        ];
+        for (code, want) in cases {
+            assert_eq!(disposition(code), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_5xx_is_retried_whatever_its_code_and_a_bare_4xx_is_permanent() {
+        let body = br#"{"error":{"message":"x","type":"OAuthException","code":131026}}"#;
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_GATEWAY, body).disposition,
+            Disposition::Retry
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_REQUEST, body).disposition,
+            Disposition::Permanent
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::TOO_MANY_REQUESTS, b"busy").disposition,
+            Disposition::Retry
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::FORBIDDEN, b"<html>").disposition,
+            Disposition::Permanent
+        );
     }
 }

@@ -94,7 +94,20 @@ async fn record(
                 _ => crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message),
             };
             match error.disposition {
-                Disposition::Retry | Disposition::LineBlocked if job.attempts < MAX_ATTEMPTS => {
+                // The line cannot send (bad token, restricted account): the queue is kept
+                // and retried with backoff until an admin fixes the line.
+                Disposition::LineBlocked => {
+                    tracing::error!(line = %job.line.id, code = ?error.code, "the WhatsApp line cannot send: an admin must fix it");
+                    let at = now + backoff(job.attempts);
+                    ctx.db(move |s| s.retry_at(id, at)).await?;
+                    Vec::new()
+                }
+                Disposition::Retry if job.attempts < MAX_ATTEMPTS => {
+                    let at = now + backoff(job.attempts);
+                    ctx.db(move |s| s.retry_at(id, at)).await?;
+                    Vec::new()
+                }
+                Disposition::RetryOnce if job.attempts < 2 => {
                     let at = now + backoff(job.attempts);
                     ctx.db(move |s| s.retry_at(id, at)).await?;
                     Vec::new()

@@ -85,6 +85,12 @@ export class AppState {
       case "sync_state_changed":
         this.session.sync = event.sync;
         break;
+      case "resync":
+        void this.threads.load();
+        void this.contacts.reload();
+        void this.templates.reload();
+        void this.thread?.load();
+        break;
     }
   }
 

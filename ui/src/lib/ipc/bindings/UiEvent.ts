@@ -6,4 +6,4 @@ import type { ThreadSummary } from "./ThreadSummary";
 /**
  * A change the UI should show, pushed after the cache changed.
  */
-export type UiEvent = { "kind": "message_upserted", message: Message, } | { "kind": "thread_upserted", thread: ThreadSummary, } | { "kind": "contacts_changed" } | { "kind": "templates_changed" } | { "kind": "sync_state_changed", sync: SyncState, };
+export type UiEvent = { "kind": "message_upserted", message: Message, } | { "kind": "thread_upserted", thread: ThreadSummary, } | { "kind": "contacts_changed" } | { "kind": "templates_changed" } | { "kind": "resync" } | { "kind": "sync_state_changed", sync: SyncState, };
