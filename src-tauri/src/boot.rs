@@ -14,7 +14,7 @@ use std::sync::Arc;
 use multiline_client::keychain::{self, Keychain};
 use multiline_client::view::AppError;
 use multiline_client::{Client, ClientConfig};
-use multiline_domain::time::SystemClock;
+use multiline_domain::time::{OffsetClock, SystemClock};
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 
@@ -103,11 +103,15 @@ async fn start(
         Ok(addr) => addr.parse()?,
         Err(_) => "127.0.0.1:0".parse()?,
     };
+    // The demo's clock is the system clock plus an offset the simulator's control API can
+    // move (`POST /control/clock/advance`), shared by the connector, the simulator and the
+    // core, so the 24-hour window can be tried without waiting a day.
+    let demo_clock = Arc::new(OffsetClock::default());
     let demo = multiline_connector::demo::start(multiline_connector::demo::DemoOptions {
         data_dir: data_dir.join("demo-connector"),
         connector_addr: "127.0.0.1:0".parse()?,
         sim_addr,
-        clock: clock.clone(),
+        clock: demo_clock.clone(),
     })
     .await?;
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
@@ -116,10 +120,17 @@ async fn start(
     let config = ClientConfig {
         data_dir,
         connector_url: demo.connector.url(),
-        clock,
+        clock: demo_clock.clone(),
     };
-    let client = Client::sign_in(config, &email, password).await?;
-    Ok((Arc::new(client), Some(demo)))
+    let client = Arc::new(Client::sign_in(config, &email, password).await?);
+    let weak = Arc::downgrade(&client);
+    demo.sim.set_clock_control(Arc::new(move |by| {
+        demo_clock.advance(by);
+        if let Some(client) = weak.upgrade() {
+            client.clock_moved();
+        }
+    }));
+    Ok((client, Some(demo)))
 }
 
 /// Signs in to a configured connector: with the token the OS keychain holds for this

@@ -16,6 +16,7 @@ pub mod keychain;
 pub mod outbox;
 pub mod sync;
 pub mod view;
+mod windows;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -104,6 +105,8 @@ pub(crate) struct Inner {
     pub events: broadcast::Sender<UiEvent>,
     pub sync: Mutex<SyncState>,
     pub outbox_wake: Notify,
+    /// Wakes the window timer (the clock jumped, or a thread changed).
+    pub windows_wake: Notify,
 }
 
 impl Inner {
@@ -192,12 +195,19 @@ impl Client {
             events: broadcast::channel(1024).0,
             sync: Mutex::new(SyncState::Connecting),
             outbox_wake: Notify::new(),
+            windows_wake: Notify::new(),
         });
         let tasks = vec![
             tokio::spawn(sync::run(inner.clone())),
             tokio::spawn(outbox::run(inner.clone())),
+            tokio::spawn(windows::run(inner.clone())),
         ];
         Ok(Client { inner, tasks })
+    }
+
+    /// Re-evaluates every thread's composer now (after the clock moved).
+    pub fn clock_moved(&self) {
+        self.inner.windows_wake.notify_one();
     }
 
     /// Live changes for the UI.

@@ -148,9 +148,13 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
     }
     inner.emit(match event {
         Event::MessageUpserted { message } => UiEvent::MessageUpserted { message },
-        Event::ThreadUpserted { thread } => UiEvent::ThreadUpserted {
-            thread: inner.summary(&thread),
-        },
+        Event::ThreadUpserted { thread } => {
+            // Its window may now close at another time.
+            inner.windows_wake.notify_one();
+            UiEvent::ThreadUpserted {
+                thread: inner.summary(&thread),
+            }
+        }
         Event::ContactsChanged => UiEvent::ContactsChanged,
         Event::TemplatesChanged => UiEvent::TemplatesChanged,
     });

@@ -164,3 +164,51 @@ async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
     let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
     assert_eq!(received, ["written before the app was closed"]);
 }
+
+#[tokio::test]
+async fn the_composer_closes_when_the_window_does_without_any_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(multiline_domain::time::OffsetClock::default());
+    let demo = demo::start(DemoOptions {
+        data_dir: dir.path().join("connector"),
+        connector_addr: "127.0.0.1:0".parse().unwrap(),
+        sim_addr: "127.0.0.1:0".parse().unwrap(),
+        clock: clock.clone(),
+    })
+    .await
+    .unwrap();
+    let config = ClientConfig {
+        data_dir: dir.path().join("app"),
+        connector_url: demo.connector.url(),
+        clock: clock.clone(),
+    };
+    let (_, email, password) = demo::USERS[0];
+    let client = Client::sign_in(config, email, password).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
+        .await
+        .unwrap();
+    let thread = client.threads().await.unwrap()[0].clone();
+    assert_eq!(thread.composer, multiline_client::view::Composer::Allowed);
+
+    let mut events = client.subscribe();
+    clock.advance(chrono::Duration::hours(25));
+    client.clock_moved();
+    let event = until(
+        &mut events,
+        |e| matches!(e, UiEvent::ThreadUpserted { thread: t } if t.id == thread.id),
+    )
+    .await;
+    let UiEvent::ThreadUpserted { thread: after } = event else {
+        unreachable!()
+    };
+    assert!(
+        matches!(&after.composer, multiline_client::view::Composer::Refused { reason, .. } if reason == "window_closed_use_template"),
+        "{:?}",
+        after.composer
+    );
+    assert_eq!(
+        after.template,
+        multiline_client::view::Composer::Allowed,
+        "templates still go"
+    );
+}

@@ -17,6 +17,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/control/guests/{wa_id}/send", post(guest_sends))
         .route("/control/guests/{wa_id}/received", get(received))
+        .route("/control/clock/advance", post(advance_clock))
         .with_state(state)
 }
 
@@ -41,4 +42,32 @@ async fn received(
     Path(wa_id): Path<String>,
 ) -> Json<Vec<Received>> {
     Json(state.received(&wa_id))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// Moves the shared clock forward by `seconds` (only where the embedder allowed it).
+async fn advance_clock(
+    State(state): State<Arc<SimState>>,
+    Json(body): Json<Advance>,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    if body.seconds < 0 {
+        return Err((StatusCode::BAD_REQUEST, "time only moves forward".into()));
+    }
+    let control = state
+        .clock_control
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some(control) = control else {
+        return Err((
+            StatusCode::CONFLICT,
+            "this simulator's clock cannot be moved".into(),
+        ));
+    };
+    control(chrono::Duration::seconds(body.seconds));
+    Ok(Json(json!({ "now": state.clock.now() })))
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
-pub use state::{Guest, Received, SimConfig, SimError, Template};
+pub use state::{ClockControl, Guest, Received, SimConfig, SimError, Template};
 pub use webhooks::signature;
 
 /// A running simulator.
@@ -84,6 +84,16 @@ impl Simulator {
     /// Records that the guest last wrote at `at` (demo seeding), opening Meta's 24 h window.
     pub fn set_guest_last_message_at(&self, wa_id: &str, at: multiline_domain::time::Timestamp) {
         self.state.set_guest_last_message_at(wa_id, at);
+    }
+
+    /// Lets `POST /control/clock/advance` move the clock the demo shares with the connector
+    /// and the app (so a person or an end-to-end test can skip 24 hours).
+    pub fn set_clock_control(&self, control: ClockControl) {
+        *self
+            .state
+            .clock_control
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(control);
     }
 
     /// Webhook deliveries not yet acknowledged with a 200.

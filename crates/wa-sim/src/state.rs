@@ -77,9 +77,13 @@ pub enum SimError {
     UnknownGuest(String),
 }
 
+/// Moves the shared clock forward (the demo's; tests inject their own clocks instead).
+pub type ClockControl = Arc<dyn Fn(chrono::Duration) + Send + Sync>;
+
 pub(crate) struct SimState {
     pub config: SimConfig,
     pub clock: Arc<dyn Clock>,
+    pub clock_control: Mutex<Option<ClockControl>>,
     pub world: Mutex<World>,
     pub webhooks: mpsc::UnboundedSender<Value>,
     pub webhook_url: Arc<Mutex<Option<String>>>,
@@ -119,6 +123,7 @@ impl SimState {
         Arc::new(SimState {
             config,
             clock,
+            clock_control: Mutex::new(None),
             world: Mutex::new(World::default()),
             webhooks: tx,
             webhook_url,

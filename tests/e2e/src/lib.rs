@@ -284,6 +284,23 @@ impl SimControl {
         Ok(())
     }
 
+    /// Moves the demo's clock (connector, simulator and app share it) forward.
+    pub async fn advance_clock(&self, by: Duration) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/control/clock/advance", self.base))
+            .json(&json!({ "seconds": by.as_secs() }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!(
+                "the simulator refused to move the clock: {}",
+                response.text().await?
+            );
+        }
+        Ok(())
+    }
+
     /// What the guest received, oldest first.
     pub async fn received(&self, wa_id: &str) -> anyhow::Result<Vec<Value>> {
         Ok(self

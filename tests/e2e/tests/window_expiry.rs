@@ -1,0 +1,88 @@
+//! F7-F9 in the real app: 24 hours after the last message the free-form composer closes with
+//! the expiry notice; a template from the picker restarts the conversation, and once the
+//! guest answers, free messaging resumes. The demo's clock is moved, never waited for.
+
+use std::time::Duration;
+
+use multiline_e2e::App;
+
+/// Ana Silva: consented, wrote two hours before the demo started.
+const ANA: &str = "12025550147";
+const EXPIRED: &str = "24 hours have passed; restart the conversation with a template message.";
+
+#[tokio::test]
+async fn expiry_then_template_then_the_conversation_resumes_in_the_real_app() -> anyhow::Result<()>
+{
+    multiline_e2e::run("window-expiry", scenario).await
+}
+
+async fn scenario(app: &App) -> anyhow::Result<()> {
+    app.wait_for("navContacts").await?.click().await?;
+    app.wait_for_text(&app.ids.css("contactRow"), "Ana Silva")
+        .await?
+        .click()
+        .await?;
+    app.wait_for("whatsappButton").await?.click().await?;
+    app.wait_for("threadView").await?;
+    wait_enabled(app, "composerInput", true).await?;
+
+    // A day and an hour later the window is closed, on screen, without any message.
+    app.sim
+        .advance_clock(Duration::from_secs(25 * 3600))
+        .await?;
+    app.wait_for_text(&app.ids.css("composerNotice"), EXPIRED)
+        .await?;
+    wait_enabled(app, "composerInput", false).await?;
+    app.screenshot("07-window-expired").await?;
+
+    // The Template tool restarts it.
+    app.wait_for("expandButton").await?.click().await?;
+    app.wait_for("menuTemplate").await?.click().await?;
+    let option = format!(
+        "{}[data-template-name='conversation_restart']",
+        app.ids.css("templateOption")
+    );
+    app.wait_for_css(&option).await?.click().await?;
+    let field = format!(
+        "{}[data-part='body'][data-key='1']",
+        app.ids.css("templateField")
+    );
+    app.wait_for_css(&field).await?.send_keys("Ana").await?;
+    wait_enabled(app, "templateSend", true).await?;
+    app.wait_for("templateSend").await?.click().await?;
+    app.sim.wait_received(ANA, "conversation_restart").await?;
+
+    // Ana answers; free messaging is back.
+    app.sim.guest_sends(ANA, "Sure, go ahead").await?;
+    app.wait_for_text(
+        &format!("{}[data-direction='inbound']", app.ids.css("messageBubble")),
+        "Sure, go ahead",
+    )
+    .await?;
+    wait_enabled(app, "composerInput", true).await?;
+    let text = "Great, your car is ready. See you Friday!";
+    app.wait_for("composerInput").await?.send_keys(text).await?;
+    app.wait_for("composerSend").await?.click().await?;
+    app.sim.wait_received(ANA, text).await?;
+    app.screenshot("08-conversation-resumed").await?;
+    Ok(())
+}
+
+/// Waits until the element with test id `key` is enabled (`true`) or disabled (`false`).
+async fn wait_enabled(app: &App, key: &str, enabled: bool) -> anyhow::Result<()> {
+    tokio::time::timeout(multiline_e2e::WAIT, async {
+        loop {
+            if app.wait_for(key).await?.is_enabled().await? == enabled {
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "{key} never became {}",
+            if enabled { "enabled" } else { "disabled" }
+        )
+    })?
+}
