@@ -372,11 +372,7 @@ impl Client {
             .send_components(&map)
             .map_err(|errors| ClientError::Invalid {
                 code: "invalid_template_values",
-                message: errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                message: multiline_domain::templates::describe(&errors),
             })?;
         let text = template.preview(&map);
         let body = MessageBody::Template {

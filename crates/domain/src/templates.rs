@@ -148,6 +148,15 @@ pub enum ValueError {
     TooLong { part: Part, len: usize, max: usize },
 }
 
+/// Problems with filled values as one sentence per problem, for an error message.
+pub fn describe(errors: &[ValueError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The variables in `text`, in order of first appearance, each once.
 pub fn variables_in(text: &str) -> Result<Vec<Variable>, TemplateError> {
     let mut out = Vec::new();

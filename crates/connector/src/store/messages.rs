@@ -152,11 +152,7 @@ fn template_body(
         .send_components(values)
         .map_err(|errors| StoreError::Invalid {
             code: "invalid_template_values",
-            message: errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
+            message: multiline_domain::templates::describe(&errors),
         })?;
     let text = Template::fill(&template.body, Part::Body, values);
     let text = match &template.header {

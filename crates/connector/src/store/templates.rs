@@ -103,6 +103,17 @@ pub(crate) fn opt_in_of(tx: &Transaction<'_>, org: OrganizationId) -> Result<(St
     )?)
 }
 
+/// A line's stored templates, comparable before and after a sync.
+fn listing(tx: &Transaction<'_>, line: Uuid) -> Result<Vec<(String, String, String, String)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT name, language, status, components FROM templates WHERE line_id = ?1 ORDER BY name, language",
+    )?;
+    let rows = stmt.query_map([line.to_string()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 impl Store {
     /// Replaces a line's templates with a fresh listing. Tells every user of the
     /// organization when anything changed.
@@ -113,11 +124,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<UserId>> {
         self.write(|tx| {
-            let before: Vec<(String, String, String, String)> = {
-                let mut stmt = tx.prepare("SELECT name, language, status, components FROM templates WHERE line_id = ?1 ORDER BY name, language")?;
-                stmt.query_map([line.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
+            let before = listing(tx, line)?;
             tx.execute("DELETE FROM templates WHERE line_id = ?1", [line.to_string()])?;
             for t in listed {
                 tx.execute(
@@ -133,11 +140,7 @@ impl Store {
                     ],
                 )?;
             }
-            let after: Vec<(String, String, String, String)> = {
-                let mut stmt = tx.prepare("SELECT name, language, status, components FROM templates WHERE line_id = ?1 ORDER BY name, language")?;
-                stmt.query_map([line.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
+            let after = listing(tx, line)?;
             if before == after {
                 return Ok(Vec::new());
             }
