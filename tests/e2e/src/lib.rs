@@ -112,19 +112,45 @@ impl App {
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting tauri-driver (is it installed? make setup)")?;
+        // Killed if the launch fails from here on.
+        let mut tauri_driver = KillOnDrop(Some(tauri_driver));
         let url = format!("http://127.0.0.1:{port}");
         wait_for_port(port, Duration::from_secs(20)).await?;
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": bin }));
-        // Plain HTTP on loopback: no TLS stack needed.
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let mut builder = ClientBuilder::new(connector);
-        builder.capabilities(caps);
-        let session = builder.connect(&url);
-        let driver = match tokio::time::timeout(Duration::from_secs(60), session).await {
-            Ok(driver) => driver.context("opening a WebDriver session on the app")?,
-            Err(_) => bail!("the app did not start within 60 s"),
-        };
+        let driver = within(
+            Duration::from_secs(60),
+            "a WebDriver session on the app",
+            async {
+                // tauri-driver listens before its WebKitWebDriver does: a session request can
+                // find nobody behind it for a moment. Only such connection-level failures are
+                // retried; a refusal from the driver is final.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    // Plain HTTP on loopback: no TLS stack needed.
+                    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+                    let mut builder = ClientBuilder::new(connector);
+                    builder.capabilities(caps.clone());
+                    match builder.connect(&url).await {
+                        Ok(driver) => return Ok(driver),
+                        Err(
+                            fantoccini::error::NewSessionError::FailedC(_)
+                            | fantoccini::error::NewSessionError::Failed(_)
+                            | fantoccini::error::NewSessionError::Lost(_),
+                        ) if attempt < 20 => {
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                        }
+                        Err(e) => {
+                            return Err(anyhow::Error::new(e)
+                                .context("opening a WebDriver session on the app"));
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+        let tauri_driver = tauri_driver.0.take().expect("still owned");
         Ok(App {
             driver,
             ids: TestIds::load(),
@@ -225,6 +251,18 @@ impl App {
         let _ = self.tauri_driver.kill();
         let _ = self.tauri_driver.wait();
         result.map_err(Into::into)
+    }
+}
+
+/// A child process killed when dropped (a launch that fails halfway leaves nothing behind).
+struct KillOnDrop(Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
