@@ -6,7 +6,7 @@ use multiline_domain::templates::{
     ListedComponent, ParameterFormat, Template, TemplateCategory, TemplateStatus,
 };
 use multiline_domain::time::Timestamp;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -57,6 +57,19 @@ fn to_template(
     }
 }
 
+/// A template from a row of (name, language, status, category, parameter_format,
+/// components); `None` when the domain cannot use it.
+fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Template>> {
+    Ok(to_template(
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
 pub(crate) fn org_users(tx: &Transaction<'_>, org: OrganizationId) -> Result<Vec<UserId>> {
     let mut stmt = tx.prepare_cached("SELECT id FROM users WHERE org_id = ?1")?;
     let rows = stmt.query_map([org.to_string()], |r| Ok(UserId(uuid_col(r.get(0)?)?)))?;
@@ -75,23 +88,10 @@ pub(crate) fn template_in(
          FROM templates t JOIN lines l ON l.id = t.line_id
          WHERE l.org_id = ?1 AND t.name = ?2 AND t.language = ?3 LIMIT 1",
     )?;
-    let mut rows = stmt.query_map(params![org.to_string(), name, language], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ))
-    })?;
-    match rows.next() {
-        Some(row) => {
-            let (n, l, s, c, f, comp) = row?;
-            Ok(to_template(n, l, s, c, f, comp))
-        }
-        None => Ok(None),
-    }
+    Ok(stmt
+        .query_row(params![org.to_string(), name, language], template_row)
+        .optional()?
+        .flatten())
 }
 
 /// The organization's opt-in template (name, language).
@@ -163,21 +163,11 @@ impl Store {
              FROM templates t JOIN lines l ON l.id = t.line_id
              WHERE l.org_id = ?1 AND t.status = 'APPROVED' ORDER BY t.name, t.language",
         )?;
-        let rows = stmt.query_map([org.to_string()], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (n, l, s, c, f, comp) = row?;
-            out.extend(to_template(n, l, s, c, f, comp));
-        }
-        Ok(out)
+        let rows = stmt.query_map([org.to_string()], template_row)?;
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 }
