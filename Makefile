@@ -12,12 +12,13 @@ export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
 APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt
+.PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt bench
 
 help:
 	@echo "make run    build and start the app with its embedded demo"
 	@echo "make test   every test: Rust, UI, and end-to-end on the real app under Xvfb"
 	@echo "make check  formatting, clippy, IPC bindings drift, UI type check and lint"
+	@echo "make bench  benchmarks, each beside a reference measured in the same run"
 
 setup:
 	@bash scripts/setup.sh
@@ -60,6 +61,11 @@ e2e: app
 
 test: check test-rust test-ui e2e
 	@echo "make test: all passed"
+
+# Release builds; figures are medians, reported as ratios against a reference from the same
+# run (docs/benchmarks.md).
+bench: setup
+	cargo bench -p multiline-photo --bench photo
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,427 @@
+//! The photo pipeline (F16-F18): what happens to a picture between the user choosing it and
+//! the connector uploading it.
+//!
+//! 1. The format is read from the bytes, not the file name: JPEG, PNG and WebP are accepted,
+//!    anything else is refused with a clear error (HEIC, GIF, a PDF renamed `.jpg`, ...).
+//! 2. The header is read first and checked against [`Limits`]: a decompression bomb (a small
+//!    file claiming 100000x100000 pixels) is refused before a pixel buffer exists.
+//! 3. Pixels are decoded: JPEG by libjpeg-turbo, straight at the smallest of 1/8, 1/4, 1/2 or
+//!    full size that is still at least the wanted size (shrink-on-load, as libvips does), with
+//!    any decoder warning (a truncated scan) an error; PNG and WebP by the `image` crate, with
+//!    transparency laid over white (WhatsApp shows pictures on white; JPEG has no alpha).
+//! 4. The long edge is bounded ([`Options::long_edge`], 1600 px) with a Lanczos3 filter, then the
+//!    EXIF orientation is applied, so the result is upright whatever the camera wrote.
+//! 5. The JPEG is written from pixels alone: no EXIF (GPS, camera, time), no XMP, no ICC, no
+//!    comments survive. If it is over the Cloud API's image limit (5 MB), quality and then size
+//!    step down until it fits.
+//! 6. A thumbnail (320 px long edge) is made from the resized image.
+//!
+//! The work is CPU-bound and takes tens of milliseconds: callers run it off the async runtime
+//! (`spawn_blocking`). Progress is reported through a callback. The sizes and qualities are
+//! chosen in docs/design.md ("Photos").
+
+use std::io::Cursor;
+
+use fast_image_resize as fr;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+
+/// The Cloud API's limit for an image message: 5 MB.
+pub const CLOUD_API_IMAGE_LIMIT: usize = 5 * 1024 * 1024;
+
+/// What input is accepted at all. A photo over these is refused, never decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of the file itself.
+    pub max_input_bytes: usize,
+    /// Either side, in pixels.
+    pub max_side: u32,
+    /// Width times height: 200 MP covers the largest phone sensors.
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_input_bytes: 100 * 1024 * 1024,
+            max_side: 20_000,
+            max_pixels: 200_000_000,
+        }
+    }
+}
+
+/// The output wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The longest side of the sent picture, in pixels (never enlarged).
+    pub long_edge: u32,
+    /// JPEG quality (1-100) of the sent picture.
+    pub quality: u8,
+    /// The longest side of the thumbnail.
+    pub thumbnail_long_edge: u32,
+    pub thumbnail_quality: u8,
+    /// The sent picture is guaranteed to be at most this many bytes.
+    pub max_output_bytes: usize,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            long_edge: 1600,
+            quality: 80,
+            thumbnail_long_edge: 320,
+            thumbnail_quality: 70,
+            max_output_bytes: CLOUD_API_IMAGE_LIMIT,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A JPEG and its size.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Jpeg {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl std::fmt::Debug for Jpeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Jpeg({}x{}, {} bytes)",
+            self.width,
+            self.height,
+            self.bytes.len()
+        )
+    }
+}
+
+/// A processed photo, ready to upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub image: Jpeg,
+    pub thumbnail: Jpeg,
+}
+
+/// Where the pipeline is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Decoding,
+    Resizing,
+    Encoding,
+    Done,
+}
+
+impl Stage {
+    /// A rough fraction of the work done when this stage starts (decoding dominates).
+    pub fn fraction(self) -> f32 {
+        match self {
+            Stage::Decoding => 0.0,
+            Stage::Resizing => 0.6,
+            Stage::Encoding => 0.8,
+            Stage::Done => 1.0,
+        }
+    }
+}
+
+/// Why a picture cannot be sent. Each has a stable [`code`](PhotoError::code) and a message
+/// written for the person who chose the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.")]
+    Unsupported,
+    #[error("{0} pictures can't be sent. Use a JPEG, PNG or WebP photo.")]
+    UnsupportedFormat(&'static str),
+    #[error("The picture is damaged or incomplete ({0}).")]
+    Corrupt(String),
+    #[error("The file is too large ({mb} MB). Pictures up to {max_mb} MB can be sent.")]
+    FileTooLarge { mb: usize, max_mb: usize },
+    #[error(
+        "The picture is too large ({width}x{height} pixels). Pictures up to {max_side} pixels a side and {max_mp} megapixels can be sent."
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_mp: u64,
+    },
+}
+
+impl PhotoError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PhotoError::Unsupported | PhotoError::UnsupportedFormat(_) => "unsupported_image",
+            PhotoError::Corrupt(_) => "corrupt_image",
+            PhotoError::FileTooLarge { .. } => "image_file_too_large",
+            PhotoError::TooManyPixels { .. } => "image_too_large",
+        }
+    }
+}
+
+impl From<image::ImageError> for PhotoError {
+    fn from(e: image::ImageError) -> PhotoError {
+        PhotoError::Corrupt(e.to_string())
+    }
+}
+
+/// Reads the format from the file's first bytes.
+pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, PhotoError> {
+    // HEIC/AVIF share the ISO-BMFF `ftyp` box; say what they are rather than "not a picture".
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        return Err(match &bytes[8..12] {
+            b"avif" | b"avis" => PhotoError::UnsupportedFormat("AVIF"),
+            _ => PhotoError::UnsupportedFormat("HEIC"),
+        });
+    }
+    match image::guess_format(bytes) {
+        Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => Ok(f),
+        Ok(ImageFormat::Gif) => Err(PhotoError::UnsupportedFormat("GIF")),
+        Ok(ImageFormat::Tiff) => Err(PhotoError::UnsupportedFormat("TIFF")),
+        Ok(ImageFormat::Bmp) => Err(PhotoError::UnsupportedFormat("BMP")),
+        _ => Err(PhotoError::Unsupported),
+    }
+}
+
+/// Runs the whole pipeline on a file's bytes.
+pub fn process(
+    bytes: &[u8],
+    options: &Options,
+    mut progress: impl FnMut(Stage),
+) -> Result<Photo, PhotoError> {
+    let limits = &options.limits;
+    if bytes.len() > limits.max_input_bytes {
+        return Err(PhotoError::FileTooLarge {
+            mb: bytes.len().div_ceil(1024 * 1024),
+            max_mb: limits.max_input_bytes / (1024 * 1024),
+        });
+    }
+    let format = sniff(bytes)?;
+    progress(Stage::Decoding);
+    let (rgb, orientation) = match format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, options.long_edge, limits)?,
+        _ => decode_other(bytes, format, limits)?,
+    };
+
+    progress(Stage::Resizing);
+    let (w, h) = fit(rgb.width(), rgb.height(), options.long_edge);
+    let mut resized = DynamicImage::ImageRgb8(resize(&rgb, w, h));
+    drop(rgb);
+    resized.apply_orientation(orientation);
+    let resized = resized.into_rgb8();
+
+    progress(Stage::Encoding);
+    let image = encode_within(&resized, options.quality, options.max_output_bytes)?;
+    let (tw, th) = fit(
+        resized.width(),
+        resized.height(),
+        options.thumbnail_long_edge,
+    );
+    let thumbnail = encode(&resize(&resized, tw, th), options.thumbnail_quality)?;
+    progress(Stage::Done);
+    Ok(Photo { image, thumbnail })
+}
+
+/// JPEG through libjpeg-turbo, decoded straight at a reduced size where the output allows
+/// (its IDCT scaling: the same shrink-on-load libvips does), never below the wanted size.
+/// Warnings are errors: a truncated or damaged scan is refused, not sent with a grey bottom.
+fn decode_jpeg(
+    bytes: &[u8],
+    long_edge: u32,
+    limits: &Limits,
+) -> Result<(RgbImage, Orientation), PhotoError> {
+    let mut decoder = turbojpeg::Decompressor::new().map_err(corrupt)?;
+    let header = decoder.read_header(bytes).map_err(corrupt)?;
+    check_size(header.width as u32, header.height as u32, limits)?;
+    let long = header.width.max(header.height);
+    let scale = [8, 4, 2]
+        .into_iter()
+        .map(|d| turbojpeg::ScalingFactor::new(1, d))
+        .find(|f| f.scale(long) >= long_edge as usize)
+        .unwrap_or(turbojpeg::ScalingFactor::ONE);
+    decoder.set_scaling_factor(scale).map_err(corrupt)?;
+    let size = header.scaled(scale);
+    let mut image = turbojpeg::Image {
+        pixels: vec![0; size.width * size.height * 3],
+        width: size.width,
+        pitch: size.width * 3,
+        height: size.height,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    decoder
+        .decompress(bytes, image.as_deref_mut())
+        .map_err(corrupt)?;
+    let rgb = RgbImage::from_raw(size.width as u32, size.height as u32, image.pixels)
+        .expect("buffer sized for the image");
+    // A picture whose EXIF cannot be read is shown as stored, like every viewer does.
+    Ok((
+        rgb,
+        exif_orientation(bytes).unwrap_or(Orientation::NoTransforms),
+    ))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> PhotoError {
+    PhotoError::Corrupt(e.to_string())
+}
+
+/// The orientation tag of a JPEG's EXIF block.
+fn exif_orientation(jpeg: &[u8]) -> Option<Orientation> {
+    let exif = exif::Reader::new()
+        .read_from_container(&mut Cursor::new(jpeg))
+        .ok()?;
+    let value = exif
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
+        .value
+        .get_uint(0)?;
+    Orientation::from_exif(u8::try_from(value).ok()?)
+}
+
+/// PNG and WebP through the `image` crate, with its memory limits.
+fn decode_other(
+    bytes: &[u8],
+    format: ImageFormat,
+    limits: &Limits,
+) -> Result<(RgbImage, Orientation), PhotoError> {
+    // The header alone first: its size is checked before any pixel buffer exists.
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
+    header.no_limits();
+    let (width, height) = header.into_dimensions()?;
+    check_size(width, height, limits)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side);
+    decoder_limits.max_image_height = Some(limits.max_side);
+    // RGBA at 8 bits plus the decoder's own working memory.
+    decoder_limits.max_alloc = Some(limits.max_pixels * 4 + 64 * 1024 * 1024);
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(|e| too_large(e, limits))?;
+    let (width, height) = decoder.dimensions();
+    check_size(width, height, limits)?;
+    // A picture whose EXIF cannot be read is shown as stored, like every viewer does.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(|e| too_large(e, limits))?;
+    Ok((flatten(decoded), orientation))
+}
+
+fn check_size(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError> {
+    if u64::from(width) * u64::from(height) > limits.max_pixels
+        || width > limits.max_side
+        || height > limits.max_side
+    {
+        return Err(PhotoError::TooManyPixels {
+            width,
+            height,
+            max_side: limits.max_side,
+            max_mp: limits.max_pixels / 1_000_000,
+        });
+    }
+    Ok(())
+}
+
+/// The decoder's own limit errors (its working memory), said plainly.
+fn too_large(e: image::ImageError, limits: &Limits) -> PhotoError {
+    match e {
+        image::ImageError::Limits(_) => PhotoError::Corrupt(format!(
+            "it needs more memory to open than a picture of at most {} megapixels should",
+            limits.max_pixels / 1_000_000
+        )),
+        other => other.into(),
+    }
+}
+
+/// The size that fits `long_edge` keeping the aspect ratio; never larger than the input.
+pub fn fit(width: u32, height: u32, long_edge: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= long_edge {
+        return (width, height);
+    }
+    let scale = f64::from(long_edge) / f64::from(long);
+    let side = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
+    (side(width), side(height))
+}
+
+/// 8-bit RGB; transparency is laid over white.
+fn flatten(image: DynamicImage) -> RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for px in rgba.pixels() {
+        let [r, g, b, a] = px.0;
+        let a = u32::from(a);
+        for c in [r, g, b] {
+            // c * a + 255 * (255 - a), rounded, over 255.
+            rgb.push(((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8);
+        }
+    }
+    RgbImage::from_raw(w, h, rgb).expect("buffer sized for the image")
+}
+
+fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
+    if (width, height) == src.dimensions() {
+        return src.clone();
+    }
+    let from =
+        fr::images::ImageRef::new(src.width(), src.height(), src.as_raw(), fr::PixelType::U8x3)
+            .expect("buffer sized for the image");
+    let mut to = fr::images::Image::new(width, height, fr::PixelType::U8x3);
+    fr::Resizer::new()
+        .resize(
+            &from,
+            &mut to,
+            &fr::ResizeOptions::new()
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3)),
+        )
+        .expect("same pixel type on both sides");
+    RgbImage::from_raw(width, height, to.into_vec()).expect("buffer sized for the image")
+}
+
+fn encode(image: &RgbImage, quality: u8) -> Result<Jpeg, PhotoError> {
+    let mut compressor = turbojpeg::Compressor::new().map_err(corrupt)?;
+    compressor
+        .set_quality(i32::from(quality))
+        .map_err(corrupt)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(corrupt)?;
+    compressor.set_optimize(true).map_err(corrupt)?;
+    let bytes = compressor
+        .compress_to_vec(turbojpeg::Image {
+            pixels: image.as_raw().as_slice(),
+            width: image.width() as usize,
+            pitch: image.width() as usize * 3,
+            height: image.height() as usize,
+            format: turbojpeg::PixelFormat::RGB,
+        })
+        .map_err(corrupt)?;
+    Ok(Jpeg {
+        bytes,
+        width: image.width(),
+        height: image.height(),
+    })
+}
+
+/// Encodes at `quality`; while the result is over `max_bytes`, lowers the quality (down to
+/// 50), then shrinks the picture by a quarter at a time. Always ends: a small enough picture
+/// fits any limit a caller would set.
+fn encode_within(image: &RgbImage, quality: u8, max_bytes: usize) -> Result<Jpeg, PhotoError> {
+    let mut quality = quality;
+    let mut current = std::borrow::Cow::Borrowed(image);
+    loop {
+        let jpeg = encode(&current, quality)?;
+        if jpeg.bytes.len() <= max_bytes || current.width().max(current.height()) <= 64 {
+            return Ok(jpeg);
+        }
+        if quality > 50 {
+            quality = quality.saturating_sub(10).max(50);
+        } else {
+            let long = current.width().max(current.height());
+            let (w, h) = fit(current.width(), current.height(), long * 3 / 4);
+            current = std::borrow::Cow::Owned(resize(&current, w, h));
+        }
+    }
+}

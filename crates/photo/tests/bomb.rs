@@ -1,0 +1,66 @@
+//! Decompression bombs, in their own test binary with a counting allocator. It counts every
+//! thread's allocations, so the two tests run one at a time (a lock) and nothing else runs here.
+
+use std::alloc::System;
+
+use multiline_photo::{Options, process};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A PNG whose header says 100000 x 100000 (30 GB of pixels) followed by a little data.
+fn png_bomb() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, 100_000, 100_000);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        // The start of a zlib stream: enough to look like pixel data follows.
+        writer
+            .write_chunk(
+                png::chunk::IDAT,
+                &[0x78, 0x9C, 0xED, 0xC1, 0x01, 0x0D, 0x00],
+            )
+            .unwrap();
+        // Never finished: the file ends early, like a crafted bomb would.
+        std::mem::forget(writer);
+    }
+    out
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_without_allocating_its_pixels() {
+    let bomb = png_bomb();
+    assert!(bomb.len() < 100 * 1024, "{} bytes", bomb.len());
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let e = process(&bomb, &Options::default(), |_| {}).unwrap_err();
+    let allocated = region.change().bytes_allocated;
+    assert_eq!(e.code(), "image_too_large", "{e}");
+    assert_eq!(
+        e.to_string(),
+        "The picture is too large (100000x100000 pixels). Pictures up to 20000 pixels a side and 200 megapixels can be sent."
+    );
+    // The pixels would take 30 GB; reading the header takes a few buffers.
+    assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
+}
+
+#[test]
+fn a_jpeg_claiming_65000_by_65000_pixels_is_refused_from_its_header() {
+    let small = image::RgbImage::from_pixel(16, 16, image::Rgb([10, 20, 30]));
+    let mut jpeg = turbojpeg::compress_image(&small, 80, turbojpeg::Subsamp::Sub2x2)
+        .unwrap()
+        .to_vec();
+    // The baseline frame header: FF C0, length, precision, then height and width.
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFD, 0xE8, 0xFD, 0xE8]);
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let e = process(&jpeg, &Options::default(), |_| {}).unwrap_err();
+    let allocated = region.change().bytes_allocated;
+    assert_eq!(e.code(), "image_too_large", "{e}");
+    assert!(e.to_string().contains("65000x65000"), "{e}");
+    assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
+}
