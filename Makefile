@@ -66,6 +66,7 @@ test: check test-rust test-ui e2e
 # run (docs/benchmarks.md).
 bench: setup
 	cargo bench -p multiline-photo --bench photo
+	cargo bench -p multiline-client --bench cache
 
 fmt:
 	cargo fmt --all

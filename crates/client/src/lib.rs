@@ -282,9 +282,7 @@ impl Client {
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
         let messages = self.inner.api.messages(thread.id).await?;
-        self.inner
-            .cache(move |c| messages.iter().try_for_each(|m| c.put_message(m)))
-            .await?;
+        self.inner.cache(move |c| c.put_messages(&messages)).await?;
         let summary = self.inner.summary(&thread);
         self.inner.emit(UiEvent::ThreadUpserted {
             thread: summary.clone(),

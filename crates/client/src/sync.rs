@@ -135,9 +135,7 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
             let id = thread.id;
             if inner.cache(move |c| c.thread(id)).await?.is_none() {
                 let messages = inner.api.messages(id).await?;
-                inner
-                    .cache(move |c| messages.iter().try_for_each(|m| c.put_message(m)))
-                    .await?;
+                inner.cache(move |c| c.put_messages(&messages)).await?;
             }
         }
         Event::MessageUpserted { .. } => {}

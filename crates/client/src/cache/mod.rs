@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use multiline_domain::api::{Contact, DeliveryState, Event, FilledValue, Message, Session, Thread};
+use multiline_domain::api::{
+    Contact, DeliveryState, Event, FilledValue, Message, MessageBody, Session, Thread,
+};
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::templates::Template;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -22,6 +24,37 @@ pub enum CacheError {
 }
 
 pub type Result<T> = std::result::Result<T, CacheError>;
+
+fn data_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
+    row.get(0)
+}
+
+/// Where a page of the thread list ends: its last thread's activity time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadCursor {
+    pub last_message_at: i64,
+    pub id: ThreadId,
+}
+
+impl ThreadCursor {
+    pub fn after(thread: &Thread) -> ThreadCursor {
+        ThreadCursor {
+            last_message_at: thread.last_message_at.map_or(0, |t| t.timestamp_micros()),
+            id: thread.id,
+        }
+    }
+}
+
+/// A user's search words as an FTS5 query: every word must match as a prefix. Each word is
+/// quoted, so FTS5's syntax (`AND`, `NEAR`, `*`, `"`) in what was typed is only text.
+fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
 
 /// What a queued message asks the connector to send.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,7 +85,10 @@ pub struct Cache {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/001_cache.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/001_cache.sql")),
+        M::up(include_str!("../../migrations/002_search_and_paging.sql")),
+    ])
 }
 
 fn message_key(m: &Message) -> String {
@@ -82,14 +118,20 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
         }
     }
     let m = &m;
+    let text = match &m.body {
+        MessageBody::Text { text } | MessageBody::Template { text, .. } => Some(text.as_str()),
+        MessageBody::Unsupported { .. } => None,
+    };
     tx.execute(
-        "INSERT INTO messages (key, thread_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at, data = excluded.data",
+        "INSERT INTO messages (key, thread_id, created_at, data, body_text) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at, data = excluded.data,
+             body_text = excluded.body_text",
         params![
             message_key(m),
             m.thread_id.to_string(),
             m.created_at.timestamp_micros(),
-            serde_json::to_string(m)?
+            serde_json::to_string(m)?,
+            text
         ],
     )?;
     Ok(())
@@ -234,6 +276,11 @@ impl Cache {
         self.write(|tx| upsert_message(tx, message))
     }
 
+    /// Stores many messages in one transaction (a thread's history).
+    pub fn put_messages(&self, messages: &[Message]) -> Result<()> {
+        self.write(|tx| messages.iter().try_for_each(|m| upsert_message(tx, m)))
+    }
+
     /// Contacts by name; `query` matches name, company or a number's digits.
     pub fn contacts(&self, query: Option<&str>) -> Result<Vec<Contact>> {
         let conn = self.conn();
@@ -304,6 +351,88 @@ impl Cache {
             "SELECT data FROM messages WHERE thread_id = ?1 ORDER BY created_at, rowid",
         )?;
         let rows = stmt.query_map([thread.to_string()], |r| r.get::<_, String>(0))?;
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// A page of the thread list, most recent activity first: the `limit` threads after
+    /// `after` (the last thread of the previous page), read through the index alone.
+    pub fn threads_page(&self, after: Option<&ThreadCursor>, limit: usize) -> Result<Vec<Thread>> {
+        let conn = self.conn();
+        let mut stmt;
+        let rows = match after {
+            None => {
+                stmt = conn.prepare_cached(
+                    "SELECT data FROM threads
+                     ORDER BY COALESCE(last_message_at, 0) DESC, id DESC LIMIT ?1",
+                )?;
+                stmt.query_map(params![limit as i64], data_column)?
+            }
+            Some(c) => {
+                stmt = conn.prepare_cached(
+                    "SELECT data FROM threads WHERE (COALESCE(last_message_at, 0), id) < (?1, ?2)
+                     ORDER BY COALESCE(last_message_at, 0) DESC, id DESC LIMIT ?3",
+                )?;
+                stmt.query_map(
+                    params![c.last_message_at, c.id.to_string(), limit as i64],
+                    data_column,
+                )?
+            }
+        };
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// A thread's newest `limit` messages written before `before` (all when `None`), oldest
+    /// first, as the thread shows them.
+    pub fn messages_page(
+        &self,
+        thread: ThreadId,
+        before: Option<chrono::DateTime<chrono::Utc>>,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT data FROM messages WHERE thread_id = ?1 AND created_at < ?2
+             ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+        )?;
+        let before = before.map_or(i64::MAX, |b| b.timestamp_micros());
+        let rows = stmt.query_map(params![thread.to_string(), before, limit as i64], |r| {
+            r.get::<_, String>(0)
+        })?;
+        let mut page = rows
+            .map(|row| Ok(serde_json::from_str(&row?)?))
+            .collect::<Result<Vec<Message>>>()?;
+        page.reverse();
+        Ok(page)
+    }
+
+    /// Messages whose text has every word of `query` (word prefixes, accents and case
+    /// ignored), newest first.
+    pub fn search_messages(&self, query: &str, limit: usize) -> Result<Vec<Message>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let conn = self.conn();
+        // Newest first by rowid, which FTS5 walks in order and stops at the limit; rowids
+        // grow as messages arrive.
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.data FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
+             WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![fts, limit as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// Contacts whose name or company has every word of `query` (prefixes), by name.
+    pub fn search_contacts(&self, query: &str, limit: usize) -> Result<Vec<Contact>> {
+        let Some(fts) = fts_query(query) else {
+            return Ok(Vec::new());
+        };
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.data FROM contacts_fts f JOIN contacts c ON c.rowid = f.rowid
+             WHERE contacts_fts MATCH ?1 ORDER BY c.name COLLATE NOCASE LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![fts, limit as i64], |r| r.get::<_, String>(0))?;
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
     }
 

@@ -1,0 +1,3 @@
+//! Shared by the cache tests and the cache benchmark.
+
+pub mod fixtures;
