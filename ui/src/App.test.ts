@@ -233,4 +233,20 @@ describe("Thread", () => {
     );
     expect(screen.getByTestId(testIds.syncState)).toHaveTextContent(/Offline\s*since/);
   });
+
+  it("says_so_when_the_session_ended", async () => {
+    const { fake } = await renderApp();
+    await waitFor(() => expect(screen.getByTestId(testIds.syncState)).toHaveTextContent("Online"));
+
+    fake.emit({ kind: "sync_state_changed", sync: { state: "signed_out" } });
+
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.syncState)).toHaveAttribute("data-state", "signed_out"),
+    );
+    expect(screen.getByTestId(testIds.syncState)).toHaveTextContent("Signed out");
+    expect(screen.getByTestId(testIds.syncState)).toHaveAttribute(
+      "title",
+      expect.stringContaining("messages you wrote wait"),
+    );
+  });
 });

@@ -237,7 +237,7 @@ impl Client {
         let mut events = self.subscribe();
         loop {
             match self.sync_state() {
-                SyncState::Online | SyncState::Error { .. } => return,
+                SyncState::Online | SyncState::Error { .. } | SyncState::SignedOut => return,
                 _ => {}
             }
             if events.recv().await.is_err() {

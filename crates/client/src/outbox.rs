@@ -2,51 +2,92 @@
 //! sent to the connector in the order they were written. The client id is the connector's
 //! idempotency key, so a retry after a lost answer never sends twice. Transient failures
 //! (offline, 5xx) wait and retry; a refusal marks that message failed with the reason and
-//! the next one goes on.
+//! the next one goes on. Threads are sent to in parallel; a thread's messages in order.
+//! A session the connector no longer accepts stops the outbox with the queue intact.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use multiline_domain::ids::ThreadId;
+
 use crate::Inner;
-use crate::cache::OutboxRequest;
+use crate::cache::{OutboxRequest, Pending};
 use crate::connector::ApiError;
-use crate::view::UiEvent;
+use crate::view::{SyncState, UiEvent};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
+/// Threads sent to at once. Each thread's messages still go one after the other.
+const PARALLEL_THREADS: usize = 4;
+
+/// What a pass over the outbox left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    /// Everything queued was sent or refused.
+    Drained,
+    /// Something waits on a transient error (offline, 5xx): try again after a backoff.
+    Waiting,
+    /// The connector no longer accepts the session: nothing is sent until the user signs in
+    /// again (a new core, same cache: the queue is still there).
+    SignedOut,
+}
 
 pub(crate) async fn run(inner: Arc<Inner>) {
     let mut backoff = Duration::from_millis(200);
     loop {
-        let blocked = match drain(&inner).await {
-            Ok(blocked) => blocked,
-            Err(error) => {
-                tracing::error!(%error, "outbox");
-                true
+        let outcome = drain(&inner).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "outbox");
+            Outcome::Waiting
+        });
+        match outcome {
+            Outcome::SignedOut => {
+                inner.set_sync(SyncState::SignedOut);
+                return;
             }
-        };
-        if blocked {
-            tokio::select! {
-                _ = inner.outbox_wake.notified() => {}
-                _ = tokio::time::sleep(backoff) => {}
+            Outcome::Waiting => {
+                tokio::select! {
+                    _ = inner.outbox_wake.notified() => {}
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        } else {
-            backoff = Duration::from_millis(200);
-            inner.outbox_wake.notified().await;
+            Outcome::Drained => {
+                backoff = Duration::from_millis(200);
+                inner.outbox_wake.notified().await;
+            }
         }
     }
 }
 
-/// Sends what is queued. Returns true when something is still waiting on a transient error.
-async fn drain(inner: &Arc<Inner>) -> Result<bool, crate::ClientError> {
+/// Sends what is queued: threads in parallel, each thread's messages in the order written.
+async fn drain(inner: &Arc<Inner>) -> Result<Outcome, crate::ClientError> {
     let pending = inner.cache(|c| c.pending()).await?;
-    // Per-thread order: once a thread's message waits, its later ones wait too.
-    let mut waiting = HashSet::new();
+    let mut threads: Vec<(ThreadId, Vec<Pending>)> = Vec::new();
     for p in pending {
-        if waiting.contains(&p.thread_id) {
-            continue;
+        match threads.iter_mut().find(|(t, _)| *t == p.thread_id) {
+            Some((_, queue)) => queue.push(p),
+            None => threads.push((p.thread_id, vec![p])),
         }
+    }
+    let outcomes: Vec<_> = futures_util::stream::iter(threads)
+        .map(|(_, queue)| send_thread(inner, queue))
+        .buffer_unordered(PARALLEL_THREADS)
+        .collect()
+        .await;
+    let mut worst = Outcome::Drained;
+    for outcome in outcomes {
+        worst = worst.max(outcome?);
+    }
+    Ok(worst)
+}
+
+/// One thread's queue, in order. A transient error stops the thread here (its later messages
+/// wait behind it); a refusal marks that message failed and the next one goes on.
+async fn send_thread(
+    inner: &Arc<Inner>,
+    queue: Vec<Pending>,
+) -> Result<Outcome, crate::ClientError> {
+    for p in queue {
         let id = p.client_id;
         inner.cache(move |c| c.count_attempt(id)).await?;
         let sent = match &p.request {
@@ -71,9 +112,8 @@ async fn drain(inner: &Arc<Inner>) -> Result<bool, crate::ClientError> {
                 inner.cache(move |c| c.accepted(&m)).await?;
                 inner.emit(UiEvent::MessageUpserted { message });
             }
-            Err(e) if e.is_transient() || matches!(e, ApiError::Unauthorized) => {
-                waiting.insert(p.thread_id);
-            }
+            Err(ApiError::Unauthorized) => return Ok(Outcome::SignedOut),
+            Err(e) if e.is_transient() => return Ok(Outcome::Waiting),
             Err(e) => {
                 let reason = e.to_string();
                 if let Some(message) = inner.cache(move |c| c.refused(id, &reason)).await? {
@@ -82,5 +122,5 @@ async fn drain(inner: &Arc<Inner>) -> Result<bool, crate::ClientError> {
             }
         }
     }
-    Ok(!waiting.is_empty())
+    Ok(Outcome::Drained)
 }

@@ -27,9 +27,7 @@ pub(crate) async fn run(inner: Arc<Inner>) {
         match connect_and_follow(&inner).await {
             Ok(()) => backoff = MIN_BACKOFF,
             Err(ClientError::Api(ApiError::Unauthorized)) => {
-                inner.set_sync(SyncState::Error {
-                    message: "Your session ended. Sign in again.".into(),
-                });
+                inner.set_sync(SyncState::SignedOut);
                 return;
             }
             Err(error) => tracing::warn!(%error, "sync interrupted"),

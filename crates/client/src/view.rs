@@ -53,8 +53,15 @@ pub struct ThreadSummary {
 pub enum SyncState {
     Online,
     Connecting,
-    Offline { since: Timestamp },
-    Error { message: String },
+    Offline {
+        since: Timestamp,
+    },
+    Error {
+        message: String,
+    },
+    /// The connector no longer accepts this session (signed out elsewhere, revoked by an
+    /// admin, expired): the user must sign in again. Queued messages stay queued.
+    SignedOut,
 }
 
 /// A change the UI should show, pushed after the cache changed.

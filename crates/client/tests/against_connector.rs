@@ -212,3 +212,142 @@ async fn the_composer_closes_when_the_window_does_without_any_message() {
         "templates still go"
     );
 }
+
+/// A demo and a signed-in core sharing a clock the test moves.
+async fn demo_with_clock(
+    dir: &std::path::Path,
+) -> (Demo, Client, Arc<multiline_domain::time::OffsetClock>) {
+    let clock = Arc::new(multiline_domain::time::OffsetClock::default());
+    let demo = demo::start(DemoOptions {
+        data_dir: dir.join("connector"),
+        connector_addr: "127.0.0.1:0".parse().unwrap(),
+        sim_addr: "127.0.0.1:0".parse().unwrap(),
+        clock: clock.clone(),
+    })
+    .await
+    .unwrap();
+    let config = ClientConfig {
+        data_dir: dir.join("app"),
+        connector_url: demo.connector.url(),
+        clock: clock.clone(),
+    };
+    let (_, email, password) = demo::USERS[0];
+    let client = Client::sign_in(config, email, password).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
+        .await
+        .unwrap();
+    (demo, client, clock)
+}
+
+#[tokio::test]
+async fn a_refused_message_is_marked_failed_and_the_next_one_still_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, client, clock) = demo_with_clock(dir.path()).await;
+    let addr = demo.connector.addr();
+    let thread = client.threads().await.unwrap()[0].id;
+    let mut events = client.subscribe();
+
+    // Written offline while the window was open...
+    demo.connector.shutdown().await;
+    let text = client
+        .send_text(thread, "See you at 3".into())
+        .await
+        .unwrap();
+    let restart = multiline_domain::api::FilledValue {
+        part: multiline_domain::templates::Part::Body,
+        key: "1".into(),
+        value: "Ana".into(),
+    };
+    client
+        .send_template(
+            thread,
+            "conversation_restart".into(),
+            "en_US".into(),
+            vec![restart],
+        )
+        .await
+        .unwrap();
+    // ...and the connector is back only after the 24-hour window closed.
+    clock.advance(chrono::Duration::hours(25));
+    let back = Connector::start(
+        demo.connector.ctx.store.clone(),
+        clock.clone(),
+        tokio::net::TcpListener::bind(addr).await.unwrap(),
+    )
+    .await
+    .unwrap();
+    demo.sim
+        .set_webhook_url(back.webhook_url(back.ctx.store.line_of_org(demo.org).unwrap().id));
+
+    let failed = until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.client_id == text.client_id && message.state == DeliveryState::Failed)).await;
+    let UiEvent::MessageUpserted { message: failed } = failed else {
+        unreachable!()
+    };
+    let reason = failed.failure.unwrap();
+    assert!(reason.contains("template"), "suggests a template: {reason}");
+    until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if matches!(&message.body, MessageBody::Template { name, .. } if name == "conversation_restart") && message.state >= DeliveryState::Sent)).await;
+    let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
+    assert_eq!(
+        received,
+        ["conversation_restart"],
+        "only the template reached the guest"
+    );
+    // Nothing is left queued.
+    let cached = client.messages(thread).await.unwrap();
+    assert!(cached.iter().all(|m| m.state != DeliveryState::Sending));
+}
+
+#[tokio::test]
+async fn a_revoked_session_signs_the_core_out_and_keeps_its_queue_for_the_next_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+    let mut events = client.subscribe();
+
+    // Signed out elsewhere (another device, an admin): the token is revoked.
+    let revoked = reqwest::Client::new()
+        .delete(format!("{}/v1/session", demo.connector.url()))
+        .bearer_auth(client.token())
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    client
+        .send_text(thread, "written as the session ended".into())
+        .await
+        .unwrap();
+    until(&mut events, |e| {
+        matches!(
+            e,
+            UiEvent::SyncStateChanged {
+                sync: multiline_client::view::SyncState::SignedOut
+            }
+        )
+    })
+    .await;
+    assert_eq!(
+        client.sync_state(),
+        multiline_client::view::SyncState::SignedOut
+    );
+    assert!(demo.sim.received(ANA).is_empty(), "nothing sent signed out");
+    drop(client);
+
+    // Signing in again (same account, same cache) sends the queue, once.
+    let again = sign_in(dir.path(), demo.connector.url()).await;
+    let mut events = again.subscribe();
+    let queued = MessageBody::Text {
+        text: "written as the session ended".into(),
+    };
+    let sent =
+        |m: &multiline_domain::api::Message| m.body == queued && m.state >= DeliveryState::Sent;
+    if !again.messages(thread).await.unwrap().iter().any(sent) {
+        until(
+            &mut events,
+            |e| matches!(e, UiEvent::MessageUpserted { message } if sent(message)),
+        )
+        .await;
+    }
+    let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
+    assert_eq!(received, ["written as the session ended"]);
+}

@@ -3,4 +3,4 @@
 /**
  * The connection to the connector, as the user sees it.
  */
-export type SyncState = { "state": "online" } | { "state": "connecting" } | { "state": "offline", since: string, } | { "state": "error", message: string, };
+export type SyncState = { "state": "online" } | { "state": "connecting" } | { "state": "offline", since: string, } | { "state": "error", message: string, } | { "state": "signed_out" };
