@@ -8,12 +8,14 @@
 //! - [`outbox`]: messages are written locally before any network call, then sent in order;
 //!   the client id is the connector's idempotency key, so a retry never duplicates.
 //! - [`keychain`]: the session token in the OS keychain.
+//! - [`photo`]: pictures through the photo pipeline, off the async runtime.
 //! - [`view`]: what the UI renders, rules already applied.
 
 pub mod cache;
 pub mod connector;
 pub mod keychain;
 pub mod outbox;
+pub mod photo;
 pub mod sync;
 pub mod view;
 mod windows;
@@ -99,6 +101,8 @@ pub struct ClientConfig {
 
 pub(crate) struct Inner {
     pub api: ConnectorApi,
+    /// The account's folder (cache file, `media/`).
+    pub dir: PathBuf,
     pub cache: Arc<Cache>,
     pub session: Session,
     pub clock: Arc<dyn Clock>,
@@ -178,6 +182,7 @@ impl Client {
             .data_dir
             .join("accounts")
             .join(session.user.id.to_string());
+        let account_dir = dir.clone();
         let cache =
             tokio::task::spawn_blocking(move || -> std::result::Result<Cache, CacheError> {
                 std::fs::create_dir_all(&dir).map_err(|e| {
@@ -189,6 +194,7 @@ impl Client {
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         let inner = Arc::new(Inner {
             api,
+            dir: account_dir,
             cache: Arc::new(cache),
             session,
             clock: config.clock,
@@ -288,6 +294,13 @@ impl Client {
             thread: summary.clone(),
         });
         Ok(summary)
+    }
+
+    /// Prepares a picture for sending (F16-F18): decoded with limits, upright, metadata
+    /// dropped, bounded and re-encoded under the Cloud API's limit, with a thumbnail. Runs
+    /// on a blocking thread; progress arrives as `photo_progress` events.
+    pub async fn prepare_photo(&self, source: photo::PhotoSource) -> Result<photo::PreparedPhoto> {
+        photo::prepare(&self.inner, self.inner.dir.join("media"), source).await
     }
 
     /// The user has the thread open: its unread count clears at once here, and on the

@@ -83,6 +83,10 @@ pub enum UiEvent {
     SyncStateChanged {
         sync: SyncState,
     },
+    /// A picture being prepared moved on (see `prepare_photo`).
+    PhotoProgress {
+        progress: crate::photo::PhotoProgress,
+    },
 }
 
 /// The one error shape of every command: the UI branches on `code`, shows `message`.

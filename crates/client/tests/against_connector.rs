@@ -351,3 +351,65 @@ async fn a_revoked_session_signs_the_core_out_and_keeps_its_queue_for_the_next_s
     let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
     assert_eq!(received, ["written as the session ended"]);
 }
+
+#[tokio::test]
+async fn a_picked_picture_is_prepared_off_the_runtime_with_progress_and_kept_until_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let mut events = client.subscribe();
+
+    // A 3000 x 2000 PNG with transparency, as a screenshot or a drawing would be.
+    let png = dir.path().join("drawing.png");
+    image::RgbaImage::from_fn(3000, 2000, |x, y| {
+        image::Rgba([
+            (x % 256) as u8,
+            (y % 256) as u8,
+            90,
+            if x < 1500 { 255 } else { 0 },
+        ])
+    })
+    .save(&png)
+    .unwrap();
+    let photo = client
+        .prepare_photo(multiline_client::photo::PhotoSource::File(png))
+        .await
+        .unwrap();
+    assert_eq!((photo.width, photo.height), (1600, 1067));
+    assert!(photo.thumbnail.starts_with("data:image/jpeg;base64,"));
+
+    let mut percents = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let UiEvent::PhotoProgress { progress } = event {
+            assert_eq!(progress.id, photo.id);
+            percents.push(progress.percent);
+        }
+    }
+    assert_eq!(percents, [0, 60, 80, 100]);
+
+    let media = std::fs::read_dir(dir.path().join("app/accounts"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("media");
+    let saved = std::fs::read(media.join(format!("{}.jpg", photo.id))).unwrap();
+    assert_eq!(saved.len() as u32, photo.bytes);
+    assert_eq!(&saved[..2], [0xFF, 0xD8], "a JPEG");
+
+    // Not a picture: refused with the pipeline's words, nothing kept.
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, "not really a photo").unwrap();
+    let error = client
+        .prepare_photo(multiline_client::photo::PhotoSource::File(text))
+        .await
+        .unwrap_err();
+    let error = multiline_client::view::AppError::from(error);
+    assert_eq!(error.code, "unsupported_image");
+    assert_eq!(
+        std::fs::read_dir(&media).unwrap().count(),
+        2,
+        "one picture, one thumbnail"
+    );
+}

@@ -91,6 +91,9 @@ export class AppState {
         void this.templates.reload();
         void this.thread?.load();
         break;
+      case "photo_progress":
+        // Shown by the picture composer once pictures can be sent (issue 6).
+        break;
     }
   }
 

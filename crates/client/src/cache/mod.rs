@@ -88,6 +88,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/001_cache.sql")),
         M::up(include_str!("../../migrations/002_search_and_paging.sql")),
+        M::up(include_str!("../../migrations/003_media.sql")),
     ])
 }
 
@@ -434,6 +435,45 @@ impl Cache {
         )?;
         let rows = stmt.query_map(params![fts, limit as i64], |r| r.get::<_, String>(0))?;
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+    }
+
+    /// Records a picture prepared on this device.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_media(
+        &self,
+        id: &str,
+        file: &Path,
+        thumbnail: &Path,
+        width: u32,
+        height: u32,
+        bytes: usize,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO media (id, file, thumbnail, width, height, bytes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id,
+                file.to_string_lossy(),
+                thumbnail.to_string_lossy(),
+                width,
+                height,
+                bytes as i64,
+                at.timestamp_micros()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A prepared picture's file, if it is known.
+    pub fn media_file(&self, id: &str) -> Result<Option<std::path::PathBuf>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT file FROM media WHERE id = ?1", [id], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .map(std::path::PathBuf::from))
     }
 
     // ---- outbox -------------------------------------------------------------------------
