@@ -238,6 +238,74 @@ impl ConnectorApi {
     }
 }
 
+impl ConnectorApi {
+    /// Uploads a prepared picture (`POST /v1/media`).
+    pub async fn upload_media(
+        &self,
+        bytes: Vec<u8>,
+        mime_type: &str,
+    ) -> Result<multiline_domain::api::MediaInfo, ApiError> {
+        let response = self
+            .http
+            .post(format!("{}/v1/media", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, mime_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        decode(response).await
+    }
+
+    /// Sends an uploaded picture (`POST /v1/threads/{id}/pictures`), idempotent on
+    /// `client_id`.
+    pub async fn send_picture(
+        &self,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        media_id: multiline_domain::ids::MediaId,
+        caption: Option<String>,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/pictures"),
+            &multiline_domain::api::SendPictureRequest {
+                client_id,
+                media_id,
+                caption,
+            },
+        )
+        .await
+    }
+
+    /// A picture's bytes and MIME type (`GET /v1/media/{id}`).
+    pub async fn media(
+        &self,
+        id: multiline_domain::ids::MediaId,
+    ) -> Result<(Vec<u8>, String), ApiError> {
+        let response = self
+            .http
+            .get(format!("{}/v1/media/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(decode::<serde_json::Value>(response).await.unwrap_err());
+        }
+        let mime = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("image/jpeg")
+            .to_owned();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        Ok((bytes.to_vec(), mime))
+    }
+}
+
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
     let status = response.status();
     if status.is_success() {

@@ -303,6 +303,52 @@ impl Client {
         photo::prepare(&self.inner, self.inner.dir.join("media"), source).await
     }
 
+    /// Queues a prepared picture (`prepare_photo`) with an optional caption, shown at once
+    /// as `sending`; the outbox uploads it, then sends it. Pictures follow the free-form
+    /// rules (consent, window).
+    pub async fn send_picture(
+        &self,
+        thread: ThreadId,
+        prepared: String,
+        caption: Option<String>,
+    ) -> Result<Message> {
+        let id = prepared.clone();
+        let known = self.inner.cache(move |c| c.media_size(&id)).await?;
+        let Some((width, height)) = known else {
+            return Err(ClientError::NotFound("picture"));
+        };
+        let caption = caption
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        let media_id = uuid::Uuid::parse_str(&prepared)
+            .map(multiline_domain::ids::MediaId)
+            .map_err(|_| ClientError::NotFound("picture"))?;
+        let body = MessageBody::Picture {
+            // Provisional: the connector's copy carries the uploaded id.
+            media_id,
+            caption: caption.clone(),
+            width,
+            height,
+        };
+        self.queue(
+            thread,
+            |t| t.composer,
+            body,
+            OutboxRequest::Picture {
+                prepared,
+                caption,
+                media_id: None,
+            },
+        )
+        .await
+    }
+
+    /// A picture to show, as a `data:` URL: one prepared here, or fetched once from the
+    /// connector and kept in the account's `media/` folder.
+    pub async fn media(&self, id: multiline_domain::ids::MediaId) -> Result<String> {
+        photo::media_data_url(&self.inner, self.inner.dir.join("media"), id).await
+    }
+
     /// The user has the thread open: its unread count clears at once here, and on the
     /// connector (which tells the guest's phone) when it can be reached. Offline, the next
     /// open or sync settles it.

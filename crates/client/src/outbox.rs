@@ -81,6 +81,63 @@ async fn drain(inner: &Arc<Inner>) -> Result<Outcome, crate::ClientError> {
     Ok(worst)
 }
 
+/// Uploads a prepared picture (once: its media id is kept with the queued request), then
+/// sends it.
+async fn send_picture(
+    inner: &Arc<Inner>,
+    p: &Pending,
+    prepared: &str,
+    caption: Option<String>,
+    media_id: Option<multiline_domain::ids::MediaId>,
+) -> Result<multiline_domain::api::Message, ApiError> {
+    let media_id = match media_id {
+        Some(id) => id,
+        None => {
+            let id = prepared.to_owned();
+            let file = inner
+                .cache(move |c| c.media_file(&id))
+                .await
+                .map_err(|e| refused("picture_missing", e.to_string()))?
+                .ok_or_else(|| {
+                    refused(
+                        "picture_missing",
+                        "The picture is no longer on this device.".into(),
+                    )
+                })?;
+            let bytes = tokio::fs::read(&file).await.map_err(|e| {
+                refused(
+                    "picture_missing",
+                    format!("The picture could not be read: {e}"),
+                )
+            })?;
+            let info = inner.api.upload_media(bytes, "image/jpeg").await?;
+            let request = OutboxRequest::Picture {
+                prepared: prepared.to_owned(),
+                caption: caption.clone(),
+                media_id: Some(info.id),
+            };
+            let client_id = p.client_id;
+            // Best effort: without it a retry uploads again, which is harmless.
+            let _ = inner
+                .cache(move |c| c.update_request(client_id, &request))
+                .await;
+            info.id
+        }
+    };
+    inner
+        .api
+        .send_picture(p.thread_id, p.client_id, media_id, caption)
+        .await
+}
+
+fn refused(code: &str, message: String) -> ApiError {
+    ApiError::Refused {
+        status: 0,
+        code: code.to_owned(),
+        message,
+    }
+}
+
 /// One thread's queue, in order. A transient error stops the thread here (its later messages
 /// wait behind it); a refusal marks that message failed and the next one goes on.
 async fn send_thread(
@@ -105,6 +162,11 @@ async fn send_thread(
                     .await
             }
             OutboxRequest::OptIn => inner.api.send_opt_in(p.thread_id, p.client_id).await,
+            OutboxRequest::Picture {
+                prepared,
+                caption,
+                media_id,
+            } => send_picture(inner, &p, prepared, caption.clone(), *media_id).await,
         };
         match sent {
             Ok(message) => {

@@ -135,3 +135,36 @@ fn read_file(path: &std::path::Path, max: usize) -> crate::Result<Vec<u8>> {
     }
     std::fs::read(path).map_err(unreadable)
 }
+
+/// A picture as a `data:` URL for the webview. Prepared pictures are read from their file;
+/// others are fetched from the connector once and kept as `<id>.<ext>`.
+pub(crate) async fn media_data_url(
+    inner: &std::sync::Arc<Inner>,
+    media_dir: PathBuf,
+    id: multiline_domain::ids::MediaId,
+) -> crate::Result<String> {
+    let key = id.to_string();
+    let prepared = inner.cache(move |c| c.media_file(&key)).await?;
+    let encode = |bytes: &[u8], mime: &str| {
+        format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
+    };
+    if let Some(file) = prepared
+        && let Ok(bytes) = tokio::fs::read(&file).await
+    {
+        return Ok(encode(&bytes, "image/jpeg"));
+    }
+    for (ext, mime) in [("jpg", "image/jpeg"), ("png", "image/png")] {
+        if let Ok(bytes) = tokio::fs::read(media_dir.join(format!("{id}.{ext}"))).await {
+            return Ok(encode(&bytes, mime));
+        }
+    }
+    let (bytes, mime) = inner.api.media(id).await?;
+    let ext = if mime == "image/png" { "png" } else { "jpg" };
+    // A cache: failing to keep it only means fetching again next time.
+    let _ = tokio::fs::create_dir_all(&media_dir).await;
+    let _ = tokio::fs::write(media_dir.join(format!("{id}.{ext}")), &bytes).await;
+    Ok(encode(&bytes, &mime))
+}

@@ -45,6 +45,16 @@ fn transport_error(e: reqwest::Error) -> CloudError {
     }
 }
 
+/// A transport error where a repeat is harmless (an upload, a download: nothing reaches a
+/// guest).
+fn retry_anyway(e: reqwest::Error) -> CloudError {
+    CloudError {
+        code: None,
+        message: e.to_string(),
+        disposition: Disposition::Retry,
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("Cloud API error {code:?}: {message}")]
 pub struct CloudError {
@@ -207,12 +217,136 @@ impl CloudApi {
         Ok(out)
     }
 
-    /// Sends one message; answers the wamid.
+    /// Uploads a picture to the line's phone number; answers the Cloud API's media id.
+    /// Nothing is sent to anyone yet, so every failure here may be retried.
+    pub async fn upload_media(
+        &self,
+        line: &Line,
+        bytes: Vec<u8>,
+        mime_type: &str,
+    ) -> Result<String, CloudError> {
+        let url = format!(
+            "{}/{}/{}/media",
+            line.api_base_url.trim_end_matches('/'),
+            line.api_version,
+            line.phone_number_id
+        );
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name("picture")
+            .mime_str(mime_type)
+            .map_err(|e| CloudError {
+                code: None,
+                message: e.to_string(),
+                disposition: Disposition::Permanent,
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", file);
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&line.access_token)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(retry_anyway)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(retry_anyway)?;
+        if !status.is_success() {
+            return Err(graph_error(status, &bytes));
+        }
+        #[derive(Deserialize)]
+        struct Uploaded {
+            id: String,
+        }
+        serde_json::from_slice::<Uploaded>(&bytes)
+            .map(|u| u.id)
+            .map_err(|e| CloudError {
+                code: None,
+                message: format!("unexpected answer: {e}"),
+                disposition: Disposition::Retry,
+            })
+    }
+
+    /// Downloads a guest's media: looks up its short-lived URL, fetches it with the line's
+    /// token, and checks the SHA-256 the webhook announced. Answers the bytes and MIME type.
+    pub async fn download_media(
+        &self,
+        line: &Line,
+        media_id: &str,
+        sha256: Option<&str>,
+    ) -> Result<(Vec<u8>, String), CloudError> {
+        #[derive(Deserialize)]
+        struct Lookup {
+            url: String,
+            mime_type: String,
+        }
+        let url = format!(
+            "{}/{}/{media_id}",
+            line.api_base_url.trim_end_matches('/'),
+            line.api_version,
+        );
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(&line.access_token)
+            .send()
+            .await
+            .map_err(retry_anyway)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(retry_anyway)?;
+        if !status.is_success() {
+            return Err(graph_error(status, &bytes));
+        }
+        let lookup: Lookup = serde_json::from_slice(&bytes).map_err(|e| CloudError {
+            code: None,
+            message: format!("unexpected answer: {e}"),
+            disposition: Disposition::Retry,
+        })?;
+        let response = self
+            .http
+            .get(&lookup.url)
+            .bearer_auth(&line.access_token)
+            .send()
+            .await
+            .map_err(retry_anyway)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(retry_anyway)?;
+        if !status.is_success() {
+            return Err(graph_error(status, &bytes));
+        }
+        if let Some(expected) = sha256 {
+            use sha2::Digest;
+            let actual = hex::encode(sha2::Sha256::digest(&bytes));
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(CloudError {
+                    code: None,
+                    message: "the downloaded media does not match its SHA-256".into(),
+                    disposition: Disposition::Retry,
+                });
+            }
+        }
+        Ok((bytes.to_vec(), lookup.mime_type))
+    }
+
+    /// Sends one message; answers the wamid. A picture's `cloud_media_id` is the id its
+    /// upload answered.
     pub async fn send(
         &self,
         line: &Line,
         to: &E164,
         body: &MessageBody,
+    ) -> Result<String, CloudError> {
+        self.send_with_media(line, to, body, None).await
+    }
+
+    pub async fn send_with_media(
+        &self,
+        line: &Line,
+        to: &E164,
+        body: &MessageBody,
+        cloud_media_id: Option<&str>,
     ) -> Result<String, CloudError> {
         let payload = match body {
             MessageBody::Text { text } => json!({
@@ -234,6 +368,26 @@ impl CloudApi {
                 "type": "template",
                 "template": { "name": name, "language": { "code": language }, "components": components }
             }),
+            MessageBody::Picture { caption, .. } => {
+                let Some(id) = cloud_media_id else {
+                    return Err(CloudError {
+                        code: None,
+                        message: "a picture is sent after its upload".into(),
+                        disposition: Disposition::Permanent,
+                    });
+                };
+                let mut image = json!({ "id": id });
+                if let Some(caption) = caption.as_deref().filter(|c| !c.trim().is_empty()) {
+                    image["caption"] = json!(caption);
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to.wa_id(),
+                    "type": "image",
+                    "image": image
+                })
+            }
             MessageBody::Unsupported { .. } => {
                 return Err(CloudError {
                     code: None,

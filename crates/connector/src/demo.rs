@@ -125,6 +125,8 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
                     },
                     payload: None,
                     at,
+                    cloud_media: None,
+                    media: None,
                 },
                 at,
             )?;

@@ -55,7 +55,12 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else {
         return Ok(false);
     };
-    let result = ctx.cloud.send(&job.line, &job.to, &job.body).await;
+    let result = match job.body {
+        multiline_domain::api::MessageBody::Picture { media_id, .. } => {
+            send_picture(ctx, &job, media_id).await
+        }
+        _ => ctx.cloud.send(&job.line, &job.to, &job.body).await,
+    };
     let id = job.message_id;
     // Once the Cloud API was called, its answer must be recorded: a failed store write is
     // retried (each write is idempotent) rather than leaving the job in flight.
@@ -73,6 +78,30 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
             }
         }
     }
+}
+
+/// A picture: uploaded to the line's number first (nothing reaches the guest yet, so an
+/// upload failure is retried like any transient one), then sent by its Cloud API media id.
+async fn send_picture(
+    ctx: &Ctx,
+    job: &crate::store::OutboundJob,
+    media_id: multiline_domain::ids::MediaId,
+) -> Result<String, crate::cloud::CloudError> {
+    let media = ctx
+        .db(move |s| s.media(media_id))
+        .await
+        .map_err(|e| crate::cloud::CloudError {
+            code: None,
+            message: format!("the picture is missing: {e}"),
+            disposition: Disposition::Permanent,
+        })?;
+    let cloud_id = ctx
+        .cloud
+        .upload_media(&job.line, media.bytes, &media.info.mime_type)
+        .await?;
+    ctx.cloud
+        .send_with_media(&job.line, &job.to, &job.body, Some(&cloud_id))
+        .await
 }
 
 async fn record(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::Ctx;
-use crate::store::{InboundMessage, Line, StatusUpdate};
+use crate::store::{CloudMediaRef, InboundMessage, Line, ReceivedMedia, StatusUpdate};
 
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the HMAC-SHA256 of `body` keyed with
 /// the app secret. Constant-time comparison (`verify_slice`).
@@ -66,6 +66,16 @@ pub struct WebhookMessage {
     pub kind: String,
     pub text: Option<TextPayload>,
     pub button: Option<ButtonPayload>,
+    pub image: Option<ImagePayload>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImagePayload {
+    pub id: String,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,8 +157,19 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                 .as_ref()
                 .map(|b| b.payload.clone())
                 .filter(|p| !p.is_empty());
+            let cloud_media = m.image.as_ref().map(|i| CloudMediaRef {
+                id: i.id.clone(),
+                sha256: i.sha256.clone(),
+            });
             let body = match (m.kind.as_str(), m.text, m.button) {
                 ("text", Some(text), _) => MessageBody::Text { text: text.body },
+                // The media id is the connector's, given when the picture is stored.
+                ("image", _, _) if m.image.is_some() => MessageBody::Picture {
+                    media_id: multiline_domain::ids::MediaId(uuid::Uuid::nil()),
+                    caption: m.image.and_then(|i| i.caption),
+                    width: 0,
+                    height: 0,
+                },
                 ("button", _, Some(button)) => MessageBody::Text {
                     text: if button.text.is_empty() {
                         button.payload
@@ -166,6 +187,8 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                 body,
                 payload,
                 at,
+                cloud_media,
+                media: None,
             });
         }
         for s in change.value.statuses {
@@ -196,7 +219,16 @@ pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> 
     for reason in &parsed.skipped {
         tracing::warn!(%reason, "webhook entry skipped");
     }
-    for message in parsed.messages {
+    for mut message in parsed.messages {
+        // A picture is downloaded once, before it is stored with its message; a duplicate
+        // delivery of one already stored downloads nothing. A failed download fails this
+        // body, which the inbox retries.
+        if let Some(cloud) = message.cloud_media.clone() {
+            let wamid = message.wamid.clone();
+            if !ctx.db(move |s| s.knows_wamid(&wamid)).await? {
+                message.media = Some(download(ctx, &line, &cloud).await?);
+            }
+        }
         let now = ctx.clock.now();
         let line = line.clone();
         let told = ctx
@@ -213,6 +245,28 @@ pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> 
         ctx.tell(told);
     }
     Ok(())
+}
+
+async fn download(ctx: &Ctx, line: &Line, media: &CloudMediaRef) -> anyhow::Result<ReceivedMedia> {
+    let (bytes, mime_type) = ctx
+        .cloud
+        .download_media(line, &media.id, media.sha256.as_deref())
+        .await?;
+    // The size is read from the header; a picture the connector cannot read is still kept
+    // (the guest sent it), with no size.
+    let limits = multiline_photo::Limits {
+        max_input_bytes: usize::MAX,
+        ..Default::default()
+    };
+    let (width, height) = multiline_photo::inspect(&bytes, &limits)
+        .map(|h| (h.width, h.height))
+        .unwrap_or((0, 0));
+    Ok(ReceivedMedia {
+        bytes,
+        mime_type,
+        width,
+        height,
+    })
 }
 
 /// Processes the inbox: at start (bodies a crash left behind) and whenever woken.

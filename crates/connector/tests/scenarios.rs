@@ -1,164 +1,17 @@
 //! Scenarios through the connector's HTTP API with the Cloud API simulator on loopback: the
 //! demo's seeded organization, an injected clock, real SQLite in a temp dir.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use chrono::TimeZone;
 use futures_util::StreamExt;
-use multiline_connector::demo::{self, Demo, DemoOptions};
 use multiline_domain::api::{
-    Contact, DeliveryState, Direction, Event, EventEnvelope, Message, MessageBody, Thread,
+    Contact, DeliveryState, Direction, Event, Message, MessageBody, Thread,
 };
 use multiline_domain::ids::ClientMessageId;
-use multiline_domain::time::ManualClock;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const ANA: &str = "12025550147";
-
-struct Harness {
-    demo: Demo,
-    clock: Arc<ManualClock>,
-    http: reqwest::Client,
-    token: String,
-    _dir: tempfile::TempDir,
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-impl Harness {
-    async fn start() -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(
-            chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap(),
-        ));
-        let demo = demo::start(DemoOptions {
-            data_dir: dir.path().to_path_buf(),
-            connector_addr: "127.0.0.1:0".parse().unwrap(),
-            sim_addr: "127.0.0.1:0".parse().unwrap(),
-            clock: clock.clone(),
-        })
-        .await
-        .unwrap();
-        let http = reqwest::Client::new();
-        let (_, email, password) = demo::USERS[0];
-        let signed: serde_json::Value = http
-            .post(format!("{}/v1/session", demo.connector.url()))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = signed["token"].as_str().unwrap().to_owned();
-        Harness {
-            demo,
-            clock,
-            http,
-            token,
-            _dir: dir,
-        }
-    }
-
-    /// Moves the connector's and the simulator's clock (they share it).
-    fn advance(&self, by: chrono::Duration) {
-        self.clock.advance(by);
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.demo.connector.url())
-    }
-
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let r = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "GET {path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn ana_thread(&self) -> Thread {
-        let contacts: Vec<Contact> = self.get("/v1/contacts?q=Ana").await;
-        let ana = &contacts[0];
-        let r = self
-            .post(
-                "/v1/threads",
-                json!({ "contact_id": ana.id, "phone": ana.phones[0].number }),
-            )
-            .await;
-        assert!(r.status().is_success());
-        r.json().await.unwrap()
-    }
-
-    async fn events(&self, after: u64) -> Socket {
-        let ws = self.demo.connector.url().replacen("http", "ws", 1);
-        let mut request = format!("{ws}/v1/events?after={after}")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.token).parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request).await.unwrap().0
-    }
-
-    fn line_webhook(&self) -> String {
-        let line = self
-            .demo
-            .connector
-            .ctx
-            .store
-            .line_of_org(self.demo.org)
-            .unwrap();
-        self.demo.connector.webhook_url(line.id)
-    }
-}
-
-/// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
-async fn next_matching(
-    socket: &mut Socket,
-    what: impl Fn(&EventEnvelope) -> bool,
-) -> EventEnvelope {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let frame = socket.next().await.expect("socket open").expect("frame");
-            let Ok(text) = frame.to_text() else { continue };
-            if text.is_empty() {
-                continue;
-            }
-            let envelope: EventEnvelope = serde_json::from_str(text).unwrap();
-            if what(&envelope) {
-                return envelope;
-            }
-        }
-    })
-    .await
-    .expect("the expected event arrived")
-}
-
-fn message_event(e: &EventEnvelope) -> Option<&Message> {
-    match &e.event {
-        Event::MessageUpserted { message } => Some(message),
-        _ => None,
-    }
-}
+use support::{ANA, Harness, message_event, next_matching};
 
 #[tokio::test]
 async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
@@ -721,4 +574,218 @@ async fn reading_a_thread_clears_its_unread_count_for_that_user_only() {
         .await
         .unwrap();
     assert_eq!(other.status(), 404);
+}
+
+/// A picture as the app uploads it: a real image through the real photo pipeline.
+fn app_picture() -> Vec<u8> {
+    let drawing = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        image::Rgb([(x / 10 % 256) as u8, (y / 10 % 256) as u8, 120])
+    });
+    let mut png = Vec::new();
+    drawing
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    multiline_photo::process(&png, &Default::default(), |_| {})
+        .unwrap()
+        .image
+        .bytes
+}
+
+async fn upload(h: &Harness, token: &str, mime: &str, bytes: Vec<u8>) -> reqwest::Response {
+    h.http
+        .post(h.url("/v1/media"))
+        .bearer_auth(token)
+        .header("content-type", mime)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sign_in_as(h: &Harness, user: usize) -> String {
+    let (_, email, password) = multiline_connector::demo::USERS[user];
+    let signed: serde_json::Value = h
+        .http
+        .post(h.url("/v1/session"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    signed["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn f18_pictures_go_out_uploaded_and_come_in_downloaded_once() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+
+    // Out: upload, then send by media id; the Cloud API gets the same bytes, then the image.
+    let picture = app_picture();
+    let r = upload(&h, &h.token, "image/jpeg", picture.clone()).await;
+    assert_eq!(r.status(), 201);
+    let info: multiline_domain::api::MediaInfo = r.json().await.unwrap();
+    assert_eq!((info.width, info.height), (1600, 1200));
+    assert_eq!(info.mime_type, "image/jpeg");
+    let client_id = ClientMessageId::random();
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/pictures", thread.id),
+            json!({ "client_id": client_id, "media_id": info.id, "caption": "Your car, ready" }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let sent: Message = r.json().await.unwrap();
+    assert!(
+        matches!(&sent.body, MessageBody::Picture { media_id, caption, .. }
+        if *media_id == info.id && caption.as_deref() == Some("Your car, ready"))
+    );
+    h.retry_until(|h| !h.demo.sim.received(ANA).is_empty())
+        .await;
+    let received = h.demo.sim.received(ANA);
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].kind, "image");
+    assert_eq!(received[0].text, "Your car, ready");
+    let cloud_id = received[0].request["image"]["id"].as_str().unwrap();
+    assert_eq!(
+        h.demo.sim.media(cloud_id).unwrap(),
+        picture,
+        "uploaded as is"
+    );
+    h.settle().await;
+    let stored = h.messages(&thread).await;
+    let out = stored.iter().find(|m| m.id == sent.id).unwrap();
+    assert_eq!(out.state, DeliveryState::Delivered);
+
+    // In: the guest's picture is downloaded, checked, stored with its message, once.
+    let mut guest_png = Vec::new();
+    image::RgbaImage::from_pixel(640, 480, image::Rgba([200, 40, 40, 255]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut guest_png),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    h.demo.sim.duplicate_next_webhooks(1);
+    h.demo
+        .sim
+        .guest_sends_image(ANA, guest_png.clone(), "image/png", Some("The scratch"))
+        .unwrap();
+    h.settle().await;
+    let stored = h.messages(&thread).await;
+    let pictures: Vec<_> = stored
+        .iter()
+        .filter(|m| {
+            m.direction == Direction::Inbound && matches!(m.body, MessageBody::Picture { .. })
+        })
+        .collect();
+    assert_eq!(pictures.len(), 1, "a duplicated webhook stores one picture");
+    let MessageBody::Picture {
+        media_id,
+        caption,
+        width,
+        height,
+    } = &pictures[0].body
+    else {
+        unreachable!()
+    };
+    assert_eq!(caption.as_deref(), Some("The scratch"));
+    assert_eq!((*width, *height), (640, 480));
+    let r = h
+        .http
+        .get(h.url(&format!("/v1/media/{media_id}")))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), guest_png);
+
+    // Only the thread's participants see its pictures: Sam is not in this one.
+    let sam = sign_in_as(&h, 1).await;
+    for path in [
+        format!("/v1/threads/{}", thread.id),
+        format!("/v1/media/{media_id}"),
+        format!("/v1/media/{}", info.id),
+    ] {
+        let r = h
+            .http
+            .get(h.url(&path))
+            .bearer_auth(&sam)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn uploads_that_are_not_pictures_or_too_large_are_refused_and_nothing_is_stored() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "text/plain",
+            b"just some text".to_vec(),
+            400,
+            "not_an_image",
+        ),
+        (
+            "image/jpeg",
+            b"%PDF-1.7 renamed".to_vec(),
+            400,
+            "not_an_image",
+        ),
+        (
+            "image/jpeg",
+            app_picture()[..200].to_vec(),
+            400,
+            "corrupt_image",
+        ),
+        (
+            "image/jpeg",
+            vec![0xFF; 6 * 1024 * 1024],
+            413,
+            "image_too_large",
+        ),
+    ];
+    for (mime, bytes, status, code) in cases {
+        let r = upload(&h, &h.token, mime, bytes).await;
+        assert_eq!(r.status().as_u16(), status, "{code}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code);
+        assert!(body["error"]["message"].as_str().unwrap().len() > 10);
+    }
+    // Sending a picture nobody uploaded, or one uploaded by someone else.
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/pictures", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "media_id": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unknown_media");
+    let sam = sign_in_as(&h, 1).await;
+    let theirs: multiline_domain::api::MediaInfo = upload(&h, &sam, "image/jpeg", app_picture())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/pictures", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "media_id": theirs.id }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        h.messages(&thread)
+            .await
+            .iter()
+            .all(|m| !matches!(m.body, MessageBody::Picture { .. }))
+    );
+    assert!(h.demo.sim.received(ANA).is_empty());
 }

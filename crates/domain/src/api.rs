@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::consent::Consent;
-use crate::ids::{ClientMessageId, ContactId, MessageId, OrganizationId, ThreadId, UserId};
+use crate::ids::{
+    ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
+};
 use crate::phone::E164;
 use crate::templates::{Part, SendComponent, TemplateValues};
 use crate::time::Timestamp;
@@ -168,6 +170,13 @@ pub enum MessageBody {
         /// The send request's `components` (the filled parameters).
         components: Vec<SendComponent>,
     },
+    /// A picture (F16-F18), stored by the connector: `GET /v1/media/{media_id}` has it.
+    Picture {
+        media_id: MediaId,
+        caption: Option<String>,
+        width: u32,
+        height: u32,
+    },
     /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
     Unsupported {
         description: String,
@@ -185,6 +194,10 @@ impl MessageBody {
                 .filter(|l| !l.trim().is_empty())
                 .collect::<Vec<_>>()
                 .join(" · "),
+            MessageBody::Picture { caption, .. } => match caption.as_deref().map(str::trim) {
+                Some(c) if !c.is_empty() => format!("📷 {}", c.lines().next().unwrap_or_default()),
+                _ => "📷 Photo".to_owned(),
+            },
             MessageBody::Unsupported { description } => description.clone(),
         }
     }
@@ -213,6 +226,29 @@ pub struct Message {
 pub struct SendTextRequest {
     pub client_id: ClientMessageId,
     pub text: String,
+}
+
+/// `POST /v1/threads/{id}/pictures`: send a picture uploaded with `POST /v1/media`.
+/// `client_id` is the idempotency key, as for texts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendPictureRequest {
+    pub client_id: ClientMessageId,
+    pub media_id: MediaId,
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
+/// The answer to `POST /v1/media`: the stored picture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MediaInfo {
+    pub id: MediaId,
+    /// `image/jpeg` or `image/png`.
+    pub mime_type: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// One change a user may see, as pushed over `GET /v1/events` (WebSocket).

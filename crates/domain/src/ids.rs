@@ -58,3 +58,7 @@ id_type!(
     /// The id the app gives a message before any network call; the connector's idempotency key.
     ClientMessageId
 );
+id_type!(
+    /// A picture stored by the connector (uploaded by a user or received from a guest).
+    MediaId
+);

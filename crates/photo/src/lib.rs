@@ -185,6 +185,49 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, PhotoError> {
     }
 }
 
+/// What a picture's header says, read without decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Header {
+    pub fn mime_type(&self) -> &'static str {
+        self.format.to_mime_type()
+    }
+}
+
+/// Reads and checks a picture's header only: its format (by its bytes) and its size against
+/// `limits`. Cheap: the connector checks uploads with it.
+pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Header, PhotoError> {
+    if bytes.len() > limits.max_input_bytes {
+        return Err(PhotoError::FileTooLarge {
+            mb: bytes.len().div_ceil(1024 * 1024),
+            max_mb: limits.max_input_bytes / (1024 * 1024),
+        });
+    }
+    let format = sniff(bytes)?;
+    let (width, height) = match format {
+        ImageFormat::Jpeg => {
+            let header = turbojpeg::read_header(bytes).map_err(corrupt)?;
+            (header.width as u32, header.height as u32)
+        }
+        _ => {
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+            reader.no_limits();
+            reader.into_dimensions()?
+        }
+    };
+    check_size(width, height, limits)?;
+    Ok(Header {
+        format,
+        width,
+        height,
+    })
+}
+
 /// Runs the whole pipeline on a file's bytes.
 pub fn process(
     bytes: &[u8],

@@ -367,3 +367,16 @@ fn progress_is_reported_in_order() {
     );
     assert!(stages.windows(2).all(|w| w[0].fraction() < w[1].fraction()));
 }
+
+#[test]
+fn a_header_is_inspected_without_decoding() {
+    let header =
+        multiline_photo::inspect(&jpeg(&stored(1, 640, 480), 85), &Default::default()).unwrap();
+    assert_eq!((header.width, header.height), (640, 480));
+    assert_eq!(header.mime_type(), "image/jpeg");
+    let e = multiline_photo::inspect(b"plain text", &Default::default()).unwrap_err();
+    assert_eq!(e.code(), "unsupported_image");
+    let good = jpeg(&stored(1, 64, 64), 85);
+    let e = multiline_photo::inspect(&good[..20], &Default::default()).unwrap_err();
+    assert_eq!(e.code(), "corrupt_image");
+}

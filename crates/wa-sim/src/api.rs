@@ -1,5 +1,6 @@
-//! The Graph API endpoints: `POST /{version}/{phone-number-id}/messages` and
-//! `GET /{version}/{waba-id}/message_templates`, with Meta's error shapes.
+//! The Graph API endpoints: `POST /{version}/{phone-number-id}/messages`,
+//! `GET /{version}/{waba-id}/message_templates`, media upload (`POST .../media`), lookup
+//! (`GET /{version}/{media-id}`) and the short-lived download URL, with Meta's error shapes.
 
 use std::sync::Arc;
 
@@ -12,13 +13,147 @@ use axum::routing::{get, post};
 use multiline_domain::window::WINDOW;
 use serde_json::{Value, json};
 
-use crate::state::{Received, SimState};
+use crate::state::{Fault, Received, SimState};
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/{version}/{phone_number_id}/messages", post(send))
         .route("/{version}/{waba_id}/message_templates", get(templates))
+        .route("/{version}/{phone_number_id}/media", post(upload_media))
+        .route("/{version}/{media_id}", get(media_lookup))
+        .route("/media-download/{token}", get(media_download))
+        // Uploads up to the 5 MB limit plus the multipart framing; larger ones get Meta's
+        // error rather than a bare 413.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::state::IMAGE_LIMIT * 2,
+        ))
         .with_state(state)
+}
+
+/// How long a download link lives (Meta: "a few minutes").
+const DOWNLOAD_LINK_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+
+fn media_error(details: impl Into<String>) -> GraphError {
+    GraphError::new(StatusCode::BAD_REQUEST, 131053, details)
+}
+
+/// `POST /{phone-number-id}/media`: multipart with `messaging_product`, `type` and `file`.
+async fn upload_media(
+    State(state): State<Arc<SimState>>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Result<Json<Value>, GraphError> {
+    check_token(&state, &headers)?;
+    play_fault(&state).await?;
+    if phone_number_id != state.config.phone_number_id {
+        return Err(GraphError::invalid(format!(
+            "Object with ID '{phone_number_id}' does not exist"
+        )));
+    }
+    let (mut product, mut kind, mut file) = (None, None, None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| GraphError::invalid(format!("Malformed multipart body: {e}")))?
+    {
+        match field.name() {
+            Some("messaging_product") => product = field.text().await.ok(),
+            Some("type") => kind = field.text().await.ok(),
+            Some("file") => {
+                let declared = field.content_type().map(str::to_owned);
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| media_error(format!("The file could not be read: {e}")))?;
+                file = Some((declared, bytes));
+            }
+            _ => {}
+        }
+    }
+    if product.as_deref() != Some("whatsapp") {
+        return Err(GraphError::invalid(
+            "(#100) The parameter messaging_product is required.",
+        ));
+    }
+    let kind = kind.ok_or_else(|| GraphError::invalid("(#100) The parameter type is required."))?;
+    let (_, bytes) =
+        file.ok_or_else(|| GraphError::invalid("(#100) The parameter file is required."))?;
+    let magic_ok = match kind.as_str() {
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        other => return Err(media_error(format!("Unsupported media type: {other}"))),
+    };
+    if !magic_ok {
+        return Err(media_error(format!("The file is not a valid {kind}")));
+    }
+    if bytes.len() > crate::state::IMAGE_LIMIT {
+        return Err(media_error(format!(
+            "The image is {} bytes: images may be at most 5 MB",
+            bytes.len()
+        )));
+    }
+    let id = state.store_media(bytes.to_vec(), &kind);
+    Ok(Json(json!({ "id": id })))
+}
+
+/// `GET /{media-id}`: the metadata and a short-lived download URL.
+async fn media_lookup(
+    State(state): State<Arc<SimState>>,
+    Path((_version, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, GraphError> {
+    check_token(&state, &headers)?;
+    play_fault(&state).await?;
+    let now = state.clock.now();
+    let mut world = state.world();
+    let media = world.media.get(&media_id).cloned().ok_or_else(|| {
+        GraphError::new(
+            StatusCode::NOT_FOUND,
+            100,
+            format!("Unsupported get request. Object with ID '{media_id}' does not exist"),
+        )
+    })?;
+    let token = uuid::Uuid::now_v7().simple().to_string();
+    world.downloads.insert(
+        token.clone(),
+        (media_id.clone(), now + DOWNLOAD_LINK_LIFETIME),
+    );
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    Ok(Json(json!({
+        "messaging_product": "whatsapp",
+        "url": format!("http://{host}/media-download/{token}"),
+        "mime_type": media.mime_type,
+        "sha256": media.sha256,
+        "file_size": media.bytes.len(),
+        "id": media_id,
+    })))
+}
+
+/// The download URL: bearer token required, expires after a few minutes.
+async fn media_download(
+    State(state): State<Arc<SimState>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    check_token(&state, &headers)?;
+    let now = state.clock.now();
+    let world = state.world();
+    let media = world
+        .downloads
+        .get(&token)
+        .filter(|(_, expires)| now < *expires)
+        .and_then(|(id, _)| world.media.get(id))
+        .ok_or_else(|| GraphError::new(StatusCode::NOT_FOUND, 100, "The URL has expired"))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, media.mime_type.clone())],
+        media.bytes.clone(),
+    )
+        .into_response())
 }
 
 /// A Graph API error: `{"error": {"message", "type", "code", "error_data", "fbtrace_id"}}`.
@@ -75,6 +210,7 @@ async fn send(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, GraphError> {
     check_token(&state, &headers)?;
+    play_fault(&state).await?;
     if phone_number_id != state.config.phone_number_id {
         return Err(GraphError::invalid(format!(
             "Unsupported post request. Object with ID '{phone_number_id}' does not exist"
@@ -104,6 +240,18 @@ async fn send(
             .ok_or_else(|| GraphError::invalid("(#100) The parameter text['body'] is required."))?
             .to_owned(),
         "template" => check_template(&state, &request["template"])?,
+        "image" => {
+            let id = request["image"]["id"].as_str().unwrap_or_default();
+            if !state.world().media.contains_key(id) {
+                return Err(GraphError::invalid(format!(
+                    "(#100) Invalid parameter: media id '{id}' does not exist"
+                )));
+            }
+            request["image"]["caption"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }
         other => {
             return Err(GraphError::new(
                 StatusCode::BAD_REQUEST,
@@ -141,14 +289,44 @@ async fn send(
         });
         wamid
     };
-    // Acceptance is not delivery: statuses follow as webhooks, in order.
+    // Acceptance is not delivery: statuses follow as webhooks, in order. A phone off the
+    // network never gets it: `failed` with 131026.
+    let reachable = !state.world().unreachable.contains(&to);
     state.status(&wamid, &to, "sent");
-    state.status(&wamid, &to, "delivered");
+    state.status(&wamid, &to, if reachable { "delivered" } else { "failed" });
     Ok(Json(json!({
         "messaging_product": "whatsapp",
         "contacts": [{ "input": request["to"], "wa_id": to }],
         "messages": [{ "id": wamid }]
     })))
+}
+
+/// Plays the next injected fault, if any: an error answer, or a delay before going on.
+async fn play_fault(state: &SimState) -> Result<(), GraphError> {
+    match state.next_fault() {
+        None => Ok(()),
+        Some(Fault::Delay { ms }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(())
+        }
+        Some(Fault::ServerError) => Err(GraphError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            2,
+            "Service temporarily unavailable",
+        )),
+        Some(Fault::RateLimit) => Err(GraphError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            130429,
+            "Rate limit hit: too many messages sent from this phone number",
+        )),
+        Some(Fault::Error { code, status }) => Err(GraphError::new(
+            status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+            format!("Injected error {code}"),
+        )),
+    }
 }
 
 /// Looks the template up like Meta does (name + language, APPROVED) and checks the body's

@@ -1,5 +1,6 @@
 //! The control API for tests and the demo (not part of Meta's API): drive simulated guests
-//! and read what they received.
+//! (text, a template's button, off the network), read what they received, inject faults
+//! into the next Graph API calls, duplicate or reorder the next webhooks, move the clock.
 
 use std::sync::Arc;
 
@@ -11,14 +12,121 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::state::{Received, SimState};
+use crate::state::{Fault, Received, SimState};
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/control/guests/{wa_id}/send", post(guest_sends))
         .route("/control/guests/{wa_id}/received", get(received))
+        .route("/control/guests/{wa_id}/button", post(guest_presses_button))
+        .route("/control/guests/{wa_id}/image", post(guest_sends_image))
+        .route("/control/guests/{wa_id}/reachable", post(set_reachable))
+        .route("/control/faults", post(inject_fault).delete(clear_faults))
+        .route("/control/webhooks", post(plan_webhooks))
         .route("/control/clock/advance", post(advance_clock))
         .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct Button {
+    payload: String,
+    text: String,
+}
+
+async fn guest_presses_button(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+    Json(body): Json<Button>,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    state
+        .guest_presses_button(&wa_id, &body.payload, &body.text)
+        .map(|wamid| Json(json!({ "wamid": wamid })))
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct Caption {
+    caption: Option<String>,
+}
+
+/// The body is the picture itself (`content-type: image/jpeg` or `image/png`);
+/// `?caption=...` is optional.
+async fn guest_sends_image(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<Caption>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    let mime = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("image/jpeg");
+    state
+        .guest_sends_image(&wa_id, body.to_vec(), mime, query.caption.as_deref())
+        .map(|wamid| Json(json!({ "wamid": wamid })))
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct Reachable {
+    reachable: bool,
+}
+
+async fn set_reachable(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+    Json(body): Json<Reachable>,
+) -> StatusCode {
+    state.set_reachable(&wa_id, body.reachable);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct PlannedFault {
+    #[serde(flatten)]
+    fault: Fault,
+    /// How many calls it takes (1 unless said).
+    #[serde(default = "one")]
+    count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `{"kind": "server_error" | "rate_limit" | "error" (+ "code") | "delay" (+ "ms"), "count": N}`
+async fn inject_fault(
+    State(state): State<Arc<SimState>>,
+    Json(body): Json<PlannedFault>,
+) -> StatusCode {
+    state.inject_fault(body.fault, body.count);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(State(state): State<Arc<SimState>>) -> StatusCode {
+    state.world().faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct WebhookPlan {
+    #[serde(default)]
+    duplicate: u32,
+    #[serde(default)]
+    reorder: u32,
+}
+
+/// `{"duplicate": N}`: the next N webhooks are delivered twice. `{"reorder": N}`: the next N
+/// are held and then delivered newest first.
+async fn plan_webhooks(
+    State(state): State<Arc<SimState>>,
+    Json(body): Json<WebhookPlan>,
+) -> StatusCode {
+    let mut world = state.world();
+    world.duplicate_next += body.duplicate;
+    world.reorder_next += body.reorder;
+    StatusCode::NO_CONTENT
 }
 
 #[derive(Deserialize)]

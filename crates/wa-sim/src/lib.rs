@@ -1,7 +1,9 @@
 //! A stand-in for Meta's WhatsApp Business Cloud API, faithful to the part the connector uses
 //! (see ../shared/whatsapp-cloud-api.md): bearer-checked sends, approved templates, the
 //! guest's 24-hour window (131047), signed webhooks in Meta's payload shapes, delivered in
-//! order with retries. Simulated guests are driven through a control API under `/control`.
+//! order with retries. Simulated guests are driven through a control API under `/control`,
+//! which also injects faults (error codes, 5xx, 429, delays, unreachable guests, duplicated
+//! and reordered webhooks).
 //!
 //! Its types are written from Meta's documentation independently of the connector's, on
 //! purpose: a shared mistake would hide from both sides' tests.
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
-pub use state::{ClockControl, Guest, Received, SimConfig, SimError, Template};
+pub use state::{ClockControl, Fault, Guest, Received, SimConfig, SimError, Template};
 pub use webhooks::signature;
 
 /// A running simulator.
@@ -74,6 +76,58 @@ impl Simulator {
     /// The guest writes to the business: a signed `messages` webhook. Returns the wamid.
     pub fn guest_sends_text(&self, wa_id: &str, text: &str) -> Result<String, state::SimError> {
         self.state.guest_sends_text(wa_id, text)
+    }
+
+    /// The guest sends a picture (with an optional caption). Returns the wamid.
+    pub fn guest_sends_image(
+        &self,
+        wa_id: &str,
+        bytes: Vec<u8>,
+        mime_type: &str,
+        caption: Option<&str>,
+    ) -> Result<String, state::SimError> {
+        self.state
+            .guest_sends_image(wa_id, bytes, mime_type, caption)
+    }
+
+    /// A stored media file's bytes (what the business uploaded, or a guest sent).
+    pub fn media(&self, id: &str) -> Option<Vec<u8>> {
+        self.state.world().media.get(id).map(|m| m.bytes.clone())
+    }
+
+    /// The guest answers the latest template with its quick-reply button. Returns the wamid.
+    pub fn guest_presses_button(
+        &self,
+        wa_id: &str,
+        payload: &str,
+        text: &str,
+    ) -> Result<String, state::SimError> {
+        self.state.guest_presses_button(wa_id, payload, text)
+    }
+
+    /// The next `count` Graph API calls (sends, media) play `fault`. Planned faults queue up.
+    pub fn inject_fault(&self, fault: Fault, count: u32) {
+        self.state.inject_fault(fault, count);
+    }
+
+    /// Calls the planned faults still wait for (0 once the last one was played).
+    pub fn faults_pending(&self) -> u32 {
+        self.state.world().faults.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Takes the guest's phone off the network (sends then fail with 131026) or back.
+    pub fn set_reachable(&self, wa_id: &str, reachable: bool) {
+        self.state.set_reachable(wa_id, reachable);
+    }
+
+    /// The next `n` webhooks are delivered twice each.
+    pub fn duplicate_next_webhooks(&self, n: u32) {
+        self.state.world().duplicate_next += n;
+    }
+
+    /// The next `n` webhooks are held, then delivered newest first.
+    pub fn reorder_next_webhooks(&self, n: u32) {
+        self.state.world().reorder_next += n;
     }
 
     /// Everything the business sent to this guest and the Cloud API accepted, oldest first.

@@ -69,6 +69,14 @@ pub enum OutboxRequest {
         values: Vec<FilledValue>,
     },
     OptIn,
+    /// A picture prepared on this device (`prepare_photo`): uploaded first (then `media_id`
+    /// is remembered, so a retry does not upload again), then sent.
+    Picture {
+        prepared: String,
+        caption: Option<String>,
+        #[serde(default)]
+        media_id: Option<multiline_domain::ids::MediaId>,
+    },
 }
 
 /// A message waiting in the outbox.
@@ -121,6 +129,7 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     let m = &m;
     let text = match &m.body {
         MessageBody::Text { text } | MessageBody::Template { text, .. } => Some(text.as_str()),
+        MessageBody::Picture { caption, .. } => caption.as_deref(),
         MessageBody::Unsupported { .. } => None,
     };
     tx.execute(
@@ -465,6 +474,16 @@ impl Cache {
         Ok(())
     }
 
+    /// A prepared picture's size, if it is known.
+    pub fn media_size(&self, id: &str) -> Result<Option<(u32, u32)>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT width, height FROM media WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
     /// A prepared picture's file, if it is known.
     pub fn media_file(&self, id: &str) -> Result<Option<std::path::PathBuf>> {
         Ok(self
@@ -539,6 +558,19 @@ impl Cache {
             })
         })
         .collect()
+    }
+
+    /// Replaces a queued message's request (a picture's upload finished).
+    pub fn update_request(
+        &self,
+        client_id: ClientMessageId,
+        request: &OutboxRequest,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET request = ?2 WHERE client_id = ?1",
+            params![client_id.to_string(), serde_json::to_string(request)?],
+        )?;
+        Ok(())
     }
 
     pub fn count_attempt(&self, client_id: ClientMessageId) -> Result<()> {

@@ -5,6 +5,7 @@
 mod auth;
 mod contacts;
 mod events;
+mod media;
 mod threads;
 mod webhook;
 
@@ -48,8 +49,17 @@ pub fn router(ctx: Ctx) -> Router {
             "/webhooks/whatsapp/{line}",
             get(webhook::verify).post(webhook::receive),
         )
+        .route("/v1/threads/{id}/pictures", post(media::send))
+        .route("/v1/media/{id}", get(media::download))
         .fallback(|| async { ApiError::NotFound })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Uploads read their body themselves, up to the picture limit, and answer an
+        // oversized one in the API's error shape.
+        .merge(
+            Router::new()
+                .route("/v1/media", post(media::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .with_state(ctx)
 }
 
@@ -65,6 +75,8 @@ pub enum ApiError {
     Refused(multiline_domain::policy::Refusal),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -100,6 +112,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, *code, message.clone())
             }
             ApiError::Refused(r) => (StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string()),
+            ApiError::TooLarge { code, message } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, *code, message.clone())
+            }
             ApiError::Conflict(what) => (
                 StatusCode::CONFLICT,
                 "conflict",

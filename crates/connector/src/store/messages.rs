@@ -18,6 +18,8 @@ use super::{
 
 /// The most characters a WhatsApp text body may have.
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// The Cloud API's limit for an image caption.
+pub const MAX_CAPTION_CHARS: usize = 1024;
 
 /// One message to hand to the Cloud API.
 #[derive(Debug, Clone)]
@@ -40,6 +42,26 @@ pub struct InboundMessage {
     pub payload: Option<String>,
     /// The guest's timestamp (their clock; clamped to `now` when stored).
     pub at: Timestamp,
+    /// A picture's Cloud API media (from the webhook), to download before storing.
+    pub cloud_media: Option<CloudMediaRef>,
+    /// The downloaded picture, stored with the message in one transaction.
+    pub media: Option<ReceivedMedia>,
+}
+
+/// A guest's media as a webhook names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudMediaRef {
+    pub id: String,
+    pub sha256: Option<String>,
+}
+
+/// A guest's picture, downloaded.
+#[derive(Debug, Clone)]
+pub struct ReceivedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A delivery status from a webhook.
@@ -310,6 +332,49 @@ impl Store {
         })
     }
 
+    /// Accepts a picture uploaded by the caller (`POST /v1/media`) for sending in `thread`,
+    /// with an optional caption. Pictures are free-form messages: the same rules as a text.
+    pub fn enqueue_picture(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        media: multiline_domain::ids::MediaId,
+        caption: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)> {
+        let caption = caption.map(str::trim).filter(|c| !c.is_empty());
+        if caption.is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
+            return Err(StoreError::Invalid {
+                code: "caption_too_long",
+                message: format!("A caption can have at most {MAX_CAPTION_CHARS} characters."),
+            });
+        }
+        self.write(|tx| {
+            if let Some(done) = existing(tx, caller, thread, client_id)? {
+                return Ok((done, Vec::new()));
+            }
+            // The thread is checked first (not found, not a participant), then the picture.
+            thread_for(tx, thread, caller.user_id)?;
+            let info = super::media::attach(tx, caller, media, thread)?;
+            let body = MessageBody::Picture {
+                media_id: info.id,
+                caption: caption.map(str::to_owned),
+                width: info.width,
+                height: info.height,
+            };
+            enqueue_in(
+                tx,
+                caller,
+                thread,
+                client_id,
+                body,
+                OutboundKind::FreeForm,
+                now,
+            )
+        })
+    }
+
     /// Accepts an approved template for sending (F9, F15): looked up by name and language,
     /// its values checked as the Cloud API will, then queued like a text. The organization's
     /// opt-in template counts as the opt-in request (F4).
@@ -545,27 +610,42 @@ impl Store {
                 }
             };
             let id = MessageId::random();
+            let body = match (&inbound.media, &inbound.body) {
+                (Some(media), MessageBody::Picture { caption, .. }) => {
+                    let info = super::media::insert(tx, line.org_id, Some(thread), None, &media.mime_type, (media.width, media.height), &media.bytes, now)?;
+                    MessageBody::Picture { media_id: info.id, caption: caption.clone(), width: media.width, height: media.height }
+                }
+                (_, body) => body.clone(),
+            };
+            // Where it sorts: at the guest's time (so webhooks that arrive out of order are
+            // shown in the order the guest wrote), but after every message the business sent
+            // before it arrived: the guest's timestamp has whole seconds only, and a reply must
+            // not sort above the message it answers.
+            let after_ours: Option<i64> = tx.query_row(
+                "SELECT MAX(created_at) FROM messages WHERE thread_id = ?1 AND direction = 'outbound' AND created_at <= ?2",
+                params![thread.to_string(), micros(now)],
+                |r| r.get(0),
+            )?;
+            let sort_at = micros(at).max(after_ours.map_or(i64::MIN, |t| t + 1));
             tx.execute(
                 "INSERT INTO messages (id, thread_id, direction, wamid, body, state, created_at)
                  VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5)",
-                // Ordered by receipt: the guest's timestamp has whole seconds only, and would
-                // sort a reply above the message it answers.
-                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&inbound.body).expect("serializes"), micros(now)],
+                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&body).expect("serializes"), sort_at],
             )?;
             tx.execute(
                 "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2),
                         last_guest_message_at = MAX(COALESCE(last_guest_message_at, 0), ?2),
                         last_message_preview = ?3, template_required = 0
                  WHERE id = ?1",
-                params![thread.to_string(), micros(at), inbound.body.preview()],
+                params![thread.to_string(), micros(at), body.preview()],
             )?;
             super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "message.received", Some(thread),
-                serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": inbound.body }))?;
+                serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }))?;
             // Every guest message is delivered; it may also change consent (F5, F6).
             let before = threads::consent(tx, line.id, &inbound.from)?;
-            let text = match &inbound.body {
+            let text = match &body {
                 MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
-                MessageBody::Unsupported { .. } => "",
+                MessageBody::Picture { .. } | MessageBody::Unsupported { .. } => "",
             };
             let after = before.guest_replied(&ConsentKeywords::default(), text, inbound.payload.as_deref(), now);
             if after != before {
@@ -575,6 +655,18 @@ impl Store {
             }
             let msg = message(tx, id)?;
             events::announce(tx, thread, Some(&msg), now)
+        })
+    }
+
+    /// Whether a guest message with this wamid is already stored (a duplicate delivery).
+    pub fn knows_wamid(&self, wamid: &str) -> Result<bool> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row("SELECT 1 FROM messages WHERE wamid = ?1", [wamid], |_| {
+                    Ok(())
+                })
+                .optional()?
+                .is_some())
         })
     }
 

@@ -7,6 +7,7 @@
 //! - the audit table is append-only (enforced by triggers).
 
 mod events;
+mod media;
 mod messages;
 mod templates;
 mod threads;
@@ -28,7 +29,8 @@ use rusqlite_migration::{M, Migrations};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use messages::{InboundMessage, OutboundJob, StatusUpdate};
+pub use media::StoredMedia;
+pub use messages::{CloudMediaRef, InboundMessage, OutboundJob, ReceivedMedia, StatusUpdate};
 pub use templates::ListedTemplate;
 
 /// How long a session token stays valid.
@@ -111,6 +113,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/001_initial.sql")),
         M::up(include_str!("../../migrations/002_templates.sql")),
+        M::up(include_str!("../../migrations/003_media.sql")),
     ])
 }
 

@@ -134,6 +134,8 @@ fn send_is_idempotent_on_client_id_and_queued_in_order() {
                 },
                 payload: None,
                 at: t0(),
+                cloud_media: None,
+                media: None,
             },
             t0(),
         )

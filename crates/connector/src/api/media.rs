@@ -1,0 +1,118 @@
+//! Pictures: `POST /v1/media` stores an upload (checked: JPEG or PNG by its bytes, a readable
+//! header, at most the Cloud API's 5 MB), `GET /v1/media/{id}` returns one the caller may
+//! see, `POST /v1/threads/{id}/pictures` sends an uploaded one.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use multiline_domain::api::{MediaInfo, Message, SendPictureRequest};
+use multiline_domain::ids::{MediaId, ThreadId};
+
+use super::{ApiError, ApiJson, ApiPath, Auth};
+use crate::Ctx;
+
+/// The largest picture accepted: the Cloud API's image limit.
+pub const MAX_PICTURE_BYTES: usize = multiline_photo::CLOUD_API_IMAGE_LIMIT;
+
+fn too_large() -> ApiError {
+    ApiError::TooLarge {
+        code: "image_too_large",
+        message: format!(
+            "Pictures can be at most {} MB.",
+            MAX_PICTURE_BYTES / (1024 * 1024)
+        ),
+    }
+}
+
+pub async fn upload(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<MediaInfo>), ApiError> {
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_PICTURE_BYTES)
+    {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_PICTURE_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let limits = multiline_photo::Limits {
+        max_input_bytes: MAX_PICTURE_BYTES,
+        ..Default::default()
+    };
+    let header = multiline_photo::inspect(&bytes, &limits).map_err(|e| ApiError::BadRequest {
+        code: match e.code() {
+            "unsupported_image" => "not_an_image",
+            other => other,
+        },
+        message: e.to_string(),
+    })?;
+    // The Cloud API takes JPEG and PNG pictures; WebP is for stickers.
+    if !matches!(
+        header.format,
+        image::ImageFormat::Jpeg | image::ImageFormat::Png
+    ) {
+        return Err(ApiError::BadRequest {
+            code: "not_an_image",
+            message: "Send pictures as JPEG or PNG.".into(),
+        });
+    }
+    let now = ctx.clock.now();
+    let mime = header.mime_type();
+    let size = (header.width, header.height);
+    let info = ctx
+        .db(move |s| s.put_upload(auth.caller, mime, size, &bytes, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+pub async fn download(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<MediaId>,
+) -> Result<Response, ApiError> {
+    let media = ctx.db(move |s| s.media_for(auth.caller, id)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.info.mime_type.clone()),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable".to_owned(),
+            ),
+        ],
+        media.bytes,
+    )
+        .into_response())
+}
+
+/// Queues an uploaded picture; answers 202 with the stored message. Idempotent on
+/// `client_id`.
+pub async fn send(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<SendPictureRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let now = ctx.clock.now();
+    let (message, told) = ctx
+        .db(move |s| {
+            s.enqueue_picture(
+                auth.caller,
+                id,
+                req.client_id,
+                req.media_id,
+                req.caption.as_deref(),
+                now,
+            )
+        })
+        .await?;
+    ctx.tell(told);
+    ctx.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(message)))
+}

@@ -1,0 +1,206 @@
+//! The harness the scenario and reliability tests share: the demo's seeded organization
+//! (connector + simulator on loopback), an injected clock, real SQLite in a temp dir, a
+//! signed-in user.
+#![allow(dead_code)] // each test file uses what it needs
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use futures_util::StreamExt;
+use multiline_connector::demo::{self, Demo, DemoOptions};
+use multiline_domain::api::{Contact, Event, EventEnvelope, Message, Thread};
+use multiline_domain::ids::ClientMessageId;
+use multiline_domain::time::ManualClock;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const ANA: &str = "12025550147";
+
+pub struct Harness {
+    pub demo: Demo,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    pub token: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(
+            chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap(),
+        ));
+        let demo = demo::start(DemoOptions {
+            data_dir: dir.path().to_path_buf(),
+            connector_addr: "127.0.0.1:0".parse().unwrap(),
+            sim_addr: "127.0.0.1:0".parse().unwrap(),
+            clock: clock.clone(),
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let (_, email, password) = demo::USERS[0];
+        let signed: serde_json::Value = http
+            .post(format!("{}/v1/session", demo.connector.url()))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = signed["token"].as_str().unwrap().to_owned();
+        Harness {
+            demo,
+            clock,
+            http,
+            token,
+            dir,
+        }
+    }
+
+    /// Moves the connector's and the simulator's clock (they share it).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.demo.connector.url())
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn ana_thread(&self) -> Thread {
+        let contacts: Vec<Contact> = self.get("/v1/contacts?q=Ana").await;
+        let ana = &contacts[0];
+        let r = self
+            .post(
+                "/v1/threads",
+                json!({ "contact_id": ana.id, "phone": ana.phones[0].number }),
+            )
+            .await;
+        assert!(r.status().is_success());
+        r.json().await.unwrap()
+    }
+
+    pub async fn events(&self, after: u64) -> Socket {
+        let ws = self.demo.connector.url().replacen("http", "ws", 1);
+        let mut request = format!("{ws}/v1/events?after={after}")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.token).parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    /// Sends a text in `thread` through the API; returns the accepted (queued) message.
+    pub async fn send_text(&self, thread: &Thread, text: &str) -> Message {
+        let r = self
+            .post(
+                &format!("/v1/threads/{}/messages", thread.id),
+                json!({ "client_id": ClientMessageId::random(), "text": text }),
+            )
+            .await;
+        assert_eq!(r.status(), 202, "send {text:?}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn messages(&self, thread: &Thread) -> Vec<Message> {
+        self.get(&format!("/v1/threads/{}/messages", thread.id))
+            .await
+    }
+
+    /// Waits until the simulator has delivered every webhook and the connector has
+    /// processed its inbox (polling the system, never waiting on time for a rule).
+    pub async fn settle(&self) {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while self.demo.sim.pending_webhooks() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the simulator's webhooks were delivered");
+        multiline_connector::webhooks::drain(&self.demo.connector.ctx)
+            .await
+            .unwrap();
+    }
+
+    /// Moves the clock past any retry backoff and wakes the dispatcher, until `done` holds.
+    pub async fn retry_until(&self, done: impl Fn(&Harness) -> bool) {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while !done(self) {
+                self.advance(chrono::Duration::minutes(10));
+                self.demo.connector.ctx.dispatch.notify_one();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the dispatcher got there");
+    }
+
+    pub fn line_webhook(&self) -> String {
+        let line = self
+            .demo
+            .connector
+            .ctx
+            .store
+            .line_of_org(self.demo.org)
+            .unwrap();
+        self.demo.connector.webhook_url(line.id)
+    }
+}
+
+/// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
+pub async fn next_matching(
+    socket: &mut Socket,
+    what: impl Fn(&EventEnvelope) -> bool,
+) -> EventEnvelope {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let frame = socket.next().await.expect("socket open").expect("frame");
+            let Ok(text) = frame.to_text() else { continue };
+            if text.is_empty() {
+                continue;
+            }
+            let envelope: EventEnvelope = serde_json::from_str(text).unwrap();
+            if what(&envelope) {
+                return envelope;
+            }
+        }
+    })
+    .await
+    .expect("the expected event arrived")
+}
+
+pub fn message_event(e: &EventEnvelope) -> Option<&Message> {
+    match &e.event {
+        Event::MessageUpserted { message } => Some(message),
+        _ => None,
+    }
+}
