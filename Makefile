@@ -67,6 +67,7 @@ test: check test-rust test-ui e2e
 bench: setup
 	cargo bench -p multiline-photo --bench photo
 	cargo bench -p multiline-client --bench cache
+	cargo bench -p multiline-connector --bench connector
 
 fmt:
 	cargo fmt --all

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::Ctx;
-use crate::store::{CloudMediaRef, InboundMessage, Line, ReceivedMedia, StatusUpdate};
+use crate::store::{CloudMediaRef, InboundMessage, InboxWork, Line, ReceivedMedia, StatusUpdate};
 
 /// Checks `X-Hub-Signature-256: sha256=<hex>` against the HMAC-SHA256 of `body` keyed with
 /// the app secret. Constant-time comparison (`verify_slice`).
@@ -214,37 +214,41 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     Ok(out)
 }
 
-/// Applies one parsed body to the store.
+/// Applies one parsed body to the store (pictures downloaded first).
 pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> {
+    let work = prepare_work(ctx, 0, line, parsed).await?;
+    let now = ctx.clock.now();
+    let told = ctx.db(move |s| s.apply_inbox(&[work], now)).await?;
+    ctx.tell(told);
+    Ok(())
+}
+
+/// One parsed body as store work: skipped entries logged, guests' pictures downloaded (once:
+/// a duplicate delivery of a stored message downloads nothing).
+async fn prepare_work(
+    ctx: &Ctx,
+    inbox_id: i64,
+    line: Line,
+    parsed: Parsed,
+) -> anyhow::Result<InboxWork> {
     for reason in &parsed.skipped {
         tracing::warn!(%reason, "webhook entry skipped");
     }
-    for mut message in parsed.messages {
-        // A picture is downloaded once, before it is stored with its message; a duplicate
-        // delivery of one already stored downloads nothing. A failed download fails this
-        // body, which the inbox retries.
+    let mut messages = parsed.messages;
+    for message in &mut messages {
         if let Some(cloud) = message.cloud_media.clone() {
             let wamid = message.wamid.clone();
             if !ctx.db(move |s| s.knows_wamid(&wamid)).await? {
                 message.media = Some(download(ctx, &line, &cloud).await?);
             }
         }
-        let now = ctx.clock.now();
-        let line = line.clone();
-        let told = ctx
-            .db(move |s| s.ingest_inbound(&line, &message, now))
-            .await?;
-        ctx.tell(told);
     }
-    for status in parsed.statuses {
-        let now = ctx.clock.now();
-        let line_id = line.id;
-        let told = ctx
-            .db(move |s| s.apply_status(line_id, &status, now))
-            .await?;
-        ctx.tell(told);
-    }
-    Ok(())
+    Ok(InboxWork {
+        inbox_id,
+        line,
+        messages,
+        statuses: parsed.statuses,
+    })
 }
 
 async fn download(ctx: &Ctx, line: &Line, media: &CloudMediaRef) -> anyhow::Result<ReceivedMedia> {
@@ -286,40 +290,77 @@ pub fn spawn_processor(ctx: Ctx) -> tokio::task::JoinHandle<()> {
 /// How often processing a webhook body is tried before it is set aside.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-async fn process(ctx: &Ctx, line_id: uuid::Uuid, body: &[u8]) -> anyhow::Result<()> {
-    let line = ctx.db(move |s| s.line(line_id)).await?;
-    match parse(body) {
-        Ok(parsed) => apply(ctx, line, parsed).await,
-        // Verified but unusable: keep the row (it is evidence) and move on.
-        Err(error) => {
-            tracing::warn!(%error, "webhook body ignored");
-            Ok(())
+/// Reads one inbox row into store work. A body that verified but cannot be parsed is kept
+/// (it is evidence) and becomes empty work, so it is marked processed.
+async fn prepare_row(
+    ctx: &Ctx,
+    lines: &mut std::collections::HashMap<uuid::Uuid, Line>,
+    id: i64,
+    line_id: uuid::Uuid,
+    body: &[u8],
+) -> anyhow::Result<InboxWork> {
+    let line = match lines.get(&line_id) {
+        Some(line) => line.clone(),
+        None => {
+            let line = ctx.db(move |s| s.line(line_id)).await?;
+            lines.insert(line_id, line.clone());
+            line
+        }
+    };
+    let parsed = parse(body).unwrap_or_else(|error| {
+        tracing::warn!(%error, "webhook body ignored");
+        Parsed::default()
+    });
+    prepare_work(ctx, id, line, parsed).await
+}
+
+/// Processes every pending inbox row, oldest first, a batch per transaction. A batch that
+/// fails is retried a row at a time, so one bad row is set aside alone.
+pub async fn drain(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut lines = std::collections::HashMap::new();
+    loop {
+        let batch = ctx.db(|s| s.inbox_pending(32)).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut work = Vec::with_capacity(batch.len());
+        for (id, line_id, body) in batch {
+            match prepare_row(ctx, &mut lines, id, line_id, &body).await {
+                Ok(w) => work.push(w),
+                // A picture that could not be downloaded, a line that is gone: counted
+                // against the row; the batch's other rows go on.
+                Err(error) => failed(ctx, id, error).await?,
+            }
+        }
+        let now = ctx.clock.now();
+        let all = work.clone();
+        match ctx.db(move |s| s.apply_inbox(&all, now)).await {
+            Ok(told) => ctx.tell(told),
+            Err(_) => {
+                for w in work {
+                    let id = w.inbox_id;
+                    let now = ctx.clock.now();
+                    match ctx.db(move |s| s.apply_inbox(&[w], now)).await {
+                        Ok(told) => ctx.tell(told),
+                        Err(error) => failed(ctx, id, error.into()).await?,
+                    }
+                }
+            }
         }
     }
 }
 
-/// Processes every pending inbox row, oldest first.
-pub async fn drain(ctx: &Ctx) -> anyhow::Result<()> {
-    loop {
-        let batch = ctx.db(|s| s.inbox_pending(64)).await?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        for (id, line_id, body) in batch {
-            if let Err(error) = process(ctx, line_id, &body).await {
-                let now = ctx.clock.now();
-                let text = format!("{error:#}");
-                let set_aside = ctx
-                    .db(move |s| s.inbox_failed(id, &text, MAX_ATTEMPTS, now))
-                    .await?;
-                if set_aside {
-                    tracing::error!(%error, inbox_id = id, "webhook set aside after repeated failures");
-                    continue;
-                }
-                return Err(error);
-            }
-            let now = ctx.clock.now();
-            ctx.db(move |s| s.inbox_done(id, now)).await?;
-        }
+/// Counts a failed attempt at an inbox row; after `MAX_ATTEMPTS` the row is set aside (kept
+/// as a dead letter) and processing goes on, before that the error stops this pass.
+async fn failed(ctx: &Ctx, id: i64, error: anyhow::Error) -> anyhow::Result<()> {
+    let now = ctx.clock.now();
+    let text = format!("{error:#}");
+    let set_aside = ctx
+        .db(move |s| s.inbox_failed(id, &text, MAX_ATTEMPTS, now))
+        .await?;
+    if set_aside {
+        tracing::error!(%error, inbox_id = id, "webhook set aside after repeated failures");
+        return Ok(());
     }
+    Err(error)
 }

@@ -48,6 +48,15 @@ pub struct InboundMessage {
     pub media: Option<ReceivedMedia>,
 }
 
+/// One webhook inbox row, parsed and ready to store.
+#[derive(Debug, Clone)]
+pub struct InboxWork {
+    pub inbox_id: i64,
+    pub line: Line,
+    pub messages: Vec<InboundMessage>,
+    pub statuses: Vec<StatusUpdate>,
+}
+
 /// A guest's media as a webhook names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudMediaRef {
@@ -591,71 +600,7 @@ impl Store {
         inbound: &InboundMessage,
         now: Timestamp,
     ) -> Result<Vec<UserId>> {
-        self.write(|tx| {
-            let seen: Option<i64> = tx
-                .query_row("SELECT 1 FROM messages WHERE wamid = ?1", [&inbound.wamid], |r| r.get(0))
-                .optional()?;
-            if seen.is_some() {
-                return Ok(Vec::new());
-            }
-            // A guest's clock may run ahead: a future timestamp must not stretch the window.
-            let at = inbound.at.min(now);
-            let thread = match threads::open_thread_of(tx, line.id, &inbound.from)? {
-                Some(id) => id,
-                None => {
-                    let contact = threads::contact_by_phone(tx, line.org_id, &inbound.from)?;
-                    let id = threads::create_thread(tx, line.org_id, line.id, &inbound.from, contact, &[line.owner_user_id], now)?;
-                    super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "thread.opened", Some(id), serde_json::json!({}))?;
-                    id
-                }
-            };
-            let id = MessageId::random();
-            let body = match (&inbound.media, &inbound.body) {
-                (Some(media), MessageBody::Picture { caption, .. }) => {
-                    let info = super::media::insert(tx, line.org_id, Some(thread), None, &media.mime_type, (media.width, media.height), &media.bytes, now)?;
-                    MessageBody::Picture { media_id: info.id, caption: caption.clone(), width: media.width, height: media.height }
-                }
-                (_, body) => body.clone(),
-            };
-            // Where it sorts: at the guest's time (so webhooks that arrive out of order are
-            // shown in the order the guest wrote), but after every message the business sent
-            // before it arrived: the guest's timestamp has whole seconds only, and a reply must
-            // not sort above the message it answers.
-            let after_ours: Option<i64> = tx.query_row(
-                "SELECT MAX(created_at) FROM messages WHERE thread_id = ?1 AND direction = 'outbound' AND created_at <= ?2",
-                params![thread.to_string(), micros(now)],
-                |r| r.get(0),
-            )?;
-            let sort_at = micros(at).max(after_ours.map_or(i64::MIN, |t| t + 1));
-            tx.execute(
-                "INSERT INTO messages (id, thread_id, direction, wamid, body, state, created_at)
-                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5)",
-                params![id.to_string(), thread.to_string(), inbound.wamid, serde_json::to_string(&body).expect("serializes"), sort_at],
-            )?;
-            tx.execute(
-                "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2),
-                        last_guest_message_at = MAX(COALESCE(last_guest_message_at, 0), ?2),
-                        last_message_preview = ?3, template_required = 0
-                 WHERE id = ?1",
-                params![thread.to_string(), micros(at), body.preview()],
-            )?;
-            super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "message.received", Some(thread),
-                serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }))?;
-            // Every guest message is delivered; it may also change consent (F5, F6).
-            let before = threads::consent(tx, line.id, &inbound.from)?;
-            let text = match &body {
-                MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
-                MessageBody::Picture { .. } | MessageBody::Unsupported { .. } => "",
-            };
-            let after = before.guest_replied(&ConsentKeywords::default(), text, inbound.payload.as_deref(), now);
-            if after != before {
-                threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
-                super::audit(tx, line.org_id, now, &format!("guest:{}", inbound.from), "consent.changed", Some(thread),
-                    serde_json::json!({ "from": before, "to": after, "message_id": id }))?;
-            }
-            let msg = message(tx, id)?;
-            events::announce(tx, thread, Some(&msg), now)
-        })
+        self.write(|tx| ingest_in(tx, line, inbound, now))
     }
 
     /// Whether a guest message with this wamid is already stored (a duplicate delivery).
@@ -678,32 +623,7 @@ impl Store {
         update: &StatusUpdate,
         now: Timestamp,
     ) -> Result<Vec<UserId>> {
-        self.write(|tx| {
-            // Only the line's own messages: a webhook signed for one line never touches
-            // another's.
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
-                     WHERE m.wamid = ?1 AND m.direction = 'outbound' AND t.line_id = ?2",
-                    params![update.wamid, line.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(id) = id else {
-                // Not (yet) known: the send's answer may still be on its way. Kept, and
-                // applied when the wamid is recorded.
-                tx.execute(
-                    "INSERT INTO early_statuses (line_id, wamid, state, error_code, error_title, received_at) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        update.wamid, enum_str(&update.state), update.error.as_ref().map(|e| e.0),
-                        update.error.as_ref().map(|e| e.1.clone()), micros(now), line.to_string()
-                    ],
-                )?;
-                return Ok(Vec::new());
-            };
-            let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            status_of(tx, id, update, now)
-        })
+        self.write(|tx| apply_status_in(tx, line, update, now))
     }
 
     // ---- webhook inbox ------------------------------------------------------------------
@@ -743,6 +663,29 @@ impl Store {
             params![id, micros(now), max],
         )?;
         Ok(n > 0)
+    }
+
+    /// Applies parsed inbox rows and marks them processed, all in one transaction (the
+    /// webhook processor's fast path: one commit for a whole batch).
+    pub fn apply_inbox(&self, work: &[InboxWork], now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let mut told = Vec::new();
+            for w in work {
+                for m in &w.messages {
+                    told.extend(ingest_in(tx, &w.line, m, now)?);
+                }
+                for s in &w.statuses {
+                    told.extend(apply_status_in(tx, w.line.id, s, now)?);
+                }
+                tx.execute(
+                    "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1",
+                    params![w.inbox_id, micros(now)],
+                )?;
+            }
+            told.sort();
+            told.dedup();
+            Ok(told)
+        })
     }
 
     pub fn inbox_done(&self, id: i64, now: Timestamp) -> Result<()> {
@@ -825,4 +768,168 @@ fn fail_message(
     )?;
     let msg = message(tx, id)?;
     events::announce(tx, msg.thread_id, Some(&msg), now)
+}
+
+/// Stores a guest's message (once per wamid), in the caller's transaction.
+fn ingest_in(
+    tx: &Transaction<'_>,
+    line: &Line,
+    inbound: &InboundMessage,
+    now: Timestamp,
+) -> Result<Vec<UserId>> {
+    let seen: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM messages WHERE wamid = ?1",
+            [&inbound.wamid],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if seen.is_some() {
+        return Ok(Vec::new());
+    }
+    // A guest's clock may run ahead: a future timestamp must not stretch the window.
+    let at = inbound.at.min(now);
+    let thread = match threads::open_thread_of(tx, line.id, &inbound.from)? {
+        Some(id) => id,
+        None => {
+            let contact = threads::contact_by_phone(tx, line.org_id, &inbound.from)?;
+            let id = threads::create_thread(
+                tx,
+                line.org_id,
+                line.id,
+                &inbound.from,
+                contact,
+                &[line.owner_user_id],
+                now,
+            )?;
+            super::audit(
+                tx,
+                line.org_id,
+                now,
+                &format!("guest:{}", inbound.from),
+                "thread.opened",
+                Some(id),
+                serde_json::json!({}),
+            )?;
+            id
+        }
+    };
+    let id = MessageId::random();
+    let body = match (&inbound.media, &inbound.body) {
+        (Some(media), MessageBody::Picture { caption, .. }) => {
+            let info = super::media::insert(
+                tx,
+                line.org_id,
+                Some(thread),
+                None,
+                &media.mime_type,
+                (media.width, media.height),
+                &media.bytes,
+                now,
+            )?;
+            MessageBody::Picture {
+                media_id: info.id,
+                caption: caption.clone(),
+                width: media.width,
+                height: media.height,
+            }
+        }
+        (_, body) => body.clone(),
+    };
+    // Where it sorts: at the guest's time (so webhooks that arrive out of order are
+    // shown in the order the guest wrote), but after every message the business sent
+    // before it arrived: the guest's timestamp has whole seconds only, and a reply must
+    // not sort above the message it answers.
+    let after_ours: Option<i64> = tx.query_row(
+            "SELECT MAX(created_at) FROM messages WHERE thread_id = ?1 AND direction = 'outbound' AND created_at <= ?2",
+            params![thread.to_string(), micros(now)],
+            |r| r.get(0),
+        )?;
+    let sort_at = micros(at).max(after_ours.map_or(i64::MIN, |t| t + 1));
+    tx.execute(
+        "INSERT INTO messages (id, thread_id, direction, wamid, body, state, created_at)
+             VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5)",
+        params![
+            id.to_string(),
+            thread.to_string(),
+            inbound.wamid,
+            serde_json::to_string(&body).expect("serializes"),
+            sort_at
+        ],
+    )?;
+    tx.execute(
+        "UPDATE threads SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2),
+                    last_guest_message_at = MAX(COALESCE(last_guest_message_at, 0), ?2),
+                    last_message_preview = ?3, template_required = 0
+             WHERE id = ?1",
+        params![thread.to_string(), micros(at), body.preview()],
+    )?;
+    super::audit(
+        tx,
+        line.org_id,
+        now,
+        &format!("guest:{}", inbound.from),
+        "message.received",
+        Some(thread),
+        serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }),
+    )?;
+    // Every guest message is delivered; it may also change consent (F5, F6).
+    let before = threads::consent(tx, line.id, &inbound.from)?;
+    let text = match &body {
+        MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
+        MessageBody::Picture { .. } | MessageBody::Unsupported { .. } => "",
+    };
+    let after = before.guest_replied(
+        &ConsentKeywords::default(),
+        text,
+        inbound.payload.as_deref(),
+        now,
+    );
+    if after != before {
+        threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
+        super::audit(
+            tx,
+            line.org_id,
+            now,
+            &format!("guest:{}", inbound.from),
+            "consent.changed",
+            Some(thread),
+            serde_json::json!({ "from": before, "to": after, "message_id": id }),
+        )?;
+    }
+    let msg = message(tx, id)?;
+    events::announce(tx, thread, Some(&msg), now)
+}
+
+/// Applies a status report, in the caller's transaction.
+fn apply_status_in(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    update: &StatusUpdate,
+    now: Timestamp,
+) -> Result<Vec<UserId>> {
+    // Only the line's own messages: a webhook signed for one line never touches
+    // another's.
+    let id: Option<String> = tx
+        .query_row(
+            "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+                 WHERE m.wamid = ?1 AND m.direction = 'outbound' AND t.line_id = ?2",
+            params![update.wamid, line.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        // Not (yet) known: the send's answer may still be on its way. Kept, and
+        // applied when the wamid is recorded.
+        tx.execute(
+                "INSERT INTO early_statuses (line_id, wamid, state, error_code, error_title, received_at) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
+                params![
+                    update.wamid, enum_str(&update.state), update.error.as_ref().map(|e| e.0),
+                    update.error.as_ref().map(|e| e.1.clone()), micros(now), line.to_string()
+                ],
+            )?;
+        return Ok(Vec::new());
+    };
+    let id = MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    status_of(tx, id, update, now)
 }

@@ -30,7 +30,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use media::StoredMedia;
-pub use messages::{CloudMediaRef, InboundMessage, OutboundJob, ReceivedMedia, StatusUpdate};
+pub use messages::{
+    CloudMediaRef, InboundMessage, InboxWork, OutboundJob, ReceivedMedia, StatusUpdate,
+};
 pub use templates::ListedTemplate;
 
 /// How long a session token stays valid.
