@@ -1,5 +1,6 @@
 //! The dispatch worker: takes due jobs from the store's outbox and hands them to the Cloud
-//! API, in order per thread. Transient failures are retried with exponential backoff and
+//! API, in order per thread, at most 80 a second per business number (Meta's default
+//! throughput). Transient failures are retried with exponential backoff and
 //! jitter; permanent ones fail the message with a reason; 131047 marks the thread "template
 //! required".
 //!
@@ -55,6 +56,8 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else {
         return Ok(false);
     };
+    // Meta's throughput limit per number: wait for a slot rather than collect 130429s.
+    ctx.send_rate.until_key_ready(&job.line.id).await;
     let result = match job.body {
         multiline_domain::api::MessageBody::Picture { media_id, .. } => {
             send_picture(ctx, &job, media_id).await

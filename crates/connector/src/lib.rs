@@ -40,9 +40,14 @@ pub struct Ctx {
     /// Wakes the webhook processor.
     pub inbox: Arc<Notify>,
     pub cloud: cloud::CloudApi,
+    /// Sends per second and business number: the Cloud API's default throughput (80).
+    pub send_rate: Arc<governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
     /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
+
+/// The Cloud API's default throughput per business phone number (messages per second).
+pub const SENDS_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(80).unwrap();
 
 impl Ctx {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Ctx {
@@ -53,6 +58,9 @@ impl Ctx {
             dispatch: Arc::new(Notify::new()),
             inbox: Arc::new(Notify::new()),
             cloud: cloud::CloudApi::default(),
+            send_rate: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
+                SENDS_PER_SECOND,
+            ))),
             stopping: tokio::sync::watch::channel(false).1,
         }
     }
