@@ -12,7 +12,7 @@ export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
 APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt bench
+.PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt bench fuzz fuzz-smoke
 
 help:
 	@echo "make run    build and start the app with its embedded demo"
@@ -59,8 +59,20 @@ test-ui: setup
 e2e: app
 	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test -p multiline-e2e -- --test-threads=1 --nocapture
 
-test: check test-rust test-ui e2e
+test: check test-rust test-ui fuzz-smoke e2e
 	@echo "make test: all passed"
+
+# The webhook parser under libFuzzer (cargo-fuzz, on the stable toolchain: RUSTC_BOOTSTRAP
+# lets it pass the sanitizer-coverage flags; no sanitizer). `make test` runs a fixed seed
+# and number of runs (same inputs every time); `make fuzz` explores for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ := cd fuzz && mkdir -p target/corpus && cp seeds/* target/corpus/ && \
+	RUSTC_BOOTSTRAP=1 cargo fuzz run -s none webhook_parse target/corpus --
+fuzz-smoke: setup
+	$(FUZZ) -seed=1 -runs=300000 -rss_limit_mb=2048
+
+fuzz: setup
+	$(FUZZ) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048
 
 # Release builds; figures are medians, reported as ratios against a reference from the same
 # run (docs/benchmarks.md).
