@@ -8,8 +8,10 @@
 //! - [`api`]: `/v1` (JSON, bearer tokens) and `/v1/events` (WebSocket).
 //! - [`webhooks`]: verification and the durable webhook inbox.
 //! - [`dispatch`]: the outbound worker.
+//! - [`admin`]: what the admin commands of the binary do.
 //! - [`demo`]: the embedded demo (connector + simulator, seeded) used by `make run` and tests.
 
+pub mod admin;
 pub mod api;
 pub mod cloud;
 pub mod demo;

@@ -1,46 +1,167 @@
 //! `multiline-connector`: the connector server and its admin commands.
+//!
+//! Settings: `--data-dir` / `MULTILINE_DATA_DIR`, `--listen` / `MULTILINE_LISTEN`, else the
+//! configuration file (`--config` / `MULTILINE_CONFIG`, TOML with `data_dir` and `listen`),
+//! else the defaults (`./connector-data`, `127.0.0.1:8080`). Secrets are taken from the
+//! environment, never from flags (flags show in process lists).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use multiline_connector::admin::{self, FileConfig};
 use multiline_connector::demo::{self, DemoOptions};
+use multiline_connector::store::NewLine;
+use multiline_domain::ids::OrganizationId;
 use multiline_domain::time::SystemClock;
 
 #[derive(Parser)]
-#[command(about = "MultiLine WhatsApp connector")]
+#[command(about = "MultiLine WhatsApp connector: the server and its admin commands")]
 struct Cli {
+    /// A TOML configuration file (`data_dir`, `listen`).
+    #[arg(long, global = true, env = "MULTILINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the connector keeps its SQLite store.
+    #[arg(long, global = true, env = "MULTILINE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the /v1 API, the event sockets and the Cloud API webhooks.
+    Serve {
+        #[arg(long, env = "MULTILINE_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Run the demo: the connector and the Cloud API simulator, seeded, on loopback.
     Demo {
-        /// Where the demo keeps its SQLite file.
-        #[arg(long, env = "MULTILINE_DATA_DIR", default_value = "./demo-data")]
-        data_dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         #[arg(long, default_value = "127.0.0.1:8090")]
         sim_listen: std::net::SocketAddr,
     },
+    /// Organizations: create one, turn WhatsApp on or off, list them.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Create a user (the password is read from MULTILINE_PASSWORD).
+    CreateUser {
+        #[arg(long)]
+        org: OrganizationId,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Connect a WhatsApp business number (the access token, app secret and verify token
+    /// are read from WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN).
+    ConnectNumber(ConnectNumber),
+    /// Fetch the organization's templates from the Cloud API now.
+    SyncTemplates {
+        #[arg(long)]
+        org: OrganizationId,
+    },
+    /// Write the organization's audit record as JSON Lines (to a file, or standard output).
+    ExportAudit {
+        #[arg(long)]
+        org: OrganizationId,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    EnableWhatsapp {
+        #[arg(long)]
+        org: OrganizationId,
+    },
+    DisableWhatsapp {
+        #[arg(long)]
+        org: OrganizationId,
+    },
+    List,
+}
+
+#[derive(Args)]
+struct ConnectNumber {
+    #[arg(long)]
+    org: OrganizationId,
+    #[arg(long)]
+    phone_number_id: String,
+    #[arg(long)]
+    waba_id: String,
+    /// The number as shown to guests, digits only (15550001111).
+    #[arg(long)]
+    display_number: String,
+    /// The user who owns new conversations on this number.
+    #[arg(long)]
+    owner_email: String,
+    #[arg(long, default_value = "https://graph.facebook.com")]
+    api_base_url: String,
+    #[arg(long, default_value = "v21.0")]
+    api_version: String,
+}
+
+fn secret(name: &str) -> anyhow::Result<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .with_context(|| format!("set {name} in the environment"))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    match Cli::parse().command {
-        Command::Demo {
-            data_dir,
-            listen,
-            sim_listen,
-        } => {
+    let cli = Cli::parse();
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let data_dir = cli
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("./connector-data"));
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve { listen } => {
+            let listen = listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
+            let store = Arc::new(admin::open_store(&data_dir)?);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            let connector = multiline_connector::Connector::start(
+                store.clone(),
+                Arc::new(SystemClock),
+                listener,
+            )
+            .await?;
+            for org in store.organizations()? {
+                if let Ok(line) = store.line_of_org(org.id)
+                    && let Err(error) =
+                        multiline_connector::templates::sync(&connector.ctx, line.id).await
+                {
+                    tracing::warn!(org = %org.id, %error, "template sync at start failed");
+                }
+            }
+            tracing::info!(url = %connector.url(), data = %data_dir.display(), "connector serving");
+            tokio::signal::ctrl_c().await?;
+            connector.shutdown().await;
+        }
+        Command::Demo { listen, sim_listen } => {
             let demo = demo::start(DemoOptions {
                 data_dir,
                 connector_addr: listen,
@@ -53,6 +174,80 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!(%email, %password, "demo user");
             }
             tokio::signal::ctrl_c().await?;
+        }
+        Command::Org(command) => {
+            let store = admin::open_store(&data_dir)?;
+            match command {
+                OrgCommand::Create { name } => {
+                    let org = admin::create_organization(&store, &clock, &name, false)?;
+                    println!("{org}");
+                }
+                OrgCommand::EnableWhatsapp { org } => {
+                    admin::set_whatsapp_enabled(&store, &clock, org, true)?
+                }
+                OrgCommand::DisableWhatsapp { org } => {
+                    admin::set_whatsapp_enabled(&store, &clock, org, false)?
+                }
+                OrgCommand::List => {
+                    for org in store.organizations()? {
+                        let state = if org.whatsapp_enabled { "on" } else { "off" };
+                        println!("{}\t{}\twhatsapp {state}", org.id, org.name);
+                    }
+                }
+            }
+        }
+        Command::CreateUser { org, name, email } => {
+            let store = admin::open_store(&data_dir)?;
+            let password = secret("MULTILINE_PASSWORD")?;
+            let user = admin::create_user(&store, &clock, org, &name, &email, &password)?;
+            println!("{user}");
+        }
+        Command::ConnectNumber(c) => {
+            let store = admin::open_store(&data_dir)?;
+            let owner = store
+                .user_by_email(&c.owner_email)?
+                .with_context(|| format!("no user {}", c.owner_email))?;
+            let line = admin::connect_line(
+                &store,
+                &clock,
+                c.org,
+                NewLine {
+                    phone_number_id: c.phone_number_id,
+                    waba_id: c.waba_id,
+                    display_phone_number: c.display_number,
+                    access_token: secret("WHATSAPP_ACCESS_TOKEN")?,
+                    app_secret: secret("WHATSAPP_APP_SECRET")?,
+                    verify_token: secret("WHATSAPP_VERIFY_TOKEN")?,
+                    api_base_url: c.api_base_url,
+                    api_version: c.api_version,
+                    owner_user_id: owner,
+                },
+            )?;
+            println!("{line}");
+            eprintln!("webhook callback path: /webhooks/whatsapp/{line}");
+        }
+        Command::SyncTemplates { org } => {
+            let store = Arc::new(admin::open_store(&data_dir)?);
+            let line = store
+                .line_of_org(org)
+                .context("the organization has no number")?;
+            let ctx = multiline_connector::Ctx::new(store, Arc::new(SystemClock));
+            let count = multiline_connector::templates::sync(&ctx, line.id).await?;
+            println!("{count} templates");
+        }
+        Command::ExportAudit { org, out } => {
+            let store = admin::open_store(&data_dir)?;
+            let count = match out {
+                Some(path) => {
+                    let mut file = std::io::BufWriter::new(
+                        std::fs::File::create(&path)
+                            .with_context(|| format!("creating {}", path.display()))?,
+                    );
+                    admin::export_audit(&store, org, &mut file)?
+                }
+                None => admin::export_audit(&store, org, &mut std::io::stdout().lock())?,
+            };
+            eprintln!("{count} audit entries");
         }
     }
     Ok(())

@@ -789,3 +789,59 @@ async fn uploads_that_are_not_pictures_or_too_large_are_refused_and_nothing_is_s
     );
     assert!(h.demo.sim.received(ANA).is_empty());
 }
+
+#[tokio::test]
+async fn f21_messages_consent_and_template_sends_are_in_the_audit_export() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    h.send_text(&thread, "Your car is ready.").await;
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/templates", thread.id),
+            json!({ "client_id": ClientMessageId::random(), "name": "conversation_restart",
+                    "language": "en_US", "values": [{ "part": "body", "key": "1", "value": "Ana" }] }),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    h.demo.sim.guest_sends_text(ANA, "STOP").unwrap();
+    h.settle().await;
+    h.advance(chrono::Duration::hours(1));
+    h.demo
+        .sim
+        .guest_sends_text(ANA, "Sorry, I do want updates")
+        .unwrap();
+    h.settle().await;
+
+    let mut out = Vec::new();
+    let count =
+        multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
+            .unwrap();
+    let entries: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), count);
+    let find = |action: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["thread_id"] == thread.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    let queued = find("message.queued");
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0]["actor"].as_str().unwrap().len() == 36,
+        "the user's id"
+    );
+    assert_eq!(find("template.queued").len(), 1);
+    // The demo's seeded message, then the two above.
+    assert_eq!(find("message.received").len(), 3);
+    let consent = find("consent.changed");
+    assert!(!consent.is_empty(), "STOP changed consent");
+    assert!(consent[0]["actor"].as_str().unwrap().starts_with("guest:"));
+    // Oldest first, each with a time.
+    let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert!(entries.iter().all(|e| e["at"].is_string()));
+}

@@ -497,6 +497,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records an admin's change (actor `admin`).
+    pub fn audit_admin(
+        &self,
+        org: OrganizationId,
+        at: Timestamp,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.write(|tx| audit(tx, org, at, "admin", action, None, detail))
+    }
+}
+
 pub(crate) fn audit(
     tx: &Transaction<'_>,
     org: OrganizationId,
