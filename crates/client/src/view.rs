@@ -83,6 +83,10 @@ pub enum UiEvent {
     SyncStateChanged {
         sync: SyncState,
     },
+    /// The user is no longer in this thread (removed, left, transferred it).
+    ThreadRemoved {
+        thread_id: ThreadId,
+    },
     /// A picture being prepared moved on (see `prepare_photo`).
     PhotoProgress {
         progress: crate::photo::PhotoProgress,

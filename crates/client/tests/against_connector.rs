@@ -413,3 +413,72 @@ async fn a_picked_picture_is_prepared_off_the_runtime_with_progress_and_kept_unt
         "one picture, one thumbnail"
     );
 }
+
+#[tokio::test]
+async fn a_thread_the_user_was_removed_from_leaves_the_cache_and_the_ui_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+    let mut events = client.subscribe();
+    let http = reqwest::Client::new();
+    let url = demo.connector.url();
+    let (_, sam_email, sam_password) = demo::USERS[1];
+    let sam: serde_json::Value = http
+        .post(format!("{url}/v1/session"))
+        .json(&serde_json::json!({ "email": sam_email, "password": sam_password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sam_token = sam["token"].as_str().unwrap();
+    let users: Vec<serde_json::Value> = http
+        .get(format!("{url}/v1/users"))
+        .bearer_auth(client.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_of = |email: &str| {
+        users.iter().find(|u| u["email"] == email).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Alex adds Sam; Sam removes Alex.
+    let r = http
+        .post(format!("{url}/v1/threads/{thread}/participants"))
+        .bearer_auth(client.token())
+        .json(&serde_json::json!({ "op": "add", "user_id": id_of(sam_email) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{url}/v1/threads/{thread}/participants"))
+        .bearer_auth(sam_token)
+        .json(&serde_json::json!({ "op": "remove", "user_id": id_of(demo::USERS[0].1) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    until(
+        &mut events,
+        |e| matches!(e, UiEvent::ThreadRemoved { thread_id } if *thread_id == thread),
+    )
+    .await;
+    assert!(
+        client
+            .threads()
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.id != thread)
+    );
+    assert!(client.messages(thread).await.unwrap().is_empty());
+}

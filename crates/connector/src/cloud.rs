@@ -388,7 +388,7 @@ impl CloudApi {
                     "image": image
                 })
             }
-            MessageBody::Unsupported { .. } => {
+            MessageBody::System { .. } | MessageBody::Unsupported { .. } => {
                 return Err(CloudError {
                     code: None,
                     message: "unsupported message kind".into(),

@@ -12,6 +12,7 @@ use multiline_domain::api::{
 use multiline_domain::ids::ClientMessageId;
 use serde_json::json;
 use support::{ANA, Harness, message_event, next_matching};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[tokio::test]
 async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
@@ -844,4 +845,295 @@ async fn f21_messages_consent_and_template_sends_are_in_the_audit_export() {
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     assert!(entries.iter().all(|e| e["at"].is_string()));
+}
+
+async fn as_user(
+    h: &Harness,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut r = h.http.request(method, h.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        r = r.json(&body);
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn f19_f20_group_operations_and_who_sees_the_thread_after_each() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    let sam_token = sign_in_as(&h, 1).await;
+    let users: Vec<multiline_domain::api::User> = h.get("/v1/users").await;
+    let id_of = |email: &str| users.iter().find(|u| u.email == email).unwrap().id;
+    let (alex, sam) = (
+        id_of("alex@northwind.example"),
+        id_of("sam@northwind.example"),
+    );
+    let path = format!("/v1/threads/{}", thread.id);
+    let change =
+        |token: String, thread: multiline_domain::ids::ThreadId, body: serde_json::Value| {
+            let h = &h;
+            async move {
+                as_user(
+                    h,
+                    &token,
+                    reqwest::Method::POST,
+                    &format!("/v1/threads/{thread}/participants"),
+                    Some(body),
+                )
+                .await
+            }
+        };
+    let sees = |token: String, path: String| {
+        let h = &h;
+        async move {
+            as_user(h, &token, reqwest::Method::GET, &path, None)
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        sees(sam_token.clone(), path.clone()).await,
+        404,
+        "not a participant yet"
+    );
+
+    // Sam's app listens: it must be told when Sam loses the thread.
+    let ws = h.demo.connector.url().replacen("http", "ws", 1);
+    let mut request = format!("{ws}/v1/events?after=0")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {sam_token}").parse().unwrap(),
+    );
+    let mut sam_socket = tokio_tungstenite::connect_async(request).await.unwrap().0;
+
+    // Add: Sam sees the thread, can write in it, and the thread says who added whom.
+    let r = change(
+        h.token.clone(),
+        thread.id,
+        json!({ "op": "add", "user_id": sam }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(sees(sam_token.clone(), path.clone()).await, 200);
+    let r = as_user(&h, &sam_token, reqwest::Method::POST, &format!("{path}/messages"),
+        Some(json!({ "client_id": ClientMessageId::random(), "text": "Sam here, I'll take it from now." }))).await;
+    assert_eq!(r.status(), 202);
+    let lines: Vec<String> = h
+        .messages(&thread)
+        .await
+        .iter()
+        .filter(|m| m.direction == Direction::System)
+        .map(|m| m.body.preview())
+        .collect();
+    assert_eq!(lines, ["Alex Morgan added Sam Rivera"]);
+
+    // Refusals, each with its code.
+    for (body, code) in [
+        (
+            json!({ "op": "add", "user_id": sam }),
+            "already_participant",
+        ),
+        (json!({ "op": "remove", "user_id": alex }), "target_is_self"),
+        (
+            json!({ "op": "add", "user_id": uuid::Uuid::now_v7() }),
+            "not_a_colleague",
+        ),
+        (json!({ "op": "promote", "user_id": sam }), "invalid_body"),
+    ] {
+        let r = change(h.token.clone(), thread.id, body).await;
+        assert_eq!(r.status(), 400, "{code}");
+        let error: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code);
+    }
+
+    // Remove: Sam loses access to the thread and its new messages, and Sam's app is told.
+    let r = change(
+        h.token.clone(),
+        thread.id,
+        json!({ "op": "remove", "user_id": sam }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(sees(sam_token.clone(), path.clone()).await, 404);
+    assert_eq!(
+        sees(sam_token.clone(), format!("{path}/messages")).await,
+        404
+    );
+    next_matching(
+        &mut sam_socket,
+        |e| matches!(&e.event, Event::ThreadRemoved { thread_id } if *thread_id == thread.id),
+    )
+    .await;
+    let r = as_user(
+        &h,
+        &sam_token,
+        reqwest::Method::POST,
+        &format!("{path}/messages"),
+        Some(json!({ "client_id": ClientMessageId::random(), "text": "still here?" })),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+
+    // Back in, then a restart: a new thread with both, the old one closed with its history,
+    // the guest's window carried over (Ana wrote recently: free text still allowed).
+    change(
+        h.token.clone(),
+        thread.id,
+        json!({ "op": "add", "user_id": sam }),
+    )
+    .await;
+    let r = change(h.token.clone(), thread.id, json!({ "op": "restart" })).await;
+    assert_eq!(r.status(), 200);
+    let restarted: multiline_domain::api::ParticipantsResponse = r.json().await.unwrap();
+    let new = restarted.thread.unwrap();
+    assert_ne!(new.id, thread.id);
+    let old: Thread = h.get(&path).await;
+    assert_eq!(new.window, old.window, "the guest's window carries over");
+    assert_eq!(old.status, multiline_domain::api::ThreadStatus::Closed);
+    assert_eq!(
+        sees(sam_token.clone(), format!("/v1/threads/{}", new.id)).await,
+        200
+    );
+    let r = h.send_text(&new, "Continuing here.").await;
+    assert_eq!(r.thread_id, new.id);
+
+    // Leave: Alex is out, Sam stays.
+    let r = change(h.token.clone(), new.id, json!({ "op": "leave" })).await;
+    let left: multiline_domain::api::ParticipantsResponse = r.json().await.unwrap();
+    assert!(left.thread.is_none());
+    assert_eq!(
+        sees(h.token.clone(), format!("/v1/threads/{}", new.id)).await,
+        404
+    );
+    // Transfer: Sam hands the guest back to Alex and is out.
+    let r = change(
+        sam_token.clone(),
+        new.id,
+        json!({ "op": "transfer", "user_id": alex }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        sees(sam_token.clone(), format!("/v1/threads/{}", new.id)).await,
+        404
+    );
+    assert_eq!(
+        sees(h.token.clone(), format!("/v1/threads/{}", new.id)).await,
+        200
+    );
+    // The last one leaving closes it.
+    change(h.token.clone(), new.id, json!({ "op": "leave" })).await;
+    assert_eq!(
+        sees(h.token.clone(), format!("/v1/threads/{}", new.id)).await,
+        404
+    );
+
+    // Every change is in the audit, with who.
+    let mut out = Vec::new();
+    multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for action in [
+        "participant.added",
+        "participant.removed",
+        "thread.restarted",
+        "participant.left",
+        "thread.transferred",
+        "thread.closed",
+    ] {
+        assert!(
+            text.contains(&format!("\"action\":\"{action}\"")),
+            "{action} audited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn contacts_are_created_edited_searched_and_deleted_and_every_app_is_told() {
+    let h = Harness::start().await;
+    let mut socket = h.events(0).await;
+    let r = h
+        .post(
+            "/v1/contacts",
+            json!({ "name": "  Fatima Zahra ", "company": "Atlas Tiles",
+                    "phones": [{ "number": "+212612345678", "label": "mobile" }] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Contact = r.json().await.unwrap();
+    assert_eq!(created.name, "Fatima Zahra");
+    assert_eq!(created.phones[0].number.as_str(), "+212612345678");
+    next_matching(&mut socket, |e| matches!(e.event, Event::ContactsChanged)).await;
+    let found: Vec<Contact> = h.get("/v1/contacts?q=atlas").await;
+    assert_eq!(found, std::slice::from_ref(&created));
+
+    let r = h
+        .http
+        .put(h.url(&format!("/v1/contacts/{}", created.id)))
+        .bearer_auth(&h.token)
+        .json(
+            &json!({ "name": "Fatima Zahra Alaoui", "notes": "Prefers mornings",
+                       "phones": [{ "number": "+212612345678", "label": "mobile" },
+                                  { "number": "+33612345679", "label": "work" }] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let edited: Contact = r.json().await.unwrap();
+    assert_eq!(edited.company, None, "a replace, not a merge");
+    assert_eq!(edited.phones.len(), 2);
+
+    for (body, code) in [
+        (json!({ "name": "  " }), "invalid_name"),
+        (
+            json!({ "name": "X", "phones": [{ "number": "+212612345678", "label": "a" }, { "number": "+212612345678", "label": "b" }] }),
+            "duplicate_phone",
+        ),
+        (
+            json!({ "name": "X", "phones": [{ "number": "12", "label": "a" }] }),
+            "invalid_body",
+        ),
+    ] {
+        let r = h.post("/v1/contacts", body).await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            code
+        );
+    }
+
+    let r = h
+        .http
+        .delete(h.url(&format!("/v1/contacts/{}", created.id)))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = h
+        .http
+        .get(h.url(&format!("/v1/contacts/{}", created.id)))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let found: Vec<Contact> = h.get("/v1/contacts?q=fatima").await;
+    assert!(found.is_empty());
+
+    let mut out = Vec::new();
+    multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    for action in ["contact.created", "contact.updated", "contact.deleted"] {
+        assert!(text.contains(action), "{action}");
+    }
 }

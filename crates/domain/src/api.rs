@@ -62,6 +62,19 @@ pub struct ContactPhone {
     pub label: String,
 }
 
+/// `POST /v1/contacts` and `PUT /v1/contacts/{id}`: a contact as the user entered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub name: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub phones: Vec<ContactPhone>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Contact {
@@ -123,6 +136,8 @@ pub struct OpenThreadRequest {
 pub enum Direction {
     Inbound,
     Outbound,
+    /// A line the thread shows about itself (someone added, left, ...); never sent.
+    System,
 }
 
 /// A message's delivery state. Ordered: a status never moves backwards (a late `delivered`
@@ -177,6 +192,12 @@ pub enum MessageBody {
         width: u32,
         height: u32,
     },
+    /// A change to the thread (F20), as a sentence with names ("Alex Morgan added Sam
+    /// Rivera") and as the event it records.
+    System {
+        event: crate::participants::SystemEvent,
+        text: String,
+    },
     /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
     Unsupported {
         description: String,
@@ -198,6 +219,7 @@ impl MessageBody {
                 Some(c) if !c.is_empty() => format!("📷 {}", c.lines().next().unwrap_or_default()),
                 _ => "📷 Photo".to_owned(),
             },
+            MessageBody::System { text, .. } => text.clone(),
             MessageBody::Unsupported { description } => description.clone(),
         }
     }
@@ -264,6 +286,46 @@ pub enum Event {
     ContactsChanged,
     /// The approved templates changed (after a sync): fetch `GET /v1/templates`.
     TemplatesChanged,
+    /// The user is no longer in this thread (removed, left, transferred it): forget it.
+    ThreadRemoved {
+        thread_id: ThreadId,
+    },
+}
+
+/// `POST /v1/threads/{id}/participants`: one change to who is in the thread (F20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ParticipantsRequest {
+    /// Add a colleague.
+    Add { user_id: UserId },
+    /// Remove another participant.
+    Remove { user_id: UserId },
+    /// Leave the thread yourself.
+    Leave,
+    /// Hand the guest to a colleague: they join, you leave.
+    Transfer { user_id: UserId },
+    /// Close this thread and open a new one with the same guest and participants.
+    Restart,
+}
+
+impl From<ParticipantsRequest> for crate::participants::Operation {
+    fn from(r: ParticipantsRequest) -> Self {
+        use crate::participants::Operation;
+        match r {
+            ParticipantsRequest::Add { user_id } => Operation::Add(user_id),
+            ParticipantsRequest::Remove { user_id } => Operation::Remove(user_id),
+            ParticipantsRequest::Leave => Operation::Leave,
+            ParticipantsRequest::Transfer { user_id } => Operation::Transfer(user_id),
+            ParticipantsRequest::Restart => Operation::Restart,
+        }
+    }
+}
+
+/// The answer to a participants change: the thread as the caller now sees it (for a
+/// restart, the new thread), or none when the caller is no longer in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantsResponse {
+    pub thread: Option<Thread>,
 }
 
 /// One filled template variable.

@@ -78,6 +78,54 @@ pub enum ParticipantError {
     ThreadClosed,
 }
 
+impl ParticipantError {
+    /// The stable code, as in API errors.
+    pub fn code(self) -> &'static str {
+        match self {
+            ParticipantError::NotAParticipant => "not_a_participant",
+            ParticipantError::AlreadyParticipant => "already_participant",
+            ParticipantError::TargetNotParticipant => "target_not_participant",
+            ParticipantError::TargetIsSelf => "target_is_self",
+            ParticipantError::NotAColleague => "not_a_colleague",
+            ParticipantError::ThreadClosed => "thread_closed",
+        }
+    }
+}
+
+impl SystemEvent {
+    /// The sentence a thread shows, given how to name a user.
+    pub fn sentence(&self, name: impl Fn(UserId) -> String) -> String {
+        match *self {
+            SystemEvent::Added { by, user } => format!("{} added {}", name(by), name(user)),
+            SystemEvent::Removed { by, user } => format!("{} removed {}", name(by), name(user)),
+            SystemEvent::Left { user } => format!("{} left the conversation", name(user)),
+            SystemEvent::Transferred { from, to } => {
+                format!(
+                    "{} transferred the conversation to {}",
+                    name(from),
+                    name(to)
+                )
+            }
+            SystemEvent::Closed { by } => format!("{} closed the conversation", name(by)),
+            SystemEvent::Restarted { by } => {
+                format!("{} restarted the conversation", name(by))
+            }
+        }
+    }
+
+    /// The audit record's action.
+    pub fn action(&self) -> &'static str {
+        match self {
+            SystemEvent::Added { .. } => "participant.added",
+            SystemEvent::Removed { .. } => "participant.removed",
+            SystemEvent::Left { .. } => "participant.left",
+            SystemEvent::Transferred { .. } => "thread.transferred",
+            SystemEvent::Closed { .. } => "thread.closed",
+            SystemEvent::Restarted { .. } => "thread.restarted",
+        }
+    }
+}
+
 /// The outcome of an allowed operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

@@ -130,6 +130,7 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     let text = match &m.body {
         MessageBody::Text { text } | MessageBody::Template { text, .. } => Some(text.as_str()),
         MessageBody::Picture { caption, .. } => caption.as_deref(),
+        MessageBody::System { text, .. } => Some(text.as_str()),
         MessageBody::Unsupported { .. } => None,
     };
     tx.execute(
@@ -265,6 +266,16 @@ impl Cache {
                 Event::MessageUpserted { message } => upsert_message(tx, message)?,
                 Event::ThreadUpserted { thread } => upsert_thread(tx, thread)?,
                 Event::ContactsChanged | Event::TemplatesChanged => {}
+                // No longer in it: its messages go too (the outbox keeps what was queued
+                // there; the connector will refuse it, and it shows as failed).
+                Event::ThreadRemoved { thread_id } => {
+                    tx.execute(
+                        "DELETE FROM messages WHERE thread_id = ?1
+                         AND key NOT IN (SELECT client_id FROM outbox)",
+                        [thread_id.to_string()],
+                    )?;
+                    tx.execute("DELETE FROM threads WHERE id = ?1", [thread_id.to_string()])?;
+                }
             }
             Self::set_meta(tx, "last_seq", &seq.to_string())?;
             Ok(true)

@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use multiline_domain::api::{ErrorBody, ErrorDetail};
 use serde::de::DeserializeOwned;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::Ctx;
 use crate::store::StoreError;
@@ -31,8 +30,13 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/v1/session", post(auth::sign_in).delete(auth::sign_out))
         .route("/v1/me", get(auth::me))
-        .route("/v1/contacts", get(contacts::list))
-        .route("/v1/contacts/{id}", get(contacts::get))
+        .route("/v1/contacts", get(contacts::list).post(contacts::create))
+        .route(
+            "/v1/contacts/{id}",
+            get(contacts::get)
+                .put(contacts::update)
+                .delete(contacts::delete),
+        )
         .route("/v1/threads", get(threads::list).post(threads::open))
         .route("/v1/threads/{id}", get(threads::get))
         .route(
@@ -42,6 +46,8 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/v1/threads/{id}/templates", post(threads::send_template))
         .route("/v1/threads/{id}/opt-in", post(threads::send_opt_in))
         .route("/v1/threads/{id}/read", post(threads::mark_read))
+        .route("/v1/threads/{id}/participants", post(threads::participants))
+        .route("/v1/users", get(threads::colleagues))
         .route("/v1/templates", get(threads::templates))
         .route("/v1/events", get(events::subscribe))
         .route("/v1/events/head", get(events::head))
@@ -52,7 +58,9 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/v1/threads/{id}/pictures", post(media::send))
         .route("/v1/media/{id}", get(media::download))
         .fallback(|| async { ApiError::NotFound })
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Extractors stop reading at the limit; a JSON body over it is answered 413 in the
+        // API's error shape (see `ApiJson`).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Uploads read their body themselves, up to the picture limit, and answer an
         // oversized one in the API's error shape.
         .merge(
@@ -198,9 +206,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     code: "unsupported_media_type",
                     message: "Send JSON with Content-Type: application/json.".into(),
                 },
-                JsonRejection::BytesRejection(_) => ApiError::BadRequest {
+                JsonRejection::BytesRejection(_) => ApiError::TooLarge {
                     code: "body_too_large",
-                    message: "The request body is too large.".into(),
+                    message: format!(
+                        "The request body is too large (at most {} KB).",
+                        MAX_BODY_BYTES / 1024
+                    ),
                 },
                 _ => ApiError::BadRequest {
                     code: "invalid_body",

@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use multiline_domain::api::{
-    Message, OpenThreadRequest, SendOptInRequest, SendTemplateRequest, SendTextRequest, Thread,
+    Message, OpenThreadRequest, ParticipantsRequest, ParticipantsResponse, SendOptInRequest,
+    SendTemplateRequest, SendTextRequest, Thread, User,
 };
 use multiline_domain::ids::ThreadId;
 use multiline_domain::templates::Template;
@@ -134,4 +135,24 @@ pub async fn mark_read(
         });
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/threads/{id}/participants`: add, remove, leave, transfer, restart (F20).
+pub async fn participants(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<ParticipantsRequest>,
+) -> Result<Json<ParticipantsResponse>, ApiError> {
+    let now = ctx.clock.now();
+    let (thread, told) = ctx
+        .db(move |s| s.change_participants(auth.caller, id, req.into(), now))
+        .await?;
+    ctx.tell(told);
+    Ok(Json(ParticipantsResponse { thread }))
+}
+
+/// `GET /v1/users`: the organization's users (colleagues to add or transfer to).
+pub async fn colleagues(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(ctx.db(move |s| s.colleagues(auth.caller)).await?))
 }

@@ -82,7 +82,7 @@ pub struct StatusUpdate {
     pub error: Option<(u32, String)>,
 }
 
-fn enum_str<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -877,7 +877,9 @@ fn ingest_in(
     let before = threads::consent(tx, line.id, &inbound.from)?;
     let text = match &body {
         MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
-        MessageBody::Picture { .. } | MessageBody::Unsupported { .. } => "",
+        MessageBody::Picture { .. }
+        | MessageBody::System { .. }
+        | MessageBody::Unsupported { .. } => "",
     };
     let after = before.guest_replied(
         &ConsentKeywords::default(),

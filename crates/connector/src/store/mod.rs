@@ -6,9 +6,11 @@
 //!   replays events from its last sequence number sees every change once, in order;
 //! - the audit table is append-only (enforced by triggers).
 
+mod contacts;
 mod events;
 mod media;
 mod messages;
+mod participants;
 mod templates;
 mod threads;
 
@@ -498,6 +500,24 @@ impl Store {
 }
 
 impl Store {
+    /// How many rows each table holds, by name: tests check that a refused request wrote
+    /// nothing, anywhere.
+    pub fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tables
+            .into_iter()
+            .map(|t| {
+                let n: i64 =
+                    conn.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))?;
+                Ok((t, n))
+            })
+            .collect()
+    }
+
     /// Records an admin's change (actor `admin`).
     pub fn audit_admin(
         &self,
