@@ -12,6 +12,9 @@ const COMMANDS: &[&str] = &[
     "send_template",
     "send_opt_in",
     "mark_read",
+    "prepare_photo",
+    "send_picture",
+    "get_media",
 ];
 
 fn main() {

@@ -1,9 +1,10 @@
 //! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
 //! maps the error to `AppError { code, message }`.
 
+use multiline_client::photo::{PhotoSource, PreparedPhoto};
 use multiline_client::view::{AppError, SyncState, TemplatePreview, ThreadSummary};
 use multiline_domain::api::{Contact, FilledValue, Message, Session};
-use multiline_domain::ids::{ContactId, ThreadId};
+use multiline_domain::ids::{ContactId, MediaId, ThreadId};
 use multiline_domain::templates::Template;
 use tauri::State;
 
@@ -101,4 +102,46 @@ pub async fn send_opt_in(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Mess
 #[tauri::command]
 pub async fn mark_read(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<()> {
     Ok(core.client().await?.mark_read(thread_id).await?)
+}
+
+/// A picture the user chose (file dialog, paste, drop): its bytes arrive as the raw request
+/// body (no JSON encoding of megabytes). Prepared off the async runtime, with progress
+/// events.
+#[tauri::command]
+pub async fn prepare_photo(
+    core: State<'_, Core>,
+    request: tauri::ipc::Request<'_>,
+) -> Cmd<PreparedPhoto> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError {
+            code: "invalid_request".into(),
+            message: "The picture did not arrive as bytes.".into(),
+        });
+    };
+    let bytes = bytes.clone();
+    Ok(core
+        .client()
+        .await?
+        .prepare_photo(PhotoSource::Bytes(bytes))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn send_picture(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    prepared_id: String,
+    caption: Option<String>,
+) -> Cmd<Message> {
+    Ok(core
+        .client()
+        .await?
+        .send_picture(thread_id, prepared_id, caption)
+        .await?)
+}
+
+/// A picture to show, as a `data:` URL.
+#[tauri::command]
+pub async fn get_media(core: State<'_, Core>, media_id: MediaId) -> Cmd<String> {
+    Ok(core.client().await?.media(media_id).await?)
 }

@@ -35,6 +35,9 @@ pub fn run() {
             commands::send_template,
             commands::send_opt_in,
             commands::mark_read,
+            commands::prepare_photo,
+            commands::send_picture,
+            commands::get_media,
         ])
         .run(tauri::generate_context!())
         .expect("the app runs");

@@ -219,6 +219,102 @@ describe("Thread", () => {
     await waitFor(() => expect(ids()[0]).toBe("t-5"));
   });
 
+  it("shows_a_participant_change_as_a_system_line_not_a_bubble", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+
+    fake.emit({
+      kind: "message_upserted",
+      message: {
+        id: "m-system",
+        client_id: null,
+        thread_id: "t-1",
+        direction: "system",
+        author_name: null,
+        body: {
+          type: "system",
+          event: { kind: "added", by: "u-1", user: "u-2" },
+          text: "Alex Morgan added Sam Rivera",
+        },
+        state: "delivered",
+        failure: null,
+        created_at: new Date().toISOString(),
+      },
+    });
+
+    await waitFor(() =>
+      expect(byTestId(testIds.messageBubble).at(-1)).toHaveTextContent(
+        "Alex Morgan added Sam Rivera",
+      ),
+    );
+    const line = byTestId(testIds.messageBubble).at(-1);
+    expect(line).toHaveAttribute("data-direction", "system");
+    expect(line?.querySelector(".bubble")).toBeNull();
+  });
+
+  it("sends_a_picture_chosen_from_the_library_with_its_caption", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    const before = byTestId(testIds.messageBubble).length;
+
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuPhotoLibrary));
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])], "car.jpg", {
+      type: "image/jpeg",
+    });
+    await user.upload(screen.getByTestId(testIds.photoInput), jpeg);
+
+    await waitFor(() => expect(screen.getByTestId(testIds.photoComposer)).toBeInTheDocument());
+    expect(screen.getByTestId(testIds.photoComposer)).toHaveTextContent(
+      "location and camera data removed",
+    );
+    await user.type(screen.getByTestId(testIds.photoCaption), "Your car, ready");
+    await user.click(screen.getByTestId(testIds.photoSend));
+
+    await waitFor(() => expect(byTestId(testIds.messageBubble)).toHaveLength(before + 1));
+    expect(screen.queryByTestId(testIds.photoComposer)).toBeNull();
+    const sent = fake.calls.find((c) => c.command === "sendPicture");
+    expect(sent?.args.slice(2)).toEqual(["Your car, ready"]);
+    const last = byTestId(testIds.messageBubble).at(-1);
+    expect(last).toHaveTextContent("Your car, ready");
+    await waitFor(() =>
+      expect(last?.querySelector(`[data-testid="${testIds.messagePicture}"]`)).toHaveAttribute(
+        "data-loaded",
+        "true",
+      ),
+    );
+  });
+
+  it("refuses_a_file_that_is_not_a_picture_with_the_cores_words", async () => {
+    const { user } = await renderApp();
+    await openThread(user, "t-1");
+
+    const notes = new File(["just some notes"], "notes.jpg", { type: "image/jpeg" });
+    await user.upload(screen.getByTestId(testIds.photoInput), notes);
+
+    await waitFor(() =>
+      expect(
+        screen.getByText(
+          "This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.",
+        ),
+      ).toBeInTheDocument(),
+    );
+    expect(screen.queryByTestId(testIds.photoComposer)).toBeNull();
+  });
+
+  it("closes_and_drops_a_thread_the_user_was_removed_from", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+
+    fake.emit({ kind: "thread_removed", thread_id: "t-1" });
+
+    await waitFor(() =>
+      expect(byTestId(testIds.threadRow).map((r) => r.dataset.threadId)).not.toContain("t-1"),
+    );
+    expect(byTestId(testIds.messageBubble)).toHaveLength(0);
+    expect(screen.getByText("You are no longer in that conversation.")).toBeInTheDocument();
+  });
+
   it("shows_the_sync_state_pushed_by_the_core", async () => {
     const { fake } = await renderApp();
     await waitFor(() => expect(screen.getByTestId(testIds.syncState)).toHaveTextContent("Online"));

@@ -322,6 +322,28 @@ impl SimControl {
         Ok(())
     }
 
+    /// The guest with `wa_id` sends a picture (JPEG or PNG bytes) with a caption.
+    pub async fn guest_sends_picture(
+        &self,
+        wa_id: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        caption: &str,
+    ) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}/control/guests/{wa_id}/image", self.base))
+            .query(&[("caption", caption)])
+            .header("content-type", mime)
+            .body(bytes)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the simulator refused: {}", response.text().await?);
+        }
+        Ok(())
+    }
+
     /// Moves the demo's clock (connector, simulator and app share it) forward.
     pub async fn advance_clock(&self, by: Duration) -> anyhow::Result<()> {
         let response = self

@@ -91,6 +91,13 @@ export class AppState {
         void this.templates.reload();
         void this.thread?.load();
         break;
+      case "thread_removed":
+        this.threads.remove(event.thread_id);
+        if (this.thread?.threadId === event.thread_id) {
+          this.openThread(null);
+          this.toasts.show("You are no longer in that conversation.");
+        }
+        break;
       case "photo_progress":
         // Shown by the picture composer once pictures can be sent (issue 6).
         break;

@@ -100,4 +100,41 @@ describe("Expand menu", () => {
     await user.keyboard("{Enter}");
     expect(ontemplate).not.toHaveBeenCalled();
   });
+
+  it("opens_the_photo_library_when_pictures_may_be_sent_and_says_why_not_otherwise", async () => {
+    const onphoto = vi.fn();
+    const user = userEvent.setup();
+    const { unmount } = render(ExpandMenu, {
+      props: {
+        template: { state: "allowed" },
+        ontemplate: vi.fn(),
+        photo: { state: "allowed" },
+        onphoto,
+      },
+    });
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuPhotoLibrary));
+    expect(onphoto).toHaveBeenCalledOnce();
+    unmount();
+
+    const refusedPhoto = vi.fn();
+    render(ExpandMenu, {
+      props: {
+        template: { state: "allowed" },
+        ontemplate: vi.fn(),
+        photo: {
+          state: "refused",
+          reason: "window_closed_use_template",
+          message: "The 24-hour window has closed. Send a template to restart the conversation.",
+        },
+        onphoto: refusedPhoto,
+      },
+    });
+    await user.click(screen.getByTestId(testIds.expandButton));
+    const item = screen.getByTestId(testIds.menuPhotoLibrary);
+    expect(item).toHaveAttribute("aria-disabled", "true");
+    expect(item).toHaveAttribute("title", expect.stringContaining("24-hour window"));
+    await user.click(item);
+    expect(refusedPhoto).not.toHaveBeenCalled();
+  });
 });

@@ -7,7 +7,9 @@ import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
+import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
@@ -93,4 +95,22 @@ export function sendOptIn(threadId: ThreadId): Promise<Message> {
 /** The user has the thread open: clears its unread count (and tells the guest's phone). */
 export function markRead(threadId: ThreadId): Promise<void> {
   return call("mark_read", { threadId });
+}
+
+/** F16-F18: a chosen picture's bytes, sent raw; the core bounds, uprights and strips it. */
+export function preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto> {
+  return call("prepare_photo", bytes);
+}
+
+export function sendPicture(
+  threadId: ThreadId,
+  preparedId: string,
+  caption: string | null,
+): Promise<Message> {
+  return call("send_picture", { threadId, preparedId, caption });
+}
+
+/** A picture as a `data:` URL (fetched once, then from the device). */
+export function getMedia(mediaId: MediaId): Promise<string> {
+  return call("get_media", { mediaId });
 }

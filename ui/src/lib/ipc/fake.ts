@@ -55,6 +55,10 @@ function nextId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
+/** A 1x1 grey JPEG: what the fake shows for every picture. */
+const FAKE_PICTURE =
+  "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==";
+
 const ALLOWED: Composer = { state: "allowed" };
 const refused = (reason: string, message: string): Composer => ({
   state: "refused",
@@ -178,6 +182,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
   const iso = (msAgo = 0) => new Date(now() - msAgo).toISOString();
   const listeners = new Set<(event: UiEvent) => void>();
   const failures = new Map<string, AppError>();
+  const preparedPhotos = new Set<string>();
   const seed = options.contacts ? null : demoSeed(now());
 
   const fake: FakeIpc = {
@@ -310,6 +315,41 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       touch(thread, preview.text, message.created_at);
       if (options.autoProgress) progress(message);
       return structuredClone(message);
+    },
+    async preparePhoto(bytes) {
+      record("preparePhoto", bytes.length);
+      // Like the core: the bytes decide, not a file name.
+      const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+      const png = bytes[0] === 0x89 && bytes[1] === 0x50;
+      if (!jpeg && !png)
+        throw {
+          code: "unsupported_image",
+          message: "This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.",
+        };
+      const id = `p-${fake.calls.length}`;
+      preparedPhotos.add(id);
+      return { id, width: 1600, height: 1200, bytes: bytes.length, thumbnail: FAKE_PICTURE };
+    },
+    async sendPicture(threadId, preparedId, caption) {
+      record("sendPicture", threadId, preparedId, caption);
+      const thread = find(threadId);
+      refuseUnless(thread.composer);
+      if (!preparedPhotos.has(preparedId))
+        throw { code: "not_found", message: "That picture no longer exists." };
+      const message = outbound(threadId, {
+        type: "picture",
+        media_id: preparedId,
+        caption,
+        width: 1600,
+        height: 1200,
+      });
+      touch(thread, caption ? `📷 ${caption}` : "📷 Photo", message.created_at);
+      if (options.autoProgress) progress(message);
+      return structuredClone(message);
+    },
+    async getMedia(mediaId) {
+      record("getMedia", mediaId);
+      return FAKE_PICTURE;
     },
     async markRead(threadId) {
       record("markRead", threadId);

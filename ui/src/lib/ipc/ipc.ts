@@ -8,7 +8,9 @@ import { onUiEvent, type Unlisten } from "./events";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
+import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
@@ -38,6 +40,9 @@ export interface Ipc {
   ): Promise<Message>;
   sendOptIn(threadId: ThreadId): Promise<Message>;
   markRead(threadId: ThreadId): Promise<void>;
+  preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
+  sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
+  getMedia(mediaId: MediaId): Promise<string>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;
 }
 
@@ -53,6 +58,11 @@ export function getIpc(): Ipc {
   const ipc = getContext<Ipc | undefined>(IPC);
   if (!ipc) throw new Error("No Ipc in context: render inside App or provide one in the test.");
   return ipc;
+}
+
+/** The `Ipc` if one is provided (components that also render alone in tests). */
+export function findIpc(): Ipc | undefined {
+  return getContext<Ipc | undefined>(IPC);
 }
 
 /** For tests: the context map `render(Component, { context })` expects. */

@@ -1,5 +1,6 @@
 import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Message } from "../ipc/bindings/Message";
+import type { PreparedPhoto } from "../ipc/bindings/PreparedPhoto";
 import type { ThreadId } from "../ipc/bindings/ThreadId";
 import type { Ipc } from "../ipc/ipc";
 
@@ -60,6 +61,28 @@ export class ThreadStore {
   async send(text: string): Promise<boolean> {
     try {
       const message = await this.ipc.sendText(this.threadId, text);
+      this.upsert(message, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      this.report(error);
+      return false;
+    }
+  }
+
+  /** F17: a chosen picture through the core's pipeline; null (error shown) if refused. */
+  async preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto | null> {
+    try {
+      return await this.ipc.preparePhoto(bytes);
+    } catch (error) {
+      this.report(error);
+      return null;
+    }
+  }
+
+  /** Queues a prepared picture; resolves false (error shown) if the core refused. */
+  async sendPicture(photo: PreparedPhoto, caption: string | null): Promise<boolean> {
+    try {
+      const message = await this.ipc.sendPicture(this.threadId, photo.id, caption);
       this.upsert(message, { ifAbsent: true });
       return true;
     } catch (error) {

@@ -34,6 +34,11 @@ export class ThreadsStore {
     }
   }
 
+  /** `thread_removed`: the user is no longer in it. */
+  remove(id: ThreadId): void {
+    this.items = this.items.filter((t) => t.id !== id);
+  }
+
   /** `thread_upserted`, or a summary a command returned: insert or replace by id. */
   upsert(thread: ThreadSummary): void {
     const rest = this.items.filter((t) => t.id !== thread.id);
