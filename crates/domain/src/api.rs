@@ -215,9 +215,12 @@ impl MessageBody {
                 .filter(|l| !l.trim().is_empty())
                 .collect::<Vec<_>>()
                 .join(" · "),
+            // Words, not an emoji: not every system has a font for it.
             MessageBody::Picture { caption, .. } => match caption.as_deref().map(str::trim) {
-                Some(c) if !c.is_empty() => format!("📷 {}", c.lines().next().unwrap_or_default()),
-                _ => "📷 Photo".to_owned(),
+                Some(c) if !c.is_empty() => {
+                    format!("Photo: {}", c.lines().next().unwrap_or_default())
+                }
+                _ => "Photo".to_owned(),
             },
             MessageBody::System { text, .. } => text.clone(),
             MessageBody::Unsupported { description } => description.clone(),

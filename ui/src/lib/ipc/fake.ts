@@ -343,7 +343,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         width: 1600,
         height: 1200,
       });
-      touch(thread, caption ? `📷 ${caption}` : "📷 Photo", message.created_at);
+      touch(thread, caption ? `Photo: ${caption}` : "Photo", message.created_at);
       if (options.autoProgress) progress(message);
       return structuredClone(message);
     },
