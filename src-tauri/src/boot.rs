@@ -18,6 +18,9 @@ use multiline_domain::time::{OffsetClock, SystemClock};
 use tauri::{AppHandle, Manager};
 use tokio::sync::watch;
 
+/// Where the demo's simulator (and its guest phone page) listens when the port is free.
+const DEMO_SIM_ADDR: &str = "127.0.0.1:8090";
+
 /// The core, once booted.
 #[derive(Clone)]
 pub enum BootState {
@@ -99,8 +102,10 @@ async fn start(
         };
         return Ok((Arc::new(connect(config, &email, &password).await?), None));
     }
+    // A known port when it is free, so the guest phone page has an address to bookmark.
     let sim_addr = match std::env::var("MULTILINE_DEMO_SIM_ADDR") {
         Ok(addr) => addr.parse()?,
+        Err(_) if std::net::TcpListener::bind(DEMO_SIM_ADDR).is_ok() => DEMO_SIM_ADDR.parse()?,
         Err(_) => "127.0.0.1:0".parse()?,
     };
     // The demo's clock is the system clock plus an offset the simulator's control API can
@@ -115,6 +120,10 @@ async fn start(
     })
     .await?;
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
+    println!(
+        "MultiLine demo: play the customers on the guest phone at {}/guest",
+        demo.sim.base_url()
+    );
     let (_, default_email, password) = multiline_connector::demo::USERS[0];
     let email = std::env::var("MULTILINE_DEMO_USER").unwrap_or_else(|_| default_email.to_owned());
     let config = ClientConfig {

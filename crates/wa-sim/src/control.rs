@@ -16,6 +16,9 @@ use crate::state::{Fault, Received, SimState};
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
+        .route("/guest", get(guest_page))
+        .route("/control/guests", get(guests))
+        .route("/control/media/{id}", get(media))
         .route("/control/guests/{wa_id}/send", post(guest_sends))
         .route("/control/guests/{wa_id}/received", get(received))
         .route("/control/guests/{wa_id}/button", post(guest_presses_button))
@@ -24,6 +27,10 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/control/faults", post(inject_fault).delete(clear_faults))
         .route("/control/webhooks", post(plan_webhooks))
         .route("/control/clock/advance", post(advance_clock))
+        // A guest's picture may be as large as the Cloud API allows.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::state::IMAGE_LIMIT * 2,
+        ))
         .with_state(state)
 }
 
@@ -127,6 +134,38 @@ async fn plan_webhooks(
     world.duplicate_next += body.duplicate;
     world.reorder_next += body.reorder;
     StatusCode::NO_CONTENT
+}
+
+/// The guest phone: a page to play the customers by hand in the demo.
+async fn guest_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("guest.html"))
+}
+
+/// The simulated guests, by name.
+async fn guests(State(state): State<Arc<SimState>>) -> Json<Value> {
+    let mut guests: Vec<Value> = state
+        .world()
+        .guests
+        .values()
+        .map(|g| json!({ "wa_id": g.wa_id, "name": g.name }))
+        .collect();
+    guests.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Json(Value::Array(guests))
+}
+
+/// A stored picture, for the guest phone to show what the business sent.
+async fn media(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, StatusCode> {
+    use axum::response::IntoResponse;
+    let world = state.world();
+    let media = world.media.get(&id).ok_or(StatusCode::NOT_FOUND)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, media.mime_type.clone())],
+        media.bytes.clone(),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -90,6 +90,13 @@ impl Simulator {
             .guest_sends_image(wa_id, bytes, mime_type, caption)
     }
 
+    /// The ids of every stored media file (uploads and guests' pictures).
+    pub fn media_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.state.world().media.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     /// A stored media file's bytes (what the business uploaded, or a guest sent).
     pub fn media(&self, id: &str) -> Option<Vec<u8>> {
         self.state.world().media.get(id).map(|m| m.bytes.clone())

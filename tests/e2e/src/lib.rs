@@ -308,6 +308,11 @@ pub struct SimControl {
 }
 
 impl SimControl {
+    /// The simulator's base URL (its guest phone page is at `/guest`).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     /// The guest with `wa_id` writes `text` to the business.
     pub async fn guest_sends(&self, wa_id: &str, text: &str) -> anyhow::Result<()> {
         let response = self

@@ -1,0 +1,54 @@
+//! The demo's guest phone page in a real WebKit view: a person playing Ana writes to the
+//! business, and the message arrives in the app's thread.
+
+use fantoccini::Locator;
+use multiline_e2e::App;
+
+#[tokio::test]
+async fn a_message_written_on_the_guest_phone_arrives_in_the_app() -> anyhow::Result<()> {
+    multiline_e2e::run("guest-phone", scenario).await
+}
+
+async fn scenario(app: &App) -> anyhow::Result<()> {
+    // Ana's thread is open in the app before we leave for the guest phone.
+    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?
+        .click()
+        .await?;
+    app.wait_for("threadView").await?;
+
+    app.driver
+        .goto(&format!("{}/guest", app.sim.base_url()))
+        .await?;
+    // The guests are listed by name; Ana comes first.
+    app.wait_for_text("#guest option", "Ana Silva").await?;
+    app.wait_for_text("#thread", "Nothing from the business yet")
+        .await?;
+    let text = "Hi, it's Ana from the guest phone";
+    app.driver
+        .find(Locator::Css("#text"))
+        .await?
+        .send_keys(text)
+        .await?;
+    app.driver
+        .find(Locator::Css("#compose button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    app.wait_for_text(".msg", text).await?;
+    let shot = app.screenshot("07-guest-phone").await?;
+    println!("screenshot: {}", shot.display());
+
+    // Back in the app (reloaded: a page restored from WebKit's back-forward cache has lost
+    // its event listeners, which a user never meets since the app never navigates away):
+    // the message is in Ana's thread.
+    app.driver.back().await?;
+    app.driver.refresh().await?;
+    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?
+        .click()
+        .await?;
+    let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
+    app.wait_for_text(&inbound, text).await?;
+    Ok(())
+}
