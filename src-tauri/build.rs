@@ -15,6 +15,8 @@ const COMMANDS: &[&str] = &[
     "prepare_photo",
     "send_picture",
     "get_media",
+    "list_colleagues",
+    "change_participants",
 ];
 
 fn main() {

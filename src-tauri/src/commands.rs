@@ -2,8 +2,10 @@
 //! maps the error to `AppError { code, message }`.
 
 use multiline_client::photo::{PhotoSource, PreparedPhoto};
-use multiline_client::view::{AppError, SyncState, TemplatePreview, ThreadSummary};
-use multiline_domain::api::{Contact, FilledValue, Message, Session};
+use multiline_client::view::{
+    AppError, ParticipantChange, SyncState, TemplatePreview, ThreadSummary,
+};
+use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::ids::{ContactId, MediaId, ThreadId};
 use multiline_domain::templates::Template;
 use tauri::State;
@@ -144,4 +146,24 @@ pub async fn send_picture(
 #[tauri::command]
 pub async fn get_media(core: State<'_, Core>, media_id: MediaId) -> Cmd<String> {
     Ok(core.client().await?.media(media_id).await?)
+}
+
+/// F20: the colleagues to add to a thread or hand its guest to.
+#[tauri::command]
+pub async fn list_colleagues(core: State<'_, Core>) -> Cmd<Vec<User>> {
+    Ok(core.client().await?.colleagues().await?)
+}
+
+/// F20: add a colleague, transfer, leave or restart.
+#[tauri::command]
+pub async fn change_participants(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    change: ParticipantChange,
+) -> Cmd<Option<ThreadSummary>> {
+    Ok(core
+        .client()
+        .await?
+        .change_participants(thread_id, change)
+        .await?)
 }

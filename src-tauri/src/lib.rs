@@ -38,6 +38,8 @@ pub fn run() {
             commands::prepare_photo,
             commands::send_picture,
             commands::get_media,
+            commands::list_colleagues,
+            commands::change_participants,
         ])
         .run(tauri::generate_context!())
         .expect("the app runs");

@@ -302,6 +302,33 @@ describe("Thread", () => {
     expect(screen.queryByTestId(testIds.photoComposer)).toBeNull();
   });
 
+  it("adds_a_colleague_and_then_leaves_the_conversation", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+
+    await user.click(screen.getByTestId(testIds.participantsButton));
+    await waitFor(() => expect(byTestId(testIds.colleagueOption)).toHaveLength(1));
+    expect(screen.getByTestId(testIds.participantsConfirm)).toBeDisabled();
+    await user.click(screen.getByTestId(testIds.colleagueOption));
+    await user.click(screen.getByTestId(testIds.participantsConfirm));
+
+    await waitFor(() => expect(screen.queryByTestId(testIds.participantsDialog)).toBeNull());
+    expect(fake.calls.find((c) => c.command === "changeParticipants")?.args[1]).toEqual({
+      op: "add",
+      user_id: "u-sam",
+    });
+    await waitFor(() =>
+      expect(byTestId(testIds.messageBubble).at(-1)).toHaveAttribute("data-direction", "system"),
+    );
+
+    await user.click(screen.getByTestId(testIds.participantsButton));
+    await user.click(await screen.findByTestId(testIds.leaveConversation));
+    await waitFor(() =>
+      expect(byTestId(testIds.threadRow).map((r) => r.dataset.threadId)).not.toContain("t-1"),
+    );
+    expect(screen.queryByTestId(testIds.threadView)).toBeNull();
+  });
+
   it("closes_and_drops_a_thread_the_user_was_removed_from", async () => {
     const { user, fake } = await renderApp();
     await openThread(user, "t-1");

@@ -239,6 +239,21 @@ impl ConnectorApi {
 }
 
 impl ConnectorApi {
+    /// The organization's users (`GET /v1/users`).
+    pub async fn colleagues(&self) -> Result<Vec<multiline_domain::api::User>, ApiError> {
+        self.get("/v1/users").await
+    }
+
+    /// One change to a thread's participants (`POST /v1/threads/{id}/participants`).
+    pub async fn change_participants(
+        &self,
+        thread: ThreadId,
+        change: multiline_domain::api::ParticipantsRequest,
+    ) -> Result<multiline_domain::api::ParticipantsResponse, ApiError> {
+        self.post(&format!("/v1/threads/{thread}/participants"), &change)
+            .await
+    }
+
     /// Uploads a prepared picture (`POST /v1/media`).
     pub async fn upload_media(
         &self,

@@ -349,6 +349,41 @@ impl Client {
         photo::media_data_url(&self.inner, self.inner.dir.join("media"), id).await
     }
 
+    /// The colleagues a thread's participant may add or hand the guest to (not the user).
+    pub async fn colleagues(&self) -> Result<Vec<multiline_domain::api::User>> {
+        let me = self.inner.session.user.id;
+        let mut users = self.inner.api.colleagues().await?;
+        users.retain(|u| u.id != me);
+        Ok(users)
+    }
+
+    /// Adds a colleague, hands the guest over, leaves, or restarts (F20). Answers the thread
+    /// as the user now sees it (a restart: the new one), or none when the user left it.
+    pub async fn change_participants(
+        &self,
+        thread: ThreadId,
+        change: view::ParticipantChange,
+    ) -> Result<Option<ThreadSummary>> {
+        let answer = self
+            .inner
+            .api
+            .change_participants(thread, change.into())
+            .await?;
+        match answer.thread {
+            Some(t) => {
+                let put = t.clone();
+                self.inner.cache(move |c| c.put_thread(&put)).await?;
+                let summary = self.inner.summary(&t);
+                self.inner.emit(UiEvent::ThreadUpserted {
+                    thread: summary.clone(),
+                });
+                Ok(Some(summary))
+            }
+            // Gone for this user: the `thread_removed` event clears the cache.
+            None => Ok(None),
+        }
+    }
+
     /// The user has the thread open: its unread count clears at once here, and on the
     /// connector (which tells the guest's phone) when it can be reached. Offline, the next
     /// open or sync settles it.

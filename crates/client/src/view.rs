@@ -46,6 +46,33 @@ pub struct ThreadSummary {
     pub consent: Consent,
 }
 
+/// A change to who is in a thread (F20), as the UI asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ParticipantChange {
+    Add {
+        user_id: multiline_domain::ids::UserId,
+    },
+    Transfer {
+        user_id: multiline_domain::ids::UserId,
+    },
+    Leave,
+    Restart,
+}
+
+impl From<ParticipantChange> for multiline_domain::api::ParticipantsRequest {
+    fn from(c: ParticipantChange) -> Self {
+        use multiline_domain::api::ParticipantsRequest as R;
+        match c {
+            ParticipantChange::Add { user_id } => R::Add { user_id },
+            ParticipantChange::Transfer { user_id } => R::Transfer { user_id },
+            ParticipantChange::Leave => R::Leave,
+            ParticipantChange::Restart => R::Restart,
+        }
+    }
+}
+
 /// The connection to the connector, as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]

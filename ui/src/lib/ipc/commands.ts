@@ -9,6 +9,7 @@ import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { ParticipantChange } from "./bindings/ParticipantChange";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
@@ -16,6 +17,7 @@ import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
+import type { User } from "./bindings/User";
 import { toAppError } from "./errors";
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
@@ -113,4 +115,17 @@ export function sendPicture(
 /** A picture as a `data:` URL (fetched once, then from the device). */
 export function getMedia(mediaId: MediaId): Promise<string> {
   return call("get_media", { mediaId });
+}
+
+/** F20: the organization's other users. */
+export function listColleagues(): Promise<User[]> {
+  return call("list_colleagues");
+}
+
+/** F20: add, transfer, leave, restart; the thread as the user now sees it, or null. */
+export function changeParticipants(
+  threadId: ThreadId,
+  change: ParticipantChange,
+): Promise<ThreadSummary | null> {
+  return call("change_participants", { threadId, change });
 }

@@ -351,6 +351,43 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       record("getMedia", mediaId);
       return FAKE_PICTURE;
     },
+    async listColleagues() {
+      record("listColleagues");
+      return [{ id: "u-sam", name: "Sam Rivera", email: "sam@northwind.example" }];
+    },
+    async changeParticipants(threadId, change) {
+      record("changeParticipants", threadId, change);
+      const thread = find(threadId);
+      const me = fake.session.user.name;
+      const line = (text: string) =>
+        fake.emit({
+          kind: "message_upserted",
+          message: {
+            id: `sys-${fake.calls.length}`,
+            client_id: null,
+            thread_id: threadId,
+            direction: "system",
+            author_name: null,
+            body: { type: "system", event: { kind: "left", user: fake.session.user.id }, text },
+            state: "delivered",
+            failure: null,
+            created_at: iso(),
+          },
+        });
+      switch (change.op) {
+        case "add":
+          line(`${me} added Sam Rivera`);
+          return structuredClone(thread);
+        case "restart":
+          line(`${me} restarted the conversation`);
+          return structuredClone(thread);
+        case "leave":
+        case "transfer":
+          fake.threads = fake.threads.filter((t) => t.id !== threadId);
+          fake.emit({ kind: "thread_removed", thread_id: threadId });
+          return null;
+      }
+    },
     async markRead(threadId) {
       record("markRead", threadId);
       const thread = find(threadId);

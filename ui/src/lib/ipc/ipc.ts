@@ -10,6 +10,7 @@ import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { ParticipantChange } from "./bindings/ParticipantChange";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
@@ -18,6 +19,7 @@ import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
+import type { User } from "./bindings/User";
 
 export type { Unlisten };
 
@@ -43,6 +45,8 @@ export interface Ipc {
   preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
   sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
   getMedia(mediaId: MediaId): Promise<string>;
+  listColleagues(): Promise<User[]>;
+  changeParticipants(threadId: ThreadId, change: ParticipantChange): Promise<ThreadSummary | null>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;
 }
 
