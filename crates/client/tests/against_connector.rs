@@ -168,25 +168,7 @@ async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
 #[tokio::test]
 async fn the_composer_closes_when_the_window_does_without_any_message() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(multiline_domain::time::OffsetClock::default());
-    let demo = demo::start(DemoOptions {
-        data_dir: dir.path().join("connector"),
-        connector_addr: "127.0.0.1:0".parse().unwrap(),
-        sim_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: clock.clone(),
-    })
-    .await
-    .unwrap();
-    let config = ClientConfig {
-        data_dir: dir.path().join("app"),
-        connector_url: demo.connector.url(),
-        clock: clock.clone(),
-    };
-    let (_, email, password) = demo::USERS[0];
-    let client = Client::sign_in(config, email, password).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
-        .await
-        .unwrap();
+    let (_demo, client, clock) = demo_with_clock(dir.path()).await;
     let thread = client.threads().await.unwrap()[0].clone();
     assert_eq!(thread.composer, multiline_client::view::Composer::Allowed);
 

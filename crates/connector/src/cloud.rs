@@ -45,14 +45,34 @@ fn transport_error(e: reqwest::Error) -> CloudError {
     }
 }
 
-/// A transport error where a repeat is harmless (an upload, a download: nothing reaches a
-/// guest).
+/// A transport error where a repeat is harmless (a listing, an upload, a download: nothing
+/// reaches a guest).
 fn retry_anyway(e: reqwest::Error) -> CloudError {
     CloudError {
         code: None,
         message: e.to_string(),
         disposition: Disposition::Retry,
     }
+}
+
+/// Makes a call that reaches no guest and answers its body; any failure may be retried.
+async fn fetch(request: reqwest::RequestBuilder) -> Result<axum::body::Bytes, CloudError> {
+    let response = request.send().await.map_err(retry_anyway)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(retry_anyway)?;
+    if !status.is_success() {
+        return Err(graph_error(status, &bytes));
+    }
+    Ok(bytes)
+}
+
+/// A Graph API URL for `line`: its base URL and API version, then `path`.
+fn graph_url(line: &Line, path: &str) -> String {
+    format!(
+        "{}/{}/{path}",
+        line.api_base_url.trim_end_matches('/'),
+        line.api_version
+    )
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -148,12 +168,7 @@ const MAX_TEMPLATE_PAGES: usize = 50;
 impl CloudApi {
     /// Tells the Cloud API the guest's message `wamid` was read (blue ticks on their phone).
     pub async fn mark_read(&self, line: &Line, wamid: &str) -> Result<(), CloudError> {
-        let url = format!(
-            "{}/{}/{}/messages",
-            line.api_base_url.trim_end_matches('/'),
-            line.api_version,
-            line.phone_number_id
-        );
+        let url = graph_url(line, &format!("{}/messages", line.phone_number_id));
         let body =
             json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
         let response = self
@@ -177,35 +192,14 @@ impl CloudApi {
         &self,
         line: &Line,
     ) -> Result<Vec<crate::store::ListedTemplate>, CloudError> {
-        let mut url = Some(format!(
-            "{}/{}/{}/message_templates?limit=100",
-            line.api_base_url.trim_end_matches('/'),
-            line.api_version,
-            line.waba_id
+        let mut url = Some(graph_url(
+            line,
+            &format!("{}/message_templates?limit=100", line.waba_id),
         ));
         let mut out = Vec::new();
         for _ in 0..MAX_TEMPLATE_PAGES {
             let Some(next) = url.take() else { break };
-            let response = self
-                .http
-                .get(next)
-                .bearer_auth(&line.access_token)
-                .send()
-                .await
-                .map_err(|e| CloudError {
-                    code: None,
-                    message: e.to_string(),
-                    disposition: Disposition::Retry,
-                })?;
-            let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| CloudError {
-                code: None,
-                message: e.to_string(),
-                disposition: Disposition::Retry,
-            })?;
-            if !status.is_success() {
-                return Err(graph_error(status, &bytes));
-            }
+            let bytes = fetch(self.http.get(next).bearer_auth(&line.access_token)).await?;
             let page: TemplatePage = serde_json::from_slice(&bytes).map_err(|e| CloudError {
                 code: None,
                 message: format!("unexpected template listing: {e}"),
@@ -225,12 +219,7 @@ impl CloudApi {
         bytes: Vec<u8>,
         mime_type: &str,
     ) -> Result<String, CloudError> {
-        let url = format!(
-            "{}/{}/{}/media",
-            line.api_base_url.trim_end_matches('/'),
-            line.api_version,
-            line.phone_number_id
-        );
+        let url = graph_url(line, &format!("{}/media", line.phone_number_id));
         let file = reqwest::multipart::Part::bytes(bytes)
             .file_name("picture")
             .mime_str(mime_type)
@@ -243,19 +232,13 @@ impl CloudApi {
             .text("messaging_product", "whatsapp")
             .text("type", mime_type.to_owned())
             .part("file", file);
-        let response = self
-            .http
-            .post(url)
-            .bearer_auth(&line.access_token)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(retry_anyway)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(retry_anyway)?;
-        if !status.is_success() {
-            return Err(graph_error(status, &bytes));
-        }
+        let bytes = fetch(
+            self.http
+                .post(url)
+                .bearer_auth(&line.access_token)
+                .multipart(form),
+        )
+        .await?;
         #[derive(Deserialize)]
         struct Uploaded {
             id: String,
@@ -282,40 +265,14 @@ impl CloudApi {
             url: String,
             mime_type: String,
         }
-        let url = format!(
-            "{}/{}/{media_id}",
-            line.api_base_url.trim_end_matches('/'),
-            line.api_version,
-        );
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(&line.access_token)
-            .send()
-            .await
-            .map_err(retry_anyway)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(retry_anyway)?;
-        if !status.is_success() {
-            return Err(graph_error(status, &bytes));
-        }
+        let url = graph_url(line, media_id);
+        let bytes = fetch(self.http.get(url).bearer_auth(&line.access_token)).await?;
         let lookup: Lookup = serde_json::from_slice(&bytes).map_err(|e| CloudError {
             code: None,
             message: format!("unexpected answer: {e}"),
             disposition: Disposition::Retry,
         })?;
-        let response = self
-            .http
-            .get(&lookup.url)
-            .bearer_auth(&line.access_token)
-            .send()
-            .await
-            .map_err(retry_anyway)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(retry_anyway)?;
-        if !status.is_success() {
-            return Err(graph_error(status, &bytes));
-        }
+        let bytes = fetch(self.http.get(&lookup.url).bearer_auth(&line.access_token)).await?;
         if let Some(expected) = sha256 {
             use sha2::Digest;
             let actual = hex::encode(sha2::Sha256::digest(&bytes));
@@ -396,12 +353,7 @@ impl CloudApi {
                 });
             }
         };
-        let url = format!(
-            "{}/{}/{}/messages",
-            line.api_base_url.trim_end_matches('/'),
-            line.api_version,
-            line.phone_number_id
-        );
+        let url = graph_url(line, &format!("{}/messages", line.phone_number_id));
         let response = self
             .http
             .post(url)

@@ -214,15 +214,6 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     Ok(out)
 }
 
-/// Applies one parsed body to the store (pictures downloaded first).
-pub async fn apply(ctx: &Ctx, line: Line, parsed: Parsed) -> anyhow::Result<()> {
-    let work = prepare_work(ctx, 0, line, parsed).await?;
-    let now = ctx.clock.now();
-    let told = ctx.db(move |s| s.apply_inbox(&[work], now)).await?;
-    ctx.tell(told);
-    Ok(())
-}
-
 /// One parsed body as store work: skipped entries logged, guests' pictures downloaded (once:
 /// a duplicate delivery of a stored message downloads nothing).
 async fn prepare_work(

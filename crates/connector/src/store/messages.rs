@@ -363,8 +363,7 @@ impl Store {
             if let Some(done) = existing(tx, caller, thread, client_id)? {
                 return Ok((done, Vec::new()));
             }
-            // The thread is checked first (not found, not a participant), then the picture.
-            thread_for(tx, thread, caller.user_id)?;
+            // `existing` checked the thread (not found, not a participant); now the picture.
             let info = super::media::attach(tx, caller, media, thread)?;
             let body = MessageBody::Picture {
                 media_id: info.id,
