@@ -11,7 +11,7 @@ use multiline_domain::ids::{OrganizationId, UserId};
 use multiline_domain::time::Clock;
 use serde::Deserialize;
 
-use crate::store::{NewLine, Store};
+use crate::store::{NewLine, SqliteStore, Store};
 
 /// The connector's settings: command-line flags win over environment variables, which win
 /// over the configuration file, which wins over the defaults.
@@ -40,14 +40,14 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Opens (creating if needed) the store in `data_dir`.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
-    Ok(Store::open(&store_path(data_dir))?)
+    Ok(SqliteStore::open(&store_path(data_dir))?)
 }
 
 pub fn create_organization(
-    store: &Store,
+    store: &dyn Store,
     clock: &dyn Clock,
     name: &str,
     whatsapp_enabled: bool,
@@ -65,7 +65,7 @@ pub fn create_organization(
 }
 
 pub fn create_user(
-    store: &Store,
+    store: &dyn Store,
     clock: &dyn Clock,
     org: OrganizationId,
     name: &str,
@@ -92,7 +92,7 @@ pub fn create_user(
 }
 
 pub fn set_whatsapp_enabled(
-    store: &Store,
+    store: &dyn Store,
     clock: &dyn Clock,
     org: OrganizationId,
     enabled: bool,
@@ -115,7 +115,7 @@ pub fn set_whatsapp_enabled(
 
 /// Connects a business number. Secrets (token, app secret) are not written to the audit.
 pub fn connect_line(
-    store: &Store,
+    store: &dyn Store,
     clock: &dyn Clock,
     org: OrganizationId,
     line: NewLine,
@@ -133,7 +133,7 @@ pub fn connect_line(
 
 /// Writes the organization's audit record, oldest first, one JSON object per line.
 pub fn export_audit(
-    store: &Store,
+    store: &dyn Store,
     org: OrganizationId,
     out: &mut dyn Write,
 ) -> anyhow::Result<usize> {

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use wa_sim::{SimConfig, Simulator, Template};
 
 use crate::Connector;
-use crate::store::{InboundMessage, NewLine, Store};
+use crate::store::{InboundMessage, NewLine, SqliteStore, Store};
 
 /// The demo's users: (name, email, password).
 pub const USERS: [(&str, &str, &str); 2] = [
@@ -66,7 +66,8 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating {}", options.data_dir.display()))?;
     let path = options.data_dir.join("connector.sqlite3");
-    let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&path)).await??);
+    let store: Arc<dyn Store> =
+        Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??);
     let sim_listener = TcpListener::bind(options.sim_addr)
         .await
         .context("binding the simulator")?;
@@ -88,7 +89,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
         let store = seed_store;
         let org = match store.organizations()?.first() {
             Some(org) => org.id,
-            None => seed(&store, now)?,
+            None => seed(&*store, now)?,
         };
         let owner = store
             .user_by_email(USERS[0].1)?
@@ -110,7 +111,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
         )?;
         let recent = store.last_guest_messages(line)?;
         if recent.is_empty() {
-            seed_consents(&store, line, now)?;
+            seed_consents(&*store, line, now)?;
             // First start: Ana wrote two hours ago, so her window is open.
             let line = store.line(line)?;
             let ana = E164::parse(CONTACTS[0].2, None)?;
@@ -147,7 +148,10 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     })
 }
 
-fn seed(store: &Store, now: multiline_domain::time::Timestamp) -> anyhow::Result<OrganizationId> {
+fn seed(
+    store: &dyn Store,
+    now: multiline_domain::time::Timestamp,
+) -> anyhow::Result<OrganizationId> {
     let org = store.create_organization("Northwind Motors", true, now)?;
     for (name, email, password) in USERS {
         store.create_user(org, name, email, password, now)?;
@@ -164,7 +168,7 @@ fn seed(store: &Store, now: multiline_domain::time::Timestamp) -> anyhow::Result
 
 /// Records the demo's consents once the line exists.
 fn seed_consents(
-    store: &Store,
+    store: &dyn Store,
     line: uuid::Uuid,
     now: multiline_domain::time::Timestamp,
 ) -> anyhow::Result<()> {

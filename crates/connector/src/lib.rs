@@ -33,7 +33,7 @@ use crate::store::Store;
 /// Everything a request handler or worker needs.
 #[derive(Clone)]
 pub struct Ctx {
-    pub store: Arc<Store>,
+    pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     /// "user U has new events": wakes U's WebSockets.
     pub live: broadcast::Sender<UserId>,
@@ -52,7 +52,7 @@ pub struct Ctx {
 pub const SENDS_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(80).unwrap();
 
 impl Ctx {
-    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>) -> Ctx {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Ctx {
         Ctx {
             store,
             clock,
@@ -70,10 +70,10 @@ impl Ctx {
     /// Runs a store call on a blocking thread.
     pub async fn db<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> store::Result<T> + Send + 'static,
+        f: impl FnOnce(&dyn Store) -> store::Result<T> + Send + 'static,
     ) -> store::Result<T> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store))
+        tokio::task::spawn_blocking(move || f(&*store))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
@@ -119,7 +119,7 @@ impl Connector {
     /// Messages that were in flight when a previous process died are failed first (never
     /// re-sent: see [`store::Store::recover_in_flight`]).
     pub async fn start(
-        store: Arc<Store>,
+        store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         listener: TcpListener,
     ) -> anyhow::Result<Connector> {

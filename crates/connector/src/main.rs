@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use multiline_connector::admin::{self, FileConfig};
 use multiline_connector::demo::{self, DemoOptions};
 use multiline_connector::store::NewLine;
+use multiline_connector::store::prelude::*;
 use multiline_domain::ids::OrganizationId;
 use multiline_domain::time::SystemClock;
 

@@ -814,9 +814,12 @@ async fn f21_messages_consent_and_template_sends_are_in_the_audit_export() {
     h.settle().await;
 
     let mut out = Vec::new();
-    let count =
-        multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
-            .unwrap();
+    let count = multiline_connector::admin::export_audit(
+        &*h.demo.connector.ctx.store,
+        h.demo.org,
+        &mut out,
+    )
+    .unwrap();
     let entries: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -1037,7 +1040,7 @@ async fn f19_f20_group_operations_and_who_sees_the_thread_after_each() {
 
     // Every change is in the audit, with who.
     let mut out = Vec::new();
-    multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
+    multiline_connector::admin::export_audit(&*h.demo.connector.ctx.store, h.demo.org, &mut out)
         .unwrap();
     let text = String::from_utf8(out).unwrap();
     for action in [
@@ -1130,7 +1133,7 @@ async fn contacts_are_created_edited_searched_and_deleted_and_every_app_is_told(
     assert!(found.is_empty());
 
     let mut out = Vec::new();
-    multiline_connector::admin::export_audit(&h.demo.connector.ctx.store, h.demo.org, &mut out)
+    multiline_connector::admin::export_audit(&*h.demo.connector.ctx.store, h.demo.org, &mut out)
         .unwrap();
     let text = String::from_utf8(out).unwrap();
     for action in ["contact.created", "contact.updated", "contact.deleted"] {

@@ -2,12 +2,15 @@
 //! users. Every change is audited and announced to every user of the organization (their
 //! apps refetch the list). Deleting hides a contact; its threads keep their history.
 
+use multiline_domain::api::ContactPhone;
 use multiline_domain::api::{Contact, ContactInput, Event};
-use multiline_domain::ids::{ContactId, UserId};
+use multiline_domain::ids::{ContactId, OrganizationId, UserId};
 use multiline_domain::time::Timestamp;
 use rusqlite::{Transaction, params};
 
-use super::{Caller, Result, Store, StoreError, contact_in, events, micros, uuid_col};
+use super::{
+    Caller, ContactStore, Result, SqliteStore, StoreError, contact_in, events, micros, uuid_col,
+};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_NOTES_CHARS: usize = 4000;
@@ -98,9 +101,73 @@ fn exists(tx: &Transaction<'_>, caller: Caller, id: ContactId) -> Result<()> {
     }
 }
 
-impl Store {
+impl ContactStore for SqliteStore {
+    fn create_contact(
+        &self,
+        org: OrganizationId,
+        name: &str,
+        company: Option<&str>,
+        notes: Option<&str>,
+        phones: &[ContactPhone],
+        now: Timestamp,
+    ) -> Result<Contact> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid {
+                code: "invalid_name",
+                message: "A contact needs a name.".into(),
+            });
+        }
+        let id = ContactId::random();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO contacts (id, org_id, name, company, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.to_string(), org.to_string(), name, company, notes, micros(now)],
+            )?;
+            for (i, p) in phones.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO contact_phones (contact_id, position, number, label) VALUES (?1, ?2, ?3, ?4)",
+                    params![id.to_string(), i as i64, p.number.as_str(), p.label],
+                )?;
+            }
+            Ok(())
+        })?;
+        self.contact(org, id)
+    }
+
+    /// Contacts by name; `query` matches name, company or number.
+    fn contacts(&self, org: OrganizationId, query: Option<&str>) -> Result<Vec<Contact>> {
+        let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id FROM contacts c WHERE org_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL
+                OR name LIKE ?2 ESCAPE '\\' OR company LIKE ?2 ESCAPE '\\'
+                OR EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.number LIKE ?2 ESCAPE '\\'))
+             ORDER BY name COLLATE NOCASE",
+        )?;
+        let ids = stmt
+            .query_map(params![org.to_string(), pattern], |r| {
+                Ok(ContactId(uuid_col(r.get(0)?)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.into_iter()
+            .map(|id| contact_in(&conn, org, id))
+            .collect()
+    }
+
+    fn contact(&self, org: OrganizationId, id: ContactId) -> Result<Contact> {
+        contact_in(&self.conn(), org, id)
+    }
+
     /// Creates a contact (`id` none) or replaces one's fields and numbers.
-    pub fn save_contact(
+    fn save_contact(
         &self,
         caller: Caller,
         id: Option<ContactId>,
@@ -155,12 +222,7 @@ impl Store {
     }
 
     /// Hides a contact from the address book (its threads keep their history).
-    pub fn delete_contact(
-        &self,
-        caller: Caller,
-        id: ContactId,
-        now: Timestamp,
-    ) -> Result<Vec<UserId>> {
+    fn delete_contact(&self, caller: Caller, id: ContactId, now: Timestamp) -> Result<Vec<UserId>> {
         self.write(|tx| {
             exists(tx, caller, id)?;
             tx.execute(

@@ -5,7 +5,7 @@ use multiline_domain::ids::{ThreadId, UserId};
 use multiline_domain::time::Timestamp;
 use rusqlite::{Transaction, params};
 
-use super::{Result, Store, StoreError, micros, threads};
+use super::{EventStore, Result, SqliteStore, StoreError, micros, threads};
 
 /// Appends `event` to `user`'s log inside the caller's transaction.
 pub(crate) fn push(
@@ -64,9 +64,9 @@ pub(crate) fn announce(
     Ok(users)
 }
 
-impl Store {
+impl EventStore for SqliteStore {
     /// The user's latest event number (0: none yet).
-    pub fn head_seq(&self, user: UserId) -> Result<u64> {
+    fn head_seq(&self, user: UserId) -> Result<u64> {
         let seq: i64 = self.conn().query_row(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE user_id = ?1",
             [user.to_string()],
@@ -76,12 +76,7 @@ impl Store {
     }
 
     /// Up to `limit` events of `user` after sequence number `after`, in order.
-    pub fn events_after(
-        &self,
-        user: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventEnvelope>> {
+    fn events_after(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, payload FROM events WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",

@@ -7,7 +7,7 @@ use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
-use super::{Caller, Result, Store, StoreError, micros};
+use super::{Caller, MediaStore, Result, SqliteStore, StoreError, micros};
 
 /// What is known of a picture, for sending or showing it.
 #[derive(Debug, Clone)]
@@ -118,9 +118,9 @@ fn unknown_media() -> StoreError {
     }
 }
 
-impl Store {
+impl MediaStore for SqliteStore {
     /// Stores a picture a user uploaded (checked by the caller: format, size).
-    pub fn put_upload(
+    fn put_upload(
         &self,
         caller: Caller,
         mime_type: &str,
@@ -144,7 +144,7 @@ impl Store {
 
     /// A picture as `caller` may see it: their own upload, or one in a thread they are in.
     /// Anything else is "not found", whether it exists or not.
-    pub fn media_for(&self, caller: Caller, id: MediaId) -> Result<StoredMedia> {
+    fn media_for(&self, caller: Caller, id: MediaId) -> Result<StoredMedia> {
         self.read(|tx| {
             let row: Option<(Option<String>, Option<String>)> = tx
                 .query_row(
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// A picture for the dispatcher (no caller: the connector itself).
-    pub fn media(&self, id: MediaId) -> Result<StoredMedia> {
+    fn media(&self, id: MediaId) -> Result<StoredMedia> {
         self.read(|tx| stored(tx, id))
     }
 }

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::threads::{self, thread_for};
 use super::{
-    Caller, Line, Result, Store, StoreError, events, from_micros, micros, templates, uuid_col,
+    Caller, InboxStore, Line, MessageStore, OutboxStore, Result, SqliteStore, StoreError, events,
+    from_micros, micros, templates, uuid_col,
 };
 
 /// The most characters a WhatsApp text body may have.
@@ -279,9 +280,9 @@ fn line_of_thread(tx: &Transaction<'_>, thread: ThreadId) -> Result<Line> {
     super::line_by(tx, "id", &line)
 }
 
-impl Store {
+impl MessageStore for SqliteStore {
     /// A thread's messages, oldest first (the caller must be a participant).
-    pub fn messages(&self, caller: Caller, thread: ThreadId) -> Result<Vec<Message>> {
+    fn messages(&self, caller: Caller, thread: ThreadId) -> Result<Vec<Message>> {
         self.read(|tx| {
             threads::check_participant(tx, caller, thread)?;
             let ids = {
@@ -299,7 +300,7 @@ impl Store {
 
     /// Accepts a text for sending: checks the rules, stores it as `sending` and queues it, in
     /// one transaction. Sending the same `client_id` again returns the first message.
-    pub fn enqueue_text(
+    fn enqueue_text(
         &self,
         caller: Caller,
         thread: ThreadId,
@@ -343,7 +344,7 @@ impl Store {
 
     /// Accepts a picture uploaded by the caller (`POST /v1/media`) for sending in `thread`,
     /// with an optional caption. Pictures are free-form messages: the same rules as a text.
-    pub fn enqueue_picture(
+    fn enqueue_picture(
         &self,
         caller: Caller,
         thread: ThreadId,
@@ -386,7 +387,7 @@ impl Store {
     /// Accepts an approved template for sending (F9, F15): looked up by name and language,
     /// its values checked as the Cloud API will, then queued like a text. The organization's
     /// opt-in template counts as the opt-in request (F4).
-    pub fn enqueue_template(
+    fn enqueue_template(
         &self,
         caller: Caller,
         thread: ThreadId,
@@ -413,7 +414,7 @@ impl Store {
 
     /// Sends the organization's opt-in request to the thread's guest, filled with their first
     /// name and the organization's name (F4).
-    pub fn enqueue_opt_in(
+    fn enqueue_opt_in(
         &self,
         caller: Caller,
         thread: ThreadId,
@@ -439,10 +440,12 @@ impl Store {
             enqueue_in(tx, caller, thread, client_id, body, OutboundKind::OptInTemplate, now)
         })
     }
+}
 
+impl OutboxStore for SqliteStore {
     /// Takes the next due job: the oldest queued message of a thread with nothing earlier
     /// still queued (per-thread order), marking it in flight.
-    pub fn claim_next(&self, now: Timestamp) -> Result<Option<OutboundJob>> {
+    fn claim_next(&self, now: Timestamp) -> Result<Option<OutboundJob>> {
         self.write(|tx| {
             let row: Option<(String, String, i64)> = tx
                 .query_row(
@@ -475,7 +478,7 @@ impl Store {
     }
 
     /// When the next queued job becomes due, if any is waiting.
-    pub fn next_due(&self) -> Result<Option<Timestamp>> {
+    fn next_due(&self) -> Result<Option<Timestamp>> {
         // Only heads of their thread's queue count: a later message of a thread whose first
         // one waits for its retry is not due, however old.
         let v: Option<i64> = self.conn().query_row(
@@ -489,7 +492,7 @@ impl Store {
 
     /// The Cloud API accepted the message: it is `sent`, and (outbound counts once accepted)
     /// it moves the thread's window.
-    pub fn complete_sent(&self, id: MessageId, wamid: &str, now: Timestamp) -> Result<Vec<UserId>> {
+    fn complete_sent(&self, id: MessageId, wamid: &str, now: Timestamp) -> Result<Vec<UserId>> {
         self.write(|tx| {
             let msg = message(tx, id)?;
             tx.execute(
@@ -549,7 +552,7 @@ impl Store {
 
     /// The message will not be sent: `failed` with a reason a user understands.
     /// `template_required` puts the thread into "template required" (Cloud API 131047).
-    pub fn complete_failed(
+    fn complete_failed(
         &self,
         id: MessageId,
         reason: &str,
@@ -560,7 +563,7 @@ impl Store {
     }
 
     /// Puts an in-flight job back in the queue, due at `at`.
-    pub fn retry_at(&self, id: MessageId, at: Timestamp) -> Result<()> {
+    fn retry_at(&self, id: MessageId, at: Timestamp) -> Result<()> {
         self.conn().execute(
             "UPDATE outbox SET in_flight_since = NULL, next_attempt_at = ?2 WHERE message_id = ?1",
             params![id.to_string(), micros(at)],
@@ -571,7 +574,7 @@ impl Store {
     /// After a crash: jobs that were in flight may or may not have reached the Cloud API,
     /// which has no idempotency key. They are failed, never re-sent, so a guest never gets a
     /// message twice; the user sees why and can send again.
-    pub fn recover_in_flight(&self, now: Timestamp) -> Result<Vec<UserId>> {
+    fn recover_in_flight(&self, now: Timestamp) -> Result<Vec<UserId>> {
         self.write(|tx| {
             let ids = {
                 let mut stmt = tx.prepare("SELECT message_id FROM outbox WHERE in_flight_since IS NOT NULL")?;
@@ -590,10 +593,12 @@ impl Store {
             Ok(told)
         })
     }
+}
 
+impl InboxStore for SqliteStore {
     /// Stores an inbound message once (by wamid) in the guest's open thread, or a new thread
     /// for the line's owner. Returns who to tell; empty when it was a duplicate.
-    pub fn ingest_inbound(
+    fn ingest_inbound(
         &self,
         line: &Line,
         inbound: &InboundMessage,
@@ -603,7 +608,7 @@ impl Store {
     }
 
     /// Whether a guest message with this wamid is already stored (a duplicate delivery).
-    pub fn knows_wamid(&self, wamid: &str) -> Result<bool> {
+    fn knows_wamid(&self, wamid: &str) -> Result<bool> {
         self.read(|tx| {
             Ok(tx
                 .query_row("SELECT 1 FROM messages WHERE wamid = ?1", [wamid], |_| {
@@ -616,7 +621,7 @@ impl Store {
 
     /// Applies a status webhook. Statuses never move backwards (a late `delivered` after
     /// `read` is ignored); unknown wamids are ignored.
-    pub fn apply_status(
+    fn apply_status(
         &self,
         line: Uuid,
         update: &StatusUpdate,
@@ -628,7 +633,7 @@ impl Store {
     // ---- webhook inbox ------------------------------------------------------------------
 
     /// Keeps a verified webhook body before answering 200, so a crash loses nothing.
-    pub fn inbox_push(&self, line: Uuid, body: &[u8], now: Timestamp) -> Result<i64> {
+    fn inbox_push(&self, line: Uuid, body: &[u8], now: Timestamp) -> Result<i64> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO webhook_inbox (line_id, received_at, body) VALUES (?1, ?2, ?3)",
@@ -638,7 +643,7 @@ impl Store {
     }
 
     /// Webhook bodies not yet processed, oldest first.
-    pub fn inbox_pending(&self, limit: usize) -> Result<Vec<(i64, Uuid, Vec<u8>)>> {
+    fn inbox_pending(&self, limit: usize) -> Result<Vec<(i64, Uuid, Vec<u8>)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, line_id, body FROM webhook_inbox WHERE processed_at IS NULL ORDER BY id LIMIT ?1",
@@ -651,7 +656,7 @@ impl Store {
 
     /// Records a failed attempt at processing inbox row `id`; after `max` attempts the row is
     /// set aside with its error. Returns true when it was set aside.
-    pub fn inbox_failed(&self, id: i64, error: &str, max: u32, now: Timestamp) -> Result<bool> {
+    fn inbox_failed(&self, id: i64, error: &str, max: u32, now: Timestamp) -> Result<bool> {
         let conn = self.conn();
         conn.execute(
             "UPDATE webhook_inbox SET attempts = attempts + 1, error = ?2 WHERE id = ?1",
@@ -666,7 +671,7 @@ impl Store {
 
     /// Applies parsed inbox rows and marks them processed, all in one transaction (the
     /// webhook processor's fast path: one commit for a whole batch).
-    pub fn apply_inbox(&self, work: &[InboxWork], now: Timestamp) -> Result<Vec<UserId>> {
+    fn apply_inbox(&self, work: &[InboxWork], now: Timestamp) -> Result<Vec<UserId>> {
         self.write(|tx| {
             let mut told = Vec::new();
             for w in work {
@@ -687,7 +692,7 @@ impl Store {
         })
     }
 
-    pub fn inbox_done(&self, id: i64, now: Timestamp) -> Result<()> {
+    fn inbox_done(&self, id: i64, now: Timestamp) -> Result<()> {
         self.conn().execute(
             "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1",
             params![id, micros(now)],

@@ -1,11 +1,12 @@
-//! The connector's store: SQLite (rusqlite, WAL, numbered migrations) as the embedded default.
+//! The connector's store: the [`Store`] traits (the contract, in [`traits`]), and
+//! [`SqliteStore`], the embedded default (rusqlite, WAL, numbered migrations).
 //!
-//! Invariants every method keeps:
-//! - every query is scoped to the caller's organization, and thread data to its participants;
-//! - a change and the events announcing it commit in one transaction, so a client that
-//!   replays events from its last sequence number sees every change once, in order;
-//! - the audit table is append-only (enforced by triggers).
+//! How SQLite keeps the contract:
+//! - each change and the events announcing it are one IMMEDIATE transaction;
+//! - the audit table is append-only, enforced by triggers;
+//! - one connection behind a mutex: writes are serial, which is what SQLite does anyway.
 
+pub mod conformance;
 mod contacts;
 mod events;
 mod media;
@@ -13,6 +14,7 @@ mod messages;
 mod participants;
 mod templates;
 mod threads;
+mod traits;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -36,6 +38,18 @@ pub use messages::{
     CloudMediaRef, InboundMessage, InboxWork, OutboundJob, ReceivedMedia, StatusUpdate,
 };
 pub use templates::ListedTemplate;
+/// The store traits, to call store methods: `use multiline_connector::store::prelude::*`.
+pub mod prelude {
+    pub use super::traits::{
+        AccountStore, AuditStore, ContactStore, EventStore, InboxStore, MediaStore, MessageStore,
+        OutboxStore, ParticipantStore, Store, TemplateStore, ThreadStore,
+    };
+}
+
+pub use traits::{
+    AccountStore, AuditStore, ContactStore, EventStore, InboxStore, MediaStore, MessageStore,
+    OutboxStore, ParticipantStore, Store, TemplateStore, ThreadStore,
+};
 
 /// How long a session token stays valid.
 pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
@@ -50,12 +64,23 @@ pub enum StoreError {
     Invalid { code: &'static str, message: String },
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("migration failed: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+    /// The backend failed (I/O, a lock, a broken connection): not the caller's fault.
+    #[error("store backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+impl From<rusqlite_migration::Error> for StoreError {
+    fn from(e: rusqlite_migration::Error) -> StoreError {
+        StoreError::Backend(Box::new(e))
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -139,20 +164,20 @@ pub fn hash_token(token: &str) -> String {
 
 /// The SQLite store. One connection behind a mutex: callers run its methods on blocking
 /// threads (`tokio::task::spawn_blocking`), never on the async runtime.
-pub struct Store {
+pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations().to_latest(&mut conn)?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
     }
@@ -179,10 +204,10 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
 
-    // ---- organizations and users ----------------------------------------------------------
-
-    pub fn create_organization(
+impl AccountStore for SqliteStore {
+    fn create_organization(
         &self,
         name: &str,
         whatsapp_enabled: bool,
@@ -196,7 +221,7 @@ impl Store {
         Ok(id)
     }
 
-    pub fn set_whatsapp_enabled(&self, org: OrganizationId, enabled: bool) -> Result<()> {
+    fn set_whatsapp_enabled(&self, org: OrganizationId, enabled: bool) -> Result<()> {
         let n = self.conn().execute(
             "UPDATE organizations SET whatsapp_enabled = ?2 WHERE id = ?1",
             params![org.to_string(), enabled],
@@ -208,7 +233,7 @@ impl Store {
         }
     }
 
-    pub fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()> {
+    fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()> {
         let rule = serde_json::to_value(rule).expect("enum serializes");
         self.conn().execute(
             "UPDATE organizations SET window_rule = ?2 WHERE id = ?1",
@@ -217,7 +242,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn organizations(&self) -> Result<Vec<Organization>> {
+    fn organizations(&self) -> Result<Vec<Organization>> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare("SELECT id, name, whatsapp_enabled FROM organizations ORDER BY created_at")?;
@@ -232,7 +257,7 @@ impl Store {
     }
 
     /// Creates a user; the password is stored only as an argon2id hash.
-    pub fn create_user(
+    fn create_user(
         &self,
         org: OrganizationId,
         name: &str,
@@ -261,7 +286,7 @@ impl Store {
         Ok(id)
     }
 
-    pub fn user_by_email(&self, email: &str) -> Result<Option<UserId>> {
+    fn user_by_email(&self, email: &str) -> Result<Option<UserId>> {
         let email = email.trim().to_lowercase();
         self.conn()
             .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| {
@@ -275,7 +300,7 @@ impl Store {
 
     /// Checks a password and opens a session. `None` for an unknown email or a wrong password
     /// (the caller cannot tell which).
-    pub fn sign_in(
+    fn sign_in(
         &self,
         email: &str,
         password: &str,
@@ -317,7 +342,7 @@ impl Store {
     }
 
     /// The caller behind a bearer token, if it is valid now.
-    pub fn caller(&self, token: &str, now: Timestamp) -> Result<Option<Caller>> {
+    fn caller(&self, token: &str, now: Timestamp) -> Result<Option<Caller>> {
         let row: Option<(String, String)> = self
             .conn()
             .query_row(
@@ -340,7 +365,7 @@ impl Store {
         .transpose()
     }
 
-    pub fn sign_out(&self, token: &str, now: Timestamp) -> Result<()> {
+    fn sign_out(&self, token: &str, now: Timestamp) -> Result<()> {
         self.conn().execute(
             "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
             params![hash_token(token), micros(now)],
@@ -348,7 +373,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn session(&self, user: UserId) -> Result<Session> {
+    fn session(&self, user: UserId) -> Result<Session> {
         self.conn()
             .query_row(
                 "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled
@@ -375,7 +400,7 @@ impl Store {
 
     // ---- lines --------------------------------------------------------------------------
 
-    pub fn connect_line(&self, org: OrganizationId, line: NewLine) -> Result<Uuid> {
+    fn connect_line(&self, org: OrganizationId, line: NewLine) -> Result<Uuid> {
         let id = Uuid::now_v7();
         self.conn().execute(
             "INSERT INTO lines (id, org_id, phone_number_id, waba_id, display_phone_number, access_token,
@@ -401,85 +426,19 @@ impl Store {
             .map_err(Into::into)
     }
 
-    pub fn line(&self, id: Uuid) -> Result<Line> {
+    fn line(&self, id: Uuid) -> Result<Line> {
         line_by(&self.conn(), "id", &id.to_string())
     }
 
     /// The organization's (first) WhatsApp line.
-    pub fn line_of_org(&self, org: OrganizationId) -> Result<Line> {
+    fn line_of_org(&self, org: OrganizationId) -> Result<Line> {
         line_by(&self.conn(), "org_id", &org.to_string())
     }
+}
 
-    // ---- contacts -----------------------------------------------------------------------
-
-    pub fn create_contact(
-        &self,
-        org: OrganizationId,
-        name: &str,
-        company: Option<&str>,
-        notes: Option<&str>,
-        phones: &[ContactPhone],
-        now: Timestamp,
-    ) -> Result<Contact> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid {
-                code: "invalid_name",
-                message: "A contact needs a name.".into(),
-            });
-        }
-        let id = ContactId::random();
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO contacts (id, org_id, name, company, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id.to_string(), org.to_string(), name, company, notes, micros(now)],
-            )?;
-            for (i, p) in phones.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO contact_phones (contact_id, position, number, label) VALUES (?1, ?2, ?3, ?4)",
-                    params![id.to_string(), i as i64, p.number.as_str(), p.label],
-                )?;
-            }
-            Ok(())
-        })?;
-        self.contact(org, id)
-    }
-
-    /// Contacts by name; `query` matches name, company or number.
-    pub fn contacts(&self, org: OrganizationId, query: Option<&str>) -> Result<Vec<Contact>> {
-        let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-            format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id FROM contacts c WHERE org_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL
-                OR name LIKE ?2 ESCAPE '\\' OR company LIKE ?2 ESCAPE '\\'
-                OR EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND p.number LIKE ?2 ESCAPE '\\'))
-             ORDER BY name COLLATE NOCASE",
-        )?;
-        let ids = stmt
-            .query_map(params![org.to_string(), pattern], |r| {
-                Ok(ContactId(uuid_col(r.get(0)?)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        ids.into_iter()
-            .map(|id| contact_in(&conn, org, id))
-            .collect()
-    }
-
-    pub fn contact(&self, org: OrganizationId, id: ContactId) -> Result<Contact> {
-        contact_in(&self.conn(), org, id)
-    }
-
-    // ---- audit --------------------------------------------------------------------------
-
+impl AuditStore for SqliteStore {
     /// Every audit record of an organization, oldest first, as JSON objects.
-    pub fn audit(&self, org: OrganizationId) -> Result<Vec<serde_json::Value>> {
+    fn audit(&self, org: OrganizationId) -> Result<Vec<serde_json::Value>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, at, actor, action, thread_id, detail FROM audit WHERE org_id = ?1 ORDER BY id",
@@ -497,12 +456,10 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-}
 
-impl Store {
     /// How many rows each table holds, by name: tests check that a refused request wrote
     /// nothing, anywhere.
-    pub fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+    fn row_counts(&self) -> Result<Vec<(String, i64)>> {
         let conn = self.conn();
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
@@ -519,7 +476,7 @@ impl Store {
     }
 
     /// Records an admin's change (actor `admin`).
-    pub fn audit_admin(
+    fn audit_admin(
         &self,
         org: OrganizationId,
         at: Timestamp,

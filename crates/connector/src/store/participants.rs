@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::events;
 use super::threads::{create_thread, thread_for};
-use super::{Caller, Result, Store, StoreError, micros, uuid_col};
+use super::{Caller, ParticipantStore, Result, SqliteStore, StoreError, micros, uuid_col};
 
 impl From<ParticipantError> for StoreError {
     fn from(e: ParticipantError) -> StoreError {
@@ -39,16 +39,16 @@ struct ThreadRow {
     template_required: bool,
 }
 
-impl Store {
+impl ParticipantStore for SqliteStore {
     /// The organization's users: the colleagues a thread's participant may add or transfer
     /// to.
-    pub fn colleagues(&self, caller: Caller) -> Result<Vec<User>> {
+    fn colleagues(&self, caller: Caller) -> Result<Vec<User>> {
         self.read(|tx| users_of(tx, caller))
     }
 
     /// Applies one change to a thread's participants. Answers the thread as the caller now
     /// sees it (a restart: the new thread; none when the caller left it) and who to tell.
-    pub fn change_participants(
+    fn change_participants(
         &self,
         caller: Caller,
         thread: ThreadId,

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, events, micros, uuid_col};
+use super::{Result, SqliteStore, StoreError, TemplateStore, events, micros, uuid_col};
 
 /// A template as `GET /{waba-id}/message_templates` lists it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -114,10 +114,10 @@ fn listing(tx: &Transaction<'_>, line: Uuid) -> Result<Vec<(String, String, Stri
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-impl Store {
+impl TemplateStore for SqliteStore {
     /// Replaces a line's templates with a fresh listing. Tells every user of the
     /// organization when anything changed.
-    pub fn replace_templates(
+    fn replace_templates(
         &self,
         line: Uuid,
         listed: &[ListedTemplate],
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// The organization's approved templates, by name.
-    pub fn approved_templates(&self, org: OrganizationId) -> Result<Vec<Template>> {
+    fn approved_templates(&self, org: OrganizationId) -> Result<Vec<Template>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT t.name, t.language, t.status, t.category, t.parameter_format, t.components

@@ -10,7 +10,7 @@ use multiline_domain::window::{WindowFacts, WindowRule};
 use rusqlite::{OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use super::{Caller, Result, Store, StoreError, from_micros, micros, uuid_col};
+use super::{Caller, Result, SqliteStore, StoreError, ThreadStore, from_micros, micros, uuid_col};
 
 /// The consent of `guest` on `line` (`None` when never asked).
 pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
@@ -195,10 +195,10 @@ pub(crate) fn contact_by_phone(
         .optional()?)
 }
 
-impl Store {
+impl ThreadStore for SqliteStore {
     /// Opens the WhatsApp thread with a contact's number, or returns the open one (joining the
     /// caller to it if a colleague holds it: F12 "reply from the contact's WhatsApp icon").
-    pub fn open_whatsapp_thread(
+    fn open_whatsapp_thread(
         &self,
         caller: Caller,
         contact: ContactId,
@@ -237,7 +237,7 @@ impl Store {
     }
 
     /// The caller's threads, newest activity first.
-    pub fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
+    fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
         self.read(|tx| {
             let ids = {
                 let mut stmt = tx.prepare_cached(
@@ -257,7 +257,7 @@ impl Store {
         })
     }
 
-    pub fn thread(&self, caller: Caller, id: ThreadId) -> Result<Thread> {
+    fn thread(&self, caller: Caller, id: ThreadId) -> Result<Thread> {
         self.read(|tx| {
             check_participant(tx, caller, id)?;
             thread_for(tx, id, caller.user_id)
@@ -265,21 +265,46 @@ impl Store {
     }
 
     /// Records a guest's consent (demo seeding and admin tools; replies change it through
-    /// webhook processing).
-    pub fn set_guest_consent(
+    /// webhook processing): audited as the admin's, announced to the guest's threads.
+    fn set_guest_consent(
         &self,
         line: Uuid,
         guest: &E164,
         consent: &Consent,
         now: Timestamp,
-    ) -> Result<()> {
-        self.write(|tx| set_consent(tx, line, guest, consent, now))
+    ) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let org = super::line_by(tx, "id", &line.to_string())?.org_id;
+            set_consent(tx, line, guest, consent, now)?;
+            super::audit(
+                tx,
+                org,
+                now,
+                "admin",
+                "consent.recorded",
+                None,
+                serde_json::json!({ "guest": guest, "to": consent }),
+            )?;
+            let threads: Vec<ThreadId> = tx
+                .prepare_cached("SELECT id FROM threads WHERE line_id = ?1 AND guest_phone = ?2")?
+                .query_map(params![line.to_string(), guest.as_str()], |r| {
+                    Ok(ThreadId(uuid_col(r.get(0)?)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut told = Vec::new();
+            for thread in threads {
+                for user in super::events::announce(tx, thread, None, now)? {
+                    if !told.contains(&user) {
+                        told.push(user);
+                    }
+                }
+            }
+            Ok(told)
+        })
     }
-}
 
-impl Store {
     /// When each guest of a line last wrote (their latest message over all threads).
-    pub fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
+    fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT guest_phone, MAX(last_guest_message_at) FROM threads
@@ -297,13 +322,11 @@ impl Store {
         })
         .collect()
     }
-}
 
-impl Store {
     /// The caller has read the thread up to `now` (F10 unread counts). Returns the newest
     /// inbound wamid (for the Cloud API's read receipt), the line, and who to tell (only the
     /// caller: unread counts are per user).
-    pub fn mark_read(
+    fn mark_read(
         &self,
         caller: Caller,
         thread: ThreadId,

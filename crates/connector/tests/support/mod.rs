@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::TimeZone;
 use futures_util::StreamExt;
 use multiline_connector::demo::{self, Demo, DemoOptions};
+pub use multiline_connector::store::prelude::*;
 use multiline_domain::api::{Contact, Event, EventEnvelope, Message, Thread};
 use multiline_domain::ids::ClientMessageId;
 use multiline_domain::time::ManualClock;
