@@ -12,7 +12,7 @@ export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
 APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: help setup ui app run test test-rust test-ui e2e check bindings fmt bench fuzz fuzz-smoke
+.PHONY: help setup ui app run test test-rust test-ui e2e check bindings openapi fmt bench fuzz fuzz-smoke
 
 help:
 	@echo "make run    build and start the app with its embedded demo"
@@ -36,6 +36,10 @@ run: app
 # Regenerates the TypeScript IPC types from Rust (ts-rs).
 bindings:
 	cargo test -q -p multiline-domain -p multiline-client export_bindings >/dev/null
+
+# docs/openapi.json, from the connector's handlers (a test fails when it is out of date).
+openapi:
+	cargo run -q -p multiline-connector -- openapi > docs/openapi.json
 
 check: setup
 	cargo fmt --all --check

@@ -71,6 +71,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the API's OpenAPI document (JSON), as `GET /v1/openapi.json` serves it.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -235,6 +237,9 @@ async fn main() -> anyhow::Result<()> {
             let ctx = multiline_connector::Ctx::new(store, Arc::new(SystemClock));
             let count = multiline_connector::templates::sync(&ctx, line.id).await?;
             println!("{count} templates");
+        }
+        Command::Openapi => {
+            println!("{}", multiline_connector::api::openapi().to_pretty_json()?);
         }
         Command::ExportAudit { org, out } => {
             let store = admin::open_store(&data_dir)?;

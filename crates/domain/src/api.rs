@@ -2,6 +2,7 @@
 //! app so both sides compile against one definition. Exported to TypeScript where the UI
 //! renders them.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -11,11 +12,11 @@ use crate::ids::{
 };
 use crate::phone::E164;
 use crate::templates::{Part, SendComponent, TemplateValues};
-use crate::time::Timestamp;
 use crate::window::{WindowFacts, WindowRule};
 
 /// `POST /v1/session`
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     pub email: String,
@@ -24,12 +25,14 @@ pub struct SignInRequest {
 
 /// Answer to a sign-in: the opaque bearer token (shown once) and who signed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInResponse {
     pub token: String,
     pub session: Session,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct User {
     pub id: UserId,
@@ -38,6 +41,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Organization {
     pub id: OrganizationId,
@@ -48,6 +52,7 @@ pub struct Organization {
 
 /// `GET /v1/me`: the signed-in user and their organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Session {
     pub user: User,
@@ -55,6 +60,7 @@ pub struct Session {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct ContactPhone {
     pub number: E164,
@@ -64,6 +70,7 @@ pub struct ContactPhone {
 
 /// `POST /v1/contacts` and `PUT /v1/contacts/{id}`: a contact as the user entered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     pub name: String,
@@ -76,6 +83,7 @@ pub struct ContactInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Contact {
     pub id: ContactId,
@@ -86,6 +94,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Channel {
@@ -95,6 +104,7 @@ pub enum Channel {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum ThreadStatus {
@@ -105,6 +115,7 @@ pub enum ThreadStatus {
 /// A thread as the connector reports it: the facts from which the app derives, with the
 /// domain rules and its own `now`, what the composer may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Thread {
     pub id: ThreadId,
     pub channel: Channel,
@@ -118,12 +129,13 @@ pub struct Thread {
     /// Set when the Cloud API refused a free-form send as outside its window (131047).
     pub template_required: bool,
     pub last_message_preview: Option<String>,
-    pub last_message_at: Option<Timestamp>,
+    pub last_message_at: Option<DateTime<Utc>>,
     pub unread_count: u32,
 }
 
 /// `POST /v1/threads`: open (or return the open) WhatsApp thread with a contact's number.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpenThreadRequest {
     pub contact_id: ContactId,
@@ -131,6 +143,7 @@ pub struct OpenThreadRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Direction {
@@ -143,6 +156,7 @@ pub enum Direction {
 /// A message's delivery state. Ordered: a status never moves backwards (a late `delivered`
 /// webhook after `read` is ignored), except into `Failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum DeliveryState {
@@ -171,6 +185,7 @@ impl DeliveryState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export)]
 pub enum MessageBody {
@@ -229,6 +244,7 @@ impl MessageBody {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Message {
     pub id: MessageId,
@@ -241,12 +257,13 @@ pub struct Message {
     pub state: DeliveryState,
     /// Why a failed message failed, in words a user understands.
     pub failure: Option<String>,
-    pub created_at: Timestamp,
+    pub created_at: DateTime<Utc>,
 }
 
 /// `POST /v1/threads/{id}/messages`: send a text. `client_id` is the idempotency key: sending
 /// the same one twice stores and sends one message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendTextRequest {
     pub client_id: ClientMessageId,
@@ -256,6 +273,7 @@ pub struct SendTextRequest {
 /// `POST /v1/threads/{id}/pictures`: send a picture uploaded with `POST /v1/media`.
 /// `client_id` is the idempotency key, as for texts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendPictureRequest {
     pub client_id: ClientMessageId,
@@ -266,6 +284,7 @@ pub struct SendPictureRequest {
 
 /// The answer to `POST /v1/media`: the stored picture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MediaInfo {
     pub id: MediaId,
@@ -278,6 +297,7 @@ pub struct MediaInfo {
 
 /// One change a user may see, as pushed over `GET /v1/events` (WebSocket).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     MessageUpserted {
@@ -297,6 +317,7 @@ pub enum Event {
 
 /// `POST /v1/threads/{id}/participants`: one change to who is in the thread (F20).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ParticipantsRequest {
     /// Add a colleague.
@@ -327,12 +348,14 @@ impl From<ParticipantsRequest> for crate::participants::Operation {
 /// The answer to a participants change: the thread as the caller now sees it (for a
 /// restart, the new thread), or none when the caller is no longer in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantsResponse {
     pub thread: Option<Thread>,
 }
 
 /// One filled template variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct FilledValue {
     pub part: Part,
@@ -351,6 +374,7 @@ pub fn template_values(values: &[FilledValue]) -> TemplateValues {
 
 /// `POST /v1/threads/{id}/templates`: send an approved template. Idempotent on `client_id`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendTemplateRequest {
     pub client_id: ClientMessageId,
@@ -362,6 +386,7 @@ pub struct SendTemplateRequest {
 /// `POST /v1/threads/{id}/opt-in`: send the organization's opt-in request template, filled
 /// by the connector (the guest's first name, the organization's name).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendOptInRequest {
     pub client_id: ClientMessageId,
@@ -370,6 +395,7 @@ pub struct SendOptInRequest {
 /// An event with its per-user sequence number. A client that reconnects with
 /// `?after=<last seq>` gets every later event, in order, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventEnvelope {
     pub seq: u64,
     pub event: Event,
@@ -377,11 +403,13 @@ pub struct EventEnvelope {
 
 /// The body of every error response: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable, machine-readable (`window_closed_use_template`, `not_found`, ...).
     pub code: String,

@@ -13,6 +13,7 @@
 //! Replies are compared in a normal form: lower case, accents folded, surrounding whitespace
 //! and punctuation removed, inner whitespace collapsed ("  Sí! " and "si" match).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use unicode_normalization::UnicodeNormalization;
@@ -21,21 +22,22 @@ use crate::time::Timestamp;
 
 /// Where a guest stands on receiving WhatsApp messages from a business line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 #[ts(export)]
 pub enum Consent {
     /// Never asked: only the opt-in template may be sent.
     None,
     /// The opt-in template went out at `at`; waiting for an affirmative reply.
-    Requested { at: Timestamp },
+    Requested { at: DateTime<Utc> },
     /// The guest agreed at `at`, with the reply `reply` (button payload or text).
-    Granted { at: Timestamp, reply: String },
+    Granted { at: DateTime<Utc>, reply: String },
     /// The guest opted out at `at`. Nothing may be sent until they write again
     /// (`guest_returned_at`); then a new opt-in may be sent.
     Revoked {
-        at: Timestamp,
+        at: DateTime<Utc>,
         #[serde(default)]
-        guest_returned_at: Option<Timestamp>,
+        guest_returned_at: Option<DateTime<Utc>>,
     },
 }
 

@@ -31,6 +31,7 @@ pub enum Operation {
 
 /// What a thread shows as a system line, and the audit log records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
 pub enum SystemEvent {

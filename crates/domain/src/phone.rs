@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 /// A valid phone number in E.164 form. Constructing one is the only way to validate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export, type = "string")]
 pub struct E164(String);
 

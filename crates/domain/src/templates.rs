@@ -16,6 +16,7 @@ pub const MAX_BODY_CHARS: usize = 1024;
 pub const MAX_HEADER_CHARS: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[ts(export)]
 pub enum TemplateStatus {
@@ -27,6 +28,7 @@ pub enum TemplateStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[ts(export)]
 pub enum TemplateCategory {
@@ -36,6 +38,7 @@ pub enum TemplateCategory {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[ts(export)]
 pub enum ParameterFormat {
@@ -65,6 +68,7 @@ impl Variable {
 
 /// Where a variable sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Part {
@@ -85,6 +89,7 @@ pub type TemplateValues = BTreeMap<(Part, String), String>;
 
 /// A button of the BUTTONS component (quick replies are what the opt-in uses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Button {
     #[serde(rename = "type")]
@@ -94,6 +99,7 @@ pub struct Button {
 
 /// A template as listed by `GET /{waba-id}/message_templates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Template {
     pub name: String,
@@ -254,6 +260,7 @@ pub fn opt_in_values(
 /// One component of a send request's `template.components`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendComponent {
     /// "header" or "body"
     #[serde(rename = "type")]
@@ -264,6 +271,7 @@ pub struct SendComponent {
 /// `{"type": "text", "text": "Ana"}`, with `parameter_name` for named variables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendParameter {
     #[serde(rename = "type")]
     pub kind: String,

@@ -1,6 +1,7 @@
 //! The 24-hour customer-service window (PRODUCT.md F7-F8).
 
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -11,6 +12,7 @@ pub const WINDOW: Duration = Duration::hours(24);
 
 /// Which message opens the window; chosen per organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum WindowRule {
@@ -23,12 +25,13 @@ pub enum WindowRule {
 
 /// The facts about a conversation that decide its window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct WindowFacts {
     /// The latest message from either side (outbound counts once the Cloud API accepted it).
-    pub last_message_at: Option<Timestamp>,
+    pub last_message_at: Option<DateTime<Utc>>,
     /// The guest's latest message.
-    pub last_guest_message_at: Option<Timestamp>,
+    pub last_guest_message_at: Option<DateTime<Utc>>,
 }
 
 /// Whether free-form messages may be sent now.

@@ -49,6 +49,7 @@ fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+#[utoipa::path(post, path = "/v1/session", tag = "session", request_body = SignInRequest, responses((status = 200, description = "Signed in: a bearer token and who the user is.", body = SignInResponse), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_credentials`, `invalid_json`, `invalid_body`.", body = super::ErrorBody)))]
 pub async fn sign_in(
     State(ctx): State<Ctx>,
     ApiJson(req): ApiJson<SignInRequest>,
@@ -68,6 +69,7 @@ pub async fn sign_in(
     }
 }
 
+#[utoipa::path(delete, path = "/v1/session", tag = "session", security(("bearer" = [])), responses((status = 204, description = "The session is revoked."), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unauthorized`.", body = super::ErrorBody)))]
 pub async fn sign_out(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -77,6 +79,7 @@ pub async fn sign_out(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "session", security(("bearer" = [])), responses((status = 200, description = "The user, the organization, whether WhatsApp is enabled (F1).", body = Session), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unauthorized`.", body = super::ErrorBody)))]
 pub async fn me(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Session>, ApiError> {
     let user = auth.caller.user_id;
     Ok(Json(ctx.db(move |s| s.session(user)).await?))

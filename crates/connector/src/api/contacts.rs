@@ -15,6 +15,7 @@ pub struct Search {
     q: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "Matches name, company or number.")), responses((status = 200, body = Vec<Contact>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn list(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -27,6 +28,7 @@ pub async fn list(
     ))
 }
 
+#[utoipa::path(get, path = "/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])), params(("id" = ContactId, Path)), responses((status = 200, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]
 pub async fn get(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -36,6 +38,7 @@ pub async fn get(
     Ok(Json(ctx.db(move |s| s.contact(org, id)).await?))
 }
 
+#[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = ContactInput, responses((status = 201, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_name`, `invalid_notes`, `duplicate_phone`, `invalid_body` (e.g. a number that is not valid E.164).", body = super::ErrorBody)))]
 pub async fn create(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -49,6 +52,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
+#[utoipa::path(put, path = "/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])), params(("id" = ContactId, Path)), request_body = ContactInput, responses((status = 200, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `invalid_name`, `invalid_notes`, `duplicate_phone`, `invalid_body`.", body = super::ErrorBody)))]
 pub async fn update(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -63,6 +67,7 @@ pub async fn update(
     Ok(Json(contact))
 }
 
+#[utoipa::path(delete, path = "/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])), params(("id" = ContactId, Path)), responses((status = 204, description = "Hidden; its threads keep their history."), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]
 pub async fn delete(
     State(ctx): State<Ctx>,
     auth: Auth,

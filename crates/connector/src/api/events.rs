@@ -23,6 +23,7 @@ pub struct Resume {
 }
 
 /// `GET /v1/events/head`: `{"seq": N}`, the caller's latest event number (0: none).
+#[utoipa::path(get, path = "/v1/events/head", tag = "events", security(("bearer" = [])), responses((status = 200, description = "`{\"seq\": N}`: the caller's latest event number (0: none).", body = Object), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn head(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -32,6 +33,7 @@ pub async fn head(
     Ok(axum::Json(serde_json::json!({ "seq": seq })))
 }
 
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])), params(("after" = Option<u64>, Query, description = "The last event number the client has; every later one is sent, in order, once.")), responses((status = 101, description = "A WebSocket of text frames, each an `EventEnvelope` as JSON.", body = multiline_domain::api::EventEnvelope), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unauthorized`.", body = super::ErrorBody)))]
 pub async fn subscribe(
     State(ctx): State<Ctx>,
     auth: Auth,

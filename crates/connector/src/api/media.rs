@@ -26,6 +26,7 @@ fn too_large() -> ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG or PNG picture, at most 5 MB."), responses((status = 201, body = MediaInfo), (status = 413, description = "`image_too_large`", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_an_image`, `corrupt_image`.", body = super::ErrorBody)))]
 pub async fn upload(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -72,6 +73,7 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(info)))
 }
 
+#[utoipa::path(get, path = "/v1/media/{id}", tag = "media", security(("bearer" = [])), params(("id" = MediaId, Path)), responses((status = 200, description = "The picture's bytes.", content_type = "image/jpeg", body = Vec<u8>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found` (also for a picture the caller may not see).", body = super::ErrorBody)))]
 pub async fn download(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -93,6 +95,7 @@ pub async fn download(
 
 /// Queues an uploaded picture; answers 202 with the stored message. Idempotent on
 /// `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/pictures", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = SendPictureRequest, responses((status = 202, description = "Queued (`sending`).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unknown_media`, `media_already_sent`, `caption_too_long`, `not_found`, and the refusals of a text send.", body = super::ErrorBody)))]
 pub async fn send(
     State(ctx): State<Ctx>,
     auth: Auth,

@@ -14,9 +14,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use multiline_domain::api::{ErrorBody, ErrorDetail};
 use serde::de::DeserializeOwned;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::Ctx;
 use crate::store::StoreError;
@@ -26,49 +29,95 @@ pub use auth::Auth;
 /// The largest request body accepted on `/v1` (JSON) and on webhooks.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The API's routes, each documented by its handler's `#[utoipa::path]`: the router and the
+/// OpenAPI document come from the same list, so neither can miss a route of the other.
+fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
+    let json = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::sign_in, auth::sign_out))
+        .routes(routes!(auth::me))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
+        .routes(routes!(threads::list, threads::open))
+        .routes(routes!(threads::get))
+        .routes(routes!(threads::messages, threads::send_text))
+        .routes(routes!(threads::send_template))
+        .routes(routes!(threads::send_opt_in))
+        .routes(routes!(threads::mark_read))
+        .routes(routes!(threads::participants))
+        .routes(routes!(threads::colleagues))
+        .routes(routes!(threads::templates))
+        .routes(routes!(events::subscribe))
+        .routes(routes!(events::head))
+        .routes(routes!(webhook::verify, webhook::receive))
+        .routes(routes!(media::send))
+        .routes(routes!(media::download));
+    // Uploads read their body themselves, up to the picture limit.
+    let uploads = OpenApiRouter::new().routes(routes!(media::upload));
+    (json, uploads)
+}
+
+/// The OpenAPI 3.1 document of the API (`GET /v1/openapi.json`, `docs/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (json, uploads) = routes();
+    let mut doc = json.into_openapi();
+    doc.merge(uploads.into_openapi());
+    doc
+}
+
 pub fn router(ctx: Ctx) -> Router {
-    Router::new()
-        .route("/v1/session", post(auth::sign_in).delete(auth::sign_out))
-        .route("/v1/me", get(auth::me))
-        .route("/v1/contacts", get(contacts::list).post(contacts::create))
-        .route(
-            "/v1/contacts/{id}",
-            get(contacts::get)
-                .put(contacts::update)
-                .delete(contacts::delete),
-        )
-        .route("/v1/threads", get(threads::list).post(threads::open))
-        .route("/v1/threads/{id}", get(threads::get))
-        .route(
-            "/v1/threads/{id}/messages",
-            get(threads::messages).post(threads::send_text),
-        )
-        .route("/v1/threads/{id}/templates", post(threads::send_template))
-        .route("/v1/threads/{id}/opt-in", post(threads::send_opt_in))
-        .route("/v1/threads/{id}/read", post(threads::mark_read))
-        .route("/v1/threads/{id}/participants", post(threads::participants))
-        .route("/v1/users", get(threads::colleagues))
-        .route("/v1/templates", get(threads::templates))
-        .route("/v1/events", get(events::subscribe))
-        .route("/v1/events/head", get(events::head))
-        .route(
-            "/webhooks/whatsapp/{line}",
-            get(webhook::verify).post(webhook::receive),
-        )
-        .route("/v1/threads/{id}/pictures", post(media::send))
-        .route("/v1/media/{id}", get(media::download))
-        .fallback(|| async { ApiError::NotFound })
-        // Extractors stop reading at the limit; a JSON body over it is answered 413 in the
-        // API's error shape (see `ApiJson`).
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Uploads read their body themselves, up to the picture limit, and answer an
-        // oversized one in the API's error shape.
-        .merge(
-            Router::new()
-                .route("/v1/media", post(media::upload))
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .with_state(ctx)
+    let (json, uploads) = routes();
+    let (json, mut doc) = json.split_for_parts();
+    let (uploads, upload_doc) = uploads.split_for_parts();
+    doc.merge(upload_doc);
+    let doc = std::sync::Arc::new(doc);
+    json.route(
+        "/v1/openapi.json",
+        get(move || async move { axum::Json(doc.as_ref().clone()) }),
+    )
+    .fallback(|| async { ApiError::NotFound })
+    // Extractors stop reading at the limit; a JSON body over it is answered 413 in the
+    // API's error shape (see `ApiJson`).
+    .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+    // An oversized upload is answered in the API's error shape by its handler.
+    .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()))
+    .with_state(ctx)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "MultiLine connector API",
+        description = "The organization's WhatsApp connector: sign-in, contacts, threads, \
+            messages, templates, pictures, participants, the event stream, and the Cloud API \
+            webhook. Every refusal is `{\"error\": {\"code\", \"message\"}}` with a stable code."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody, ErrorDetail, multiline_domain::api::Event)),
+    tags(
+        (name = "session", description = "Sign-in, sign-out and who am I."),
+        (name = "contacts", description = "The organization's address book (F2-F3)."),
+        (name = "threads", description = "Conversations and who is in them (F10-F13, F19-F20)."),
+        (name = "messages", description = "Sending: text, template, opt-in, picture (F4-F9, F18)."),
+        (name = "templates", description = "Approved templates (F15)."),
+        (name = "media", description = "Pictures (F16-F18)."),
+        (name = "events", description = "The per-user event stream."),
+        (name = "webhooks", description = "The Cloud API's callback."),
+    )
+)]
+struct ApiDoc;
+
+/// The bearer token from `POST /v1/session`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,10 +13,12 @@ use multiline_domain::templates::Template;
 use super::{ApiError, ApiJson, ApiPath, Auth};
 use crate::Ctx;
 
+#[utoipa::path(get, path = "/v1/threads", tag = "threads", security(("bearer" = [])), responses((status = 200, description = "The caller's threads, newest activity first.", body = Vec<Thread>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>>, ApiError> {
     Ok(Json(ctx.db(move |s| s.threads(auth.caller)).await?))
 }
 
+#[utoipa::path(get, path = "/v1/threads/{id}", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found` (also for a thread the caller is not in).", body = super::ErrorBody)))]
 pub async fn get(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -25,6 +27,7 @@ pub async fn get(
     Ok(Json(ctx.db(move |s| s.thread(auth.caller, id)).await?))
 }
 
+#[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The open thread with that number, or a new one.", body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`.", body = super::ErrorBody)))]
 pub async fn open(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -38,6 +41,7 @@ pub async fn open(
     Ok(Json(thread))
 }
 
+#[utoipa::path(get, path = "/v1/threads/{id}/messages", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, description = "Oldest first.", body = Vec<Message>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]
 pub async fn messages(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -47,6 +51,7 @@ pub async fn messages(
 }
 
 /// Queues a text; answers 202 with the stored message (`sending`). Idempotent on `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/messages", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = SendTextRequest, responses((status = 202, description = "Queued (`sending`).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `whatsapp_disabled`, `consent_missing`, `consent_pending`, `opted_out`, `window_closed_use_template`, `thread_closed`, `empty_message`, `message_too_long`, `not_found`.", body = super::ErrorBody)))]
 pub async fn send_text(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -63,6 +68,7 @@ pub async fn send_text(
 }
 
 /// `GET /v1/templates`: the organization's approved templates (F15).
+#[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("bearer" = [])), responses((status = 200, description = "Approved templates only (F15).", body = Vec<Template>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn templates(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -72,6 +78,7 @@ pub async fn templates(
 }
 
 /// Queues an approved template (F9). Idempotent on `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/templates", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = SendTemplateRequest, responses((status = 202, description = "Queued (`sending`).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unknown_template`, `template_not_approved`, `invalid_template_values` (a missing, extra or multi-line variable), `opted_out`, `whatsapp_disabled`, `not_found`.", body = super::ErrorBody)))]
 pub async fn send_template(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -98,6 +105,7 @@ pub async fn send_template(
 }
 
 /// Queues the organization's opt-in request (F4). Idempotent on `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/opt-in", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = SendOptInRequest, responses((status = 202, description = "The opt-in request, queued (F4).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `opt_in_too_soon`, `already_consented`, `opt_in_template_missing`, `not_found`.", body = super::ErrorBody)))]
 pub async fn send_opt_in(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -114,6 +122,7 @@ pub async fn send_opt_in(
 }
 
 /// `POST /v1/threads/{id}/read`: the caller read the thread; the guest's phone shows it read.
+#[utoipa::path(post, path = "/v1/threads/{id}/read", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 204, description = "Read up to now; the guest's phone shows it read."), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]
 pub async fn mark_read(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -138,6 +147,7 @@ pub async fn mark_read(
 }
 
 /// `POST /v1/threads/{id}/participants`: add, remove, leave, transfer, restart (F20).
+#[utoipa::path(post, path = "/v1/threads/{id}/participants", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = ParticipantsRequest, responses((status = 200, description = "The thread as the caller now sees it (none after leaving or transferring; the new one after a restart).", body = ParticipantsResponse), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `already_participant`, `target_not_participant`, `target_is_self`, `not_a_colleague`, `thread_closed`.", body = super::ErrorBody)))]
 pub async fn participants(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -153,6 +163,7 @@ pub async fn participants(
 }
 
 /// `GET /v1/users`: the organization's users (colleagues to add or transfer to).
+#[utoipa::path(get, path = "/v1/users", tag = "threads", security(("bearer" = [])), responses((status = 200, description = "The organization's users.", body = Vec<User>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn colleagues(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(ctx.db(move |s| s.colleagues(auth.caller)).await?))
 }

@@ -22,6 +22,7 @@ pub struct Verify {
 }
 
 /// Meta's subscription check: echo the challenge when the verify token matches.
+#[utoipa::path(get, path = "/webhooks/whatsapp/{line}", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("hub.mode" = Option<String>, Query), ("hub.verify_token" = Option<String>, Query), ("hub.challenge" = Option<String>, Query)), responses((status = 200, description = "The challenge, echoed."), (status = 403, description = "Wrong verify token.")))]
 pub async fn verify(
     State(ctx): State<Ctx>,
     ApiPath(line): ApiPath<Uuid>,
@@ -38,6 +39,7 @@ pub async fn verify(
 }
 
 /// A webhook delivery: signature first, then JSON well-formedness, then keep it and answer.
+#[utoipa::path(post, path = "/webhooks/whatsapp/{line}", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the raw body with the app secret.")), request_body(content = Object, description = "The Cloud API's webhook payload."), responses((status = 200, description = "Kept; processed durably."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_json`, `not_found`.", body = super::ErrorBody)))]
 pub async fn receive(
     State(ctx): State<Ctx>,
     ApiPath(line): ApiPath<Uuid>,
