@@ -7,8 +7,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{OrganizationId, UserId};
 use multiline_domain::time::Clock;
+use multiline_domain::window::WindowRule;
 use serde::Deserialize;
 
 use crate::store::{NewLine, SqliteStore, Store};
@@ -89,6 +91,50 @@ pub fn create_user(
         serde_json::json!({ "user_id": user, "email": email }),
     )?;
     Ok(user)
+}
+
+/// F7-F8: the organization's 24-hour window rule, from its threads' next check on.
+pub fn set_window_rule(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: OrganizationId,
+    rule: WindowRule,
+) -> anyhow::Result<()> {
+    store
+        .set_window_rule(org, rule)
+        .with_context(|| format!("no organization {org}"))?;
+    store.audit_admin(
+        org,
+        clock.now(),
+        "window_rule.changed",
+        serde_json::json!({ "rule": rule }),
+    )?;
+    Ok(())
+}
+
+/// F6: the organization's consent and opt-out words (`None` keeps that list as it is).
+pub fn set_consent_keywords(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: OrganizationId,
+    affirmative: Option<&[String]>,
+    opt_out: Option<&[String]>,
+) -> anyhow::Result<ConsentKeywords> {
+    let current = store
+        .consent_keywords(org)
+        .with_context(|| format!("no organization {org}"))?;
+    let keywords = ConsentKeywords::custom(
+        Some(affirmative.unwrap_or(&current.affirmative)),
+        Some(opt_out.unwrap_or(&current.opt_out)),
+    )?;
+    store.set_consent_keywords(org, &keywords)?;
+    store.audit_admin(
+        org,
+        clock.now(),
+        "consent_keywords.changed",
+        serde_json::json!({ "affirmative": keywords.affirmative, "opt_out": keywords.opt_out }),
+    )?;
+    Ok(keywords)
 }
 
 pub fn set_whatsapp_enabled(

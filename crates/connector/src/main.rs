@@ -16,6 +16,7 @@ use multiline_connector::store::NewLine;
 use multiline_connector::store::prelude::*;
 use multiline_domain::ids::OrganizationId;
 use multiline_domain::time::SystemClock;
+use multiline_domain::window::WindowRule;
 
 #[derive(Parser)]
 #[command(about = "MultiLine WhatsApp connector: the server and its admin commands")]
@@ -89,7 +90,33 @@ enum OrgCommand {
         #[arg(long)]
         org: OrganizationId,
     },
+    /// Which message opens the 24-hour window for free-form messages (F7-F8).
+    SetWindowRule {
+        #[arg(long)]
+        org: OrganizationId,
+        #[arg(long, value_enum)]
+        rule: Rule,
+    },
+    /// The replies that grant or revoke consent (comma-separated; a list not given stays).
+    SetKeywords {
+        #[arg(long)]
+        org: OrganizationId,
+        /// e.g. "yes,ok,si"
+        #[arg(long, value_delimiter = ',')]
+        consent: Option<Vec<String>>,
+        /// e.g. "stop,unsubscribe,baja"
+        #[arg(long, value_delimiter = ',')]
+        opt_out: Option<Vec<String>>,
+    },
     List,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Rule {
+    /// The product's rule: 24 hours from the last message of either side.
+    AnyMessage,
+    /// Meta's rule: 24 hours from the guest's last message.
+    GuestMessage,
 }
 
 #[derive(Args)]
@@ -190,6 +217,28 @@ async fn main() -> anyhow::Result<()> {
                 }
                 OrgCommand::DisableWhatsapp { org } => {
                     admin::set_whatsapp_enabled(&store, &clock, org, false)?
+                }
+                OrgCommand::SetWindowRule { org, rule } => {
+                    let rule = match rule {
+                        Rule::AnyMessage => WindowRule::AnyMessage,
+                        Rule::GuestMessage => WindowRule::GuestMessage,
+                    };
+                    admin::set_window_rule(&store, &clock, org, rule)?
+                }
+                OrgCommand::SetKeywords {
+                    org,
+                    consent,
+                    opt_out,
+                } => {
+                    let k = admin::set_consent_keywords(
+                        &store,
+                        &clock,
+                        org,
+                        consent.as_deref(),
+                        opt_out.as_deref(),
+                    )?;
+                    println!("consent: {}", k.affirmative.join(", "));
+                    println!("opt-out: {}", k.opt_out.join(", "));
                 }
                 OrgCommand::List => {
                     for org in store.organizations()? {

@@ -97,6 +97,46 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
         .args(["org", "enable-whatsapp", "--org", &org])
         .output()
         .unwrap());
+    ok(connector(&data)
+        .args([
+            "org",
+            "set-window-rule",
+            "--org",
+            &org,
+            "--rule",
+            "guest-message",
+        ])
+        .output()
+        .unwrap());
+    let words = ok(connector(&data)
+        .args([
+            "org",
+            "set-keywords",
+            "--org",
+            &org,
+            "--opt-out",
+            "STOP, Baja",
+        ])
+        .output()
+        .unwrap());
+    assert!(words.contains("opt-out: stop, baja"), "{words}");
+    assert!(
+        words.contains("consent: yes, y, ok"),
+        "the other list stays: {words}"
+    );
+    let both = connector(&data)
+        .args([
+            "org",
+            "set-keywords",
+            "--org",
+            &org,
+            "--consent",
+            "yes,baja",
+        ])
+        .output()
+        .unwrap();
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot both grant and revoke"));
     let listed = ok(connector(&data).args(["org", "list"]).output().unwrap());
     assert!(listed.contains("Fjord Bikes\twhatsapp on"), "{listed}");
 
@@ -137,7 +177,9 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
             "organization.created",
             "user.created",
             "line.connected",
-            "whatsapp.enabled"
+            "whatsapp.enabled",
+            "window_rule.changed",
+            "consent_keywords.changed"
         ]
     );
     assert!(
@@ -153,6 +195,15 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
     ] {
         assert!(!text.contains(secret), "{secret} leaked into the audit");
     }
+
+    let store = multiline_connector::admin::open_store(&data).unwrap();
+    let org_id: multiline_domain::ids::OrganizationId = org.parse().unwrap();
+    use multiline_connector::store::prelude::*;
+    assert_eq!(
+        store.consent_keywords(org_id).unwrap().opt_out,
+        ["stop", "baja"]
+    );
+    drop(store);
 
     // A configuration file with a typo is an error that names it.
     std::fs::write(&config, "data_dri = \"x\"\n").unwrap();

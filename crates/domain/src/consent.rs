@@ -80,6 +80,56 @@ impl Default for ConsentKeywords {
     }
 }
 
+/// Why an organization's keyword lists were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeywordError {
+    #[error("the {0} list needs at least one word")]
+    Empty(&'static str),
+    #[error("\"{0}\" cannot both grant and revoke consent")]
+    Both(String),
+}
+
+impl ConsentKeywords {
+    /// An organization's own lists (either one `None`: the default for it), normalised like
+    /// replies are. The opt-in template's button payloads stay the defaults.
+    pub fn custom(
+        affirmative: Option<&[String]>,
+        opt_out: Option<&[String]>,
+    ) -> Result<ConsentKeywords, KeywordError> {
+        let defaults = ConsentKeywords::default();
+        let words = |given: Option<&[String]>, default: Vec<String>, name| {
+            let Some(given) = given else {
+                return Ok(default);
+            };
+            let mut out: Vec<String> = Vec::new();
+            for w in given
+                .iter()
+                .map(|w| normalise_reply(w))
+                .filter(|w| !w.is_empty())
+            {
+                if !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+            if out.is_empty() {
+                Err(KeywordError::Empty(name))
+            } else {
+                Ok(out)
+            }
+        };
+        let affirmative = words(affirmative, defaults.affirmative, "consent")?;
+        let opt_out = words(opt_out, defaults.opt_out, "opt-out")?;
+        if let Some(both) = affirmative.iter().find(|w| opt_out.contains(w)) {
+            return Err(KeywordError::Both(both.clone()));
+        }
+        Ok(ConsentKeywords {
+            affirmative,
+            opt_out,
+            affirmative_payloads: defaults.affirmative_payloads,
+        })
+    }
+}
+
 /// A reply as the keyword lists compare it: NFKD, combining marks removed, lower case,
 /// surrounding whitespace and punctuation trimmed, inner whitespace collapsed.
 pub fn normalise_reply(text: &str) -> String {
@@ -278,6 +328,29 @@ mod tests {
         assert_eq!(
             Consent::None.guest_replied(&k, "yes", None, t(1)),
             Consent::None
+        );
+    }
+
+    #[test]
+    fn an_organization_chooses_its_own_words() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let k =
+            ConsentKeywords::custom(None, Some(&words(&["  Arrêt! ", "BAJA", "baja"]))).unwrap();
+        assert_eq!(k.opt_out, ["arret", "baja"]);
+        assert_eq!(k.affirmative, ConsentKeywords::default().affirmative);
+        assert_eq!(classify_reply(&k, "Baja.", None), ReplyKind::OptOut);
+        assert_eq!(
+            classify_reply(&k, "STOP", None),
+            ReplyKind::Other,
+            "replaced, not added"
+        );
+        assert_eq!(
+            ConsentKeywords::custom(Some(&words(&["", " "])), None),
+            Err(KeywordError::Empty("consent"))
+        );
+        assert_eq!(
+            ConsentKeywords::custom(Some(&words(&["yes", "Stop"])), None),
+            Err(KeywordError::Both("stop".into()))
         );
     }
 }

@@ -16,13 +16,14 @@ use chrono::{Duration, TimeZone, Utc};
 use multiline_domain::api::{
     Contact, ContactInput, ContactPhone, DeliveryState, Direction, Event, MessageBody,
 };
-use multiline_domain::consent::Consent;
+use multiline_domain::consent::{Consent, ConsentKeywords};
 use multiline_domain::ids::{ClientMessageId, ThreadId};
 use multiline_domain::participants::Operation;
 use multiline_domain::phone::E164;
 use multiline_domain::policy::Refusal;
 use multiline_domain::templates::{Part, TemplateValues};
 use multiline_domain::time::Timestamp;
+use multiline_domain::window::WindowRule;
 use uuid::Uuid;
 
 use super::{
@@ -57,6 +58,8 @@ macro_rules! store_conformance {
             the_webhook_inbox_is_durable,
             reading_clears_unread_for_the_reader_only,
             opt_in_then_consent_opens_the_window,
+            an_organization_chooses_its_consent_words,
+            both_window_rules_close_at_24_hours,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -994,4 +997,98 @@ pub fn opt_in_then_consent_opens_the_window(s: &dyn Store) {
         matches!(refused, Err(StoreError::Refused(Refusal::OptedOut))),
         "{refused:?}"
     );
+}
+
+pub fn an_organization_chooses_its_consent_words(s: &dyn Store) {
+    let w = world(s);
+    assert_eq!(
+        s.consent_keywords(w.alex.org_id).unwrap(),
+        ConsentKeywords::default()
+    );
+    let baja = ConsentKeywords::custom(None, Some(&["baja".to_owned()])).unwrap();
+    s.set_consent_keywords(w.alex.org_id, &baja).unwrap();
+    assert_eq!(s.consent_keywords(w.alex.org_id).unwrap(), baja);
+    assert_eq!(
+        s.consent_keywords(w.olga.org_id).unwrap(),
+        ConsentKeywords::default(),
+        "per organization"
+    );
+    let thread = open_conversation(s, &w);
+    let line = s.line(w.line).unwrap();
+    let at = t0() + Duration::minutes(1);
+    s.ingest_inbound(&line, &inbound("wamid.stop", &w.ana_phone, "STOP", at), at)
+        .unwrap();
+    assert!(
+        matches!(
+            s.thread(w.alex, thread).unwrap().consent,
+            Consent::Granted { .. }
+        ),
+        "STOP is not one of Acme's words any more"
+    );
+    let later = at + Duration::minutes(1);
+    s.ingest_inbound(
+        &line,
+        &inbound("wamid.baja", &w.ana_phone, "Baja.", later),
+        later,
+    )
+    .unwrap();
+    assert!(matches!(
+        s.thread(w.alex, thread).unwrap().consent,
+        Consent::Revoked { .. }
+    ));
+    assert!(is_not_found(s.set_consent_keywords(
+        multiline_domain::ids::OrganizationId::random(),
+        &baja
+    )));
+}
+
+pub fn both_window_rules_close_at_24_hours(s: &dyn Store) {
+    let w = world(s);
+    let thread = open_conversation(s, &w); // Ana wrote at t0.
+    let at = |h| t0() + Duration::hours(h);
+    let (msg, _) = s
+        .enqueue_text(w.alex, thread, ClientMessageId::random(), "noted", at(20))
+        .unwrap();
+    let job = s.claim_next(at(20)).unwrap().unwrap();
+    assert_eq!(job.message_id, msg.id);
+    s.complete_sent(msg.id, "wamid.noted", at(20)).unwrap();
+    let try_send = |now| s.enqueue_text(w.alex, thread, ClientMessageId::random(), "hi", now);
+
+    // The product's rule: 24 h from the last message of either side (20 h + 24 h).
+    assert_eq!(
+        s.thread(w.alex, thread).unwrap().window_rule,
+        WindowRule::AnyMessage
+    );
+    assert!(try_send(at(25)).is_ok());
+    let job = s.claim_next(at(25)).unwrap().unwrap();
+    s.retry_at(job.message_id, at(100)).unwrap(); // keep it queued, unsent
+    let closed = try_send(at(44) + Duration::seconds(1));
+    assert!(
+        matches!(
+            closed,
+            Err(StoreError::Refused(Refusal::WindowClosedUseTemplate))
+        ),
+        "{closed:?}"
+    );
+
+    // Meta's rule: 24 h from the guest's last message only.
+    s.set_window_rule(w.alex.org_id, WindowRule::GuestMessage)
+        .unwrap();
+    assert_eq!(
+        s.thread(w.alex, thread).unwrap().window_rule,
+        WindowRule::GuestMessage
+    );
+    assert!(try_send(at(23)).is_ok());
+    let refused = try_send(at(24) + Duration::seconds(1));
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Refused(Refusal::WindowClosedUseTemplate))
+        ),
+        "{refused:?}"
+    );
+    assert!(is_not_found(s.set_window_rule(
+        multiline_domain::ids::OrganizationId::random(),
+        WindowRule::AnyMessage
+    )));
 }

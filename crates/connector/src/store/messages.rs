@@ -2,7 +2,6 @@
 //! messages and delivery statuses from webhooks.
 
 use multiline_domain::api::{DeliveryState, Message, MessageBody};
-use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::{self, OutboundKind};
@@ -885,12 +884,8 @@ fn ingest_in(
         | MessageBody::System { .. }
         | MessageBody::Unsupported { .. } => "",
     };
-    let after = before.guest_replied(
-        &ConsentKeywords::default(),
-        text,
-        inbound.payload.as_deref(),
-        now,
-    );
+    let keywords = super::consent_keywords_of(tx, line.org_id)?;
+    let after = before.guest_replied(&keywords, text, inbound.payload.as_deref(), now);
     if after != before {
         threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
         super::audit(

@@ -23,6 +23,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::DateTime;
 use multiline_domain::api::{Contact, ContactPhone, Organization, Session, User};
+use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{ContactId, OrganizationId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::Refusal;
@@ -143,6 +144,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/001_initial.sql")),
         M::up(include_str!("../../migrations/002_templates.sql")),
         M::up(include_str!("../../migrations/003_media.sql")),
+        M::up(include_str!("../../migrations/004_consent_keywords.sql")),
     ])
 }
 
@@ -235,11 +237,33 @@ impl AccountStore for SqliteStore {
 
     fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()> {
         let rule = serde_json::to_value(rule).expect("enum serializes");
-        self.conn().execute(
+        let n = self.conn().execute(
             "UPDATE organizations SET window_rule = ?2 WHERE id = ?1",
             params![org.to_string(), rule.as_str()],
         )?;
-        Ok(())
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn set_consent_keywords(&self, org: OrganizationId, keywords: &ConsentKeywords) -> Result<()> {
+        let json = serde_json::to_string(keywords).expect("keywords serialize");
+        let n = self.conn().execute(
+            "UPDATE organizations SET consent_keywords = ?2 WHERE id = ?1",
+            params![org.to_string(), json],
+        )?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn consent_keywords(&self, org: OrganizationId) -> Result<ConsentKeywords> {
+        let conn = self.conn();
+        consent_keywords_of(&conn, org)
     }
 
     fn organizations(&self) -> Result<Vec<Organization>> {
@@ -526,6 +550,25 @@ fn line_by(conn: &Connection, column: &str, value: &str) -> Result<Line> {
     })
     .optional()?
     .ok_or(StoreError::NotFound)
+}
+
+/// The organization's consent keywords: its own, or the defaults.
+pub(crate) fn consent_keywords_of(
+    conn: &Connection,
+    org: OrganizationId,
+) -> Result<ConsentKeywords> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT consent_keywords FROM organizations WHERE id = ?1",
+            [org.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    match json {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
+        None => Ok(ConsentKeywords::default()),
+    }
 }
 
 pub(crate) fn contact_in(conn: &Connection, org: OrganizationId, id: ContactId) -> Result<Contact> {

@@ -17,7 +17,7 @@ use multiline_domain::api::{
     Contact, ContactInput, ContactPhone, EventEnvelope, MediaInfo, Message, Organization, Session,
     Thread, User,
 };
-use multiline_domain::consent::Consent;
+use multiline_domain::consent::{Consent, ConsentKeywords};
 use multiline_domain::ids::{
     ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
 };
@@ -45,6 +45,11 @@ pub trait AccountStore {
     fn set_whatsapp_enabled(&self, org: OrganizationId, enabled: bool) -> Result<()>;
     /// F7-F8: which 24-hour window rule the organization follows.
     fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()>;
+    /// F6: the replies that grant and revoke consent for the organization's guests, from
+    /// the next guest message on.
+    fn set_consent_keywords(&self, org: OrganizationId, keywords: &ConsentKeywords) -> Result<()>;
+    /// The organization's consent keywords (the defaults until set).
+    fn consent_keywords(&self, org: OrganizationId) -> Result<ConsentKeywords>;
     fn organizations(&self) -> Result<Vec<Organization>>;
     /// Creates a user; the password is kept only as a slow salted hash. Emails are unique
     /// regardless of case ([`super::StoreError::Conflict`]).
