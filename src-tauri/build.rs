@@ -1,4 +1,7 @@
 const COMMANDS: &[&str] = &[
+    "account_state",
+    "sign_in",
+    "sign_out",
     "get_session",
     "sync_state",
     "list_contacts",

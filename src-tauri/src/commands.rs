@@ -3,7 +3,7 @@
 
 use multiline_client::photo::{PhotoSource, PreparedPhoto};
 use multiline_client::view::{
-    AppError, ParticipantChange, SyncState, TemplatePreview, ThreadSummary,
+    AccountState, AppError, ParticipantChange, SyncState, TemplatePreview, ThreadSummary,
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::ids::{ContactId, MediaId, ThreadId};
@@ -13,6 +13,28 @@ use tauri::State;
 use crate::boot::Core;
 
 type Cmd<T> = Result<T, AppError>;
+
+/// Signed in, signed out (what the sign-in screen needs), or failed to start.
+#[tauri::command]
+pub async fn account_state(core: State<'_, Core>) -> Cmd<AccountState> {
+    Ok(core.account().await)
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    app: tauri::AppHandle,
+    core: State<'_, Core>,
+    connector_url: String,
+    email: String,
+    password: String,
+) -> Cmd<AccountState> {
+    core.sign_in(&app, &connector_url, &email, &password).await
+}
+
+#[tauri::command]
+pub async fn sign_out(core: State<'_, Core>) -> Cmd<AccountState> {
+    Ok(core.sign_out().await)
+}
 
 #[tauri::command]
 pub async fn get_session(core: State<'_, Core>) -> Cmd<Session> {

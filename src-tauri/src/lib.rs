@@ -22,6 +22,9 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::account_state,
+            commands::sign_in,
+            commands::sign_out,
             commands::get_session,
             commands::sync_state,
             commands::list_contacts,

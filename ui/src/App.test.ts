@@ -1,4 +1,4 @@
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
@@ -285,6 +285,42 @@ describe("Thread", () => {
     );
   });
 
+  it("takes_a_picture_dropped_on_the_conversation_and_refuses_other_files", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    const view = screen.getByTestId(testIds.threadView);
+    const drag = (files: File[]) => ({ dataTransfer: { types: ["Files"], files } });
+    const pdf = new File(["%PDF-1.7"], "invoice.pdf", { type: "application/pdf" });
+
+    await fireEvent.dragOver(view, drag([pdf]));
+    expect(screen.getByTestId(testIds.photoDrop)).toBeInTheDocument();
+    await fireEvent.drop(view, drag([pdf]));
+    expect(screen.queryByTestId(testIds.photoDrop)).toBeNull();
+    expect(
+      await screen.findByText("Only pictures can be dropped here: JPEG, PNG or WebP."),
+    ).toBeInTheDocument();
+    expect(fake.calls.some((c) => c.command === "preparePhoto")).toBe(false);
+
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])], "car.jpg", {
+      type: "image/jpeg",
+    });
+    await fireEvent.drop(view, drag([pdf, jpeg]));
+    await waitFor(() => expect(screen.getByTestId(testIds.photoComposer)).toBeInTheDocument());
+    expect(fake.calls.filter((c) => c.command === "preparePhoto")).toHaveLength(1);
+  });
+
+  it("ignores_a_drop_where_pictures_cannot_be_sent", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-2"); // SMS: no pictures from this app yet.
+    const view = screen.getByTestId(testIds.threadView);
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff])], "car.jpg", { type: "image/jpeg" });
+
+    await fireEvent.dragOver(view, { dataTransfer: { types: ["Files"], files: [jpeg] } });
+    expect(screen.queryByTestId(testIds.photoDrop)).toBeNull();
+    await fireEvent.drop(view, { dataTransfer: { types: ["Files"], files: [jpeg] } });
+    expect(fake.calls.some((c) => c.command === "preparePhoto")).toBe(false);
+  });
+
   it("refuses_a_file_that_is_not_a_picture_with_the_cores_words", async () => {
     const { user } = await renderApp();
     await openThread(user, "t-1");
@@ -323,6 +359,11 @@ describe("Thread", () => {
 
     await user.click(screen.getByTestId(testIds.participantsButton));
     await user.click(await screen.findByTestId(testIds.leaveConversation));
+    expect(screen.getByText(/Leave this conversation with Maria Gonzalez\?/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Back" }));
+    expect(fake.calls.filter((c) => c.command === "changeParticipants")).toHaveLength(1);
+    await user.click(screen.getByTestId(testIds.leaveConversation));
+    await user.click(screen.getByTestId(testIds.participantsConfirm));
     await waitFor(() =>
       expect(byTestId(testIds.threadRow).map((r) => r.dataset.threadId)).not.toContain("t-1"),
     );

@@ -1,7 +1,10 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 import { tauriIpc, type Ipc } from "./lib/ipc/ipc";
+import { theme } from "./lib/settings/theme.svelte";
 import "./app.css";
+
+theme.init();
 
 /** Inside Tauri: the real core. In a plain browser (dev, demo build): an in-memory fake. */
 async function chooseIpc(): Promise<Ipc | null> {

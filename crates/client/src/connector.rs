@@ -196,6 +196,22 @@ impl ConnectorApi {
         }
     }
 
+    /// Ends the session at the connector. A token the connector no longer knows is already
+    /// signed out.
+    pub async fn sign_out(&self) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .delete(format!("{}/v1/session", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        match response.status() {
+            s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
+            s => Err(ApiError::Server { status: s.as_u16() }),
+        }
+    }
+
     pub async fn me(&self) -> Result<Session, ApiError> {
         self.get("/v1/me").await
     }

@@ -44,6 +44,8 @@ pub struct ThreadSummary {
     pub opt_in: Composer,
     /// Where consent stands, for the thread's notice ("waiting for consent", "opted out").
     pub consent: Consent,
+    /// Who is in the conversation (F19-F20), in the order they joined.
+    pub participants: Vec<multiline_domain::api::User>,
 }
 
 /// A change to who is in a thread (F20), as the UI asks for it.
@@ -57,6 +59,9 @@ pub enum ParticipantChange {
     Transfer {
         user_id: multiline_domain::ids::UserId,
     },
+    Remove {
+        user_id: multiline_domain::ids::UserId,
+    },
     Leave,
     Restart,
 }
@@ -67,6 +72,7 @@ impl From<ParticipantChange> for multiline_domain::api::ParticipantsRequest {
         match c {
             ParticipantChange::Add { user_id } => R::Add { user_id },
             ParticipantChange::Transfer { user_id } => R::Transfer { user_id },
+            ParticipantChange::Remove { user_id } => R::Remove { user_id },
             ParticipantChange::Leave => R::Leave,
             ParticipantChange::Restart => R::Restart,
         }
@@ -118,6 +124,42 @@ pub enum UiEvent {
     PhotoProgress {
         progress: crate::photo::PhotoProgress,
     },
+}
+
+/// Who is signed in, or what the sign-in screen needs: the app shows the inbox only when
+/// `signed_in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export)]
+pub enum AccountState {
+    /// The core is starting (the demo's servers, a resumed session).
+    Booting,
+    SignedIn {
+        session: multiline_domain::api::Session,
+        connector_url: String,
+        /// Signed in to the embedded demo connector.
+        demo: bool,
+    },
+    SignedOut {
+        /// The last connector and email used, to prefill the form.
+        connector_url: String,
+        email: String,
+        /// The embedded demo's accounts, when the demo is running.
+        demo_accounts: Vec<DemoAccount>,
+        /// Why the user was signed out, when it was not their choice.
+        reason: Option<String>,
+    },
+    /// The core could not start at all.
+    Failed { error: AppError },
+}
+
+/// A demo user, with the password the demo publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DemoAccount {
+    pub name: String,
+    pub email: String,
+    pub password: String,
 }
 
 /// The one error shape of every command: the UI branches on `code`, shows `message`.
@@ -176,6 +218,7 @@ pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Threa
         template: may(thread, whatsapp_enabled, OutboundKind::Template, now),
         opt_in: may(thread, whatsapp_enabled, OutboundKind::OptInTemplate, now),
         consent: thread.consent.clone(),
+        participants: thread.participants.clone(),
     }
 }
 

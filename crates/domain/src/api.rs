@@ -131,6 +131,9 @@ pub struct Thread {
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<DateTime<Utc>>,
     pub unread_count: u32,
+    /// The MultiLine users in the conversation now, in the order they joined (F19).
+    #[serde(default)]
+    pub participants: Vec<User>,
 }
 
 /// `POST /v1/threads`: open (or return the open) WhatsApp thread with a contact's number.
@@ -430,5 +433,29 @@ mod tests {
         assert_eq!(Sent.advance(Failed), Failed);
         assert_eq!(Delivered.advance(Failed), Delivered);
         assert_eq!(Failed.advance(Read), Failed);
+    }
+
+    #[test]
+    fn a_thread_stored_before_participants_were_reported_still_reads() {
+        let mut json = serde_json::to_value(Thread {
+            id: ThreadId(uuid::Uuid::nil()),
+            channel: Channel::Whatsapp,
+            contact_id: None,
+            contact_name: "Ana".into(),
+            guest_phone: E164::parse("+12025550147", None).unwrap(),
+            status: ThreadStatus::Open,
+            consent: Consent::None,
+            window_rule: WindowRule::AnyMessage,
+            window: WindowFacts::default(),
+            template_required: false,
+            last_message_preview: None,
+            last_message_at: None,
+            unread_count: 0,
+            participants: Vec::new(),
+        })
+        .unwrap();
+        json.as_object_mut().unwrap().remove("participants");
+        let thread: Thread = serde_json::from_value(json).unwrap();
+        assert!(thread.participants.is_empty());
     }
 }

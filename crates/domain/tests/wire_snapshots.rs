@@ -4,10 +4,10 @@
 use chrono::{TimeZone, Utc};
 use multiline_domain::api::{
     Channel, DeliveryState, Direction, ErrorBody, ErrorDetail, Event, EventEnvelope, Message,
-    MessageBody, Thread, ThreadStatus,
+    MessageBody, Thread, ThreadStatus, User,
 };
 use multiline_domain::consent::Consent;
-use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
+use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId, UserId};
 use multiline_domain::participants::SystemEvent;
 use multiline_domain::phone::E164;
 use multiline_domain::templates::{
@@ -61,6 +61,11 @@ fn thread() -> Thread {
         last_message_preview: Some("Your car is ready.".into()),
         last_message_at: Some(at(9)),
         unread_count: 1,
+        participants: vec![User {
+            id: UserId(id(1)),
+            name: "Alex Morgan".into(),
+            email: "alex@northwind.example".into(),
+        }],
     }
 }
 

@@ -206,10 +206,50 @@ impl App {
         .await
     }
 
-    /// Waits until no element matches `css`.
+    /// Clicks the element matching `css` whose text contains `text`, once it is there. A list
+    /// that re-renders between finding and clicking (a live update) is retried, not failed.
+    pub async fn click_text(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        within(
+            WAIT,
+            &format!("clicking a {css} with text {text:?}"),
+            async {
+                loop {
+                    let element = self.wait_for_text(css, text).await?;
+                    match element.click().await {
+                        Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
+                        other => return Ok(other?),
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    /// Clicks the element with test id `key`, once it is there (retried if the view
+    /// re-renders it between finding and clicking).
+    pub async fn click(&self, key: &str) -> anyhow::Result<()> {
+        self.click_css(&self.ids.css(key)).await
+    }
+
+    pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
+        within(WAIT, &format!("clicking {css}"), async {
+            loop {
+                let element = self.wait_for_css(css).await?;
+                match element.click().await {
+                    Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
+                    other => return Ok(other?),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Waits until no element matches `css` (counted in the page: no element handles that a
+    /// re-render could invalidate).
     pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
+        let script = "return document.querySelectorAll(arguments[0]).length;";
         within(WAIT, &format!("no more {css}"), async {
-            while !self.driver.find_all(Locator::Css(css)).await?.is_empty() {
+            while self.driver.execute(script, vec![json!(css)]).await? != json!(0) {
                 tokio::time::sleep(POLL).await;
             }
             Ok(())
@@ -246,11 +286,75 @@ impl App {
         Ok(path)
     }
 
+    /// Signs out (Settings, confirmed) and signs in again as the demo user `name` ("Sam
+    /// Rivera"), picked from the sign-in screen's demo accounts; waits for the inbox.
+    pub async fn switch_user(&self, name: &str) -> anyhow::Result<()> {
+        self.click("navSettings").await?;
+        self.click("signOut").await?;
+        self.click("signOutConfirm").await?;
+        self.wait_for("signIn").await?;
+        self.click_css(&format!("button[aria-label='Use {name}']"))
+            .await?;
+        self.click("signInSubmit").await?;
+        self.click("navSettings").await?;
+        self.wait_for_text(&self.ids.css("settingsUserName"), name)
+            .await?;
+        self.click("navMessages").await?;
+        self.wait_for("threadList").await?;
+        Ok(())
+    }
+
+    /// Runs axe-core (ui/node_modules/axe-core, WCAG 2 A and AA rules) on the page as it is
+    /// now and fails on any serious or critical violation, naming each with its elements.
+    pub async fn check_accessibility(&self, screen: &str) -> anyhow::Result<()> {
+        let axe_path = root().join("ui/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&axe_path)
+            .with_context(|| format!("reading {} (npm ci installs it)", axe_path.display()))?;
+        let loaded = self
+            .driver
+            .execute("return typeof window.axe !== 'undefined';", vec![])
+            .await?;
+        if loaded != json!(true) {
+            self.driver.execute(&axe, vec![]).await?;
+        }
+        let script = "const done = arguments[arguments.length - 1];\
+            window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })\
+              .then(r => done(r.violations\
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => ({ id: v.id, impact: v.impact, help: v.help,\
+                             nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))\
+              .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));";
+        let violations = self.driver.execute_async(script, vec![]).await?;
+        let list = violations.as_array().cloned().unwrap_or_default();
+        if !list.is_empty() {
+            bail!(
+                "accessibility violations on {screen}:\n{}",
+                serde_json::to_string_pretty(&list)?
+            );
+        }
+        Ok(())
+    }
+
     pub async fn close(mut self) -> anyhow::Result<()> {
         let result = self.driver.clone().close().await;
         let _ = self.tauri_driver.kill();
         let _ = self.tauri_driver.wait();
         result.map_err(Into::into)
+    }
+}
+
+/// Whether a WebDriver error means the element was re-rendered away between finding and
+/// using it (retry), rather than a real failure.
+fn replaced(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => {
+            matches!(
+                e.error,
+                fantoccini::error::ErrorStatus::StaleElementReference
+                    | fantoccini::error::ErrorStatus::NoSuchElement
+            ) || e.message.contains("was not found")
+        }
+        _ => false,
     }
 }
 

@@ -1,7 +1,12 @@
-//! A group thread in the real app (F19-F20): Alex adds Sam to Ana's conversation from the
-//! People dialog; the thread shows it as a system line, and the connector lets Sam in.
+//! A group thread in the real app (F19-F20), checked from both users' apps: Alex adds Sam to
+//! Ana's conversation from the People dialog; signed in as Sam, the app shows the thread with
+//! the system line, Sam writes to Ana and then leaves; signed in as Alex again, the thread
+//! shows that Sam left.
 
 use multiline_e2e::App;
+
+/// Ana Silva, the demo guest who consented and wrote recently.
+const ANA: &str = "12025550147";
 
 #[tokio::test]
 async fn a_colleague_is_added_from_the_people_dialog() -> anyhow::Result<()> {
@@ -9,25 +14,67 @@ async fn a_colleague_is_added_from_the_people_dialog() -> anyhow::Result<()> {
 }
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
-    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
-        .await?
-        .click()
+    app.click_text(&app.ids.css("threadRow"), "Ana Silva")
         .await?;
     app.wait_for("threadView").await?;
-    app.wait_for("participantsButton").await?.click().await?;
+    app.click("participantsButton").await?;
     app.wait_for("participantsDialog").await?;
-    app.wait_for_text(&app.ids.css("colleagueOption"), "Sam Rivera")
-        .await?
-        .click()
+    app.click_text(&app.ids.css("colleagueOption"), "Sam Rivera")
         .await?;
     let shot = app.screenshot("09-people-dialog").await?;
     println!("screenshot: {}", shot.display());
-    app.wait_for("participantsConfirm").await?.click().await?;
+    app.click("participantsConfirm").await?;
     app.wait_gone(&app.ids.css("participantsDialog")).await?;
     let system = format!("{}[data-direction='system']", app.ids.css("messageBubble"));
     app.wait_for_text(&system, "Alex Morgan added Sam Rivera")
         .await?;
     let shot = app.screenshot("10-colleague-added").await?;
     println!("screenshot: {}", shot.display());
+
+    // Sam's app: the thread is there, with the line that says how.
+    app.switch_user("Sam Rivera").await?;
+    app.click_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?;
+    app.wait_for_text(&system, "Alex Morgan added Sam Rivera")
+        .await?;
+    let text = "Hi Ana, Sam here: I'll take care of your visit.";
+    app.wait_for("composerInput").await?.send_keys(text).await?;
+    app.click("composerSend").await?;
+    let received = app.sim.wait_received(ANA, text).await?;
+    assert_eq!(received["type"], "text");
+    let mine = format!(
+        "{}[data-direction='outbound']",
+        app.ids.css("messageBubble")
+    );
+    app.wait_for_text(&mine, text).await?;
+
+    // Sam leaves: the thread is gone from Sam's app.
+    app.click("participantsButton").await?;
+    app.click("leaveConversation").await?;
+    app.click("participantsConfirm").await?;
+    app.wait_gone(&format!("{}[data-thread-id]", app.ids.css("threadRow")))
+        .await?;
+
+    // Alex's app again: Sam's message and departure are in the thread.
+    app.switch_user("Alex Morgan").await?;
+    app.click_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?;
+    app.wait_for_text(&system, "Sam Rivera left").await?;
+    app.wait_for_text(&mine, text).await?;
+
+    // Alex adds Sam again, then removes Sam from the panel, confirmed.
+    app.click("participantsButton").await?;
+    app.click_text(&app.ids.css("colleagueOption"), "Sam Rivera")
+        .await?;
+    app.click("participantsConfirm").await?;
+    app.wait_gone(&app.ids.css("participantsDialog")).await?;
+    app.click("participantsButton").await?;
+    app.wait_for_text(&app.ids.css("participantRow"), "Sam Rivera")
+        .await?;
+    app.click("removeParticipant").await?;
+    app.click("participantsConfirm").await?;
+    app.wait_gone(&app.ids.css("participantsDialog")).await?;
+    app.wait_for_text(&system, "Alex Morgan removed Sam Rivera")
+        .await?;
     Ok(())
 }

@@ -11,9 +11,7 @@ async fn a_message_written_on_the_guest_phone_arrives_in_the_app() -> anyhow::Re
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
     // Ana's thread is open in the app before we leave for the guest phone.
-    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
-        .await?
-        .click()
+    app.click_text(&app.ids.css("threadRow"), "Ana Silva")
         .await?;
     app.wait_for("threadView").await?;
 
@@ -44,9 +42,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     // the message is in Ana's thread.
     app.driver.back().await?;
     app.driver.refresh().await?;
-    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
-        .await?
-        .click()
+    app.click_text(&app.ids.css("threadRow"), "Ana Silva")
         .await?;
     let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, text).await?;

@@ -14,15 +14,13 @@ async fn opt_in_consent_then_text_and_template_in_the_real_app() -> anyhow::Resu
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
     // Tapping WhatsApp for a contact without consent asks to send the opt-in message.
-    app.wait_for("navContacts").await?.click().await?;
-    app.wait_for_text(&app.ids.css("contactRow"), "Ben Carter")
-        .await?
-        .click()
+    app.click("navContacts").await?;
+    app.click_text(&app.ids.css("contactRow"), "Ben Carter")
         .await?;
-    app.wait_for("whatsappButton").await?.click().await?;
+    app.click("whatsappButton").await?;
     app.wait_for("optInDialog").await?;
     app.screenshot("03-opt-in-dialog").await?;
-    app.wait_for("optInConfirm").await?.click().await?;
+    app.click("optInConfirm").await?;
     let opt_in = app.sim.wait_received(BEN, "optin_request").await?;
     assert_eq!(opt_in["type"], "template");
     assert_eq!(
@@ -47,13 +45,13 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     wait_enabled(app, "composerInput").await?;
     let text = "Thank you, Ben! Your service is booked.";
     app.wait_for("composerInput").await?.send_keys(text).await?;
-    app.wait_for("composerSend").await?.click().await?;
+    app.click("composerSend").await?;
     app.sim.wait_received(BEN, text).await?;
 
     // A template from the Expand '+' menu, its variables filled in their fields.
-    app.wait_for("expandButton").await?.click().await?;
+    app.click("expandButton").await?;
     app.wait_for("expandMenu").await?;
-    app.wait_for("menuTemplate").await?.click().await?;
+    app.click("menuTemplate").await?;
     app.wait_for("templatePicker").await?;
     let option = format!(
         "{}[data-template-name='appointment_reminder']",
@@ -81,7 +79,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     .await?;
     app.screenshot("05-template-picker").await?;
     wait_enabled(app, "templateSend").await?;
-    app.wait_for("templateSend").await?.click().await?;
+    app.click("templateSend").await?;
     let sent = app.sim.wait_received(BEN, "appointment_reminder").await?;
     let params = &sent["request"]["template"]["components"][0]["parameters"];
     assert_eq!(params[1]["text"], "Friday at 3 pm");

@@ -27,17 +27,17 @@ fn landscape(path: &std::path::Path) -> anyhow::Result<()> {
 async fn scenario(app: &App) -> anyhow::Result<()> {
     // Ana's thread, from the Messages list (she consented and wrote recently).
     let rows = app.ids.css("threadRow");
-    app.wait_for_text(&rows, "Ana Silva").await?.click().await?;
+    app.click_text(&rows, "Ana Silva").await?;
     app.wait_for("threadView").await?;
 
     // Photo Library: the file chooser's answer is the file input's value.
-    app.wait_for("expandButton").await?.click().await?;
+    app.click("expandButton").await?;
     app.wait_for("menuPhotoLibrary").await?;
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("field.png");
     landscape(&file)?;
     // Close the menu, then hand the input the file as the chooser would.
-    app.wait_for("expandButton").await?.click().await?;
+    app.click("expandButton").await?;
     app.wait_for_css(&app.ids.css("photoInput"))
         .await?
         .send_keys(&file.display().to_string())
@@ -51,7 +51,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .await?;
     let shot = app.screenshot("05-photo-preview").await?;
     println!("screenshot: {}", shot.display());
-    app.wait_for("photoSend").await?.click().await?;
+    app.click("photoSend").await?;
 
     let received = app
         .sim

@@ -13,7 +13,7 @@ async fn contacts_send_and_live_reply_in_the_real_app() -> anyhow::Result<()> {
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
     // 1. The Contacts tab lists the seeded contacts (UI -> command -> core -> connector -> SQLite).
-    app.wait_for("navContacts").await?.click().await?;
+    app.click("navContacts").await?;
     let rows = app.ids.css("contactRow");
     app.wait_for_text(&rows, "Ana Silva").await?;
     app.wait_for_text(&rows, "Ben Carter").await?;
@@ -22,9 +22,9 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     println!("screenshot: {}", shot.display());
 
     // 2. From the contact's details, a WhatsApp text goes out to the simulator.
-    app.wait_for_text(&rows, "Ana Silva").await?.click().await?;
+    app.click_text(&rows, "Ana Silva").await?;
     app.wait_for("contactDetails").await?;
-    app.wait_for("whatsappButton").await?.click().await?;
+    app.click("whatsappButton").await?;
     app.wait_for("threadView").await?;
     // Opening the thread reads it: Ana's earlier message no longer counts as unread.
     app.wait_gone(&format!(
@@ -35,7 +35,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     .await?;
     let text = "Hello Ana, your car is ready for pickup.";
     app.wait_for("composerInput").await?.send_keys(text).await?;
-    app.wait_for("composerSend").await?.click().await?;
+    app.click("composerSend").await?;
     let received = app.sim.wait_received(ANA, text).await?;
     assert_eq!(received["type"], "text");
     // The outbound bubble shows the delivery the simulator reported.

@@ -17,12 +17,10 @@ async fn expiry_then_template_then_the_conversation_resumes_in_the_real_app() ->
 }
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
-    app.wait_for("navContacts").await?.click().await?;
-    app.wait_for_text(&app.ids.css("contactRow"), "Ana Silva")
-        .await?
-        .click()
+    app.click("navContacts").await?;
+    app.click_text(&app.ids.css("contactRow"), "Ana Silva")
         .await?;
-    app.wait_for("whatsappButton").await?.click().await?;
+    app.click("whatsappButton").await?;
     app.wait_for("threadView").await?;
     wait_enabled(app, "composerInput", true).await?;
 
@@ -36,8 +34,8 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.screenshot("07-window-expired").await?;
 
     // The Template tool restarts it.
-    app.wait_for("expandButton").await?.click().await?;
-    app.wait_for("menuTemplate").await?.click().await?;
+    app.click("expandButton").await?;
+    app.click("menuTemplate").await?;
     let option = format!(
         "{}[data-template-name='conversation_restart']",
         app.ids.css("templateOption")
@@ -49,7 +47,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     );
     app.wait_for_css(&field).await?.send_keys("Ana").await?;
     wait_enabled(app, "templateSend", true).await?;
-    app.wait_for("templateSend").await?.click().await?;
+    app.click("templateSend").await?;
     app.sim.wait_received(ANA, "conversation_restart").await?;
 
     // Ana answers; free messaging is back.
@@ -62,7 +60,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     wait_enabled(app, "composerInput", true).await?;
     let text = "Great, your car is ready. See you Friday!";
     app.wait_for("composerInput").await?.send_keys(text).await?;
-    app.wait_for("composerSend").await?.click().await?;
+    app.click("composerSend").await?;
     app.sim.wait_received(ANA, text).await?;
     app.screenshot("08-conversation-resumed").await?;
     Ok(())

@@ -4,6 +4,7 @@
  */
 import { getContext, setContext } from "svelte";
 import { ContactsStore } from "./contact/contacts.svelte";
+import type { AccountState } from "./ipc/bindings/AccountState";
 import type { ContactId } from "./ipc/bindings/ContactId";
 import type { ThreadId } from "./ipc/bindings/ThreadId";
 import type { ThreadSummary } from "./ipc/bindings/ThreadSummary";
@@ -17,8 +18,13 @@ import { TemplatesStore } from "./template/templates.svelte";
 import { ThreadStore } from "./thread/thread.svelte";
 import { ThreadsStore } from "./thread/threads.svelte";
 
+/** What the app does after a sign-in or sign-out: start afresh (App.svelte: reload the page). */
+export type AppOptions = { restart?: () => void };
+
 export class AppState {
   readonly nav = new Nav();
+  /** Signed in (the inbox), signed out (the sign-in screen), or failed to start. */
+  account = $state<AccountState>({ state: "booting" });
   readonly toasts = new Toasts();
   readonly session: SessionStore;
   readonly contacts: ContactsStore;
@@ -32,7 +38,13 @@ export class AppState {
   sendingOptIn = $state(false);
   #unlisten: Unlisten | null = null;
 
-  constructor(readonly ipc: Ipc) {
+  readonly #restart: () => void;
+
+  constructor(
+    readonly ipc: Ipc,
+    options: AppOptions = {},
+  ) {
+    this.#restart = options.restart ?? (() => location.reload());
     const report = (error: unknown) => this.report(error);
     this.session = new SessionStore(ipc, report);
     this.contacts = new ContactsStore(ipc, report);
@@ -40,8 +52,11 @@ export class AppState {
     this.templates = new TemplatesStore(ipc, report);
   }
 
-  /** Listens first, then loads, so no event between the two is lost. */
+  /** Listens first, then loads, so no event between the two is lost. Signed out: only the
+   * account state (the sign-in screen needs nothing else). */
   async start(): Promise<void> {
+    await this.loadAccount();
+    if (this.account.state !== "signed_in") return;
     try {
       this.#unlisten = await this.ipc.onUiEvent((event) => this.apply(event));
     } catch (error) {
@@ -53,6 +68,30 @@ export class AppState {
       this.contacts.search(""),
       this.templates.load(),
     ]);
+  }
+
+  async loadAccount(): Promise<void> {
+    try {
+      this.account = await this.ipc.accountState();
+    } catch (error) {
+      this.account = { state: "failed", error: toAppError(error) };
+    }
+  }
+
+  /** The sign-in screen's submit. Rejects with the `AppError` for the form to show. */
+  async signIn(connectorUrl: string, email: string, password: string): Promise<void> {
+    this.account = await this.ipc.signIn(connectorUrl, email, password);
+    this.#restart();
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      this.account = await this.ipc.signOut();
+    } catch (error) {
+      this.report(error);
+      return;
+    }
+    this.#restart();
   }
 
   stop(): void {
@@ -84,6 +123,8 @@ export class AppState {
         break;
       case "sync_state_changed":
         this.session.sync = event.sync;
+        // The connector ended the session: the sign-in screen says so.
+        if (event.sync.state === "signed_out") void this.loadAccount();
         break;
       case "resync":
         void this.threads.load();

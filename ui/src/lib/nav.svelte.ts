@@ -1,7 +1,7 @@
 import type { ContactId } from "./ipc/bindings/ContactId";
 import type { ThreadId } from "./ipc/bindings/ThreadId";
 
-export type Tab = "messages" | "contacts";
+export type Tab = "messages" | "contacts" | "history" | "settings";
 
 /** The whole router: which tab, and what its detail pane shows. */
 export class Nav {
@@ -11,6 +11,8 @@ export class Nav {
 
   /** Whether the current tab has something open in its detail pane (narrow layout shows it). */
   get detailOpen(): boolean {
-    return this.tab === "messages" ? this.threadId !== null : this.contactId !== null;
+    if (this.tab === "messages") return this.threadId !== null;
+    if (this.tab === "contacts") return this.contactId !== null;
+    return false;
   }
 }

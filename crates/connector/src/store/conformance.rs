@@ -631,6 +631,15 @@ pub fn participants_decide_who_sees_a_thread(s: &dyn Store) {
         .unwrap();
     assert!(told.contains(&w.sam.user_id) && told.contains(&w.alex.user_id));
     assert_eq!(s.thread(w.sam, thread).unwrap().id, thread);
+    let names = |who| -> Vec<String> {
+        let t = s.thread(who, thread).unwrap();
+        t.participants.into_iter().map(|u| u.name).collect()
+    };
+    assert_eq!(
+        names(w.sam),
+        ["Alex Doe", "Sam Roe"],
+        "in the order they joined"
+    );
     send(s, w.sam, thread, "Sam here").unwrap();
     let has_system_line = s
         .messages(w.sam, thread)
@@ -642,6 +651,7 @@ pub fn participants_decide_who_sees_a_thread(s: &dyn Store) {
     s.change_participants(w.alex, thread, Operation::Remove(w.sam.user_id), t0())
         .unwrap();
     assert!(is_not_found(s.thread(w.sam, thread)));
+    assert_eq!(names(w.alex), ["Alex Doe"]);
     assert!(is_not_found(s.messages(w.sam, thread)));
     assert!(is_not_found(send(s, w.sam, thread, "still here?")));
     let removed = s

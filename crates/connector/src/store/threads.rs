@@ -1,7 +1,7 @@
 //! Threads: one business line, one guest, one or more participants. At most one open thread
 //! per (line, guest); closed threads stay readable.
 
-use multiline_domain::api::{Channel, Thread, ThreadStatus};
+use multiline_domain::api::{Channel, Thread, ThreadStatus, User};
 use multiline_domain::consent::Consent;
 use multiline_domain::ids::{ContactId, ThreadId, UserId};
 use multiline_domain::phone::E164;
@@ -136,7 +136,24 @@ pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Re
         last_message_preview: preview,
         last_message_at: last.map(from_micros),
         unread_count: unread as u32,
+        participants: participant_users(tx, id)?,
     })
+}
+
+/// A thread's current participants, in the order they joined.
+fn participant_users(tx: &Transaction<'_>, thread: ThreadId) -> Result<Vec<User>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
+         WHERE p.thread_id = ?1 AND p.left_at IS NULL ORDER BY p.joined_at, u.name",
+    )?;
+    let rows = stmt.query_map([thread.to_string()], |r| {
+        Ok(User {
+            id: UserId(uuid_col(r.get(0)?)?),
+            name: r.get(1)?,
+            email: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The open thread of (line, guest), if any.

@@ -21,6 +21,7 @@ function thread(consent: Consent, overrides: Partial<ThreadSummary> = {}): Threa
     unread_count: 0,
     ...fakeRules(consent, true),
     consent,
+    participants: [],
     ...overrides,
   };
 }

@@ -4,6 +4,7 @@
  * with an `AppError`, whatever the core or Tauri itself threw.
  */
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
@@ -26,6 +27,23 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   } catch (error) {
     throw toAppError(error);
   }
+}
+
+/** Signed in, signed out (with what the sign-in screen needs), or failed to start. */
+export function accountState(): Promise<AccountState> {
+  return call("account_state");
+}
+
+export function signIn(
+  connectorUrl: string,
+  email: string,
+  password: string,
+): Promise<AccountState> {
+  return call("sign_in", { connectorUrl, email, password });
+}
+
+export function signOut(): Promise<AccountState> {
+  return call("sign_out");
 }
 
 export function getSession(): Promise<Session> {

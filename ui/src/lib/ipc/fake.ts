@@ -3,6 +3,7 @@
  * (`npm run dev` outside Tauri). Never used inside the app: main.ts loads it only when there is
  * no Tauri runtime, and production builds drop that branch.
  */
+import type { AccountState } from "./bindings/AccountState";
 import type { AppError } from "./bindings/AppError";
 import { fields, segments } from "../template/variables";
 import type { Composer } from "./bindings/Composer";
@@ -29,7 +30,13 @@ export type FakeOptions = {
   /** Browser demo: sends progress sending → sent → delivered → read, guests answer. */
   autoProgress?: boolean;
   now?: () => number;
+  /** Start signed out (the sign-in screen). */
+  signedOut?: boolean;
 };
+
+/** The fake's accounts: every one signs in with this password. */
+export const FAKE_PASSWORD = "multiline-demo";
+const FAKE_CONNECTOR = "http://127.0.0.1:8080";
 
 export type FakeIpc = Ipc & {
   contacts: Contact[];
@@ -37,6 +44,7 @@ export type FakeIpc = Ipc & {
   messages: Message[];
   templates: Template[];
   session: Session;
+  account: AccountState;
   /** Every command called, in order, with its arguments. */
   calls: Array<{ command: string; args: unknown[] }>;
   /** Push an event to every listener, as the core does. */
@@ -177,6 +185,11 @@ export function fakePreview(template: Template, values: FilledValue[]): Template
   return { text, problems, ready: problems.length === 0 };
 }
 
+const demoAccounts = [
+  { name: "Alex Morgan", email: "alex.morgan@northwind.example" },
+  { name: "Sam Rivera", email: "sam@northwind.example" },
+];
+
 export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
   const now = options.now ?? (() => Date.now());
   const iso = (msAgo = 0) => new Date(now() - msAgo).toISOString();
@@ -194,6 +207,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         whatsapp_enabled: options.whatsappEnabled ?? true,
       },
     },
+    account: { state: "booting" },
     contacts: options.contacts ?? seed?.contacts ?? [],
     threads: options.threads ?? seed?.threads ?? [],
     messages: options.messages ?? seed?.messages ?? [],
@@ -207,6 +221,31 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       failures.set(command, error);
     },
 
+    async accountState() {
+      record("accountState");
+      return structuredClone(fake.account);
+    },
+    async signIn(connectorUrl, email, password) {
+      record("signIn", connectorUrl, email, password);
+      if (!/^(https?:\/\/)?[\w.-]+(:\d+)?\/?$/.test(connectorUrl.trim())) {
+        throw {
+          code: "invalid_connector_url",
+          message: "Enter the connector's address, like https://connector.example.com.",
+        };
+      }
+      const known = demoAccounts.find((a) => a.email === email.trim().toLowerCase());
+      if (!known || password !== FAKE_PASSWORD) {
+        throw { code: "invalid_credentials", message: "The email or password is wrong." };
+      }
+      fake.session.user = { id: `u-${known.name}`, name: known.name, email: known.email };
+      fake.account = signedIn();
+      return structuredClone(fake.account);
+    },
+    async signOut() {
+      record("signOut");
+      fake.account = signedOut(null);
+      return structuredClone(fake.account);
+    },
     async getSession() {
       record("getSession");
       return structuredClone(fake.session);
@@ -267,6 +306,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         unread_count: 0,
         ...fakeRules(consent, false),
         consent,
+        participants: [structuredClone(fake.session.user)],
       };
       fake.threads.push(thread);
       return structuredClone(thread);
@@ -374,10 +414,20 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
             created_at: iso(),
           },
         });
+      const sam = { id: "u-sam", name: "Sam Rivera", email: "sam@northwind.example" };
       switch (change.op) {
         case "add":
           line(`${me} added Sam Rivera`);
+          thread.participants = [...thread.participants, sam];
+          fake.emit({ kind: "thread_upserted", thread: structuredClone(thread) });
           return structuredClone(thread);
+        case "remove": {
+          const gone = thread.participants.find((p) => p.id === change.user_id);
+          line(`${me} removed ${gone?.name ?? "a colleague"}`);
+          thread.participants = thread.participants.filter((p) => p.id !== change.user_id);
+          fake.emit({ kind: "thread_upserted", thread: structuredClone(thread) });
+          return structuredClone(thread);
+        }
         case "restart":
           line(`${me} restarted the conversation`);
           return structuredClone(thread);
@@ -428,6 +478,26 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       return () => listeners.delete(handler);
     },
   };
+
+  function signedIn(): AccountState {
+    return {
+      state: "signed_in",
+      session: structuredClone(fake.session),
+      connector_url: FAKE_CONNECTOR,
+      demo: true,
+    };
+  }
+
+  function signedOut(reason: string | null): AccountState {
+    return {
+      state: "signed_out",
+      connector_url: FAKE_CONNECTOR,
+      email: fake.session.user.email,
+      demo_accounts: demoAccounts.map((a) => ({ ...a, password: FAKE_PASSWORD })),
+      reason,
+    };
+  }
+  fake.account = options.signedOut ? signedOut(null) : signedIn();
 
   function record(command: keyof Ipc, ...args: unknown[]): void {
     fake.calls.push({ command, args });
@@ -600,7 +670,7 @@ function demoSeed(nowMs: number): {
     const rule = refused("channel_unsupported", message);
     return { composer: rule, template: rule, opt_in: rule, consent: { state: "none" } as Consent };
   };
-  const threads: ThreadSummary[] = [
+  const seeded: Array<Omit<ThreadSummary, "participants">> = [
     {
       id: "t-1",
       channel: "whatsapp",
@@ -675,7 +745,22 @@ function demoSeed(nowMs: number): {
       unread_count: 0,
       ...whatsapp({ state: "revoked", at: at(60 * 24 * 8), guest_returned_at: null }, false),
     },
+    {
+      // F13: an earlier conversation with Maria, closed when it was handed over.
+      id: "t-7",
+      channel: "whatsapp",
+      contact_id: "c-1",
+      contact_name: "Maria Gonzalez",
+      guest_phone: "+15551234567",
+      status: "closed",
+      last_message_preview: "Thanks, the account is open now.",
+      last_message_at: at(60 * 24 * 12),
+      unread_count: 0,
+      ...whatsapp({ state: "granted", at: at(60 * 24 * 14), reply: "YES" }, false),
+    },
   ];
+  const alex = { id: "u-1", name: "Alex Morgan", email: "alex.morgan@northwind.example" };
+  const threads: ThreadSummary[] = seeded.map((t) => ({ ...t, participants: [alex] }));
   const msg = (
     id: string,
     thread_id: string,

@@ -5,6 +5,7 @@
 import { getContext, setContext } from "svelte";
 import * as commands from "./commands";
 import { onUiEvent, type Unlisten } from "./events";
+import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
@@ -24,6 +25,9 @@ import type { User } from "./bindings/User";
 export type { Unlisten };
 
 export interface Ipc {
+  accountState(): Promise<AccountState>;
+  signIn(connectorUrl: string, email: string, password: string): Promise<AccountState>;
+  signOut(): Promise<AccountState>;
   getSession(): Promise<Session>;
   syncState(): Promise<SyncState>;
   listContacts(query: string | null): Promise<Contact[]>;

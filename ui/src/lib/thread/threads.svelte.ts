@@ -11,6 +11,11 @@ function newestFirst(a: ThreadSummary, b: ThreadSummary): number {
 /** The Messages tab: every thread (WhatsApp, SMS, voicemail), newest first. */
 export class ThreadsStore {
   items = $state<ThreadSummary[]>([]);
+
+  /** F10: the Messages tab's list, the open conversations; closed ones are in History (F13). */
+  get inbox(): ThreadSummary[] {
+    return this.items.filter((t) => t.status === "open");
+  }
   loaded = $state(false);
 
   constructor(

@@ -4,4 +4,4 @@ import type { UserId } from "./UserId";
 /**
  * A change to who is in a thread (F20), as the UI asks for it.
  */
-export type ParticipantChange = { "op": "add", user_id: UserId, } | { "op": "transfer", user_id: UserId, } | { "op": "leave" } | { "op": "restart" };
+export type ParticipantChange = { "op": "add", user_id: UserId, } | { "op": "transfer", user_id: UserId, } | { "op": "remove", user_id: UserId, } | { "op": "leave" } | { "op": "restart" };

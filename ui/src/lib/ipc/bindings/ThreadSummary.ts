@@ -5,6 +5,7 @@ import type { Consent } from "./Consent";
 import type { ContactId } from "./ContactId";
 import type { ThreadId } from "./ThreadId";
 import type { ThreadStatus } from "./ThreadStatus";
+import type { User } from "./User";
 
 /**
  * A thread as the lists and the thread header show it.
@@ -25,4 +26,8 @@ opt_in: Composer,
 /**
  * Where consent stands, for the thread's notice ("waiting for consent", "opted out").
  */
-consent: Consent, };
+consent: Consent, 
+/**
+ * Who is in the conversation (F19-F20), in the order they joined.
+ */
+participants: Array<User>, };
