@@ -10,7 +10,8 @@
 //! user (or `MULTILINE_DEMO_USER`); its sign-in screen lists the demo accounts.
 //!
 //! Environment (all optional): `MULTILINE_DATA_DIR` (default: the OS app-data folder),
-//! `MULTILINE_DEMO_SIM_ADDR` (the simulator's address, so tests can drive the guests).
+//! `MULTILINE_DEMO_SIM_ADDR` (the simulator's address, so tests can drive the guests),
+//! `MULTILINE_DEMO_WHATSAPP` (`off`: the demo's organization has WhatsApp turned off).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -323,6 +324,21 @@ async fn start(app: &AppHandle, core: &Core) -> anyhow::Result<Option<Arc<Client
         clock: demo_clock.clone(),
     })
     .await?;
+    // `MULTILINE_DEMO_WHATSAPP=off|on`: an admin turning WhatsApp off or on for the demo's
+    // organization before the app signs in (F1: the app then shows no WhatsApp icon).
+    if let Ok(choice) = std::env::var("MULTILINE_DEMO_WHATSAPP") {
+        let enabled = match choice.as_str() {
+            "on" => true,
+            "off" => false,
+            other => anyhow::bail!("MULTILINE_DEMO_WHATSAPP is {other:?}: use on or off"),
+        };
+        multiline_connector::admin::set_whatsapp_enabled(
+            &*demo.connector.ctx.store,
+            &*demo_clock,
+            demo.org,
+            enabled,
+        )?;
+    }
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
     println!(
         "MultiLine demo: play the customers on the guest phone at {}/guest",

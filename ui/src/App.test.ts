@@ -76,6 +76,12 @@ describe("Contacts tab", () => {
     expect(within(details).getByRole("button", { name: "Call +15551234567" })).toBeInTheDocument();
     expect(within(details).queryByTestId(testIds.whatsappButton)).toBeNull();
     expect(within(details).queryByRole("button", { name: /^WhatsApp/ })).toBeNull();
+    // Maria's conversations are listed, under a neutral mark: no green glyph anywhere.
+    expect(within(details).getAllByTestId(testIds.historyThread)).toHaveLength(2);
+    await user.click(screen.getByTestId(testIds.navMessages));
+    await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
+    expect(document.querySelectorAll("svg.glyph")).toHaveLength(0);
+    expect(screen.getAllByRole("img", { name: "Chat (WhatsApp is turned off)" }).length).toBe(4);
   });
 
   it("opens_the_whatsapp_thread_from_the_contact_in_the_messages_tab", async () => {

@@ -72,7 +72,16 @@ pub async fn run(
     name: &str,
     scenario: impl AsyncFnOnce(&App) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let app = App::launch().await?;
+    run_with(name, &[], scenario).await
+}
+
+/// [`run`], with extra environment for the app (`MULTILINE_DEMO_WHATSAPP=off`, ...).
+pub async fn run_with(
+    name: &str,
+    env: &[(&str, &str)],
+    scenario: impl AsyncFnOnce(&App) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let app = App::launch_with(env).await?;
     let result = scenario(&app).await;
     if result.is_err()
         && let Err(error) = app.screenshot(&format!("failure-{name}")).await
@@ -85,6 +94,11 @@ pub async fn run(
 
 impl App {
     pub async fn launch() -> anyhow::Result<App> {
+        Self::launch_with(&[]).await
+    }
+
+    /// Launches the app with extra environment variables.
+    pub async fn launch_with(env: &[(&str, &str)]) -> anyhow::Result<App> {
         let bin = std::env::var_os("MULTILINE_APP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/debug/multiline"));
@@ -108,6 +122,7 @@ impl App {
             .env("MULTILINE_DATA_DIR", data.path())
             .env("MULTILINE_DEMO_SIM_ADDR", format!("127.0.0.1:{sim_port}"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -234,6 +234,11 @@ export function setApp(app: AppState): AppState {
   return setContext(APP, app);
 }
 
+/** The `AppState` if one is provided (leaf components that also render alone in tests). */
+export function findApp(): AppState | undefined {
+  return getContext<AppState | undefined>(APP);
+}
+
 export function getApp(): AppState {
   const app = getContext<AppState | undefined>(APP);
   if (!app)
