@@ -3,6 +3,7 @@
 //! lives here: commands are a few lines that call `multiline-client`.
 
 mod boot;
+mod camera;
 mod commands;
 mod events;
 
@@ -16,6 +17,9 @@ pub fn run() {
         .init();
     tauri::Builder::default()
         .setup(|app| {
+            if let Some(window) = app.get_webview_window("main") {
+                camera::enable(&window)?;
+            }
             app.manage(boot::Core::default());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(boot::boot(handle));
