@@ -8,6 +8,7 @@ use multiline_client::view::{
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::ids::{ContactId, MediaId, ThreadId};
 use multiline_domain::templates::Template;
+use multiline_domain::time::Timestamp;
 use tauri::State;
 
 use crate::boot::Core;
@@ -75,8 +76,21 @@ pub async fn open_whatsapp_thread(
 }
 
 #[tauri::command]
-pub async fn list_messages(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Vec<Message>> {
-    Ok(core.client().await?.messages(thread_id).await?)
+pub async fn list_messages(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    before: Option<Timestamp>,
+    limit: Option<u32>,
+) -> Cmd<Vec<Message>> {
+    let client = core.client().await?;
+    Ok(match limit {
+        Some(limit) => {
+            client
+                .messages_page(thread_id, before, limit.clamp(1, 1000) as usize)
+                .await?
+        }
+        None => client.messages(thread_id).await?,
+    })
 }
 
 #[tauri::command]

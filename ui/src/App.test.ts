@@ -210,6 +210,28 @@ describe("Thread", () => {
     ]);
   });
 
+  it("draws_only_the_rows_on_screen_of_ten_thousand_threads", async () => {
+    const seed = createFakeIpc();
+    const template = seed.threads[0];
+    if (!template) throw new Error("no seed thread");
+    const start = Date.parse("2026-03-01T09:00:00Z");
+    const threads = Array.from({ length: 10_000 }, (_, i) => ({
+      ...template,
+      id: `t-many-${i}`,
+      contact_name: `Guest ${i}`,
+      last_message_at: new Date(start - i * 60_000).toISOString(),
+    }));
+    await renderApp(createFakeIpc({ threads }));
+
+    const list = screen.getByTestId(testIds.threadList);
+    expect(list).toHaveAttribute("data-count", "10000");
+    const rows = byTestId(testIds.threadRow);
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(60);
+    expect(rows[0]).toHaveTextContent("Guest 0");
+    expect(rows[0]?.parentElement).toHaveAttribute("aria-setsize", "10000");
+  });
+
   it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {
     const { fake } = await renderApp();
     const ids = () => byTestId(testIds.threadRow).map((r) => r.dataset.threadId);

@@ -29,7 +29,7 @@ use multiline_domain::api::{
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
 use multiline_domain::phone::E164;
 use multiline_domain::templates::Template;
-use multiline_domain::time::Clock;
+use multiline_domain::time::{Clock, Timestamp};
 use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 
@@ -353,6 +353,19 @@ impl Client {
 
     pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
         self.inner.cache(move |c| c.messages(thread)).await
+    }
+
+    /// The newest `limit` messages written before `before` (the newest of all when `None`),
+    /// oldest first: how a long thread opens, and then pages back.
+    pub async fn messages_page(
+        &self,
+        thread: ThreadId,
+        before: Option<Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        self.inner
+            .cache(move |c| c.messages_page(thread, before, limit))
+            .await
     }
 
     /// Opens (or returns) the WhatsApp thread with a contact's number. Needs the connector.

@@ -242,3 +242,83 @@ pub fn templates() -> Vec<Template> {
         ),
     ]
 }
+
+/// For benchmarks: `threads` more conversations (one message each, from guests not in the
+/// address book) and one conversation of `messages` messages, the newest of all. Added once:
+/// a store that has them is left as it is. Messages go in through the webhook inbox's batch
+/// path, 500 per transaction.
+pub fn seed_volume(
+    store: &dyn Store,
+    line: uuid::Uuid,
+    threads: usize,
+    messages: usize,
+    now: multiline_domain::time::Timestamp,
+) -> anyhow::Result<()> {
+    const DONE: &str = "wamid.VOLUME-DONE";
+    anyhow::ensure!(
+        messages > 0,
+        "the long conversation needs at least one message"
+    );
+    if store.knows_wamid(DONE)? {
+        return Ok(());
+    }
+    let line = store.line(line)?;
+    let taken: Vec<&str> = CONTACTS.iter().map(|c| c.2).collect();
+    let mut numbers = (0..100_000u32)
+        .flat_map(|i| {
+            [
+                format!("+1202555{:04}", i % 10_000),
+                format!("+1312555{:04}", i % 10_000),
+            ]
+        })
+        .filter(|n| !taken.contains(&n.as_str()))
+        .filter_map(|n| E164::parse(&n, None).ok());
+    let total = threads + messages;
+    let at = |k: usize| now - chrono::Duration::seconds((total - k) as i64);
+    let text = |body: String| multiline_domain::api::MessageBody::Text { text: body };
+    let mut inbound = Vec::with_capacity(total);
+    for k in 0..threads {
+        let from = numbers.next().context("enough numbers")?;
+        inbound.push(InboundMessage {
+            wamid: format!("wamid.VOLUME-T{k}"),
+            from,
+            body: text(format!("Message {k}: is my order on its way?")),
+            payload: None,
+            at: at(k),
+            cloud_media: None,
+            media: None,
+        });
+    }
+    let long = numbers
+        .next()
+        .context("a number for the long conversation")?;
+    for k in 0..messages {
+        let last = k + 1 == messages;
+        inbound.push(InboundMessage {
+            wamid: if last {
+                DONE.to_owned()
+            } else {
+                format!("wamid.VOLUME-M{k}")
+            },
+            from: long.clone(),
+            body: text(format!(
+                "Line {k} of a long conversation about the fleet contract."
+            )),
+            payload: None,
+            at: at(threads + k),
+            cloud_media: None,
+            media: None,
+        });
+    }
+    for chunk in inbound.chunks(500) {
+        let id = store.inbox_push(line.id, b"{}", now)?;
+        let work = crate::store::InboxWork {
+            inbox_id: id,
+            line: line.clone(),
+            messages: chunk.to_vec(),
+            statuses: Vec::new(),
+        };
+        store.apply_inbox(&[work], now)?;
+    }
+    Ok(())
+}

@@ -73,9 +73,14 @@ export function openWhatsappThread(contactId: ContactId, phone: string): Promise
   return call("open_whatsapp_thread", { contactId, phone });
 }
 
-/** Oldest first. */
-export function listMessages(threadId: ThreadId): Promise<Message[]> {
-  return call("list_messages", { threadId });
+/** Oldest first. With `limit`: the newest `limit` written before `before` (ISO time; the
+ * newest of all when null), for a long thread's first screen and its older pages. */
+export function listMessages(
+  threadId: ThreadId,
+  before: string | null = null,
+  limit: number | null = null,
+): Promise<Message[]> {
+  return call("list_messages", { threadId, before, limit });
 }
 
 /** Queues the text; resolves at once with the message in state "sending". */

@@ -311,9 +311,14 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       fake.threads.push(thread);
       return structuredClone(thread);
     },
-    async listMessages(threadId) {
-      record("listMessages", threadId);
-      return fake.messages.filter((m) => m.thread_id === threadId).map((m) => structuredClone(m));
+    async listMessages(threadId, before = null, limit = null) {
+      record("listMessages", threadId, before, limit);
+      const all = fake.messages
+        .filter((m) => m.thread_id === threadId)
+        .filter((m) => before === null || Date.parse(m.created_at) < Date.parse(before))
+        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+      const page = limit === null ? all : all.slice(Math.max(0, all.length - limit));
+      return page.map((m) => structuredClone(m));
     },
     async sendText(threadId, text) {
       record("sendText", threadId, text);

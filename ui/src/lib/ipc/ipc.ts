@@ -34,7 +34,11 @@ export interface Ipc {
   getContact(contactId: ContactId): Promise<Contact>;
   listThreads(): Promise<ThreadSummary[]>;
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
-  listMessages(threadId: ThreadId): Promise<Message[]>;
+  listMessages(
+    threadId: ThreadId,
+    before?: string | null,
+    limit?: number | null,
+  ): Promise<Message[]>;
   sendText(threadId: ThreadId, text: string): Promise<Message>;
   listTemplates(): Promise<Template[]>;
   previewTemplate(name: string, language: string, values: FilledValue[]): Promise<TemplatePreview>;

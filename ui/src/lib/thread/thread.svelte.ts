@@ -8,10 +8,19 @@ function byTime(a: Message, b: Message): number {
   return Date.parse(a.created_at) - Date.parse(b.created_at);
 }
 
-/** The messages of the open thread, oldest first: loaded once, then kept current by events. */
+/** How many messages a thread opens with, and each older page adds. */
+export const PAGE = 100;
+
+/**
+ * The messages of the open thread, oldest first: the newest page first, older pages as the
+ * reader scrolls back, kept current by events.
+ */
 export class ThreadStore {
   messages = $state<Message[]>([]);
   loading = $state(true);
+  /** More messages exist before the oldest one loaded. */
+  hasOlder = $state(false);
+  #loadingOlder = false;
 
   constructor(
     readonly threadId: ThreadId,
@@ -22,15 +31,36 @@ export class ThreadStore {
   async load(): Promise<void> {
     this.loading = true;
     try {
-      const loaded = await this.ipc.listMessages(this.threadId);
+      const loaded = await this.ipc.listMessages(this.threadId, null, PAGE);
       // Anything pushed or sent while loading is at least as new as the loaded copy.
       const early = this.messages;
       this.messages = loaded;
+      this.hasOlder = loaded.length === PAGE;
       for (const message of early) this.upsert(message);
     } catch (error) {
       this.report(error);
     } finally {
       this.loading = false;
+    }
+  }
+
+  /** The page before the oldest message loaded; resolves true if it added any. */
+  async loadOlder(): Promise<boolean> {
+    const oldest = this.messages[0];
+    if (!this.hasOlder || this.#loadingOlder || !oldest) return false;
+    this.#loadingOlder = true;
+    try {
+      const page = await this.ipc.listMessages(this.threadId, oldest.created_at, PAGE);
+      // The page ends before the oldest loaded; a message sharing its time may repeat.
+      const fresh = page.filter((m) => !this.messages.some((known) => known.id === m.id));
+      this.messages = [...fresh, ...this.messages];
+      this.hasOlder = page.length === PAGE;
+      return page.length > 0;
+    } catch (error) {
+      this.report(error);
+      return false;
+    } finally {
+      this.#loadingOlder = false;
     }
   }
 
@@ -52,6 +82,9 @@ export class ThreadStore {
       if (before?.created_at !== message.created_at) this.messages.sort(byTime);
       return;
     }
+    // An update to a message older than the loaded pages shows when its page is loaded.
+    const oldest = this.messages[0];
+    if (this.hasOlder && oldest && byTime(message, oldest) < 0) return;
     const last = this.messages[this.messages.length - 1];
     this.messages.push(message);
     if (last && byTime(last, message) > 0) this.messages.sort(byTime);

@@ -60,3 +60,49 @@ describe("ThreadStore.upsert", () => {
     expect(s.messages.map((m) => m.state)).toEqual(["delivered"]);
   });
 });
+
+describe("ThreadStore paging", () => {
+  const long = Array.from({ length: 250 }, (_, i) =>
+    message({
+      id: `m-${i}`,
+      direction: "inbound",
+      author_name: null,
+      body: { type: "text", text: `line ${i}` },
+      created_at: new Date(Date.UTC(2024, 2, 12, 10, 0, i)).toISOString(),
+    }),
+  );
+
+  function paged(): ThreadStore {
+    const ipc = createFakeIpc({ contacts: [], threads: [], messages: long });
+    return new ThreadStore("t-1", ipc, () => {
+      throw new Error("unexpected error report");
+    });
+  }
+
+  it("opens_with_the_newest_page_and_pages_back_to_the_first_message", async () => {
+    const s = paged();
+    await s.load();
+    expect(s.messages).toHaveLength(100);
+    expect(s.messages[0]?.id).toBe("m-150");
+    expect(s.messages.at(-1)?.id).toBe("m-249");
+    expect(s.hasOlder).toBe(true);
+
+    expect(await s.loadOlder()).toBe(true);
+    expect(s.messages.map((m) => m.id).slice(0, 2)).toEqual(["m-50", "m-51"]);
+    expect(await s.loadOlder()).toBe(true);
+    expect(s.messages).toHaveLength(250);
+    expect(s.messages[0]?.id).toBe("m-0");
+    expect(s.hasOlder).toBe(false);
+    expect(await s.loadOlder()).toBe(false);
+  });
+
+  it("leaves_an_update_to_an_unloaded_message_for_when_its_page_loads", async () => {
+    const s = paged();
+    await s.load();
+    const old = long[3];
+    if (!old) throw new Error("no message 3");
+    s.upsert({ ...old, state: "read" });
+    expect(s.messages).toHaveLength(100);
+    expect(s.messages.some((m) => m.id === "m-3")).toBe(false);
+  });
+});
