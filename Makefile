@@ -84,6 +84,10 @@ bench: setup
 	cargo bench -p multiline-photo --bench photo
 	cargo bench -p multiline-client --bench cache
 	cargo bench -p multiline-connector --bench connector
+	npm --prefix ui run build
+	cargo build --release -p multiline-app --features custom-protocol
+	cargo build --release -p multiline-connector
+	$(XVFB) env MULTILINE_APP_BIN=$(TARGET_DIR)/release/multiline cargo bench -p multiline-e2e --bench ui
 
 fmt:
 	cargo fmt --all

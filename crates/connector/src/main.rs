@@ -15,7 +15,7 @@ use multiline_connector::demo::{self, DemoOptions};
 use multiline_connector::store::NewLine;
 use multiline_connector::store::prelude::*;
 use multiline_domain::ids::OrganizationId;
-use multiline_domain::time::SystemClock;
+use multiline_domain::time::{Clock as _, SystemClock};
 use multiline_domain::window::WindowRule;
 
 #[derive(Parser)]
@@ -44,6 +44,10 @@ enum Command {
         listen: std::net::SocketAddr,
         #[arg(long, default_value = "127.0.0.1:8090")]
         sim_listen: std::net::SocketAddr,
+        /// Benchmark volume, added once: `<threads>,<messages>` more conversations and one
+        /// conversation of that many messages.
+        #[arg(long, value_parser = parse_volume)]
+        volume: Option<(usize, usize)>,
     },
     /// Organizations: create one, turn WhatsApp on or off, list them.
     #[command(subcommand)]
@@ -139,6 +143,12 @@ struct ConnectNumber {
     api_version: String,
 }
 
+fn parse_volume(v: &str) -> Result<(usize, usize), String> {
+    v.split_once(',')
+        .and_then(|(t, m)| Some((t.trim().parse().ok()?, m.trim().parse().ok()?)))
+        .ok_or_else(|| format!("{v:?}: use <threads>,<messages>"))
+}
+
 fn secret(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
         .ok()
@@ -191,7 +201,11 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             connector.shutdown().await;
         }
-        Command::Demo { listen, sim_listen } => {
+        Command::Demo {
+            listen,
+            sim_listen,
+            volume,
+        } => {
             let demo = demo::start(DemoOptions {
                 data_dir,
                 connector_addr: listen,
@@ -199,6 +213,15 @@ async fn main() -> anyhow::Result<()> {
                 clock: Arc::new(SystemClock),
             })
             .await?;
+            if let Some((threads, messages)) = volume {
+                let store = demo.connector.ctx.store.clone();
+                let line = store.line_of_org(demo.org)?.id;
+                let now = clock.now();
+                tokio::task::spawn_blocking(move || {
+                    demo::seed_volume(&*store, line, threads, messages, now)
+                })
+                .await??;
+            }
             tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
             for (_, email, password) in demo::USERS {
                 tracing::info!(%email, %password, "demo user");

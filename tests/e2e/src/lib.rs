@@ -63,7 +63,9 @@ pub struct App {
     pub ids: TestIds,
     pub sim: SimControl,
     tauri_driver: Child,
-    _data: tempfile::TempDir,
+    /// The app's data folder (a temp dir removed with the `App`, unless given to it).
+    pub data_dir: PathBuf,
+    _data: Option<tempfile::TempDir>,
 }
 
 /// Launches the app, runs `scenario` against it, saves `target/e2e/failure-<name>.png` if it
@@ -99,6 +101,18 @@ impl App {
 
     /// Launches the app with extra environment variables.
     pub async fn launch_with(env: &[(&str, &str)]) -> anyhow::Result<App> {
+        let data = tempfile::tempdir()?;
+        let dir = data.path().to_owned();
+        Self::launch_in(&dir, Some(data), env).await
+    }
+
+    /// Launches the app on the data folder `dir` (kept when `owned` is `None`: benchmarks
+    /// launch the same data again).
+    pub async fn launch_in(
+        dir: &Path,
+        owned: Option<tempfile::TempDir>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<App> {
         let bin = std::env::var_os("MULTILINE_APP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join("target/debug/multiline"));
@@ -108,7 +122,6 @@ impl App {
                 bin.display()
             );
         }
-        let data = tempfile::tempdir()?;
         let sim_port = free_port();
         let port = free_port();
         let native_port = free_port();
@@ -119,7 +132,7 @@ impl App {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("MULTILINE_DATA_DIR", data.path())
+            .env("MULTILINE_DATA_DIR", dir)
             .env("MULTILINE_DEMO_SIM_ADDR", format!("127.0.0.1:{sim_port}"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .envs(env.iter().copied())
@@ -174,7 +187,8 @@ impl App {
                 http: reqwest::Client::new(),
             },
             tauri_driver,
-            _data: data,
+            data_dir: dir.to_owned(),
+            _data: owned,
         })
     }
 

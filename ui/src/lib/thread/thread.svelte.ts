@@ -9,7 +9,7 @@ function byTime(a: Message, b: Message): number {
 }
 
 /** How many messages a thread opens with, and each older page adds. */
-export const PAGE = 100;
+export const PAGE = 50;
 
 /**
  * The messages of the open thread, oldest first: the newest page first, older pages as the

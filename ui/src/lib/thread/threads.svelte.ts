@@ -10,7 +10,9 @@ function newestFirst(a: ThreadSummary, b: ThreadSummary): number {
 
 /** The Messages tab: every thread (WhatsApp, SMS, voicemail), newest first. */
 export class ThreadsStore {
-  items = $state<ThreadSummary[]>([]);
+  /** Replaced, never mutated: `$state.raw` keeps 10,000 summaries as plain objects rather
+   * than deep proxies (memory, and the time to build them). */
+  items = $state.raw<ThreadSummary[]>([]);
 
   /** F10: the Messages tab's list, the open conversations; closed ones are in History (F13). */
   get inbox(): ThreadSummary[] {
@@ -31,7 +33,9 @@ export class ThreadsStore {
     try {
       const items = await this.ipc.listThreads();
       // Threads pushed while the list was loading are newer than the list: keep them.
-      const pushed = this.items.filter((t) => !items.some((i) => i.id === t.id));
+      const loaded: Record<string, true> = {};
+      for (const t of items) loaded[t.id] = true;
+      const pushed = this.items.filter((t) => !loaded[t.id]);
       this.items = [...pushed, ...items].sort(newestFirst);
       this.loaded = true;
     } catch (error) {
