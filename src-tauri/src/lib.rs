@@ -6,6 +6,7 @@ mod boot;
 mod camera;
 mod commands;
 mod events;
+mod notify;
 
 use tauri::Manager;
 
@@ -16,6 +17,7 @@ pub fn run() {
         )
         .init();
     tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             if let Some(window) = app.get_webview_window("main") {
                 camera::enable(&window)?;

@@ -349,6 +349,26 @@ describe("Thread", () => {
     expect(fake.calls.some((c) => c.command === "preparePhoto")).toBe(false);
   });
 
+  it("shows_how_far_the_core_is_with_the_picture", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    let release = () => {};
+    fake.photoGate = new Promise((resolve) => (release = resolve));
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1])], "car.jpg", {
+      type: "image/jpeg",
+    });
+
+    await user.upload(screen.getByTestId(testIds.photoInput), jpeg);
+    const progress = await screen.findByRole("progressbar", { name: "Preparing the photo" });
+    expect(progress).toHaveAttribute("value", "0");
+    fake.emit({ kind: "photo_progress", progress: { id: "p", percent: 60 } });
+    await waitFor(() => expect(progress).toHaveAttribute("value", "60"));
+
+    release();
+    await waitFor(() => expect(screen.getByTestId(testIds.photoComposer)).toBeInTheDocument());
+    expect(screen.queryByTestId(testIds.photoProgress)).toBeNull();
+  });
+
   it("refuses_a_file_that_is_not_a_picture_with_the_cores_words", async () => {
     const { user } = await renderApp();
     await openThread(user, "t-1");

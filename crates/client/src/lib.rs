@@ -292,6 +292,17 @@ impl Client {
         self.inner.set_sync(SyncState::SignedOut);
     }
 
+    /// One thread as the lists show it, from the cache (`None`: not known here).
+    pub async fn thread_summary(&self, id: ThreadId) -> Result<Option<ThreadSummary>> {
+        let thread = self.inner.cache(move |c| c.thread(id)).await?;
+        Ok(thread.map(|t| self.inner.summary(&t)))
+    }
+
+    /// The core's clock (the demo's can be moved).
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
     /// Re-evaluates every thread's composer now (after the clock moved).
     pub fn clock_moved(&self) {
         self.inner.windows_wake.notify_one();

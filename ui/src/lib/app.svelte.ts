@@ -36,6 +36,8 @@ export class AppState {
   consentRequest = $state<ThreadId | null>(null);
   /** The opt-in is being sent (the dialog's buttons wait). */
   sendingOptIn = $state(false);
+  /** F17: how far the core is with the picture it is preparing (0-100), if any. */
+  photoProgress = $state<number | null>(null);
   #unlisten: Unlisten | null = null;
 
   readonly #restart: () => void;
@@ -80,13 +82,14 @@ export class AppState {
 
   /** The sign-in screen's submit. Rejects with the `AppError` for the form to show. */
   async signIn(connectorUrl: string, email: string, password: string): Promise<void> {
-    this.account = await this.ipc.signIn(connectorUrl, email, password);
+    await this.ipc.signIn(connectorUrl, email, password);
+    // The page starts afresh; nothing of the previous screen is drawn in between.
     this.#restart();
   }
 
   async signOut(): Promise<void> {
     try {
-      this.account = await this.ipc.signOut();
+      await this.ipc.signOut();
     } catch (error) {
       this.report(error);
       return;
@@ -140,7 +143,7 @@ export class AppState {
         }
         break;
       case "photo_progress":
-        // Shown by the picture composer once pictures can be sent (issue 6).
+        this.photoProgress = event.progress.percent;
         break;
     }
   }

@@ -51,6 +51,8 @@ export type FakeIpc = Ipc & {
   emit(event: UiEvent): void;
   /** Makes the next call of `command` reject with `error`. */
   failNext(command: keyof Ipc, error: AppError): void;
+  /** While set, `preparePhoto` waits for it (tests watch the progress meanwhile). */
+  photoGate: Promise<void> | null;
 };
 
 function firstName(name: string): string {
@@ -208,6 +210,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       },
     },
     account: { state: "booting" },
+    photoGate: null,
     contacts: options.contacts ?? seed?.contacts ?? [],
     threads: options.threads ?? seed?.threads ?? [],
     messages: options.messages ?? seed?.messages ?? [],
@@ -363,6 +366,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async preparePhoto(bytes) {
       record("preparePhoto", bytes.length);
+      if (fake.photoGate) await fake.photoGate;
       // Like the core: the bytes decide, not a file name.
       const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
       const png = bytes[0] === 0x89 && bytes[1] === 0x50;
