@@ -1,0 +1,108 @@
+//! Every main screen in both themes and both sizes, saved as `target/e2e/screen-<theme>-
+//! <size>-<screen>.png` to be looked at: Messages, a thread, the Expand '+' menu, the template
+//! picker, the People dialog, Contacts, Contact Details, History and Settings; light and dark;
+//! a desktop window and a phone-sized one.
+
+use multiline_e2e::App;
+
+#[tokio::test]
+async fn every_screen_light_and_dark_desktop_and_narrow() -> anyhow::Result<()> {
+    multiline_e2e::run("screens", scenario).await
+}
+
+const ESCAPE: &str = "\u{E00C}";
+
+async fn shot(app: &App, name: &str) -> anyhow::Result<()> {
+    let path = app.screenshot(&format!("screen-{name}")).await?;
+    println!("screenshot: {}", path.display());
+    Ok(())
+}
+
+async fn escape(app: &App) -> anyhow::Result<()> {
+    app.driver.active_element().await?.send_keys(ESCAPE).await?;
+    Ok(())
+}
+
+/// In a narrow window the list and the detail share the screen: back to the list if a
+/// detail is open.
+async fn back_to_list(app: &App) -> anyhow::Result<()> {
+    let visible = app
+        .driver
+        .execute(
+            "const b = document.querySelector(arguments[0]); return !!b && b.offsetParent !== null;",
+            vec![serde_json::json!(app.ids.css("backButton"))],
+        )
+        .await?;
+    if visible == serde_json::json!(true) {
+        app.click("backButton").await?;
+    }
+    Ok(())
+}
+
+async fn scenario(app: &App) -> anyhow::Result<()> {
+    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?;
+    let (x, y, w, h) = app.driver.get_window_rect().await?;
+    for theme in ["light", "dark"] {
+        app.click("navSettings").await?;
+        app.click_css(&format!(
+            "[data-testid='{}-{theme}']",
+            app.ids.id("settingsTheme")
+        ))
+        .await?;
+        for (size, width) in [("desktop", w), ("narrow", 390)] {
+            app.driver
+                .set_window_rect(x as u32, y as u32, width as u32, h as u32)
+                .await?;
+            let name = |screen: &str| format!("{theme}-{size}-{screen}");
+
+            app.click("navMessages").await?;
+            back_to_list(app).await?;
+            app.wait_for("threadList").await?;
+            shot(app, &name("messages")).await?;
+
+            app.click_text(&app.ids.css("threadRow"), "Ana Silva")
+                .await?;
+            app.wait_for("messageBubble").await?;
+            shot(app, &name("thread")).await?;
+
+            app.click("expandButton").await?;
+            app.wait_for("expandMenu").await?;
+            shot(app, &name("expand-menu")).await?;
+            app.click("menuTemplate").await?;
+            app.wait_for("templatePicker").await?;
+            shot(app, &name("template-picker")).await?;
+            escape(app).await?;
+            app.wait_gone(&app.ids.css("templatePicker")).await?;
+
+            app.click("participantsButton").await?;
+            app.wait_for("participantsDialog").await?;
+            app.wait_for("colleagueOption").await?;
+            shot(app, &name("people")).await?;
+            escape(app).await?;
+            app.wait_gone(&app.ids.css("participantsDialog")).await?;
+
+            app.click("navContacts").await?;
+            back_to_list(app).await?;
+            app.wait_for_text(&app.ids.css("contactRow"), "Ana Silva")
+                .await?;
+            shot(app, &name("contacts")).await?;
+            app.click_text(&app.ids.css("contactRow"), "Ana Silva")
+                .await?;
+            app.wait_for("contactDetails").await?;
+            shot(app, &name("contact-details")).await?;
+
+            app.click("navHistory").await?;
+            app.wait_for("historyView").await?;
+            shot(app, &name("history")).await?;
+
+            app.click("navSettings").await?;
+            app.wait_for("settingsView").await?;
+            shot(app, &name("settings")).await?;
+        }
+        app.driver
+            .set_window_rect(x as u32, y as u32, w as u32, h as u32)
+            .await?;
+    }
+    Ok(())
+}
