@@ -17,7 +17,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use anyhow::Context as _;
 use multiline_client::keychain::{self, Keychain};
 use multiline_client::view::{AccountState, AppError, DemoAccount, SyncState};
 use multiline_client::{Client, ClientConfig};
@@ -344,19 +343,9 @@ async fn start(app: &AppHandle, core: &Core) -> anyhow::Result<Option<Arc<Client
     // `MULTILINE_DEMO_VOLUME=<threads>,<messages>` (benchmarks): that many more conversations,
     // and one of that many messages, added once to the demo's store.
     if let Ok(volume) = std::env::var("MULTILINE_DEMO_VOLUME") {
-        let (threads, messages) = volume
-            .split_once(',')
-            .and_then(|(t, m)| Some((t.trim().parse().ok()?, m.trim().parse().ok()?)))
-            .with_context(|| {
-                format!("MULTILINE_DEMO_VOLUME is {volume:?}: use <threads>,<messages>")
-            })?;
-        let store = demo.connector.ctx.store.clone();
-        let line = store.line_of_org(demo.org)?.id;
-        let now = demo_clock.now();
-        tokio::task::spawn_blocking(move || {
-            multiline_connector::demo::seed_volume(&*store, line, threads, messages, now)
-        })
-        .await??;
+        let volume = multiline_connector::demo::parse_volume(&volume)
+            .map_err(|e| anyhow::anyhow!("MULTILINE_DEMO_VOLUME is {e}"))?;
+        demo.add_volume(volume).await?;
     }
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
     println!(

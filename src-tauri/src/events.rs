@@ -25,10 +25,11 @@ pub fn forward(app: &AppHandle, client: &Arc<Client>) {
                         tracing::warn!(%error, "emitting to the webview");
                     }
                     if let Some(client) = client.upgrade() {
-                        let focused = app
-                            .get_webview_window("main")
-                            .and_then(|w| w.is_focused().ok())
-                            .unwrap_or(true);
+                        let focused = || {
+                            app.get_webview_window("main")
+                                .and_then(|w| w.is_focused().ok())
+                                .unwrap_or(true)
+                        };
                         if let Some(message) =
                             crate::notify::worth_notifying(&event, focused, client.now(), &mut seen)
                         {

@@ -19,19 +19,21 @@ const REMEMBERED: usize = 256;
 pub struct Seen(VecDeque<multiline_domain::ids::MessageId>);
 
 /// The guest's message to notify for this event, if any; remembers it as notified.
+/// `window_focused` is asked last, only for such a message (it is a call to the UI thread,
+/// and a sync brings thousands of events).
 pub fn worth_notifying<'e>(
     event: &'e UiEvent,
-    window_focused: bool,
+    window_focused: impl FnOnce() -> bool,
     now: Timestamp,
     seen: &mut Seen,
 ) -> Option<&'e Message> {
     let UiEvent::MessageUpserted { message } = event else {
         return None;
     };
-    if window_focused
-        || message.direction != Direction::Inbound
+    if message.direction != Direction::Inbound
         || now - message.created_at > FRESH
         || seen.0.contains(&message.id)
+        || window_focused()
     {
         return None;
     }
@@ -76,9 +78,9 @@ mod tests {
     fn a_fresh_guest_message_notifies_once_while_the_window_is_in_the_background() {
         let mut seen = Seen::default();
         let event = message(Direction::Inbound, chrono::Duration::seconds(1));
-        assert!(worth_notifying(&event, false, now(), &mut seen).is_some());
+        assert!(worth_notifying(&event, || false, now(), &mut seen).is_some());
         assert!(
-            worth_notifying(&event, false, now(), &mut seen).is_none(),
+            worth_notifying(&event, || false, now(), &mut seen).is_none(),
             "the same message again (a status, a resync) is not news"
         );
     }
@@ -89,19 +91,19 @@ mod tests {
         let fresh = chrono::Duration::seconds(1);
         let inbound = message(Direction::Inbound, fresh);
         assert!(
-            worth_notifying(&inbound, true, now(), &mut seen).is_none(),
+            worth_notifying(&inbound, || true, now(), &mut seen).is_none(),
             "in front"
         );
         let outbound = message(Direction::Outbound, fresh);
-        assert!(worth_notifying(&outbound, false, now(), &mut seen).is_none());
+        assert!(worth_notifying(&outbound, || false, now(), &mut seen).is_none());
         let system = message(Direction::System, fresh);
-        assert!(worth_notifying(&system, false, now(), &mut seen).is_none());
+        assert!(worth_notifying(&system, || false, now(), &mut seen).is_none());
         let old = message(Direction::Inbound, chrono::Duration::minutes(10));
         assert!(
-            worth_notifying(&old, false, now(), &mut seen).is_none(),
+            worth_notifying(&old, || false, now(), &mut seen).is_none(),
             "brought by a sync"
         );
-        assert!(worth_notifying(&UiEvent::Resync, false, now(), &mut seen).is_none());
+        assert!(worth_notifying(&UiEvent::Resync, || false, now(), &mut seen).is_none());
     }
 
     #[test]
@@ -109,7 +111,7 @@ mod tests {
         let mut seen = Seen::default();
         for _ in 0..(REMEMBERED + 10) {
             let event = message(Direction::Inbound, chrono::Duration::seconds(1));
-            assert!(worth_notifying(&event, false, now(), &mut seen).is_some());
+            assert!(worth_notifying(&event, || false, now(), &mut seen).is_some());
         }
         assert_eq!(seen.0.len(), REMEMBERED);
     }

@@ -243,6 +243,24 @@ pub fn templates() -> Vec<Template> {
     ]
 }
 
+/// `"<threads>,<messages>"`, as `demo --volume` and `MULTILINE_DEMO_VOLUME` take it.
+pub fn parse_volume(v: &str) -> Result<(usize, usize), String> {
+    v.split_once(',')
+        .and_then(|(t, m)| Some((t.trim().parse().ok()?, m.trim().parse().ok()?)))
+        .ok_or_else(|| format!("{v:?}: use <threads>,<messages>"))
+}
+
+impl Demo {
+    /// Adds the benchmark volume ([`seed_volume`]) to the running demo, once.
+    pub async fn add_volume(&self, (threads, messages): (usize, usize)) -> anyhow::Result<()> {
+        let store = self.connector.ctx.store.clone();
+        let line = store.line_of_org(self.org)?.id;
+        let now = self.connector.ctx.clock.now();
+        tokio::task::spawn_blocking(move || seed_volume(&*store, line, threads, messages, now))
+            .await?
+    }
+}
+
 /// For benchmarks: `threads` more conversations (one message each, from guests not in the
 /// address book) and one conversation of `messages` messages, the newest of all. Added once:
 /// a store that has them is left as it is. Messages go in through the webhook inbox's batch

@@ -15,7 +15,7 @@ use multiline_connector::demo::{self, DemoOptions};
 use multiline_connector::store::NewLine;
 use multiline_connector::store::prelude::*;
 use multiline_domain::ids::OrganizationId;
-use multiline_domain::time::{Clock as _, SystemClock};
+use multiline_domain::time::SystemClock;
 use multiline_domain::window::WindowRule;
 
 #[derive(Parser)]
@@ -46,7 +46,7 @@ enum Command {
         sim_listen: std::net::SocketAddr,
         /// Benchmark volume, added once: `<threads>,<messages>` more conversations and one
         /// conversation of that many messages.
-        #[arg(long, value_parser = parse_volume)]
+        #[arg(long, value_parser = demo::parse_volume)]
         volume: Option<(usize, usize)>,
     },
     /// Organizations: create one, turn WhatsApp on or off, list them.
@@ -143,12 +143,6 @@ struct ConnectNumber {
     api_version: String,
 }
 
-fn parse_volume(v: &str) -> Result<(usize, usize), String> {
-    v.split_once(',')
-        .and_then(|(t, m)| Some((t.trim().parse().ok()?, m.trim().parse().ok()?)))
-        .ok_or_else(|| format!("{v:?}: use <threads>,<messages>"))
-}
-
 fn secret(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
         .ok()
@@ -213,14 +207,8 @@ async fn main() -> anyhow::Result<()> {
                 clock: Arc::new(SystemClock),
             })
             .await?;
-            if let Some((threads, messages)) = volume {
-                let store = demo.connector.ctx.store.clone();
-                let line = store.line_of_org(demo.org)?.id;
-                let now = clock.now();
-                tokio::task::spawn_blocking(move || {
-                    demo::seed_volume(&*store, line, threads, messages, now)
-                })
-                .await??;
+            if let Some(volume) = volume {
+                demo.add_volume(volume).await?;
             }
             tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
             for (_, email, password) in demo::USERS {

@@ -273,12 +273,18 @@ impl App {
         .await
     }
 
+    /// How many elements match `css` now, counted in the page.
+    pub async fn count(&self, css: &str) -> anyhow::Result<u64> {
+        let script = "return document.querySelectorAll(arguments[0]).length;";
+        let n = self.driver.execute(script, vec![json!(css)]).await?;
+        n.as_u64().context("a count")
+    }
+
     /// Waits until no element matches `css` (counted in the page: no element handles that a
     /// re-render could invalidate).
     pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
-        let script = "return document.querySelectorAll(arguments[0]).length;";
         within(WAIT, &format!("no more {css}"), async {
-            while self.driver.execute(script, vec![json!(css)]).await? != json!(0) {
+            while self.count(css).await? != 0 {
                 tokio::time::sleep(POLL).await;
             }
             Ok(())

@@ -13,17 +13,6 @@ async fn no_whatsapp_icon_when_the_organization_turned_it_off() -> anyhow::Resul
     .await
 }
 
-async fn count(app: &App, css: &str) -> anyhow::Result<i64> {
-    let n = app
-        .driver
-        .execute(
-            "return document.querySelectorAll(arguments[0]).length;",
-            vec![serde_json::json!(css)],
-        )
-        .await?;
-    Ok(n.as_i64().unwrap_or(-1))
-}
-
 async fn scenario(app: &App) -> anyhow::Result<()> {
     app.click("navContacts").await?;
     app.click_text(&app.ids.css("contactRow"), "Ana Silva")
@@ -32,7 +21,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     // The number with its SMS and call actions, and no WhatsApp one.
     app.wait_for_css("button[aria-label^='SMS +12025550147']")
         .await?;
-    assert_eq!(count(app, &app.ids.css("whatsappButton")).await?, 0);
+    assert_eq!(app.count(&app.ids.css("whatsappButton")).await?, 0);
     let shot = app.screenshot("18-whatsapp-disabled-contact").await?;
     println!("screenshot: {}", shot.display());
 
@@ -51,7 +40,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(
-        count(app, "svg.glyph").await?,
+        app.count("svg.glyph").await?,
         0,
         "no green icon in the list either"
     );

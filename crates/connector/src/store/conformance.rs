@@ -157,6 +157,20 @@ fn inbound(wamid: &str, from: &E164, text: &str, at: Timestamp) -> InboundMessag
     }
 }
 
+/// A guest's message reaching `line` at `at` (its webhook processed then); who was told.
+fn writes(
+    s: &dyn Store,
+    line: Uuid,
+    wamid: &str,
+    from: &E164,
+    text: &str,
+    at: Timestamp,
+) -> Vec<multiline_domain::ids::UserId> {
+    let line = s.line(line).unwrap();
+    s.ingest_inbound(&line, &inbound(wamid, from, text, at), at)
+        .unwrap()
+}
+
 /// Alex's thread with Ana, with Ana's consent and a message from her at `t0` (window open).
 fn open_conversation(s: &dyn Store, w: &World) -> ThreadId {
     let (thread, _) = s
@@ -168,13 +182,7 @@ fn open_conversation(s: &dyn Store, w: &World) -> ThreadId {
     };
     s.set_guest_consent(w.line, &w.ana_phone, &granted, t0())
         .unwrap();
-    let line = s.line(w.line).unwrap();
-    s.ingest_inbound(
-        &line,
-        &inbound("wamid.in.1", &w.ana_phone, "hello", t0()),
-        t0(),
-    )
-    .unwrap();
+    writes(s, w.line, "wamid.in.1", &w.ana_phone, "hello", t0());
     thread.id
 }
 
@@ -292,13 +300,7 @@ pub fn organizations_see_only_their_own(s: &dyn Store) {
     )));
     assert_eq!(s.line_of_org(w.olga.org_id).unwrap().id, w.other_line);
     // The same guest writing to the other organization's line is another conversation.
-    let other = s.line(w.other_line).unwrap();
-    s.ingest_inbound(
-        &other,
-        &inbound("wamid.o.1", &w.ana_phone, "hi Olga", t0()),
-        t0(),
-    )
-    .unwrap();
+    writes(s, w.other_line, "wamid.o.1", &w.ana_phone, "hi Olga", t0());
     let olga_threads = s.threads(w.olga).unwrap();
     assert_eq!(olga_threads.len(), 1);
     assert_ne!(olga_threads[0].id, thread);
@@ -520,14 +522,8 @@ pub fn a_template_required_failure_marks_the_thread(s: &dyn Store) {
         "{refused:?}"
     );
     // The guest writing again opens the window for free-form messages.
-    let line = s.line(w.line).unwrap();
     let later = t0() + Duration::minutes(5);
-    s.ingest_inbound(
-        &line,
-        &inbound("wamid.in.2", &w.ana_phone, "back", later),
-        later,
-    )
-    .unwrap();
+    writes(s, w.line, "wamid.in.2", &w.ana_phone, "back", later);
     assert!(!s.thread(w.alex, thread).unwrap().template_required);
 }
 
@@ -564,14 +560,7 @@ pub fn inbound_messages_are_stored_once(s: &dyn Store) {
 pub fn a_new_guest_opens_a_thread_for_the_line_owner(s: &dyn Store) {
     let w = world(s);
     let stranger = E164::parse("+447911123456", None).unwrap();
-    let line = s.line(w.line).unwrap();
-    let told = s
-        .ingest_inbound(
-            &line,
-            &inbound("wamid.s.1", &stranger, "who is this?", t0()),
-            t0(),
-        )
-        .unwrap();
+    let told = writes(s, w.line, "wamid.s.1", &stranger, "who is this?", t0());
     assert_eq!(told, [w.alex.user_id], "the line's owner");
     let threads = s.threads(w.alex).unwrap();
     assert_eq!(threads.len(), 1);
@@ -929,14 +918,8 @@ pub fn reading_clears_unread_for_the_reader_only(s: &dyn Store) {
     let thread = open_conversation(s, &w);
     s.change_participants(w.alex, thread, Operation::Add(w.sam.user_id), t0())
         .unwrap();
-    let line = s.line(w.line).unwrap();
     let at = t0() + Duration::seconds(5);
-    s.ingest_inbound(
-        &line,
-        &inbound("wamid.in.2", &w.ana_phone, "still there?", at),
-        at,
-    )
-    .unwrap();
+    writes(s, w.line, "wamid.in.2", &w.ana_phone, "still there?", at);
     assert_eq!(s.thread(w.sam, thread).unwrap().unread_count, 2);
     let (wamid, line_id, told) = s.mark_read(w.alex, thread, at).unwrap();
     assert_eq!(wamid.as_deref(), Some("wamid.in.2"));
@@ -987,12 +970,7 @@ pub fn opt_in_then_consent_opens_the_window(s: &dyn Store) {
     };
     s.set_guest_consent(w.line, &w.ana_phone, &granted, at)
         .unwrap();
-    s.ingest_inbound(
-        &s.line(w.line).unwrap(),
-        &inbound("wamid.y", &w.ana_phone, "YES", at),
-        at,
-    )
-    .unwrap();
+    writes(s, w.line, "wamid.y", &w.ana_phone, "YES", at);
     assert_eq!(s.thread(w.alex, thread.id).unwrap().consent, granted);
     send(s, w.alex, thread.id, "thanks!").unwrap();
 
@@ -1024,10 +1002,8 @@ pub fn an_organization_chooses_its_consent_words(s: &dyn Store) {
         "per organization"
     );
     let thread = open_conversation(s, &w);
-    let line = s.line(w.line).unwrap();
     let at = t0() + Duration::minutes(1);
-    s.ingest_inbound(&line, &inbound("wamid.stop", &w.ana_phone, "STOP", at), at)
-        .unwrap();
+    writes(s, w.line, "wamid.stop", &w.ana_phone, "STOP", at);
     assert!(
         matches!(
             s.thread(w.alex, thread).unwrap().consent,
@@ -1036,12 +1012,7 @@ pub fn an_organization_chooses_its_consent_words(s: &dyn Store) {
         "STOP is not one of Acme's words any more"
     );
     let later = at + Duration::minutes(1);
-    s.ingest_inbound(
-        &line,
-        &inbound("wamid.baja", &w.ana_phone, "Baja.", later),
-        later,
-    )
-    .unwrap();
+    writes(s, w.line, "wamid.baja", &w.ana_phone, "Baja.", later);
     assert!(matches!(
         s.thread(w.alex, thread).unwrap().consent,
         Consent::Revoked { .. }
