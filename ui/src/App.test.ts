@@ -313,6 +313,47 @@ describe("Thread", () => {
     );
   });
 
+  it("shows_a_queued_pictures_upload_on_its_bubble_until_the_connector_has_it", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1])], "car.jpg", {
+      type: "image/jpeg",
+    });
+    await user.upload(screen.getByTestId(testIds.photoInput), jpeg);
+    await waitFor(() => expect(screen.getByTestId(testIds.photoComposer)).toBeInTheDocument());
+    await user.click(screen.getByTestId(testIds.photoSend));
+    await waitFor(() => expect(fake.calls.some((c) => c.command === "sendPicture")).toBe(true));
+    const queued = fake.messages.find((m) => m.body.type === "picture" && m.state === "sending");
+    if (!queued?.client_id) throw new Error("the picture was not queued");
+    const clientId = queued.client_id;
+
+    // Another thread's upload is not shown here.
+    fake.emit({
+      kind: "upload_progress",
+      progress: { thread_id: "t-2", client_id: clientId, percent: 10 },
+    });
+    expect(screen.queryByTestId(testIds.uploadProgress)).toBeNull();
+    fake.emit({
+      kind: "upload_progress",
+      progress: { thread_id: "t-1", client_id: clientId, percent: 40 },
+    });
+    const bar = await screen.findByRole("progressbar", { name: "Uploading the photo" });
+    expect(bar).toHaveAttribute("value", "40");
+    expect(screen.getByTestId(testIds.uploadProgress)).toHaveTextContent("Uploading… 40%");
+    fake.emit({
+      kind: "upload_progress",
+      progress: { thread_id: "t-1", client_id: clientId, percent: 100 },
+    });
+    await waitFor(() => expect(bar).toHaveAttribute("value", "100"));
+
+    // The connector has it: the bubble is a sent picture.
+    fake.emit({
+      kind: "message_upserted",
+      message: { ...structuredClone(queued), id: "m-up", state: "sent" },
+    });
+    await waitFor(() => expect(screen.queryByTestId(testIds.uploadProgress)).toBeNull());
+  });
+
   it("takes_a_picture_dropped_on_the_conversation_and_refuses_other_files", async () => {
     const { user, fake } = await renderApp();
     await openThread(user, "t-1");

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use multiline_domain::api::{
     Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest,
     SignInResponse, Thread,
@@ -13,6 +15,9 @@ use multiline_domain::phone::E164;
 use multiline_domain::templates::Template;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
+
+/// A picture is uploaded in pieces of this size, each reported as upload progress.
+const UPLOAD_CHUNK: usize = 64 * 1024;
 
 /// A failed call to the connector.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -270,18 +275,34 @@ impl ConnectorApi {
             .await
     }
 
-    /// Uploads a prepared picture (`POST /v1/media`).
+    /// Uploads a prepared picture (`POST /v1/media`). `progress` hears the bytes handed to
+    /// the connection so far and the total, after each chunk.
     pub async fn upload_media(
         &self,
         bytes: Vec<u8>,
         mime_type: &str,
+        mut progress: impl FnMut(u64, u64) + Send + 'static,
     ) -> Result<multiline_domain::api::MediaInfo, ApiError> {
+        let total = bytes.len() as u64;
+        let whole = bytes::Bytes::from(bytes);
+        let chunks: Vec<bytes::Bytes> = (0..whole.len())
+            .step_by(UPLOAD_CHUNK)
+            .map(|start| whole.slice(start..(start + UPLOAD_CHUNK).min(whole.len())))
+            .collect();
+        let mut sent = 0u64;
+        // Lazy: a chunk is taken (and counted) when the connection is ready for it.
+        let body = futures_util::stream::iter(chunks).map(move |chunk| {
+            sent += chunk.len() as u64;
+            progress(sent, total);
+            Ok::<_, std::io::Error>(chunk)
+        });
         let response = self
             .http
             .post(format!("{}/v1/media", self.base))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, mime_type)
-            .body(bytes)
+            .header(reqwest::header::CONTENT_LENGTH, total)
+            .body(reqwest::Body::wrap_stream(body))
             .send()
             .await
             .map_err(|e| ApiError::Unreachable(e.to_string()))?;

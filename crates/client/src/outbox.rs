@@ -14,7 +14,7 @@ use multiline_domain::ids::ThreadId;
 use crate::Inner;
 use crate::cache::{OutboxRequest, Pending};
 use crate::connector::ApiError;
-use crate::view::{SyncState, UiEvent};
+use crate::view::{SyncState, UiEvent, UploadProgress};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// Threads sent to at once. Each thread's messages still go one after the other.
@@ -110,7 +110,24 @@ async fn send_picture(
                     format!("The picture could not be read: {e}"),
                 )
             })?;
-            let info = inner.api.upload_media(bytes, "image/jpeg").await?;
+            let (events, thread_id, client_id) = (inner.events.clone(), p.thread_id, p.client_id);
+            let mut last = None;
+            let progress = move |sent: u64, total: u64| {
+                let percent = (sent * 100 / total.max(1)) as u8;
+                if last.replace(percent) != Some(percent) {
+                    let _ = events.send(UiEvent::UploadProgress {
+                        progress: UploadProgress {
+                            thread_id,
+                            client_id,
+                            percent,
+                        },
+                    });
+                }
+            };
+            let info = inner
+                .api
+                .upload_media(bytes, "image/jpeg", progress)
+                .await?;
             let request = OutboxRequest::Picture {
                 prepared: prepared.to_owned(),
                 caption: caption.clone(),

@@ -3,7 +3,7 @@
 
 use multiline_domain::api::{Channel, Message, Thread, ThreadStatus};
 use multiline_domain::consent::Consent;
-use multiline_domain::ids::{ContactId, ThreadId};
+use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::policy::{self, OutboundKind};
 use multiline_domain::templates::{Part, Template, TemplateValues, ValueError};
 use multiline_domain::time::Timestamp;
@@ -124,6 +124,21 @@ pub enum UiEvent {
     PhotoProgress {
         progress: crate::photo::PhotoProgress,
     },
+    /// A queued picture's upload to the connector moved on.
+    UploadProgress {
+        progress: UploadProgress,
+    },
+}
+
+/// How much of a queued picture has been handed to the connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct UploadProgress {
+    pub thread_id: ThreadId,
+    /// The queued message's `client_id`.
+    pub client_id: ClientMessageId,
+    /// 0 to 100.
+    pub percent: u8,
 }
 
 /// Who is signed in, or what the sign-in screen needs: the app shows the inbox only when

@@ -397,6 +397,68 @@ async fn a_picked_picture_is_prepared_off_the_runtime_with_progress_and_kept_unt
 }
 
 #[tokio::test]
+async fn a_queued_picture_uploads_with_its_progress_then_reaches_the_guest() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+
+    // Noise: a photo that stays large after the encoder (several upload pieces).
+    let mut seed = 0x2545_F491_u32;
+    let noisy = image::RgbImage::from_fn(1600, 1200, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let [r, g, b, _] = seed.to_le_bytes();
+        image::Rgb([r, g, b])
+    });
+    let file = dir.path().join("noise.png");
+    noisy.save(&file).unwrap();
+    let photo = client
+        .prepare_photo(multiline_client::photo::PhotoSource::File(file))
+        .await
+        .unwrap();
+    assert!(photo.bytes > 3 * 64 * 1024, "{} bytes", photo.bytes);
+
+    let mut events = client.subscribe();
+    let queued = client
+        .send_picture(thread, photo.id.clone(), Some("Noise".into()))
+        .await
+        .unwrap();
+    let client_id = queued.client_id.expect("a queued message has a client id");
+    let mut percents = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match events.recv().await.expect("events") {
+                UiEvent::UploadProgress { progress } => {
+                    assert_eq!(
+                        (progress.thread_id, progress.client_id),
+                        (thread, client_id)
+                    );
+                    percents.push(progress.percent);
+                }
+                UiEvent::MessageUpserted { message }
+                    if message.client_id == Some(client_id)
+                        && message.state != DeliveryState::Sending =>
+                {
+                    return;
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the picture was sent");
+    // One report per piece handed to the connection, rising to all of it.
+    assert!(percents.len() >= 3, "{percents:?}");
+    assert!(percents.windows(2).all(|w| w[0] < w[1]), "{percents:?}");
+    assert_eq!(percents.last(), Some(&100));
+    let received = demo.sim.received(ANA);
+    let last = received.last().expect("the guest received it");
+    assert_eq!((last.kind.as_str(), last.text.as_str()), ("image", "Noise"));
+}
+
+#[tokio::test]
 async fn a_thread_the_user_was_removed_from_leaves_the_cache_and_the_ui_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let demo = demo(dir.path()).await;

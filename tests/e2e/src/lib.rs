@@ -280,6 +280,37 @@ impl App {
         n.as_u64().context("a count")
     }
 
+    /// Starts recording, in the page, every value a `<progress>` matching `css` shows, under
+    /// `name`: a MutationObserver keeps values too brief for polling to see. Read them with
+    /// [`App::recorded`].
+    pub async fn record_progress(&self, name: &str, css: &str) -> anyhow::Result<()> {
+        let script = r#"
+            const [name, css] = arguments;
+            const seen = (window.__recorded ??= {})[name] = [];
+            const look = () => {
+                for (const bar of document.querySelectorAll(css)) {
+                    const value = Number(bar.getAttribute("value") ?? bar.value);
+                    if (seen[seen.length - 1] !== value) seen.push(value);
+                }
+            };
+            new MutationObserver(look).observe(document.body, {
+                subtree: true, childList: true, attributes: true, attributeFilter: ["value"],
+            });
+            look();
+        "#;
+        self.driver
+            .execute(script, vec![json!(name), json!(css)])
+            .await?;
+        Ok(())
+    }
+
+    /// The values recorded under `name` by [`App::record_progress`], in the order shown.
+    pub async fn recorded(&self, name: &str) -> anyhow::Result<Vec<f64>> {
+        let script = "return (window.__recorded ?? {})[arguments[0]] ?? [];";
+        let values = self.driver.execute(script, vec![json!(name)]).await?;
+        Ok(serde_json::from_value(values)?)
+    }
+
     /// Waits until no element matches `css` (counted in the page: no element handles that a
     /// re-render could invalidate).
     pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
@@ -319,6 +350,20 @@ impl App {
             bail!("import failed: {status}");
         }
         Ok(path)
+    }
+
+    /// Waits until the camera dialog's preview shows frames (the mock device is streaming).
+    pub async fn wait_camera_streaming(&self) -> anyhow::Result<()> {
+        let script = "const v = document.querySelector(arguments[0]); \
+                      return !!v && v.videoWidth > 0 && !v.paused;";
+        let css = self.ids.css("cameraPreview");
+        within(WAIT, "the camera preview showing frames", async {
+            while self.driver.execute(script, vec![json!(css)]).await? != json!(true) {
+                tokio::time::sleep(POLL).await;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Signs out (Settings, confirmed) and signs in again as the demo user `name` ("Sam

@@ -38,43 +38,24 @@ async fn open_camera(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until the preview shows frames (the mock device is streaming).
-async fn wait_streaming(app: &App) -> anyhow::Result<()> {
-    let script = "const v = document.querySelector(arguments[0]); \
-                  return !!v && v.videoWidth > 0 && !v.paused;";
-    let css = app.ids.css("cameraPreview");
-    for _ in 0..200 {
-        if app
-            .driver
-            .execute(script, vec![serde_json::json!(css)])
-            .await?
-            == serde_json::json!(true)
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the camera preview never showed a frame")
-}
-
 async fn scenario(app: &App) -> anyhow::Result<()> {
     // Cancel: the dialog closes and the camera is released.
     open_camera(app).await?;
-    wait_streaming(app).await?;
+    app.wait_camera_streaming().await?;
     app.click("cameraCancel").await?;
     app.wait_gone(&app.ids.css("camera")).await?;
 
     // Take, retake, take again, use.
     app.click("expandButton").await?;
     app.click("menuCamera").await?;
-    wait_streaming(app).await?;
+    app.wait_camera_streaming().await?;
     let shot = app.screenshot("20-camera-live").await?;
     println!("screenshot: {}", shot.display());
     app.click("cameraCapture").await?;
     app.wait_for("cameraStill").await?;
     app.click("cameraRetake").await?;
     app.wait_gone(&app.ids.css("cameraStill")).await?;
-    wait_streaming(app).await?;
+    app.wait_camera_streaming().await?;
     app.click("cameraCapture").await?;
     app.wait_for("cameraStill").await?;
     let shot = app.screenshot("21-camera-taken").await?;

@@ -1,6 +1,7 @@
 //! Pictures both ways in the real app (F17-F18): a photo chosen from the library goes through
-//! the core's pipeline, is previewed with its caption, uploaded and sent; a guest's picture
-//! arrives and shows in the thread.
+//! the core's pipeline (its progress drawn), is previewed with its caption, uploaded (the
+//! upload's progress drawn on its bubble) and sent; a guest's picture arrives, shows in the
+//! thread and opens full size.
 
 use multiline_e2e::App;
 
@@ -38,6 +39,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     landscape(&file)?;
     // Close the menu, then hand the input the file as the chooser would.
     app.click("expandButton").await?;
+    let preparing = format!("{} progress", app.ids.css("photoProgress"));
+    let uploading = format!("{} progress", app.ids.css("uploadProgress"));
+    app.record_progress("preparing", &preparing).await?;
+    app.record_progress("uploading", &uploading).await?;
     app.wait_for_css(&app.ids.css("photoInput"))
         .await?
         .send_keys(&file.display().to_string())
@@ -64,6 +69,23 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         app.ids.css("messagePicture")
     );
     app.wait_for_css(&sent).await?;
+    // The core's progress was drawn: the preparation's stages, then the upload's pieces.
+    let preparing = app.recorded("preparing").await?;
+    assert!(
+        preparing.len() >= 2 && preparing.windows(2).all(|w| w[0] < w[1]),
+        "the preparation's progress: {preparing:?}"
+    );
+    let uploading = app.recorded("uploading").await?;
+    assert!(
+        !uploading.is_empty() && uploading.windows(2).all(|w| w[0] < w[1]),
+        "the upload's progress: {uploading:?}"
+    );
+    println!("progress drawn: preparing {preparing:?}, uploading {uploading:?}");
+    assert_eq!(
+        app.count(&app.ids.css("uploadProgress")).await?,
+        0,
+        "gone once sent"
+    );
 
     // The guest answers with a picture of her own.
     let mut png = Vec::new();
@@ -82,5 +104,37 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     .await?;
     let shot = app.screenshot("06-pictures-both-ways").await?;
     println!("screenshot: {}", shot.display());
+
+    // Her picture opens full size, at its own 800 x 600 (the window is larger), and Esc
+    // closes it.
+    app.click_css(&format!(
+        "{inbound} {} button",
+        app.ids.css("messagePicture")
+    ))
+    .await?;
+    app.wait_for_text(&app.ids.css("pictureViewer"), "Ana Silva")
+        .await?;
+    let size = app
+        .driver
+        .execute(
+            "const img = document.querySelector(arguments[0]); \
+             return img.complete ? [img.naturalWidth, img.clientWidth, img.clientHeight] : null;",
+            vec![serde_json::json!(app.ids.css("pictureViewerImage"))],
+        )
+        .await?;
+    assert_eq!(
+        size,
+        serde_json::json!([800, 800, 600]),
+        "shown at its own size"
+    );
+    let shot = app.screenshot("06b-picture-full-size").await?;
+    println!("screenshot: {}", shot.display());
+    app.check_accessibility("a picture full size").await?;
+    app.driver
+        .active_element()
+        .await?
+        .send_keys(&fantoccini::key::Key::Escape.to_string())
+        .await?;
+    app.wait_gone(&app.ids.css("pictureViewer")).await?;
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! Every main screen in both themes and both sizes, saved as `target/e2e/screen-<theme>-
 //! <size>-<screen>.png` to be looked at: Messages, a thread, the Expand '+' menu, the template
-//! picker, the People dialog, Contacts, Contact Details, History and Settings; light and dark;
-//! a desktop window and a phone-sized one.
+//! picker, the camera (WebKit's mock device), a picture full size, the People dialog,
+//! Contacts, Contact Details, History, Settings and the sign-in screen; light and dark; a
+//! desktop window and a phone-sized one.
 
 use multiline_e2e::App;
 
 #[tokio::test]
 async fn every_screen_light_and_dark_desktop_and_narrow() -> anyhow::Result<()> {
-    multiline_e2e::run("screens", scenario).await
+    multiline_e2e::run_with("screens", &[("MULTILINE_MOCK_CAMERA", "1")], scenario).await
 }
 
 const ESCAPE: &str = "\u{E00C}";
@@ -42,6 +43,19 @@ async fn back_to_list(app: &App) -> anyhow::Result<()> {
 async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
         .await?;
+    // A picture from Ana, to open full size.
+    let mut png = Vec::new();
+    image::RgbImage::from_fn(900, 600, |x, y| {
+        image::Rgb([(x / 4) as u8, (y / 3) as u8, 160])
+    })
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    app.sim
+        .guest_sends_picture("12025550147", png, "image/png", "The dent, close up")
+        .await?;
+    let picture = format!(
+        "{}[data-loaded='true'] button",
+        app.ids.css("messagePicture")
+    );
     let (x, y, w, h) = app.driver.get_window_rect().await?;
     for theme in ["light", "dark"] {
         app.click("navSettings").await?;
@@ -75,6 +89,19 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             escape(app).await?;
             app.wait_gone(&app.ids.css("templatePicker")).await?;
 
+            app.click("expandButton").await?;
+            app.click("menuCamera").await?;
+            app.wait_camera_streaming().await?;
+            shot(app, &name("camera")).await?;
+            app.click("cameraCancel").await?;
+            app.wait_gone(&app.ids.css("camera")).await?;
+
+            app.click_css(&picture).await?;
+            app.wait_for("pictureViewer").await?;
+            shot(app, &name("picture")).await?;
+            escape(app).await?;
+            app.wait_gone(&app.ids.css("pictureViewer")).await?;
+
             app.click("participantsButton").await?;
             app.wait_for("participantsDialog").await?;
             app.wait_for("colleagueOption").await?;
@@ -103,6 +130,32 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         app.driver
             .set_window_rect(x as u32, y as u32, w as u32, h as u32)
             .await?;
+    }
+
+    // The sign-in screen (the theme is the device's, kept across accounts): dark, then light.
+    for theme in ["dark", "light"] {
+        app.click("navSettings").await?;
+        app.click_css(&format!(
+            "[data-testid='{}-{theme}']",
+            app.ids.id("settingsTheme")
+        ))
+        .await?;
+        app.click("signOut").await?;
+        app.click("signOutConfirm").await?;
+        for (size, width) in [("desktop", w), ("narrow", 390)] {
+            app.driver
+                .set_window_rect(x as u32, y as u32, width as u32, h as u32)
+                .await?;
+            app.wait_for("signIn").await?;
+            shot(app, &format!("{theme}-{size}-sign-in")).await?;
+        }
+        app.driver
+            .set_window_rect(x as u32, y as u32, w as u32, h as u32)
+            .await?;
+        app.click_css("button[aria-label='Use Alex Morgan']")
+            .await?;
+        app.click("signInSubmit").await?;
+        app.wait_for("threadList").await?;
     }
     Ok(())
 }

@@ -145,6 +145,9 @@ export class AppState {
       case "photo_progress":
         this.photoProgress = event.progress.percent;
         break;
+      case "upload_progress":
+        this.thread?.uploadProgress(event.progress);
+        break;
     }
   }
 

@@ -2,6 +2,7 @@ import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Message } from "../ipc/bindings/Message";
 import type { PreparedPhoto } from "../ipc/bindings/PreparedPhoto";
 import type { ThreadId } from "../ipc/bindings/ThreadId";
+import type { UploadProgress } from "../ipc/bindings/UploadProgress";
 import type { Ipc } from "../ipc/ipc";
 
 function byTime(a: Message, b: Message): number {
@@ -21,6 +22,8 @@ export class ThreadStore {
   /** More messages exist before the oldest one loaded. */
   hasOlder = $state(false);
   #loadingOlder = false;
+  /** Queued pictures' upload (0-100) by `client_id`, until the connector has them. */
+  uploads = $state<Record<string, number>>({});
 
   constructor(
     readonly threadId: ThreadId,
@@ -71,6 +74,10 @@ export class ThreadStore {
    */
   upsert(message: Message, { ifAbsent = false }: { ifAbsent?: boolean } = {}): void {
     if (message.thread_id !== this.threadId) return;
+    if (message.client_id !== null && message.state !== "sending" && !ifAbsent) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- a record keyed by id
+      delete this.uploads[message.client_id];
+    }
     const index = this.messages.findIndex(
       (m) =>
         m.id === message.id || (message.client_id !== null && m.client_id === message.client_id),
@@ -88,6 +95,12 @@ export class ThreadStore {
     const last = this.messages[this.messages.length - 1];
     this.messages.push(message);
     if (last && byTime(last, message) > 0) this.messages.sort(byTime);
+  }
+
+  /** `upload_progress`: a queued picture of this thread is on its way to the connector. */
+  uploadProgress(progress: UploadProgress): void {
+    if (progress.thread_id !== this.threadId) return;
+    this.uploads[progress.client_id] = progress.percent;
   }
 
   /** Resolves true once the core has queued the text; false (error shown) if it refused. */
