@@ -8,6 +8,8 @@ const COMMANDS: &[&str] = &[
     "get_contact",
     "list_threads",
     "open_whatsapp_thread",
+    "open_sms_thread",
+    "mark_heard",
     "list_messages",
     "send_text",
     "list_templates",

@@ -75,6 +75,29 @@ pub async fn open_whatsapp_thread(
         .await?)
 }
 
+/// F22: the SMS thread with a contact's number.
+#[tauri::command]
+pub async fn open_sms_thread(
+    core: State<'_, Core>,
+    contact_id: ContactId,
+    phone: String,
+) -> Cmd<ThreadSummary> {
+    Ok(core
+        .client()
+        .await?
+        .open_sms_thread(contact_id, &phone)
+        .await?)
+}
+
+/// F22: a voicemail was played.
+#[tauri::command]
+pub async fn mark_heard(
+    core: State<'_, Core>,
+    message_id: multiline_domain::ids::MessageId,
+) -> Cmd<Message> {
+    Ok(core.client().await?.mark_heard(message_id).await?)
+}
+
 #[tauri::command]
 pub async fn list_messages(
     core: State<'_, Core>,

@@ -37,6 +37,8 @@ pub fn run() {
             commands::get_contact,
             commands::list_threads,
             commands::open_whatsapp_thread,
+            commands::open_sms_thread,
+            commands::mark_heard,
             commands::list_messages,
             commands::send_text,
             commands::list_templates,

@@ -237,9 +237,29 @@ impl ConnectorApi {
         &self,
         contact_id: ContactId,
         phone: E164,
+        channel: multiline_domain::api::Channel,
     ) -> Result<Thread, ApiError> {
-        self.post("/v1/threads", &OpenThreadRequest { contact_id, phone })
-            .await
+        self.post(
+            "/v1/threads",
+            &OpenThreadRequest {
+                contact_id,
+                phone,
+                channel,
+            },
+        )
+        .await
+    }
+
+    /// A voicemail was played (`POST /v1/messages/{id}/heard`).
+    pub async fn mark_heard(
+        &self,
+        message: multiline_domain::ids::MessageId,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/messages/{message}/heard"),
+            &serde_json::json!({}),
+        )
+        .await
     }
 
     pub async fn send_text(

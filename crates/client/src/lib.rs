@@ -385,11 +385,27 @@ impl Client {
         contact: ContactId,
         phone: &str,
     ) -> Result<ThreadSummary> {
+        self.open_thread(contact, phone, multiline_domain::api::Channel::Whatsapp)
+            .await
+    }
+
+    /// Opens (or returns) the SMS thread with a contact's number (F22). Needs the connector.
+    pub async fn open_sms_thread(&self, contact: ContactId, phone: &str) -> Result<ThreadSummary> {
+        self.open_thread(contact, phone, multiline_domain::api::Channel::Sms)
+            .await
+    }
+
+    async fn open_thread(
+        &self,
+        contact: ContactId,
+        phone: &str,
+        channel: multiline_domain::api::Channel,
+    ) -> Result<ThreadSummary> {
         let phone = E164::parse(phone, None).map_err(|e| ClientError::Invalid {
             code: "invalid_phone",
             message: e.to_string(),
         })?;
-        let thread = self.inner.api.open_thread(contact, phone).await?;
+        let thread = self.inner.api.open_thread(contact, phone, channel).await?;
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
         let messages = self.inner.api.messages(thread.id).await?;
@@ -448,8 +464,8 @@ impl Client {
         .await
     }
 
-    /// A picture to show, as a `data:` URL: one prepared here, or fetched once from the
-    /// connector and kept in the account's `media/` folder.
+    /// A picture or a voicemail's recording, as a `data:` URL: one prepared here, or fetched
+    /// once from the connector and kept in the account's `media/` folder.
     pub async fn media(&self, id: multiline_domain::ids::MediaId) -> Result<String> {
         photo::media_data_url(&self.inner, self.inner.dir.join("media"), id).await
     }
@@ -506,6 +522,18 @@ impl Client {
             Err(e) if e.is_transient() => Ok(()),
             other => Ok(other?),
         }
+    }
+
+    /// The user played a voicemail (F22): the connector records when, once; the cache and
+    /// the UI get the message as it now is.
+    pub async fn mark_heard(&self, message: multiline_domain::ids::MessageId) -> Result<Message> {
+        let heard = self.inner.api.mark_heard(message).await?;
+        let put = heard.clone();
+        self.inner.cache(move |c| c.put_message(&put)).await?;
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: heard.clone(),
+        });
+        Ok(heard)
     }
 
     /// Writes a text to the outbox (shown at once as `sending`) and wakes the sender.

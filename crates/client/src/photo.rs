@@ -138,6 +138,14 @@ fn read_file(path: &std::path::Path, max: usize) -> crate::Result<Vec<u8>> {
 
 /// A picture as a `data:` URL for the webview. Prepared pictures are read from their file;
 /// others are fetched from the connector once and kept as `<id>.<ext>`.
+/// The media kept on the device, by file extension: pictures, and voicemail recordings
+/// (F22; a carrier's `audio/x-wav` is kept and shown as `audio/wav`).
+const MEDIA_TYPES: [(&str, &str); 3] = [
+    ("jpg", "image/jpeg"),
+    ("png", "image/png"),
+    ("wav", "audio/wav"),
+];
+
 pub(crate) async fn media_data_url(
     inner: &std::sync::Arc<Inner>,
     media_dir: PathBuf,
@@ -156,15 +164,19 @@ pub(crate) async fn media_data_url(
     {
         return Ok(encode(&bytes, "image/jpeg"));
     }
-    for (ext, mime) in [("jpg", "image/jpeg"), ("png", "image/png")] {
+    for (ext, mime) in MEDIA_TYPES {
         if let Ok(bytes) = tokio::fs::read(media_dir.join(format!("{id}.{ext}"))).await {
             return Ok(encode(&bytes, mime));
         }
     }
     let (bytes, mime) = inner.api.media(id).await?;
-    let ext = if mime == "image/png" { "png" } else { "jpg" };
+    let (ext, mime) = MEDIA_TYPES
+        .iter()
+        .find(|(_, m)| *m == mime || (mime.contains("wav") && m.contains("wav")))
+        .copied()
+        .unwrap_or(("jpg", "image/jpeg"));
     // A cache: failing to keep it only means fetching again next time.
     let _ = tokio::fs::create_dir_all(&media_dir).await;
     let _ = tokio::fs::write(media_dir.join(format!("{id}.{ext}")), &bytes).await;
-    Ok(encode(&bytes, &mime))
+    Ok(encode(&bytes, mime))
 }

@@ -212,7 +212,7 @@ fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timesta
         return refused(r.code(), r.to_string());
     }
     let window = thread.window_rule.window(thread.window, now);
-    match policy::may_send(&thread.consent, window, kind, now) {
+    match policy::may_send_on(thread.channel, &thread.consent, window, kind, now) {
         Ok(()) => Composer::Allowed,
         Err(r) => refused(r.code(), r.to_string()),
     }

@@ -70,7 +70,30 @@ async fn first_sync_then_live_events() {
         1
     );
     let threads = client.threads().await.unwrap();
-    assert_eq!(threads.len(), 1, "Ana's thread from the demo");
+    // The demo's: Ana on WhatsApp (newest), Ben's SMS and David's voicemail (F22).
+    let channels: Vec<_> = threads
+        .iter()
+        .map(|t| (t.contact_name.as_str(), t.channel))
+        .collect();
+    use multiline_domain::api::Channel;
+    assert_eq!(
+        channels,
+        [
+            ("Ana Silva", Channel::Whatsapp),
+            ("David Okafor", Channel::Voicemail),
+            ("Ben Carter", Channel::Sms),
+        ]
+    );
+    // What each may send, from the domain's rules: SMS text without consent or window,
+    // no template by SMS, nothing in a voicemail thread.
+    use multiline_client::view::Composer;
+    assert_eq!(threads[2].composer, Composer::Allowed);
+    assert!(
+        matches!(&threads[2].template, Composer::Refused { reason, .. } if reason == "whatsapp_only")
+    );
+    assert!(
+        matches!(&threads[1].composer, Composer::Refused { reason, .. } if reason == "voicemail_only")
+    );
     assert!(
         client
             .templates()
@@ -525,4 +548,60 @@ async fn a_thread_the_user_was_removed_from_leaves_the_cache_and_the_ui_is_told(
             .all(|t| t.id != thread)
     );
     assert!(client.messages(thread).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_voicemail_recording_is_kept_on_the_device_and_marked_heard_once_played() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client
+        .threads()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.channel == multiline_domain::api::Channel::Voicemail)
+        .expect("the demo's voicemail");
+    let messages = client.messages(thread.id).await.unwrap();
+    let voicemail = &messages[0];
+    let MessageBody::Voicemail {
+        media_id, heard_at, ..
+    } = &voicemail.body
+    else {
+        panic!("not a voicemail: {voicemail:?}")
+    };
+    assert_eq!(*heard_at, None);
+
+    let url = client.media(*media_id).await.unwrap();
+    assert!(
+        url.starts_with("data:audio/wav;base64,UklGR"),
+        "a WAV: {}",
+        &url[..40]
+    );
+    // Kept on the device: with the connector gone it still plays.
+    let addr = demo.connector.addr();
+    demo.connector.shutdown().await;
+    assert_eq!(client.media(*media_id).await.unwrap(), url);
+
+    let store = demo.connector.ctx.store.clone();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let _back = Connector::start(store, Arc::new(SystemClock), listener)
+        .await
+        .unwrap();
+    let mut events = client.subscribe();
+    let heard = client.mark_heard(voicemail.id).await.unwrap();
+    assert!(matches!(
+        heard.body,
+        MessageBody::Voicemail {
+            heard_at: Some(_),
+            ..
+        }
+    ));
+    until(&mut events, |e| {
+        matches!(e, UiEvent::MessageUpserted { message } if message.id == voicemail.id
+        && matches!(message.body, MessageBody::Voicemail { heard_at: Some(_), .. }))
+    })
+    .await;
+    let cached = client.messages(thread.id).await.unwrap();
+    assert_eq!(cached[0].body, heard.body);
 }

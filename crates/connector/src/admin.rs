@@ -177,6 +177,37 @@ pub fn connect_line(
     Ok(id)
 }
 
+/// Connects the SMS and voice carrier of the organization's line (F22); audited without
+/// the secret. Answers the line's id.
+pub fn connect_carrier(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    org: OrganizationId,
+    carrier: &crate::carrier::CarrierConfig,
+) -> anyhow::Result<uuid::Uuid> {
+    anyhow::ensure!(
+        crate::carrier::PROVIDERS.contains(&carrier.provider.as_str()),
+        "unknown carrier {:?}: one of {}",
+        carrier.provider,
+        crate::carrier::PROVIDERS.join(", ")
+    );
+    let line = store.line_of_org(org)?.id;
+    store.set_line_carrier(line, Some(carrier))?;
+    store.audit_admin(
+        org,
+        clock.now(),
+        "line.carrier_connected",
+        serde_json::json!({
+            "line": line,
+            "provider": carrier.provider,
+            "account_sid": carrier.account_sid,
+            "number": carrier.number,
+            "api_base_url": carrier.api_base_url,
+        }),
+    )?;
+    Ok(line)
+}
+
 /// Writes the organization's audit record, oldest first, one JSON object per line.
 pub fn export_audit(
     store: &dyn Store,

@@ -345,7 +345,9 @@ impl CloudApi {
                     "image": image
                 })
             }
-            MessageBody::System { .. } | MessageBody::Unsupported { .. } => {
+            MessageBody::System { .. }
+            | MessageBody::Unsupported { .. }
+            | MessageBody::Voicemail { .. } => {
                 return Err(CloudError {
                     code: None,
                     message: "unsupported message kind".into(),

@@ -1,6 +1,7 @@
-//! The embedded demo: a connector on SQLite and the Cloud API simulator on loopback, seeded
-//! with an organization (WhatsApp enabled), two users, contacts, a guest who has consented
-//! and written recently, and approved templates. `make run` starts it inside the app; tests
+//! The embedded demo: a connector on SQLite and the Cloud API simulator on loopback (also
+//! playing Twilio for SMS and voicemail), seeded with an organization (WhatsApp enabled),
+//! two users, contacts, a guest who has consented and written recently, an SMS, a
+//! voicemail, and approved templates. `make run` starts it inside the app; tests
 //! start it directly.
 //!
 //! Seeding happens once per data folder; the line's Cloud API URL is refreshed on every start
@@ -85,6 +86,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     let now = options.clock.now();
     let sim_url = sim.base_url();
     let seed_store = store.clone();
+    let sim_url_for_line = sim_url.clone();
     let (org, line_id, recent) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let store = seed_store;
         let org = match store.organizations()?.first() {
@@ -104,14 +106,27 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
                 access_token: config.access_token,
                 app_secret: config.app_secret,
                 verify_token: "demo-verify-token".into(),
-                api_base_url: sim_url,
+                api_base_url: sim_url_for_line,
                 api_version: "v21.0".into(),
                 owner_user_id: owner,
             },
         )?;
+        // The line's SMS and voicemail carrier: the simulator playing Twilio.
+        let account = wa_sim::TwilioAccount::demo();
+        store.set_line_carrier(
+            line,
+            Some(&crate::carrier::CarrierConfig {
+                provider: "twilio".into(),
+                account_sid: account.account_sid,
+                auth_token: account.auth_token,
+                api_base_url: sim_url.clone(),
+                number: E164::parse(&account.number, None)?,
+            }),
+        )?;
         let recent = store.last_guest_messages(line)?;
         if recent.is_empty() {
             seed_consents(&*store, line, now)?;
+            seed_sms_and_voicemail(&*store, line, now)?;
             // First start: Ana wrote two hours ago, so her window is open.
             let line = store.line(line)?;
             let ana = E164::parse(CONTACTS[0].2, None)?;
@@ -120,6 +135,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
                 &line,
                 &InboundMessage {
                     wamid: "wamid.DEMO-SEED-1".into(),
+                    channel: multiline_domain::api::Channel::Whatsapp,
                     from: ana,
                     body: multiline_domain::api::MessageBody::Text {
                         text: "Hi! Is my car ready for pickup on Friday?".into(),
@@ -140,6 +156,10 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     }
     let connector = Connector::start(store, options.clock, listener).await?;
     sim.set_webhook_url(connector.webhook_url(line_id));
+    sim.set_twilio_webhooks(
+        connector.carrier_webhook_url(line_id, "sms"),
+        connector.carrier_webhook_url(line_id, "voice"),
+    );
     crate::templates::sync(&connector.ctx, line_id).await?;
     Ok(Demo {
         connector,
@@ -164,6 +184,64 @@ fn seed(
         store.create_contact(org, name, company, None, &[phone], now)?;
     }
     Ok(org)
+}
+
+/// An SMS from Ben (yesterday) and a voicemail from David (this morning), once, so that the
+/// Messages tab shows every channel (F22). Older than Ana's WhatsApp message: hers stays on
+/// top.
+fn seed_sms_and_voicemail(
+    store: &dyn Store,
+    line: uuid::Uuid,
+    now: multiline_domain::time::Timestamp,
+) -> anyhow::Result<()> {
+    use multiline_domain::api::{Channel, MessageBody};
+    let line = store.line(line)?;
+    let sms_at = now - chrono::Duration::hours(26);
+    store.ingest_inbound(
+        &line,
+        &InboundMessage {
+            wamid: "SMDEMOSEED0000000000000000000001".into(),
+            channel: Channel::Sms,
+            from: E164::parse(CONTACTS[1].2, None)?,
+            body: MessageBody::Text {
+                text: "Could you text me the invoice total for the brake job?".into(),
+            },
+            payload: None,
+            at: sms_at,
+            cloud_media: None,
+            media: None,
+        },
+        sms_at,
+    )?;
+    let call_at = now - chrono::Duration::hours(5);
+    store.ingest_inbound(
+        &line,
+        &InboundMessage {
+            wamid: "REDEMOSEED0000000000000000000001".into(),
+            channel: Channel::Voicemail,
+            from: E164::parse(CONTACTS[3].2, None)?,
+            body: MessageBody::Voicemail {
+                media_id: multiline_domain::ids::MediaId::random(),
+                duration_secs: 9,
+                transcript: Some(
+                    "Hi, it's David from Okafor and Sons. We'd like to book the fleet service for Monday. Please call me back."
+                        .into(),
+                ),
+                heard_at: None,
+            },
+            payload: None,
+            at: call_at,
+            cloud_media: None,
+            media: Some(crate::store::ReceivedMedia {
+                bytes: wa_sim::recording_wav(9),
+                mime_type: "audio/x-wav".into(),
+                width: 0,
+                height: 0,
+            }),
+        },
+        call_at,
+    )?;
+    Ok(())
 }
 
 /// Records the demo's consents once the line exists.
@@ -299,6 +377,7 @@ pub fn seed_volume(
         let from = numbers.next().context("enough numbers")?;
         inbound.push(InboundMessage {
             wamid: format!("wamid.VOLUME-T{k}"),
+            channel: multiline_domain::api::Channel::Whatsapp,
             from,
             body: text(format!("Message {k}: is my order on its way?")),
             payload: None,
@@ -318,6 +397,7 @@ pub fn seed_volume(
             } else {
                 format!("wamid.VOLUME-M{k}")
             },
+            channel: multiline_domain::api::Channel::Whatsapp,
             from: long.clone(),
             body: text(format!(
                 "Line {k} of a long conversation about the fleet contract."

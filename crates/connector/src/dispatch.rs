@@ -1,5 +1,5 @@
 //! The dispatch worker: takes due jobs from the store's outbox and hands them to the Cloud
-//! API, in order per thread, at most 80 a second per business number (Meta's default
+//! API (or, for SMS, the line's carrier), in order per thread, at most 80 a second per business number (Meta's default
 //! throughput). Transient failures are retried with exponential backoff and
 //! jitter; permanent ones fail the message with a reason; 131047 marks the thread "template
 //! required".
@@ -11,6 +11,8 @@
 use std::time::Duration;
 
 use rand::Rng;
+
+use multiline_domain::api::{Channel, MessageBody};
 
 use crate::Ctx;
 use crate::cloud::Disposition;
@@ -58,10 +60,9 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     };
     // Meta's throughput limit per number: wait for a slot rather than collect 130429s.
     ctx.send_rate.until_key_ready(&job.line.id).await;
-    let result = match job.body {
-        multiline_domain::api::MessageBody::Picture { media_id, .. } => {
-            send_picture(ctx, &job, media_id).await
-        }
+    let result = match (job.channel, &job.body) {
+        (Channel::Sms, body) => send_text_message(ctx, &job, body).await,
+        (_, MessageBody::Picture { media_id, .. }) => send_picture(ctx, &job, *media_id).await,
         _ => ctx.cloud.send(&job.line, &job.to, &job.body).await,
     };
     let id = job.message_id;
@@ -81,6 +82,30 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
             }
         }
     }
+}
+
+/// A text by SMS, through the line's carrier, with its status callback.
+async fn send_text_message(
+    ctx: &Ctx,
+    job: &crate::store::OutboundJob,
+    body: &MessageBody,
+) -> Result<String, crate::cloud::CloudError> {
+    let permanent = |message: &str| crate::cloud::CloudError {
+        code: None,
+        message: message.to_owned(),
+        disposition: Disposition::Permanent,
+    };
+    let MessageBody::Text { text } = body else {
+        return Err(permanent("Only text can be sent by SMS."));
+    };
+    let Some(config) = &job.line.carrier else {
+        return Err(permanent("Texting is not set up for this line."));
+    };
+    let Some(carrier) = ctx.carriers.get(&config.provider) else {
+        return Err(permanent("This line's SMS carrier is not supported."));
+    };
+    let callback = crate::carrier_webhook_url(&ctx.public_url, job.line.id, "status");
+    carrier.send_text(config, &job.to, text, &callback).await
 }
 
 /// A picture: uploaded to the line's number first (nothing reaches the guest yet, so an
@@ -121,8 +146,22 @@ async fn record(
         }
         Err(error) => {
             tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
-            let reason = match error.disposition {
-                Disposition::Unknown => crate::cloud::UNKNOWN_OUTCOME.to_owned(),
+            let reason = match (job.channel, error.disposition) {
+                (Channel::Sms, Disposition::Unknown) => crate::carrier::UNKNOWN_OUTCOME.to_owned(),
+                (Channel::Sms, _) => {
+                    let carrier = job
+                        .line
+                        .carrier
+                        .as_ref()
+                        .and_then(|c| ctx.carriers.get(&c.provider));
+                    match (carrier, error.code) {
+                        (Some(carrier), Some(code)) => {
+                            carrier.describe_failure(code, &error.message)
+                        }
+                        _ => error.message.clone(),
+                    }
+                }
+                (_, Disposition::Unknown) => crate::cloud::UNKNOWN_OUTCOME.to_owned(),
                 _ => crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message),
             };
             match error.disposition {

@@ -7,12 +7,14 @@
 //! - [`store`]: SQLite, the transactional heart: a change and its events commit together.
 //! - [`api`]: `/v1` (JSON, bearer tokens) and `/v1/events` (WebSocket).
 //! - [`webhooks`]: verification and the durable webhook inbox.
+//! - [`carrier`]: SMS and voicemail through the line's carrier (Twilio), F22.
 //! - [`dispatch`]: the outbound worker.
 //! - [`admin`]: what the admin commands of the binary do.
 //! - [`demo`]: the embedded demo (connector + simulator, seeded) used by `make run` and tests.
 
 pub mod admin;
 pub mod api;
+pub mod carrier;
 pub mod cloud;
 pub mod demo;
 pub mod dispatch;
@@ -42,6 +44,11 @@ pub struct Ctx {
     /// Wakes the webhook processor.
     pub inbox: Arc<Notify>,
     pub cloud: cloud::CloudApi,
+    /// SMS and voice providers (F22).
+    pub carriers: Arc<carrier::Carriers>,
+    /// The connector's address as its carrier reaches it (`--public-url`; else the address
+    /// it listens on): status callback URLs and webhook signatures are built on it.
+    pub public_url: String,
     /// Sends per second and business number: the Cloud API's default throughput (80).
     pub send_rate: Arc<governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
     /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
@@ -60,6 +67,8 @@ impl Ctx {
             dispatch: Arc::new(Notify::new()),
             inbox: Arc::new(Notify::new()),
             cloud: cloud::CloudApi::default(),
+            carriers: Arc::new(carrier::Carriers::default()),
+            public_url: String::new(),
             send_rate: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
                 SENDS_PER_SECOND,
             ))),
@@ -85,6 +94,14 @@ impl Ctx {
             let _ = self.live.send(user);
         }
     }
+}
+
+/// `{public_url}/webhooks/carrier/{line}/{kind}`.
+pub fn carrier_webhook_url(public_url: &str, line: uuid::Uuid, kind: &str) -> String {
+    format!(
+        "{}/webhooks/carrier/{line}/{kind}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// Waits until [`Connector::shutdown`] is called; forever if it never is (dropping the
@@ -123,13 +140,28 @@ impl Connector {
         clock: Arc<dyn Clock>,
         listener: TcpListener,
     ) -> anyhow::Result<Connector> {
+        Connector::start_with(store, clock, listener, None).await
+    }
+
+    /// [`Connector::start`], with the address the carrier reaches the connector at (its
+    /// webhooks are signed over it); without one, the address it listens on.
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+        public_url: Option<String>,
+    ) -> anyhow::Result<Connector> {
         let mut ctx = Ctx::new(store, clock);
+        ctx.public_url = public_url.unwrap_or_default();
         let (signal, stopped) = tokio::sync::watch::channel(false);
         ctx.stopping = stopped.clone();
         let now = ctx.clock.now();
         let told = ctx.db(move |s| s.recover_in_flight(now)).await?;
         ctx.tell(told);
         let addr = listener.local_addr()?;
+        if ctx.public_url.is_empty() {
+            ctx.public_url = format!("http://{addr}");
+        }
         let app = api::router(ctx.clone());
         let mut stopped = stopped;
         let server = tokio::spawn(async move {
@@ -175,5 +207,11 @@ impl Connector {
     /// The webhook callback URL of a line, to configure at Meta (or in the simulator).
     pub fn webhook_url(&self, line: uuid::Uuid) -> String {
         format!("{}/webhooks/whatsapp/{line}", self.url())
+    }
+
+    /// A line's carrier webhook URL for `kind` (`sms`, `status`, `voice`, `recording`,
+    /// `transcription`), to configure at the carrier (or in the simulator).
+    pub fn carrier_webhook_url(&self, line: uuid::Uuid, kind: &str) -> String {
+        carrier_webhook_url(&self.ctx.public_url, line, kind)
     }
 }

@@ -37,6 +37,10 @@ enum Command {
     Serve {
         #[arg(long, env = "MULTILINE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
+        /// The connector's address as the SMS carrier reaches it (behind a proxy:
+        /// `https://connector.example.com`); the carrier signs its webhooks over it.
+        #[arg(long, env = "MULTILINE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Run the demo: the connector and the Cloud API simulator, seeded, on loopback.
     Demo {
@@ -64,6 +68,9 @@ enum Command {
     /// Connect a WhatsApp business number (the access token, app secret and verify token
     /// are read from WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN).
     ConnectNumber(ConnectNumber),
+    /// Connect the SMS and voicemail carrier of the organization's number (F22); the auth
+    /// token is read from CARRIER_AUTH_TOKEN. Prints the webhook URLs to set at the carrier.
+    ConnectCarrier(ConnectCarrier),
     /// Fetch the organization's templates from the Cloud API now.
     SyncTemplates {
         #[arg(long)]
@@ -143,6 +150,29 @@ struct ConnectNumber {
     api_version: String,
 }
 
+#[derive(Args)]
+struct ConnectCarrier {
+    #[arg(long)]
+    org: OrganizationId,
+    #[arg(long, default_value = "twilio")]
+    provider: String,
+    /// The account's id (Twilio: the Account SID, AC...).
+    #[arg(long)]
+    account_sid: String,
+    /// The line's number at the carrier, E.164 (+15550001111).
+    #[arg(long)]
+    number: String,
+    #[arg(long, default_value = "https://api.twilio.com")]
+    api_base_url: String,
+    /// The connector's public address, for the webhook URLs printed.
+    #[arg(
+        long,
+        env = "MULTILINE_PUBLIC_URL",
+        default_value = "https://connector.example.com"
+    )]
+    public_url: String,
+}
+
 fn secret(name: &str) -> anyhow::Result<String> {
     std::env::var(name)
         .ok()
@@ -169,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("./connector-data"));
     let clock = SystemClock;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, public_url } => {
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
@@ -177,10 +207,11 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
-            let connector = multiline_connector::Connector::start(
+            let connector = multiline_connector::Connector::start_with(
                 store.clone(),
                 Arc::new(SystemClock),
                 listener,
+                public_url,
             )
             .await?;
             for org in store.organizations()? {
@@ -288,6 +319,22 @@ async fn main() -> anyhow::Result<()> {
             )?;
             println!("{line}");
             eprintln!("webhook callback path: /webhooks/whatsapp/{line}");
+        }
+        Command::ConnectCarrier(c) => {
+            let store = admin::open_store(&data_dir)?;
+            let config = multiline_connector::carrier::CarrierConfig {
+                provider: c.provider,
+                account_sid: c.account_sid,
+                auth_token: secret("CARRIER_AUTH_TOKEN")?,
+                api_base_url: c.api_base_url,
+                number: multiline_domain::phone::E164::parse(&c.number, None)
+                    .with_context(|| format!("--number {}", c.number))?,
+            };
+            let line = admin::connect_carrier(&store, &clock, c.org, &config)?;
+            let url = |kind| multiline_connector::carrier_webhook_url(&c.public_url, line, kind);
+            println!("{line}");
+            eprintln!("messaging webhook (a message comes in): {}", url("sms"));
+            eprintln!("voice webhook (a call comes in): {}", url("voice"));
         }
         Command::SyncTemplates { org } => {
             let store = Arc::new(admin::open_store(&data_dir)?);

@@ -183,6 +183,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
             };
             out.messages.push(InboundMessage {
                 wamid: m.id,
+                channel: multiline_domain::api::Channel::Whatsapp,
                 from,
                 body,
                 payload,

@@ -63,6 +63,8 @@ async fn the_served_document_is_the_generated_one_and_every_operation_is_routed(
                 (true, _, _) => 401,
                 (false, "/webhooks/whatsapp/{line}", "GET") => 403,
                 (false, "/webhooks/whatsapp/{line}", "POST") => 401,
+                // The carrier's callbacks: unsigned, refused before anything is read.
+                (false, p, "POST") if p.starts_with("/webhooks/carrier/{line}/") => 401,
                 (false, "/v1/session", "POST") => 400,
                 other => panic!("an operation without security: {other:?}"),
             };

@@ -48,6 +48,9 @@ pub struct Organization {
     pub name: String,
     /// F1: where false, no WhatsApp icon is shown and WhatsApp sends are refused.
     pub whatsapp_enabled: bool,
+    /// F22: the organization's line has an SMS and voice carrier: texts can be sent.
+    #[serde(default)]
+    pub sms_enabled: bool,
 }
 
 /// `GET /v1/me`: the signed-in user and their organization.
@@ -93,11 +96,14 @@ pub struct Contact {
     pub phones: Vec<ContactPhone>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// How a thread reaches its guest: WhatsApp (the Cloud API), SMS, or the line's voicemail
+/// (both through the carrier, F22).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Channel {
+    #[default]
     Whatsapp,
     Sms,
     Voicemail,
@@ -136,13 +142,16 @@ pub struct Thread {
     pub participants: Vec<User>,
 }
 
-/// `POST /v1/threads`: open (or return the open) WhatsApp thread with a contact's number.
+/// `POST /v1/threads`: open (or return the open) thread with a contact's number, on
+/// WhatsApp (the default) or by SMS. Voicemail threads are opened by a caller, never here.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpenThreadRequest {
     pub contact_id: ContactId,
     pub phone: E164,
+    #[serde(default)]
+    pub channel: Channel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -220,6 +229,14 @@ pub enum MessageBody {
     Unsupported {
         description: String,
     },
+    /// A voicemail left on the line (F22): the recording (`GET /v1/media/{media_id}`), how
+    /// long it is, the carrier's transcript when it sends one, and when it was first played.
+    Voicemail {
+        media_id: MediaId,
+        duration_secs: u32,
+        transcript: Option<String>,
+        heard_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl MessageBody {
@@ -242,6 +259,13 @@ impl MessageBody {
             },
             MessageBody::System { text, .. } => text.clone(),
             MessageBody::Unsupported { description } => description.clone(),
+            MessageBody::Voicemail { duration_secs, .. } => {
+                format!(
+                    "Voicemail ({}:{:02})",
+                    duration_secs / 60,
+                    duration_secs % 60
+                )
+            }
         }
     }
 }

@@ -43,6 +43,12 @@
 //! leaving closes the thread; restart closes it and opens a new one with the same guest,
 //! consent and window facts.
 //!
+//! **SMS and voicemail** (F22) reach the guest through the line's carrier: no opt-in request
+//! and no window. A text that is exactly an opt-out word ([`sms`]: STOP, UNSUBSCRIBE, ...)
+//! stops texts to that number until the guest sends an opt-in word (START, YES, UNSTOP), as
+//! carriers require. Voicemail threads are read-only: the answer goes by SMS or WhatsApp.
+//! [`policy::may_send_on`] decides for every channel.
+//!
 //! **Phone numbers** ([`phone`]) are E.164, parsed and validated with libphonenumber's
 //! metadata; the Cloud API's `wa_id` is the same digits without `+`.
 //!
@@ -55,6 +61,7 @@ pub mod ids;
 pub mod participants;
 pub mod phone;
 pub mod policy;
+pub mod sms;
 pub mod templates;
 pub mod time;
 pub mod window;

@@ -35,6 +35,12 @@ pub enum Refusal {
     OptInTooSoon,
     #[error("The guest already consented; the opt-in request is not needed.")]
     AlreadyConsented,
+    #[error("This person replied STOP. Texts can't be sent until they reply START.")]
+    SmsStopped,
+    #[error("Templates and opt-in requests are WhatsApp messages; an SMS is plain text.")]
+    WhatsappOnly,
+    #[error("A voicemail can't be answered here. Reply by SMS or WhatsApp.")]
+    VoicemailOnly,
 }
 
 impl Refusal {
@@ -47,6 +53,33 @@ impl Refusal {
             Refusal::WindowClosedUseTemplate => "window_closed_use_template",
             Refusal::OptInTooSoon => "opt_in_too_soon",
             Refusal::AlreadyConsented => "already_consented",
+            Refusal::SmsStopped => "sms_stopped",
+            Refusal::WhatsappOnly => "whatsapp_only",
+            Refusal::VoicemailOnly => "voicemail_only",
+        }
+    }
+}
+
+/// May a message of `kind` go out in a thread on `channel`? WhatsApp follows
+/// [`may_send`]; an SMS may be text at any time unless the guest opted out (`consent` is the
+/// number's SMS standing, [`crate::sms`]); nothing is sent in a voicemail thread.
+pub fn may_send_on(
+    channel: crate::api::Channel,
+    consent: &Consent,
+    window: Window,
+    kind: OutboundKind,
+    now: crate::time::Timestamp,
+) -> Result<(), Refusal> {
+    use crate::api::Channel;
+    match (channel, kind) {
+        (Channel::Whatsapp, _) => may_send(consent, window, kind, now),
+        (Channel::Voicemail, _) => Err(Refusal::VoicemailOnly),
+        (Channel::Sms, OutboundKind::FreeForm) => match consent {
+            Consent::Revoked { .. } => Err(Refusal::SmsStopped),
+            _ => Ok(()),
+        },
+        (Channel::Sms, OutboundKind::Template | OutboundKind::OptInTemplate) => {
+            Err(Refusal::WhatsappOnly)
         }
     }
 }
@@ -94,6 +127,44 @@ mod tests {
 
     use super::*;
     use crate::window::{WindowFacts, WindowRule};
+
+    #[test]
+    fn sms_needs_neither_consent_nor_a_window_but_stop_stops_it() {
+        use crate::api::Channel;
+        let closed = Window::Closed { since: Some(t(24)) };
+        let stopped = Consent::Revoked {
+            at: t(1),
+            guest_returned_at: None,
+        };
+        let free = OutboundKind::FreeForm;
+        assert_eq!(
+            may_send_on(Channel::Sms, &Consent::None, closed, free, t(30)),
+            Ok(())
+        );
+        assert_eq!(
+            may_send_on(Channel::Sms, &stopped, closed, free, t(30)),
+            Err(Refusal::SmsStopped)
+        );
+        assert_eq!(
+            may_send_on(
+                Channel::Sms,
+                &Consent::None,
+                closed,
+                OutboundKind::Template,
+                t(30)
+            ),
+            Err(Refusal::WhatsappOnly)
+        );
+        assert_eq!(
+            may_send_on(Channel::Voicemail, &granted(), closed, free, t(30)),
+            Err(Refusal::VoicemailOnly)
+        );
+        // WhatsApp is unchanged.
+        assert_eq!(
+            may_send_on(Channel::Whatsapp, &Consent::None, closed, free, t(30)),
+            Err(Refusal::ConsentMissing)
+        );
+    }
 
     fn t(h: i64) -> crate::time::Timestamp {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(h)

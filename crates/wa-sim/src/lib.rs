@@ -5,12 +5,15 @@
 //! which also injects faults (error codes, 5xx, 429, delays, unreachable guests, duplicated
 //! and reordered webhooks).
 //!
+//! It plays Twilio too (SMS and voicemail, F22): see the `twilio` module.
+//!
 //! Its types are written from Meta's documentation independently of the connector's, on
 //! purpose: a shared mistake would hide from both sides' tests.
 
 mod api;
 mod control;
 mod state;
+mod twilio;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -20,12 +23,14 @@ use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
 pub use state::{ClockControl, Fault, Guest, Received, SimConfig, SimError, Template};
+pub use twilio::{Text, TwilioAccount, recording as recording_wav, twilio_signature};
 pub use webhooks::signature;
 
 /// A running simulator.
 #[derive(Clone)]
 pub struct Simulator {
     state: Arc<state::SimState>,
+    twilio: Arc<twilio::TwilioState>,
     addr: SocketAddr,
 }
 
@@ -38,13 +43,21 @@ impl Simulator {
     ) -> std::io::Result<Simulator> {
         let addr = listener.local_addr()?;
         let state = state::SimState::new(config, clock);
-        let app = api::router(state.clone()).merge(control::router(state.clone()));
+        let twilio = twilio::TwilioState::new(TwilioAccount::demo());
+        twilio.set_base_url(format!("http://{addr}"));
+        let app = api::router(state.clone())
+            .merge(control::router(state.clone()))
+            .merge(twilio::router(twilio.clone()));
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "simulator server stopped");
             }
         });
-        Ok(Simulator { state, addr })
+        Ok(Simulator {
+            state,
+            twilio,
+            addr,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -155,6 +168,43 @@ impl Simulator {
             .clock_control
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(control);
+    }
+
+    /// The Twilio account the simulator also plays (SMS and voicemail).
+    pub fn twilio_account(&self) -> &TwilioAccount {
+        &self.twilio.account
+    }
+
+    /// Where the Twilio number's webhooks go: a text comes in, a call comes in.
+    pub fn set_twilio_webhooks(&self, sms_url: impl Into<String>, voice_url: impl Into<String>) {
+        self.twilio.set_webhooks(sms_url.into(), voice_url.into());
+    }
+
+    /// The phone `from` (E.164) texts the business's number. Returns the message's sid.
+    pub fn guest_texts(&self, from: &str, text: &str) -> Result<String, String> {
+        self.twilio.guest_texts(from, text)
+    }
+
+    /// The phone `from` calls the business's number and leaves a `seconds`-long voicemail;
+    /// `transcript` is what the transcription reads. Returns the call's sid.
+    pub fn guest_leaves_voicemail(
+        &self,
+        from: &str,
+        seconds: u32,
+        transcript: Option<&str>,
+    ) -> Result<String, String> {
+        self.twilio
+            .guest_leaves_voicemail(from, seconds, transcript)
+    }
+
+    /// Every text the business sent to `to` (E.164) and Twilio accepted, oldest first.
+    pub fn texts_received(&self, to: &str) -> Vec<Text> {
+        self.twilio.texts(to)
+    }
+
+    /// Takes the phone off the network for texts (they end `undelivered`, 30003) or back.
+    pub fn set_sms_reachable(&self, phone: &str, reachable: bool) {
+        self.twilio.set_reachable(phone, reachable);
     }
 
     /// Webhook deliveries not yet acknowledged with a 200.

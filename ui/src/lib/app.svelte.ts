@@ -200,6 +200,17 @@ export class AppState {
     }
   }
 
+  /** F22: the SMS icon beside a number opens (or starts) that SMS thread. */
+  async openSms(contactId: ContactId, phone: string): Promise<void> {
+    try {
+      const thread = await this.ipc.openSmsThread(contactId, phone);
+      this.threads.upsert(thread);
+      this.openThread(thread.id);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
   /** Opens the "Ask for consent" dialog for a thread. */
   askConsent(threadId: ThreadId): void {
     this.consentRequest = threadId;

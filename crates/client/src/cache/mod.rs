@@ -132,6 +132,7 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
         MessageBody::Picture { caption, .. } => caption.as_deref(),
         MessageBody::System { text, .. } => Some(text.as_str()),
         MessageBody::Unsupported { .. } => None,
+        MessageBody::Voicemail { transcript, .. } => transcript.as_deref(),
     };
     tx.execute(
         "INSERT INTO messages (key, thread_id, created_at, data, body_text) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -3,6 +3,7 @@
 //! with stable codes; server-side details go to the log, never to the client.
 
 mod auth;
+mod carrier;
 mod contacts;
 mod events;
 mod media;
@@ -49,6 +50,13 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
         .routes(routes!(events::subscribe))
         .routes(routes!(events::head))
         .routes(routes!(webhook::verify, webhook::receive))
+        .routes(routes!(carrier::sms))
+        .routes(routes!(carrier::status))
+        .routes(routes!(carrier::voice))
+        .routes(routes!(carrier::hangup))
+        .routes(routes!(carrier::recording))
+        .routes(routes!(carrier::transcription))
+        .routes(routes!(threads::mark_heard))
         .routes(routes!(media::send))
         .routes(routes!(media::download));
     // Uploads read their body themselves, up to the picture limit.
@@ -88,8 +96,8 @@ pub fn router(ctx: Ctx) -> Router {
     info(
         title = "MultiLine connector API",
         description = "The organization's WhatsApp connector: sign-in, contacts, threads, \
-            messages, templates, pictures, participants, the event stream, and the Cloud API \
-            webhook. Every refusal is `{\"error\": {\"code\", \"message\"}}` with a stable code."
+            messages, templates, pictures, voicemail, participants, the event stream, and the \
+            Cloud API's and the SMS carrier's webhooks. Every refusal is `{\"error\": {\"code\", \"message\"}}` with a stable code."
     ),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorDetail, multiline_domain::api::Event)),
@@ -101,7 +109,7 @@ pub fn router(ctx: Ctx) -> Router {
         (name = "templates", description = "Approved templates (F15)."),
         (name = "media", description = "Pictures (F16-F18)."),
         (name = "events", description = "The per-user event stream."),
-        (name = "webhooks", description = "The Cloud API's callback."),
+        (name = "webhooks", description = "The Cloud API's and the carrier's callbacks."),
     )
 )]
 struct ApiDoc;
@@ -136,6 +144,9 @@ pub enum ApiError {
     TooLarge { code: &'static str, message: String },
     #[error("internal: {0}")]
     Internal(String),
+    /// A provider the request depends on failed (the carrier's recording).
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -176,6 +187,11 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("Conflict: {what}."),
+            ),
+            ApiError::BadGateway(message) => (
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                message.clone(),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

@@ -27,7 +27,7 @@ pub async fn get(
     Ok(Json(ctx.db(move |s| s.thread(auth.caller, id)).await?))
 }
 
-#[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The open thread with that number, or a new one.", body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`.", body = super::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The open thread with that number, or a new one.", body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`, `sms_unavailable`, `voicemail_thread`.", body = super::ErrorBody)))]
 pub async fn open(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -35,7 +35,7 @@ pub async fn open(
 ) -> Result<Json<Thread>, ApiError> {
     let now = ctx.clock.now();
     let (thread, told) = ctx
-        .db(move |s| s.open_whatsapp_thread(auth.caller, req.contact_id, &req.phone, now))
+        .db(move |s| s.open_thread(auth.caller, req.contact_id, &req.phone, req.channel, now))
         .await?;
     ctx.tell(told);
     Ok(Json(thread))
@@ -144,6 +144,19 @@ pub async fn mark_read(
         });
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/messages/{id}/heard`: the caller played a voicemail (F22).
+#[utoipa::path(post, path = "/v1/messages/{id}/heard", tag = "messages", security(("bearer" = [])), params(("id" = multiline_domain::ids::MessageId, Path)), responses((status = 200, description = "The voicemail, with when it was first heard.", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `not_a_voicemail`.", body = super::ErrorBody)))]
+pub async fn mark_heard(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<multiline_domain::ids::MessageId>,
+) -> Result<axum::Json<Message>, ApiError> {
+    let now = ctx.clock.now();
+    let (message, told) = ctx.db(move |s| s.mark_heard(auth.caller, id, now)).await?;
+    ctx.tell(told);
+    Ok(axum::Json(message))
 }
 
 /// `POST /v1/threads/{id}/participants`: add, remove, leave, transfer, restart (F20).

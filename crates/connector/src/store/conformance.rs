@@ -148,6 +148,7 @@ pub fn world(s: &dyn Store) -> World {
 fn inbound(wamid: &str, from: &E164, text: &str, at: Timestamp) -> InboundMessage {
     InboundMessage {
         wamid: wamid.into(),
+        channel: multiline_domain::api::Channel::Whatsapp,
         from: from.clone(),
         body: MessageBody::Text { text: text.into() },
         payload: None,

@@ -1,7 +1,7 @@
 //! Messages: the send path (idempotent, into the outbox), the dispatch queue, inbound
 //! messages and delivery statuses from webhooks.
 
-use multiline_domain::api::{DeliveryState, Message, MessageBody};
+use multiline_domain::api::{Channel, DeliveryState, Message, MessageBody};
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::{self, OutboundKind};
@@ -18,6 +18,8 @@ use super::{
 
 /// The most characters a WhatsApp text body may have.
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// The longest SMS the carrier takes (Twilio: 1,600 characters, sent as several segments).
+pub const MAX_SMS_CHARS: usize = 1600;
 /// The Cloud API's limit for an image caption.
 pub const MAX_CAPTION_CHARS: usize = 1024;
 
@@ -30,12 +32,17 @@ pub struct OutboundJob {
     pub to: E164,
     pub body: MessageBody,
     pub attempts: u32,
+    /// WhatsApp (the Cloud API) or SMS (the line's carrier).
+    pub channel: Channel,
 }
 
 /// An inbound message from a webhook, already parsed.
 #[derive(Debug, Clone)]
 pub struct InboundMessage {
+    /// The provider's id: a WhatsApp wamid, an SMS's or a recording's id at the carrier.
     pub wamid: String,
+    /// WhatsApp, an SMS, or a voicemail (its recording in `media`).
+    pub channel: Channel,
     pub from: E164,
     pub body: MessageBody,
     /// A quick-reply button's payload (a template button reply).
@@ -78,7 +85,8 @@ pub struct ReceivedMedia {
 pub struct StatusUpdate {
     pub wamid: String,
     pub state: DeliveryState,
-    /// For `failed`: the Cloud API's error code and title.
+    /// For `failed`: the provider's error code and title (the Cloud API's title, put into
+    /// words here; for SMS, the carrier's own sentence, shown as it is).
     pub error: Option<(u32, String)>,
 }
 
@@ -87,6 +95,13 @@ pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// A stored enum, in a row mapper.
+pub(crate) fn enum_parse<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn enum_from<T: serde::de::DeserializeOwned>(s: String) -> Result<T> {
@@ -209,18 +224,20 @@ fn enqueue_in(
     kind: OutboundKind,
     now: Timestamp,
 ) -> Result<(Message, Vec<UserId>)> {
-    let enabled: bool = tx.query_row(
-        "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
-        [caller.org_id.to_string()],
-        |r| r.get(0),
-    )?;
-    if !enabled {
-        return Err(StoreError::Invalid {
-            code: "whatsapp_disabled",
-            message: "WhatsApp is not enabled for your organization.".into(),
-        });
-    }
     let view = thread_for(tx, thread, caller.user_id)?;
+    if view.channel == Channel::Whatsapp {
+        let enabled: bool = tx.query_row(
+            "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
+            [caller.org_id.to_string()],
+            |r| r.get(0),
+        )?;
+        if !enabled {
+            return Err(StoreError::Invalid {
+                code: "whatsapp_disabled",
+                message: "WhatsApp is not enabled for your organization.".into(),
+            });
+        }
+    }
     if view.status != multiline_domain::api::ThreadStatus::Open {
         return Err(StoreError::Invalid {
             code: "thread_closed",
@@ -228,7 +245,25 @@ fn enqueue_in(
         });
     }
     let window = view.window_rule.window(view.window, now);
-    policy::may_send(&view.consent, window, kind, now).map_err(StoreError::Refused)?;
+    policy::may_send_on(view.channel, &view.consent, window, kind, now)
+        .map_err(StoreError::Refused)?;
+    if view.channel == Channel::Sms {
+        match &body {
+            MessageBody::Picture { .. } => {
+                return Err(StoreError::Invalid {
+                    code: "mms_unsupported",
+                    message: "Pictures can't be sent by SMS yet; send them on WhatsApp.".into(),
+                });
+            }
+            MessageBody::Text { text } if text.chars().count() > MAX_SMS_CHARS => {
+                return Err(StoreError::Invalid {
+                    code: "message_too_long",
+                    message: format!("A text message can have at most {MAX_SMS_CHARS} characters."),
+                });
+            }
+            _ => {}
+        }
+    }
     if kind == OutboundKind::FreeForm && view.template_required {
         return Err(StoreError::Refused(
             policy::Refusal::WindowClosedUseTemplate,
@@ -280,6 +315,59 @@ fn line_of_thread(tx: &Transaction<'_>, thread: ThreadId) -> Result<Line> {
 }
 
 impl MessageStore for SqliteStore {
+    /// A voicemail was played (F22): it keeps when it was first heard; audited, announced.
+    fn mark_heard(
+        &self,
+        caller: Caller,
+        id: MessageId,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)> {
+        self.write(|tx| {
+            let msg = message(tx, id)?;
+            threads::check_participant(tx, caller, msg.thread_id)?;
+            let MessageBody::Voicemail {
+                media_id,
+                duration_secs,
+                transcript,
+                heard_at,
+            } = msg.body.clone()
+            else {
+                return Err(StoreError::Invalid {
+                    code: "not_a_voicemail",
+                    message: "Only a voicemail can be marked as heard.".into(),
+                });
+            };
+            if heard_at.is_some() {
+                return Ok((msg, Vec::new()));
+            }
+            let body = MessageBody::Voicemail {
+                media_id,
+                duration_secs,
+                transcript,
+                heard_at: Some(now),
+            };
+            tx.execute(
+                "UPDATE messages SET body = ?2 WHERE id = ?1",
+                params![
+                    id.to_string(),
+                    serde_json::to_string(&body).expect("serializes")
+                ],
+            )?;
+            super::audit(
+                tx,
+                caller.org_id,
+                now,
+                &caller.user_id.to_string(),
+                "voicemail.heard",
+                Some(msg.thread_id),
+                serde_json::json!({ "message_id": id }),
+            )?;
+            let msg = message(tx, id)?;
+            let told = events::announce(tx, msg.thread_id, Some(&msg), now)?;
+            Ok((msg, told))
+        })
+    }
+
     /// A thread's messages, oldest first (the caller must be a participant).
     fn messages(&self, caller: Caller, thread: ThreadId) -> Result<Vec<Message>> {
         self.read(|tx| {
@@ -464,7 +552,7 @@ impl OutboxStore for SqliteStore {
             let message_id = MessageId(Uuid::parse_str(&message_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             let thread_id = ThreadId(Uuid::parse_str(&thread_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             let msg = message(tx, message_id)?;
-            let guest: String = tx.query_row("SELECT guest_phone FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0))?;
+            let (guest, channel): (String, String) = tx.query_row("SELECT guest_phone, channel FROM threads WHERE id = ?1", [thread_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(Some(OutboundJob {
                 message_id,
                 thread_id,
@@ -472,6 +560,7 @@ impl OutboxStore for SqliteStore {
                 to: E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 body: msg.body,
                 attempts: attempts as u32 + 1,
+                channel: enum_from(channel)?,
             }))
         })
     }
@@ -631,6 +720,67 @@ impl InboxStore for SqliteStore {
 
     // ---- webhook inbox ------------------------------------------------------------------
 
+    /// A voicemail's transcript arrived: kept with the voicemail (recorded by the line as
+    /// `recording_id`) and announced. `NotFound` when no such voicemail is stored.
+    fn attach_transcript(
+        &self,
+        line: Uuid,
+        recording_id: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let id: String = tx
+                .query_row(
+                    "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+                     WHERE m.wamid = ?1 AND t.line_id = ?2 AND t.channel = 'voicemail'",
+                    params![recording_id, line.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            let id =
+                MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            let msg = message(tx, id)?;
+            let MessageBody::Voicemail {
+                media_id,
+                duration_secs,
+                heard_at,
+                ..
+            } = msg.body
+            else {
+                return Err(StoreError::Corrupt(
+                    "a voicemail thread's message is not a voicemail".into(),
+                ));
+            };
+            let body = MessageBody::Voicemail {
+                media_id,
+                duration_secs,
+                transcript: Some(text.to_owned()),
+                heard_at,
+            };
+            tx.execute(
+                "UPDATE messages SET body = ?2 WHERE id = ?1",
+                params![
+                    id.to_string(),
+                    serde_json::to_string(&body).expect("serializes")
+                ],
+            )?;
+            let org = super::line_by(tx, "id", &line.to_string())?.org_id;
+            super::audit(
+                tx,
+                org,
+                now,
+                "carrier",
+                "voicemail.transcribed",
+                Some(msg.thread_id),
+                serde_json::json!({ "message_id": id, "transcript": text }),
+            )?;
+            let msg = message(tx, id)?;
+            events::announce(tx, msg.thread_id, Some(&msg), now)
+        })
+    }
+
     /// Keeps a verified webhook body before answering 200, so a crash loses nothing.
     fn inbox_push(&self, line: Uuid, body: &[u8], now: Timestamp) -> Result<i64> {
         let conn = self.conn();
@@ -713,13 +863,16 @@ fn status_of(
         if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
             return Ok(Vec::new());
         }
-        return fail_message(
-            tx,
-            id,
-            &crate::cloud::describe_failure(code, &title),
-            code == 131047,
-            now,
-        );
+        let channel: String = tx.query_row(
+            "SELECT channel FROM threads WHERE id = ?1",
+            [msg.thread_id.to_string()],
+            |r| r.get(0),
+        )?;
+        let reason = match enum_from::<Channel>(channel)? {
+            Channel::Whatsapp => crate::cloud::describe_failure(code, &title),
+            Channel::Sms | Channel::Voicemail => title,
+        };
+        return fail_message(tx, id, &reason, code == 131047, now);
     }
     let next = msg.state.advance(update.state);
     if next == msg.state {
@@ -792,7 +945,7 @@ fn ingest_in(
     }
     // A guest's clock may run ahead: a future timestamp must not stretch the window.
     let at = inbound.at.min(now);
-    let thread = match threads::open_thread_of(tx, line.id, &inbound.from)? {
+    let thread = match threads::open_thread_of(tx, line.id, inbound.channel, &inbound.from)? {
         Some(id) => id,
         None => {
             let contact = threads::contact_by_phone(tx, line.org_id, &inbound.from)?;
@@ -800,6 +953,7 @@ fn ingest_in(
                 tx,
                 line.org_id,
                 line.id,
+                inbound.channel,
                 &inbound.from,
                 contact,
                 &[line.owner_user_id],
@@ -835,6 +989,31 @@ fn ingest_in(
                 caption: caption.clone(),
                 width: media.width,
                 height: media.height,
+            }
+        }
+        (
+            Some(media),
+            MessageBody::Voicemail {
+                duration_secs,
+                transcript,
+                ..
+            },
+        ) => {
+            let info = super::media::insert(
+                tx,
+                line.org_id,
+                Some(thread),
+                None,
+                &media.mime_type,
+                (0, 0),
+                &media.bytes,
+                now,
+            )?;
+            MessageBody::Voicemail {
+                media_id: info.id,
+                duration_secs: *duration_secs,
+                transcript: transcript.clone(),
+                heard_at: None,
             }
         }
         (_, body) => body.clone(),
@@ -876,18 +1055,39 @@ fn ingest_in(
         Some(thread),
         serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }),
     )?;
-    // Every guest message is delivered; it may also change consent (F5, F6).
-    let before = threads::consent(tx, line.id, &inbound.from)?;
+    // Every guest message is delivered; it may also change consent (F5, F6), or whether
+    // texts may be sent (an SMS STOP or START, F22).
     let text = match &body {
         MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
         MessageBody::Picture { .. }
         | MessageBody::System { .. }
-        | MessageBody::Unsupported { .. } => "",
+        | MessageBody::Unsupported { .. }
+        | MessageBody::Voicemail { .. } => "",
     };
-    let keywords = super::consent_keywords_of(tx, line.org_id)?;
-    let after = before.guest_replied(&keywords, text, inbound.payload.as_deref(), now);
+    let (before, after) = match inbound.channel {
+        Channel::Whatsapp => {
+            let before = threads::consent(tx, line.id, &inbound.from)?;
+            let keywords = super::consent_keywords_of(tx, line.org_id)?;
+            let after = before.guest_replied(&keywords, text, inbound.payload.as_deref(), now);
+            if after != before {
+                threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
+            }
+            (before, after)
+        }
+        Channel::Sms => {
+            let before = threads::sms_consent(tx, line.id, &inbound.from)?;
+            let after = multiline_domain::sms::after_guest_text(&before, text, now);
+            if after != before {
+                threads::set_sms_consent(tx, line.id, &inbound.from, &after, now)?;
+            }
+            (before, after)
+        }
+        Channel::Voicemail => (
+            multiline_domain::consent::Consent::None,
+            multiline_domain::consent::Consent::None,
+        ),
+    };
     if after != before {
-        threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
         super::audit(
             tx,
             line.org_id,

@@ -109,6 +109,8 @@ pub struct Line {
     pub api_version: String,
     /// Who gets new threads a guest opens.
     pub owner_user_id: UserId,
+    /// The line's SMS and voice carrier, if connected (F22).
+    pub carrier: Option<crate::carrier::CarrierConfig>,
 }
 
 /// What `connect_line` needs.
@@ -145,6 +147,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/002_templates.sql")),
         M::up(include_str!("../../migrations/003_media.sql")),
         M::up(include_str!("../../migrations/004_consent_keywords.sql")),
+        M::up(include_str!("../../migrations/005_sms_and_voicemail.sql")),
     ])
 }
 
@@ -269,12 +272,15 @@ impl AccountStore for SqliteStore {
     fn organizations(&self) -> Result<Vec<Organization>> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT id, name, whatsapp_enabled FROM organizations ORDER BY created_at")?;
+            .prepare("SELECT o.id, o.name, o.whatsapp_enabled,
+                             EXISTS (SELECT 1 FROM lines l WHERE l.org_id = o.id AND l.carrier IS NOT NULL)
+                      FROM organizations o ORDER BY o.created_at")?;
         let rows = stmt.query_map([], |r| {
             Ok(Organization {
                 id: OrganizationId(uuid_col(r.get(0)?)?),
                 name: r.get(1)?,
                 whatsapp_enabled: r.get(2)?,
+                sms_enabled: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -400,7 +406,8 @@ impl AccountStore for SqliteStore {
     fn session(&self, user: UserId) -> Result<Session> {
         self.conn()
             .query_row(
-                "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled
+                "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled,
+                        EXISTS (SELECT 1 FROM lines l WHERE l.org_id = o.id AND l.carrier IS NOT NULL)
                  FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?1",
                 [user.to_string()],
                 |r| {
@@ -414,6 +421,7 @@ impl AccountStore for SqliteStore {
                             id: OrganizationId(uuid_col(r.get(3)?)?),
                             name: r.get(4)?,
                             whatsapp_enabled: r.get(5)?,
+                            sms_enabled: r.get(6)?,
                         },
                     })
                 },
@@ -452,6 +460,22 @@ impl AccountStore for SqliteStore {
 
     fn line(&self, id: Uuid) -> Result<Line> {
         line_by(&self.conn(), "id", &id.to_string())
+    }
+
+    fn set_line_carrier(
+        &self,
+        line: Uuid,
+        carrier: Option<&crate::carrier::CarrierConfig>,
+    ) -> Result<()> {
+        let json = carrier.map(|c| serde_json::to_string(c).expect("serializes"));
+        let n = self.conn().execute(
+            "UPDATE lines SET carrier = ?2 WHERE id = ?1",
+            params![line.to_string(), json],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// The organization's (first) WhatsApp line.
@@ -531,25 +555,37 @@ fn line_by(conn: &Connection, column: &str, value: &str) -> Result<Line> {
     // `column` is one of our own literals, never input.
     let sql = format!(
         "SELECT id, org_id, phone_number_id, waba_id, display_phone_number, access_token, app_secret,
-                verify_token, api_base_url, api_version, owner_user_id FROM lines WHERE {column} = ?1 LIMIT 1"
+                verify_token, api_base_url, api_version, owner_user_id, carrier FROM lines WHERE {column} = ?1 LIMIT 1"
     );
-    conn.query_row(&sql, [value], |r| {
-        Ok(Line {
-            id: uuid_col(r.get(0)?)?,
-            org_id: OrganizationId(uuid_col(r.get(1)?)?),
-            phone_number_id: r.get(2)?,
-            waba_id: r.get(3)?,
-            display_phone_number: r.get(4)?,
-            access_token: r.get(5)?,
-            app_secret: r.get(6)?,
-            verify_token: r.get(7)?,
-            api_base_url: r.get(8)?,
-            api_version: r.get(9)?,
-            owner_user_id: UserId(uuid_col(r.get(10)?)?),
+    let line = conn
+        .query_row(&sql, [value], |r| {
+            let carrier: Option<String> = r.get(11)?;
+            Ok((
+                Line {
+                    id: uuid_col(r.get(0)?)?,
+                    org_id: OrganizationId(uuid_col(r.get(1)?)?),
+                    phone_number_id: r.get(2)?,
+                    waba_id: r.get(3)?,
+                    display_phone_number: r.get(4)?,
+                    access_token: r.get(5)?,
+                    app_secret: r.get(6)?,
+                    verify_token: r.get(7)?,
+                    api_base_url: r.get(8)?,
+                    api_version: r.get(9)?,
+                    owner_user_id: UserId(uuid_col(r.get(10)?)?),
+                    carrier: None,
+                },
+                carrier,
+            ))
         })
-    })
-    .optional()?
-    .ok_or(StoreError::NotFound)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let (mut line, carrier) = line;
+    line.carrier = carrier
+        .map(|json| serde_json::from_str(&json))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(line)
 }
 
 /// The organization's consent keywords: its own, or the defaults.

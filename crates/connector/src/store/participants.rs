@@ -37,6 +37,7 @@ struct ThreadRow {
     last_message_at: Option<i64>,
     last_guest_message_at: Option<i64>,
     template_required: bool,
+    channel: multiline_domain::api::Channel,
 }
 
 impl ParticipantStore for SqliteStore {
@@ -59,7 +60,7 @@ impl ParticipantStore for SqliteStore {
             let row: ThreadRow = tx
                 .query_row(
                     "SELECT status, line_id, guest_phone, contact_id, last_message_at,
-                            last_guest_message_at, template_required
+                            last_guest_message_at, template_required, channel
                      FROM threads WHERE id = ?1 AND org_id = ?2",
                     params![thread.to_string(), caller.org_id.to_string()],
                     |r| {
@@ -71,6 +72,7 @@ impl ParticipantStore for SqliteStore {
                             last_message_at: r.get(4)?,
                             last_guest_message_at: r.get(5)?,
                             template_required: r.get(6)?,
+                            channel: super::messages::enum_parse(r.get(7)?)?,
                         })
                     },
                 )
@@ -170,7 +172,7 @@ impl ParticipantStore for SqliteStore {
                     .map(|c| uuid::Uuid::parse_str(c).map(multiline_domain::ids::ContactId))
                     .transpose()
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let new = create_thread(tx, org, line, &guest, contact, &outcome.participants, now)?;
+                let new = create_thread(tx, org, line, row.channel, &guest, contact, &outcome.participants, now)?;
                 tx.execute(
                     "UPDATE threads SET last_message_at = ?2, last_guest_message_at = ?3,
                             template_required = ?4

@@ -27,6 +27,60 @@ pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<
     }
 }
 
+/// Whether texts may go to `guest` from `line` (F22: STOP / START): `None` until the guest
+/// used a keyword.
+pub(crate) fn sms_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
+    let state: Option<String> = tx
+        .query_row(
+            "SELECT state FROM sms_consents WHERE line_id = ?1 AND guest_phone = ?2",
+            params![line.to_string(), guest.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match state {
+        None => Ok(Consent::None),
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
+    }
+}
+
+pub(crate) fn set_sms_consent(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    guest: &E164,
+    consent: &Consent,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sms_consents (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        params![line.to_string(), guest.as_str(), serde_json::to_string(consent).expect("serializes"), micros(now)],
+    )?;
+    Ok(())
+}
+
+/// The standing that decides what may be sent in a thread on `channel`: WhatsApp consent,
+/// the number's SMS standing, or nothing (voicemail).
+pub(crate) fn consent_on(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    channel: Channel,
+    guest: &E164,
+) -> Result<Consent> {
+    match channel {
+        Channel::Whatsapp => consent(tx, line, guest),
+        Channel::Sms => sms_consent(tx, line, guest),
+        Channel::Voicemail => Ok(Consent::None),
+    }
+}
+
+pub(crate) fn channel_str(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Whatsapp => "whatsapp",
+        Channel::Sms => "sms",
+        Channel::Voicemail => "voicemail",
+    }
+}
+
 pub(crate) fn set_consent(
     tx: &Transaction<'_>,
     line: Uuid,
@@ -113,16 +167,17 @@ pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Re
     ) = row;
     let guest = E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let channel =
+        serde_json::from_value::<Channel>(serde_json::Value::String(channel)).map_err(corrupt)?;
     Ok(Thread {
         id,
-        channel: serde_json::from_value::<Channel>(serde_json::Value::String(channel))
-            .map_err(corrupt)?,
+        channel,
         contact_id: contact_id
             .map(|c| Uuid::parse_str(&c).map(ContactId))
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         contact_name: contact_name.unwrap_or_else(|| guest.to_string()),
-        consent: consent(tx, line, &guest)?,
+        consent: consent_on(tx, line, channel, &guest)?,
         guest_phone: guest,
         status: serde_json::from_value::<ThreadStatus>(serde_json::Value::String(status))
             .map_err(corrupt)?,
@@ -156,26 +211,29 @@ fn participant_users(tx: &Transaction<'_>, thread: ThreadId) -> Result<Vec<User>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The open thread of (line, guest), if any.
+/// The open thread of (line, channel, guest), if any.
 pub(crate) fn open_thread_of(
     tx: &Transaction<'_>,
     line: Uuid,
+    channel: Channel,
     guest: &E164,
 ) -> Result<Option<ThreadId>> {
     Ok(tx
         .query_row(
-            "SELECT id FROM threads WHERE line_id = ?1 AND guest_phone = ?2 AND status = 'open'",
-            params![line.to_string(), guest.as_str()],
+            "SELECT id FROM threads WHERE line_id = ?1 AND channel = ?3 AND guest_phone = ?2 AND status = 'open'",
+            params![line.to_string(), guest.as_str(), channel_str(channel)],
             |r| Ok(ThreadId(uuid_col(r.get(0)?)?)),
         )
         .optional()?)
 }
 
 /// Creates an open thread with `participants`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn create_thread(
     tx: &Transaction<'_>,
     org: multiline_domain::ids::OrganizationId,
     line: Uuid,
+    channel: Channel,
     guest: &E164,
     contact: Option<ContactId>,
     participants: &[UserId],
@@ -184,8 +242,8 @@ pub(crate) fn create_thread(
     let id = ThreadId::random();
     tx.execute(
         "INSERT INTO threads (id, org_id, line_id, channel, guest_phone, contact_id, status, created_at)
-         VALUES (?1, ?2, ?3, 'whatsapp', ?4, ?5, 'open', ?6)",
-        params![id.to_string(), org.to_string(), line.to_string(), guest.as_str(), contact.map(|c| c.to_string()), micros(now)],
+         VALUES (?1, ?2, ?3, ?7, ?4, ?5, 'open', ?6)",
+        params![id.to_string(), org.to_string(), line.to_string(), guest.as_str(), contact.map(|c| c.to_string()), micros(now), channel_str(channel)],
     )?;
     for user in participants {
         tx.execute(
@@ -213,13 +271,15 @@ pub(crate) fn contact_by_phone(
 }
 
 impl ThreadStore for SqliteStore {
-    /// Opens the WhatsApp thread with a contact's number, or returns the open one (joining the
-    /// caller to it if a colleague holds it: F12 "reply from the contact's WhatsApp icon").
-    fn open_whatsapp_thread(
+    /// Opens the thread with a contact's number on `channel` (WhatsApp or SMS), or returns
+    /// the open one (joining the caller to it if a colleague holds it: F12 "reply from the
+    /// contact's WhatsApp icon").
+    fn open_thread(
         &self,
         caller: Caller,
         contact: ContactId,
         phone: &E164,
+        channel: Channel,
         now: Timestamp,
     ) -> Result<(Thread, Vec<UserId>)> {
         self.write(|tx| {
@@ -228,7 +288,13 @@ impl ThreadStore for SqliteStore {
                 return Err(StoreError::Invalid { code: "unknown_number", message: "That number is not one of the contact's numbers.".into() });
             }
             let line = super::line_by(tx, "org_id", &caller.org_id.to_string())?;
-            let (id, notify) = match open_thread_of(tx, line.id, phone)? {
+            match channel {
+                Channel::Whatsapp => {}
+                Channel::Sms if line.carrier.is_some() => {}
+                Channel::Sms => return Err(StoreError::Invalid { code: "sms_unavailable", message: "Texting is not set up for your line.".into() }),
+                Channel::Voicemail => return Err(StoreError::Invalid { code: "voicemail_thread", message: "Voicemail conversations start with a call, not from here.".into() }),
+            }
+            let (id, notify) = match open_thread_of(tx, line.id, channel, phone)? {
                 Some(id) => {
                     let joined = tx.execute(
                         "INSERT INTO participants (thread_id, user_id, joined_at) VALUES (?1, ?2, ?3)
@@ -244,8 +310,8 @@ impl ThreadStore for SqliteStore {
                     }
                 }
                 None => {
-                    let id = create_thread(tx, caller.org_id, line.id, phone, Some(contact), &[caller.user_id], now)?;
-                    super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "thread.opened", Some(id), serde_json::json!({ "guest": phone }))?;
+                    let id = create_thread(tx, caller.org_id, line.id, channel, phone, Some(contact), &[caller.user_id], now)?;
+                    super::audit(tx, caller.org_id, now, &caller.user_id.to_string(), "thread.opened", Some(id), serde_json::json!({ "guest": phone, "channel": channel }))?;
                     (id, super::events::announce(tx, id, None, now)?)
                 }
             };
@@ -341,7 +407,7 @@ impl ThreadStore for SqliteStore {
     }
 
     /// The caller has read the thread up to `now` (F10 unread counts). Returns the newest
-    /// inbound wamid (for the Cloud API's read receipt), the line, and who to tell (only the
+    /// inbound wamid of a WhatsApp thread (for the Cloud API's read receipt), the line, and who to tell (only the
     /// caller: unread counts are per user).
     fn mark_read(
         &self,
@@ -357,15 +423,26 @@ impl ThreadStore for SqliteStore {
             )?;
             let wamid: Option<String> = tx
                 .query_row(
-                    "SELECT wamid FROM messages WHERE thread_id = ?1 AND direction = 'inbound' AND wamid IS NOT NULL
-                     ORDER BY created_at DESC LIMIT 1",
+                    "SELECT m.wamid FROM messages m JOIN threads t ON t.id = m.thread_id
+                     WHERE m.thread_id = ?1 AND m.direction = 'inbound' AND m.wamid IS NOT NULL
+                       AND t.channel = 'whatsapp'
+                     ORDER BY m.created_at DESC LIMIT 1",
                     [thread.to_string()],
                     |r| r.get(0),
                 )
                 .optional()?;
-            let line: String = tx.query_row("SELECT line_id FROM threads WHERE id = ?1", [thread.to_string()], |r| r.get(0))?;
+            let line: String = tx.query_row(
+                "SELECT line_id FROM threads WHERE id = ?1",
+                [thread.to_string()],
+                |r| r.get(0),
+            )?;
             let view = thread_for(tx, thread, caller.user_id)?;
-            super::events::push(tx, caller.user_id, &multiline_domain::api::Event::ThreadUpserted { thread: view }, now)?;
+            super::events::push(
+                tx,
+                caller.user_id,
+                &multiline_domain::api::Event::ThreadUpserted { thread: view },
+                now,
+            )?;
             Ok((wamid, uuid_col(line)?, vec![caller.user_id]))
         })
     }

@@ -14,8 +14,8 @@
 //! Methods block: callers run them on blocking threads, never on the async runtime.
 
 use multiline_domain::api::{
-    Contact, ContactInput, ContactPhone, EventEnvelope, MediaInfo, Message, Organization, Session,
-    Thread, User,
+    Channel, Contact, ContactInput, ContactPhone, EventEnvelope, MediaInfo, Message, Organization,
+    Session, Thread, User,
 };
 use multiline_domain::consent::{Consent, ConsentKeywords};
 use multiline_domain::ids::{
@@ -79,6 +79,12 @@ pub trait AccountStore {
     fn session(&self, user: UserId) -> Result<Session>;
     fn connect_line(&self, org: OrganizationId, line: NewLine) -> Result<Uuid>;
     fn line(&self, id: Uuid) -> Result<Line>;
+    /// Connects (or, with `None`, disconnects) the line's SMS and voice carrier (F22).
+    fn set_line_carrier(
+        &self,
+        line: Uuid,
+        carrier: Option<&crate::carrier::CarrierConfig>,
+    ) -> Result<()>;
     /// The organization's (first) WhatsApp line.
     fn line_of_org(&self, org: OrganizationId) -> Result<Line>;
 }
@@ -113,16 +119,28 @@ pub trait ContactStore {
 
 /// Threads: one line, one guest, participants; at most one open thread per (line, guest).
 pub trait ThreadStore {
-    /// The open thread with the contact on that number (joining the caller to it), or a new
-    /// one with the caller as its participant. `unknown_number` if the number is not the
-    /// contact's.
+    /// The open thread with the contact on that number and channel (joining the caller to
+    /// it), or a new one with the caller as its participant. `unknown_number` if the number
+    /// is not the contact's; `sms_unavailable` for SMS on a line without a carrier;
+    /// `voicemail_thread` for voicemail (a caller opens those).
+    fn open_thread(
+        &self,
+        caller: Caller,
+        contact: ContactId,
+        phone: &E164,
+        channel: Channel,
+        now: Timestamp,
+    ) -> Result<(Thread, Vec<UserId>)>;
+    /// [`ThreadStore::open_thread`] on WhatsApp.
     fn open_whatsapp_thread(
         &self,
         caller: Caller,
         contact: ContactId,
         phone: &E164,
         now: Timestamp,
-    ) -> Result<(Thread, Vec<UserId>)>;
+    ) -> Result<(Thread, Vec<UserId>)> {
+        self.open_thread(caller, contact, phone, Channel::Whatsapp, now)
+    }
     /// The caller's threads, newest activity first.
     fn threads(&self, caller: Caller) -> Result<Vec<Thread>>;
     fn thread(&self, caller: Caller, id: ThreadId) -> Result<Thread>;
@@ -194,6 +212,14 @@ pub trait MessageStore {
         values: &TemplateValues,
         now: Timestamp,
     ) -> Result<(Message, Vec<UserId>)>;
+    /// A voicemail was played by the caller (F22): records when, once; audited, announced.
+    /// `not_a_voicemail` for any other message.
+    fn mark_heard(
+        &self,
+        caller: Caller,
+        id: MessageId,
+        now: Timestamp,
+    ) -> Result<(Message, Vec<UserId>)>;
     /// The opt-in request (F4): the organization's opt-in template to a guest without consent.
     fn enqueue_opt_in(
         &self,
@@ -239,6 +265,14 @@ pub trait InboxStore {
         now: Timestamp,
     ) -> Result<Vec<UserId>>;
     fn knows_wamid(&self, wamid: &str) -> Result<bool>;
+    /// A voicemail's transcript (F22), by the carrier's recording id on that line.
+    fn attach_transcript(
+        &self,
+        line: Uuid,
+        recording_id: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<Vec<UserId>>;
     /// Applies a delivery status; states never move backwards, and a status that arrives
     /// before the send's answer is kept until the wamid is known.
     fn apply_status(

@@ -10,6 +10,7 @@ import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { MessageId } from "./bindings/MessageId";
 import type { ParticipantChange } from "./bindings/ParticipantChange";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
@@ -71,6 +72,16 @@ export function listThreads(): Promise<ThreadSummary[]> {
 /** The contact's open WhatsApp thread for `phone` (E.164), or a new one. */
 export function openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary> {
   return call("open_whatsapp_thread", { contactId, phone });
+}
+
+/** F22: the contact's open SMS thread for `phone` (E.164), or a new one. */
+export function openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary> {
+  return call("open_sms_thread", { contactId, phone });
+}
+
+/** F22: a voicemail was played; answers it with when it was first heard. */
+export function markHeard(messageId: MessageId): Promise<Message> {
+  return call("mark_heard", { messageId });
 }
 
 /** Oldest first. With `limit`: the newest `limit` written before `before` (ISO time; the

@@ -22,6 +22,8 @@ import type { Ipc, Unlisten } from "./ipc";
 
 export type FakeOptions = {
   whatsappEnabled?: boolean;
+  /** F22: the line has an SMS carrier (default true). */
+  smsEnabled?: boolean;
   contacts?: Contact[];
   threads?: ThreadSummary[];
   messages?: Message[];
@@ -105,6 +107,34 @@ const ALREADY_CONSENTED = refused(
  * A rough copy of the core's rules (policy::may_send), only so the fake behaves plausibly:
  * the real decisions are made in Rust and arrive as these three fields.
  */
+const WHATSAPP_ONLY = refused(
+  "whatsapp_only",
+  "Templates and opt-in requests are WhatsApp messages; an SMS is plain text.",
+);
+const SMS_STOPPED = refused(
+  "sms_stopped",
+  "This person replied STOP. Texts can't be sent until they reply START.",
+);
+const VOICEMAIL_ONLY = refused(
+  "voicemail_only",
+  "A voicemail can't be answered here. Reply by SMS or WhatsApp.",
+);
+
+/** What the core allows in an SMS thread (F22): text unless the guest texted STOP. */
+export function fakeSmsRules(
+  consent: Consent,
+): Pick<ThreadSummary, "composer" | "template" | "opt_in"> {
+  return {
+    composer: consent.state === "revoked" ? SMS_STOPPED : ALLOWED,
+    template: WHATSAPP_ONLY,
+    opt_in: WHATSAPP_ONLY,
+  };
+}
+
+/** A silent WAV: the fake's voicemail recordings. */
+export const FAKE_RECORDING =
+  "data:audio/wav;base64,UklGRjQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YRAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 export function fakeRules(
   consent: Consent,
   windowOpen: boolean,
@@ -207,6 +237,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         id: "o-1",
         name: "Northwind Bank",
         whatsapp_enabled: options.whatsappEnabled ?? true,
+        sms_enabled: options.smsEnabled ?? true,
       },
     },
     account: { state: "booting" },
@@ -314,6 +345,35 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       fake.threads.push(thread);
       return structuredClone(thread);
     },
+    async openSmsThread(contactId, phone) {
+      record("openSmsThread", contactId, phone);
+      const contact = fake.contacts.find((c) => c.id === contactId);
+      if (!contact) throw { code: "not_found", message: "This contact no longer exists." };
+      if (!fake.session.organization.sms_enabled) {
+        throw { code: "sms_unavailable", message: "Texting is not set up for your line." };
+      }
+      const open = fake.threads.find(
+        (t) => t.channel === "sms" && t.guest_phone === phone && t.status === "open",
+      );
+      if (open) return structuredClone(open);
+      const consent: Consent = { state: "none" };
+      const thread: ThreadSummary = {
+        id: nextId("t"),
+        channel: "sms",
+        contact_id: contactId,
+        contact_name: contact.name,
+        guest_phone: phone,
+        status: "open",
+        last_message_preview: null,
+        last_message_at: iso(),
+        unread_count: 0,
+        ...fakeSmsRules(consent),
+        consent,
+        participants: [structuredClone(fake.session.user)],
+      };
+      fake.threads.push(thread);
+      return structuredClone(thread);
+    },
     async listMessages(threadId, before = null, limit = null) {
       record("listMessages", threadId, before, limit);
       const all = fake.messages
@@ -398,7 +458,22 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async getMedia(mediaId) {
       record("getMedia", mediaId);
-      return FAKE_PICTURE;
+      return mediaId.startsWith("vm-") ? FAKE_RECORDING : FAKE_PICTURE;
+    },
+    async markHeard(messageId) {
+      record("markHeard", messageId);
+      const index = fake.messages.findIndex((m) => m.id === messageId);
+      const message = fake.messages[index];
+      if (!message) throw { code: "not_found", message: "Not found." };
+      if (message.body.type !== "voicemail") {
+        throw { code: "not_a_voicemail", message: "Only a voicemail can be marked as heard." };
+      }
+      if (message.body.heard_at === null) {
+        const heard: Message = { ...message, body: { ...message.body, heard_at: iso() } };
+        fake.messages[index] = heard;
+        fake.emit({ kind: "message_upserted", message: structuredClone(heard) });
+      }
+      return structuredClone(fake.messages[index] as Message);
     },
     async listColleagues() {
       record("listColleagues");
@@ -675,9 +750,12 @@ function demoSeed(nowMs: number): {
     ...fakeRules(consent, windowOpen),
     consent,
   });
-  const notWhatsapp = (message: string) => {
-    const rule = refused("channel_unsupported", message);
-    return { composer: rule, template: rule, opt_in: rule, consent: { state: "none" } as Consent };
+  const sms = (consent: Consent) => ({ ...fakeSmsRules(consent), consent });
+  const voicemail = {
+    composer: VOICEMAIL_ONLY,
+    template: VOICEMAIL_ONLY,
+    opt_in: VOICEMAIL_ONLY,
+    consent: { state: "none" } as Consent,
   };
   const seeded: Array<Omit<ThreadSummary, "participants">> = [
     {
@@ -702,7 +780,7 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Can you call me back about the wire transfer?",
       last_message_at: at(95),
       unread_count: 0,
-      ...notWhatsapp("Replying by SMS comes in a later release."),
+      ...sms({ state: "none" }),
     },
     {
       id: "t-3",
@@ -726,9 +804,7 @@ function demoSeed(nowMs: number): {
       last_message_preview: "Voicemail (0:42)",
       last_message_at: at(60 * 26),
       unread_count: 1,
-      ...notWhatsapp(
-        "Voicemail can't be answered with a message. Call back from the contact's page.",
-      ),
+      ...voicemail,
     },
     {
       id: "t-5",
@@ -831,8 +907,12 @@ function demoSeed(nowMs: number): {
     }),
     msg("m-11", "t-4", "inbound", "Voicemail (0:42)", 60 * 26, {
       body: {
-        type: "unsupported",
-        description: "Voicemail (0:42): playback comes in a later release.",
+        type: "voicemail",
+        media_id: "vm-1",
+        duration_secs: 42,
+        transcript:
+          "Hi, this is Lukas Schneider. I'd like to move our meeting to next week. Please call me back.",
+        heard_at: null,
       },
     }),
     msg("m-12", "t-5", "outbound", "Your mortgage documents are ready to sign.", 60 * 24 * 3 + 10),

@@ -11,6 +11,7 @@ import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
+import type { MessageId } from "./bindings/MessageId";
 import type { ParticipantChange } from "./bindings/ParticipantChange";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
@@ -34,6 +35,8 @@ export interface Ipc {
   getContact(contactId: ContactId): Promise<Contact>;
   listThreads(): Promise<ThreadSummary[]>;
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
+  openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
+  markHeard(messageId: MessageId): Promise<Message>;
   listMessages(
     threadId: ThreadId,
     before?: string | null,

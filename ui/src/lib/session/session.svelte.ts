@@ -17,6 +17,11 @@ export class SessionStore {
     return this.session?.organization.whatsapp_enabled ?? false;
   }
 
+  /** F22: the line has an SMS carrier: texts can be sent. */
+  get smsEnabled(): boolean {
+    return this.session?.organization.sms_enabled ?? false;
+  }
+
   async load(): Promise<void> {
     const [session, sync] = await Promise.allSettled([this.ipc.getSession(), this.ipc.syncState()]);
     if (session.status === "fulfilled") this.session = session.value;

@@ -7,4 +7,4 @@ export type MessageBody = { "type": "text", text: string, } | { "type": "templat
 /**
  * The send request's `components` (the filled parameters).
  */
-components: Array<SendComponent>, } | { "type": "picture", media_id: MediaId, caption: string | null, width: number, height: number, } | { "type": "system", event: SystemEvent, text: string, } | { "type": "unsupported", description: string, };
+components: Array<SendComponent>, } | { "type": "picture", media_id: MediaId, caption: string | null, width: number, height: number, } | { "type": "system", event: SystemEvent, text: string, } | { "type": "unsupported", description: string, } | { "type": "voicemail", media_id: MediaId, duration_secs: number, transcript: string | null, heard_at: string | null, };

@@ -5,4 +5,8 @@ export type Organization = { id: OrganizationId, name: string,
 /**
  * F1: where false, no WhatsApp icon is shown and WhatsApp sends are refused.
  */
-whatsapp_enabled: boolean, };
+whatsapp_enabled: boolean, 
+/**
+ * F22: the organization's line has an SMS and voice carrier: texts can be sent.
+ */
+sms_enabled: boolean, };

@@ -3,4 +3,4 @@
 /**
  * Why a send is refused. Each has a stable code (its serde name) the UI and API branch on.
  */
-export type Refusal = "consent_missing" | "consent_pending" | "opted_out" | "window_closed_use_template" | "opt_in_too_soon" | "already_consented";
+export type Refusal = "consent_missing" | "consent_pending" | "opted_out" | "window_closed_use_template" | "opt_in_too_soon" | "already_consented" | "sms_stopped" | "whatsapp_only" | "voicemail_only";

@@ -1,0 +1,276 @@
+//! The carrier's callbacks (F22), per line: `/webhooks/carrier/{line}/{sms, status, voice,
+//! hangup, recording, transcription}`. Each is form-encoded and signed by the provider with
+//! the line's account secret; the signature is checked over the URL the provider called
+//! (built on the connector's public URL) before anything is read or stored.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use multiline_domain::api::{Channel, MessageBody};
+use multiline_domain::ids::MediaId;
+use uuid::Uuid;
+
+use super::{ApiError, ApiPath};
+use crate::Ctx;
+use crate::carrier::{Carrier, CarrierConfig, WebhookRequest};
+use crate::store::{InboundMessage, Line, ReceivedMedia, StatusUpdate};
+
+/// What a caller hears before the beep.
+const GREETING: &str = "You have reached our voicemail. Please leave a message after the tone.";
+
+/// The provider's answer: its MIME type and body (TwiML for Twilio).
+type Answer = (StatusCode, [(header::HeaderName, &'static str); 1], String);
+
+fn answer((mime, body): (&'static str, String)) -> Answer {
+    (StatusCode::OK, [(header::CONTENT_TYPE, mime)], body)
+}
+
+/// A verified callback: the line, its carrier account and provider, the request.
+struct Verified<'a> {
+    line: Line,
+    config: CarrierConfig,
+    carrier: &'a dyn Carrier,
+    request: WebhookRequest,
+}
+
+/// Loads the line and checks the request's signature. A line without a carrier is
+/// `not_found`; a missing or wrong signature `unauthorized`, with nothing read or stored.
+async fn verified<'a>(
+    ctx: &'a Ctx,
+    line: Uuid,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Verified<'a>, ApiError> {
+    let line = ctx.db(move |s| s.line(line)).await?;
+    let config = line.carrier.clone().ok_or(ApiError::NotFound)?;
+    let carrier = ctx
+        .carriers
+        .get(&config.provider)
+        .ok_or(ApiError::NotFound)?;
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| ApiError::BadRequest {
+            code: "invalid_form",
+            message: "The body is not a form (application/x-www-form-urlencoded).".into(),
+        })?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let request = WebhookRequest {
+        url: format!("{}{path}", ctx.public_url.trim_end_matches('/')),
+        params,
+        signature: headers
+            .get(carrier.signature_header())
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+    if !carrier.verify(&config, &request) {
+        tracing::warn!(line = %line.id, url = %request.url, "carrier webhook with a missing or wrong signature refused");
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(Verified {
+        line,
+        config,
+        carrier,
+        request,
+    })
+}
+
+fn unreadable(e: crate::carrier::WebhookError) -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_webhook",
+        message: e.to_string(),
+    }
+}
+
+/// Stores a guest's message and wakes whoever sees it.
+async fn ingest(ctx: &Ctx, line: Line, inbound: InboundMessage) -> Result<(), ApiError> {
+    let now = ctx.clock.now();
+    let told = ctx
+        .db(move |s| s.ingest_inbound(&line, &inbound, now))
+        .await?;
+    ctx.tell(told);
+    Ok(())
+}
+
+/// A guest's text.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/sms", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's inbound message fields (Twilio: MessageSid, From, To, Body, NumMedia)."), responses((status = 200, description = "Stored once (by the message's id); an empty TwiML answer."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found` (no such line, or no carrier on it).", body = super::ErrorBody)))]
+pub async fn sms(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    let text = v.carrier.inbound_text(&v.request).map_err(unreadable)?;
+    let body = match (text.text.trim().is_empty(), text.media_count) {
+        (true, n) if n > 0 => MessageBody::Unsupported {
+            description: "A picture sent by MMS (not shown in MultiLine yet).".into(),
+        },
+        _ => MessageBody::Text { text: text.text },
+    };
+    let inbound = InboundMessage {
+        wamid: text.id,
+        channel: Channel::Sms,
+        from: text.from,
+        body,
+        payload: None,
+        at: ctx.clock.now(),
+        cloud_media: None,
+        media: None,
+    };
+    let ack = v.carrier.acknowledge();
+    ingest(&ctx, v.line, inbound).await?;
+    Ok(answer(ack))
+}
+
+/// A sent text's delivery status.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/status", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's status fields (Twilio: MessageSid, MessageStatus, ErrorCode)."), responses((status = 200, description = "Applied (statuses never move backwards)."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody)))]
+pub async fn status(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    let status = v.carrier.text_status(&v.request).map_err(unreadable)?;
+    let update = StatusUpdate {
+        wamid: status.id,
+        state: status.state,
+        error: status.error,
+    };
+    let (line, now) = (v.line.id, ctx.clock.now());
+    let told = ctx.db(move |s| s.apply_status(line, &update, now)).await?;
+    ctx.tell(told);
+    Ok(answer(v.carrier.acknowledge()))
+}
+
+/// A call to the line: answered with the greeting and a recording (voicemail).
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/voice", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's call fields (Twilio: CallSid, From, To)."), responses((status = 200, description = "TwiML: say the greeting, record, report the recording and its transcript."), (status = 401, description = "Missing or wrong signature.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody)))]
+pub async fn voice(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    let caller = v.carrier.caller(&v.request).map_err(unreadable)?;
+    // The recording's callback does not name the caller: the URL does (and is signed).
+    let from = serde_urlencoded::to_string([("from", caller.as_str())])
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let url = |kind: &str| crate::carrier_webhook_url(&ctx.public_url, v.line.id, kind);
+    Ok(answer(v.carrier.answer_call(
+        GREETING,
+        &url("hangup"),
+        &format!("{}?{from}", url("recording")),
+        &format!("{}?{from}", url("transcription")),
+    )))
+}
+
+/// After the recording: the call ends.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/hangup", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's call fields."), responses((status = 200, description = "TwiML: hang up."), (status = 401, description = "Missing or wrong signature.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `not_found`.", body = super::ErrorBody)))]
+pub async fn hangup(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    Ok(answer(v.carrier.hang_up()))
+}
+
+#[derive(serde::Deserialize)]
+struct From {
+    from: String,
+}
+
+fn caller_in(uri: &axum::http::Uri) -> Result<multiline_domain::phone::E164, ApiError> {
+    let query: From =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| {
+            ApiError::BadRequest {
+                code: "invalid_webhook",
+                message: "The callback URL does not name the caller.".into(),
+            }
+        })?;
+    multiline_domain::phone::E164::parse(&query.from, None).map_err(|e| ApiError::BadRequest {
+        code: "invalid_webhook",
+        message: format!("The caller is not a phone number: {e}"),
+    })
+}
+
+/// A voicemail's recording is ready: fetched from the carrier and stored once.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/recording", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller, as the voice answer put it in the callback URL."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's recording fields (Twilio: RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration)."), responses((status = 200, description = "Stored once (by the recording's id)."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody), (status = 502, description = "The recording could not be fetched from the carrier: nothing stored.", body = super::ErrorBody)))]
+pub async fn recording(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    let from = caller_in(&uri)?;
+    let recording = v.carrier.recording(&v.request).map_err(unreadable)?;
+    let ack = v.carrier.acknowledge();
+    let id = recording.id.clone();
+    if !recording.completed || ctx.db(move |s| s.knows_wamid(&id)).await? {
+        // Nothing was recorded (the caller hung up at once), or it is stored already.
+        return Ok(answer(ack));
+    }
+    let (bytes, mime_type) = v
+        .carrier
+        .fetch_recording(&v.config, &recording)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, line = %v.line.id, "fetching a voicemail recording");
+            ApiError::BadGateway(
+                "The voicemail's recording could not be fetched from the carrier.".into(),
+            )
+        })?;
+    let inbound = InboundMessage {
+        wamid: recording.id,
+        channel: Channel::Voicemail,
+        from,
+        body: MessageBody::Voicemail {
+            // Replaced by the stored recording's id.
+            media_id: MediaId::random(),
+            duration_secs: recording.duration_secs,
+            transcript: None,
+            heard_at: None,
+        },
+        payload: None,
+        at: ctx.clock.now(),
+        cloud_media: None,
+        media: Some(ReceivedMedia {
+            bytes,
+            mime_type,
+            width: 0,
+            height: 0,
+        }),
+    };
+    ingest(&ctx, v.line, inbound).await?;
+    Ok(answer(ack))
+}
+
+/// A voicemail's transcript.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/transcription", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's transcription fields (Twilio: RecordingSid, TranscriptionStatus, TranscriptionText)."), responses((status = 200, description = "Kept with the voicemail."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found` (also: no such voicemail yet).", body = super::ErrorBody)))]
+pub async fn transcription(
+    State(ctx): State<Ctx>,
+    ApiPath(line): ApiPath<Uuid>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let v = verified(&ctx, line, &uri, &headers, &body).await?;
+    let transcript = v.carrier.transcript(&v.request).map_err(unreadable)?;
+    if let Some(text) = transcript.text {
+        let (line, now) = (v.line.id, ctx.clock.now());
+        let recording = transcript.recording_id;
+        let told = ctx
+            .db(move |s| s.attach_transcript(line, &recording, &text, now))
+            .await?;
+        ctx.tell(told);
+    }
+    Ok(answer(v.carrier.acknowledge()))
+}

@@ -1,0 +1,362 @@
+//! SMS and voicemail through the carrier (F22), end to end on loopback: the connector's API
+//! and its carrier webhooks, with the simulator playing Twilio (signed webhooks, status
+//! callbacks, opt-out words, recordings, transcripts).
+
+mod support;
+
+use std::time::Duration;
+
+use multiline_domain::api::{
+    Channel, Contact, DeliveryState, Direction, Event, Message, MessageBody, Thread,
+};
+use serde_json::json;
+use support::*;
+
+const ANA_E164: &str = "+12025550147";
+
+async fn sms_thread(h: &Harness) -> Thread {
+    let contacts: Vec<Contact> = h.get("/v1/contacts?q=Ana").await;
+    let r = h
+        .post(
+            "/v1/threads",
+            json!({ "contact_id": contacts[0].id, "phone": ANA_E164, "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let thread: Thread = r.json().await.unwrap();
+    assert_eq!(thread.channel, Channel::Sms);
+    thread
+}
+
+/// Polls the API until `done` holds for the thread's messages (waiting for the system).
+async fn until_messages(
+    h: &Harness,
+    thread: &Thread,
+    done: impl Fn(&[Message]) -> bool,
+) -> Vec<Message> {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let messages = h.messages(thread).await;
+            if done(&messages) {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the messages got there")
+}
+
+async fn threads(h: &Harness) -> Vec<Thread> {
+    h.get("/v1/threads").await
+}
+
+#[tokio::test]
+async fn a_text_goes_out_by_sms_is_delivered_and_the_reply_comes_back_in_the_same_thread() {
+    let h = Harness::start().await;
+    let whatsapp = h.ana_thread().await;
+    let sms = sms_thread(&h).await;
+    assert_ne!(whatsapp.id, sms.id, "one open thread per channel");
+    assert_eq!(sms_thread(&h).await.id, sms.id, "the open one is returned");
+
+    let sent = h.send_text(&sms, "Your car is ready, Ana.").await;
+    let messages = until_messages(&h, &sms, |m| {
+        m.iter()
+            .any(|m| m.id == sent.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
+    assert_eq!(messages.len(), 1);
+    let texts = h.demo.sim.texts_received(ANA_E164);
+    assert_eq!(texts.len(), 1, "sent once");
+    assert_eq!(texts[0].body, "Your car is ready, Ana.");
+    assert!(texts[0].sid.starts_with("SM"));
+    assert!(
+        h.demo.sim.received(ANA).is_empty(),
+        "nothing went to WhatsApp"
+    );
+
+    h.demo
+        .sim
+        .guest_texts(ANA_E164, "Great, see you at 5")
+        .unwrap();
+    let messages = until_messages(&h, &sms, |m| m.len() == 2).await;
+    assert_eq!(messages[1].direction, Direction::Inbound);
+    assert_eq!(
+        messages[1].body,
+        MessageBody::Text {
+            text: "Great, see you at 5".into()
+        }
+    );
+    assert!(
+        h.messages(&whatsapp)
+            .await
+            .iter()
+            .all(|m| m.direction != Direction::Inbound || m.body != messages[1].body),
+        "the WhatsApp thread did not get it"
+    );
+    // SMS needs no opt-in and has no window: a day later a text still goes.
+    h.advance(chrono::Duration::hours(30));
+    let later = h.send_text(&sms, "Still there?").await;
+    until_messages(&h, &sms, |m| {
+        m.iter()
+            .any(|m| m.id == later.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
+    // Templates are WhatsApp's.
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/templates", sms.id),
+            json!({ "client_id": uuid::Uuid::now_v7(), "name": "conversation_restart", "language": "en_US",
+                    "values": [{ "part": "body", "key": "1", "value": "Ana" }] }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "whatsapp_only");
+}
+
+#[tokio::test]
+async fn a_phone_off_the_network_turns_the_text_failed_with_the_carriers_reason() {
+    let h = Harness::start().await;
+    let sms = sms_thread(&h).await;
+    h.demo.sim.set_sms_reachable(ANA_E164, false);
+    let sent = h.send_text(&sms, "Are you there?").await;
+    let messages = until_messages(&h, &sms, |m| {
+        m.iter()
+            .any(|m| m.id == sent.id && m.state == DeliveryState::Failed)
+    })
+    .await;
+    assert_eq!(
+        messages[0].failure.as_deref(),
+        Some("The phone was unreachable (off or out of coverage).")
+    );
+}
+
+fn form(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_forged_or_missing_signature_is_refused_and_nothing_is_stored() {
+    let h = Harness::start().await;
+    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let url = h.demo.connector.carrier_webhook_url(line.id, "sms");
+    let fields = form(&[
+        ("AccountSid", &h.demo.sim.twilio_account().account_sid),
+        ("MessageSid", "SM11111111111111111111111111111111"),
+        ("From", ANA_E164),
+        ("To", &h.demo.sim.twilio_account().number),
+        ("Body", "Transfer the money to this account"),
+        ("NumMedia", "0"),
+    ]);
+    let token = h.demo.sim.twilio_account().auth_token.clone();
+    let before = h.demo.connector.ctx.store.row_counts().unwrap();
+    let post = |signature: Option<String>| {
+        let mut request = h.http.post(&url).form(&fields);
+        if let Some(signature) = signature {
+            request = request.header("x-twilio-signature", signature);
+        }
+        request.send()
+    };
+    let forged = [
+        None,
+        Some("not-a-signature".to_owned()),
+        Some(wa_sim::twilio_signature(
+            "someone-elses-token",
+            &url,
+            &fields,
+        )),
+        // Signed for another address.
+        Some(wa_sim::twilio_signature(
+            &token,
+            "https://evil.example/sms",
+            &fields,
+        )),
+        // Signed for other fields.
+        Some(wa_sim::twilio_signature(
+            &token,
+            &url,
+            &form(&[("Body", "hello")]),
+        )),
+    ];
+    for signature in forged {
+        let r = post(signature.clone()).await.unwrap();
+        assert_eq!(r.status(), 401, "{signature:?}");
+    }
+    assert_eq!(h.demo.connector.ctx.store.row_counts().unwrap(), before);
+
+    // The same request, signed as Twilio signs it, is taken (once, however often sent).
+    let signed = wa_sim::twilio_signature(&token, &url, &fields);
+    for _ in 0..2 {
+        let r = post(Some(signed.clone())).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("<Response/>"));
+    }
+    let sms: Vec<Thread> = threads(&h)
+        .await
+        .into_iter()
+        .filter(|t| t.channel == Channel::Sms && t.guest_phone.as_str() == ANA_E164)
+        .collect();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(h.messages(&sms[0]).await.len(), 1, "stored once");
+}
+
+#[tokio::test]
+async fn stop_stops_texts_until_start_and_whatsapp_consent_is_not_touched() {
+    let h = Harness::start().await;
+    let whatsapp = h.ana_thread().await;
+    let sms = sms_thread(&h).await;
+    h.demo.sim.guest_texts(ANA_E164, "STOP").unwrap();
+    until_messages(&h, &sms, |m| m.len() == 1).await;
+    let thread: Thread = h.get(&format!("/v1/threads/{}", sms.id)).await;
+    assert!(matches!(
+        thread.consent,
+        multiline_domain::consent::Consent::Revoked { .. }
+    ));
+
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", sms.id),
+            json!({ "client_id": uuid::Uuid::now_v7(), "text": "But wait" }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "sms_stopped");
+    assert_eq!(
+        body["error"]["message"],
+        "This person replied STOP. Texts can't be sent until they reply START."
+    );
+    assert!(h.demo.sim.texts_received(ANA_E164).is_empty());
+    // Her WhatsApp consent is another matter.
+    let wa: Thread = h.get(&format!("/v1/threads/{}", whatsapp.id)).await;
+    assert_eq!(wa.consent, whatsapp.consent);
+
+    h.demo.sim.guest_texts(ANA_E164, "start").unwrap();
+    until_messages(&h, &sms, |m| m.len() == 2).await;
+    let sent = h.send_text(&sms, "Welcome back").await;
+    until_messages(&h, &sms, |m| {
+        m.iter()
+            .any(|m| m.id == sent.id && m.state == DeliveryState::Delivered)
+    })
+    .await;
+    let audit = h.demo.connector.ctx.store.audit(h.demo.org).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e["action"] == "consent.changed" && e["thread_id"] == json!(sms.id))
+            .count(),
+        2,
+        "STOP and START audited"
+    );
+}
+
+#[tokio::test]
+async fn a_voicemail_arrives_live_with_its_recording_and_transcript_and_is_marked_heard() {
+    let h = Harness::start().await;
+    let head: serde_json::Value = h.get("/v1/events/head").await;
+    let mut socket = h.events(head["seq"].as_u64().unwrap()).await;
+    let caller = "+4915112345678"; // David Okafor, in the address book
+    h.demo
+        .sim
+        .guest_leaves_voicemail(caller, 4, Some("Please call me back about Monday."))
+        .unwrap();
+
+    // Live: the voicemail, then its transcript.
+    let voicemail = |e: &multiline_domain::api::EventEnvelope| {
+        matches!(&e.event, Event::MessageUpserted { message }
+            if matches!(&message.body, MessageBody::Voicemail { transcript: Some(_), .. }))
+    };
+    let event = next_matching(&mut socket, voicemail).await;
+    let message = message_event(&event).unwrap().clone();
+    let MessageBody::Voicemail {
+        media_id,
+        duration_secs,
+        transcript,
+        heard_at,
+    } = &message.body
+    else {
+        unreachable!()
+    };
+    assert_eq!(*duration_secs, 4);
+    assert_eq!(
+        transcript.as_deref(),
+        Some("Please call me back about Monday.")
+    );
+    assert_eq!(*heard_at, None);
+    let thread: Thread = h.get(&format!("/v1/threads/{}", message.thread_id)).await;
+    assert_eq!(thread.channel, Channel::Voicemail);
+    assert_eq!(thread.contact_name, "David Okafor");
+    assert_eq!(
+        thread.last_message_preview.as_deref(),
+        Some("Voicemail (0:04)")
+    );
+
+    // The recording: a WAV of four seconds, for the thread's participants.
+    let audio = h
+        .http
+        .get(h.url(&format!("/v1/media/{media_id}")))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audio.status(), 200);
+    let bytes = audio.bytes().await.unwrap();
+    let wav = hound::WavReader::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(wav.duration() / wav.spec().sample_rate, 4);
+
+    // Nothing can be sent in a voicemail thread.
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", thread.id),
+            json!({ "client_id": uuid::Uuid::now_v7(), "text": "Hi" }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+
+    // Played: heard, once, announced and audited.
+    let heard = h
+        .post(&format!("/v1/messages/{}/heard", message.id), json!({}))
+        .await;
+    assert_eq!(heard.status(), 200);
+    let heard: Message = heard.json().await.unwrap();
+    let MessageBody::Voicemail {
+        heard_at: Some(at), ..
+    } = heard.body
+    else {
+        panic!("not heard: {heard:?}")
+    };
+    assert_eq!(at, multiline_domain::time::Clock::now(&*h.clock));
+    next_matching(&mut socket, |e| {
+        matches!(&e.event, Event::MessageUpserted { message: m } if m.id == message.id
+            && matches!(m.body, MessageBody::Voicemail { heard_at: Some(_), .. }))
+    })
+    .await;
+    h.advance(chrono::Duration::minutes(5));
+    let again: Message = h
+        .post(&format!("/v1/messages/{}/heard", message.id), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.body, heard.body, "first heard is kept");
+    let audit = h.demo.connector.ctx.store.audit(h.demo.org).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e["action"] == "voicemail.heard")
+            .count(),
+        1
+    );
+
+    // A text is not a voicemail.
+    let ana = h.ana_thread().await;
+    let text = h.send_text(&ana, "hello").await;
+    let r = h
+        .post(&format!("/v1/messages/{}/heard", text.id), json!({}))
+        .await;
+    assert_eq!(r.status(), 400);
+}
