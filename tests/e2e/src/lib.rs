@@ -561,6 +561,61 @@ impl SimControl {
             .await?)
     }
 
+    /// The phone `from` (E.164) texts the business's number (F22, the simulator as Twilio).
+    pub async fn guest_texts(&self, from: &str, text: &str) -> anyhow::Result<()> {
+        let url = format!("{}/control/sms/{}", self.base, from.replace('+', "%2B"));
+        let response = self
+            .http
+            .post(url)
+            .json(&json!({ "text": text }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the simulator refused: {}", response.text().await?);
+        }
+        Ok(())
+    }
+
+    /// The phone `from` calls the business and leaves a `seconds`-long voicemail, which the
+    /// carrier's transcription reads as `transcript`.
+    pub async fn guest_leaves_voicemail(
+        &self,
+        from: &str,
+        seconds: u32,
+        transcript: &str,
+    ) -> anyhow::Result<()> {
+        let url = format!(
+            "{}/control/voicemail/{}",
+            self.base,
+            from.replace('+', "%2B")
+        );
+        let response = self
+            .http
+            .post(url)
+            .json(&json!({ "seconds": seconds, "transcript": transcript }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the simulator refused: {}", response.text().await?);
+        }
+        Ok(())
+    }
+
+    /// Waits until the phone `to` (E.164) has received a text `body` by SMS.
+    pub async fn wait_texted(&self, to: &str, body: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/control/sms/{}", self.base, to.replace('+', "%2B"));
+        within(WAIT, &format!("{to} to receive the text {body:?}"), async {
+            loop {
+                let texts: Vec<Value> = self.http.get(&url).send().await?.json().await?;
+                if let Some(t) = texts.into_iter().find(|t| t["body"] == body) {
+                    return Ok(t);
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        })
+        .await
+    }
+
     /// Waits until the guest has received a message with `text`.
     pub async fn wait_received(&self, wa_id: &str, text: &str) -> anyhow::Result<Value> {
         within(WAIT, &format!("guest {wa_id} to receive {text:?}"), async {
