@@ -52,8 +52,11 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.click("participantsButton").await?;
     app.click("leaveConversation").await?;
     app.click("participantsConfirm").await?;
-    app.wait_gone(&format!("{}[data-thread-id]", app.ids.css("threadRow")))
-        .await?;
+    app.wait_gone(&format!(
+        "{}[data-channel='whatsapp']",
+        app.ids.css("threadRow")
+    ))
+    .await?;
 
     // Alex's app again: Sam's message and departure are in the thread.
     app.switch_user("Alex Morgan").await?;

@@ -22,7 +22,8 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .await?;
     app.click("participantsConfirm").await?;
     app.wait_gone(&app.ids.css("participantsDialog")).await?;
-    app.wait_gone(&format!("{rows}[data-thread-id]")).await?;
+    app.wait_gone(&format!("{rows}[data-channel='whatsapp']"))
+        .await?;
 
     // Sam has it, with the line that says how.
     app.switch_user("Sam Rivera").await?;

@@ -26,13 +26,23 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for("contactDetails").await?;
     app.click("whatsappButton").await?;
     app.wait_for("threadView").await?;
-    // Opening the thread reads it: Ana's earlier message no longer counts as unread.
+    // Opening the thread reads it: Ana's earlier message no longer counts as unread (Ben's
+    // SMS and David's voicemail still do).
     app.wait_gone(&format!(
-        "{} {}",
+        "{}[data-channel='whatsapp'] {}",
         app.ids.css("threadRow"),
         app.ids.css("unreadBadge")
     ))
     .await?;
+    assert_eq!(
+        app.count(&format!(
+            "{} {}",
+            app.ids.css("threadRow"),
+            app.ids.css("unreadBadge")
+        ))
+        .await?,
+        2
+    );
     let text = "Hello Ana, your car is ready for pickup.";
     app.wait_for("composerInput").await?.send_keys(text).await?;
     app.click("composerSend").await?;
