@@ -60,6 +60,8 @@ macro_rules! store_conformance {
             opt_in_then_consent_opens_the_window,
             an_organization_chooses_its_consent_words,
             both_window_rules_close_at_24_hours,
+            sms_needs_a_carrier_and_stop_stops_it,
+            a_voicemail_is_kept_transcribed_and_heard_once,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1073,4 +1075,175 @@ pub fn both_window_rules_close_at_24_hours(s: &dyn Store) {
         multiline_domain::ids::OrganizationId::random(),
         WindowRule::AnyMessage
     )));
+}
+
+// ---- SMS and voicemail (F22) ---------------------------------------------------------
+
+fn carrier() -> crate::carrier::CarrierConfig {
+    crate::carrier::CarrierConfig {
+        provider: "twilio".into(),
+        account_sid: "AC00000000000000000000000000000001".into(),
+        auth_token: "token".into(),
+        api_base_url: "http://127.0.0.1:9".into(),
+        number: E164::parse("+13125550180", None).unwrap(),
+    }
+}
+
+fn guest_sms(s: &dyn Store, w: &World, id: &str, text: &str, at: Timestamp) {
+    let line = s.line(w.line).unwrap();
+    let mut m = inbound(id, &w.ana_phone, text, at);
+    m.channel = multiline_domain::api::Channel::Sms;
+    s.ingest_inbound(&line, &m, at).unwrap();
+}
+
+/// SMS threads exist only where the line has a carrier; they sit beside the WhatsApp thread
+/// with the same guest; text needs no consent or window; STOP stops it until START.
+pub fn sms_needs_a_carrier_and_stop_stops_it(s: &dyn Store) {
+    use multiline_domain::api::Channel;
+    let w = world(s);
+    let invalid = |r: super::Result<_>, want: &str| matches!(r, Err(StoreError::Invalid { code, .. }) if code == want);
+    assert!(invalid(
+        s.open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Sms, t0()),
+        "sms_unavailable"
+    ));
+    s.set_line_carrier(w.line, Some(&carrier())).unwrap();
+    assert_eq!(s.line(w.line).unwrap().carrier, Some(carrier()));
+    assert!(invalid(
+        s.open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Voicemail, t0()),
+        "voicemail_thread"
+    ));
+    let (whatsapp, _) = s
+        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
+        .unwrap();
+    let (sms, _) = s
+        .open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Sms, t0())
+        .unwrap();
+    assert_ne!(sms.id, whatsapp.id);
+    assert_eq!(sms.channel, Channel::Sms);
+    // No consent was ever asked, and a day passes: a text still goes.
+    let later = t0() + Duration::hours(30);
+    s.enqueue_text(w.alex, sms.id, ClientMessageId::random(), "Hi Ana", later)
+        .unwrap();
+    assert!(matches!(
+        s.enqueue_text(w.alex, whatsapp.id, ClientMessageId::random(), "Hi", later),
+        Err(StoreError::Refused(Refusal::ConsentMissing))
+    ));
+    // Her texts land in the SMS thread, not the WhatsApp one.
+    guest_sms(s, &w, "SM1", "Stop.", later);
+    assert_eq!(s.messages(w.alex, sms.id).unwrap().len(), 2);
+    assert!(s.messages(w.alex, whatsapp.id).unwrap().is_empty());
+    assert!(matches!(
+        s.enqueue_text(w.alex, sms.id, ClientMessageId::random(), "Sorry", later),
+        Err(StoreError::Refused(Refusal::SmsStopped))
+    ));
+    assert_eq!(
+        s.thread(w.alex, whatsapp.id).unwrap().consent,
+        Consent::None,
+        "WhatsApp consent is untouched"
+    );
+    guest_sms(s, &w, "SM2", "please", later);
+    assert!(matches!(
+        s.thread(w.alex, sms.id).unwrap().consent,
+        Consent::Revoked { .. }
+    ));
+    guest_sms(s, &w, "SM3", "START", later);
+    s.enqueue_text(
+        w.alex,
+        sms.id,
+        ClientMessageId::random(),
+        "Welcome back",
+        later,
+    )
+    .unwrap();
+    // Templates are WhatsApp's.
+    assert!(matches!(
+        s.enqueue_opt_in(w.alex, sms.id, ClientMessageId::random(), later),
+        Err(StoreError::Refused(Refusal::WhatsappOnly))
+    ));
+}
+
+/// A voicemail opens a voicemail thread for the line's owner with its recording; its
+/// transcript is attached; heard once, by a participant only; nothing is sent there.
+pub fn a_voicemail_is_kept_transcribed_and_heard_once(s: &dyn Store) {
+    use multiline_domain::api::Channel;
+    let w = world(s);
+    s.set_line_carrier(w.line, Some(&carrier())).unwrap();
+    let line = s.line(w.line).unwrap();
+    let recording = vec![b'R', b'I', b'F', b'F', 0, 0, 0, 0];
+    let voicemail = InboundMessage {
+        wamid: "RE1".into(),
+        channel: Channel::Voicemail,
+        from: w.ana_phone.clone(),
+        body: MessageBody::Voicemail {
+            media_id: multiline_domain::ids::MediaId::random(),
+            duration_secs: 7,
+            transcript: None,
+            heard_at: None,
+        },
+        payload: None,
+        at: t0(),
+        cloud_media: None,
+        media: Some(super::ReceivedMedia {
+            bytes: recording.clone(),
+            mime_type: "audio/x-wav".into(),
+            width: 0,
+            height: 0,
+        }),
+    };
+    let told = s.ingest_inbound(&line, &voicemail, t0()).unwrap();
+    assert_eq!(told, vec![w.alex.user_id], "the line's owner");
+    assert!(
+        s.ingest_inbound(&line, &voicemail, t0())
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+    let thread = s
+        .threads(w.alex)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.channel == Channel::Voicemail)
+        .unwrap();
+    assert_eq!(
+        thread.last_message_preview.as_deref(),
+        Some("Voicemail (0:07)")
+    );
+    let message = s.messages(w.alex, thread.id).unwrap().remove(0);
+    let MessageBody::Voicemail { media_id, .. } = message.body else {
+        panic!("not a voicemail: {message:?}")
+    };
+    assert_eq!(s.media_for(w.alex, media_id).unwrap().bytes, recording);
+    assert!(
+        is_not_found(s.media_for(w.sam, media_id)),
+        "not a participant"
+    );
+
+    s.attach_transcript(w.line, "RE1", "Call me back", t0())
+        .unwrap();
+    assert!(
+        is_not_found(s.attach_transcript(w.other_line, "RE1", "x", t0())),
+        "another line's"
+    );
+    assert!(matches!(
+        s.enqueue_text(w.alex, thread.id, ClientMessageId::random(), "Hi", t0()),
+        Err(StoreError::Refused(Refusal::VoicemailOnly))
+    ));
+
+    assert!(is_not_found(s.mark_heard(w.sam, message.id, t0())));
+    let later = t0() + Duration::minutes(3);
+    let (heard, _) = s.mark_heard(w.alex, message.id, later).unwrap();
+    let (again, told) = s
+        .mark_heard(w.alex, message.id, later + Duration::hours(1))
+        .unwrap();
+    assert!(told.is_empty());
+    assert_eq!(again.body, heard.body);
+    assert_eq!(
+        heard.body,
+        MessageBody::Voicemail {
+            media_id,
+            duration_secs: 7,
+            transcript: Some("Call me back".into()),
+            heard_at: Some(later),
+        }
+    );
 }

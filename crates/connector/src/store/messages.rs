@@ -213,6 +213,21 @@ fn template_body(
     })
 }
 
+/// Templates (and the opt-in) are WhatsApp's: refused in an SMS or voicemail thread before
+/// anything about the template is looked up.
+fn templates_allowed(tx: &Transaction<'_>, thread: ThreadId) -> Result<()> {
+    let channel: String = tx.query_row(
+        "SELECT channel FROM threads WHERE id = ?1",
+        [thread.to_string()],
+        |r| r.get(0),
+    )?;
+    match enum_from::<Channel>(channel)? {
+        Channel::Whatsapp => Ok(()),
+        Channel::Sms => Err(StoreError::Refused(policy::Refusal::WhatsappOnly)),
+        Channel::Voicemail => Err(StoreError::Refused(policy::Refusal::VoicemailOnly)),
+    }
+}
+
 /// Checks the rules and queues `body`: stored as `sending` with its outbox row, announced,
 /// audited, all in the caller's transaction.
 fn enqueue_in(
@@ -487,6 +502,7 @@ impl MessageStore for SqliteStore {
             if let Some(done) = existing(tx, caller, thread, client_id)? {
                 return Ok((done, Vec::new()));
             }
+            templates_allowed(tx, thread)?;
             let body = template_body(tx, caller, name, language, values)?;
             let kind = if templates::opt_in_of(tx, caller.org_id)?
                 == (name.to_owned(), language.to_owned())
@@ -513,6 +529,7 @@ impl MessageStore for SqliteStore {
                 return Ok((done, Vec::new()));
             }
             threads::check_participant(tx, caller, thread)?;
+            templates_allowed(tx, thread)?;
             let (name, language) = templates::opt_in_of(tx, caller.org_id)?;
             let template = templates::template_in(tx, caller.org_id, &name, &language)?.ok_or_else(|| StoreError::Invalid {
                 code: "opt_in_template_missing",
