@@ -604,4 +604,7 @@ async fn a_voicemail_recording_is_kept_on_the_device_and_marked_heard_once_playe
     .await;
     let cached = client.messages(thread.id).await.unwrap();
     assert_eq!(cached[0].body, heard.body);
+    // Played again: the first time it was heard is kept.
+    let again = client.mark_heard(voicemail.id).await.unwrap();
+    assert_eq!(again.body, heard.body);
 }

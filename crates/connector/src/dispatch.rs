@@ -146,6 +146,20 @@ async fn record(
         }
         Err(error) => {
             tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
+            // The carrier says the number opted out (a STOP the connector never saw): the
+            // composer must say so for the next text too.
+            let carrier = job
+                .line
+                .carrier
+                .as_ref()
+                .and_then(|c| ctx.carriers.get(&c.provider));
+            if job.channel == Channel::Sms
+                && let (Some(carrier), Some(code)) = (carrier, error.code)
+                && carrier.means_opted_out(code)
+            {
+                let (line, to) = (job.line.id, job.to.clone());
+                ctx.tell(ctx.db(move |s| s.sms_opted_out(line, &to, now)).await?);
+            }
             let reason = match (job.channel, error.disposition) {
                 (Channel::Sms, Disposition::Unknown) => crate::carrier::UNKNOWN_OUTCOME.to_owned(),
                 (Channel::Sms, _) => {
@@ -168,7 +182,11 @@ async fn record(
                 // The line cannot send (bad token, restricted account): the queue is kept
                 // and retried with backoff until an admin fixes the line.
                 Disposition::LineBlocked => {
-                    tracing::error!(line = %job.line.id, code = ?error.code, "the WhatsApp line cannot send: an admin must fix it");
+                    let what = match job.channel {
+                        Channel::Sms => "the line's SMS carrier refuses its credentials",
+                        _ => "the WhatsApp line cannot send",
+                    };
+                    tracing::error!(line = %job.line.id, code = ?error.code, "{what}: an admin must fix it");
                     let at = now + backoff(job.attempts);
                     ctx.db(move |s| s.retry_at(id, at)).await?;
                     Vec::new()

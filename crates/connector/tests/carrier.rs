@@ -360,3 +360,68 @@ async fn a_voicemail_arrives_live_with_its_recording_and_transcript_and_is_marke
         .await;
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn a_carrier_level_opt_out_fails_the_text_and_stops_the_next_ones() {
+    let h = Harness::start().await;
+    let sms = sms_thread(&h).await;
+    h.demo.sim.set_sms_opted_out(ANA_E164);
+    let sent = h.send_text(&sms, "Your appointment is at 3").await;
+    let messages = until_messages(&h, &sms, |m| {
+        m.iter()
+            .any(|m| m.id == sent.id && m.state == DeliveryState::Failed)
+    })
+    .await;
+    assert_eq!(
+        messages[0].failure.as_deref(),
+        Some(
+            "This person replied STOP to your texts; they must reply START before you can text them again."
+        )
+    );
+    let thread: Thread = h.get(&format!("/v1/threads/{}", sms.id)).await;
+    assert!(matches!(
+        thread.consent,
+        multiline_domain::consent::Consent::Revoked { .. }
+    ));
+    let r = h
+        .post(
+            &format!("/v1/threads/{}/messages", sms.id),
+            json!({ "client_id": uuid::Uuid::now_v7(), "text": "Hello?" }),
+        )
+        .await;
+    assert_eq!(r.status(), 422, "refused before it is tried");
+    assert!(h.demo.sim.texts_received(ANA_E164).is_empty());
+}
+
+#[tokio::test]
+async fn a_withheld_number_hears_why_and_nothing_is_recorded() {
+    let h = Harness::start().await;
+    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let url = h.demo.connector.carrier_webhook_url(line.id, "voice");
+    let account = h.demo.sim.twilio_account().clone();
+    for caller in ["+266696687", "client:anonymous"] {
+        let fields = form(&[
+            ("AccountSid", &account.account_sid),
+            ("CallSid", "CA11111111111111111111111111111111"),
+            ("From", caller),
+            ("To", &account.number),
+            ("CallStatus", "ringing"),
+        ]);
+        let signature = wa_sim::twilio_signature(&account.auth_token, &url, &fields);
+        let r = h
+            .http
+            .post(&url)
+            .header("x-twilio-signature", signature)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{caller}");
+        let twiml = r.text().await.unwrap();
+        assert!(twiml.contains("withheld number"), "{twiml}");
+        assert!(
+            twiml.contains("<Hangup/>") && !twiml.contains("<Record"),
+            "{twiml}"
+        );
+    }
+}

@@ -202,6 +202,11 @@ impl Simulator {
         self.twilio.texts(to)
     }
 
+    /// The number opts out of texts at the carrier, unseen by the business (sends get 21610).
+    pub fn set_sms_opted_out(&self, phone: &str) {
+        self.twilio.set_opted_out(phone);
+    }
+
     /// Takes the phone off the network for texts (they end `undelivered`, 30003) or back.
     pub fn set_sms_reachable(&self, phone: &str, reachable: bool) {
         self.twilio.set_reachable(phone, reachable);

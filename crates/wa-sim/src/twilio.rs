@@ -207,6 +207,12 @@ impl TwilioState {
             .collect()
     }
 
+    /// The number opts out at the carrier without the business seeing it (a STOP to another
+    /// service on a shared short code, a carrier-level block): texts to it get 21610.
+    pub(crate) fn set_opted_out(&self, phone: &str) {
+        self.world().opted_out.insert(phone.to_owned());
+    }
+
     pub(crate) fn set_reachable(&self, phone: &str, reachable: bool) {
         let mut w = self.world();
         if reachable {

@@ -142,5 +142,14 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         ))
         .await?;
     }
+    // David's details list his voicemail.
+    app.click("navContacts").await?;
+    app.click_text(&app.ids.css("contactRow"), "David Okafor")
+        .await?;
+    app.wait_for_css(&format!(
+        "{details} {}[data-channel='voicemail']",
+        app.ids.css("historyThread")
+    ))
+    .await?;
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Every main screen in both themes and both sizes, saved as `target/e2e/screen-<theme>-
 //! <size>-<screen>.png` to be looked at: Messages, a thread, the Expand '+' menu, the template
-//! picker, the camera (WebKit's mock device), a picture full size, the People dialog,
-//! Contacts, Contact Details, History, Settings and the sign-in screen; light and dark; a
-//! desktop window and a phone-sized one.
+//! picker, the camera (WebKit's mock device), a picture full size, a photo's preview with its
+//! caption field, the People dialog, an SMS thread, a voicemail, Contacts, Contact Details,
+//! the opt-in dialog, History, Settings and the sign-in screen; light and dark; a desktop
+//! window and a phone-sized one.
 
 use multiline_e2e::App;
 
@@ -56,6 +57,12 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         "{}[data-loaded='true'] button",
         app.ids.css("messagePicture")
     );
+    let dir = tempfile::tempdir()?;
+    let photo = dir.path().join("garage.png");
+    image::RgbImage::from_fn(1200, 800, |x, y| {
+        image::Rgb([(x / 5) as u8, 90, (y / 4) as u8])
+    })
+    .save(&photo)?;
     let (x, y, w, h) = app.driver.get_window_rect().await?;
     for theme in ["light", "dark"] {
         app.click("navSettings").await?;
@@ -102,12 +109,34 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             escape(app).await?;
             app.wait_gone(&app.ids.css("pictureViewer")).await?;
 
+            app.wait_for_css(&app.ids.css("photoInput"))
+                .await?
+                .send_keys(&photo.display().to_string())
+                .await?;
+            app.wait_for("photoComposer").await?;
+            shot(app, &name("photo-preview")).await?;
+            app.click("photoCancel").await?;
+            app.wait_gone(&app.ids.css("photoComposer")).await?;
+
             app.click("participantsButton").await?;
             app.wait_for("participantsDialog").await?;
             app.wait_for("colleagueOption").await?;
             shot(app, &name("people")).await?;
             escape(app).await?;
             app.wait_gone(&app.ids.css("participantsDialog")).await?;
+
+            // SMS and voicemail (F22).
+            back_to_list(app).await?;
+            app.click_text(&app.ids.css("threadRow"), "Ben Carter")
+                .await?;
+            app.wait_for_text(&app.ids.css("threadView"), "SMS ·")
+                .await?;
+            shot(app, &name("sms-thread")).await?;
+            back_to_list(app).await?;
+            app.click_text(&app.ids.css("threadRow"), "David Okafor")
+                .await?;
+            app.wait_for("voicemailTranscript").await?;
+            shot(app, &name("voicemail")).await?;
 
             app.click("navContacts").await?;
             back_to_list(app).await?;
@@ -118,6 +147,16 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
                 .await?;
             app.wait_for("contactDetails").await?;
             shot(app, &name("contact-details")).await?;
+
+            // The opt-in dialog, for a contact never asked (cancelled: nothing is sent).
+            back_to_list(app).await?;
+            app.click_text(&app.ids.css("contactRow"), "Chloé Martin")
+                .await?;
+            app.click("whatsappButton").await?;
+            app.wait_for("optInDialog").await?;
+            shot(app, &name("opt-in")).await?;
+            app.click("optInCancel").await?;
+            app.wait_gone(&app.ids.css("optInDialog")).await?;
 
             app.click("navHistory").await?;
             app.wait_for("historyView").await?;

@@ -15,6 +15,9 @@ use crate::Ctx;
 use crate::carrier::{Carrier, CarrierConfig, WebhookRequest};
 use crate::store::{InboundMessage, Line, ReceivedMedia, StatusUpdate};
 
+/// What a caller with a withheld number hears.
+const WITHHELD: &str = "Sorry, messages can't be left from a withheld number. Please call again with your number shown.";
+
 /// What a caller hears before the beep.
 const GREETING: &str = "You have reached our voicemail. Please leave a message after the tone.";
 
@@ -63,7 +66,7 @@ async fn verified<'a>(
             .map(str::to_owned),
     };
     if !carrier.verify(&config, &request) {
-        tracing::warn!(line = %line.id, url = %request.url, "carrier webhook with a missing or wrong signature refused");
+        tracing::warn!(line = %line.id, path = %uri.path(), "carrier webhook with a missing or wrong signature refused");
         return Err(ApiError::Unauthorized);
     }
     Ok(Verified {
@@ -102,9 +105,17 @@ pub async fn sms(
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let text = v.carrier.inbound_text(&v.request).map_err(unreadable)?;
+    // MMS pictures are not stored yet: the conversation says one came.
     let body = match (text.text.trim().is_empty(), text.media_count) {
         (true, n) if n > 0 => MessageBody::Unsupported {
             description: "A picture sent by MMS (not shown in MultiLine yet).".into(),
+        },
+        (false, n) if n > 0 => MessageBody::Text {
+            text: format!(
+                "{}\n(and {n} picture{} sent by MMS, not shown in MultiLine yet)",
+                text.text,
+                if n == 1 { "" } else { "s" }
+            ),
         },
         _ => MessageBody::Text { text: text.text },
     };
@@ -155,7 +166,15 @@ pub async fn voice(
     body: Bytes,
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
-    let caller = v.carrier.caller(&v.request).map_err(unreadable)?;
+    // A withheld or non-phone caller (Twilio: +266696687, sip:, client:) cannot be given a
+    // conversation: the caller hears why, never an application error.
+    let caller = match v.carrier.caller(&v.request) {
+        Ok(caller) => caller,
+        Err(error) => {
+            tracing::info!(line = %v.line.id, %error, "a call from a withheld number: not recorded");
+            return Ok(answer(v.carrier.hang_up(Some(WITHHELD))));
+        }
+    };
     // The recording's callback does not name the caller: the URL does (and is signed).
     let from = serde_urlencoded::to_string([("from", caller.as_str())])
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -178,7 +197,7 @@ pub async fn hangup(
     body: Bytes,
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
-    Ok(answer(v.carrier.hang_up()))
+    Ok(answer(v.carrier.hang_up(None)))
 }
 
 #[derive(serde::Deserialize)]
@@ -253,8 +272,8 @@ pub async fn recording(
     Ok(answer(ack))
 }
 
-/// A voicemail's transcript.
-#[utoipa::path(post, path = "/webhooks/carrier/{line}/transcription", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's transcription fields (Twilio: RecordingSid, TranscriptionStatus, TranscriptionText)."), responses((status = 200, description = "Kept with the voicemail."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found` (also: no such voicemail yet).", body = super::ErrorBody)))]
+/// A voicemail's transcript (kept until its voicemail is stored, if it comes first).
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/transcription", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's transcription fields (Twilio: RecordingSid, TranscriptionStatus, TranscriptionText)."), responses((status = 200, description = "Kept with the voicemail."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody)))]
 pub async fn transcription(
     State(ctx): State<Ctx>,
     ApiPath(line): ApiPath<Uuid>,

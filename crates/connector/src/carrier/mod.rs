@@ -164,8 +164,12 @@ pub trait Carrier: Send + Sync {
         transcript_callback: &str,
     ) -> (&'static str, String);
 
-    /// The answer that ends a call. (MIME type, body).
-    fn hang_up(&self) -> (&'static str, String);
+    /// The answer that ends a call, after saying `say` if given. (MIME type, body).
+    fn hang_up(&self, say: Option<&str>) -> (&'static str, String);
+
+    /// Whether the provider's error `code` means the number opted out of texts (Twilio:
+    /// 21610), so that the next texts are refused before they are tried.
+    fn means_opted_out(&self, code: u32) -> bool;
 
     /// The sentence a user reads for the provider's error `code`.
     fn describe_failure(&self, code: u32, message: &str) -> String;

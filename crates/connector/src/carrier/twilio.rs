@@ -213,12 +213,13 @@ impl Carrier for Twilio {
         transcript_callback: &str,
     ) -> (&'static str, String) {
         // `action` is requested when the recording ends (without it Twilio would request
-        // this document again and record a second time).
+        // this document again and record a second time). Two minutes at most: Twilio
+        // transcribes recordings of up to 120 s only.
         let body = format!(
             concat!(
                 r#"<?xml version="1.0" encoding="UTF-8"?>"#,
                 "<Response><Say>{}</Say>",
-                r#"<Record action="{}" maxLength="180" playBeep="true" timeout="5" "#,
+                r#"<Record action="{}" maxLength="120" playBeep="true" timeout="5" "#,
                 r#"recordingStatusCallback="{}" recordingStatusCallbackEvent="completed absent" "#,
                 r#"transcribe="true" transcribeCallback="{}"/>"#,
                 "</Response>"
@@ -231,11 +232,18 @@ impl Carrier for Twilio {
         ("text/xml", body)
     }
 
-    fn hang_up(&self) -> (&'static str, String) {
+    fn hang_up(&self, say: Option<&str>) -> (&'static str, String) {
+        let say = say
+            .map(|s| format!("<Say>{}</Say>", quick_xml::escape::escape(s)))
+            .unwrap_or_default();
         (
             "text/xml",
-            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>"#.into(),
+            format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response>{say}<Hangup/></Response>"#),
         )
+    }
+
+    fn means_opted_out(&self, code: u32) -> bool {
+        code == 21610
     }
 
     fn describe_failure(&self, code: u32, message: &str) -> String {
@@ -286,14 +294,21 @@ impl Carrier for Twilio {
     }
 
     fn recording(&self, request: &WebhookRequest) -> Result<Recording, WebhookError> {
+        let id = request.require("RecordingSid")?.to_owned();
+        // `absent` (nothing said) and `failed` may come without a URL.
+        let completed = request.get("RecordingStatus").unwrap_or("completed") == "completed";
         Ok(Recording {
-            id: request.require("RecordingSid")?.to_owned(),
-            url: request.require("RecordingUrl")?.to_owned(),
+            id,
+            url: if completed {
+                request.require("RecordingUrl")?.to_owned()
+            } else {
+                String::new()
+            },
             duration_secs: request
                 .get("RecordingDuration")
                 .and_then(|d| d.parse().ok())
                 .unwrap_or(0),
-            completed: request.get("RecordingStatus").unwrap_or("completed") == "completed",
+            completed,
         })
     }
 
@@ -407,6 +422,38 @@ mod tests {
         assert!(status(&[("MessageStatus", "sent")]).is_err());
     }
 
+    #[tokio::test]
+    async fn the_accounts_credentials_go_only_to_its_own_api() {
+        let elsewhere = Recording {
+            id: "RE1".into(),
+            url: "https://attacker.example/2010-04-01/Accounts/AC0/Recordings/RE1".into(),
+            duration_secs: 3,
+            completed: true,
+        };
+        // Refused before any request (the address does not resolve anyway).
+        let error = Twilio::default()
+            .fetch_recording(&config(), &elsewhere)
+            .await
+            .unwrap_err();
+        assert_eq!(error.disposition, Disposition::Permanent);
+        assert!(error.message.contains("not at https://api.twilio.com"));
+    }
+
+    #[test]
+    fn an_absent_recording_needs_no_url() {
+        let recording = Twilio::default()
+            .recording(&WebhookRequest {
+                url: String::new(),
+                params: vec![
+                    ("RecordingSid".into(), "RE1".into()),
+                    ("RecordingStatus".into(), "absent".into()),
+                ],
+                signature: None,
+            })
+            .unwrap();
+        assert!(!recording.completed);
+    }
+
     #[test]
     fn answers_a_call_with_a_recording_and_escaped_urls() {
         let (mime, twiml) = Twilio::default().answer_call(
@@ -421,5 +468,6 @@ mod tests {
             twiml.contains(r#"recordingStatusCallback="https://c.example/rec?from=%2B1&amp;x=1""#)
         );
         assert!(twiml.contains(r#"transcribe="true""#));
+        assert!(twiml.contains(r#"maxLength="120""#));
     }
 }

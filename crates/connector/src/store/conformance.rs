@@ -62,6 +62,7 @@ macro_rules! store_conformance {
             both_window_rules_close_at_24_hours,
             sms_needs_a_carrier_and_stop_stops_it,
             a_voicemail_is_kept_transcribed_and_heard_once,
+            a_transcript_before_its_voicemail_waits_for_it,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {
@@ -1220,9 +1221,11 @@ pub fn a_voicemail_is_kept_transcribed_and_heard_once(s: &dyn Store) {
 
     s.attach_transcript(w.line, "RE1", "Call me back", t0())
         .unwrap();
+    // Another line's recording of the same id touches nothing here (it waits for its own).
     assert!(
-        is_not_found(s.attach_transcript(w.other_line, "RE1", "x", t0())),
-        "another line's"
+        s.attach_transcript(w.other_line, "RE1", "x", t0())
+            .unwrap()
+            .is_empty()
     );
     assert!(matches!(
         s.enqueue_text(w.alex, thread.id, ClientMessageId::random(), "Hi", t0()),
@@ -1246,4 +1249,49 @@ pub fn a_voicemail_is_kept_transcribed_and_heard_once(s: &dyn Store) {
             heard_at: Some(later),
         }
     );
+}
+
+/// The carrier sends the transcript separately: one that comes first is kept, not lost.
+pub fn a_transcript_before_its_voicemail_waits_for_it(s: &dyn Store) {
+    use multiline_domain::api::Channel;
+    let w = world(s);
+    s.set_line_carrier(w.line, Some(&carrier())).unwrap();
+    assert!(
+        s.attach_transcript(w.line, "RE9", "Early words", t0())
+            .unwrap()
+            .is_empty()
+    );
+    let line = s.line(w.line).unwrap();
+    let voicemail = InboundMessage {
+        wamid: "RE9".into(),
+        channel: Channel::Voicemail,
+        from: w.ana_phone.clone(),
+        body: MessageBody::Voicemail {
+            media_id: multiline_domain::ids::MediaId::random(),
+            duration_secs: 4,
+            transcript: None,
+            heard_at: None,
+        },
+        payload: None,
+        at: t0(),
+        cloud_media: None,
+        media: Some(super::ReceivedMedia {
+            bytes: b"RIFF0000".to_vec(),
+            mime_type: "audio/x-wav".into(),
+            width: 0,
+            height: 0,
+        }),
+    };
+    s.ingest_inbound(&line, &voicemail, t0()).unwrap();
+    let thread = s
+        .threads(w.alex)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.channel == Channel::Voicemail)
+        .unwrap();
+    let message = s.messages(w.alex, thread.id).unwrap().remove(0);
+    assert!(matches!(
+        message.body,
+        MessageBody::Voicemail { transcript: Some(ref t), .. } if t == "Early words"
+    ));
 }

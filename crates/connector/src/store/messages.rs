@@ -738,7 +738,8 @@ impl InboxStore for SqliteStore {
     // ---- webhook inbox ------------------------------------------------------------------
 
     /// A voicemail's transcript arrived: kept with the voicemail (recorded by the line as
-    /// `recording_id`) and announced. `NotFound` when no such voicemail is stored.
+    /// `recording_id`) and announced; one that comes before its voicemail is kept until the
+    /// voicemail is stored.
     fn attach_transcript(
         &self,
         line: Uuid,
@@ -747,54 +748,26 @@ impl InboxStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<UserId>> {
         self.write(|tx| {
-            let id: String = tx
+            let id: Option<String> = tx
                 .query_row(
                     "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
                      WHERE m.wamid = ?1 AND t.line_id = ?2 AND t.channel = 'voicemail'",
                     params![recording_id, line.to_string()],
                     |r| r.get(0),
                 )
-                .optional()?
-                .ok_or(StoreError::NotFound)?;
+                .optional()?;
+            let Some(id) = id else {
+                tx.execute(
+                    "INSERT INTO early_transcripts (line_id, recording_id, text, received_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET text = excluded.text",
+                    params![line.to_string(), recording_id, text, micros(now)],
+                )?;
+                return Ok(Vec::new());
+            };
             let id =
                 MessageId(Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-            let msg = message(tx, id)?;
-            let MessageBody::Voicemail {
-                media_id,
-                duration_secs,
-                heard_at,
-                ..
-            } = msg.body
-            else {
-                return Err(StoreError::Corrupt(
-                    "a voicemail thread's message is not a voicemail".into(),
-                ));
-            };
-            let body = MessageBody::Voicemail {
-                media_id,
-                duration_secs,
-                transcript: Some(text.to_owned()),
-                heard_at,
-            };
-            tx.execute(
-                "UPDATE messages SET body = ?2 WHERE id = ?1",
-                params![
-                    id.to_string(),
-                    serde_json::to_string(&body).expect("serializes")
-                ],
-            )?;
             let org = super::line_by(tx, "id", &line.to_string())?.org_id;
-            super::audit(
-                tx,
-                org,
-                now,
-                "carrier",
-                "voicemail.transcribed",
-                Some(msg.thread_id),
-                serde_json::json!({ "message_id": id, "transcript": text }),
-            )?;
-            let msg = message(tx, id)?;
-            events::announce(tx, msg.thread_id, Some(&msg), now)
+            transcribe(tx, org, id, text, now)
         })
     }
 
@@ -1116,7 +1089,70 @@ fn ingest_in(
         )?;
     }
     let msg = message(tx, id)?;
-    events::announce(tx, thread, Some(&msg), now)
+    let mut told = events::announce(tx, thread, Some(&msg), now)?;
+    if inbound.channel == Channel::Voicemail {
+        let early: Option<String> = tx
+            .query_row(
+                "DELETE FROM early_transcripts WHERE line_id = ?1 AND recording_id = ?2 RETURNING text",
+                params![line.id.to_string(), inbound.wamid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(text) = early {
+            for user in transcribe(tx, line.org_id, id, &text, now)? {
+                if !told.contains(&user) {
+                    told.push(user);
+                }
+            }
+        }
+    }
+    Ok(told)
+}
+
+/// Puts `text` into voicemail `id` as its transcript; audited and announced.
+fn transcribe(
+    tx: &Transaction<'_>,
+    org: multiline_domain::ids::OrganizationId,
+    id: MessageId,
+    text: &str,
+    now: Timestamp,
+) -> Result<Vec<UserId>> {
+    let msg = message(tx, id)?;
+    let MessageBody::Voicemail {
+        media_id,
+        duration_secs,
+        heard_at,
+        ..
+    } = msg.body
+    else {
+        return Err(StoreError::Corrupt(
+            "a voicemail thread's message is not a voicemail".into(),
+        ));
+    };
+    let body = MessageBody::Voicemail {
+        media_id,
+        duration_secs,
+        transcript: Some(text.to_owned()),
+        heard_at,
+    };
+    tx.execute(
+        "UPDATE messages SET body = ?2 WHERE id = ?1",
+        params![
+            id.to_string(),
+            serde_json::to_string(&body).expect("serializes")
+        ],
+    )?;
+    super::audit(
+        tx,
+        org,
+        now,
+        "carrier",
+        "voicemail.transcribed",
+        Some(msg.thread_id),
+        serde_json::json!({ "message_id": id, "transcript": text }),
+    )?;
+    let msg = message(tx, id)?;
+    events::announce(tx, msg.thread_id, Some(&msg), now)
 }
 
 /// Applies a status report, in the caller's transaction.

@@ -148,6 +148,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/003_media.sql")),
         M::up(include_str!("../../migrations/004_consent_keywords.sql")),
         M::up(include_str!("../../migrations/005_sms_and_voicemail.sql")),
+        M::up(include_str!("../../migrations/006_early_transcripts.sql")),
     ])
 }
 

@@ -386,6 +386,49 @@ impl ThreadStore for SqliteStore {
         })
     }
 
+    /// The carrier refused a text because the number opted out (a STOP the connector did not
+    /// see): texts to it stay refused until the guest opts back in. Audited, announced.
+    fn sms_opted_out(&self, line: Uuid, guest: &E164, now: Timestamp) -> Result<Vec<UserId>> {
+        self.write(|tx| {
+            let before = sms_consent(tx, line, guest)?;
+            if matches!(before, Consent::Revoked { .. }) {
+                return Ok(Vec::new());
+            }
+            let after = Consent::Revoked {
+                at: now,
+                guest_returned_at: None,
+            };
+            set_sms_consent(tx, line, guest, &after, now)?;
+            let org = super::line_by(tx, "id", &line.to_string())?.org_id;
+            let threads: Vec<ThreadId> = tx
+                .prepare_cached(
+                    "SELECT id FROM threads WHERE line_id = ?1 AND guest_phone = ?2 AND channel = 'sms'",
+                )?
+                .query_map(params![line.to_string(), guest.as_str()], |r| {
+                    Ok(ThreadId(uuid_col(r.get(0)?)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut told = Vec::new();
+            for thread in threads {
+                super::audit(
+                    tx,
+                    org,
+                    now,
+                    "carrier",
+                    "consent.changed",
+                    Some(thread),
+                    serde_json::json!({ "from": before, "to": after, "why": "the carrier reports the number opted out" }),
+                )?;
+                for user in super::events::announce(tx, thread, None, now)? {
+                    if !told.contains(&user) {
+                        told.push(user);
+                    }
+                }
+            }
+            Ok(told)
+        })
+    }
+
     /// When each guest of a line last wrote (their latest message over all threads).
     fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
         let conn = self.conn();

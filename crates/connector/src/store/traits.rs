@@ -153,6 +153,9 @@ pub trait ThreadStore {
         consent: &Consent,
         now: Timestamp,
     ) -> Result<Vec<UserId>>;
+    /// The carrier refused a text as the number opted out (F22): texts to it are refused
+    /// until the guest opts back in; audited and announced to the guest's SMS threads.
+    fn sms_opted_out(&self, line: Uuid, guest: &E164, now: Timestamp) -> Result<Vec<UserId>>;
     /// When each guest of a line last wrote (their latest message over all threads).
     fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>>;
     /// The caller has read the thread up to `now`. Returns the newest inbound wamid (for the
@@ -265,7 +268,8 @@ pub trait InboxStore {
         now: Timestamp,
     ) -> Result<Vec<UserId>>;
     fn knows_wamid(&self, wamid: &str) -> Result<bool>;
-    /// A voicemail's transcript (F22), by the carrier's recording id on that line.
+    /// A voicemail's transcript (F22), by the carrier's recording id on that line; one that
+    /// comes before its voicemail is kept and applied when the voicemail is stored.
     fn attach_transcript(
         &self,
         line: Uuid,

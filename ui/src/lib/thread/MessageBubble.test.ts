@@ -63,8 +63,14 @@ describe("A received picture", () => {
     expect(screen.queryByTestId(testIds.pictureViewer)).toBeNull();
 
     await user.click(screen.getByRole("button", { name: "Open the photo full size" }));
-    await user.click(screen.getByTestId(testIds.pictureViewer));
+    // Beside the picture: the stage around it.
+    const stage = screen.getByTestId(testIds.pictureViewerImage).parentElement;
+    if (!stage) throw new Error("the picture's stage");
+    await user.click(stage);
     expect(screen.queryByTestId(testIds.pictureViewer)).toBeNull();
+    // Not inside the message list's live region: moved to the end of <body>.
+    await user.click(screen.getByRole("button", { name: "Open the photo full size" }));
+    expect(screen.getByTestId(testIds.pictureViewer).closest("li")).toBeNull();
   });
 
   it("is_not_a_button_before_it_has_loaded", () => {
