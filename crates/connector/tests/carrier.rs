@@ -425,3 +425,85 @@ async fn a_withheld_number_hears_why_and_nothing_is_recorded() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_text() {
+    let h = Harness::start().await;
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(640, 480, image::Rgb([20, 120, 200]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    h.demo
+        .sim
+        .guest_texts_picture(ANA_E164, "The dent on the door", png.clone(), "image/png")
+        .unwrap();
+    let sms = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(t) = threads(&h)
+                .await
+                .into_iter()
+                .find(|t| t.channel == Channel::Sms && t.guest_phone.as_str() == ANA_E164)
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let messages = until_messages(&h, &sms, |m| !m.is_empty()).await;
+    let MessageBody::Picture {
+        media_id,
+        caption,
+        width,
+        height,
+    } = &messages[0].body
+    else {
+        panic!("not a picture: {:?}", messages[0].body)
+    };
+    assert_eq!((*width, *height), (640, 480));
+    assert_eq!(caption.as_deref(), Some("The dent on the door"));
+    let stored = h
+        .http
+        .get(h.url(&format!("/v1/media/{media_id}")))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored.as_ref(), png.as_slice());
+
+    // A file the connector may not fetch (not at the account's API): the words still arrive.
+    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let url = h.demo.connector.carrier_webhook_url(line.id, "sms");
+    let account = h.demo.sim.twilio_account().clone();
+    let fields = form(&[
+        ("AccountSid", &account.account_sid),
+        ("MessageSid", "SM22222222222222222222222222222222"),
+        ("From", ANA_E164),
+        ("To", &account.number),
+        ("Body", "And another one"),
+        ("NumMedia", "1"),
+        ("MediaUrl0", "https://elsewhere.example/picture.jpg"),
+        ("MediaContentType0", "image/jpeg"),
+    ]);
+    let signature = wa_sim::twilio_signature(&account.auth_token, &url, &fields);
+    let r = h
+        .http
+        .post(&url)
+        .header("x-twilio-signature", signature)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let messages = until_messages(&h, &sms, |m| m.len() == 2).await;
+    assert_eq!(
+        messages[1].body,
+        MessageBody::Text {
+            text: "And another one\n(1 attachment sent by MMS is not shown in MultiLine)".into()
+        }
+    );
+}

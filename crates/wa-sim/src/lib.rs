@@ -185,6 +185,18 @@ impl Simulator {
         self.twilio.guest_texts(from, text)
     }
 
+    /// The phone `from` texts a picture (MMS) with `text`. Returns the message's sid.
+    pub fn guest_texts_picture(
+        &self,
+        from: &str,
+        text: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<String, String> {
+        self.twilio
+            .guest_texts_picture(from, text, bytes, content_type)
+    }
+
     /// The phone `from` calls the business's number and leaves a `seconds`-long voicemail;
     /// `transcript` is what the transcription reads. Returns the call's sid.
     pub fn guest_leaves_voicemail(

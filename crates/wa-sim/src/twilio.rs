@@ -7,7 +7,9 @@
 //!   Errors are `{"code", "message", "more_info", "status"}`: 20003 (authentication), 21211
 //!   (invalid `To`), 21602 (no body), 21606 (`From` is not the account's number), 21610 (the
 //!   recipient texted STOP).
-//! - A guest's text is posted to the number's messaging webhook; STOP-like words opt the
+//! - A guest's text (with a picture: MMS, `NumMedia`, `MediaUrl0`, `MediaContentType0`, the
+//!   file served at `.../Messages/{MessageSid}/Media/{MediaSid}` with Basic auth) is posted
+//!   to the number's messaging webhook; STOP-like words opt the
 //!   number out as Twilio's Advanced Opt-Out does (`OptOutType` is added), START-like words
 //!   opt it back in.
 //! - A guest's call is posted to the number's voice webhook; the TwiML answer must contain
@@ -72,6 +74,8 @@ struct World {
     opted_out: HashSet<String>,
     unreachable: HashSet<String>,
     recordings: HashMap<String, Vec<u8>>,
+    /// Guests' MMS files: (content type, bytes) by media sid.
+    media: HashMap<String, (String, Vec<u8>)>,
 }
 
 pub(crate) struct TwilioState {
@@ -264,6 +268,26 @@ impl TwilioState {
 
     /// The guest texts the business. Returns the message's sid.
     pub(crate) fn guest_texts(self: &Arc<Self>, from: &str, body: &str) -> Result<String, String> {
+        self.guest_texts_with(from, body, None)
+    }
+
+    /// The guest texts a picture (MMS) with `body` as its words. Returns the message's sid.
+    pub(crate) fn guest_texts_picture(
+        self: &Arc<Self>,
+        from: &str,
+        body: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<String, String> {
+        self.guest_texts_with(from, body, Some((bytes, content_type.to_owned())))
+    }
+
+    fn guest_texts_with(
+        self: &Arc<Self>,
+        from: &str,
+        body: &str,
+        picture: Option<(Vec<u8>, String)>,
+    ) -> Result<String, String> {
         let url = self
             .world()
             .sms_url
@@ -275,9 +299,27 @@ impl TwilioState {
             ("MessageSid".into(), sid.clone()),
             ("SmsSid".into(), sid.clone()),
             ("Body".into(), body.to_owned()),
-            ("NumMedia".into(), "0".into()),
             ("NumSegments".into(), "1".into()),
         ]);
+        match picture {
+            Some((bytes, content_type)) => {
+                let media_sid = self::sid("ME");
+                let url = format!(
+                    "{}/2010-04-01/Accounts/{}/Messages/{sid}/Media/{media_sid}",
+                    self.base_url(),
+                    self.account.account_sid
+                );
+                self.world()
+                    .media
+                    .insert(media_sid, (content_type.clone(), bytes));
+                params.extend([
+                    ("NumMedia".into(), "1".into()),
+                    ("MediaUrl0".into(), url),
+                    ("MediaContentType0".into(), content_type),
+                ]);
+            }
+            None => params.push(("NumMedia".into(), "0".into())),
+        }
         match is_opt_out(body) {
             Some(true) => {
                 self.world().opted_out.insert(from.to_owned());
@@ -406,12 +448,19 @@ pub(crate) fn router(state: Arc<TwilioState>) -> Router {
             "/2010-04-01/Accounts/{account}/Recordings/{file}",
             get(get_recording),
         )
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}",
+            get(get_media),
+        )
         // The control API (tests and the demo): a phone texts or calls, what it received.
         .route(
             "/control/sms/{phone}",
             post(control_text).get(control_texts),
         )
+        .route("/control/sms/{phone}/picture", post(control_picture))
         .route("/control/voicemail/{phone}", post(control_voicemail))
+        // A guest's MMS picture may be a few MB.
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
         .with_state(state)
 }
 
@@ -436,6 +485,52 @@ async fn control_texts(
     Path(phone): Path<String>,
 ) -> Response {
     axum::Json(state.texts(&phone)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Caption {
+    #[serde(default)]
+    caption: String,
+}
+
+/// The body is the picture (`content-type` its type); `?caption=` the text sent with it.
+async fn control_picture(
+    State(state): State<Arc<TwilioState>>,
+    Path(phone): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<Caption>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("image/jpeg");
+    match state.guest_texts_picture(&phone, &query.caption, body.to_vec(), content_type) {
+        Ok(sid) => axum::Json(json!({ "sid": sid })).into_response(),
+        Err(e) => (StatusCode::CONFLICT, e).into_response(),
+    }
+}
+
+async fn get_media(
+    State(state): State<Arc<TwilioState>>,
+    Path((account, _message, media)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = authorized(&state, &account, &headers) {
+        return *refused;
+    }
+    match state.world().media.get(&media) {
+        Some((content_type, bytes)) => (
+            [(header::CONTENT_TYPE, content_type.clone())],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        ),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -576,6 +576,33 @@ impl SimControl {
         Ok(())
     }
 
+    /// The phone `from` texts a picture (MMS: PNG or JPEG bytes) with `caption`.
+    pub async fn guest_texts_picture(
+        &self,
+        from: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+        caption: &str,
+    ) -> anyhow::Result<()> {
+        let url = format!(
+            "{}/control/sms/{}/picture",
+            self.base,
+            from.replace('+', "%2B")
+        );
+        let response = self
+            .http
+            .post(url)
+            .query(&[("caption", caption)])
+            .header("content-type", mime)
+            .body(bytes)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("the simulator refused: {}", response.text().await?);
+        }
+        Ok(())
+    }
+
     /// The phone `from` calls the business and leaves a `seconds`-long voicemail, which the
     /// carrier's transcription reads as `transcript`.
     pub async fn guest_leaves_voicemail(

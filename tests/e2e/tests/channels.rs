@@ -1,6 +1,6 @@
 //! One inbox for WhatsApp, SMS and voicemail (F22) in the real app, with the simulator
 //! playing Twilio: the demo's three channels in the Messages list, a text out and a reply in
-//! by SMS, a voicemail that arrives live, plays and is marked heard, an SMS thread started
+//! by SMS, a picture by MMS, a voicemail that arrives live, plays and is marked heard, an SMS thread started
 //! from a contact's SMS button, and History and Contact Details listing every channel.
 
 use multiline_e2e::App;
@@ -62,6 +62,19 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, "I'll pay when I pick it up")
         .await?;
+    // A picture by MMS shows as a picture, its words as the caption.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(600, 400, image::Rgb([40, 160, 90]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+    app.sim
+        .guest_texts_picture(BEN, png, "image/png", "The receipt")
+        .await?;
+    app.wait_for_css(&format!(
+        "{inbound} {}[data-loaded='true']",
+        app.ids.css("messagePicture")
+    ))
+    .await?;
+    app.wait_for_text(&inbound, "The receipt").await?;
 
     // A voicemail arrives live: a new thread on top, its transcript, then played and heard.
     app.sim

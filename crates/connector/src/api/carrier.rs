@@ -105,20 +105,12 @@ pub async fn sms(
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let text = v.carrier.inbound_text(&v.request).map_err(unreadable)?;
-    // MMS pictures are not stored yet: the conversation says one came.
-    let body = match (text.text.trim().is_empty(), text.media_count) {
-        (true, n) if n > 0 => MessageBody::Unsupported {
-            description: "A picture sent by MMS (not shown in MultiLine yet).".into(),
-        },
-        (false, n) if n > 0 => MessageBody::Text {
-            text: format!(
-                "{}\n(and {n} picture{} sent by MMS, not shown in MultiLine yet)",
-                text.text,
-                if n == 1 { "" } else { "s" }
-            ),
-        },
-        _ => MessageBody::Text { text: text.text },
-    };
+    let id = text.id.clone();
+    if ctx.db(move |s| s.knows_wamid(&id)).await? {
+        // Delivered again: stored already, nothing fetched twice.
+        return Ok(answer(v.carrier.acknowledge()));
+    }
+    let (body, media) = mms_body(&v, text.text.trim(), &text.media).await;
     let inbound = InboundMessage {
         wamid: text.id,
         channel: Channel::Sms,
@@ -127,11 +119,83 @@ pub async fn sms(
         payload: None,
         at: ctx.clock.now(),
         cloud_media: None,
-        media: None,
+        media,
     };
     let ack = v.carrier.acknowledge();
     ingest(&ctx, v.line, inbound).await?;
     Ok(answer(ack))
+}
+
+/// A text's body and, with MMS, its first picture (fetched from the carrier, stored like a
+/// WhatsApp picture, the text as its caption). Anything else that came (more pictures, audio,
+/// a contact card) is said in words; a picture that cannot be fetched too: the text is never
+/// lost for it.
+async fn mms_body(
+    v: &Verified<'_>,
+    text: &str,
+    media: &[crate::carrier::InboundMedia],
+) -> (MessageBody, Option<ReceivedMedia>) {
+    let mut picture = None;
+    let mut unshown = 0;
+    for m in media {
+        if picture.is_none() && m.content_type.starts_with("image/") {
+            match v.carrier.fetch_media(&v.config, m).await {
+                Ok((bytes, mime_type)) => {
+                    let limits = multiline_photo::Limits {
+                        max_input_bytes: usize::MAX,
+                        ..Default::default()
+                    };
+                    let (width, height) = multiline_photo::inspect(&bytes, &limits)
+                        .map(|h| (h.width, h.height))
+                        .unwrap_or((0, 0));
+                    picture = Some(ReceivedMedia {
+                        bytes,
+                        mime_type,
+                        width,
+                        height,
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(%error, line = %v.line.id, "fetching an MMS picture");
+                    unshown += 1;
+                }
+            }
+        } else {
+            unshown += 1;
+        }
+    }
+    let note = match unshown {
+        0 => None,
+        1 => Some("(1 attachment sent by MMS is not shown in MultiLine)".to_owned()),
+        n => Some(format!(
+            "({n} attachments sent by MMS are not shown in MultiLine)"
+        )),
+    };
+    let words: Vec<&str> = [Some(text), note.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.is_empty())
+        .collect();
+    let words = words.join("\n");
+    match picture {
+        Some(p) => (
+            MessageBody::Picture {
+                // Replaced by the stored picture's id.
+                media_id: MediaId::random(),
+                caption: (!words.is_empty()).then_some(words),
+                width: p.width,
+                height: p.height,
+            },
+            Some(p),
+        ),
+        None if words.is_empty() => (
+            MessageBody::Text {
+                text: String::new(),
+            },
+            None,
+        ),
+        None => (MessageBody::Text { text: words }, None),
+    }
 }
 
 /// A sent text's delivery status.

@@ -6,7 +6,8 @@
 //! The flow, whatever the provider:
 //! - a text goes out from the dispatch worker ([`Carrier::send_text`]), with a status callback
 //!   URL; delivery statuses come back to `/webhooks/carrier/{line}/status`;
-//! - a guest's text arrives at `/webhooks/carrier/{line}/sms`;
+//! - a guest's text arrives at `/webhooks/carrier/{line}/sms`, its first picture (MMS)
+//!   fetched and stored like a WhatsApp picture;
 //! - a call to the line is answered at `/webhooks/carrier/{line}/voice` with "leave a
 //!   message" ([`Carrier::answer_call`]); the finished recording is reported to
 //!   `/webhooks/carrier/{line}/recording`, fetched ([`Carrier::fetch_recording`]) and stored
@@ -87,15 +88,21 @@ impl WebhookRequest {
 #[error("{0}")]
 pub struct WebhookError(pub String);
 
-/// A guest's text.
+/// A guest's text, with what came with it by MMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundText {
     /// The provider's id of the message: stored once.
     pub id: String,
     pub from: E164,
     pub text: String,
-    /// Pictures sent with it (MMS), not stored yet: the app says a picture came.
-    pub media_count: u32,
+    pub media: Vec<InboundMedia>,
+}
+
+/// A file sent with a text (MMS): where the provider keeps it, and its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMedia {
+    pub url: String,
+    pub content_type: String,
 }
 
 /// A sent text's delivery status.
@@ -145,6 +152,13 @@ pub trait Carrier: Send + Sync {
         text: &str,
         status_callback: &str,
     ) -> Result<String, CloudError>;
+
+    /// A file sent with a guest's text (MMS) and its MIME type, from the account's own API.
+    async fn fetch_media(
+        &self,
+        config: &CarrierConfig,
+        media: &InboundMedia,
+    ) -> Result<(Vec<u8>, String), CloudError>;
 
     /// A recording's audio and its MIME type.
     async fn fetch_recording(

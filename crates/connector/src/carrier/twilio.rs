@@ -96,6 +96,53 @@ fn xml_attr(value: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(value)
 }
 
+impl Twilio {
+    /// A file of the account's (a recording, an MMS picture) with the account's credentials,
+    /// which go only to the account's own API; its MIME type, or `default_type`.
+    async fn fetch(
+        &self,
+        config: &CarrierConfig,
+        url: &str,
+        default_type: &str,
+    ) -> Result<(Vec<u8>, String), CloudError> {
+        let base = config.api_base_url.trim_end_matches('/');
+        if !url.starts_with(&format!("{base}/")) {
+            return Err(CloudError {
+                code: None,
+                message: format!("the file is not at {base}"),
+                disposition: Disposition::Permanent,
+            });
+        }
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(&config.account_sid, Some(&config.auth_token))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(CloudError {
+                code: None,
+                message: format!("fetching {url}: {status}"),
+                disposition: if status.is_server_error() {
+                    Disposition::RetryOnce
+                } else {
+                    Disposition::Permanent
+                },
+            });
+        }
+        let mime = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(default_type)
+            .to_owned();
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        Ok((bytes.to_vec(), mime))
+    }
+}
+
 #[async_trait::async_trait]
 impl Carrier for Twilio {
     fn signature_header(&self) -> &'static str {
@@ -162,47 +209,21 @@ impl Carrier for Twilio {
         })
     }
 
+    async fn fetch_media(
+        &self,
+        config: &CarrierConfig,
+        media: &super::InboundMedia,
+    ) -> Result<(Vec<u8>, String), CloudError> {
+        self.fetch(config, &media.url, &media.content_type).await
+    }
+
     async fn fetch_recording(
         &self,
         config: &CarrierConfig,
         recording: &Recording,
     ) -> Result<(Vec<u8>, String), CloudError> {
-        // The account's credentials go only to the account's own API.
-        let base = config.api_base_url.trim_end_matches('/');
-        if !recording.url.starts_with(&format!("{base}/")) {
-            return Err(CloudError {
-                code: None,
-                message: format!("the recording is not at {base}"),
-                disposition: Disposition::Permanent,
-            });
-        }
-        let response = self
-            .http
-            .get(format!("{}.wav", recording.url))
-            .basic_auth(&config.account_sid, Some(&config.auth_token))
-            .send()
+        self.fetch(config, &format!("{}.wav", recording.url), "audio/x-wav")
             .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(CloudError {
-                code: None,
-                message: format!("fetching the recording: {status}"),
-                disposition: if status.is_server_error() {
-                    Disposition::RetryOnce
-                } else {
-                    Disposition::Permanent
-                },
-            });
-        }
-        let mime = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("audio/x-wav")
-            .to_owned();
-        let bytes = response.bytes().await.map_err(transport_error)?;
-        Ok((bytes.to_vec(), mime))
     }
 
     fn answer_call(
@@ -258,14 +279,26 @@ impl Carrier for Twilio {
     }
 
     fn inbound_text(&self, request: &WebhookRequest) -> Result<InboundText, WebhookError> {
+        let count: usize = request
+            .get("NumMedia")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let media = (0..count.min(10))
+            .filter_map(|i| {
+                Some(super::InboundMedia {
+                    url: request.get(&format!("MediaUrl{i}"))?.to_owned(),
+                    content_type: request
+                        .get(&format!("MediaContentType{i}"))
+                        .unwrap_or("application/octet-stream")
+                        .to_owned(),
+                })
+            })
+            .collect();
         Ok(InboundText {
             id: request.require("MessageSid")?.to_owned(),
             from: request.phone("From")?,
             text: request.get("Body").unwrap_or_default().to_owned(),
-            media_count: request
-                .get("NumMedia")
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
+            media,
         })
     }
 
@@ -437,6 +470,15 @@ mod tests {
             .unwrap_err();
         assert_eq!(error.disposition, Disposition::Permanent);
         assert!(error.message.contains("not at https://api.twilio.com"));
+        let picture = super::super::InboundMedia {
+            url: "https://attacker.example/Media/ME1".into(),
+            content_type: "image/jpeg".into(),
+        };
+        let error = Twilio::default()
+            .fetch_media(&config(), &picture)
+            .await
+            .unwrap_err();
+        assert_eq!(error.disposition, Disposition::Permanent);
     }
 
     #[test]
