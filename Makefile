@@ -87,7 +87,7 @@ bench: setup
 	npm --prefix ui run build
 	cargo build --release -p multiline-app --features custom-protocol
 	cargo build --release -p multiline-connector
-	$(XVFB) env MULTILINE_APP_BIN=$(TARGET_DIR)/release/multiline cargo bench -p multiline-e2e --bench ui
+	$(XVFB) dbus-run-session -- env MULTILINE_APP_BIN=$(TARGET_DIR)/release/multiline cargo bench -p multiline-e2e --bench ui
 
 fmt:
 	cargo fmt --all
