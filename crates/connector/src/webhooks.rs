@@ -2,6 +2,9 @@
 //! over the exact bytes received, in constant time, before any parsing. A verified body is
 //! kept in the store's inbox before the 200 goes out, then processed by a worker: a crash
 //! after the 200 loses nothing, and Meta's duplicate deliveries are recognised by wamid.
+//!
+//! The same inbox keeps a carrier's finished voicemail recordings ([`PendingVoicemail`]):
+//! the recording is fetched from the carrier by the worker, retried like a guest's picture.
 
 use hmac::{Hmac, Mac};
 use multiline_domain::api::{DeliveryState, MessageBody};
@@ -282,6 +285,68 @@ pub fn spawn_processor(ctx: Ctx) -> tokio::task::JoinHandle<()> {
 /// How often processing a webhook body is tried before it is set aside.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// The `object` of an inbox row that is a carrier's voicemail to fetch.
+pub const PENDING_VOICEMAIL: &str = "multiline.pending_voicemail";
+
+/// A voicemail whose recording is still at the carrier (kept by the recording webhook).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct PendingVoicemail {
+    /// [`PENDING_VOICEMAIL`].
+    pub object: String,
+    pub recording_id: String,
+    pub url: String,
+    pub duration_secs: u32,
+    pub from: E164,
+}
+
+/// Fetches a pending voicemail's recording from the line's carrier: the message to store.
+async fn fetch_voicemail(
+    ctx: &Ctx,
+    line: &Line,
+    pending: PendingVoicemail,
+) -> anyhow::Result<InboundMessage> {
+    use anyhow::Context as _;
+    let config = line
+        .carrier
+        .as_ref()
+        .context("the line no longer has a carrier")?;
+    let carrier = ctx
+        .carriers
+        .get(&config.provider)
+        .context("the line's carrier is not supported")?;
+    let recording = crate::carrier::Recording {
+        id: pending.recording_id.clone(),
+        url: pending.url,
+        duration_secs: pending.duration_secs,
+        completed: true,
+    };
+    let (bytes, mime_type) = carrier
+        .fetch_recording(config, &recording)
+        .await
+        .map_err(|e| anyhow::anyhow!("fetching the voicemail {}: {e}", recording.id))?;
+    Ok(InboundMessage {
+        wamid: pending.recording_id,
+        channel: multiline_domain::api::Channel::Voicemail,
+        from: pending.from,
+        body: MessageBody::Voicemail {
+            // Replaced by the stored recording's id.
+            media_id: multiline_domain::ids::MediaId::random(),
+            duration_secs: pending.duration_secs,
+            transcript: None,
+            heard_at: None,
+        },
+        payload: None,
+        at: ctx.clock.now(),
+        cloud_media: None,
+        media: Some(ReceivedMedia {
+            bytes,
+            mime_type,
+            width: 0,
+            height: 0,
+        }),
+    })
+}
+
 /// Reads one inbox row into store work. A body that verified but cannot be parsed is kept
 /// (it is evidence) and becomes empty work, so it is marked processed.
 async fn prepare_row(
@@ -299,6 +364,22 @@ async fn prepare_row(
             line
         }
     };
+    if let Ok(pending) = serde_json::from_slice::<PendingVoicemail>(body)
+        && pending.object == PENDING_VOICEMAIL
+    {
+        let recording = pending.recording_id.clone();
+        let messages = if ctx.db(move |s| s.knows_wamid(&recording)).await? {
+            Vec::new()
+        } else {
+            vec![fetch_voicemail(ctx, &line, pending).await?]
+        };
+        return Ok(InboxWork {
+            inbox_id: id,
+            line,
+            messages,
+            statuses: Vec::new(),
+        });
+    }
     let parsed = parse(body).unwrap_or_else(|error| {
         tracing::warn!(%error, "webhook body ignored");
         Parsed::default()

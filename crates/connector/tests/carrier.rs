@@ -507,3 +507,36 @@ async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_tex
         }
     );
 }
+
+#[tokio::test]
+async fn a_recording_the_carrier_fails_to_hand_over_is_fetched_again_not_lost() {
+    let h = Harness::start().await;
+    h.demo.sim.fail_recording_downloads(2);
+    h.demo
+        .sim
+        .guest_leaves_voicemail("+393471234567", 2, None)
+        .unwrap();
+    let voicemail = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(t) = threads(&h)
+                .await
+                .into_iter()
+                .find(|t| t.channel == Channel::Voicemail && t.contact_name == "Elena Rossi")
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the voicemail arrived after the carrier's two failures");
+    let messages = h.messages(&voicemail).await;
+    assert!(matches!(
+        messages[0].body,
+        MessageBody::Voicemail {
+            duration_secs: 2,
+            transcript: None,
+            ..
+        }
+    ));
+}

@@ -219,6 +219,11 @@ impl Simulator {
         self.twilio.set_opted_out(phone);
     }
 
+    /// The next `count` recording downloads fail with a 503, as a carrier hiccup would.
+    pub fn fail_recording_downloads(&self, count: u32) {
+        self.twilio.fail_recording_downloads(count);
+    }
+
     /// Takes the phone off the network for texts (they end `undelivered`, 30003) or back.
     pub fn set_sms_reachable(&self, phone: &str, reachable: bool) {
         self.twilio.set_reachable(phone, reachable);

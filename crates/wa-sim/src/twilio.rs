@@ -74,6 +74,8 @@ struct World {
     opted_out: HashSet<String>,
     unreachable: HashSet<String>,
     recordings: HashMap<String, Vec<u8>>,
+    /// The next recording downloads that fail with a 503 (a carrier hiccup).
+    failing_recordings: u32,
     /// Guests' MMS files: (content type, bytes) by media sid.
     media: HashMap<String, (String, Vec<u8>)>,
 }
@@ -215,6 +217,10 @@ impl TwilioState {
     /// service on a shared short code, a carrier-level block): texts to it get 21610.
     pub(crate) fn set_opted_out(&self, phone: &str) {
         self.world().opted_out.insert(phone.to_owned());
+    }
+
+    pub(crate) fn fail_recording_downloads(&self, count: u32) {
+        self.world().failing_recordings += count;
     }
 
     pub(crate) fn set_reachable(&self, phone: &str, reachable: bool) {
@@ -705,6 +711,17 @@ async fn get_recording(
         return *refused;
     }
     let id = file.strip_suffix(".wav").unwrap_or(&file);
+    {
+        let mut world = state.world();
+        if world.failing_recordings > 0 {
+            world.failing_recordings -= 1;
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                20500,
+                "Service unavailable",
+            );
+        }
+    }
     match state.world().recordings.get(id) {
         Some(bytes) => ([(header::CONTENT_TYPE, "audio/x-wav")], bytes.clone()).into_response(),
         None => error(

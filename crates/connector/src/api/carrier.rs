@@ -283,8 +283,9 @@ fn caller_in(uri: &axum::http::Uri) -> Result<multiline_domain::phone::E164, Api
     })
 }
 
-/// A voicemail's recording is ready: fetched from the carrier and stored once.
-#[utoipa::path(post, path = "/webhooks/carrier/{line}/recording", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller, as the voice answer put it in the callback URL."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's recording fields (Twilio: RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration)."), responses((status = 200, description = "Stored once (by the recording's id)."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody), (status = 502, description = "The recording could not be fetched from the carrier: nothing stored.", body = super::ErrorBody)))]
+/// A voicemail's recording is ready: kept in the durable inbox, then fetched from the carrier
+/// (retried) and stored once.
+#[utoipa::path(post, path = "/webhooks/carrier/{line}/recording", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller, as the voice answer put it in the callback URL."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's recording fields (Twilio: RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration)."), responses((status = 200, description = "Kept; the recording is fetched and stored once (by its id)."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody)))]
 pub async fn recording(
     State(ctx): State<Ctx>,
     ApiPath(line): ApiPath<Uuid>,
@@ -301,38 +302,19 @@ pub async fn recording(
         // Nothing was recorded (the caller hung up at once), or it is stored already.
         return Ok(answer(ack));
     }
-    let (bytes, mime_type) = v
-        .carrier
-        .fetch_recording(&v.config, &recording)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, line = %v.line.id, "fetching a voicemail recording");
-            ApiError::BadGateway(
-                "The voicemail's recording could not be fetched from the carrier.".into(),
-            )
-        })?;
-    let inbound = InboundMessage {
-        wamid: recording.id,
-        channel: Channel::Voicemail,
+    // Kept in the durable inbox before the 200: the recording is fetched and stored from
+    // there, with retries, and a crash after the answer loses nothing.
+    let pending = crate::webhooks::PendingVoicemail {
+        object: crate::webhooks::PENDING_VOICEMAIL.into(),
+        recording_id: recording.id,
+        url: recording.url,
+        duration_secs: recording.duration_secs,
         from,
-        body: MessageBody::Voicemail {
-            // Replaced by the stored recording's id.
-            media_id: MediaId::random(),
-            duration_secs: recording.duration_secs,
-            transcript: None,
-            heard_at: None,
-        },
-        payload: None,
-        at: ctx.clock.now(),
-        cloud_media: None,
-        media: Some(ReceivedMedia {
-            bytes,
-            mime_type,
-            width: 0,
-            height: 0,
-        }),
     };
-    ingest(&ctx, v.line, inbound).await?;
+    let body = serde_json::to_vec(&pending).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (line, now) = (v.line.id, ctx.clock.now());
+    ctx.db(move |s| s.inbox_push(line, &body, now)).await?;
+    ctx.inbox.notify_one();
     Ok(answer(ack))
 }
 

@@ -144,9 +144,6 @@ pub enum ApiError {
     TooLarge { code: &'static str, message: String },
     #[error("internal: {0}")]
     Internal(String),
-    /// A provider the request depends on failed (the carrier's recording).
-    #[error("{0}")]
-    BadGateway(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -187,11 +184,6 @@ impl IntoResponse for ApiError {
                 StatusCode::CONFLICT,
                 "conflict",
                 format!("Conflict: {what}."),
-            ),
-            ApiError::BadGateway(message) => (
-                StatusCode::BAD_GATEWAY,
-                "provider_unavailable",
-                message.clone(),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
