@@ -1,21 +1,10 @@
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { fireEvent, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import App from "./App.svelte";
 import type { Message } from "./lib/ipc/bindings/Message";
-import { createFakeIpc, type FakeIpc } from "./lib/ipc/fake";
+import { createFakeIpc } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
-
-function byTestId(id: string): HTMLElement[] {
-  return Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`));
-}
-
-async function renderApp(fake: FakeIpc = createFakeIpc()) {
-  const user = userEvent.setup();
-  render(App, { props: { ipc: fake } });
-  await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
-  return { user, fake };
-}
+import { byTestId, renderApp } from "./test/app";
 
 async function openContacts(user: ReturnType<typeof userEvent.setup>) {
   await user.click(screen.getByTestId(testIds.navContacts));

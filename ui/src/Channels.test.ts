@@ -1,22 +1,10 @@
-import { render, screen, waitFor, within } from "@testing-library/svelte";
-import userEvent from "@testing-library/user-event";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import App from "./App.svelte";
-import { createFakeIpc, type FakeIpc } from "./lib/ipc/fake";
+import { createFakeIpc } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
+import { byTestId, renderApp } from "./test/app";
 
 /** F22: SMS and voicemail beside WhatsApp, in the real App with the fake core. */
-
-function byTestId(id: string): HTMLElement[] {
-  return Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`));
-}
-
-async function renderApp(fake: FakeIpc = createFakeIpc()) {
-  const user = userEvent.setup();
-  render(App, { props: { ipc: fake } });
-  await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
-  return { user, fake };
-}
 
 function row(threadId: string): HTMLElement {
   const found = document.querySelector<HTMLElement>(

@@ -1,23 +1,12 @@
 /** The opt-in (F4-F6) and Template tool (F14-F15) flows through the whole app, on the fake core. */
-import { render, screen, waitFor, within } from "@testing-library/svelte";
+import { screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import App from "./App.svelte";
-import { createFakeIpc, fakeRules, type FakeIpc } from "./lib/ipc/fake";
+import { fakeRules, type FakeIpc } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
+import { byTestId, renderApp } from "./test/app";
 
 type User = ReturnType<typeof userEvent.setup>;
-
-function byTestId(id: string): HTMLElement[] {
-  return Array.from(document.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`));
-}
-
-async function renderApp(fake: FakeIpc = createFakeIpc()) {
-  const user = userEvent.setup();
-  render(App, { props: { ipc: fake } });
-  await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
-  return { user, fake };
-}
 
 async function tapWhatsapp(user: User, contact: string, phone: string) {
   await user.click(screen.getByTestId(testIds.navContacts));

@@ -132,6 +132,16 @@ struct SentMessage {
     id: String,
 }
 
+/// The HTTP client for a provider's API (the Cloud API, a carrier): a call that has not
+/// answered in 20 s is given up (and, having been sent, never retried blindly).
+pub(crate) fn provider_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .expect("a TLS HTTP client builds")
+}
+
 /// A Cloud API client shared by all lines.
 #[derive(Clone)]
 pub struct CloudApi {
@@ -141,11 +151,7 @@ pub struct CloudApi {
 impl Default for CloudApi {
     fn default() -> Self {
         CloudApi {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("a TLS HTTP client builds"),
+            http: provider_client(),
         }
     }
 }

@@ -485,6 +485,14 @@ async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
     .await
 }
 
+/// Ok when the simulator's control API accepted the request, else its words.
+async fn accepted(response: reqwest::Response) -> anyhow::Result<()> {
+    if !response.status().is_success() {
+        bail!("the simulator refused: {}", response.text().await?);
+    }
+    Ok(())
+}
+
 /// The simulator's control API: play the guests.
 pub struct SimControl {
     base: String,
@@ -505,10 +513,7 @@ impl SimControl {
             .json(&json!({ "text": text }))
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("the simulator refused: {}", response.text().await?);
-        }
-        Ok(())
+        accepted(response).await
     }
 
     /// The guest with `wa_id` sends a picture (JPEG or PNG bytes) with a caption.
@@ -527,10 +532,7 @@ impl SimControl {
             .body(bytes)
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("the simulator refused: {}", response.text().await?);
-        }
-        Ok(())
+        accepted(response).await
     }
 
     /// Moves the demo's clock (connector, simulator and app share it) forward.
@@ -570,10 +572,7 @@ impl SimControl {
             .json(&json!({ "text": text }))
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("the simulator refused: {}", response.text().await?);
-        }
-        Ok(())
+        accepted(response).await
     }
 
     /// The phone `from` texts a picture (MMS: PNG or JPEG bytes) with `caption`.
@@ -597,10 +596,7 @@ impl SimControl {
             .body(bytes)
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("the simulator refused: {}", response.text().await?);
-        }
-        Ok(())
+        accepted(response).await
     }
 
     /// The phone `from` calls the business and leaves a `seconds`-long voicemail, which the
@@ -622,10 +618,7 @@ impl SimControl {
             .json(&json!({ "seconds": seconds, "transcript": transcript }))
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!("the simulator refused: {}", response.text().await?);
-        }
-        Ok(())
+        accepted(response).await
     }
 
     /// Waits until the phone `to` (E.164) has received a text `body` by SMS.

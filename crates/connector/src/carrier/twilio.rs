@@ -5,8 +5,6 @@
 //! webhook with `X-Twilio-Signature`: base64 of HMAC-SHA1, keyed with the Auth Token, over
 //! the full URL it called followed by every POST field's name and value, sorted by name.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use multiline_domain::api::DeliveryState;
@@ -28,11 +26,7 @@ pub struct Twilio {
 impl Default for Twilio {
     fn default() -> Self {
         Twilio {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .expect("a TLS HTTP client builds"),
+            http: crate::cloud::provider_client(),
         }
     }
 }

@@ -1090,6 +1090,30 @@ fn carrier() -> crate::carrier::CarrierConfig {
     }
 }
 
+/// A voicemail of `secs` seconds left by `from`, as the carrier reports it (`id`).
+fn voicemail_in(id: &str, from: &E164, secs: u32, recording: &[u8]) -> InboundMessage {
+    InboundMessage {
+        wamid: id.into(),
+        channel: multiline_domain::api::Channel::Voicemail,
+        from: from.clone(),
+        body: MessageBody::Voicemail {
+            media_id: multiline_domain::ids::MediaId::random(),
+            duration_secs: secs,
+            transcript: None,
+            heard_at: None,
+        },
+        payload: None,
+        at: t0(),
+        cloud_media: None,
+        media: Some(super::ReceivedMedia {
+            bytes: recording.to_vec(),
+            mime_type: "audio/x-wav".into(),
+            width: 0,
+            height: 0,
+        }),
+    }
+}
+
 fn guest_sms(s: &dyn Store, w: &World, id: &str, text: &str, at: Timestamp) {
     let line = s.line(w.line).unwrap();
     let mut m = inbound(id, &w.ana_phone, text, at);
@@ -1171,26 +1195,7 @@ pub fn a_voicemail_is_kept_transcribed_and_heard_once(s: &dyn Store) {
     s.set_line_carrier(w.line, Some(&carrier())).unwrap();
     let line = s.line(w.line).unwrap();
     let recording = vec![b'R', b'I', b'F', b'F', 0, 0, 0, 0];
-    let voicemail = InboundMessage {
-        wamid: "RE1".into(),
-        channel: Channel::Voicemail,
-        from: w.ana_phone.clone(),
-        body: MessageBody::Voicemail {
-            media_id: multiline_domain::ids::MediaId::random(),
-            duration_secs: 7,
-            transcript: None,
-            heard_at: None,
-        },
-        payload: None,
-        at: t0(),
-        cloud_media: None,
-        media: Some(super::ReceivedMedia {
-            bytes: recording.clone(),
-            mime_type: "audio/x-wav".into(),
-            width: 0,
-            height: 0,
-        }),
-    };
+    let voicemail = voicemail_in("RE1", &w.ana_phone, 7, &recording);
     let told = s.ingest_inbound(&line, &voicemail, t0()).unwrap();
     assert_eq!(told, vec![w.alex.user_id], "the line's owner");
     assert!(
@@ -1262,26 +1267,7 @@ pub fn a_transcript_before_its_voicemail_waits_for_it(s: &dyn Store) {
             .is_empty()
     );
     let line = s.line(w.line).unwrap();
-    let voicemail = InboundMessage {
-        wamid: "RE9".into(),
-        channel: Channel::Voicemail,
-        from: w.ana_phone.clone(),
-        body: MessageBody::Voicemail {
-            media_id: multiline_domain::ids::MediaId::random(),
-            duration_secs: 4,
-            transcript: None,
-            heard_at: None,
-        },
-        payload: None,
-        at: t0(),
-        cloud_media: None,
-        media: Some(super::ReceivedMedia {
-            bytes: b"RIFF0000".to_vec(),
-            mime_type: "audio/x-wav".into(),
-            width: 0,
-            height: 0,
-        }),
-    };
+    let voicemail = voicemail_in("RE9", &w.ana_phone, 4, b"RIFF0000");
     s.ingest_inbound(&line, &voicemail, t0()).unwrap();
     let thread = s
         .threads(w.alex)

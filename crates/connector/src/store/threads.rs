@@ -12,35 +12,87 @@ use uuid::Uuid;
 
 use super::{Caller, Result, SqliteStore, StoreError, ThreadStore, from_micros, micros, uuid_col};
 
-/// The consent of `guest` on `line` (`None` when never asked).
-pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
-    let state: Option<String> = tx
-        .query_row(
-            "SELECT state FROM consents WHERE line_id = ?1 AND guest_phone = ?2",
-            params![line.to_string(), guest.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match state {
-        None => Ok(Consent::None),
-        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
+/// Where a guest's standing is kept: WhatsApp consent (F4-F6), or whether texts may go to the
+/// number (F22: STOP / START). Both are the domain's `Consent`, `None` until something
+/// happened.
+#[derive(Clone, Copy)]
+enum Standing {
+    Whatsapp,
+    Sms,
+}
+
+impl Standing {
+    fn table(self) -> &'static str {
+        match self {
+            Standing::Whatsapp => "consents",
+            Standing::Sms => "sms_consents",
+        }
     }
+
+    fn get(self, tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
+        // The table name is one of our own literals, never input.
+        let sql = format!(
+            "SELECT state FROM {} WHERE line_id = ?1 AND guest_phone = ?2",
+            self.table()
+        );
+        let state: Option<String> = tx
+            .query_row(&sql, params![line.to_string(), guest.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match state {
+            None => Ok(Consent::None),
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+
+    fn set(
+        self,
+        tx: &Transaction<'_>,
+        line: Uuid,
+        guest: &E164,
+        consent: &Consent,
+        now: Timestamp,
+    ) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            self.table()
+        );
+        tx.execute(
+            &sql,
+            params![
+                line.to_string(),
+                guest.as_str(),
+                serde_json::to_string(consent).expect("serializes"),
+                micros(now)
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// The WhatsApp consent of `guest` on `line` (`None` when never asked).
+pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
+    Standing::Whatsapp.get(tx, line, guest)
+}
+
+pub(crate) fn set_consent(
+    tx: &Transaction<'_>,
+    line: Uuid,
+    guest: &E164,
+    consent: &Consent,
+    now: Timestamp,
+) -> Result<()> {
+    Standing::Whatsapp.set(tx, line, guest, consent, now)
 }
 
 /// Whether texts may go to `guest` from `line` (F22: STOP / START): `None` until the guest
 /// used a keyword.
 pub(crate) fn sms_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
-    let state: Option<String> = tx
-        .query_row(
-            "SELECT state FROM sms_consents WHERE line_id = ?1 AND guest_phone = ?2",
-            params![line.to_string(), guest.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match state {
-        None => Ok(Consent::None),
-        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
-    }
+    Standing::Sms.get(tx, line, guest)
 }
 
 pub(crate) fn set_sms_consent(
@@ -50,12 +102,7 @@ pub(crate) fn set_sms_consent(
     consent: &Consent,
     now: Timestamp,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO sms_consents (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        params![line.to_string(), guest.as_str(), serde_json::to_string(consent).expect("serializes"), micros(now)],
-    )?;
-    Ok(())
+    Standing::Sms.set(tx, line, guest, consent, now)
 }
 
 /// The standing that decides what may be sent in a thread on `channel`: WhatsApp consent,
@@ -79,21 +126,6 @@ pub(crate) fn channel_str(channel: Channel) -> &'static str {
         Channel::Sms => "sms",
         Channel::Voicemail => "voicemail",
     }
-}
-
-pub(crate) fn set_consent(
-    tx: &Transaction<'_>,
-    line: Uuid,
-    guest: &E164,
-    consent: &Consent,
-    now: Timestamp,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO consents (line_id, guest_phone, state, updated_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (line_id, guest_phone) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        params![line.to_string(), guest.as_str(), serde_json::to_string(consent).expect("serializes"), micros(now)],
-    )?;
-    Ok(())
 }
 
 /// Is `user` a current participant of `thread` in their organization? `NotFound` otherwise,
