@@ -207,7 +207,15 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
                     continue;
                 }
             };
-            let error = s.errors.into_iter().next().map(|e| (e.code, e.title));
+            // The sentence a user reads is made here, by the provider's layer; the store
+            // shows it as given (the carrier's webhooks do the same with theirs).
+            let error = match s.errors.into_iter().next() {
+                Some(e) => Some((e.code, crate::cloud::describe_failure(e.code, &e.title))),
+                None if state == DeliveryState::Failed => {
+                    Some((0, crate::cloud::describe_failure(0, "Not delivered")))
+                }
+                None => None,
+            };
             out.statuses.push(StatusUpdate {
                 wamid: s.id,
                 state,

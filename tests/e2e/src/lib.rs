@@ -563,9 +563,19 @@ impl SimControl {
             .await?)
     }
 
+    /// `/control/{kind}/{phone}{rest}`: the simulator's Twilio side names phones in E.164,
+    /// its `+` escaped in the path.
+    fn phone_url(&self, kind: &str, phone: &str, rest: &str) -> String {
+        format!(
+            "{}/control/{kind}/{}{rest}",
+            self.base,
+            phone.replace('+', "%2B")
+        )
+    }
+
     /// The phone `from` (E.164) texts the business's number (F22, the simulator as Twilio).
     pub async fn guest_texts(&self, from: &str, text: &str) -> anyhow::Result<()> {
-        let url = format!("{}/control/sms/{}", self.base, from.replace('+', "%2B"));
+        let url = self.phone_url("sms", from, "");
         let response = self
             .http
             .post(url)
@@ -583,11 +593,7 @@ impl SimControl {
         mime: &str,
         caption: &str,
     ) -> anyhow::Result<()> {
-        let url = format!(
-            "{}/control/sms/{}/picture",
-            self.base,
-            from.replace('+', "%2B")
-        );
+        let url = self.phone_url("sms", from, "/picture");
         let response = self
             .http
             .post(url)
@@ -607,11 +613,7 @@ impl SimControl {
         seconds: u32,
         transcript: &str,
     ) -> anyhow::Result<()> {
-        let url = format!(
-            "{}/control/voicemail/{}",
-            self.base,
-            from.replace('+', "%2B")
-        );
+        let url = self.phone_url("voicemail", from, "");
         let response = self
             .http
             .post(url)
@@ -623,7 +625,7 @@ impl SimControl {
 
     /// Waits until the phone `to` (E.164) has received a text `body` by SMS.
     pub async fn wait_texted(&self, to: &str, body: &str) -> anyhow::Result<Value> {
-        let url = format!("{}/control/sms/{}", self.base, to.replace('+', "%2B"));
+        let url = self.phone_url("sms", to, "");
         within(WAIT, &format!("{to} to receive the text {body:?}"), async {
             loop {
                 let texts: Vec<Value> = self.http.get(&url).send().await?.json().await?;

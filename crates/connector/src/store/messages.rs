@@ -85,8 +85,8 @@ pub struct ReceivedMedia {
 pub struct StatusUpdate {
     pub wamid: String,
     pub state: DeliveryState,
-    /// For `failed`: the provider's error code and title (the Cloud API's title, put into
-    /// words here; for SMS, the carrier's own sentence, shown as it is).
+    /// For `failed`: the provider's error code and the sentence to show, put into words by
+    /// the provider's layer (`cloud::describe_failure`, `Carrier::describe_failure`).
     pub error: Option<(u32, String)>,
 }
 
@@ -361,13 +361,7 @@ impl MessageStore for SqliteStore {
                 transcript,
                 heard_at: Some(now),
             };
-            tx.execute(
-                "UPDATE messages SET body = ?2 WHERE id = ?1",
-                params![
-                    id.to_string(),
-                    serde_json::to_string(&body).expect("serializes")
-                ],
-            )?;
+            set_body(tx, id, &body)?;
             super::audit(
                 tx,
                 caller.org_id,
@@ -849,19 +843,10 @@ fn status_of(
 ) -> Result<Vec<UserId>> {
     let msg = message(tx, id)?;
     if update.state == DeliveryState::Failed {
-        let (code, title) = update.error.clone().unwrap_or((0, "Not delivered".into()));
+        let (code, reason) = update.error.clone().unwrap_or((0, "Not delivered.".into()));
         if msg.state.advance(DeliveryState::Failed) != DeliveryState::Failed {
             return Ok(Vec::new());
         }
-        let channel: String = tx.query_row(
-            "SELECT channel FROM threads WHERE id = ?1",
-            [msg.thread_id.to_string()],
-            |r| r.get(0),
-        )?;
-        let reason = match enum_from::<Channel>(channel)? {
-            Channel::Whatsapp => crate::cloud::describe_failure(code, &title),
-            Channel::Sms | Channel::Voicemail => title,
-        };
         return fail_message(tx, id, &reason, code == 131047, now);
     }
     let next = msg.state.advance(update.state);
@@ -1109,6 +1094,18 @@ fn ingest_in(
     Ok(told)
 }
 
+/// Replaces a stored message's body (a voicemail heard, or transcribed).
+fn set_body(tx: &Transaction<'_>, id: MessageId, body: &MessageBody) -> Result<()> {
+    tx.execute(
+        "UPDATE messages SET body = ?2 WHERE id = ?1",
+        params![
+            id.to_string(),
+            serde_json::to_string(body).expect("serializes")
+        ],
+    )?;
+    Ok(())
+}
+
 /// Puts `text` into voicemail `id` as its transcript; audited and announced.
 fn transcribe(
     tx: &Transaction<'_>,
@@ -1135,13 +1132,7 @@ fn transcribe(
         transcript: Some(text.to_owned()),
         heard_at,
     };
-    tx.execute(
-        "UPDATE messages SET body = ?2 WHERE id = ?1",
-        params![
-            id.to_string(),
-            serde_json::to_string(&body).expect("serializes")
-        ],
-    )?;
+    set_body(tx, id, &body)?;
     super::audit(
         tx,
         org,
