@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "list_contacts",
     "get_contact",
     "list_threads",
+    "get_thread",
     "open_whatsapp_thread",
     "open_sms_thread",
     "mark_heard",

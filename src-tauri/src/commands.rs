@@ -1,12 +1,13 @@
 //! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
 //! maps the error to `AppError { code, message }`.
 
+use multiline_client::cache::MessageCursor;
 use multiline_client::photo::{PhotoSource, PreparedPhoto};
 use multiline_client::view::{
-    AccountState, AppError, ParticipantChange, SyncState, TemplatePreview, ThreadSummary,
+    AccountState, AppError, ParticipantChange, SyncState, TemplatePreview, ThreadRow, ThreadSummary,
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
-use multiline_domain::ids::{ContactId, MediaId, ThreadId};
+use multiline_domain::ids::{ContactId, MediaId, MessageId, ThreadId};
 use multiline_domain::templates::Template;
 use multiline_domain::time::Timestamp;
 use tauri::State;
@@ -57,9 +58,16 @@ pub async fn get_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd<Co
     Ok(core.client().await?.contact(contact_id).await?)
 }
 
+/// The lists' rows; the open thread's summary is `get_thread`.
 #[tauri::command]
-pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadSummary>> {
+pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadRow>> {
     Ok(core.client().await?.threads().await?)
+}
+
+/// The open thread: its row, what may be sent in it now, and who is in it.
+#[tauri::command]
+pub async fn get_thread(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<Option<ThreadSummary>> {
+    Ok(core.client().await?.thread_summary(thread_id).await?)
 }
 
 #[tauri::command]
@@ -98,14 +106,28 @@ pub async fn mark_heard(
     Ok(core.client().await?.mark_heard(message_id).await?)
 }
 
+/// A thread's messages: with `limit`, the newest `limit` before the message `before_id`
+/// written at `before` (the oldest the UI has), else every one.
 #[tauri::command]
 pub async fn list_messages(
     core: State<'_, Core>,
     thread_id: ThreadId,
     before: Option<Timestamp>,
+    before_id: Option<MessageId>,
     limit: Option<u32>,
 ) -> Cmd<Vec<Message>> {
     let client = core.client().await?;
+    let before = match (before, before_id) {
+        (Some(created_at), Some(id)) => Some(MessageCursor { created_at, id }),
+        (None, None) => None,
+        _ => {
+            return Err(AppError {
+                code: "invalid_cursor".into(),
+                message: "A page of messages needs both the time and the id it starts before."
+                    .into(),
+            });
+        }
+    };
     Ok(match limit {
         Some(limit) => {
             client

@@ -52,7 +52,7 @@ pub fn forward(app: &AppHandle, client: &Arc<Client>) {
 /// thread is not cached). A system without a notification service only logs it.
 async fn notify(app: &AppHandle, client: &Client, message: &Message) {
     let title = match client.thread_summary(message.thread_id).await {
-        Ok(Some(thread)) => thread.contact_name,
+        Ok(Some(thread)) => thread.row.contact_name,
         _ => "New message".to_owned(),
     };
     if let Err(error) = app

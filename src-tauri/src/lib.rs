@@ -36,6 +36,7 @@ pub fn run() {
             commands::list_contacts,
             commands::get_contact,
             commands::list_threads,
+            commands::get_thread,
             commands::open_whatsapp_thread,
             commands::open_sms_thread,
             commands::mark_heard,

@@ -187,6 +187,31 @@ describe("Thread", () => {
     await waitFor(() => expect(loads()).toBe(before + 1));
   });
 
+  it("opens_a_thread_with_its_summary_asked_of_the_core_once_and_kept_live", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    expect(fake.calls.filter((c) => c.command === "getThread").map((c) => c.args[0])).toEqual([
+      "t-1",
+    ]);
+    const composer = screen.getByRole("textbox", { name: /message/i });
+    expect(composer).toBeEnabled();
+
+    // The list's rows carry no rules: what may be sent comes with the open thread's summary,
+    // and a pushed summary for it changes the composer at once.
+    const summary = structuredClone(fake.threads.find((t) => t.id === "t-1"));
+    if (!summary) throw new Error("t-1");
+    summary.composer = { state: "refused", reason: "whatsapp_disabled", message: "Not now." };
+    fake.emit({ kind: "thread_upserted", thread: summary });
+    await waitFor(() => expect(screen.getByText("Not now.")).toBeVisible());
+    expect(composer).toBeDisabled();
+
+    // A resync asks for it again.
+    fake.emit({ kind: "resync" });
+    await waitFor(() =>
+      expect(fake.calls.filter((c) => c.command === "getThread")).toHaveLength(2),
+    );
+  });
+
   it("clears_the_unread_count_of_the_thread_the_user_opens", async () => {
     const { user, fake } = await renderApp();
     const badge = () =>

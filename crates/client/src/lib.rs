@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 use crate::cache::{Cache, CacheError, OutboxRequest};
 use crate::connector::{ApiError, ConnectorApi};
-use crate::view::{AppError, SyncState, ThreadSummary, UiEvent};
+use crate::view::{AppError, SyncState, ThreadRow, ThreadSummary, UiEvent};
 
 /// Everything a command can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -292,7 +292,7 @@ impl Client {
         self.inner.set_sync(SyncState::SignedOut);
     }
 
-    /// One thread as the lists show it, from the cache (`None`: not known here).
+    /// One thread as it shows when open, from the cache (`None`: not known here).
     pub async fn thread_summary(&self, id: ThreadId) -> Result<Option<ThreadSummary>> {
         let thread = self.inner.cache(move |c| c.thread(id)).await?;
         Ok(thread.map(|t| self.inner.summary(&t)))
@@ -357,25 +357,28 @@ impl Client {
             .ok_or(ClientError::NotFound("contact"))
     }
 
-    pub async fn threads(&self) -> Result<Vec<ThreadSummary>> {
-        let threads = self.inner.cache(|c| c.threads()).await?;
-        Ok(threads.iter().map(|t| self.inner.summary(t)).collect())
+    /// Every thread's row, most recent activity first (the lists); the open thread's full
+    /// summary is [`Client::thread_summary`].
+    pub async fn threads(&self) -> Result<Vec<ThreadRow>> {
+        self.inner
+            .cache(|c| c.filter_map_threads(|t| Some(view::row(&t))))
+            .await
     }
 
     pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
         self.inner.cache(move |c| c.messages(thread)).await
     }
 
-    /// The newest `limit` messages written before `before` (the newest of all when `None`),
-    /// oldest first: how a long thread opens, and then pages back.
+    /// The newest `limit` messages before the message `before` names (the newest of all
+    /// when `None`), oldest first: how a long thread opens, and then pages back.
     pub async fn messages_page(
         &self,
         thread: ThreadId,
-        before: Option<Timestamp>,
+        before: Option<cache::MessageCursor>,
         limit: usize,
     ) -> Result<Vec<Message>> {
         self.inner
-            .cache(move |c| c.messages_page(thread, before, limit))
+            .cache(move |c| c.messages_page(thread, before.as_ref(), limit))
             .await
     }
 

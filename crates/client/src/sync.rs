@@ -55,17 +55,14 @@ async fn snapshot(inner: &Inner) -> Result<(), ClientError> {
         messages.extend(inner.api.messages(t.id).await?);
     }
     let templates = inner.api.templates().await?;
-    let summaries: Vec<_> = threads.iter().map(|t| inner.summary(t)).collect();
     inner
         .cache(move |c| {
             c.store_snapshot(&session, &contacts, &threads, &messages, &templates, head)
         })
         .await?;
-    inner.emit(UiEvent::ContactsChanged);
-    inner.emit(UiEvent::TemplatesChanged);
-    for thread in summaries {
-        inner.emit(UiEvent::ThreadUpserted { thread });
-    }
+    // One reload, not an event per thread: an organization's 10,000 threads would otherwise
+    // be 10,000 upserts into the list.
+    inner.emit(UiEvent::Resync);
     Ok(())
 }
 

@@ -23,10 +23,11 @@ pub enum Composer {
     },
 }
 
-/// A thread as the lists and the thread header show it.
+/// A thread as the Messages and History lists draw it: nothing that only the open thread
+/// needs, so that 10,000 of them cross the IPC and sit in the web view cheaply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
-pub struct ThreadSummary {
+pub struct ThreadRow {
     pub id: ThreadId,
     pub channel: Channel,
     pub contact_id: Option<ContactId>,
@@ -36,6 +37,16 @@ pub struct ThreadSummary {
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<Timestamp>,
     pub unread_count: u32,
+}
+
+/// The open thread: its row, what may be sent in it now, and who is in it (the thread
+/// header, the composer, the consent notice and the participants panel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ThreadSummary {
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub row: ThreadRow,
     /// Free-form text and pictures.
     pub composer: Composer,
     /// Approved templates (the Expand '+' menu's Template tool).
@@ -46,6 +57,14 @@ pub struct ThreadSummary {
     pub consent: Consent,
     /// Who is in the conversation (F19-F20), in the order they joined.
     pub participants: Vec<multiline_domain::api::User>,
+}
+
+impl std::ops::Deref for ThreadSummary {
+    type Target = ThreadRow;
+
+    fn deref(&self) -> &ThreadRow {
+        &self.row
+    }
 }
 
 /// A change to who is in a thread (F20), as the UI asks for it.
@@ -111,7 +130,8 @@ pub enum UiEvent {
     ContactsChanged,
     /// The approved templates changed: reload them.
     TemplatesChanged,
-    /// Changes came faster than they could be passed on: reload everything shown.
+    /// Changes came faster than they could be passed on, or the first sync stored everything
+    /// at once: reload everything shown.
     Resync,
     SyncStateChanged {
         sync: SyncState,
@@ -218,8 +238,9 @@ fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timesta
     }
 }
 
-pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadSummary {
-    ThreadSummary {
+/// A thread's row in the lists.
+pub fn row(thread: &Thread) -> ThreadRow {
+    ThreadRow {
         id: thread.id,
         channel: thread.channel,
         contact_id: thread.contact_id,
@@ -229,6 +250,12 @@ pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Threa
         last_message_preview: thread.last_message_preview.clone(),
         last_message_at: thread.last_message_at,
         unread_count: thread.unread_count,
+    }
+}
+
+pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadSummary {
+    ThreadSummary {
+        row: row(thread),
         composer: composer(thread, whatsapp_enabled, now),
         template: may(thread, whatsapp_enabled, OutboundKind::Template, now),
         opt_in: may(thread, whatsapp_enabled, OutboundKind::OptInTemplate, now),

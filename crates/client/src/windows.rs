@@ -31,23 +31,30 @@ fn moments(thread: &Thread) -> impl Iterator<Item = Timestamp> {
 pub(crate) async fn run(inner: Arc<Inner>) {
     let mut last_pass = inner.clock.now();
     loop {
-        let threads = inner.cache(|c| c.threads()).await.unwrap_or_default();
         let now = inner.clock.now();
-        let mut next = None::<Timestamp>;
-        for thread in &threads {
-            let mut changed = false;
-            for at in moments(thread) {
-                if last_pass < at && at <= now {
-                    changed = true;
-                } else if at > now {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-            }
-            if changed {
-                inner.emit(UiEvent::ThreadUpserted {
-                    thread: inner.summary(thread),
-                });
-            }
+        // Read one thread at a time, keeping only those whose moment passed.
+        let (changed, next) = inner
+            .cache(move |c| {
+                let mut next = None::<Timestamp>;
+                let changed = c.filter_map_threads(|thread| {
+                    let mut changed = false;
+                    for at in moments(&thread) {
+                        if last_pass < at && at <= now {
+                            changed = true;
+                        } else if at > now {
+                            next = Some(next.map_or(at, |n| n.min(at)));
+                        }
+                    }
+                    changed.then_some(thread)
+                })?;
+                Ok((changed, next))
+            })
+            .await
+            .unwrap_or_default();
+        for thread in &changed {
+            inner.emit(UiEvent::ThreadUpserted {
+                thread: inner.summary(thread),
+            });
         }
         last_pass = now;
         let sleep = next

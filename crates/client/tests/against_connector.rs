@@ -86,13 +86,15 @@ async fn first_sync_then_live_events() {
     );
     // What each may send, from the domain's rules: SMS text without consent or window,
     // no template by SMS, nothing in a voicemail thread.
+    // The rows carry none of it: the open thread's summary does.
     use multiline_client::view::Composer;
-    assert_eq!(threads[2].composer, Composer::Allowed);
+    let sms = client.thread_summary(threads[2].id).await.unwrap().unwrap();
+    let voicemail = client.thread_summary(threads[1].id).await.unwrap().unwrap();
+    assert_eq!(sms.row, threads[2]);
+    assert_eq!(sms.composer, Composer::Allowed);
+    assert!(matches!(&sms.template, Composer::Refused { reason, .. } if reason == "whatsapp_only"));
     assert!(
-        matches!(&threads[2].template, Composer::Refused { reason, .. } if reason == "whatsapp_only")
-    );
-    assert!(
-        matches!(&threads[1].composer, Composer::Refused { reason, .. } if reason == "voicemail_only")
+        matches!(&voicemail.composer, Composer::Refused { reason, .. } if reason == "voicemail_only")
     );
     assert!(
         client
@@ -192,7 +194,8 @@ async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
 async fn the_composer_closes_when_the_window_does_without_any_message() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, client, clock) = demo_with_clock(dir.path()).await;
-    let thread = client.threads().await.unwrap()[0].clone();
+    let first = client.threads().await.unwrap()[0].id;
+    let thread = client.thread_summary(first).await.unwrap().unwrap();
     assert_eq!(thread.composer, multiline_client::view::Composer::Allowed);
 
     let mut events = client.subscribe();

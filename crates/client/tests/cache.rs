@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use multiline_client::cache::{Cache, ThreadCursor};
+use multiline_client::cache::{Cache, MessageCursor, ThreadCursor};
 use support::fixtures::{contact, message, thread};
 
 fn at(minutes: i64) -> chrono::DateTime<Utc> {
@@ -67,14 +67,46 @@ fn a_thread_pages_backwards_from_its_newest_message() {
     assert_eq!(texts(&newest).first().unwrap(), "m70");
     assert_eq!(texts(&newest).last().unwrap(), "m119");
     let older = cache
-        .messages_page(t.id, Some(newest[0].created_at), 50)
+        .messages_page(t.id, Some(&MessageCursor::before(&newest[0])), 50)
         .unwrap();
     assert_eq!(texts(&older).first().unwrap(), "m20");
     assert_eq!(texts(&older).last().unwrap(), "m69");
     let oldest = cache
-        .messages_page(t.id, Some(older[0].created_at), 50)
+        .messages_page(t.id, Some(&MessageCursor::before(&older[0])), 50)
         .unwrap();
     assert_eq!(oldest.len(), 20);
+}
+
+#[test]
+fn paging_back_reaches_every_message_sharing_the_boundary_second() {
+    // WhatsApp dates messages to the second: a guest's quick messages share one.
+    let (_dir, cache) = open();
+    let t = thread("Ana", Some(at(100)));
+    for i in 0..5 {
+        cache
+            .put_message(&message(t.id, &format!("early{i}"), at(1)))
+            .unwrap();
+    }
+    for i in 0..4 {
+        cache
+            .put_message(&message(t.id, &format!("same{i}"), at(2)))
+            .unwrap();
+    }
+    // Pages of 3, each ending among messages that share a time: every message is reached
+    // once, in the order stored.
+    let mut shown = Vec::new();
+    let mut page = cache.messages_page(t.id, None, 3).unwrap();
+    while !page.is_empty() {
+        let cursor = MessageCursor::before(&page[0]);
+        shown.splice(0..0, page.iter().map(|m| m.body.preview()));
+        page = cache.messages_page(t.id, Some(&cursor), 3).unwrap();
+    }
+    assert_eq!(
+        shown,
+        [
+            "early0", "early1", "early2", "early3", "early4", "same0", "same1", "same2", "same3"
+        ]
+    );
 }
 
 #[test]

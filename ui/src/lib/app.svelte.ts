@@ -117,6 +117,7 @@ export class AppState {
         break;
       case "thread_upserted":
         this.threads.upsert(event.thread);
+        this.thread?.setSummary(event.thread);
         break;
       case "contacts_changed":
         void this.contacts.reload();
@@ -160,15 +161,19 @@ export class AppState {
     this.nav.tab = tab;
   }
 
-  openThread(threadId: ThreadId | null): void {
+  /** Opens a thread; `summary` when a command has just returned it (saves asking again). */
+  openThread(threadId: ThreadId | null, summary: ThreadSummary | null = null): void {
     this.nav.tab = "messages";
     this.nav.threadId = threadId;
     if (threadId === null) {
       this.thread = null;
       return;
     }
-    if (this.thread?.threadId === threadId) return;
-    const store = new ThreadStore(threadId, this.ipc, (error) => this.report(error));
+    if (this.thread?.threadId === threadId) {
+      if (summary) this.thread.setSummary(summary);
+      return;
+    }
+    const store = new ThreadStore(threadId, this.ipc, (error) => this.report(error), summary);
     this.thread = store;
     void store.load();
     this.markRead(threadId);
@@ -192,7 +197,7 @@ export class AppState {
     try {
       const thread = await this.ipc.openWhatsappThread(contactId, phone);
       this.threads.upsert(thread);
-      this.openThread(thread.id);
+      this.openThread(thread.id, thread);
       // F4: a guest who has not consented is first asked, once the user agrees to ask.
       if (needsConsent(thread)) this.askConsent(thread.id);
     } catch (error) {
@@ -205,7 +210,7 @@ export class AppState {
     try {
       const thread = await this.ipc.openSmsThread(contactId, phone);
       this.threads.upsert(thread);
-      this.openThread(thread.id);
+      this.openThread(thread.id, thread);
     } catch (error) {
       this.report(error);
     }

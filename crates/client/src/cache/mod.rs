@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use multiline_domain::api::{
     Contact, DeliveryState, Event, FilledValue, Message, MessageBody, Session, Thread,
 };
-use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
+use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
 use multiline_domain::templates::Template;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
@@ -27,6 +27,22 @@ pub type Result<T> = std::result::Result<T, CacheError>;
 
 fn data_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     row.get(0)
+}
+
+/// Where a page of a thread's messages ends: its oldest message's time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageCursor {
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub id: MessageId,
+}
+
+impl MessageCursor {
+    pub fn before(message: &Message) -> MessageCursor {
+        MessageCursor {
+            created_at: message.created_at,
+            id: message.id,
+        }
+    }
 }
 
 /// Where a page of the thread list ends: its last thread's activity time and id.
@@ -97,6 +113,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/001_cache.sql")),
         M::up(include_str!("../../migrations/002_search_and_paging.sql")),
         M::up(include_str!("../../migrations/003_media.sql")),
+        M::up(include_str!("../../migrations/004_message_cursor.sql")),
     ])
 }
 
@@ -135,15 +152,17 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
         MessageBody::Voicemail { transcript, .. } => transcript.as_deref(),
     };
     tx.execute(
-        "INSERT INTO messages (key, thread_id, created_at, data, body_text) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO messages (key, thread_id, created_at, data, body_text, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (key) DO UPDATE SET created_at = excluded.created_at, data = excluded.data,
-             body_text = excluded.body_text",
+             body_text = excluded.body_text, message_id = excluded.message_id",
         params![
             message_key(m),
             m.thread_id.to_string(),
             m.created_at.timestamp_micros(),
             serde_json::to_string(m)?,
-            text
+            text,
+            m.id.to_string()
         ],
     )?;
     Ok(())
@@ -345,12 +364,26 @@ impl Cache {
 
     /// Threads, most recent activity first.
     pub fn threads(&self) -> Result<Vec<Thread>> {
+        self.filter_map_threads(Some)
+    }
+
+    /// Threads, most recent activity first, each handed to `f` as it is read, keeping what
+    /// `f` returns: a list row, or the few threads a pass is looking for, without holding
+    /// 10,000 whole threads at once.
+    pub fn filter_map_threads<T>(&self, mut f: impl FnMut(Thread) -> Option<T>) -> Result<Vec<T>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT data FROM threads ORDER BY COALESCE(last_message_at, 0) DESC, id DESC",
         )?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
+        let mut rows = stmt.query([])?;
+        let mut kept = Vec::new();
+        while let Some(row) = rows.next()? {
+            let data = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            if let Some(t) = f(serde_json::from_str(data)?) {
+                kept.push(t);
+            }
+        }
+        Ok(kept)
     }
 
     pub fn thread(&self, id: ThreadId) -> Result<Option<Thread>> {
@@ -403,23 +436,35 @@ impl Cache {
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
     }
 
-    /// A thread's newest `limit` messages written before `before` (all when `None`), oldest
-    /// first, as the thread shows them.
+    /// A thread's newest `limit` messages before `before` (the newest of all when `None`),
+    /// oldest first, as the thread shows them: by time, then in the order they were stored.
+    /// The cursor names a message, not only a time: WhatsApp dates messages to the second, so
+    /// several can share the oldest loaded message's time, and paging by time alone would
+    /// skip those not yet loaded.
     pub fn messages_page(
         &self,
         thread: ThreadId,
-        before: Option<chrono::DateTime<chrono::Utc>>,
+        before: Option<&MessageCursor>,
         limit: usize,
     ) -> Result<Vec<Message>> {
         let conn = self.conn();
+        // The cursor's place among messages sharing its time is its rowid; a cursor message
+        // no longer here pages from the start of its time.
         let mut stmt = conn.prepare_cached(
-            "SELECT data FROM messages WHERE thread_id = ?1 AND created_at < ?2
-             ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+            "SELECT data FROM messages
+             WHERE thread_id = ?1 AND (created_at, rowid) < (?2, COALESCE(
+                 (SELECT rowid FROM messages
+                  WHERE thread_id = ?1 AND created_at = ?2 AND message_id = ?3), ?4))
+             ORDER BY created_at DESC, rowid DESC LIMIT ?5",
         )?;
-        let before = before.map_or(i64::MAX, |b| b.timestamp_micros());
-        let rows = stmt.query_map(params![thread.to_string(), before, limit as i64], |r| {
-            r.get::<_, String>(0)
-        })?;
+        let (at, id, missing) = match before {
+            Some(c) => (c.created_at.timestamp_micros(), c.id.to_string(), 0),
+            None => (i64::MAX, String::new(), i64::MAX),
+        };
+        let rows = stmt.query_map(
+            params![thread.to_string(), at, id, missing, limit as i64],
+            |r| r.get::<_, String>(0),
+        )?;
         let mut page = rows
             .map(|row| Ok(serde_json::from_str(&row?)?))
             .collect::<Result<Vec<Message>>>()?;

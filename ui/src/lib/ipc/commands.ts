@@ -18,6 +18,8 @@ import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
+import type { ThreadRow } from "./bindings/ThreadRow";
+import type { MessageCursor } from "./ipc";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { User } from "./bindings/User";
 import { toAppError } from "./errors";
@@ -64,9 +66,14 @@ export function getContact(contactId: ContactId): Promise<Contact> {
   return call("get_contact", { contactId });
 }
 
-/** Newest first. */
-export function listThreads(): Promise<ThreadSummary[]> {
+/** The lists' rows, newest first. */
+export function listThreads(): Promise<ThreadRow[]> {
   return call("list_threads");
+}
+
+/** The open thread: what may be sent in it now, and who is in it (null: not known here). */
+export function getThread(threadId: ThreadId): Promise<ThreadSummary | null> {
+  return call("get_thread", { threadId });
 }
 
 /** The contact's open WhatsApp thread for `phone` (E.164), or a new one. */
@@ -84,14 +91,19 @@ export function markHeard(messageId: MessageId): Promise<Message> {
   return call("mark_heard", { messageId });
 }
 
-/** Oldest first. With `limit`: the newest `limit` written before `before` (ISO time; the
- * newest of all when null), for a long thread's first screen and its older pages. */
+/** Oldest first. With `limit`: the newest `limit` before the message `before` (the newest
+ * of all when null), for a long thread's first screen and its older pages. */
 export function listMessages(
   threadId: ThreadId,
-  before: string | null = null,
+  before: MessageCursor | null = null,
   limit: number | null = null,
 ): Promise<Message[]> {
-  return call("list_messages", { threadId, before, limit });
+  return call("list_messages", {
+    threadId,
+    before: before?.created_at ?? null,
+    beforeId: before?.id ?? null,
+    limit,
+  });
 }
 
 /** Queues the text; resolves at once with the message in state "sending". */

@@ -16,6 +16,7 @@ import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
+import type { ThreadRow } from "./bindings/ThreadRow";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
 import type { Ipc, Unlisten } from "./ipc";
@@ -310,9 +311,25 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async listThreads() {
       record("listThreads");
+      // Rows only, as the core sends them: the UI must not read a summary's rules from a row.
       return [...fake.threads]
         .sort((a, b) => (b.last_message_at ?? "").localeCompare(a.last_message_at ?? ""))
-        .map((t) => structuredClone(t));
+        .map((t): ThreadRow => ({
+          id: t.id,
+          channel: t.channel,
+          contact_id: t.contact_id,
+          contact_name: t.contact_name,
+          guest_phone: t.guest_phone,
+          status: t.status,
+          last_message_preview: t.last_message_preview,
+          last_message_at: t.last_message_at,
+          unread_count: t.unread_count,
+        }));
+    },
+    async getThread(threadId) {
+      record("getThread", threadId);
+      const thread = fake.threads.find((t) => t.id === threadId);
+      return thread ? structuredClone(thread) : null;
     },
     async openWhatsappThread(contactId, phone) {
       record("openWhatsappThread", contactId, phone);
@@ -376,10 +393,17 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async listMessages(threadId, before = null, limit = null) {
       record("listMessages", threadId, before, limit);
-      const all = fake.messages
+      // By time, then in the order stored (a stable sort), before the cursor's message.
+      let all = fake.messages
         .filter((m) => m.thread_id === threadId)
-        .filter((m) => before === null || Date.parse(m.created_at) < Date.parse(before))
         .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+      if (before !== null) {
+        const at = all.findIndex((m) => m.id === before.id);
+        all =
+          at >= 0
+            ? all.slice(0, at)
+            : all.filter((m) => Date.parse(m.created_at) < Date.parse(before.created_at));
+      }
       const page = limit === null ? all : all.slice(Math.max(0, all.length - limit));
       return page.map((m) => structuredClone(m));
     },

@@ -19,11 +19,15 @@ import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
+import type { ThreadRow } from "./bindings/ThreadRow";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
 import type { User } from "./bindings/User";
 
 export type { Unlisten };
+
+/** Where a page of messages ends: the oldest message loaded (its time and id). */
+export type MessageCursor = Pick<Message, "created_at" | "id">;
 
 export interface Ipc {
   accountState(): Promise<AccountState>;
@@ -33,13 +37,14 @@ export interface Ipc {
   syncState(): Promise<SyncState>;
   listContacts(query: string | null): Promise<Contact[]>;
   getContact(contactId: ContactId): Promise<Contact>;
-  listThreads(): Promise<ThreadSummary[]>;
+  listThreads(): Promise<ThreadRow[]>;
+  getThread(threadId: ThreadId): Promise<ThreadSummary | null>;
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   markHeard(messageId: MessageId): Promise<Message>;
   listMessages(
     threadId: ThreadId,
-    before?: string | null,
+    before?: MessageCursor | null,
     limit?: number | null,
   ): Promise<Message[]>;
   sendText(threadId: ThreadId, text: string): Promise<Message>;

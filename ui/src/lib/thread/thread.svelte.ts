@@ -2,6 +2,7 @@ import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Message } from "../ipc/bindings/Message";
 import type { PreparedPhoto } from "../ipc/bindings/PreparedPhoto";
 import type { ThreadId } from "../ipc/bindings/ThreadId";
+import type { ThreadSummary } from "../ipc/bindings/ThreadSummary";
 import type { UploadProgress } from "../ipc/bindings/UploadProgress";
 import type { Ipc } from "../ipc/ipc";
 
@@ -13,10 +14,12 @@ function byTime(a: Message, b: Message): number {
 export const PAGE = 50;
 
 /**
- * The messages of the open thread, oldest first: the newest page first, older pages as the
- * reader scrolls back, kept current by events.
+ * The open thread: its summary (what may be sent, who is in it) and its messages, oldest
+ * first: the newest page first, older pages as the reader scrolls back, kept current by events.
  */
 export class ThreadStore {
+  /** Null until loaded, or when the thread is not known here. */
+  summary = $state.raw<ThreadSummary | null>(null);
   messages = $state<Message[]>([]);
   loading = $state(true);
   /** More messages exist before the oldest one loaded. */
@@ -29,12 +32,21 @@ export class ThreadStore {
     readonly threadId: ThreadId,
     private readonly ipc: Ipc,
     private readonly report: (error: unknown) => void,
-  ) {}
+    summary: ThreadSummary | null = null,
+  ) {
+    this.summary = summary;
+  }
 
   async load(): Promise<void> {
     this.loading = true;
+    const known = this.summary;
     try {
-      const loaded = await this.ipc.listMessages(this.threadId, null, PAGE);
+      const [summary, loaded] = await Promise.all([
+        this.ipc.getThread(this.threadId),
+        this.ipc.listMessages(this.threadId, null, PAGE),
+      ]);
+      // A summary pushed while loading is at least as new as the loaded one.
+      if (this.summary === known) this.summary = summary;
       // Anything pushed or sent while loading is at least as new as the loaded copy.
       const early = this.messages;
       this.messages = loaded;
@@ -47,14 +59,20 @@ export class ThreadStore {
     }
   }
 
+  /** `thread_upserted` (or a command's answer) for this thread: what may be sent changed. */
+  setSummary(summary: ThreadSummary): void {
+    if (summary.id === this.threadId) this.summary = summary;
+  }
+
   /** The page before the oldest message loaded; resolves true if it added any. */
   async loadOlder(): Promise<boolean> {
     const oldest = this.messages[0];
     if (!this.hasOlder || this.#loadingOlder || !oldest) return false;
     this.#loadingOlder = true;
     try {
-      const page = await this.ipc.listMessages(this.threadId, oldest.created_at, PAGE);
-      // The page ends before the oldest loaded; a message sharing its time may repeat.
+      // Before the oldest loaded message itself, not its time: several can share a second.
+      const page = await this.ipc.listMessages(this.threadId, oldest, PAGE);
+      // A message pushed live meanwhile may already be here.
       const fresh = page.filter((m) => !this.messages.some((known) => known.id === m.id));
       this.messages = [...fresh, ...this.messages];
       this.hasOlder = page.length === PAGE;

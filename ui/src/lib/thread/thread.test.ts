@@ -97,6 +97,21 @@ describe("ThreadStore paging", () => {
     expect(await s.loadOlder()).toBe(false);
   });
 
+  it("pages_back_from_the_oldest_message_itself_where_many_share_a_second", async () => {
+    // WhatsApp dates messages to the second: a page can end among messages sharing one.
+    const sameSecond = long.map((m) => ({ ...m, created_at: "2024-03-12T10:00:00.000Z" }));
+    const ipc = createFakeIpc({ contacts: [], threads: [], messages: sameSecond });
+    const s = new ThreadStore("t-1", ipc, () => {
+      throw new Error("unexpected error report");
+    });
+    await s.load();
+    const oldest = s.messages[0];
+    expect(await s.loadOlder()).toBe(true);
+    expect(ipc.calls.filter((c) => c.command === "listMessages").at(-1)?.args[1]).toEqual(oldest);
+    while (await s.loadOlder());
+    expect(s.messages.map((m) => m.id)).toEqual(long.map((m) => m.id));
+  });
+
   it("leaves_an_update_to_an_unloaded_message_for_when_its_page_loads", async () => {
     const s = paged();
     await s.load();

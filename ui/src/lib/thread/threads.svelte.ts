@@ -1,8 +1,8 @@
 import type { ThreadId } from "../ipc/bindings/ThreadId";
-import type { ThreadSummary } from "../ipc/bindings/ThreadSummary";
+import type { ThreadRow } from "../ipc/bindings/ThreadRow";
 import type { Ipc } from "../ipc/ipc";
 
-function newestFirst(a: ThreadSummary, b: ThreadSummary): number {
+function newestFirst(a: ThreadRow, b: ThreadRow): number {
   const ta = a.last_message_at ? Date.parse(a.last_message_at) : -Infinity;
   const tb = b.last_message_at ? Date.parse(b.last_message_at) : -Infinity;
   return tb - ta;
@@ -12,10 +12,10 @@ function newestFirst(a: ThreadSummary, b: ThreadSummary): number {
 export class ThreadsStore {
   /** Replaced, never mutated: `$state.raw` keeps 10,000 summaries as plain objects rather
    * than deep proxies (memory, and the time to build them). */
-  items = $state.raw<ThreadSummary[]>([]);
+  items = $state.raw<ThreadRow[]>([]);
 
   /** F10: the Messages tab's list, the open conversations; closed ones are in History (F13). */
-  get inbox(): ThreadSummary[] {
+  get inbox(): ThreadRow[] {
     return this.items.filter((t) => t.status === "open");
   }
   loaded = $state(false);
@@ -25,7 +25,7 @@ export class ThreadsStore {
     private readonly report: (error: unknown) => void,
   ) {}
 
-  get(id: ThreadId | null): ThreadSummary | undefined {
+  get(id: ThreadId | null): ThreadRow | undefined {
     return id === null ? undefined : this.items.find((t) => t.id === id);
   }
 
@@ -49,7 +49,7 @@ export class ThreadsStore {
   }
 
   /** `thread_upserted`, or a summary a command returned: insert or replace by id. */
-  upsert(thread: ThreadSummary): void {
+  upsert(thread: ThreadRow): void {
     const rest = this.items.filter((t) => t.id !== thread.id);
     this.items = [...rest, thread].sort(newestFirst);
   }

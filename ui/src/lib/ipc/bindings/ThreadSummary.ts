@@ -8,9 +8,10 @@ import type { ThreadStatus } from "./ThreadStatus";
 import type { User } from "./User";
 
 /**
- * A thread as the lists and the thread header show it.
+ * The open thread: its row, what may be sent in it now, and who is in it (the thread
+ * header, the composer, the consent notice and the participants panel).
  */
-export type ThreadSummary = { id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, 
+export type ThreadSummary = { 
 /**
  * Free-form text and pictures.
  */
@@ -30,4 +31,4 @@ consent: Consent,
 /**
  * Who is in the conversation (F19-F20), in the order they joined.
  */
-participants: Array<User>, };
+participants: Array<User>, id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };
