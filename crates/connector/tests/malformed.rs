@@ -161,14 +161,28 @@ async fn every_bad_request_gets_a_stable_code_and_writes_nothing() {
             400,
             "invalid_body",
         ),
-        // Letters in a number are keypad letters to the E.164 parser: a valid number, but
-        // not one of the contact's.
+        // The API takes numbers in E.164 form; formatting them is the app's job.
         json_case(
-            "a valid number that is not the contact's",
+            "a number with spaces and keypad letters",
             "/v1/threads",
             json!({ "contact_id": ben.id, "phone": "+44 79ll 123456" }),
             400,
+            "invalid_body",
+        ),
+        json_case(
+            "a valid number that is not the contact's",
+            "/v1/threads",
+            json!({ "contact_id": ben.id, "phone": "+12025550147" }),
+            400,
             "unknown_number",
+        ),
+        // The form is right, the number is not (no such area code): a contact cannot keep it.
+        json_case(
+            "a contact's number that is not valid for its country",
+            "/v1/contacts",
+            json!({ "name": "Nobody", "phones": [{ "number": "+11115550147", "label": "mobile" }] }),
+            400,
+            "invalid_phone",
         ),
         json_case(
             "phone number without country",

@@ -1,13 +1,21 @@
 //! Phone numbers. Contacts store E.164 (`+15551234567`); the Cloud API speaks `wa_id`
 //! (the same digits without `+`). Parsing and validation are the `phonenumber` crate's
 //! (libphonenumber's metadata), never hand-written.
+//!
+//! A number is validated where it enters the system: typed by a person, sent by Meta or a
+//! carrier, or given to the connector for a contact ([`E164::parse`], [`E164::validate`]).
+//! Reading back what the system wrote (a cache, a store, the connector's answers) checks the
+//! E.164 form only ([`E164::from_stored`], and so `Deserialize`): libphonenumber compiles
+//! and keeps a regex per region and number type (about 16 MB in the app once a +1 number has
+//! been parsed: every NANPA region is tried), and a 10,000-thread list would otherwise
+//! validate 10,000 numbers at every load.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// A valid phone number in E.164 form. Constructing one is the only way to validate.
+/// A phone number in E.164 form, validated where it entered the system.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export, type = "string")]
@@ -38,6 +46,28 @@ impl E164 {
         Ok(Self(
             number.format().mode(phonenumber::Mode::E164).to_string(),
         ))
+    }
+
+    /// A number this system wrote (so validated when it entered): checks the E.164 form only,
+    /// `+` and 7 to 15 digits, the first not 0.
+    pub fn from_stored(s: &str) -> Result<Self, PhoneError> {
+        let digits = s.strip_prefix('+').unwrap_or_default();
+        let form = (7..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if form {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(PhoneError::Unparseable {
+                input: s.to_owned(),
+            })
+        }
+    }
+
+    /// Validates a number that came in by its form only (a request's body): is it a
+    /// dialable number for its country?
+    pub fn validate(&self) -> Result<(), PhoneError> {
+        Self::parse(&self.0, None).map(|_| ())
     }
 
     /// From the Cloud API's `wa_id` (digits, no `+`).
@@ -72,11 +102,12 @@ impl Serialize for E164 {
     }
 }
 
-/// Deserializing validates: a number that is not E.164-valid is refused.
+/// Deserializing checks the E.164 form ([`E164::from_stored`]); where a deserialized number
+/// comes from outside, [`E164::validate`] it.
 impl<'de> Deserialize<'de> for E164 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
-        Self::parse(&s, None).map_err(serde::de::Error::custom)
+        Self::from_stored(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -128,6 +159,39 @@ mod tests {
                 proptest::prop_assert_eq!(E164::from_wa_id(once.wa_id()).unwrap(), once);
             }
         }
+    }
+
+    #[test]
+    fn a_stored_number_is_checked_for_its_form_only() {
+        assert_eq!(
+            E164::from_stored("+12025550147").unwrap(),
+            E164::parse("+12025550147", None).unwrap()
+        );
+        for bad in [
+            "12025550147",
+            "+1 202 555 0147",
+            "+0123456789",
+            "+123456",
+            "+1234567890123456",
+            "+",
+            "",
+        ] {
+            assert!(E164::from_stored(bad).is_err(), "{bad:?}");
+        }
+        // The form is right, the number is not: validate says so.
+        let unassigned = E164::from_stored("+11115550147").unwrap();
+        assert!(matches!(
+            unassigned.validate(),
+            Err(PhoneError::Invalid { .. })
+        ));
+        assert!(
+            E164::from_stored("+447911123456")
+                .unwrap()
+                .validate()
+                .is_ok()
+        );
+        let json: Result<E164, _> = serde_json::from_str("\"+1 (202) 555-0147\"");
+        assert!(json.is_err(), "deserializing takes the E.164 form only");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub async fn get(
     Ok(Json(ctx.db(move |s| s.contact(org, id)).await?))
 }
 
-#[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = ContactInput, responses((status = 201, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_name`, `invalid_notes`, `duplicate_phone`, `invalid_body` (e.g. a number that is not valid E.164).", body = super::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = ContactInput, responses((status = 201, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_name`, `invalid_notes`, `invalid_phone` (a number not valid for its country), `duplicate_phone`, `invalid_body` (e.g. a number not in E.164 form).", body = super::ErrorBody)))]
 pub async fn create(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -52,7 +52,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
-#[utoipa::path(put, path = "/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])), params(("id" = ContactId, Path)), request_body = ContactInput, responses((status = 200, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `invalid_name`, `invalid_notes`, `duplicate_phone`, `invalid_body`.", body = super::ErrorBody)))]
+#[utoipa::path(put, path = "/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])), params(("id" = ContactId, Path)), request_body = ContactInput, responses((status = 200, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `invalid_name`, `invalid_notes`, `invalid_phone`, `duplicate_phone`, `invalid_body`.", body = super::ErrorBody)))]
 pub async fn update(
     State(ctx): State<Ctx>,
     auth: Auth,

@@ -45,6 +45,13 @@ fn check(input: &ContactInput) -> Result<()> {
     }
     let mut seen = Vec::new();
     for p in &input.phones {
+        // The request's numbers were only checked for their form: validate them here.
+        p.number.validate().map_err(|_| {
+            invalid(
+                "invalid_phone",
+                &format!("{} is not a valid number for its country.", p.number),
+            )
+        })?;
         if seen.contains(&p.number) {
             return Err(invalid(
                 "duplicate_phone",

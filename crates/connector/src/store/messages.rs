@@ -568,7 +568,7 @@ impl OutboxStore for SqliteStore {
                 message_id,
                 thread_id,
                 line: line_of_thread(tx, thread_id)?,
-                to: E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                to: E164::from_stored(&guest).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 body: msg.body,
                 attempts: attempts as u32 + 1,
                 channel: enum_from(channel)?,
@@ -608,9 +608,8 @@ impl OutboxStore for SqliteStore {
                 tx.execute("UPDATE threads SET template_required = 0 WHERE id = ?1", [msg.thread_id.to_string()])?;
                 let line = line_of_thread(tx, msg.thread_id)?;
                 if templates::opt_in_of(tx, line.org_id)? == (name.clone(), language.clone()) {
-                    let guest = E164::parse(
+                    let guest = E164::from_stored(
                         &tx.query_row("SELECT guest_phone FROM threads WHERE id = ?1", [msg.thread_id.to_string()], |r| r.get::<_, String>(0))?,
-                        None,
                     )
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     let before = threads::consent(tx, line.id, &guest)?;

@@ -627,7 +627,7 @@ pub(crate) fn contact_in(conn: &Connection, org: OrganizationId, id: ContactId) 
         .map(|row| {
             let (number, label) = row?;
             let number =
-                E164::parse(&number, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                E164::from_stored(&number).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             Ok(ContactPhone { number, label })
         })
         .collect::<Result<Vec<_>>>()?;

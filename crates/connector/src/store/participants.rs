@@ -164,7 +164,7 @@ impl ParticipantStore for SqliteStore {
                 let org = caller.org_id;
                 let line = uuid::Uuid::parse_str(&row.line)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let guest = multiline_domain::phone::E164::parse(&row.guest, None)
+                let guest = multiline_domain::phone::E164::from_stored(&row.guest)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let contact = row
                     .contact

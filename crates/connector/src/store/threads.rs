@@ -197,7 +197,7 @@ pub(crate) fn thread_for(tx: &Transaction<'_>, id: ThreadId, user: UserId) -> Re
         rule,
         unread,
     ) = row;
-    let guest = E164::parse(&guest, None).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let guest = E164::from_stored(&guest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
     let channel =
         serde_json::from_value::<Channel>(serde_json::Value::String(channel)).map_err(corrupt)?;
@@ -474,7 +474,7 @@ impl ThreadStore for SqliteStore {
         rows.map(|row| {
             let (phone, at) = row?;
             Ok((
-                E164::parse(&phone, None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                E164::from_stored(&phone).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 from_micros(at),
             ))
         })
