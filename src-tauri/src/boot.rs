@@ -76,10 +76,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn signed_out_error() -> AppError {
-    AppError {
-        code: "signed_out".into(),
-        message: "Sign in to continue.".into(),
-    }
+    AppError::new("signed_out", "Sign in to continue.")
 }
 
 impl Core {
@@ -89,10 +86,7 @@ impl Core {
         let state = rx
             .wait_for(|s| !matches!(s, BootState::Booting))
             .await
-            .map_err(|_| AppError {
-                code: "shutting_down".into(),
-                message: "The app is closing.".into(),
-            })?
+            .map_err(|_| AppError::new("shutting_down", "The app is closing."))?
             .clone();
         match state {
             BootState::Ready(client) => Ok(client),
@@ -176,9 +170,11 @@ impl Core {
         email: &str,
         password: &str,
     ) -> Result<AccountState, AppError> {
-        let env = self.env().ok_or_else(|| AppError {
-            code: "booting".into(),
-            message: "The app is still starting. Try again in a moment.".into(),
+        let env = self.env().ok_or_else(|| {
+            AppError::new(
+                "booting",
+                "The app is still starting. Try again in a moment.",
+            )
         })?;
         let url = multiline_client::connector_url(connector_url)?;
         let email = email.trim();
@@ -272,11 +268,10 @@ pub async fn boot(app: AppHandle) {
         }
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "the app could not start");
-            core.state.send_replace(BootState::Failed(AppError {
-                code: "boot_failed".into(),
-                message: "The app could not start. See the log for details, then restart it."
-                    .into(),
-            }));
+            core.state.send_replace(BootState::Failed(AppError::new(
+                "boot_failed",
+                "The app could not start. See the log for details, then restart it.",
+            )));
         }
     }
 }

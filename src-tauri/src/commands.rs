@@ -4,7 +4,8 @@
 use multiline_client::cache::MessageCursor;
 use multiline_client::photo::{PhotoSource, PreparedPhoto};
 use multiline_client::view::{
-    AccountState, AppError, ParticipantChange, SyncState, TemplatePreview, ThreadRow, ThreadSummary,
+    AccountState, AppError, ContactDraft, ParticipantChange, SyncState, TemplatePreview, ThreadRow,
+    ThreadSummary,
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::ids::{ContactId, MediaId, MessageId, ThreadId};
@@ -59,6 +60,32 @@ pub async fn get_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd<Co
 }
 
 /// The lists' rows; the open thread's summary is `get_thread`.
+/// F2: adds a contact; its numbers as typed (errors name their field).
+#[tauri::command]
+pub async fn create_contact(core: State<'_, Core>, draft: ContactDraft) -> Cmd<Contact> {
+    Ok(core.client().await?.save_contact(None, draft).await?)
+}
+
+/// F2: changes a contact.
+#[tauri::command]
+pub async fn update_contact(
+    core: State<'_, Core>,
+    contact_id: ContactId,
+    draft: ContactDraft,
+) -> Cmd<Contact> {
+    Ok(core
+        .client()
+        .await?
+        .save_contact(Some(contact_id), draft)
+        .await?)
+}
+
+/// F2: deletes a contact for the organization; its threads keep their history.
+#[tauri::command]
+pub async fn delete_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd<()> {
+    Ok(core.client().await?.delete_contact(contact_id).await?)
+}
+
 #[tauri::command]
 pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadRow>> {
     Ok(core.client().await?.threads().await?)
@@ -121,11 +148,10 @@ pub async fn list_messages(
         (Some(created_at), Some(id)) => Some(MessageCursor { created_at, id }),
         (None, None) => None,
         _ => {
-            return Err(AppError {
-                code: "invalid_cursor".into(),
-                message: "A page of messages needs both the time and the id it starts before."
-                    .into(),
-            });
+            return Err(AppError::new(
+                "invalid_cursor",
+                "A page of messages needs both the time and the id it starts before.",
+            ));
         }
     };
     Ok(match limit {
@@ -196,10 +222,10 @@ pub async fn prepare_photo(
     request: tauri::ipc::Request<'_>,
 ) -> Cmd<PreparedPhoto> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError {
-            code: "invalid_request".into(),
-            message: "The picture did not arrive as bytes.".into(),
-        });
+        return Err(AppError::new(
+            "invalid_request",
+            "The picture did not arrive as bytes.",
+        ));
     };
     let bytes = bytes.clone();
     Ok(core

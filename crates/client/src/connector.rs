@@ -9,7 +9,7 @@ use multiline_domain::api::{
     Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest,
     SignInResponse, Thread,
 };
-use multiline_domain::api::{FilledValue, SendOptInRequest, SendTemplateRequest};
+use multiline_domain::api::{ContactInput, FilledValue, SendOptInRequest, SendTemplateRequest};
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::phone::E164;
 use multiline_domain::templates::Template;
@@ -126,15 +126,61 @@ impl ConnectorApi {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    async fn put<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         let response = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
             .map_err(|e| ApiError::Unreachable(e.to_string()))?;
         decode(response).await
+    }
+
+    /// `POST /v1/contacts` (F2).
+    pub async fn create_contact(&self, input: &ContactInput) -> Result<Contact, ApiError> {
+        self.post("/v1/contacts", input).await
+    }
+
+    /// `PUT /v1/contacts/{id}` (F2).
+    pub async fn update_contact(
+        &self,
+        id: ContactId,
+        input: &ContactInput,
+    ) -> Result<Contact, ApiError> {
+        self.put(&format!("/v1/contacts/{id}"), input).await
+    }
+
+    /// `DELETE /v1/contacts/{id}` (F2): answered 204, no body.
+    pub async fn delete_contact(&self, id: ContactId) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .delete(format!("{}/v1/contacts/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(response).await.map(|_| ())
     }
 
     /// The user's latest event number: a snapshot taken after reading it is at least as new.

@@ -24,10 +24,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use multiline_domain::api::{
-    Contact, DeliveryState, Direction, FilledValue, Message, MessageBody, Session,
+    Contact, ContactInput, ContactPhone, DeliveryState, Direction, FilledValue, Message,
+    MessageBody, Session,
 };
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
-use multiline_domain::phone::E164;
+use multiline_domain::phone::{E164, PhoneError};
 use multiline_domain::templates::Template;
 use multiline_domain::time::{Clock, Timestamp};
 use tokio::sync::{Notify, broadcast};
@@ -48,6 +49,13 @@ pub enum ClientError {
     NotFound(&'static str),
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// A form's field is wrong: `field` names it ("phones.1").
+    #[error("{message}")]
+    InvalidField {
+        code: &'static str,
+        message: String,
+        field: String,
+    },
     /// The rules say no (consent, window): `code` is the domain's stable refusal code.
     #[error("{message}")]
     Refused { code: String, message: String },
@@ -79,17 +87,82 @@ impl From<ClientError> for AppError {
                 "not_found".to_owned(),
                 format!("That {what} no longer exists."),
             ),
-            ClientError::Invalid { code, message } => ((*code).to_owned(), message.clone()),
+            ClientError::Invalid { code, message }
+            | ClientError::InvalidField { code, message, .. } => {
+                ((*code).to_owned(), message.clone())
+            }
             ClientError::Refused { code, message } => (code.clone(), message.clone()),
         };
         if matches!(e, ClientError::Cache(_)) {
             tracing::error!(error = %e, "cache");
         }
-        AppError { code, message }
+        let field = match &e {
+            ClientError::InvalidField { field, .. } => Some(field.clone()),
+            // The connector's refusals of a contact's fields (F2).
+            ClientError::Api(ApiError::Refused { code, .. }) => match code.as_str() {
+                "invalid_name" => Some("name".to_owned()),
+                "invalid_notes" => Some("notes".to_owned()),
+                _ => None,
+            },
+            _ => None,
+        };
+        AppError {
+            code,
+            message,
+            field,
+        }
     }
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A typed contact as the connector takes it: blank numbers dropped, each number read as
+/// E.164 (with its country code), one given twice refused; the errors name their field
+/// ("phones.N", N the number's place in the draft).
+fn contact_input(draft: view::ContactDraft) -> Result<ContactInput> {
+    let optional = |v: Option<String>| {
+        v.map(|v| v.trim().to_owned())
+            .filter(|v: &String| !v.is_empty())
+    };
+    let mut phones: Vec<ContactPhone> = Vec::new();
+    for (i, p) in draft.phones.into_iter().enumerate() {
+        let typed = p.number.trim();
+        if typed.is_empty() {
+            continue;
+        }
+        let field = format!("phones.{i}");
+        let number = E164::parse(typed, None).map_err(|e| ClientError::InvalidField {
+            code: "invalid_phone",
+            message: match e {
+                PhoneError::Unparseable { .. } => {
+                    "Enter the number with its country code, like +1 202 555 0147.".to_owned()
+                }
+                PhoneError::Invalid { .. } => {
+                    format!("{typed} is not a valid number for its country.")
+                }
+            },
+            field: field.clone(),
+        })?;
+        if phones.iter().any(|known| known.number == number) {
+            return Err(ClientError::InvalidField {
+                code: "duplicate_phone",
+                message: "The same number is listed twice.".to_owned(),
+                field,
+            });
+        }
+        let label = p.label.trim();
+        phones.push(ContactPhone {
+            number,
+            label: if label.is_empty() { "mobile" } else { label }.to_owned(),
+        });
+    }
+    Ok(ContactInput {
+        name: draft.name,
+        company: optional(draft.company),
+        notes: optional(draft.notes),
+        phones,
+    })
+}
 
 /// A connector's address as a user typed it, checked and normalised: `https://` when no
 /// scheme is given, http or https only, a host, no query or fragment, no trailing slash.
@@ -355,6 +428,34 @@ impl Client {
             .cache(move |c| c.contact(id))
             .await?
             .ok_or(ClientError::NotFound("contact"))
+    }
+
+    /// F2: a contact added (`id` none) or changed by the user. Each number is read with
+    /// libphonenumber, with its country code, and must be valid for its country; the
+    /// connector checks the rest (name, notes) and tells every user. Kept in the cache at once,
+    /// so the contact opens before the connector's event comes back.
+    pub async fn save_contact(
+        &self,
+        id: Option<ContactId>,
+        draft: view::ContactDraft,
+    ) -> Result<Contact> {
+        let input = contact_input(draft)?;
+        let contact = match id {
+            None => self.inner.api.create_contact(&input).await?,
+            Some(id) => self.inner.api.update_contact(id, &input).await?,
+        };
+        let kept = contact.clone();
+        self.inner.cache(move |c| c.put_contact(&kept)).await?;
+        self.inner.emit(UiEvent::ContactsChanged);
+        Ok(contact)
+    }
+
+    /// F2: deletes a contact for everyone in the organization; its threads keep their history.
+    pub async fn delete_contact(&self, id: ContactId) -> Result<()> {
+        self.inner.api.delete_contact(id).await?;
+        self.inner.cache(move |c| c.remove_contact(id)).await?;
+        self.inner.emit(UiEvent::ContactsChanged);
+        Ok(())
     }
 
     /// Every thread's row, most recent activity first (the lists); the open thread's full

@@ -203,6 +203,39 @@ pub struct DemoAccount {
 pub struct AppError {
     pub code: String,
     pub message: String,
+    /// The form field the error belongs to, where there is one: "name", "notes",
+    /// "phones.2" (the third number as sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: &str, message: impl Into<String>) -> AppError {
+        AppError {
+            code: code.to_owned(),
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
+/// A contact as the user typed it (F2): numbers as typed, validated by the core.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, TS)]
+#[ts(export)]
+pub struct ContactDraft {
+    pub name: String,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub phones: Vec<DraftPhone>,
+}
+
+/// A number as typed, and its label ("mobile", "work", ...).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, TS)]
+#[ts(export)]
+pub struct DraftPhone {
+    pub number: String,
+    pub label: String,
 }
 
 /// Whether a message of `kind` may be sent in `thread` at `now`, from the domain's rules.

@@ -611,3 +611,92 @@ async fn a_voicemail_recording_is_kept_on_the_device_and_marked_heard_once_playe
     let again = client.mark_heard(voicemail.id).await.unwrap();
     assert_eq!(again.body, heard.body);
 }
+
+#[tokio::test]
+async fn a_contact_is_added_with_its_numbers_checked_then_changed_and_deleted() {
+    use multiline_client::view::{AppError, ContactDraft, DraftPhone};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let before = client.contacts(None).await.unwrap().len();
+    let draft = |name: &str, numbers: &[&str]| ContactDraft {
+        name: name.to_owned(),
+        company: Some("  ".to_owned()),
+        notes: None,
+        phones: numbers
+            .iter()
+            .map(|n| DraftPhone {
+                number: (*n).to_owned(),
+                label: "work".to_owned(),
+            })
+            .collect(),
+    };
+    let refused = |r: multiline_client::Result<_>| AppError::from(r.unwrap_err());
+
+    // Each number's error names its field; nothing reaches the connector.
+    let e = refused(
+        client
+            .save_contact(None, draft("Dana", &["+44 7911 123457", "202 555 0199"]))
+            .await,
+    );
+    assert_eq!(
+        (e.code.as_str(), e.field.as_deref()),
+        ("invalid_phone", Some("phones.1"))
+    );
+    assert!(e.message.contains("country code"), "{}", e.message);
+    let e = refused(
+        client
+            .save_contact(None, draft("Dana", &["+1 111 555 0147"]))
+            .await,
+    );
+    assert_eq!(
+        e.message,
+        "+1 111 555 0147 is not a valid number for its country."
+    );
+    let e = refused(
+        client
+            .save_contact(
+                None,
+                draft("Dana", &["+447911123457", "", "+44 7911 123457"]),
+            )
+            .await,
+    );
+    assert_eq!(
+        (e.code.as_str(), e.field.as_deref()),
+        ("duplicate_phone", Some("phones.2"))
+    );
+    // The connector's own refusal of a field says which.
+    let e = refused(client.save_contact(None, draft("   ", &[])).await);
+    assert_eq!(
+        (e.code.as_str(), e.field.as_deref()),
+        ("invalid_name", Some("name"))
+    );
+    assert_eq!(client.contacts(None).await.unwrap().len(), before);
+
+    // Saved: numbers in E.164, blank fields dropped, in the cache at once.
+    let dana = client
+        .save_contact(None, draft("Dana Reyes", &["+44 7911 123457", " "]))
+        .await
+        .unwrap();
+    assert_eq!(dana.phones.len(), 1);
+    assert_eq!(dana.phones[0].number.as_str(), "+447911123457");
+    assert_eq!(dana.company, None);
+    assert_eq!(client.contact(dana.id).await.unwrap(), dana);
+
+    let renamed = client
+        .save_contact(Some(dana.id), draft("Dana Reyes-Ortiz", &["+447911123457"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.contact(dana.id).await.unwrap().name,
+        "Dana Reyes-Ortiz"
+    );
+    assert_eq!(renamed.id, dana.id);
+
+    client.delete_contact(dana.id).await.unwrap();
+    assert!(client.contact(dana.id).await.is_err());
+    assert_eq!(client.contacts(None).await.unwrap().len(), before);
+    // The connector agrees (a second delete: not found).
+    let e = refused(client.delete_contact(dana.id).await.map(|_| dana.clone()));
+    assert_eq!(e.code, "not_found");
+}

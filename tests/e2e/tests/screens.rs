@@ -2,7 +2,7 @@
 //! <size>-<screen>.png` to be looked at: Messages, a thread, the Expand '+' menu, the template
 //! picker, the camera (WebKit's mock device), a picture full size, a photo's preview with its
 //! caption field, the People dialog, an SMS thread, a voicemail, Contacts, Contact Details,
-//! the opt-in dialog, History, Settings and the sign-in screen; light and dark; a desktop
+//! the contact editor, the opt-in dialog, History, Settings and the sign-in screen; light and dark; a desktop
 //! window and a phone-sized one.
 
 use multiline_e2e::App;
@@ -147,6 +147,12 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
                 .await?;
             app.wait_for("contactDetails").await?;
             shot(app, &name("contact-details")).await?;
+            // The contact editor (F2), cancelled with Esc: nothing is saved.
+            app.click("contactEdit").await?;
+            app.wait_for("contactEditor").await?;
+            shot(app, &name("contact-editor")).await?;
+            escape(app).await?;
+            app.wait_gone(&app.ids.css("contactEditor")).await?;
 
             // The opt-in dialog, for a contact never asked (cancelled: nothing is sent).
             back_to_list(app).await?;

@@ -5,6 +5,8 @@
 import { getContext, setContext } from "svelte";
 import { ContactsStore } from "./contact/contacts.svelte";
 import type { AccountState } from "./ipc/bindings/AccountState";
+import type { Contact } from "./ipc/bindings/Contact";
+import type { ContactDraft } from "./ipc/bindings/ContactDraft";
 import type { ContactId } from "./ipc/bindings/ContactId";
 import type { ThreadId } from "./ipc/bindings/ThreadId";
 import type { ThreadSummary } from "./ipc/bindings/ThreadSummary";
@@ -186,10 +188,26 @@ export class AppState {
     this.ipc.markRead(threadId).catch((error: unknown) => this.report(error));
   }
 
-  openContact(contactId: ContactId | null): void {
+  /** Opens a contact's details; `contact` when a command has just returned it. */
+  openContact(contactId: ContactId | null, contact: Contact | null = null): void {
     this.nav.tab = "contacts";
     this.nav.contactId = contactId;
-    void this.contacts.open(contactId);
+    void this.contacts.open(contactId, contact);
+  }
+
+  /** F2: adds (`contactId` null) or changes a contact, then shows it. Rejects with the core's
+   * `AppError` for the editor to show on its field. */
+  async saveContact(contactId: ContactId | null, draft: ContactDraft): Promise<Contact> {
+    const contact = await this.contacts.save(contactId, draft);
+    this.openContact(contact.id, contact);
+    return contact;
+  }
+
+  /** F2: deletes a contact and goes back to the list. Rejects with the core's `AppError`. */
+  async deleteContact(contactId: ContactId): Promise<void> {
+    await this.contacts.delete(contactId);
+    if (this.nav.contactId === contactId) this.openContact(null);
+    this.toasts.show("Contact deleted.", "info");
   }
 
   /** F3/F12: the green icon beside a number opens (or starts) that WhatsApp thread. */

@@ -309,6 +309,17 @@ impl Cache {
         })
     }
 
+    pub fn put_contact(&self, contact: &Contact) -> Result<()> {
+        self.write(|tx| upsert_contact(tx, contact))
+    }
+
+    pub fn remove_contact(&self, id: ContactId) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()])?;
+            Ok(())
+        })
+    }
+
     pub fn put_thread(&self, thread: &Thread) -> Result<()> {
         self.write(|tx| upsert_thread(tx, thread))
     }

@@ -6,6 +6,7 @@
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
+import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
@@ -64,6 +65,22 @@ export function listContacts(query: string | null): Promise<Contact[]> {
 
 export function getContact(contactId: ContactId): Promise<Contact> {
   return call("get_contact", { contactId });
+}
+
+/** F2: adds a contact as typed. Refusals carry the field they are about (`AppError.field`:
+ * "name", "notes", "phones.N" with N the number's place in `draft.phones`). */
+export function createContact(draft: ContactDraft): Promise<Contact> {
+  return call("create_contact", { draft });
+}
+
+/** F2: replaces a contact's fields with `draft`; refused like `createContact`, or `not_found`. */
+export function updateContact(contactId: ContactId, draft: ContactDraft): Promise<Contact> {
+  return call("update_contact", { contactId, draft });
+}
+
+/** F2: deletes a contact for the whole organization; its conversations keep their history. */
+export function deleteContact(contactId: ContactId): Promise<void> {
+  return call("delete_contact", { contactId });
 }
 
 /** The lists' rows, newest first. */

@@ -7,6 +7,7 @@ import * as commands from "./commands";
 import { onUiEvent, type Unlisten } from "./events";
 import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
+import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ContactId } from "./bindings/ContactId";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
@@ -37,6 +38,9 @@ export interface Ipc {
   syncState(): Promise<SyncState>;
   listContacts(query: string | null): Promise<Contact[]>;
   getContact(contactId: ContactId): Promise<Contact>;
+  createContact(draft: ContactDraft): Promise<Contact>;
+  updateContact(contactId: ContactId, draft: ContactDraft): Promise<Contact>;
+  deleteContact(contactId: ContactId): Promise<void>;
   listThreads(): Promise<ThreadRow[]>;
   getThread(threadId: ThreadId): Promise<ThreadSummary | null>;
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;

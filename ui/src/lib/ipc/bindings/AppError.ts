@@ -3,4 +3,9 @@
 /**
  * The one error shape of every command: the UI branches on `code`, shows `message`.
  */
-export type AppError = { code: string, message: string, };
+export type AppError = { code: string, message: string, 
+/**
+ * The form field the error belongs to, where there is one: "name", "notes",
+ * "phones.2" (the third number as sent).
+ */
+field?: string, };
