@@ -249,8 +249,11 @@ pub(crate) struct Inner {
     pub events: broadcast::Sender<UiEvent>,
     pub sync: Mutex<SyncState>,
     pub outbox_wake: Notify,
-    /// Wakes the window timer (the clock jumped, or a thread changed).
+    /// Wakes the window timer for a pass over every thread (the clock jumped).
     pub windows_wake: Notify,
+    /// A changed thread's next moment, for the window timer to wake at (no pass needed now).
+    pub windows_moment: Mutex<Option<Timestamp>>,
+    pub windows_moment_wake: Notify,
 }
 
 impl Inner {
@@ -342,6 +345,8 @@ impl Client {
             sync: Mutex::new(SyncState::Connecting),
             outbox_wake: Notify::new(),
             windows_wake: Notify::new(),
+            windows_moment: Mutex::new(None),
+            windows_moment_wake: Notify::new(),
         });
         let tasks = vec![
             tokio::spawn(sync::run(inner.clone())),

@@ -143,7 +143,7 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
         Event::MessageUpserted { message } => UiEvent::MessageUpserted { message },
         Event::ThreadUpserted { thread } => {
             // Its window may now close at another time.
-            inner.windows_wake.notify_one();
+            crate::windows::thread_changed(inner, &thread);
             UiEvent::ThreadUpserted {
                 thread: inner.summary(&thread),
             }

@@ -28,43 +28,86 @@ fn moments(thread: &Thread) -> impl Iterator<Item = Timestamp> {
     closes.into_iter().chain(opt_in_again)
 }
 
+/// A thread changed: the timer learns its next moment without reading every thread (a busy
+/// line changes threads many times a second; a pass reads 10,000).
+pub(crate) fn thread_changed(inner: &Inner, thread: &Thread) {
+    let now = inner.clock.now();
+    let Some(at) = moments(thread).filter(|at| *at > now).min() else {
+        return;
+    };
+    let mut soonest = inner
+        .windows_moment
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    *soonest = Some(soonest.map_or(at, |s| s.min(at)));
+    drop(soonest);
+    inner.windows_moment_wake.notify_one();
+}
+
 pub(crate) async fn run(inner: Arc<Inner>) {
     let mut last_pass = inner.clock.now();
+    let mut next = None::<Timestamp>;
+    let mut pass = true;
     loop {
         let now = inner.clock.now();
-        // Read one thread at a time, keeping only those whose moment passed.
-        let (changed, next) = inner
-            .cache(move |c| {
-                let mut next = None::<Timestamp>;
-                let changed = c.filter_map_threads(|thread| {
-                    let mut changed = false;
-                    for at in moments(&thread) {
-                        if last_pass < at && at <= now {
-                            changed = true;
-                        } else if at > now {
-                            next = Some(next.map_or(at, |n| n.min(at)));
-                        }
-                    }
-                    changed.then_some(thread)
-                })?;
-                Ok((changed, next))
-            })
-            .await
-            .unwrap_or_default();
-        for thread in &changed {
-            inner.emit(UiEvent::ThreadUpserted {
-                thread: inner.summary(thread),
-            });
+        if pass {
+            next = pass_over_threads(&inner, last_pass, now).await;
+            last_pass = now;
         }
-        last_pass = now;
         let sleep = next
             .and_then(|at| (at - now).to_std().ok())
             .map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP))
             // Just past the moment, so the window reads closed.
             + Duration::from_millis(5);
-        tokio::select! {
-            _ = inner.windows_wake.notified() => {}
-            _ = tokio::time::sleep(sleep) => {}
-        }
+        pass = tokio::select! {
+            _ = inner.windows_wake.notified() => true,
+            _ = inner.windows_moment_wake.notified() => {
+                let moment = inner
+                    .windows_moment
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                next = match (next, moment) {
+                    (Some(n), Some(m)) => Some(n.min(m)),
+                    (n, m) => n.or(m),
+                };
+                false
+            }
+            _ = tokio::time::sleep(sleep) => true,
+        };
     }
+}
+
+/// Tells the UI about every thread whose moment passed in `(last_pass, now]`; returns the
+/// earliest moment still to come.
+async fn pass_over_threads(
+    inner: &Arc<Inner>,
+    last_pass: Timestamp,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    // Read one thread at a time, keeping only those whose moment passed.
+    let (changed, next) = inner
+        .cache(move |c| {
+            let mut next = None::<Timestamp>;
+            let changed = c.filter_map_threads(|thread| {
+                let mut changed = false;
+                for at in moments(&thread) {
+                    if last_pass < at && at <= now {
+                        changed = true;
+                    } else if at > now {
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                }
+                changed.then_some(thread)
+            })?;
+            Ok((changed, next))
+        })
+        .await
+        .unwrap_or_default();
+    for thread in &changed {
+        inner.emit(UiEvent::ThreadUpserted {
+            thread: inner.summary(thread),
+        });
+    }
+    next
 }

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { ThreadRow } from "../ipc/bindings/ThreadRow";
+import { createFakeIpc } from "../ipc/fake";
+import type { Ipc } from "../ipc/ipc";
+import { ThreadsStore } from "./threads.svelte";
+
+function row(id: string, minute: number | null): ThreadRow {
+  return {
+    id,
+    channel: "whatsapp",
+    contact_id: null,
+    contact_name: id,
+    guest_phone: "+12025550147",
+    status: "open",
+    last_message_preview: null,
+    last_message_at:
+      minute === null ? null : new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString(),
+    unread_count: 0,
+  };
+}
+
+/** A core whose list answers only when `answer` is called (so changes can come first). */
+function slowList(): { ipc: Ipc; answer: (rows: ThreadRow[]) => void } {
+  let answer: (rows: ThreadRow[]) => void = () => {};
+  const ipc: Ipc = {
+    ...createFakeIpc({ contacts: [], threads: [], messages: [] }),
+    listThreads: () => new Promise((resolve) => (answer = resolve)),
+  };
+  return { ipc, answer: (rows) => answer(rows) };
+}
+
+function store(ipc: Ipc): ThreadsStore {
+  return new ThreadsStore(ipc, (error) => {
+    throw error;
+  });
+}
+
+const ids = (s: ThreadsStore) => s.items.map((t) => t.id);
+
+describe("ThreadsStore", () => {
+  it("keeps_the_list_newest_first_as_threads_are_upserted", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    const loading = s.load();
+    answer([row("c", 30), row("b", 20), row("never", null)]);
+    await loading;
+    s.upsert(row("a", 25));
+    expect(ids(s)).toEqual(["c", "a", "b", "never"]);
+    s.upsert(row("b", 40));
+    expect(ids(s)).toEqual(["b", "c", "a", "never"]);
+    // Equal times: the one upserted last goes after the others.
+    s.upsert(row("d", 30));
+    expect(ids(s)).toEqual(["b", "c", "d", "a", "never"]);
+  });
+
+  it("replays_what_was_pushed_or_removed_while_the_list_loaded", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    const loading = s.load();
+    s.upsert(row("b", 50)); // newer than the list's copy of b
+    s.upsert(row("new", 45));
+    s.remove("gone");
+    answer([row("a", 30), row("b", 20), row("gone", 10)]);
+    await loading;
+    expect(ids(s)).toEqual(["b", "new", "a"]);
+    expect(s.get("b")?.last_message_at).toBe(row("b", 50).last_message_at);
+  });
+
+  it("drops_threads_a_reload_no_longer_lists", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    let loading = s.load();
+    answer([row("a", 30), row("b", 20)]);
+    await loading;
+    loading = s.load();
+    answer([row("a", 30)]);
+    await loading;
+    expect(ids(s)).toEqual(["a"]);
+  });
+});
