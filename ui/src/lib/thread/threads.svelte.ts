@@ -22,6 +22,9 @@ export class ThreadsStore {
   loaded = $state(false);
   /** Changes pushed while a load is under way (null when none is). */
   #pending: Change[] | null = null;
+  /** Upserts waiting for the next batch. */
+  #queued: ThreadRow[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly ipc: Ipc,
@@ -40,10 +43,16 @@ export class ThreadsStore {
       const items = await this.ipc.listThreads();
       // What was pushed while the list was loading is newer than the list: replay it.
       let next = items;
+      let batch: ThreadRow[] = [];
       for (const change of pending) {
-        next = "upsert" in change ? inserted(next, change.upsert) : without(next, change.remove);
+        if ("upsert" in change) {
+          batch.push(change.upsert);
+        } else {
+          next = without(merged(next, batch), change.remove);
+          batch = [];
+        }
       }
-      this.items = next;
+      this.items = merged(next, batch);
       this.loaded = true;
     } catch (error) {
       this.report(error);
@@ -54,15 +63,27 @@ export class ThreadsStore {
 
   /** `thread_removed`: the user is no longer in it. */
   remove(id: ThreadId): void {
+    this.flush();
     this.#pending?.push({ remove: id });
     this.items = without(this.items, id);
   }
 
-  /** `thread_upserted`, or a summary a command returned: insert or replace by id. A live
-   * burst of upserts costs a copy each, not a sort of 10,000 rows. */
+  /** `thread_upserted`, or a summary a command returned: insert or replace by id. Applied
+   * in batches: a burst of 10,000 upserts (an organization's threads arriving) is a few
+   * merges into the list, not 10,000 copies of it. */
   upsert(thread: ThreadRow): void {
     this.#pending?.push({ upsert: thread });
-    this.items = inserted(this.items, thread);
+    this.#queued.push(thread);
+    this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  /** Applies the queued upserts now (the timer does it otherwise). */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#queued.length === 0) return;
+    this.items = merged(this.items, this.#queued);
+    this.#queued = [];
   }
 }
 
@@ -70,17 +91,20 @@ function without(items: ThreadRow[], id: ThreadId): ThreadRow[] {
   return items.filter((t) => t.id !== id);
 }
 
-/** `items` (newest first) with `thread` in its place: after the threads at least as recent. */
-function inserted(items: ThreadRow[], thread: ThreadRow): ThreadRow[] {
-  const rest = without(items, thread.id);
-  const at = time(thread);
-  let low = 0;
-  let high = rest.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (time(rest[mid] as ThreadRow) >= at) low = mid + 1;
-    else high = mid;
+/** `items` (newest first) with `batch` upserted: the last copy of each thread wins, placed
+ * after the threads at least as recent. */
+function merged(items: ThreadRow[], batch: ThreadRow[]): ThreadRow[] {
+  const latest = new Map(batch.map((t) => [t.id, t]));
+  const rest = items.filter((t) => !latest.has(t.id));
+  // Newest first; a stable sort keeps the batch's order among equal times.
+  const fresh = [...latest.values()].sort((a, b) => time(b) - time(a));
+  const out: ThreadRow[] = [];
+  let i = 0;
+  for (const t of fresh) {
+    const at = time(t);
+    while (i < rest.length && time(rest[i] as ThreadRow) >= at) out.push(rest[i++] as ThreadRow);
+    out.push(t);
   }
-  rest.splice(low, 0, thread);
-  return rest;
+  while (i < rest.length) out.push(rest[i++] as ThreadRow);
+  return out;
 }

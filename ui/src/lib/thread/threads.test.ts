@@ -45,12 +45,43 @@ describe("ThreadsStore", () => {
     answer([row("c", 30), row("b", 20), row("never", null)]);
     await loading;
     s.upsert(row("a", 25));
+    s.flush();
     expect(ids(s)).toEqual(["c", "a", "b", "never"]);
     s.upsert(row("b", 40));
+    s.flush();
     expect(ids(s)).toEqual(["b", "c", "a", "never"]);
     // Equal times: the one upserted last goes after the others.
     s.upsert(row("d", 30));
+    s.flush();
     expect(ids(s)).toEqual(["b", "c", "d", "a", "never"]);
+  });
+
+  it("applies_a_burst_of_upserts_at_once_the_last_copy_winning", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    const loading = s.load();
+    answer([row("a", 10)]);
+    await loading;
+    const before = s.items;
+    s.upsert(row("b", 20));
+    s.upsert(row("c", 5));
+    s.upsert(row("b", 30));
+    expect(s.items).toBe(before); // nothing drawn per event
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(ids(s)).toEqual(["b", "a", "c"]);
+    expect(s.get("b")?.last_message_at).toBe(row("b", 30).last_message_at);
+  });
+
+  it("does_not_bring_back_a_removed_thread_from_the_queue", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    const loading = s.load();
+    answer([row("a", 10)]);
+    await loading;
+    s.upsert(row("b", 20));
+    s.remove("b");
+    s.flush();
+    expect(ids(s)).toEqual(["a"]);
   });
 
   it("replays_what_was_pushed_or_removed_while_the_list_loaded", async () => {
