@@ -59,7 +59,6 @@ pub async fn get_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd<Co
     Ok(core.client().await?.contact(contact_id).await?)
 }
 
-/// The lists' rows; the open thread's summary is `get_thread`.
 /// F2: adds a contact; its numbers as typed (errors name their field).
 #[tauri::command]
 pub async fn create_contact(core: State<'_, Core>, draft: ContactDraft) -> Cmd<Contact> {
@@ -86,6 +85,7 @@ pub async fn delete_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd
     Ok(core.client().await?.delete_contact(contact_id).await?)
 }
 
+/// The lists' rows; the open thread's summary is `get_thread`.
 #[tauri::command]
 pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadRow>> {
     Ok(core.client().await?.threads().await?)

@@ -61,7 +61,8 @@ async fn snapshot(inner: &Inner) -> Result<(), ClientError> {
         })
         .await?;
     // One reload, not an event per thread: an organization's 10,000 threads would otherwise
-    // be 10,000 upserts into the list.
+    // be 10,000 upserts into the list. The window timer reads them all again.
+    inner.windows_wake.notify_one();
     inner.emit(UiEvent::Resync);
     Ok(())
 }

@@ -54,9 +54,12 @@ pub(crate) async fn run(inner: Arc<Inner>) {
             next = pass_over_threads(&inner, last_pass, now).await;
             last_pass = now;
         }
+        // Until the next moment (at once if it has passed), and never longer than a minute
+        // after the last pass: moment wakes do not push the safety net back.
+        let net = MAX_SLEEP.saturating_sub((now - last_pass).to_std().unwrap_or_default());
         let sleep = next
-            .and_then(|at| (at - now).to_std().ok())
-            .map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP))
+            .map(|at| (at - now).to_std().unwrap_or_default())
+            .map_or(net, |d| d.min(net))
             // Just past the moment, so the window reads closed.
             + Duration::from_millis(5);
         pass = tokio::select! {

@@ -184,6 +184,14 @@ async fn every_bad_request_gets_a_stable_code_and_writes_nothing() {
             400,
             "invalid_phone",
         ),
+        // Valid, but not in the standard form (a trunk 0 kept): refused, not stored as typed.
+        json_case(
+            "a contact's number with its trunk 0 kept",
+            "/v1/contacts",
+            json!({ "name": "Nobody", "phones": [{ "number": "+4407911123457", "label": "mobile" }] }),
+            400,
+            "invalid_phone",
+        ),
         json_case(
             "phone number without country",
             "/v1/threads",

@@ -65,9 +65,10 @@ impl E164 {
     }
 
     /// Validates a number that came in by its form only (a request's body): is it a
-    /// dialable number for its country?
-    pub fn validate(&self) -> Result<(), PhoneError> {
-        Self::parse(&self.0, None).map(|_| ())
+    /// dialable number for its country? Returns it as libphonenumber writes it, which can
+    /// differ (`+4407911123456`, a trunk 0 kept, is `+447911123456`).
+    pub fn validate(&self) -> Result<E164, PhoneError> {
+        Self::parse(&self.0, None)
     }
 
     /// From the Cloud API's `wa_id` (digits, no `+`).
@@ -184,11 +185,14 @@ mod tests {
             unassigned.validate(),
             Err(PhoneError::Invalid { .. })
         ));
-        assert!(
-            E164::from_stored("+447911123456")
-                .unwrap()
-                .validate()
-                .is_ok()
+        assert_eq!(
+            E164::from_stored("+447911123456").unwrap().validate(),
+            E164::parse("+447911123456", None)
+        );
+        // A trunk 0 kept after the country code is valid, in another form.
+        assert_eq!(
+            E164::from_stored("+4407911123456").unwrap().validate(),
+            E164::parse("+447911123456", None)
         );
         let json: Result<E164, _> = serde_json::from_str("\"+1 (202) 555-0147\"");
         assert!(json.is_err(), "deserializing takes the E.164 form only");

@@ -45,13 +45,20 @@ fn check(input: &ContactInput) -> Result<()> {
     }
     let mut seen = Vec::new();
     for p in &input.phones {
-        // The request's numbers were only checked for their form: validate them here.
-        p.number.validate().map_err(|_| {
+        // The request's numbers were only checked for their form: validate them here, and
+        // take only the standard form (messages from the number arrive in it).
+        let standard = p.number.validate().map_err(|_| {
             invalid(
                 "invalid_phone",
                 &format!("{} is not a valid number for its country.", p.number),
             )
         })?;
+        if standard != p.number {
+            return Err(invalid(
+                "invalid_phone",
+                &format!("Write {} as {standard}.", p.number),
+            ));
+        }
         if seen.contains(&p.number) {
             return Err(invalid(
                 "duplicate_phone",

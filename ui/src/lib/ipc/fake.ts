@@ -18,7 +18,7 @@ import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
-import type { ThreadRow } from "./bindings/ThreadRow";
+import { rowOf } from "../thread/row";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
 import type { Ipc, Unlisten } from "./ipc";
@@ -340,17 +340,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       // Rows only, as the core sends them: the UI must not read a summary's rules from a row.
       return [...fake.threads]
         .sort((a, b) => (b.last_message_at ?? "").localeCompare(a.last_message_at ?? ""))
-        .map((t): ThreadRow => ({
-          id: t.id,
-          channel: t.channel,
-          contact_id: t.contact_id,
-          contact_name: t.contact_name,
-          guest_phone: t.guest_phone,
-          status: t.status,
-          last_message_preview: t.last_message_preview,
-          last_message_at: t.last_message_at,
-          unread_count: t.unread_count,
-        }));
+        .map(rowOf);
     },
     async getThread(threadId) {
       record("getThread", threadId);

@@ -1,6 +1,7 @@
 import type { ThreadId } from "../ipc/bindings/ThreadId";
 import type { ThreadRow } from "../ipc/bindings/ThreadRow";
 import type { Ipc } from "../ipc/ipc";
+import { rowOf } from "./row";
 
 function time(t: ThreadRow): number {
   return t.last_message_at ? Date.parse(t.last_message_at) : -Infinity;
@@ -25,6 +26,8 @@ export class ThreadsStore {
   /** Upserts waiting for the next batch. */
   #queued: ThreadRow[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Loads started, so that an older answer arriving last is dropped. */
+  #loads = 0;
 
   constructor(
     private readonly ipc: Ipc,
@@ -38,9 +41,12 @@ export class ThreadsStore {
   async load(): Promise<void> {
     const pending: Change[] = [];
     this.#pending = pending;
+    const load = ++this.#loads;
     try {
       // The core's rows come newest first: no sorting here.
       const items = await this.ipc.listThreads();
+      // A later load was started meanwhile: its answer is newer (and it has the changes).
+      if (load !== this.#loads) return;
       // What was pushed while the list was loading is newer than the list: replay it.
       let next = items;
       let batch: ThreadRow[] = [];
@@ -72,8 +78,9 @@ export class ThreadsStore {
    * in batches: a burst of 10,000 upserts (an organization's threads arriving) is a few
    * merges into the list, not 10,000 copies of it. */
   upsert(thread: ThreadRow): void {
-    this.#pending?.push({ upsert: thread });
-    this.#queued.push(thread);
+    const row = rowOf(thread);
+    this.#pending?.push({ upsert: row });
+    this.#queued.push(row);
     this.#timer ??= setTimeout(() => this.flush(), 0);
   }
 

@@ -108,4 +108,33 @@ describe("ThreadsStore", () => {
     await loading;
     expect(ids(s)).toEqual(["a"]);
   });
+
+  it("drops_an_older_answer_that_arrives_after_a_newer_one", async () => {
+    const answers: Array<(rows: ThreadRow[]) => void> = [];
+    const ipc: Ipc = {
+      ...createFakeIpc({ contacts: [], threads: [], messages: [] }),
+      listThreads: () => new Promise((resolve) => answers.push(resolve)),
+    };
+    const s = store(ipc);
+    const first = s.load();
+    const second = s.load();
+    answers[1]?.([row("new", 30)]);
+    await second;
+    answers[0]?.([row("old", 10)]);
+    await first;
+    expect(ids(s)).toEqual(["new"]);
+  });
+
+  it("keeps_a_pushed_summary_as_a_row", async () => {
+    const { ipc, answer } = slowList();
+    const s = store(ipc);
+    const loading = s.load();
+    answer([]);
+    await loading;
+    const summary = { ...row("a", 10), composer: { state: "allowed" }, participants: [] };
+    s.upsert(summary);
+    s.flush();
+    expect(s.items[0]).toEqual(row("a", 10));
+    expect(s.items[0]).not.toHaveProperty("composer");
+  });
 });
