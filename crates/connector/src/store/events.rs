@@ -38,6 +38,15 @@ pub(crate) fn participants(tx: &Transaction<'_>, thread: ThreadId) -> Result<Vec
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Adds `users` to `told`, each user once (several threads announced in one change).
+pub(crate) fn tell(told: &mut Vec<UserId>, users: Vec<UserId>) {
+    for user in users {
+        if !told.contains(&user) {
+            told.push(user);
+        }
+    }
+}
+
 /// Tells every participant that the thread (and, if given, one message of it) changed.
 /// Returns who was told, for the live notifier.
 pub(crate) fn announce(

@@ -612,10 +612,10 @@ impl OutboxStore for SqliteStore {
                         &tx.query_row("SELECT guest_phone FROM threads WHERE id = ?1", [msg.thread_id.to_string()], |r| r.get::<_, String>(0))?,
                     )
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    let before = threads::consent(tx, line.id, &guest)?;
+                    let before = threads::Standing::Whatsapp.get(tx, line.id, &guest)?;
                     let after = before.opt_in_sent(now);
                     if after != before {
-                        threads::set_consent(tx, line.id, &guest, &after, now)?;
+                        threads::Standing::Whatsapp.set(tx, line.id, &guest, &after, now)?;
                         super::audit(tx, line.org_id, now, "connector", "consent.changed", Some(msg.thread_id),
                             serde_json::json!({ "from": before, "to": after, "message_id": id }))?;
                     }
@@ -1040,19 +1040,19 @@ fn ingest_in(
     };
     let (before, after) = match inbound.channel {
         Channel::Whatsapp => {
-            let before = threads::consent(tx, line.id, &inbound.from)?;
+            let before = threads::Standing::Whatsapp.get(tx, line.id, &inbound.from)?;
             let keywords = super::consent_keywords_of(tx, line.org_id)?;
             let after = before.guest_replied(&keywords, text, inbound.payload.as_deref(), now);
             if after != before {
-                threads::set_consent(tx, line.id, &inbound.from, &after, now)?;
+                threads::Standing::Whatsapp.set(tx, line.id, &inbound.from, &after, now)?;
             }
             (before, after)
         }
         Channel::Sms => {
-            let before = threads::sms_consent(tx, line.id, &inbound.from)?;
+            let before = threads::Standing::Sms.get(tx, line.id, &inbound.from)?;
             let after = multiline_domain::sms::after_guest_text(&before, text, now);
             if after != before {
-                threads::set_sms_consent(tx, line.id, &inbound.from, &after, now)?;
+                threads::Standing::Sms.set(tx, line.id, &inbound.from, &after, now)?;
             }
             (before, after)
         }
@@ -1083,11 +1083,7 @@ fn ingest_in(
             )
             .optional()?;
         if let Some(text) = early {
-            for user in transcribe(tx, line.org_id, id, &text, now)? {
-                if !told.contains(&user) {
-                    told.push(user);
-                }
-            }
+            events::tell(&mut told, transcribe(tx, line.org_id, id, &text, now)?);
         }
     }
     Ok(told)

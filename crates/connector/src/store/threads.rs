@@ -16,12 +16,21 @@ use super::{Caller, Result, SqliteStore, StoreError, ThreadStore, from_micros, m
 /// number (F22: STOP / START). Both are the domain's `Consent`, `None` until something
 /// happened.
 #[derive(Clone, Copy)]
-enum Standing {
+pub(crate) enum Standing {
     Whatsapp,
     Sms,
 }
 
 impl Standing {
+    /// The standing a thread on `channel` is sent under (none for voicemail).
+    pub(crate) fn of(channel: Channel) -> Option<Standing> {
+        match channel {
+            Channel::Whatsapp => Some(Standing::Whatsapp),
+            Channel::Sms => Some(Standing::Sms),
+            Channel::Voicemail => None,
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
             Standing::Whatsapp => "consents",
@@ -29,7 +38,8 @@ impl Standing {
         }
     }
 
-    fn get(self, tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
+    /// The standing of `guest` on `line` (`None` until something happened).
+    pub(crate) fn get(self, tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
         // The table name is one of our own literals, never input.
         let sql = format!(
             "SELECT state FROM {} WHERE line_id = ?1 AND guest_phone = ?2",
@@ -48,7 +58,7 @@ impl Standing {
         }
     }
 
-    fn set(
+    pub(crate) fn set(
         self,
         tx: &Transaction<'_>,
         line: Uuid,
@@ -74,37 +84,6 @@ impl Standing {
     }
 }
 
-/// The WhatsApp consent of `guest` on `line` (`None` when never asked).
-pub(crate) fn consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
-    Standing::Whatsapp.get(tx, line, guest)
-}
-
-pub(crate) fn set_consent(
-    tx: &Transaction<'_>,
-    line: Uuid,
-    guest: &E164,
-    consent: &Consent,
-    now: Timestamp,
-) -> Result<()> {
-    Standing::Whatsapp.set(tx, line, guest, consent, now)
-}
-
-/// Whether texts may go to `guest` from `line` (F22: STOP / START): `None` until the guest
-/// used a keyword.
-pub(crate) fn sms_consent(tx: &Transaction<'_>, line: Uuid, guest: &E164) -> Result<Consent> {
-    Standing::Sms.get(tx, line, guest)
-}
-
-pub(crate) fn set_sms_consent(
-    tx: &Transaction<'_>,
-    line: Uuid,
-    guest: &E164,
-    consent: &Consent,
-    now: Timestamp,
-) -> Result<()> {
-    Standing::Sms.set(tx, line, guest, consent, now)
-}
-
 /// The standing that decides what may be sent in a thread on `channel`: WhatsApp consent,
 /// the number's SMS standing, or nothing (voicemail).
 pub(crate) fn consent_on(
@@ -113,11 +92,7 @@ pub(crate) fn consent_on(
     channel: Channel,
     guest: &E164,
 ) -> Result<Consent> {
-    match channel {
-        Channel::Whatsapp => consent(tx, line, guest),
-        Channel::Sms => sms_consent(tx, line, guest),
-        Channel::Voicemail => Ok(Consent::None),
-    }
+    Standing::of(channel).map_or(Ok(Consent::None), |s| s.get(tx, line, guest))
 }
 
 pub(crate) fn channel_str(channel: Channel) -> &'static str {
@@ -390,7 +365,7 @@ impl ThreadStore for SqliteStore {
     ) -> Result<Vec<UserId>> {
         self.write(|tx| {
             let org = super::line_by(tx, "id", &line.to_string())?.org_id;
-            set_consent(tx, line, guest, consent, now)?;
+            Standing::Whatsapp.set(tx, line, guest, consent, now)?;
             super::audit(
                 tx,
                 org,
@@ -408,11 +383,7 @@ impl ThreadStore for SqliteStore {
                 .collect::<rusqlite::Result<_>>()?;
             let mut told = Vec::new();
             for thread in threads {
-                for user in super::events::announce(tx, thread, None, now)? {
-                    if !told.contains(&user) {
-                        told.push(user);
-                    }
-                }
+                super::events::tell(&mut told, super::events::announce(tx, thread, None, now)?);
             }
             Ok(told)
         })
@@ -422,7 +393,7 @@ impl ThreadStore for SqliteStore {
     /// see): texts to it stay refused until the guest opts back in. Audited, announced.
     fn sms_opted_out(&self, line: Uuid, guest: &E164, now: Timestamp) -> Result<Vec<UserId>> {
         self.write(|tx| {
-            let before = sms_consent(tx, line, guest)?;
+            let before = Standing::Sms.get(tx, line, guest)?;
             if matches!(before, Consent::Revoked { .. }) {
                 return Ok(Vec::new());
             }
@@ -430,7 +401,7 @@ impl ThreadStore for SqliteStore {
                 at: now,
                 guest_returned_at: None,
             };
-            set_sms_consent(tx, line, guest, &after, now)?;
+            Standing::Sms.set(tx, line, guest, &after, now)?;
             let org = super::line_by(tx, "id", &line.to_string())?.org_id;
             let threads: Vec<ThreadId> = tx
                 .prepare_cached(
@@ -451,11 +422,7 @@ impl ThreadStore for SqliteStore {
                     Some(thread),
                     serde_json::json!({ "from": before, "to": after, "why": "the carrier reports the number opted out" }),
                 )?;
-                for user in super::events::announce(tx, thread, None, now)? {
-                    if !told.contains(&user) {
-                        told.push(user);
-                    }
-                }
+                super::events::tell(&mut told, super::events::announce(tx, thread, None, now)?);
             }
             Ok(told)
         })
