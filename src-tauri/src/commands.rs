@@ -1,7 +1,7 @@
 //! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
 //! maps the error to `AppError { code, message }`.
 
-use multiline_client::cache::MessageCursor;
+use multiline_client::cache::{MessageCursor, ThreadCursor};
 use multiline_client::photo::{PhotoSource, PreparedPhoto};
 use multiline_client::view::{
     AccountState, AppError, ContactDraft, ParticipantChange, SyncState, TemplatePreview, ThreadRow,
@@ -85,10 +85,41 @@ pub async fn delete_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd
     Ok(core.client().await?.delete_contact(contact_id).await?)
 }
 
-/// The lists' rows; the open thread's summary is `get_thread`.
+/// The lists' rows, most recent activity first; the open thread's summary is `get_thread`.
+/// With `limit`, a page: the `limit` rows after the row `after_id` whose activity was at
+/// `after` (the last row the UI has; the first page when neither is given), else every row.
 #[tauri::command]
-pub async fn list_threads(core: State<'_, Core>) -> Cmd<Vec<ThreadRow>> {
-    Ok(core.client().await?.threads().await?)
+pub async fn list_threads(
+    core: State<'_, Core>,
+    after: Option<Timestamp>,
+    after_id: Option<ThreadId>,
+    limit: Option<u32>,
+) -> Cmd<Vec<ThreadRow>> {
+    let client = core.client().await?;
+    let after = match (after, after_id) {
+        (at, Some(id)) => Some(ThreadCursor::new(at, id)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(AppError::new(
+                "invalid_cursor",
+                "A page of threads needs the id of the row it follows.",
+            ));
+        }
+    };
+    Ok(match limit {
+        Some(limit) => {
+            client
+                .threads_page(after, limit.clamp(1, 5000) as usize)
+                .await?
+        }
+        None if after.is_none() => client.threads().await?,
+        None => {
+            return Err(AppError::new(
+                "invalid_cursor",
+                "A page of threads after a row needs a limit.",
+            ));
+        }
+    })
 }
 
 /// The open thread: its row, what may be sent in it now, and who is in it.

@@ -238,7 +238,8 @@ describe("Thread", () => {
     await renderApp(createFakeIpc({ threads }));
 
     const list = screen.getByTestId(testIds.threadList);
-    expect(list).toHaveAttribute("data-count", "10000");
+    // Read in pages of 500: the first is drawn at once, the rest follow.
+    await waitFor(() => expect(list).toHaveAttribute("data-count", "10000"));
     const rows = byTestId(testIds.threadRow);
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.length).toBeLessThan(60);

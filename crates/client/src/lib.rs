@@ -471,6 +471,22 @@ impl Client {
             .await
     }
 
+    /// A page of the rows: the `limit` threads after `after` (the last row of the page
+    /// before; the first page when `None`), most recent activity first. A long list crosses
+    /// to the UI page by page: its first rows are drawn while the rest are read, and the
+    /// webview never parses one answer of 10,000 rows at once.
+    pub async fn threads_page(
+        &self,
+        after: Option<cache::ThreadCursor>,
+        limit: usize,
+    ) -> Result<Vec<ThreadRow>> {
+        let threads = self
+            .inner
+            .cache(move |c| c.threads_page(after.as_ref(), limit))
+            .await?;
+        Ok(threads.iter().map(view::row).collect())
+    }
+
     pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
         self.inner.cache(move |c| c.messages(thread)).await
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use multiline_client::cache::ThreadCursor;
 use multiline_client::view::UiEvent;
 use multiline_client::{Client, ClientConfig};
 use multiline_connector::Connector;
@@ -84,6 +85,22 @@ async fn first_sync_then_live_events() {
             ("Ben Carter", Channel::Sms),
         ]
     );
+    // The same rows page by page, each page after the last row of the one before.
+    for limit in [1, 2] {
+        let mut paged = Vec::new();
+        loop {
+            let after = paged.last().map(|r: &multiline_client::view::ThreadRow| {
+                ThreadCursor::new(r.last_message_at, r.id)
+            });
+            let page = client.threads_page(after, limit).await.unwrap();
+            let done = page.len() < limit;
+            paged.extend(page);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(paged, threads, "pages of {limit}");
+    }
     // What each may send, from the domain's rules: SMS text without consent or window,
     // no template by SMS, nothing in a voicemail thread.
     // The rows carry none of it: the open thread's summary does.

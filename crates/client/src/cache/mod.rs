@@ -10,6 +10,7 @@ use multiline_domain::api::{
 };
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
 use multiline_domain::templates::Template;
+use multiline_domain::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
 
@@ -53,11 +54,17 @@ pub struct ThreadCursor {
 }
 
 impl ThreadCursor {
-    pub fn after(thread: &Thread) -> ThreadCursor {
+    /// After the thread `id` whose last message was at `last_message_at` (a thread without
+    /// messages sorts as the oldest).
+    pub fn new(last_message_at: Option<Timestamp>, id: ThreadId) -> ThreadCursor {
         ThreadCursor {
-            last_message_at: thread.last_message_at.map_or(0, |t| t.timestamp_micros()),
-            id: thread.id,
+            last_message_at: last_message_at.map_or(0, |t| t.timestamp_micros()),
+            id,
         }
+    }
+
+    pub fn after(thread: &Thread) -> ThreadCursor {
+        ThreadCursor::new(thread.last_message_at, thread.id)
     }
 }
 

@@ -20,7 +20,7 @@ import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadRow } from "./bindings/ThreadRow";
-import type { MessageCursor } from "./ipc";
+import type { MessageCursor, ThreadCursor } from "./ipc";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { User } from "./bindings/User";
 import { toAppError } from "./errors";
@@ -83,9 +83,17 @@ export function deleteContact(contactId: ContactId): Promise<void> {
   return call("delete_contact", { contactId });
 }
 
-/** The lists' rows, newest first. */
-export function listThreads(): Promise<ThreadRow[]> {
-  return call("list_threads");
+/** The lists' rows, newest first: with `limit`, the page after the row `after` (the first
+ * page when null), else every row. */
+export function listThreads(
+  after: ThreadCursor | null = null,
+  limit: number | null = null,
+): Promise<ThreadRow[]> {
+  return call("list_threads", {
+    after: after?.last_message_at ?? null,
+    afterId: after?.id ?? null,
+    limit,
+  });
 }
 
 /** The open thread: what may be sent in it now, and who is in it (null: not known here). */

@@ -21,7 +21,7 @@ import type { TemplatePreview } from "./bindings/TemplatePreview";
 import { rowOf } from "../thread/row";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
-import type { Ipc, Unlisten } from "./ipc";
+import type { Ipc, ThreadCursor, Unlisten } from "./ipc";
 
 export type FakeOptions = {
   whatsappEnabled?: boolean;
@@ -65,6 +65,13 @@ function firstName(name: string): string {
 }
 
 let counter = 0;
+/** Two rows (or a row and a cursor) in the core's key: activity time (none sorts oldest),
+ * then id. */
+function compareRows(a: ThreadCursor, b: ThreadCursor): number {
+  const time = (r: ThreadCursor) => (r.last_message_at ? Date.parse(r.last_message_at) : 0);
+  return time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 function nextId(prefix: string): string {
   counter += 1;
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
@@ -335,12 +342,13 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       fake.contacts = fake.contacts.filter((c) => c.id !== contactId);
       fake.emit({ kind: "contacts_changed" });
     },
-    async listThreads() {
-      record("listThreads");
+    async listThreads(after = null, limit = null) {
+      record("listThreads", after, limit);
       // Rows only, as the core sends them: the UI must not read a summary's rules from a row.
-      return [...fake.threads]
-        .sort((a, b) => (b.last_message_at ?? "").localeCompare(a.last_message_at ?? ""))
-        .map(rowOf);
+      // The core's order: most recent activity first, then by id (descending).
+      const rows = [...fake.threads].map(rowOf).sort((a, b) => -compareRows(a, b));
+      const rest = after === null ? rows : rows.filter((r) => compareRows(r, after) < 0);
+      return limit === null ? rest : rest.slice(0, limit);
     },
     async getThread(threadId) {
       record("getThread", threadId);

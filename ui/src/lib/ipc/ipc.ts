@@ -30,6 +30,9 @@ export type { Unlisten };
 /** Where a page of messages ends: the oldest message loaded (its time and id). */
 export type MessageCursor = Pick<Message, "created_at" | "id">;
 
+/** Where a page of the thread list ends: its last row (its activity time and id). */
+export type ThreadCursor = Pick<ThreadRow, "last_message_at" | "id">;
+
 export interface Ipc {
   accountState(): Promise<AccountState>;
   signIn(connectorUrl: string, email: string, password: string): Promise<AccountState>;
@@ -41,7 +44,7 @@ export interface Ipc {
   createContact(draft: ContactDraft): Promise<Contact>;
   updateContact(contactId: ContactId, draft: ContactDraft): Promise<Contact>;
   deleteContact(contactId: ContactId): Promise<void>;
-  listThreads(): Promise<ThreadRow[]>;
+  listThreads(after?: ThreadCursor | null, limit?: number | null): Promise<ThreadRow[]>;
   getThread(threadId: ThreadId): Promise<ThreadSummary | null>;
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;

@@ -7,6 +7,9 @@ function time(t: ThreadRow): number {
   return t.last_message_at ? Date.parse(t.last_message_at) : -Infinity;
 }
 
+/** How many rows each read of the list asks for. */
+export const PAGE = 500;
+
 /** What happened to the list while it was loading, replayed over the loaded one. */
 type Change = { upsert: ThreadRow } | { remove: ThreadId };
 
@@ -38,28 +41,30 @@ export class ThreadsStore {
     return id === null ? undefined : this.items.find((t) => t.id === id);
   }
 
+  /** Reads the list page by page (`PAGE` rows each, newest first): the first page is drawn
+   * at once, the rest when all is read. The webview never parses 10,000 rows in one answer
+   * (which left it some 15 MB larger for good), nor draws the list twenty times over while
+   * it grows (which measured as costly as the one answer). */
   async load(): Promise<void> {
     const pending: Change[] = [];
     this.#pending = pending;
     const load = ++this.#loads;
     try {
       // The core's rows come newest first: no sorting here.
-      const items = await this.ipc.listThreads();
-      // A later load was started meanwhile: its answer is newer (and it has the changes).
-      if (load !== this.#loads) return;
-      // What was pushed while the list was loading is newer than the list: replay it.
-      let next = items;
-      let batch: ThreadRow[] = [];
-      for (const change of pending) {
-        if ("upsert" in change) {
-          batch.push(change.upsert);
-        } else {
-          next = without(merged(next, batch), change.remove);
-          batch = [];
+      const rows: ThreadRow[] = [];
+      for (;;) {
+        const page = await this.ipc.listThreads(rows.at(-1) ?? null, PAGE);
+        // A later load was started meanwhile: its answer is newer (and it has the changes).
+        if (load !== this.#loads) return;
+        rows.push(...page);
+        const last = page.length < PAGE;
+        if (rows.length === page.length || last) {
+          // What was pushed while the list was loading is newer than the list: replay it.
+          this.items = replayed(rows, pending);
+          this.loaded = true;
         }
+        if (last) break;
       }
-      this.items = merged(next, batch);
-      this.loaded = true;
     } catch (error) {
       this.report(error);
     } finally {
@@ -92,6 +97,23 @@ export class ThreadsStore {
     this.items = merged(this.items, this.#queued);
     this.#queued = [];
   }
+}
+
+/** `rows` (as read) with the changes pushed since the load began, in order. A thread
+ * changed meanwhile is read at its new place or not at all (the cache has the change before
+ * it is pushed), so replaying never lists one twice. */
+function replayed(rows: ThreadRow[], changes: Change[]): ThreadRow[] {
+  let next = rows.slice();
+  let batch: ThreadRow[] = [];
+  for (const change of changes) {
+    if ("upsert" in change) {
+      batch.push(change.upsert);
+    } else {
+      next = without(merged(next, batch), change.remove);
+      batch = [];
+    }
+  }
+  return batch.length === 0 ? next : merged(next, batch);
 }
 
 function without(items: ThreadRow[], id: ThreadId): ThreadRow[] {

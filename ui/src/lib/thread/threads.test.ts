@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ThreadRow } from "../ipc/bindings/ThreadRow";
 import { createFakeIpc } from "../ipc/fake";
 import type { Ipc } from "../ipc/ipc";
-import { ThreadsStore } from "./threads.svelte";
+import { PAGE, ThreadsStore } from "./threads.svelte";
 
 function row(id: string, minute: number | null): ThreadRow {
   return {
@@ -29,6 +29,37 @@ function slowList(): { ipc: Ipc; answer: (rows: ThreadRow[]) => void } {
   return { ipc, answer: (rows) => answer(rows) };
 }
 
+/** A core holding `rows` (newest first) that answers each page when `next` is called. */
+function pagedList(rows: ThreadRow[]): {
+  ipc: Ipc;
+  asked: Array<{ after: string | null; limit: number | null }>;
+  next: () => Promise<void>;
+} {
+  const asked: Array<{ after: string | null; limit: number | null }> = [];
+  const waiting: Array<() => void> = [];
+  const ipc: Ipc = {
+    ...createFakeIpc({ contacts: [], threads: [], messages: [] }),
+    listThreads: (after = null, limit = null) => {
+      asked.push({ after: after?.id ?? null, limit });
+      const from = after === null ? 0 : rows.findIndex((r) => r.id === after.id) + 1;
+      const page = rows.slice(from, limit === null ? undefined : from + limit);
+      return new Promise((resolve) => waiting.push(() => resolve(page)));
+    },
+  };
+  const next = async () => {
+    // Let the store ask, then answer, then let it take the answer in.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    waiting.shift()?.();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  return { ipc, asked, next };
+}
+
+/** `n` rows, newest first, a minute apart. */
+function many(n: number): ThreadRow[] {
+  return Array.from({ length: n }, (_, i) => row(`t${i}`, n - i));
+}
+
 function store(ipc: Ipc): ThreadsStore {
   return new ThreadsStore(ipc, (error) => {
     throw error;
@@ -38,6 +69,51 @@ function store(ipc: Ipc): ThreadsStore {
 const ids = (s: ThreadsStore) => s.items.map((t) => t.id);
 
 describe("ThreadsStore", () => {
+  it("reads_a_long_list_page_by_page_drawing_the_first_at_once", async () => {
+    const rows = many(PAGE * 2 + 7);
+    const { ipc, asked, next } = pagedList(rows);
+    const s = store(ipc);
+    const loading = s.load();
+    await next();
+    // The first page is drawn before the rest is read.
+    expect(s.loaded).toBe(true);
+    expect(ids(s)).toEqual(rows.slice(0, PAGE).map((r) => r.id));
+    await next();
+    // The middle pages are kept until the last is read.
+    expect(s.items.length).toBe(PAGE);
+    await next();
+    await loading;
+    expect(ids(s)).toEqual(rows.map((r) => r.id));
+    // Each page after the last row of the one before; a short page ends the list.
+    expect(asked).toEqual([
+      { after: null, limit: PAGE },
+      { after: `t${PAGE - 1}`, limit: PAGE },
+      { after: `t${2 * PAGE - 1}`, limit: PAGE },
+    ]);
+  });
+
+  it("keeps_what_is_pushed_between_pages_without_listing_a_thread_twice", async () => {
+    const rows = many(PAGE + 3);
+    const { ipc, next } = pagedList(rows);
+    const s = store(ipc);
+    const loading = s.load();
+    await next();
+    // A thread of the unread second page gets a message: the cache moves it to the top
+    // before the event comes, so the second page no longer has it.
+    const moved = row(`t${PAGE + 1}`, 99999);
+    rows.splice(PAGE + 1, 1);
+    rows.unshift(moved);
+    s.upsert(moved);
+    s.remove("t0");
+    await next();
+    await loading;
+    const listed = ids(s);
+    expect(listed[0]).toBe(moved.id);
+    expect(listed).not.toContain("t0");
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed.length).toBe(PAGE + 2);
+  });
+
   it("keeps_the_list_newest_first_as_threads_are_upserted", async () => {
     const { ipc, answer } = slowList();
     const s = store(ipc);
