@@ -212,6 +212,36 @@ describe("Thread", () => {
     );
   });
 
+  it("shows_a_blank_pane_not_select_a_conversation_while_a_thread_opens", async () => {
+    const fake = createFakeIpc();
+    const { user } = await renderApp(fake);
+    await openThread(user, "t-1");
+    // The core answers the next thread late.
+    const getThread = fake.getThread.bind(fake);
+    let answer: () => void = () => {};
+    fake.getThread = (id) => new Promise((resolve) => (answer = () => resolve(getThread(id))));
+    const row = document.querySelector<HTMLElement>(`[data-thread-id="t-2"]`);
+    if (!row) throw new Error("no row for t-2");
+    await user.click(row);
+    expect(screen.getByTestId(testIds.threadOpening)).toHaveAttribute("aria-busy", "true");
+    expect(screen.queryByText("Select a conversation")).toBeNull();
+    answer();
+    await waitFor(() => expect(screen.queryByTestId(testIds.threadOpening)).toBeNull());
+    expect(screen.getByRole("textbox", { name: /message/i })).toBeVisible();
+  });
+
+  it("says_so_when_the_thread_opened_is_not_known_to_the_core", async () => {
+    const fake = createFakeIpc();
+    const { user } = await renderApp(fake);
+    fake.getThread = async () => null;
+    const row = document.querySelector<HTMLElement>(`[data-thread-id="t-2"]`);
+    if (!row) throw new Error("no row for t-2");
+    await user.click(row);
+    await waitFor(() => expect(screen.getByText("This conversation is not here")).toBeVisible());
+    // The one-pane layout's way back is there.
+    expect(screen.getByRole("button", { name: "Back to messages" })).toBeInTheDocument();
+  });
+
   it("clears_the_unread_count_of_the_thread_the_user_opens", async () => {
     const { user, fake } = await renderApp();
     const badge = () =>
