@@ -1,10 +1,12 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Message } from "./lib/ipc/bindings/Message";
 import { createFakeIpc } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
 import { byTestId, renderApp } from "./test/app";
+import { PAGE } from "./lib/thread/threads.svelte";
+import App from "./App.svelte";
 
 async function openContacts(user: ReturnType<typeof userEvent.setup>) {
   await user.click(screen.getByTestId(testIds.navContacts));
@@ -275,6 +277,38 @@ describe("Thread", () => {
     expect(rows.length).toBeLessThan(60);
     expect(rows[0]).toHaveTextContent("Guest 0");
     expect(rows[0]?.parentElement).toHaveAttribute("aria-setsize", "10000");
+  });
+
+  it("does_not_say_there_are_no_conversations_before_the_whole_list_is_read", async () => {
+    const seed = createFakeIpc();
+    const template = seed.threads[0];
+    if (!template) throw new Error("no seed thread");
+    const start = Date.parse("2026-03-01T09:00:00Z");
+    // A first page of closed threads (History's), the open one older than all of them.
+    const closed = Array.from({ length: PAGE }, (_, i) => ({
+      ...template,
+      id: `t-closed-${i}`,
+      status: "closed" as const,
+      last_message_at: new Date(start - i * 60_000).toISOString(),
+    }));
+    const open = { ...template, id: "t-open", last_message_at: "2026-01-01T09:00:00Z" };
+    const fake = createFakeIpc({ threads: [...closed, open] });
+    const listThreads = fake.listThreads.bind(fake);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    fake.listThreads = async (after = null, limit = null) => {
+      asked++;
+      if (after !== null) await held;
+      return listThreads(after, limit);
+    };
+    render(App, { props: { ipc: fake } });
+    // The first page is in; the second is asked for and held.
+    await waitFor(() => expect(asked).toBe(2));
+    expect(screen.queryByText("No conversations yet")).toBeNull();
+    release();
+    await waitFor(() => expect(byTestId(testIds.threadRow)).toHaveLength(1));
+    expect(screen.queryByText("No conversations yet")).toBeNull();
   });
 
   it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {

@@ -23,6 +23,7 @@ export class ThreadsStore {
   get inbox(): ThreadRow[] {
     return this.items.filter((t) => t.status === "open");
   }
+  /** The whole list has been read once. */
   loaded = $state(false);
   /** Changes pushed while a load is under way (null when none is). */
   #pending: Change[] | null = null;
@@ -61,9 +62,13 @@ export class ThreadsStore {
         if (rows.length === page.length || last) {
           // What was pushed while the list was loading is newer than the list: replay it.
           this.items = replayed(rows, pending);
-          this.loaded = true;
         }
-        if (last) break;
+        if (last) {
+          // Only now can the list say it is empty: a first page of closed threads (History's)
+          // does not mean there is no open one.
+          this.loaded = true;
+          break;
+        }
       }
     } catch (error) {
       this.report(error);

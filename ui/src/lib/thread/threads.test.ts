@@ -75,15 +75,16 @@ describe("ThreadsStore", () => {
     const s = store(ipc);
     const loading = s.load();
     await next();
-    // The first page is drawn before the rest is read.
-    expect(s.loaded).toBe(true);
+    // The first page is drawn before the rest is read (but the list is not read yet).
     expect(ids(s)).toEqual(rows.slice(0, PAGE).map((r) => r.id));
+    expect(s.loaded).toBe(false);
     await next();
     // The middle pages are kept until the last is read.
     expect(s.items.length).toBe(PAGE);
     await next();
     await loading;
     expect(ids(s)).toEqual(rows.map((r) => r.id));
+    expect(s.loaded).toBe(true);
     // Each page after the last row of the one before; a short page ends the list.
     expect(asked).toEqual([
       { after: null, limit: PAGE },
