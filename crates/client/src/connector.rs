@@ -71,16 +71,13 @@ impl ConnectorApi {
     ) -> Result<(ConnectorApi, Session), ApiError> {
         let http = Self::http();
         let base = base.trim_end_matches('/').to_owned();
-        let response = http
+        let request = http
             .post(format!("{base}/v1/session"))
             .json(&SignInRequest {
                 email: email.to_owned(),
                 password: password.to_owned(),
-            })
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-        let signed: SignInResponse = decode(response).await?;
+            });
+        let signed: SignInResponse = decode(send(request).await?).await?;
         Ok((
             ConnectorApi {
                 http,
@@ -110,15 +107,15 @@ impl ConnectorApi {
         format!("{ws}/v1/events?after={after}")
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
+    /// A request to the connector's `path`, signed with the session's token.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-        decode(response).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        decode(send(self.request(reqwest::Method::GET, path)).await?).await
     }
 
     async fn post<B: serde::Serialize, T: DeserializeOwned>(
@@ -143,15 +140,7 @@ impl ConnectorApi {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-        decode(response).await
+        decode(send(self.request(method, path).json(body)).await?).await
     }
 
     /// `POST /v1/contacts` (F2).
@@ -170,13 +159,8 @@ impl ConnectorApi {
 
     /// `DELETE /v1/contacts/{id}` (F2): answered 204, no body.
     pub async fn delete_contact(&self, id: ContactId) -> Result<(), ApiError> {
-        let response = self
-            .http
-            .delete(format!("{}/v1/contacts/{id}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        let path = format!("/v1/contacts/{id}");
+        let response = send(self.request(reqwest::Method::DELETE, &path)).await?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -227,14 +211,12 @@ impl ConnectorApi {
     }
 
     pub async fn mark_read(&self, thread: ThreadId) -> Result<(), ApiError> {
-        let response = self
-            .http
-            .post(format!("{}/v1/threads/{thread}/read", self.base))
-            .bearer_auth(&self.token)
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        let path = format!("/v1/threads/{thread}/read");
+        let response = send(
+            self.request(reqwest::Method::POST, &path)
+                .json(&serde_json::json!({})),
+        )
+        .await?;
         match response.status() {
             s if s.is_success() => Ok(()),
             StatusCode::UNAUTHORIZED => Err(ApiError::Unauthorized),
@@ -250,13 +232,7 @@ impl ConnectorApi {
     /// Ends the session at the connector. A token the connector no longer knows is already
     /// signed out.
     pub async fn sign_out(&self) -> Result<(), ApiError> {
-        let response = self
-            .http
-            .delete(format!("{}/v1/session", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        let response = send(self.request(reqwest::Method::DELETE, "/v1/session")).await?;
         match response.status() {
             s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
             s => Err(ApiError::Server { status: s.as_u16() }),
@@ -362,17 +338,12 @@ impl ConnectorApi {
             progress(sent, total);
             Ok::<_, std::io::Error>(chunk)
         });
-        let response = self
-            .http
-            .post(format!("{}/v1/media", self.base))
-            .bearer_auth(&self.token)
+        let request = self
+            .request(reqwest::Method::POST, "/v1/media")
             .header(reqwest::header::CONTENT_TYPE, mime_type)
             .header(reqwest::header::CONTENT_LENGTH, total)
-            .body(reqwest::Body::wrap_stream(body))
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-        decode(response).await
+            .body(reqwest::Body::wrap_stream(body));
+        decode(send(request).await?).await
     }
 
     /// Sends an uploaded picture (`POST /v1/threads/{id}/pictures`), idempotent on
@@ -400,13 +371,8 @@ impl ConnectorApi {
         &self,
         id: multiline_domain::ids::MediaId,
     ) -> Result<(Vec<u8>, String), ApiError> {
-        let response = self
-            .http
-            .get(format!("{}/v1/media/{id}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        let path = format!("/v1/media/{id}");
+        let response = send(self.request(reqwest::Method::GET, &path)).await?;
         if !response.status().is_success() {
             return Err(decode::<serde_json::Value>(response).await.unwrap_err());
         }
@@ -422,6 +388,15 @@ impl ConnectorApi {
             .map_err(|e| ApiError::Unreachable(e.to_string()))?;
         Ok((bytes.to_vec(), mime))
     }
+}
+
+/// Sends a request; a connector that cannot be reached (or whose answer broke off) is
+/// `Unreachable`, which the outbox retries.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, ApiError> {
+    request
+        .send()
+        .await
+        .map_err(|e| ApiError::Unreachable(e.to_string()))
 }
 
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {

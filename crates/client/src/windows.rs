@@ -28,6 +28,14 @@ fn moments(thread: &Thread) -> impl Iterator<Item = Timestamp> {
     closes.into_iter().chain(opt_in_again)
 }
 
+/// The sooner of two moments, either of which may be none.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// A thread changed: the timer learns its next moment without reading every thread (a busy
 /// line changes threads many times a second; a pass reads 10,000).
 pub(crate) fn thread_changed(inner: &Inner, thread: &Thread) {
@@ -39,7 +47,7 @@ pub(crate) fn thread_changed(inner: &Inner, thread: &Thread) {
         .windows_moment
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    *soonest = Some(soonest.map_or(at, |s| s.min(at)));
+    *soonest = earliest(*soonest, Some(at));
     drop(soonest);
     inner.windows_moment_wake.notify_one();
 }
@@ -70,10 +78,7 @@ pub(crate) async fn run(inner: Arc<Inner>) {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .take();
-                next = match (next, moment) {
-                    (Some(n), Some(m)) => Some(n.min(m)),
-                    (n, m) => n.or(m),
-                };
+                next = earliest(next, moment);
                 false
             }
             _ = tokio::time::sleep(sleep) => true,
@@ -98,7 +103,7 @@ async fn pass_over_threads(
                     if last_pass < at && at <= now {
                         changed = true;
                     } else if at > now {
-                        next = Some(next.map_or(at, |n| n.min(at)));
+                        next = earliest(next, Some(at));
                     }
                 }
                 changed.then_some(thread)
