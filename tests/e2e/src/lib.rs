@@ -57,6 +57,53 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The app's process using `data_dir` and every process below it (WebKit's web and network
+/// processes).
+pub fn app_processes(data_dir: &Path) -> anyhow::Result<(u32, Vec<u32>)> {
+    let marker = format!("MULTILINE_DATA_DIR={}", data_dir.display());
+    let mut parents = HashMap::new();
+    let mut root = None;
+    for entry in std::fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: the fields after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        parents.insert(pid, ppid);
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let is_app = exe.file_name().is_some_and(|n| n == "multiline")
+            && environ.split(|b| *b == 0).any(|v| v == marker.as_bytes());
+        if is_app {
+            root = Some(pid);
+        }
+    }
+    let root = root.context("the app's process")?;
+    let below = |pid: u32| {
+        let mut p = pid;
+        for _ in 0..64 {
+            if p == root {
+                return true;
+            }
+            match parents.get(&p) {
+                Some(&parent) if parent != 0 => p = parent,
+                _ => return false,
+            }
+        }
+        false
+    };
+    let all = parents.keys().copied().filter(|&p| below(p)).collect();
+    Ok((root, all))
+}
+
 /// A running app under WebDriver, with its own data folder and simulator.
 pub struct App {
     pub driver: Client,

@@ -10,6 +10,9 @@ function time(t: ThreadRow): number {
 /** How many rows each read of the list asks for. */
 export const PAGE = 500;
 
+/** The User Timing mark made once the whole list is read and drawn (tests/e2e/benches/ui.rs). */
+export const LIST_DRAWN = "thread-list-drawn";
+
 /** What happened to the list while it was loading, replayed over the loaded one. */
 type Change = { upsert: ThreadRow } | { remove: ThreadId };
 
