@@ -5,17 +5,21 @@
 mod boot;
 mod camera;
 mod commands;
+mod engine;
 mod events;
 mod notify;
 
 use tauri::Manager;
 
 pub fn run() {
+    // First: it may replace the process (src-tauri/src/engine.rs).
+    let engine = engine::configure();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    engine::report(&engine);
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
