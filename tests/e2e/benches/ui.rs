@@ -211,34 +211,43 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The User Timing mark the UI makes once the whole thread list is read and drawn
+/// (`LIST_DRAWN` in ui/src/lib/thread/threads.svelte.ts).
+const LIST_DRAWN: &str = "thread-list-drawn";
+
 /// Launch to the whole thread list drawn, in milliseconds, by the app's own clock: the
-/// process's age less the time since the UI's `thread-list-drawn` mark (User Timing, made
-/// once the last page is drawn). Also the process's age when WebDriver's poll first saw the
-/// list, which adds the harness's delays (the WebDriver session is set up while the app
-/// starts).
+/// process's age less the time since the UI's [`LIST_DRAWN`] mark (made once the last page is
+/// drawn). Also the process's age when WebDriver's poll first saw the list, which adds the
+/// harness's delays (the WebDriver session is set up while the app starts).
 async fn launch_ms(app: &App, data_dir: &Path) -> anyhow::Result<(f64, f64)> {
-    let seen = since_start_ms(data_dir)?;
+    let seen = uptime()?;
+    let started = started_at(data_dir)?;
     let script = "const m = performance.getEntriesByName(arguments[0])[0]; \
                   return m ? Date.now() - (performance.timeOrigin + m.startTime) : null;";
+    let before = uptime()?;
     let ago = app
         .driver
-        .execute(script, vec![json!("thread-list-drawn")])
+        .execute(script, vec![json!(LIST_DRAWN)])
         .await?
         .as_f64()
-        .context("the UI made no thread-list-drawn mark")?;
-    // The page read its clock somewhere between the two readings of the process's age.
-    let age = (seen + since_start_ms(data_dir)?) / 2.0;
-    Ok((age - ago, seen))
+        .with_context(|| format!("the UI made no {LIST_DRAWN} mark"))?;
+    // The page read its clock somewhere between these two readings of the uptime.
+    let age = ((before + uptime()?) / 2.0 - started) * 1000.0;
+    Ok((age - ago, (seen - started) * 1000.0))
 }
 
-/// Milliseconds since the app's process using `data_dir` started (kernel start time, 10 ms
-/// resolution): launch to now, without tauri-driver's own start.
-fn since_start_ms(data_dir: &Path) -> anyhow::Result<f64> {
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")?
+/// Seconds since the machine booted.
+fn uptime() -> anyhow::Result<f64> {
+    std::fs::read_to_string("/proc/uptime")?
         .split_whitespace()
         .next()
         .and_then(|v| v.parse().ok())
-        .context("/proc/uptime")?;
+        .context("/proc/uptime")
+}
+
+/// When the app's process using `data_dir` started, in seconds since boot (the kernel's
+/// start time, 10 ms resolution): without tauri-driver's own start.
+fn started_at(data_dir: &Path) -> anyhow::Result<f64> {
     let (root, _) = app_processes(data_dir)?;
     let stat = std::fs::read_to_string(format!("/proc/{root}/stat"))?;
     let start_ticks: f64 = stat
@@ -247,7 +256,7 @@ fn since_start_ms(data_dir: &Path) -> anyhow::Result<f64> {
         .and_then(|v| v.parse().ok())
         .context("the process start time")?;
     // USER_HZ is 100 on Linux.
-    Ok((uptime - start_ticks / 100.0) * 1000.0)
+    Ok(start_ticks / 100.0)
 }
 
 /// Launches once on `dir` with `env` and waits until `rows` threads are listed (the first

@@ -57,10 +57,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The variable `name` in the environment process `pid` was started with (as its last
+/// `exec` gave it); `None` if absent or not readable.
+pub fn environ_var(pid: u32, name: &str) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    environ.split(|b| *b == 0).find_map(|entry| {
+        entry
+            .strip_prefix(name.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"="))
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+    })
+}
+
 /// The app's process using `data_dir` and every process below it (WebKit's web and network
 /// processes).
 pub fn app_processes(data_dir: &Path) -> anyhow::Result<(u32, Vec<u32>)> {
-    let marker = format!("MULTILINE_DATA_DIR={}", data_dir.display());
+    let marker = data_dir.display().to_string();
     let mut parents = HashMap::new();
     let mut root = None;
     for entry in std::fs::read_dir("/proc")? {
@@ -79,9 +91,8 @@ pub fn app_processes(data_dir: &Path) -> anyhow::Result<(u32, Vec<u32>)> {
             .unwrap_or(0);
         parents.insert(pid, ppid);
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
         let is_app = exe.file_name().is_some_and(|n| n == "multiline")
-            && environ.split(|b| *b == 0).any(|v| v == marker.as_bytes());
+            && environ_var(pid, "MULTILINE_DATA_DIR").is_some_and(|dir| dir == marker);
         if is_app {
             root = Some(pid);
         }

@@ -4,7 +4,7 @@
 //! executable memory, where the JIT keeps its code); the UI works. A user's own
 //! `JSC_useJIT=1` is kept, and then the JIT's memory is there: the check below can tell.
 
-use multiline_e2e::{App, app_processes};
+use multiline_e2e::{App, app_processes, environ_var};
 
 #[tokio::test]
 async fn the_web_process_runs_without_the_jit() -> anyhow::Result<()> {
@@ -52,13 +52,9 @@ async fn web_processes(app: &App) -> anyhow::Result<Vec<u32>> {
     Ok(web)
 }
 
-/// `JSC_useJIT` in the process's environment (as its last `exec` gave it).
+/// `JSC_useJIT` in the process's environment.
 fn option(pid: u32) -> Option<String> {
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-    environ.split(|b| *b == 0).find_map(|v| {
-        v.strip_prefix(b"JSC_useJIT=")
-            .map(|value| String::from_utf8_lossy(value).into_owned())
-    })
+    environ_var(pid, "JSC_useJIT")
 }
 
 /// How many of the process's mappings are writable and executable at once.
