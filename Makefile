@@ -33,9 +33,13 @@ app: ui
 run: app
 	$(APP_BIN)
 
-# Regenerates the TypeScript IPC types from Rust (ts-rs).
+# Regenerates the TypeScript IPC types from Rust (ts-rs), the rules' answers the UI's fake
+# reads (bindings/rules.json), and the types section of docs/ipc-contract.md.
+# Everything in bindings/ is generated: a type no longer exported disappears.
 bindings:
+	rm -f ui/src/lib/ipc/bindings/*.ts ui/src/lib/ipc/bindings/*.json
 	cargo test -q -p multiline-domain -p multiline-client export_bindings >/dev/null
+	UPDATE_IPC_CONTRACT=1 cargo test -q -p multiline-app --lib the_ipc_contracts_types_are_the_bindings >/dev/null
 
 # docs/openapi.json, from the connector's handlers (a test fails when it is out of date).
 openapi:
@@ -45,9 +49,9 @@ check: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory bindings
-	@if ! git diff --quiet -- ui/src/lib/ipc/bindings || \
+	@if ! git diff --quiet -- ui/src/lib/ipc/bindings docs/ipc-contract.md || \
 	    [ -n "$$(git ls-files --others --exclude-standard ui/src/lib/ipc/bindings)" ]; then \
-	  git status --short ui/src/lib/ipc/bindings; \
+	  git status --short ui/src/lib/ipc/bindings docs/ipc-contract.md; \
 	  echo "IPC bindings drifted from the Rust types: run 'make bindings' and commit"; exit 1; fi
 	npm --prefix ui run check
 	npm --prefix ui run lint

@@ -11,8 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
 # Build: what a Tauri 2 app on WebKitGTK 4.1 links against.
 BUILD_PKGS="build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev \
-cmake nasm"
-# cmake and nasm build libjpeg-turbo (the photo pipeline's JPEG codec) from source.
+cmake nasm mold"
+# cmake and nasm build libjpeg-turbo (the photo pipeline's JPEG codec) from source; mold
+# links (.cargo/config.toml): the test binaries link several times faster than with ld.
 # Tests: a virtual display, the WebDriver for WebKitGTK, a private D-Bus with a keyring,
 # ImageMagick for screenshots of the X screen; libvips' tools for `make bench`, which puts the
 # photo pipeline beside vipsthumbnail and ImageMagick.

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use multiline_client::keychain::{self, Keychain};
 use multiline_client::view::{AccountState, AppError, DemoAccount, SyncState};
 use multiline_client::{Client, ClientConfig};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::time::{Clock, OffsetClock, SystemClock};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager};
@@ -76,7 +77,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn signed_out_error() -> AppError {
-    AppError::new("signed_out", "Sign in to continue.")
+    AppError::new(ErrorCode::SignedOut, "Sign in to continue.")
 }
 
 impl Core {
@@ -86,7 +87,7 @@ impl Core {
         let state = rx
             .wait_for(|s| !matches!(s, BootState::Booting))
             .await
-            .map_err(|_| AppError::new("shutting_down", "The app is closing."))?
+            .map_err(|_| AppError::new(ErrorCode::ShuttingDown, "The app is closing."))?
             .clone();
         match state {
             BootState::Ready(client) => Ok(client),
@@ -172,7 +173,7 @@ impl Core {
     ) -> Result<AccountState, AppError> {
         let env = self.env().ok_or_else(|| {
             AppError::new(
-                "booting",
+                ErrorCode::Booting,
                 "The app is still starting. Try again in a moment.",
             )
         })?;
@@ -187,11 +188,7 @@ impl Core {
             Some(clock) => clock.clone(),
             None => Arc::new(SystemClock),
         };
-        let config = ClientConfig {
-            data_dir: env.data_dir.clone(),
-            connector_url: url.clone(),
-            clock,
-        };
+        let config = ClientConfig::new(env.data_dir.clone(), url.clone(), clock);
         let client = Arc::new(Client::sign_in(config, email, password).await?);
         if demo.is_none() {
             keep_token(&url, email, client.token()).await;
@@ -269,7 +266,7 @@ pub async fn boot(app: AppHandle) {
         Err(error) => {
             tracing::error!(error = %format!("{error:#}"), "the app could not start");
             core.state.send_replace(BootState::Failed(AppError::new(
-                "boot_failed",
+                ErrorCode::BootFailed,
                 "The app could not start. See the log for details, then restart it.",
             )));
         }
@@ -295,11 +292,11 @@ async fn start(app: &AppHandle, core: &Core) -> anyhow::Result<Option<Arc<Client
             data_dir: data_dir.clone(),
             demo: None,
         }));
-        let config = ClientConfig {
+        let config = ClientConfig::new(
             data_dir,
-            connector_url: multiline_client::connector_url(&url)?,
-            clock: Arc::new(SystemClock),
-        };
+            multiline_client::connector_url(&url)?,
+            Arc::new(SystemClock),
+        );
         return Ok(connect(config, &settings.email).await.map(Arc::new));
     }
 
@@ -365,11 +362,7 @@ async fn start(app: &AppHandle, core: &Core) -> anyhow::Result<Option<Arc<Client
         .and_then(|e| demo_user(&e))
         .or_else(|| demo_user(&settings.email))
         .unwrap_or(multiline_connector::demo::USERS[0]);
-    let config = ClientConfig {
-        data_dir: data_dir.clone(),
-        connector_url: demo.connector.url(),
-        clock: demo_clock.clone(),
-    };
+    let config = ClientConfig::new(data_dir.clone(), demo.connector.url(), demo_clock.clone());
     *lock(&core.env) = Some(Arc::new(Env {
         data_dir,
         demo: Some((demo, demo_clock)),

@@ -8,9 +8,9 @@ use multiline_client::view::{
     ThreadSummary,
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
-use multiline_domain::ids::{ContactId, MediaId, MessageId, ThreadId};
+use multiline_domain::errors::ErrorCode;
+use multiline_domain::ids::{ContactId, MediaId, ThreadId};
 use multiline_domain::templates::Template;
-use multiline_domain::time::Timestamp;
 use tauri::State;
 
 use crate::boot::Core;
@@ -86,36 +86,25 @@ pub async fn delete_contact(core: State<'_, Core>, contact_id: ContactId) -> Cmd
 }
 
 /// The lists' rows, most recent activity first; the open thread's summary is `get_thread`.
-/// With `limit`, a page: the `limit` rows after the row `after_id` whose activity was at
-/// `after` (the last row the UI has; the first page when neither is given), else every row.
+/// With `limit`, a page: the `limit` rows after the row `after` (the last row the UI has;
+/// the first page when none), else every row.
 #[tauri::command]
 pub async fn list_threads(
     core: State<'_, Core>,
-    after: Option<Timestamp>,
-    after_id: Option<ThreadId>,
+    after: Option<ThreadCursor>,
     limit: Option<u32>,
 ) -> Cmd<Vec<ThreadRow>> {
     let client = core.client().await?;
-    let after = match (after, after_id) {
-        (at, Some(id)) => Some(ThreadCursor::new(at, id)),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(AppError::new(
-                "invalid_cursor",
-                "A page of threads needs the id of the row it follows.",
-            ));
-        }
-    };
-    Ok(match limit {
-        Some(limit) => {
+    Ok(match (limit, after) {
+        (Some(limit), after) => {
             client
                 .threads_page(after, limit.clamp(1, 5000) as usize)
                 .await?
         }
-        None if after.is_none() => client.threads().await?,
-        None => {
+        (None, None) => client.threads().await?,
+        (None, Some(_)) => {
             return Err(AppError::new(
-                "invalid_cursor",
+                ErrorCode::InvalidCursor,
                 "A page of threads after a row needs a limit.",
             ));
         }
@@ -164,27 +153,16 @@ pub async fn mark_heard(
     Ok(core.client().await?.mark_heard(message_id).await?)
 }
 
-/// A thread's messages: with `limit`, the newest `limit` before the message `before_id`
-/// written at `before` (the oldest the UI has), else every one.
+/// A thread's messages: with `limit`, the newest `limit` before the message `before` (the
+/// oldest the UI has), else every one.
 #[tauri::command]
 pub async fn list_messages(
     core: State<'_, Core>,
     thread_id: ThreadId,
-    before: Option<Timestamp>,
-    before_id: Option<MessageId>,
+    before: Option<MessageCursor>,
     limit: Option<u32>,
 ) -> Cmd<Vec<Message>> {
     let client = core.client().await?;
-    let before = match (before, before_id) {
-        (Some(created_at), Some(id)) => Some(MessageCursor { created_at, id }),
-        (None, None) => None,
-        _ => {
-            return Err(AppError::new(
-                "invalid_cursor",
-                "A page of messages needs both the time and the id it starts before.",
-            ));
-        }
-    };
     Ok(match limit {
         Some(limit) => {
             client
@@ -254,7 +232,7 @@ pub async fn prepare_photo(
 ) -> Cmd<PreparedPhoto> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
         return Err(AppError::new(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "The picture did not arrive as bytes.",
         ));
     };

@@ -2,6 +2,8 @@
 //! configured connector), and forwards the core's events to the webview. No business logic
 //! lives here: commands are a few lines that call `multiline-client`.
 
+include!("command_list.rs");
+
 mod boot;
 mod camera;
 mod commands;
@@ -10,6 +12,23 @@ mod events;
 mod notify;
 
 use tauri::Manager;
+
+/// Registers every command of the list with its handler in `commands`.
+macro_rules! handler {
+    ($($name:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
+
+/// The commands' names, from the one list.
+macro_rules! names {
+    ($($name:ident),* $(,)?) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+/// Every command the app registers, by name.
+pub const COMMANDS: &[&str] = with_commands!(names);
 
 pub fn run() {
     // First: it may replace the process (src-tauri/src/engine.rs).
@@ -31,35 +50,10 @@ pub fn run() {
             tauri::async_runtime::spawn(boot::boot(handle));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::account_state,
-            commands::sign_in,
-            commands::sign_out,
-            commands::get_session,
-            commands::sync_state,
-            commands::list_contacts,
-            commands::get_contact,
-            commands::create_contact,
-            commands::update_contact,
-            commands::delete_contact,
-            commands::list_threads,
-            commands::get_thread,
-            commands::open_whatsapp_thread,
-            commands::open_sms_thread,
-            commands::mark_heard,
-            commands::list_messages,
-            commands::send_text,
-            commands::list_templates,
-            commands::preview_template,
-            commands::send_template,
-            commands::send_opt_in,
-            commands::mark_read,
-            commands::prepare_photo,
-            commands::send_picture,
-            commands::get_media,
-            commands::list_colleagues,
-            commands::change_participants,
-        ])
+        .invoke_handler(with_commands!(handler))
         .run(tauri::generate_context!())
         .expect("the app runs");
 }
+
+#[cfg(test)]
+mod tests;

@@ -158,7 +158,7 @@ describe("Thread", () => {
     const { user, fake } = await renderApp();
     await openThread(user, "t-1");
     fake.failNext("sendText", {
-      code: "template_required",
+      code: "window_closed_use_template",
       message: "More than 24 hours have passed. Restart the conversation with a template message.",
     });
 
@@ -167,7 +167,7 @@ describe("Thread", () => {
 
     const banner = await screen.findByTestId(testIds.errorBanner);
     expect(banner).toHaveTextContent("Restart the conversation with a template message.");
-    expect(banner).not.toHaveTextContent("template_required");
+    expect(banner).not.toHaveTextContent("window_closed_use_template");
     expect(banner.textContent).not.toContain("{");
     await waitFor(() => expect(input).toHaveValue("Hello again"));
   });

@@ -11,7 +11,7 @@
 // A benchmark measures wall time: it reads the real clock on purpose.
 #![allow(clippy::disallowed_methods)]
 
-#[path = "../tests/support/fixtures.rs"]
+#[path = "../tests/all/support/fixtures.rs"]
 mod fixtures;
 
 use std::time::{Duration, Instant};

@@ -10,6 +10,7 @@ use multiline_domain::api::{
     SignInResponse, Thread,
 };
 use multiline_domain::api::{ContactInput, FilledValue, SendOptInRequest, SendTemplateRequest};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::phone::E164;
 use multiline_domain::templates::Template;
@@ -32,7 +33,7 @@ pub enum ApiError {
     #[error("{message}")]
     Refused {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     /// The connector failed (5xx): worth retrying.
@@ -223,7 +224,7 @@ impl ConnectorApi {
             s if s.is_server_error() => Err(ApiError::Server { status: s.as_u16() }),
             s => Err(ApiError::Refused {
                 status: s.as_u16(),
-                code: "not_found".into(),
+                code: ErrorCode::NotFound,
                 message: "That conversation no longer exists.".into(),
             }),
         }
@@ -424,7 +425,7 @@ async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, A
         },
         None => ApiError::Refused {
             status: status.as_u16(),
-            code: "unexpected".into(),
+            code: ErrorCode::Unknown,
             message: format!("The connector answered {status}."),
         },
     })

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::ThreadId;
 
 use crate::Inner;
@@ -97,16 +98,16 @@ async fn send_picture(
             let file = inner
                 .cache(move |c| c.media_file(&id))
                 .await
-                .map_err(|e| refused("picture_missing", e.to_string()))?
+                .map_err(|e| refused(ErrorCode::PictureMissing, e.to_string()))?
                 .ok_or_else(|| {
                     refused(
-                        "picture_missing",
+                        ErrorCode::PictureMissing,
                         "The picture is no longer on this device.".into(),
                     )
                 })?;
             let bytes = tokio::fs::read(&file).await.map_err(|e| {
                 refused(
-                    "picture_missing",
+                    ErrorCode::PictureMissing,
                     format!("The picture could not be read: {e}"),
                 )
             })?;
@@ -147,10 +148,10 @@ async fn send_picture(
         .await
 }
 
-fn refused(code: &str, message: String) -> ApiError {
+fn refused(code: ErrorCode, message: String) -> ApiError {
     ApiError::Refused {
         status: 0,
-        code: code.to_owned(),
+        code,
         message,
     }
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use base64::Engine;
+use multiline_domain::errors::ErrorCode;
 use multiline_photo::{Options, Photo, PhotoError, Stage};
 use serde::Serialize;
 use ts_rs::TS;
@@ -57,7 +58,7 @@ pub(crate) async fn prepare(
     media_dir: PathBuf,
     source: PhotoSource,
 ) -> crate::Result<PreparedPhoto> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = inner.ids.next_uuid().to_string();
     let events = inner.events.clone();
     let progress_id = id.clone();
     let limits = Options::default().limits;
@@ -94,7 +95,7 @@ pub(crate) async fn prepare(
     .await
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     .map_err(|e| ClientError::Invalid {
-        code: "media_write_failed",
+        code: ErrorCode::MediaWriteFailed,
         message: format!("The picture could not be saved on this device: {e}"),
     })?;
     let (media_id, w, h, n) = (
@@ -122,7 +123,7 @@ pub(crate) async fn prepare(
 /// Reads a picked file, refusing one over the limit before reading it.
 fn read_file(path: &std::path::Path, max: usize) -> crate::Result<Vec<u8>> {
     let unreadable = |e: std::io::Error| ClientError::Invalid {
-        code: "file_unreadable",
+        code: ErrorCode::FileUnreadable,
         message: format!("The file could not be read: {e}"),
     };
     let len = std::fs::metadata(path).map_err(unreadable)?.len();

@@ -3,6 +3,7 @@
 
 use multiline_domain::api::{Channel, Message, Thread, ThreadStatus};
 use multiline_domain::consent::Consent;
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::policy::{self, OutboundKind};
 use multiline_domain::templates::{Part, Template, TemplateValues, ValueError};
@@ -18,7 +19,7 @@ pub enum Composer {
     Allowed,
     /// Disabled; `message` says why, `reason` is the stable code.
     Refused {
-        reason: String,
+        reason: ErrorCode,
         message: String,
     },
 }
@@ -201,7 +202,7 @@ pub struct DemoAccount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct AppError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     /// The form field the error belongs to, where there is one: "name", "notes",
     /// "phones.2" (the third number as sent).
@@ -211,9 +212,9 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(code: &str, message: impl Into<String>) -> AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             field: None,
         }
@@ -238,36 +239,15 @@ pub struct DraftPhone {
     pub label: String,
 }
 
-/// Whether a message of `kind` may be sent in `thread` at `now`, from the domain's rules.
-pub fn composer(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> Composer {
-    may(thread, whatsapp_enabled, OutboundKind::FreeForm, now)
-}
-
+/// What the composer, the template tool or the opt-in button may do now: the domain's one
+/// decision ([`policy::may_send`]) over the thread's facts, with the app's clock.
 fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timestamp) -> Composer {
-    let refused = |reason: &str, message: String| Composer::Refused {
-        reason: reason.to_owned(),
-        message,
-    };
-    if thread.status == ThreadStatus::Closed {
-        return refused(
-            "thread_closed",
-            "This conversation is closed. Open the contact to start a new one.".into(),
-        );
-    }
-    if thread.channel == Channel::Whatsapp && !whatsapp_enabled {
-        return refused(
-            "whatsapp_disabled",
-            "WhatsApp is not enabled for your organization.".into(),
-        );
-    }
-    if kind == OutboundKind::FreeForm && thread.template_required {
-        let r = policy::Refusal::WindowClosedUseTemplate;
-        return refused(r.code(), r.to_string());
-    }
-    let window = thread.window_rule.window(thread.window, now);
-    match policy::may_send_on(thread.channel, &thread.consent, window, kind, now) {
+    match policy::may_send(&thread.send_facts(whatsapp_enabled), kind, now) {
         Ok(()) => Composer::Allowed,
-        Err(r) => refused(r.code(), r.to_string()),
+        Err(r) => Composer::Refused {
+            reason: r.code(),
+            message: r.to_string(),
+        },
     }
 }
 
@@ -289,7 +269,7 @@ pub fn row(thread: &Thread) -> ThreadRow {
 pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadSummary {
     ThreadSummary {
         row: row(thread),
-        composer: composer(thread, whatsapp_enabled, now),
+        composer: may(thread, whatsapp_enabled, OutboundKind::FreeForm, now),
         template: may(thread, whatsapp_enabled, OutboundKind::Template, now),
         opt_in: may(thread, whatsapp_enabled, OutboundKind::OptInTemplate, now),
         consent: thread.consent.clone(),
@@ -344,5 +324,157 @@ pub fn template_preview(template: &Template, values: &TemplateValues) -> Templat
         text: template.preview(values),
         ready: problems.is_empty(),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use multiline_domain::api::{Channel, Thread, ThreadStatus};
+    use multiline_domain::consent::Consent;
+    use multiline_domain::ids::ThreadId;
+    use multiline_domain::phone::E164;
+    use multiline_domain::window::{WindowFacts, WindowRule};
+
+    use super::*;
+
+    /// The situations the UI's fake (`ui/src/lib/ipc/fake.ts`) puts its threads in: channel,
+    /// consent, and whether the guest wrote within the last 24 hours.
+    fn situations() -> Vec<(String, Channel, Consent, bool)> {
+        let now = now();
+        let hour = chrono::Duration::hours(1);
+        let mut out = Vec::new();
+        let whatsapp = [
+            ("none", Consent::None),
+            ("requested", Consent::Requested { at: now - hour }),
+            (
+                "granted",
+                Consent::Granted {
+                    at: now - hour * 48,
+                    reply: "YES".into(),
+                },
+            ),
+            (
+                "revoked",
+                Consent::Revoked {
+                    at: now - hour * 2,
+                    guest_returned_at: None,
+                },
+            ),
+            (
+                "revoked_returned",
+                Consent::Revoked {
+                    at: now - hour * 2,
+                    guest_returned_at: Some(now - hour),
+                },
+            ),
+        ];
+        for (name, consent) in whatsapp {
+            for window_open in [true, false] {
+                let key = format!(
+                    "whatsapp/{name}/{}",
+                    if window_open { "open" } else { "closed" }
+                );
+                out.push((key, Channel::Whatsapp, consent.clone(), window_open));
+            }
+        }
+        let stopped = Consent::Revoked {
+            at: now - hour,
+            guest_returned_at: None,
+        };
+        out.push(("sms/none".into(), Channel::Sms, Consent::None, false));
+        out.push(("sms/revoked".into(), Channel::Sms, stopped, false));
+        out.push(("voicemail".into(), Channel::Voicemail, Consent::None, false));
+        out
+    }
+
+    fn now() -> Timestamp {
+        chrono::Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+    }
+
+    fn thread(channel: Channel, consent: Consent, window_open: bool) -> Thread {
+        let last = window_open.then(|| now() - chrono::Duration::hours(1));
+        Thread {
+            id: ThreadId(uuid::Uuid::nil()),
+            channel,
+            contact_id: None,
+            contact_name: "Ana Silva".into(),
+            guest_phone: E164::from_stored("+12025550147").unwrap(),
+            status: ThreadStatus::Open,
+            consent,
+            window_rule: WindowRule::AnyMessage,
+            window: WindowFacts {
+                last_message_at: last,
+                last_guest_message_at: last,
+            },
+            template_required: false,
+            last_message_preview: None,
+            last_message_at: last,
+            unread_count: 0,
+            participants: Vec::new(),
+        }
+    }
+
+    /// The UI's fake answers what the core answers: `composer`, `template` and `opt_in` for
+    /// each situation the fake uses, computed here by the domain's rules and written next to
+    /// the IPC bindings (`make bindings`; `make check` fails when it drifts). The fake looks
+    /// them up instead of rewriting the rules in TypeScript.
+    #[test]
+    fn export_bindings_send_rules() {
+        let mut rules = serde_json::Map::new();
+        for (key, channel, consent, window_open) in situations() {
+            let s = summary(&thread(channel, consent, window_open), true, now());
+            rules.insert(
+                key,
+                serde_json::json!({
+                    "composer": s.composer,
+                    "template": s.template,
+                    "opt_in": s.opt_in,
+                }),
+            );
+        }
+        let closed = Thread {
+            status: ThreadStatus::Closed,
+            ..thread(Channel::Whatsapp, Consent::None, false)
+        };
+        let s = summary(&closed, true, now());
+        rules.insert(
+            "closed".into(),
+            serde_json::json!({ "composer": s.composer, "template": s.template, "opt_in": s.opt_in }),
+        );
+        let off = summary(
+            &thread(Channel::Whatsapp, Consent::None, false),
+            false,
+            now(),
+        );
+        rules.insert(
+            "whatsapp_disabled".into(),
+            serde_json::json!({ "composer": off.composer, "template": off.template, "opt_in": off.opt_in }),
+        );
+        let json = serde_json::to_string_pretty(&serde_json::Value::Object(rules)).unwrap() + "\n";
+        let dir = std::env::var("TS_RS_EXPORT_DIR").expect("set in .cargo/config.toml");
+        std::fs::write(std::path::Path::new(&dir).join("rules.json"), json).unwrap();
+    }
+
+    #[test]
+    fn past_the_window_and_opted_out_the_composer_says_opted_out() {
+        let t = Thread {
+            template_required: true,
+            ..thread(
+                Channel::Whatsapp,
+                Consent::Revoked {
+                    at: now(),
+                    guest_returned_at: None,
+                },
+                false,
+            )
+        };
+        assert_eq!(
+            summary(&t, true, now()).composer,
+            Composer::Refused {
+                reason: ErrorCode::OptedOut,
+                message: policy::Refusal::OptedOut.to_string(),
+            }
+        );
     }
 }

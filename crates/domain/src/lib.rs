@@ -25,11 +25,14 @@
 //! send the Cloud API refuses as outside its window (131047) marks the thread "template
 //! required" (the connector's job).
 //!
-//! **What may be sent now** ([`policy::may_send`]): the opt-in when there is no consent (or
-//! as above); any other approved template with consent, at any time; free-form text and
-//! pictures with consent and an open window. A refusal is a [`policy::Refusal`] with a stable
-//! code the API and the UI share (`consent_missing`, `consent_pending`, `opted_out`,
-//! `window_closed_use_template`, ...).
+//! **What may be sent now** ([`policy::decide`], the one decision, taken by the connector
+//! before it queues and by the app before its outbox): the opt-in when there is no consent
+//! (or as above); any other approved template with consent, at any time; free-form text and
+//! pictures with consent and an open window; nothing in a closed thread, nothing by WhatsApp
+//! where the organization turned it off; and drafts within the limits (4,096 characters on
+//! WhatsApp, 1,600 by SMS, captions 1,024, JPEG or PNG pictures up to 5 MB), each a named
+//! constant in [`policy`]. A refusal is a [`policy::Refusal`] with a stable code
+//! ([`errors::ErrorCode`], the one list of codes the API and the UI share).
 //!
 //! **Templates** ([`templates`]) follow the Cloud API: header, body, footer, buttons;
 //! positional `{{1}}..{{n}}` (numbered without gaps) or named `{{first_name}}` variables.
@@ -47,7 +50,7 @@
 //! and no window. A text that is exactly an opt-out word ([`sms`]: STOP, UNSUBSCRIBE, ...)
 //! stops texts to that number until the guest sends an opt-in word (START, YES, UNSTOP), as
 //! carriers require. Voicemail threads are read-only: the answer goes by SMS or WhatsApp.
-//! [`policy::may_send_on`] decides for every channel.
+//! [`policy::decide`] decides for every channel.
 //!
 //! **Phone numbers** ([`phone`]) are E.164, parsed and validated with libphonenumber's
 //! metadata; the Cloud API's `wa_id` is the same digits without `+`.
@@ -57,6 +60,7 @@
 
 pub mod api;
 pub mod consent;
+pub mod errors;
 pub mod ids;
 pub mod participants;
 pub mod phone;

@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::errors::ErrorCode;
 use crate::ids::UserId;
 
 /// A change to a thread's participants.
@@ -81,14 +82,14 @@ pub enum ParticipantError {
 
 impl ParticipantError {
     /// The stable code, as in API errors.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            ParticipantError::NotAParticipant => "not_a_participant",
-            ParticipantError::AlreadyParticipant => "already_participant",
-            ParticipantError::TargetNotParticipant => "target_not_participant",
-            ParticipantError::TargetIsSelf => "target_is_self",
-            ParticipantError::NotAColleague => "not_a_colleague",
-            ParticipantError::ThreadClosed => "thread_closed",
+            ParticipantError::NotAParticipant => ErrorCode::NotAParticipant,
+            ParticipantError::AlreadyParticipant => ErrorCode::AlreadyParticipant,
+            ParticipantError::TargetNotParticipant => ErrorCode::TargetNotParticipant,
+            ParticipantError::TargetIsSelf => ErrorCode::TargetIsSelf,
+            ParticipantError::NotAColleague => ErrorCode::NotAColleague,
+            ParticipantError::ThreadClosed => ErrorCode::ThreadClosed,
         }
     }
 }

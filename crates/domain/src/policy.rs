@@ -1,11 +1,41 @@
-//! What may be sent now: one function the connector enforces and the app uses to explain
-//! early (PRODUCT.md F4-F9).
+//! What may be sent: the one decision (PRODUCT.md F1, F4-F9, F17-F18, F22), taken by the
+//! connector before it queues anything and by the app before it writes to its outbox, so the
+//! two can never disagree. Every limit is a named constant here.
+//!
+//! [`decide`] answers for a draft (text, picture, template, opt-in) in a thread; [`may_send`]
+//! answers for a kind of message before anything is written (the composer's state). The
+//! first refusal wins, in this order:
+//!
+//! 1. the thread is closed ([`Refusal::ThreadClosed`]);
+//! 2. the channel cannot carry the kind: nothing is sent in a voicemail thread, templates
+//!    and the opt-in are WhatsApp's ([`Refusal::VoicemailOnly`], [`Refusal::WhatsappOnly`]);
+//! 3. the organization has WhatsApp turned off ([`Refusal::WhatsappDisabled`]);
+//! 4. the guest's standing: WhatsApp consent (missing, pending, opted out, the opt-in too
+//!    soon or not needed), or an SMS STOP ([`Refusal::SmsStopped`]);
+//! 5. the 24-hour window, for free-form messages ([`Refusal::WindowClosedUseTemplate`]);
+//! 6. the draft itself: empty, too long, a caption too long, a picture the channel cannot
+//!    carry.
+//!
+//! Why this order: each step names the most useful next action. An opted-out guest can get
+//! nothing, not even a template, so "opted out" beats "use a template"; whether a text is too
+//! long matters only where a text may be sent at all.
 
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
-
+use crate::api::{Channel, ThreadStatus};
 use crate::consent::Consent;
-use crate::window::Window;
+use crate::errors::ErrorCode;
+use crate::time::Timestamp;
+use crate::window::{Window, WindowFacts, WindowRule};
+
+/// The most characters a WhatsApp text may have (the Cloud API's limit).
+pub const MAX_WHATSAPP_TEXT_CHARS: usize = 4096;
+/// The longest SMS the carrier takes (Twilio: 1,600 characters, sent as several segments).
+pub const MAX_SMS_CHARS: usize = 1600;
+/// The Cloud API's limit for a picture's caption.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+/// The Cloud API's limit for an image (5 MB).
+pub const MAX_WHATSAPP_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
+/// The picture formats the Cloud API takes as an image message (WebP is for stickers).
+pub const WHATSAPP_IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png"];
 
 /// The kinds of outbound message the rules tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,11 +48,67 @@ pub enum OutboundKind {
     FreeForm,
 }
 
-/// Why a send is refused. Each has a stable code (its serde name) the UI and API branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
+/// What decides whether anything may be sent in a thread now, as both sides know it (the
+/// connector from its store, the app from the thread the connector reported:
+/// [`crate::api::Thread::send_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFacts {
+    pub channel: Channel,
+    pub status: ThreadStatus,
+    /// F1: the organization may use WhatsApp.
+    pub whatsapp_enabled: bool,
+    /// The guest's standing on the thread's channel: WhatsApp consent, or whether texts may
+    /// go to the number (an SMS STOP is `Revoked`); `None` for voicemail.
+    pub standing: Consent,
+    pub window_rule: WindowRule,
+    pub window: WindowFacts,
+    /// The Cloud API refused a free-form message as outside its window (131047): only a
+    /// template may go until the guest writes again.
+    pub template_required: bool,
+}
+
+/// A picture to send, as far as the rules look at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attachment<'a> {
+    pub mime_type: &'a str,
+    pub bytes: u64,
+}
+
+/// What the user wants to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draft<'a> {
+    /// A text as typed (trailing white space is not sent: [`text_to_send`]).
+    Text(&'a str),
+    /// A picture, with its caption as typed. `attachment` is `None` where the picture's
+    /// bytes are not at hand yet (the app queues a prepared photo, always a JPEG).
+    Picture {
+        caption: Option<&'a str>,
+        attachment: Option<Attachment<'a>>,
+    },
+    /// An approved template (its values are checked by [`crate::templates`]).
+    Template,
+    /// The organization's opt-in request template.
+    OptIn,
+}
+
+impl Draft<'_> {
+    pub fn kind(&self) -> OutboundKind {
+        match self {
+            Draft::Text(_) | Draft::Picture { .. } => OutboundKind::FreeForm,
+            Draft::Template => OutboundKind::Template,
+            Draft::OptIn => OutboundKind::OptInTemplate,
+        }
+    }
+}
+
+/// Why a send is refused: one stable code each ([`Refusal::code`]), and a sentence that says
+/// what to do instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    #[error("This conversation is closed. Open the contact to start a new one.")]
+    ThreadClosed,
+    #[error("WhatsApp is not enabled for your organization.")]
+    WhatsappDisabled,
     #[error("This contact has not been asked for consent yet. Send the opt-in request first.")]
     ConsentMissing,
     #[error("Waiting for the guest to reply with consent to the opt-in request.")]
@@ -41,56 +127,148 @@ pub enum Refusal {
     WhatsappOnly,
     #[error("A voicemail can't be answered here. Reply by SMS or WhatsApp.")]
     VoicemailOnly,
+    #[error("The message is empty.")]
+    EmptyMessage,
+    #[error("A WhatsApp message can have at most {MAX_WHATSAPP_TEXT_CHARS} characters.")]
+    WhatsappTextTooLong,
+    #[error("A text message can have at most {MAX_SMS_CHARS} characters.")]
+    SmsTooLong,
+    #[error("A caption can have at most {MAX_CAPTION_CHARS} characters.")]
+    CaptionTooLong,
+    #[error("Pictures can't be sent by SMS yet; send them on WhatsApp.")]
+    MmsUnsupported,
+    #[error("Send pictures as JPEG or PNG.")]
+    NotAnImage,
+    #[error("Pictures can be at most 5 MB.")]
+    ImageTooLarge,
 }
 
 impl Refusal {
-    /// The stable code, as in API errors (`window_closed_use_template`, ...).
-    pub fn code(self) -> &'static str {
+    /// The stable code, as in API errors and the app's `AppError`.
+    pub fn code(self) -> ErrorCode {
         match self {
-            Refusal::ConsentMissing => "consent_missing",
-            Refusal::ConsentPending => "consent_pending",
-            Refusal::OptedOut => "opted_out",
-            Refusal::WindowClosedUseTemplate => "window_closed_use_template",
-            Refusal::OptInTooSoon => "opt_in_too_soon",
-            Refusal::AlreadyConsented => "already_consented",
-            Refusal::SmsStopped => "sms_stopped",
-            Refusal::WhatsappOnly => "whatsapp_only",
-            Refusal::VoicemailOnly => "voicemail_only",
+            Refusal::ThreadClosed => ErrorCode::ThreadClosed,
+            Refusal::WhatsappDisabled => ErrorCode::WhatsappDisabled,
+            Refusal::ConsentMissing => ErrorCode::ConsentMissing,
+            Refusal::ConsentPending => ErrorCode::ConsentPending,
+            Refusal::OptedOut => ErrorCode::OptedOut,
+            Refusal::WindowClosedUseTemplate => ErrorCode::WindowClosedUseTemplate,
+            Refusal::OptInTooSoon => ErrorCode::OptInTooSoon,
+            Refusal::AlreadyConsented => ErrorCode::AlreadyConsented,
+            Refusal::SmsStopped => ErrorCode::SmsStopped,
+            Refusal::WhatsappOnly => ErrorCode::WhatsappOnly,
+            Refusal::VoicemailOnly => ErrorCode::VoicemailOnly,
+            Refusal::EmptyMessage => ErrorCode::EmptyMessage,
+            Refusal::WhatsappTextTooLong | Refusal::SmsTooLong => ErrorCode::MessageTooLong,
+            Refusal::CaptionTooLong => ErrorCode::CaptionTooLong,
+            Refusal::MmsUnsupported => ErrorCode::MmsUnsupported,
+            Refusal::NotAnImage => ErrorCode::NotAnImage,
+            Refusal::ImageTooLarge => ErrorCode::ImageTooLarge,
         }
     }
 }
 
-/// May a message of `kind` go out in a thread on `channel`? WhatsApp follows
-/// [`may_send`]; an SMS may be text at any time unless the guest opted out (`consent` is the
-/// number's SMS standing, [`crate::sms`]); nothing is sent in a voicemail thread.
-pub fn may_send_on(
-    channel: crate::api::Channel,
-    consent: &Consent,
-    window: Window,
-    kind: OutboundKind,
-    now: crate::time::Timestamp,
-) -> Result<(), Refusal> {
-    use crate::api::Channel;
-    match (channel, kind) {
-        (Channel::Whatsapp, _) => may_send(consent, window, kind, now),
-        (Channel::Voicemail, _) => Err(Refusal::VoicemailOnly),
-        (Channel::Sms, OutboundKind::FreeForm) => match consent {
+/// The text that is sent for `typed`: without trailing white space.
+pub fn text_to_send(typed: &str) -> &str {
+    typed.trim_end()
+}
+
+/// The caption that is sent for `typed`: trimmed; a blank one is no caption.
+pub fn caption_to_send(typed: Option<&str>) -> Option<&str> {
+    typed.map(str::trim).filter(|c| !c.is_empty())
+}
+
+/// May `draft` be sent in a thread with these `facts` at `now`? `Ok`, or the first
+/// [`Refusal`] in the order the module documents.
+pub fn decide(facts: &SendFacts, draft: &Draft<'_>, now: Timestamp) -> Result<(), Refusal> {
+    may_send(facts, draft.kind(), now)?;
+    match *draft {
+        Draft::Text(typed) => {
+            let text = text_to_send(typed);
+            if text.trim().is_empty() {
+                return Err(Refusal::EmptyMessage);
+            }
+            let (limit, refusal) = match facts.channel {
+                Channel::Sms => (MAX_SMS_CHARS, Refusal::SmsTooLong),
+                Channel::Whatsapp | Channel::Voicemail => {
+                    (MAX_WHATSAPP_TEXT_CHARS, Refusal::WhatsappTextTooLong)
+                }
+            };
+            if text.chars().count() > limit {
+                return Err(refusal);
+            }
+            Ok(())
+        }
+        Draft::Picture {
+            caption,
+            attachment,
+        } => {
+            if facts.channel == Channel::Sms {
+                return Err(Refusal::MmsUnsupported);
+            }
+            if caption_to_send(caption).is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
+                return Err(Refusal::CaptionTooLong);
+            }
+            attachment.map_or(Ok(()), check_picture)
+        }
+        Draft::Template | Draft::OptIn => Ok(()),
+    }
+}
+
+/// May this file be sent as a WhatsApp picture? JPEG or PNG, at most 5 MB (the connector
+/// checks uploads with it before any thread is named).
+pub fn check_picture(file: Attachment<'_>) -> Result<(), Refusal> {
+    if !WHATSAPP_IMAGE_TYPES.contains(&file.mime_type) {
+        return Err(Refusal::NotAnImage);
+    }
+    if file.bytes > MAX_WHATSAPP_IMAGE_BYTES {
+        return Err(Refusal::ImageTooLarge);
+    }
+    Ok(())
+}
+
+/// May a message of `kind` be sent in a thread with these `facts` at `now`, whatever its
+/// content? Steps 1-5 of [`decide`]: what the composer, the template tool and the opt-in
+/// button show before anything is typed.
+pub fn may_send(facts: &SendFacts, kind: OutboundKind, now: Timestamp) -> Result<(), Refusal> {
+    if facts.status == ThreadStatus::Closed {
+        return Err(Refusal::ThreadClosed);
+    }
+    match (facts.channel, kind) {
+        (Channel::Voicemail, _) => return Err(Refusal::VoicemailOnly),
+        (Channel::Sms, OutboundKind::Template | OutboundKind::OptInTemplate) => {
+            return Err(Refusal::WhatsappOnly);
+        }
+        (Channel::Whatsapp, _) if !facts.whatsapp_enabled => {
+            return Err(Refusal::WhatsappDisabled);
+        }
+        _ => {}
+    }
+    match facts.channel {
+        Channel::Sms => match facts.standing {
             Consent::Revoked { .. } => Err(Refusal::SmsStopped),
             _ => Ok(()),
         },
-        (Channel::Sms, OutboundKind::Template | OutboundKind::OptInTemplate) => {
-            Err(Refusal::WhatsappOnly)
+        Channel::Whatsapp => {
+            consent_allows(&facts.standing, kind, now)?;
+            let window = facts.window_rule.window(facts.window, now);
+            match (kind, window) {
+                (OutboundKind::FreeForm, _) if facts.template_required => {
+                    Err(Refusal::WindowClosedUseTemplate)
+                }
+                (OutboundKind::FreeForm, Window::Closed { .. }) => {
+                    Err(Refusal::WindowClosedUseTemplate)
+                }
+                _ => Ok(()),
+            }
         }
+        Channel::Voicemail => Err(Refusal::VoicemailOnly),
     }
 }
 
-/// May a message of `kind` go to a guest with `consent`, given the `window` now?
-pub fn may_send(
-    consent: &Consent,
-    window: Window,
-    kind: OutboundKind,
-    now: crate::time::Timestamp,
-) -> Result<(), Refusal> {
+/// What WhatsApp consent allows (F4-F6): the opt-in when there is none (again 24 hours after
+/// the last request, or once an opted-out guest wrote again); anything else only with it.
+fn consent_allows(consent: &Consent, kind: OutboundKind, now: Timestamp) -> Result<(), Refusal> {
     match (kind, consent) {
         (OutboundKind::OptInTemplate, Consent::None) => Ok(()),
         // After an opt-out, a new request only once the guest has written again.
@@ -113,167 +291,9 @@ pub fn may_send(
         (_, Consent::None) => Err(Refusal::ConsentMissing),
         (_, Consent::Requested { .. }) => Err(Refusal::ConsentPending),
         (_, Consent::Revoked { .. }) => Err(Refusal::OptedOut),
-        (OutboundKind::Template, Consent::Granted { .. }) => Ok(()),
-        (OutboundKind::FreeForm, Consent::Granted { .. }) => match window {
-            Window::Open { .. } => Ok(()),
-            Window::Closed { .. } => Err(Refusal::WindowClosedUseTemplate),
-        },
+        (OutboundKind::Template | OutboundKind::FreeForm, Consent::Granted { .. }) => Ok(()),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{Duration, TimeZone, Utc};
-
-    use super::*;
-    use crate::window::{WindowFacts, WindowRule};
-
-    #[test]
-    fn sms_needs_neither_consent_nor_a_window_but_stop_stops_it() {
-        use crate::api::Channel;
-        let closed = Window::Closed { since: Some(t(24)) };
-        let stopped = Consent::Revoked {
-            at: t(1),
-            guest_returned_at: None,
-        };
-        let free = OutboundKind::FreeForm;
-        assert_eq!(
-            may_send_on(Channel::Sms, &Consent::None, closed, free, t(30)),
-            Ok(())
-        );
-        assert_eq!(
-            may_send_on(Channel::Sms, &stopped, closed, free, t(30)),
-            Err(Refusal::SmsStopped)
-        );
-        assert_eq!(
-            may_send_on(
-                Channel::Sms,
-                &Consent::None,
-                closed,
-                OutboundKind::Template,
-                t(30)
-            ),
-            Err(Refusal::WhatsappOnly)
-        );
-        assert_eq!(
-            may_send_on(Channel::Voicemail, &granted(), closed, free, t(30)),
-            Err(Refusal::VoicemailOnly)
-        );
-        // WhatsApp is unchanged.
-        assert_eq!(
-            may_send_on(Channel::Whatsapp, &Consent::None, closed, free, t(30)),
-            Err(Refusal::ConsentMissing)
-        );
-    }
-
-    fn t(h: i64) -> crate::time::Timestamp {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::hours(h)
-    }
-
-    fn granted() -> Consent {
-        Consent::Granted {
-            at: t(0),
-            reply: "yes".into(),
-        }
-    }
-
-    #[test]
-    fn free_form_needs_consent_and_an_open_window() {
-        let open = Window::Open { closes_at: t(24) };
-        let closed = Window::Closed { since: Some(t(24)) };
-        let cases = [
-            (Consent::None, open, Err(Refusal::ConsentMissing)),
-            (
-                Consent::Requested { at: t(0) },
-                open,
-                Err(Refusal::ConsentPending),
-            ),
-            (
-                Consent::Revoked {
-                    at: t(0),
-                    guest_returned_at: None,
-                },
-                open,
-                Err(Refusal::OptedOut),
-            ),
-            (
-                Consent::Revoked {
-                    at: t(0),
-                    guest_returned_at: Some(t(1)),
-                },
-                open,
-                Err(Refusal::OptedOut),
-            ),
-            (granted(), open, Ok(())),
-            (granted(), closed, Err(Refusal::WindowClosedUseTemplate)),
-        ];
-        for (consent, window, want) in cases {
-            assert_eq!(
-                may_send(&consent, window, OutboundKind::FreeForm, t(1)),
-                want,
-                "{consent:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn templates_go_any_time_with_consent() {
-        let closed = Window::Closed { since: None };
-        assert_eq!(
-            may_send(&granted(), closed, OutboundKind::Template, t(100)),
-            Ok(())
-        );
-        assert_eq!(
-            may_send(&Consent::None, closed, OutboundKind::Template, t(100)),
-            Err(Refusal::ConsentMissing)
-        );
-    }
-
-    #[test]
-    fn opt_in_may_be_resent_only_24_hours_later() {
-        let closed = Window::Closed { since: None };
-        let requested = Consent::Requested { at: t(0) };
-        let opt_in = OutboundKind::OptInTemplate;
-        assert_eq!(may_send(&Consent::None, closed, opt_in, t(0)), Ok(()));
-        assert_eq!(
-            may_send(&requested, closed, opt_in, t(23)),
-            Err(Refusal::OptInTooSoon)
-        );
-        assert_eq!(may_send(&requested, closed, opt_in, t(24)), Ok(()));
-        assert_eq!(
-            may_send(&granted(), closed, opt_in, t(24)),
-            Err(Refusal::AlreadyConsented)
-        );
-    }
-
-    #[test]
-    fn window_is_closed_exactly_at_24_hours() {
-        let facts = WindowFacts {
-            last_message_at: Some(t(0)),
-            last_guest_message_at: Some(t(0)),
-        };
-        let rule = WindowRule::AnyMessage;
-        assert_eq!(
-            rule.window(facts, t(24) - Duration::seconds(1)),
-            Window::Open { closes_at: t(24) }
-        );
-        assert_eq!(
-            rule.window(facts, t(24)),
-            Window::Closed { since: Some(t(24)) }
-        );
-    }
-
-    #[test]
-    fn guest_rule_ignores_business_messages() {
-        let facts = WindowFacts {
-            last_message_at: Some(t(20)),
-            last_guest_message_at: Some(t(0)),
-        };
-        assert_eq!(WindowRule::AnyMessage.closes_at(facts), Some(t(44)));
-        assert_eq!(WindowRule::GuestMessage.closes_at(facts), Some(t(24)));
-        assert!(matches!(
-            WindowRule::GuestMessage.window(facts, t(30)),
-            Window::Closed { .. }
-        ));
-    }
-}
+mod tests;

@@ -125,7 +125,7 @@ fn errors_and_template_parameters() {
         "error",
         ErrorBody {
             error: ErrorDetail {
-                code: "window_closed_use_template".into(),
+                code: multiline_domain::errors::ErrorCode::WindowClosedUseTemplate,
                 message: "24 hours have passed; restart the conversation with a template message."
                     .into()
             }

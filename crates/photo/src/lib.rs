@@ -25,9 +25,12 @@ use std::io::Cursor;
 use fast_image_resize as fr;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use multiline_domain::errors::ErrorCode;
 
-/// The Cloud API's limit for an image message: 5 MB.
-pub const CLOUD_API_IMAGE_LIMIT: usize = 5 * 1024 * 1024;
+/// The Cloud API's limit for an image message: 5 MB (the domain's rule, which the pipeline
+/// writes under).
+pub const CLOUD_API_IMAGE_LIMIT: usize =
+    multiline_domain::policy::MAX_WHATSAPP_IMAGE_BYTES as usize;
 
 /// What input is accepted at all. A photo over these is refused, never decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,13 +153,15 @@ pub enum PhotoError {
 }
 
 impl PhotoError {
-    /// A stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    /// The stable code the app and the connector answer with.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            PhotoError::Unsupported | PhotoError::UnsupportedFormat(_) => "unsupported_image",
-            PhotoError::Corrupt(_) => "corrupt_image",
-            PhotoError::FileTooLarge { .. } => "image_file_too_large",
-            PhotoError::TooManyPixels { .. } => "image_too_large",
+            PhotoError::Unsupported | PhotoError::UnsupportedFormat(_) => {
+                ErrorCode::UnsupportedImage
+            }
+            PhotoError::Corrupt(_) => ErrorCode::CorruptImage,
+            PhotoError::FileTooLarge { .. } => ErrorCode::ImageFileTooLarge,
+            PhotoError::TooManyPixels { .. } => ErrorCode::ImageTooLarge,
         }
     }
 }

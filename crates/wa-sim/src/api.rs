@@ -114,7 +114,7 @@ async fn media_lookup(
             format!("Unsupported get request. Object with ID '{media_id}' does not exist"),
         )
     })?;
-    let token = uuid::Uuid::now_v7().simple().to_string();
+    let token = crate::opaque_id().to_string();
     world.downloads.insert(
         token.clone(),
         (media_id.clone(), now + DOWNLOAD_LINK_LIFETIME),

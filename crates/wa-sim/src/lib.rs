@@ -10,6 +10,14 @@
 //! Its types are written from Meta's documentation independently of the connector's, on
 //! purpose: a shared mistake would hide from both sides' tests.
 
+/// A fresh opaque id for what the simulated services name (wamids, Twilio SIDs, media
+/// download links). Those ids are Meta's and Twilio's own, random to whoever receives them:
+/// the simulator draws them from the system, never from the connector's injected ids.
+#[allow(clippy::disallowed_methods)] // see above: another system's ids, not ours
+pub(crate) fn opaque_id() -> uuid::fmt::Simple {
+    uuid::Uuid::now_v7().simple()
+}
+
 mod api;
 mod control;
 mod state;

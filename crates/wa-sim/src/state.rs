@@ -149,7 +149,7 @@ impl World {
         self.next_id += 1;
         format!(
             "wamid.SIM{}{:04X}",
-            uuid::Uuid::now_v7().simple(),
+            crate::opaque_id(),
             self.next_id & 0xFFFF
         )
     }

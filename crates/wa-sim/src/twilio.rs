@@ -104,7 +104,7 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
 }
 
 fn sid(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+    format!("{prefix}{}", crate::opaque_id())
 }
 
 fn is_opt_out(text: &str) -> Option<bool> {

@@ -30,8 +30,10 @@ fn data_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     row.get(0)
 }
 
-/// Where a page of a thread's messages ends: its oldest message's time and id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a page of a thread's messages ends: its oldest message's time and id. Crosses the
+/// IPC as one value (`list_messages`' `before`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct MessageCursor {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub id: MessageId,
@@ -46,19 +48,21 @@ impl MessageCursor {
     }
 }
 
-/// Where a page of the thread list ends: its last thread's activity time and id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a page of the thread list ends: its last row's activity time and id (a thread
+/// without messages sorts as the oldest). Crosses the IPC as one value (`list_threads`'
+/// `after`): the row itself has both fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ThreadCursor {
-    pub last_message_at: i64,
+    pub last_message_at: Option<Timestamp>,
     pub id: ThreadId,
 }
 
 impl ThreadCursor {
-    /// After the thread `id` whose last message was at `last_message_at` (a thread without
-    /// messages sorts as the oldest).
+    /// After the thread `id` whose last message was at `last_message_at`.
     pub fn new(last_message_at: Option<Timestamp>, id: ThreadId) -> ThreadCursor {
         ThreadCursor {
-            last_message_at: last_message_at.map_or(0, |t| t.timestamp_micros()),
+            last_message_at,
             id,
         }
     }
@@ -445,10 +449,8 @@ impl Cache {
                     "SELECT data FROM threads WHERE (COALESCE(last_message_at, 0), id) < (?1, ?2)
                      ORDER BY COALESCE(last_message_at, 0) DESC, id DESC LIMIT ?3",
                 )?;
-                stmt.query_map(
-                    params![c.last_message_at, c.id.to_string(), limit as i64],
-                    data_column,
-                )?
+                let at = c.last_message_at.map_or(0, |t| t.timestamp_micros());
+                stmt.query_map(params![at, c.id.to_string(), limit as i64], data_column)?
             }
         };
         rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
@@ -549,13 +551,15 @@ impl Cache {
         Ok(())
     }
 
-    /// A prepared picture's size, if it is known.
-    pub fn media_size(&self, id: &str) -> Result<Option<(u32, u32)>> {
+    /// A prepared picture's width, height and size in bytes, if it is known.
+    pub fn media_size(&self, id: &str) -> Result<Option<(u32, u32, u64)>> {
         Ok(self
             .conn()
-            .query_row("SELECT width, height FROM media WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT width, height, bytes FROM media WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64)),
+            )
             .optional()?)
     }
 

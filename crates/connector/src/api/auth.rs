@@ -5,6 +5,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use base64::Engine;
 use multiline_domain::api::{Session, SignInRequest, SignInResponse};
+use multiline_domain::errors::ErrorCode;
 use rand::RngCore;
 
 use super::{ApiError, ApiJson};
@@ -63,7 +64,7 @@ pub async fn sign_in(
     match session {
         Some(session) => Ok(Json(SignInResponse { token, session })),
         None => Err(ApiError::BadRequest {
-            code: "invalid_credentials",
+            code: ErrorCode::InvalidCredentials,
             message: "The email or password is wrong.".into(),
         }),
     }

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use multiline_domain::api::{Channel, MessageBody};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::MediaId;
 use uuid::Uuid;
 
@@ -53,7 +54,7 @@ async fn verified<'a>(
         .ok_or(ApiError::NotFound)?;
     let params: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|_| ApiError::BadRequest {
-            code: "invalid_form",
+            code: ErrorCode::InvalidForm,
             message: "The body is not a form (application/x-www-form-urlencoded).".into(),
         })?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
@@ -79,7 +80,7 @@ async fn verified<'a>(
 
 fn unreadable(e: crate::carrier::WebhookError) -> ApiError {
     ApiError::BadRequest {
-        code: "invalid_webhook",
+        code: ErrorCode::InvalidWebhook,
         message: e.to_string(),
     }
 }
@@ -273,12 +274,12 @@ fn caller_in(uri: &axum::http::Uri) -> Result<multiline_domain::phone::E164, Api
     let query: From =
         serde_urlencoded::from_str(uri.query().unwrap_or_default()).map_err(|_| {
             ApiError::BadRequest {
-                code: "invalid_webhook",
+                code: ErrorCode::InvalidWebhook,
                 message: "The callback URL does not name the caller.".into(),
             }
         })?;
     multiline_domain::phone::E164::parse(&query.from, None).map_err(|e| ApiError::BadRequest {
-        code: "invalid_webhook",
+        code: ErrorCode::InvalidWebhook,
         message: format!("The caller is not a phone number: {e}"),
     })
 }

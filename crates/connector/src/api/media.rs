@@ -8,22 +8,18 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use multiline_domain::api::{MediaInfo, Message, SendPictureRequest};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{MediaId, ThreadId};
+use multiline_domain::policy::{self, Attachment, Refusal};
 
 use super::{ApiError, ApiJson, ApiPath, Auth};
 use crate::Ctx;
 
-/// The largest picture accepted: the Cloud API's image limit.
-pub const MAX_PICTURE_BYTES: usize = multiline_photo::CLOUD_API_IMAGE_LIMIT;
+/// The largest picture accepted: the Cloud API's image limit (the domain's rule).
+pub const MAX_PICTURE_BYTES: usize = policy::MAX_WHATSAPP_IMAGE_BYTES as usize;
 
 fn too_large() -> ApiError {
-    ApiError::TooLarge {
-        code: "image_too_large",
-        message: format!(
-            "Pictures can be at most {} MB.",
-            MAX_PICTURE_BYTES / (1024 * 1024)
-        ),
-    }
+    ApiError::Refused(Refusal::ImageTooLarge)
 }
 
 #[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG or PNG picture, at most 5 MB."), responses((status = 201, body = MediaInfo), (status = 413, description = "`image_too_large`", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_an_image`, `corrupt_image`.", body = super::ErrorBody)))]
@@ -47,25 +43,20 @@ pub async fn upload(
         max_input_bytes: MAX_PICTURE_BYTES,
         ..Default::default()
     };
-    let header = multiline_photo::inspect(&bytes, &limits).map_err(|e| ApiError::BadRequest {
-        code: match e.code() {
-            "unsupported_image" => "not_an_image",
-            other => other,
+    let header = multiline_photo::inspect(&bytes, &limits).map_err(|e| match e.code() {
+        ErrorCode::UnsupportedImage => ApiError::Refused(Refusal::NotAnImage),
+        code => ApiError::BadRequest {
+            code,
+            message: e.to_string(),
         },
-        message: e.to_string(),
     })?;
-    // The Cloud API takes JPEG and PNG pictures; WebP is for stickers.
-    if !matches!(
-        header.format,
-        image::ImageFormat::Jpeg | image::ImageFormat::Png
-    ) {
-        return Err(ApiError::BadRequest {
-            code: "not_an_image",
-            message: "Send pictures as JPEG or PNG.".into(),
-        });
-    }
-    let now = ctx.clock.now();
     let mime = header.mime_type();
+    policy::check_picture(Attachment {
+        mime_type: mime,
+        bytes: bytes.len() as u64,
+    })
+    .map_err(ApiError::Refused)?;
+    let now = ctx.clock.now();
     let size = (header.width, header.height);
     let info = ctx
         .db(move |s| s.put_upload(auth.caller, mime, size, &bytes, now))

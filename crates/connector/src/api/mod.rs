@@ -17,6 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use multiline_domain::api::{ErrorBody, ErrorDetail};
+use multiline_domain::errors::ErrorCode;
+use multiline_domain::policy::Refusal;
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -135,13 +137,13 @@ pub enum ApiError {
     #[error("unauthorized")]
     Unauthorized,
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("{0}")]
-    Refused(multiline_domain::policy::Refusal),
+    Refused(Refusal),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("{message}")]
-    TooLarge { code: &'static str, message: String },
+    TooLarge { code: ErrorCode, message: String },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -167,40 +169,67 @@ impl From<anyhow::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match &self {
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "Not found.".to_owned(),
+            ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "Sign in again: your session is missing, expired or revoked.".to_owned(),
             ),
             ApiError::BadRequest { code, message } => {
                 (StatusCode::BAD_REQUEST, *code, message.clone())
             }
-            ApiError::Refused(r) => (StatusCode::UNPROCESSABLE_ENTITY, r.code(), r.to_string()),
+            ApiError::Refused(r) => (refusal_status(*r), r.code(), r.to_string()),
             ApiError::TooLarge { code, message } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, *code, message.clone())
             }
             ApiError::Conflict(what) => (
                 StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 format!("Conflict: {what}."),
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
+                    ErrorCode::InternalError,
                     "Something went wrong on the server.".to_owned(),
                 )
             }
         };
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.to_owned(),
-                message,
-            },
+            error: ErrorDetail { code, message },
         };
         (status, axum::Json(body)).into_response()
+    }
+}
+
+/// The status of a refusal by the rules: 422 for what the guest's standing or the window
+/// forbids, 400 for a draft to fix or a thread that takes nothing (as since the first
+/// release: API clients branch on these).
+fn refusal_status(r: Refusal) -> StatusCode {
+    match r {
+        Refusal::ThreadClosed
+        | Refusal::WhatsappDisabled
+        | Refusal::EmptyMessage
+        | Refusal::WhatsappTextTooLong
+        | Refusal::SmsTooLong
+        | Refusal::CaptionTooLong
+        | Refusal::MmsUnsupported
+        | Refusal::NotAnImage => StatusCode::BAD_REQUEST,
+        Refusal::ImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Refusal::ConsentMissing
+        | Refusal::ConsentPending
+        | Refusal::OptedOut
+        | Refusal::WindowClosedUseTemplate
+        | Refusal::OptInTooSoon
+        | Refusal::AlreadyConsented
+        | Refusal::SmsStopped
+        | Refusal::WhatsappOnly
+        | Refusal::VoicemailOnly => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -235,7 +264,7 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
             .await
             .map(|axum::extract::Query(v)| ApiQuery(v))
             .map_err(|e| ApiError::BadRequest {
-                code: "invalid_query",
+                code: ErrorCode::InvalidQuery,
                 message: e.body_text(),
             })
     }
@@ -252,26 +281,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::JsonDataError(e) => ApiError::BadRequest {
-                    code: "invalid_body",
+                    code: ErrorCode::InvalidBody,
                     message: e.body_text(),
                 },
                 JsonRejection::JsonSyntaxError(_) => ApiError::BadRequest {
-                    code: "invalid_json",
+                    code: ErrorCode::InvalidJson,
                     message: "The body is not valid JSON.".into(),
                 },
                 JsonRejection::MissingJsonContentType(_) => ApiError::BadRequest {
-                    code: "unsupported_media_type",
+                    code: ErrorCode::UnsupportedMediaType,
                     message: "Send JSON with Content-Type: application/json.".into(),
                 },
                 JsonRejection::BytesRejection(_) => ApiError::TooLarge {
-                    code: "body_too_large",
+                    code: ErrorCode::BodyTooLarge,
                     message: format!(
                         "The request body is too large (at most {} KB).",
                         MAX_BODY_BYTES / 1024
                     ),
                 },
                 _ => ApiError::BadRequest {
-                    code: "invalid_body",
+                    code: ErrorCode::InvalidBody,
                     message: "The request body could not be read.".into(),
                 },
             }),

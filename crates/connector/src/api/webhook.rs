@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use multiline_domain::errors::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -56,7 +57,7 @@ pub async fn receive(
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return Err(ApiError::BadRequest {
-            code: "invalid_json",
+            code: ErrorCode::InvalidJson,
             message: "The body is not valid JSON.".into(),
         });
     }

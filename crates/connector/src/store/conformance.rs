@@ -17,6 +17,7 @@ use multiline_domain::api::{
     Contact, ContactInput, ContactPhone, DeliveryState, Direction, Event, MessageBody,
 };
 use multiline_domain::consent::{Consent, ConsentKeywords};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, ThreadId};
 use multiline_domain::participants::Operation;
 use multiline_domain::phone::E164;
@@ -329,13 +330,7 @@ pub fn a_disabled_organization_sends_nothing(s: &dyn Store) {
     );
     let refused = send(s, w.alex, thread, "hi");
     assert!(
-        matches!(
-            refused,
-            Err(StoreError::Invalid {
-                code: "whatsapp_disabled",
-                ..
-            })
-        ),
+        matches!(refused, Err(StoreError::Refused(Refusal::WhatsappDisabled))),
         "{refused:?}"
     );
     assert!(s.claim_next(t0()).unwrap().is_none());
@@ -365,7 +360,7 @@ pub fn refusals_write_nothing(s: &dyn Store) {
     assert!(matches!(
         invalid,
         Err(StoreError::Invalid {
-            code: "invalid_name",
+            code: ErrorCode::InvalidName,
             ..
         })
     ));
@@ -687,7 +682,7 @@ pub fn contacts_are_validated_searched_and_hidden(s: &dyn Store) {
     assert!(matches!(
         dup,
         Err(StoreError::Invalid {
-            code: "duplicate_phone",
+            code: ErrorCode::DuplicatePhone,
             ..
         })
     ));
@@ -1126,16 +1121,16 @@ fn guest_sms(s: &dyn Store, w: &World, id: &str, text: &str, at: Timestamp) {
 pub fn sms_needs_a_carrier_and_stop_stops_it(s: &dyn Store) {
     use multiline_domain::api::Channel;
     let w = world(s);
-    let invalid = |r: super::Result<_>, want: &str| matches!(r, Err(StoreError::Invalid { code, .. }) if code == want);
+    let invalid = |r: super::Result<_>, want: ErrorCode| matches!(r, Err(StoreError::Invalid { code, .. }) if code == want);
     assert!(invalid(
         s.open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Sms, t0()),
-        "sms_unavailable"
+        ErrorCode::SmsUnavailable
     ));
     s.set_line_carrier(w.line, Some(&carrier())).unwrap();
     assert_eq!(s.line(w.line).unwrap().carrier, Some(carrier()));
     assert!(invalid(
         s.open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Voicemail, t0()),
-        "voicemail_thread"
+        ErrorCode::VoicemailThread
     ));
     let (whatsapp, _) = s
         .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())

@@ -4,6 +4,7 @@
 
 use multiline_domain::api::ContactPhone;
 use multiline_domain::api::{Contact, ContactInput, Event};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ContactId, OrganizationId, UserId};
 use multiline_domain::time::Timestamp;
 use rusqlite::{Transaction, params};
@@ -15,7 +16,7 @@ use super::{
 const MAX_NAME_CHARS: usize = 200;
 const MAX_NOTES_CHARS: usize = 4000;
 
-fn invalid(code: &'static str, message: &str) -> StoreError {
+fn invalid(code: ErrorCode, message: &str) -> StoreError {
     StoreError::Invalid {
         code,
         message: message.to_owned(),
@@ -25,11 +26,11 @@ fn invalid(code: &'static str, message: &str) -> StoreError {
 fn check(input: &ContactInput) -> Result<()> {
     let name = input.name.trim();
     if name.is_empty() {
-        return Err(invalid("invalid_name", "A contact needs a name."));
+        return Err(invalid(ErrorCode::InvalidName, "A contact needs a name."));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(invalid(
-            "invalid_name",
+            ErrorCode::InvalidName,
             "A name can have at most 200 characters.",
         ));
     }
@@ -39,7 +40,7 @@ fn check(input: &ContactInput) -> Result<()> {
         .is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS)
     {
         return Err(invalid(
-            "invalid_notes",
+            ErrorCode::InvalidNotes,
             "Notes can have at most 4000 characters.",
         ));
     }
@@ -49,19 +50,19 @@ fn check(input: &ContactInput) -> Result<()> {
         // take only the standard form (messages from the number arrive in it).
         let standard = p.number.validate().map_err(|_| {
             invalid(
-                "invalid_phone",
+                ErrorCode::InvalidPhone,
                 &format!("{} is not a valid number for its country.", p.number),
             )
         })?;
         if standard != p.number {
             return Err(invalid(
-                "invalid_phone",
+                ErrorCode::InvalidPhone,
                 &format!("Write {} as {standard}.", p.number),
             ));
         }
         if seen.contains(&p.number) {
             return Err(invalid(
-                "duplicate_phone",
+                ErrorCode::DuplicatePhone,
                 "The same number is listed twice.",
             ));
         }
@@ -128,7 +129,7 @@ impl ContactStore for SqliteStore {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::Invalid {
-                code: "invalid_name",
+                code: ErrorCode::InvalidName,
                 message: "A contact needs a name.".into(),
             });
         }

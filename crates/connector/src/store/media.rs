@@ -2,6 +2,7 @@
 //! the conversation's participants.
 
 use multiline_domain::api::MediaInfo;
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{MediaId, OrganizationId, ThreadId};
 use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -77,7 +78,7 @@ pub(crate) fn attach(
     match attached {
         Some(t) if t != thread.to_string() => {
             return Err(StoreError::Invalid {
-                code: "media_already_sent",
+                code: ErrorCode::MediaAlreadySent,
                 message: "That picture was sent in another conversation: upload it again.".into(),
             });
         }
@@ -113,7 +114,7 @@ fn info(tx: &Transaction<'_>, id: MediaId) -> Result<MediaInfo> {
 
 fn unknown_media() -> StoreError {
     StoreError::Invalid {
-        code: "unknown_media",
+        code: ErrorCode::UnknownMedia,
         message: "There is no such picture: upload it first.".into(),
     }
 }

@@ -2,9 +2,10 @@
 //! messages and delivery statuses from webhooks.
 
 use multiline_domain::api::{Channel, DeliveryState, Message, MessageBody};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
 use multiline_domain::phone::E164;
-use multiline_domain::policy::{self, OutboundKind};
+use multiline_domain::policy::{self, Attachment, Draft, OutboundKind};
 use multiline_domain::templates::{Part, Template, TemplateStatus, TemplateValues};
 use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -15,13 +16,6 @@ use super::{
     Caller, InboxStore, Line, MessageStore, OutboxStore, Result, SqliteStore, StoreError, events,
     from_micros, micros, templates, uuid_col,
 };
-
-/// The most characters a WhatsApp text body may have.
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// The longest SMS the carrier takes (Twilio: 1,600 characters, sent as several segments).
-pub const MAX_SMS_CHARS: usize = 1600;
-/// The Cloud API's limit for an image caption.
-pub const MAX_CAPTION_CHARS: usize = 1024;
 
 /// One message to hand to the Cloud API.
 #[derive(Debug, Clone)]
@@ -184,20 +178,20 @@ fn template_body(
 ) -> Result<MessageBody> {
     let template = templates::template_in(tx, caller.org_id, name, language)?.ok_or_else(|| {
         StoreError::Invalid {
-            code: "unknown_template",
+            code: ErrorCode::UnknownTemplate,
             message: format!("There is no template \"{name}\" in {language}."),
         }
     })?;
     if template.status != TemplateStatus::Approved {
         return Err(StoreError::Invalid {
-            code: "template_not_approved",
+            code: ErrorCode::TemplateNotApproved,
             message: format!("The template \"{name}\" is not approved for sending."),
         });
     }
     let components = template
         .send_components(values)
         .map_err(|errors| StoreError::Invalid {
-            code: "invalid_template_values",
+            code: ErrorCode::InvalidTemplateValues,
             message: multiline_domain::templates::describe(&errors),
         })?;
     let text = Template::fill(&template.body, Part::Body, values);
@@ -213,77 +207,38 @@ fn template_body(
     })
 }
 
-/// Templates (and the opt-in) are WhatsApp's: refused in an SMS or voicemail thread before
-/// anything about the template is looked up.
-fn templates_allowed(tx: &Transaction<'_>, thread: ThreadId) -> Result<()> {
-    let channel: String = tx.query_row(
-        "SELECT channel FROM threads WHERE id = ?1",
-        [thread.to_string()],
+/// The rules' answer for `draft` in `thread`, before a template is looked up (so a template
+/// in an SMS thread is `whatsapp_only`, not `unknown_template`).
+fn precheck(
+    tx: &Transaction<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    draft: Draft<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    let view = thread_for(tx, thread, caller.user_id)?;
+    let enabled: bool = tx.query_row(
+        "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
+        [caller.org_id.to_string()],
         |r| r.get(0),
     )?;
-    match enum_from::<Channel>(channel)? {
-        Channel::Whatsapp => Ok(()),
-        Channel::Sms => Err(StoreError::Refused(policy::Refusal::WhatsappOnly)),
-        Channel::Voicemail => Err(StoreError::Refused(policy::Refusal::VoicemailOnly)),
-    }
+    policy::decide(&view.send_facts(enabled), &draft, now).map_err(StoreError::Refused)
 }
 
-/// Checks the rules and queues `body`: stored as `sending` with its outbox row, announced,
-/// audited, all in the caller's transaction.
+/// Checks the rules (the domain's one decision, [`policy::decide`]) and queues `body`:
+/// stored as `sending` with its outbox row, announced, audited, all in the caller's
+/// transaction.
 fn enqueue_in(
     tx: &Transaction<'_>,
     caller: Caller,
     thread: ThreadId,
     client_id: ClientMessageId,
+    draft: Draft<'_>,
     body: MessageBody,
-    kind: OutboundKind,
     now: Timestamp,
 ) -> Result<(Message, Vec<UserId>)> {
-    let view = thread_for(tx, thread, caller.user_id)?;
-    if view.channel == Channel::Whatsapp {
-        let enabled: bool = tx.query_row(
-            "SELECT whatsapp_enabled FROM organizations WHERE id = ?1",
-            [caller.org_id.to_string()],
-            |r| r.get(0),
-        )?;
-        if !enabled {
-            return Err(StoreError::Invalid {
-                code: "whatsapp_disabled",
-                message: "WhatsApp is not enabled for your organization.".into(),
-            });
-        }
-    }
-    if view.status != multiline_domain::api::ThreadStatus::Open {
-        return Err(StoreError::Invalid {
-            code: "thread_closed",
-            message: "This conversation is closed.".into(),
-        });
-    }
-    let window = view.window_rule.window(view.window, now);
-    policy::may_send_on(view.channel, &view.consent, window, kind, now)
-        .map_err(StoreError::Refused)?;
-    if view.channel == Channel::Sms {
-        match &body {
-            MessageBody::Picture { .. } => {
-                return Err(StoreError::Invalid {
-                    code: "mms_unsupported",
-                    message: "Pictures can't be sent by SMS yet; send them on WhatsApp.".into(),
-                });
-            }
-            MessageBody::Text { text } if text.chars().count() > MAX_SMS_CHARS => {
-                return Err(StoreError::Invalid {
-                    code: "message_too_long",
-                    message: format!("A text message can have at most {MAX_SMS_CHARS} characters."),
-                });
-            }
-            _ => {}
-        }
-    }
-    if kind == OutboundKind::FreeForm && view.template_required {
-        return Err(StoreError::Refused(
-            policy::Refusal::WindowClosedUseTemplate,
-        ));
-    }
+    precheck(tx, caller, thread, draft, now)?;
+    let kind = draft.kind();
     let id = MessageId::random();
     tx.execute(
         "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, body, state, created_at)
@@ -348,7 +303,7 @@ impl MessageStore for SqliteStore {
             } = msg.body.clone()
             else {
                 return Err(StoreError::Invalid {
-                    code: "not_a_voicemail",
+                    code: ErrorCode::NotAVoicemail,
                     message: "Only a voicemail can be marked as heard.".into(),
                 });
             };
@@ -404,37 +359,14 @@ impl MessageStore for SqliteStore {
         text: &str,
         now: Timestamp,
     ) -> Result<(Message, Vec<UserId>)> {
-        let text = text.trim_end();
-        if text.trim().is_empty() {
-            return Err(StoreError::Invalid {
-                code: "empty_message",
-                message: "The message is empty.".into(),
-            });
-        }
-        if text.chars().count() > MAX_TEXT_CHARS {
-            return Err(StoreError::Invalid {
-                code: "message_too_long",
-                message: format!(
-                    "A WhatsApp message can have at most {MAX_TEXT_CHARS} characters."
-                ),
-            });
-        }
         self.write(|tx| {
             if let Some(done) = existing(tx, caller, thread, client_id)? {
                 return Ok((done, Vec::new()));
             }
             let body = MessageBody::Text {
-                text: text.to_owned(),
+                text: policy::text_to_send(text).to_owned(),
             };
-            enqueue_in(
-                tx,
-                caller,
-                thread,
-                client_id,
-                body,
-                OutboundKind::FreeForm,
-                now,
-            )
+            enqueue_in(tx, caller, thread, client_id, Draft::Text(text), body, now)
         })
     }
 
@@ -449,13 +381,6 @@ impl MessageStore for SqliteStore {
         caption: Option<&str>,
         now: Timestamp,
     ) -> Result<(Message, Vec<UserId>)> {
-        let caption = caption.map(str::trim).filter(|c| !c.is_empty());
-        if caption.is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
-            return Err(StoreError::Invalid {
-                code: "caption_too_long",
-                message: format!("A caption can have at most {MAX_CAPTION_CHARS} characters."),
-            });
-        }
         self.write(|tx| {
             if let Some(done) = existing(tx, caller, thread, client_id)? {
                 return Ok((done, Vec::new()));
@@ -464,19 +389,18 @@ impl MessageStore for SqliteStore {
             let info = super::media::attach(tx, caller, media, thread)?;
             let body = MessageBody::Picture {
                 media_id: info.id,
-                caption: caption.map(str::to_owned),
+                caption: policy::caption_to_send(caption).map(str::to_owned),
                 width: info.width,
                 height: info.height,
             };
-            enqueue_in(
-                tx,
-                caller,
-                thread,
-                client_id,
-                body,
-                OutboundKind::FreeForm,
-                now,
-            )
+            let draft = Draft::Picture {
+                caption,
+                attachment: Some(Attachment {
+                    mime_type: &info.mime_type,
+                    bytes: info.size,
+                }),
+            };
+            enqueue_in(tx, caller, thread, client_id, draft, body, now)
         })
     }
 
@@ -496,16 +420,17 @@ impl MessageStore for SqliteStore {
             if let Some(done) = existing(tx, caller, thread, client_id)? {
                 return Ok((done, Vec::new()));
             }
-            templates_allowed(tx, thread)?;
-            let body = template_body(tx, caller, name, language, values)?;
-            let kind = if templates::opt_in_of(tx, caller.org_id)?
+            let draft = if templates::opt_in_of(tx, caller.org_id)?
                 == (name.to_owned(), language.to_owned())
             {
-                OutboundKind::OptInTemplate
+                Draft::OptIn
             } else {
-                OutboundKind::Template
+                Draft::Template
             };
-            enqueue_in(tx, caller, thread, client_id, body, kind, now)
+            // Whether a template may go at all, before anything about this one is looked up.
+            precheck(tx, caller, thread, draft, now)?;
+            let body = template_body(tx, caller, name, language, values)?;
+            enqueue_in(tx, caller, thread, client_id, draft, body, now)
         })
     }
 
@@ -523,19 +448,19 @@ impl MessageStore for SqliteStore {
                 return Ok((done, Vec::new()));
             }
             threads::check_participant(tx, caller, thread)?;
-            templates_allowed(tx, thread)?;
+            precheck(tx, caller, thread, Draft::OptIn, now)?;
             let (name, language) = templates::opt_in_of(tx, caller.org_id)?;
             let template = templates::template_in(tx, caller.org_id, &name, &language)?.ok_or_else(|| StoreError::Invalid {
-                code: "opt_in_template_missing",
+                code: ErrorCode::OptInTemplateMissing,
                 message: format!("The opt-in template \"{name}\" ({language}) is not available. Ask an admin to sync templates."),
             })?;
             let view = thread_for(tx, thread, caller.user_id)?;
             let first_name = view.contact_name.split_whitespace().next().unwrap_or("there").to_owned();
             let org_name: String = tx.query_row("SELECT name FROM organizations WHERE id = ?1", [caller.org_id.to_string()], |r| r.get(0))?;
             let values = multiline_domain::templates::opt_in_values(&template, &first_name, &org_name)
-                .map_err(|e| StoreError::Invalid { code: "opt_in_template_invalid", message: e.to_string() })?;
+                .map_err(|e| StoreError::Invalid { code: ErrorCode::OptInTemplateInvalid, message: e.to_string() })?;
             let body = template_body(tx, caller, &name, &language, &values)?;
-            enqueue_in(tx, caller, thread, client_id, body, OutboundKind::OptInTemplate, now)
+            enqueue_in(tx, caller, thread, client_id, Draft::OptIn, body, now)
         })
     }
 }

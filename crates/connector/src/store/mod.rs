@@ -24,6 +24,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use chrono::DateTime;
 use multiline_domain::api::{Contact, ContactPhone, Organization, Session, User};
 use multiline_domain::consent::ConsentKeywords;
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ContactId, OrganizationId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::policy::Refusal;
@@ -62,7 +63,7 @@ pub enum StoreError {
     #[error("refused: {0}")]
     Refused(Refusal),
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
     #[error("conflict: {0}")]
     Conflict(&'static str),
     /// The backend failed (I/O, a lock, a broken connection): not the caller's fault.
@@ -143,12 +144,18 @@ pub(crate) fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
-        M::up(include_str!("../../migrations/001_initial.sql")),
-        M::up(include_str!("../../migrations/002_templates.sql")),
-        M::up(include_str!("../../migrations/003_media.sql")),
-        M::up(include_str!("../../migrations/004_consent_keywords.sql")),
-        M::up(include_str!("../../migrations/005_sms_and_voicemail.sql")),
-        M::up(include_str!("../../migrations/006_early_transcripts.sql")),
+        M::up(include_str!("../../migrations/sqlite/001_initial.sql")),
+        M::up(include_str!("../../migrations/sqlite/002_templates.sql")),
+        M::up(include_str!("../../migrations/sqlite/003_media.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/004_consent_keywords.sql"
+        )),
+        M::up(include_str!(
+            "../../migrations/sqlite/005_sms_and_voicemail.sql"
+        )),
+        M::up(include_str!(
+            "../../migrations/sqlite/006_early_transcripts.sql"
+        )),
     ])
 }
 
@@ -158,7 +165,7 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         Argon2::default()
-            .hash_password(uuid::Uuid::now_v7().as_bytes(), &salt)
+            .hash_password(salt.as_str().as_bytes(), &salt)
             .map(|h| h.to_string())
             .unwrap_or_default()
     })
@@ -434,7 +441,7 @@ impl AccountStore for SqliteStore {
     // ---- lines --------------------------------------------------------------------------
 
     fn connect_line(&self, org: OrganizationId, line: NewLine) -> Result<Uuid> {
-        let id = Uuid::now_v7();
+        let id = OrganizationId::random().0;
         self.conn().execute(
             "INSERT INTO lines (id, org_id, phone_number_id, waba_id, display_phone_number, access_token,
                  app_secret, verify_token, api_base_url, api_version, owner_user_id)

@@ -3,6 +3,7 @@
 
 use multiline_domain::api::{Channel, Thread, ThreadStatus, User};
 use multiline_domain::consent::Consent;
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ContactId, ThreadId, UserId};
 use multiline_domain::phone::E164;
 use multiline_domain::time::Timestamp;
@@ -292,14 +293,14 @@ impl ThreadStore for SqliteStore {
         self.write(|tx| {
             let c = super::contact_in(tx, caller.org_id, contact)?;
             if !c.phones.iter().any(|p| &p.number == phone) {
-                return Err(StoreError::Invalid { code: "unknown_number", message: "That number is not one of the contact's numbers.".into() });
+                return Err(StoreError::Invalid { code: ErrorCode::UnknownNumber, message: "That number is not one of the contact's numbers.".into() });
             }
             let line = super::line_by(tx, "org_id", &caller.org_id.to_string())?;
             match channel {
                 Channel::Whatsapp => {}
                 Channel::Sms if line.carrier.is_some() => {}
-                Channel::Sms => return Err(StoreError::Invalid { code: "sms_unavailable", message: "Texting is not set up for your line.".into() }),
-                Channel::Voicemail => return Err(StoreError::Invalid { code: "voicemail_thread", message: "Voicemail conversations start with a call, not from here.".into() }),
+                Channel::Sms => return Err(StoreError::Invalid { code: ErrorCode::SmsUnavailable, message: "Texting is not set up for your line.".into() }),
+                Channel::Voicemail => return Err(StoreError::Invalid { code: ErrorCode::VoicemailThread, message: "Voicemail conversations start with a call, not from here.".into() }),
             }
             let (id, notify) = match open_thread_of(tx, line.id, channel, phone)? {
                 Some(id) => {

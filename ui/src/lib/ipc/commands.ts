@@ -20,7 +20,8 @@ import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
 import type { ThreadId } from "./bindings/ThreadId";
 import type { ThreadRow } from "./bindings/ThreadRow";
-import type { MessageCursor, ThreadCursor } from "./ipc";
+import type { MessageCursor } from "./bindings/MessageCursor";
+import type { ThreadCursor } from "./bindings/ThreadCursor";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { User } from "./bindings/User";
 import { toAppError } from "./errors";
@@ -89,9 +90,9 @@ export function listThreads(
   after: ThreadCursor | null = null,
   limit: number | null = null,
 ): Promise<ThreadRow[]> {
+  // The cursor crosses as the core's `ThreadCursor`: the row's own two fields.
   return call("list_threads", {
-    after: after?.last_message_at ?? null,
-    afterId: after?.id ?? null,
+    after: after && { last_message_at: after.last_message_at, id: after.id },
     limit,
   });
 }
@@ -125,8 +126,7 @@ export function listMessages(
 ): Promise<Message[]> {
   return call("list_messages", {
     threadId,
-    before: before?.created_at ?? null,
-    beforeId: before?.id ?? null,
+    before: before && { created_at: before.created_at, id: before.id },
     limit,
   });
 }

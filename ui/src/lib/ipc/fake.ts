@@ -5,8 +5,8 @@
  */
 import type { AccountState } from "./bindings/AccountState";
 import type { AppError } from "./bindings/AppError";
+import type { ErrorCode } from "./bindings/ErrorCode";
 import { fields, segments } from "../template/variables";
-import type { Composer } from "./bindings/Composer";
 import type { Consent } from "./bindings/Consent";
 import type { Contact } from "./bindings/Contact";
 import type { ContactDraft } from "./bindings/ContactDraft";
@@ -21,6 +21,7 @@ import type { TemplatePreview } from "./bindings/TemplatePreview";
 import { rowOf } from "../thread/row";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
+import sendRules from "./bindings/rules.json";
 import type { Ipc, ThreadCursor, Unlisten } from "./ipc";
 
 export type FakeOptions = {
@@ -81,92 +82,40 @@ function nextId(prefix: string): string {
 const FAKE_PICTURE =
   "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8QEBEQCgwSExIQEw8QEBD/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==";
 
-const ALLOWED: Composer = { state: "allowed" };
-const refused = (reason: string, message: string): Composer => ({
-  state: "refused",
-  reason,
-  message,
-});
-// The core's words (crates/domain/src/policy.rs), so the demo reads like the app.
-const CONSENT_MISSING = refused(
-  "consent_missing",
-  "This contact has not been asked for consent yet. Send the opt-in request first.",
-);
-const CONSENT_PENDING = refused(
-  "consent_pending",
-  "Waiting for the guest to reply with consent to the opt-in request.",
-);
-const OPTED_OUT = refused(
-  "opted_out",
-  "The guest opted out. Nothing can be sent until they write to you again.",
-);
-const WINDOW_EXPIRED = refused(
-  "window_closed_use_template",
-  "24 hours have passed; restart the conversation with a template message.",
-);
-const OPT_IN_TOO_SOON = refused(
-  "opt_in_too_soon",
-  "The opt-in request was already sent and can be sent again 24 hours later.",
-);
-const ALREADY_CONSENTED = refused(
-  "already_consented",
-  "The guest already consented; the opt-in request is not needed.",
-);
+type Rules = Pick<ThreadSummary, "composer" | "template" | "opt_in">;
 
 /**
- * A rough copy of the core's rules (policy::may_send), only so the fake behaves plausibly:
- * the real decisions are made in Rust and arrive as these three fields.
+ * What the core answers for a thread in each situation the fake uses, computed by the
+ * domain's rules in Rust (`export_bindings_send_rules`, crates/client/src/view.rs) and
+ * looked up here: the fake decides nothing itself.
  */
-const WHATSAPP_ONLY = refused(
-  "whatsapp_only",
-  "Templates and opt-in requests are WhatsApp messages; an SMS is plain text.",
-);
-const SMS_STOPPED = refused(
-  "sms_stopped",
-  "This person replied STOP. Texts can't be sent until they reply START.",
-);
-const VOICEMAIL_ONLY = refused(
-  "voicemail_only",
-  "A voicemail can't be answered here. Reply by SMS or WhatsApp.",
-);
+const RULES = sendRules as Record<string, Rules>;
+
+function rulesFor(key: string): Rules {
+  const rules = RULES[key];
+  if (!rules) throw new Error(`no generated send rules for ${key}`);
+  return structuredClone(rules);
+}
 
 /** What the core allows in an SMS thread (F22): text unless the guest texted STOP. */
-export function fakeSmsRules(
-  consent: Consent,
-): Pick<ThreadSummary, "composer" | "template" | "opt_in"> {
-  return {
-    composer: consent.state === "revoked" ? SMS_STOPPED : ALLOWED,
-    template: WHATSAPP_ONLY,
-    opt_in: WHATSAPP_ONLY,
-  };
+export function fakeSmsRules(consent: Consent): Rules {
+  return rulesFor(consent.state === "revoked" ? "sms/revoked" : "sms/none");
+}
+
+/** Nothing is sent in a voicemail thread. */
+function voicemailRules(): Rules {
+  return rulesFor("voicemail");
 }
 
 /** A silent WAV: the fake's voicemail recordings. */
 export const FAKE_RECORDING =
   "data:audio/wav;base64,UklGRjQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YRAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-export function fakeRules(
-  consent: Consent,
-  windowOpen: boolean,
-): Pick<ThreadSummary, "composer" | "template" | "opt_in"> {
-  switch (consent.state) {
-    case "none":
-      return { composer: CONSENT_MISSING, template: CONSENT_MISSING, opt_in: ALLOWED };
-    case "requested":
-      return { composer: CONSENT_PENDING, template: CONSENT_PENDING, opt_in: OPT_IN_TOO_SOON };
-    case "revoked":
-      return {
-        composer: OPTED_OUT,
-        template: OPTED_OUT,
-        opt_in: consent.guest_returned_at ? ALLOWED : OPTED_OUT,
-      };
-    case "granted":
-      return {
-        composer: windowOpen ? ALLOWED : WINDOW_EXPIRED,
-        template: ALLOWED,
-        opt_in: ALREADY_CONSENTED,
-      };
-  }
+/** What the core allows in a WhatsApp thread with `consent`, its window open or closed. */
+export function fakeRules(consent: Consent, windowOpen: boolean): Rules {
+  const state =
+    consent.state === "revoked" && consent.guest_returned_at ? "revoked_returned" : consent.state;
+  return rulesFor(`whatsapp/${state}/${windowOpen ? "open" : "closed"}`);
 }
 
 /** The demo's approved templates (as the connector's demo seeds them, plus a named one). */
@@ -657,7 +606,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     return found;
   }
 
-  function refuseUnless(rule: Composer): void {
+  function refuseUnless(rule: ThreadSummary["composer"]): void {
     if (rule.state === "refused") throw { code: rule.reason, message: rule.message };
   }
 
@@ -740,7 +689,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
  * rejects for its country; errors name their field, "phones.N" counting the draft's numbers.
  */
 export function contactFields(draft: ContactDraft): Omit<Contact, "id"> {
-  const refuse = (code: string, message: string, field: string): AppError => ({
+  const refuse = (code: ErrorCode, message: string, field: string): AppError => ({
     code,
     message,
     field,
@@ -841,9 +790,7 @@ function demoSeed(nowMs: number): {
   });
   const sms = (consent: Consent) => ({ ...fakeSmsRules(consent), consent });
   const voicemail = {
-    composer: VOICEMAIL_ONLY,
-    template: VOICEMAIL_ONLY,
-    opt_in: VOICEMAIL_ONLY,
+    ...voicemailRules(),
     consent: { state: "none" } as Consent,
   };
   const seeded: Array<Omit<ThreadSummary, "participants">> = [

@@ -27,11 +27,15 @@ import type { User } from "./bindings/User";
 
 export type { Unlisten };
 
-/** Where a page of messages ends: the oldest message loaded (its time and id). */
-export type MessageCursor = Pick<Message, "created_at" | "id">;
+/** Where a page of messages ends: the oldest message loaded (its time and id). A message
+ * has both fields, so a message is a cursor. */
+import type { MessageCursor } from "./bindings/MessageCursor";
+export type { MessageCursor };
 
-/** Where a page of the thread list ends: its last row (its activity time and id). */
-export type ThreadCursor = Pick<ThreadRow, "last_message_at" | "id">;
+/** Where a page of the thread list ends: its last row (its activity time and id). A row has
+ * both fields, so a row is a cursor. */
+import type { ThreadCursor } from "./bindings/ThreadCursor";
+export type { ThreadCursor };
 
 export interface Ipc {
   accountState(): Promise<AccountState>;

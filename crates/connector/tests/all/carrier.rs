@@ -2,15 +2,13 @@
 //! and its carrier webhooks, with the simulator playing Twilio (signed webhooks, status
 //! callbacks, opt-out words, recordings, transcripts).
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use multiline_domain::api::{
     Channel, Contact, DeliveryState, Direction, Event, Message, MessageBody, Thread,
 };
 use serde_json::json;
-use support::*;
 
 const ANA_E164: &str = "+12025550147";
 
@@ -106,7 +104,7 @@ async fn a_text_goes_out_by_sms_is_delivered_and_the_reply_comes_back_in_the_sam
     let r = h
         .post(
             &format!("/v1/threads/{}/templates", sms.id),
-            json!({ "client_id": uuid::Uuid::now_v7(), "name": "conversation_restart", "language": "en_US",
+            json!({ "client_id": crate::support::fresh_uuid(), "name": "conversation_restart", "language": "en_US",
                     "values": [{ "part": "body", "key": "1", "value": "Ana" }] }),
         )
         .await;
@@ -220,7 +218,7 @@ async fn stop_stops_texts_until_start_and_whatsapp_consent_is_not_touched() {
     let r = h
         .post(
             &format!("/v1/threads/{}/messages", sms.id),
-            json!({ "client_id": uuid::Uuid::now_v7(), "text": "But wait" }),
+            json!({ "client_id": crate::support::fresh_uuid(), "text": "But wait" }),
         )
         .await;
     assert_eq!(r.status(), 422);
@@ -312,7 +310,7 @@ async fn a_voicemail_arrives_live_with_its_recording_and_transcript_and_is_marke
     let r = h
         .post(
             &format!("/v1/threads/{}/messages", thread.id),
-            json!({ "client_id": uuid::Uuid::now_v7(), "text": "Hi" }),
+            json!({ "client_id": crate::support::fresh_uuid(), "text": "Hi" }),
         )
         .await;
     assert_eq!(r.status(), 422);
@@ -386,7 +384,7 @@ async fn a_carrier_level_opt_out_fails_the_text_and_stops_the_next_ones() {
     let r = h
         .post(
             &format!("/v1/threads/{}/messages", sms.id),
-            json!({ "client_id": uuid::Uuid::now_v7(), "text": "Hello?" }),
+            json!({ "client_id": crate::support::fresh_uuid(), "text": "Hello?" }),
         )
         .await;
     assert_eq!(r.status(), 422, "refused before it is tried");

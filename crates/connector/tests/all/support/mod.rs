@@ -18,6 +18,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const ANA: &str = "12025550147";
 
+/// An id nothing has: for requests that name what does not exist.
+pub fn fresh_uuid() -> uuid::Uuid {
+    multiline_domain::ids::MessageId::random().0
+}
+
 pub struct Harness {
     pub demo: Demo,
     pub clock: Arc<ManualClock>,

@@ -10,6 +10,7 @@ use multiline_client::{Client, ClientConfig};
 use multiline_connector::Connector;
 use multiline_connector::demo::{self, Demo, DemoOptions};
 use multiline_domain::api::{DeliveryState, Direction, MessageBody};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::time::SystemClock;
 
 const ANA: &str = "12025550147";
@@ -26,11 +27,7 @@ async fn demo(dir: &std::path::Path) -> Demo {
 }
 
 async fn sign_in(dir: &std::path::Path, url: String) -> Client {
-    let config = ClientConfig {
-        data_dir: dir.join("app"),
-        connector_url: url,
-        clock: Arc::new(SystemClock),
-    };
+    let config = ClientConfig::new(dir.join("app"), url, Arc::new(SystemClock));
     let (_, email, password) = demo::USERS[0];
     let client = Client::sign_in(config, email, password).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
@@ -109,9 +106,11 @@ async fn first_sync_then_live_events() {
     let voicemail = client.thread_summary(threads[1].id).await.unwrap().unwrap();
     assert_eq!(sms.row, threads[2]);
     assert_eq!(sms.composer, Composer::Allowed);
-    assert!(matches!(&sms.template, Composer::Refused { reason, .. } if reason == "whatsapp_only"));
     assert!(
-        matches!(&voicemail.composer, Composer::Refused { reason, .. } if reason == "voicemail_only")
+        matches!(&sms.template, Composer::Refused { reason, .. } if *reason == ErrorCode::WhatsappOnly)
+    );
+    assert!(
+        matches!(&voicemail.composer, Composer::Refused { reason, .. } if *reason == ErrorCode::VoicemailOnly)
     );
     assert!(
         client
@@ -210,7 +209,7 @@ async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
 #[tokio::test]
 async fn the_composer_closes_when_the_window_does_without_any_message() {
     let dir = tempfile::tempdir().unwrap();
-    let (_demo, client, clock) = demo_with_clock(dir.path()).await;
+    let (_demo, client, clock) = crate::support::demo_with_clock(dir.path()).await;
     let first = client.threads().await.unwrap()[0].id;
     let thread = client.thread_summary(first).await.unwrap().unwrap();
     assert_eq!(thread.composer, multiline_client::view::Composer::Allowed);
@@ -227,7 +226,7 @@ async fn the_composer_closes_when_the_window_does_without_any_message() {
         unreachable!()
     };
     assert!(
-        matches!(&after.composer, multiline_client::view::Composer::Refused { reason, .. } if reason == "window_closed_use_template"),
+        matches!(&after.composer, multiline_client::view::Composer::Refused { reason, .. } if *reason == ErrorCode::WindowClosedUseTemplate),
         "{:?}",
         after.composer
     );
@@ -238,36 +237,10 @@ async fn the_composer_closes_when_the_window_does_without_any_message() {
     );
 }
 
-/// A demo and a signed-in core sharing a clock the test moves.
-async fn demo_with_clock(
-    dir: &std::path::Path,
-) -> (Demo, Client, Arc<multiline_domain::time::OffsetClock>) {
-    let clock = Arc::new(multiline_domain::time::OffsetClock::default());
-    let demo = demo::start(DemoOptions {
-        data_dir: dir.join("connector"),
-        connector_addr: "127.0.0.1:0".parse().unwrap(),
-        sim_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: clock.clone(),
-    })
-    .await
-    .unwrap();
-    let config = ClientConfig {
-        data_dir: dir.join("app"),
-        connector_url: demo.connector.url(),
-        clock: clock.clone(),
-    };
-    let (_, email, password) = demo::USERS[0];
-    let client = Client::sign_in(config, email, password).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), client.wait_synced())
-        .await
-        .unwrap();
-    (demo, client, clock)
-}
-
 #[tokio::test]
 async fn a_refused_message_is_marked_failed_and_the_next_one_still_goes() {
     let dir = tempfile::tempdir().unwrap();
-    let (demo, client, clock) = demo_with_clock(dir.path()).await;
+    let (demo, client, clock) = crate::support::demo_with_clock(dir.path()).await;
     let addr = demo.connector.addr();
     let thread = client.threads().await.unwrap()[0].id;
     let mut events = client.subscribe();
@@ -431,7 +404,7 @@ async fn a_picked_picture_is_prepared_off_the_runtime_with_progress_and_kept_unt
         .await
         .unwrap_err();
     let error = multiline_client::view::AppError::from(error);
-    assert_eq!(error.code, "unsupported_image");
+    assert_eq!(error.code, ErrorCode::UnsupportedImage);
     assert_eq!(
         std::fs::read_dir(&media).unwrap().count(),
         2,
@@ -715,5 +688,5 @@ async fn a_contact_is_added_with_its_numbers_checked_then_changed_and_deleted() 
     assert_eq!(client.contacts(None).await.unwrap().len(), before);
     // The connector agrees (a second delete: not found).
     let e = refused(client.delete_contact(dana.id).await.map(|_| dana.clone()));
-    assert_eq!(e.code, "not_found");
+    assert_eq!(e.code, ErrorCode::NotFound);
 }

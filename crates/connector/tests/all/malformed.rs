@@ -2,11 +2,9 @@
 //! the API's error shape, and nothing is written anywhere (every table's row count is the
 //! same before and after).
 
-mod support;
-
+use crate::support::Harness;
 use multiline_domain::ids::ClientMessageId;
 use serde_json::json;
-use support::Harness;
 
 /// What a bad request is, and the answer it must get.
 struct Case {
@@ -293,7 +291,7 @@ async fn every_bad_request_gets_a_stable_code_and_writes_nothing() {
         json_case(
             "sending a picture never uploaded",
             &format!("/v1/threads/{}/pictures", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "media_id": uuid::Uuid::now_v7() }),
+            json!({ "client_id": ClientMessageId::random(), "media_id": crate::support::fresh_uuid() }),
             400,
             "unknown_media",
         ),
@@ -307,7 +305,7 @@ async fn every_bad_request_gets_a_stable_code_and_writes_nothing() {
         ),
         json_case(
             "a thread that does not exist",
-            &format!("/v1/threads/{}/messages", uuid::Uuid::now_v7()),
+            &format!("/v1/threads/{}/messages", crate::support::fresh_uuid()),
             json!({ "client_id": ClientMessageId::random(), "text": "hi" }),
             404,
             "not_found",

@@ -1,11 +1,9 @@
 //! The cache on a real SQLite file: paging, full-text search, and migrating a cache written
 //! by an older version.
 
-mod support;
-
+use crate::support::fixtures::{contact, message, thread};
 use chrono::{Duration, TimeZone, Utc};
 use multiline_client::cache::{Cache, MessageCursor, ThreadCursor};
-use support::fixtures::{contact, message, thread};
 
 fn at(minutes: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap() + Duration::minutes(minutes)
@@ -203,7 +201,7 @@ fn a_cache_written_before_search_existed_is_indexed_when_opened() {
     {
         // The first schema, as an older app left it, with a message and a contact in it.
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(include_str!("../migrations/001_cache.sql"))
+        conn.execute_batch(include_str!("../../migrations/001_cache.sql"))
             .unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
         let t = thread("Ana", Some(at(1)));

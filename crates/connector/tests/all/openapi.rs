@@ -1,9 +1,7 @@
 //! The OpenAPI document: generated from the handlers' annotations, committed as
 //! `docs/openapi.json`, served at `GET /v1/openapi.json`, and every operation in it routed.
 
-mod support;
-
-use support::Harness;
+use crate::support::Harness;
 
 fn committed_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
@@ -47,7 +45,7 @@ async fn the_served_document_is_the_generated_one_and_every_operation_is_routed(
             let url = h.url(
                 &path
                     .replace("{line}", &line_id)
-                    .replace("{id}", &uuid::Uuid::now_v7().to_string()),
+                    .replace("{id}", &crate::support::fresh_uuid().to_string()),
             );
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // No token: a routed operation answers 401 (or, for the webhook's verification

@@ -2,13 +2,11 @@
 //! webhooks duplicated and out of order, the connector killed mid-send, an event socket that
 //! drops.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{ANA, Harness, message_event, next_matching};
 use multiline_connector::Connector;
 use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody};
-use support::{ANA, Harness, message_event, next_matching};
 use wa_sim::Fault;
 
 fn texts(messages: &[Message], direction: Direction) -> Vec<String> {

@@ -1,17 +1,15 @@
 //! Scenarios through the connector's HTTP API with the Cloud API simulator on loopback: the
 //! demo's seeded organization, an injected clock, real SQLite in a temp dir.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{ANA, Harness, message_event, next_matching};
 use futures_util::StreamExt;
 use multiline_domain::api::{
     Contact, DeliveryState, Direction, Event, Message, MessageBody, Thread,
 };
 use multiline_domain::ids::ClientMessageId;
 use serde_json::json;
-use support::{ANA, Harness, message_event, next_matching};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[tokio::test]
@@ -568,7 +566,10 @@ async fn reading_a_thread_clears_its_unread_count_for_that_user_only() {
     // Someone who is not a participant cannot mark it read.
     let other = h
         .http
-        .post(h.url(&format!("/v1/threads/{}/read", uuid::Uuid::now_v7())))
+        .post(h.url(&format!(
+            "/v1/threads/{}/read",
+            crate::support::fresh_uuid()
+        )))
         .bearer_auth(&h.token)
         .json(&json!({}))
         .send()
@@ -763,7 +764,7 @@ async fn uploads_that_are_not_pictures_or_too_large_are_refused_and_nothing_is_s
     let r = h
         .post(
             &format!("/v1/threads/{}/pictures", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "media_id": uuid::Uuid::now_v7() }),
+            json!({ "client_id": ClientMessageId::random(), "media_id": crate::support::fresh_uuid() }),
         )
         .await;
     assert_eq!(r.status(), 400);
@@ -945,7 +946,7 @@ async fn f19_f20_group_operations_and_who_sees_the_thread_after_each() {
         ),
         (json!({ "op": "remove", "user_id": alex }), "target_is_self"),
         (
-            json!({ "op": "add", "user_id": uuid::Uuid::now_v7() }),
+            json!({ "op": "add", "user_id": crate::support::fresh_uuid() }),
             "not_a_colleague",
         ),
         (json!({ "op": "promote", "user_id": sam }), "invalid_body"),

@@ -1,0 +1,208 @@
+//! Sending: a message is decided with the domain's one rule ([`policy::decide`], the same
+//! the connector applies), written to the outbox (shown at once as `sending`), and sent by
+//! the outbox worker. Pictures are prepared first (F16-F18); templates are checked as the
+//! Cloud API checks them (F9, F15).
+
+use multiline_domain::api::{DeliveryState, Direction, FilledValue, Message, MessageBody};
+use multiline_domain::errors::ErrorCode;
+use multiline_domain::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
+use multiline_domain::policy::{self, Attachment, Draft};
+use multiline_domain::templates::Template;
+
+use crate::cache::OutboxRequest;
+use crate::view::{self, UiEvent};
+use crate::{Client, ClientError, Result, photo};
+
+impl Client {
+    /// Writes a text to the outbox (shown at once as `sending`) and wakes the sender.
+    /// Refused at once where the rules already say no.
+    pub async fn send_text(&self, thread: ThreadId, text: String) -> Result<Message> {
+        let text = policy::text_to_send(&text).to_owned();
+        let body = MessageBody::Text { text: text.clone() };
+        self.queue(
+            thread,
+            Draft::Text(&text),
+            body,
+            OutboxRequest::Text { text: text.clone() },
+        )
+        .await
+    }
+
+    /// Prepares a picture for sending (F16-F18): decoded with limits, upright, metadata
+    /// dropped, bounded and re-encoded under the Cloud API's limit, with a thumbnail. Runs
+    /// on a blocking thread; progress arrives as `photo_progress` events.
+    pub async fn prepare_photo(&self, source: photo::PhotoSource) -> Result<photo::PreparedPhoto> {
+        photo::prepare(&self.inner, self.inner.dir.join("media"), source).await
+    }
+
+    /// Queues a prepared picture (`prepare_photo`) with an optional caption, shown at once
+    /// as `sending`; the outbox uploads it, then sends it. Pictures follow the free-form
+    /// rules (consent, window).
+    pub async fn send_picture(
+        &self,
+        thread: ThreadId,
+        prepared: String,
+        caption: Option<String>,
+    ) -> Result<Message> {
+        let id = prepared.clone();
+        let known = self.inner.cache(move |c| c.media_size(&id)).await?;
+        let Some((width, height, bytes)) = known else {
+            return Err(ClientError::NotFound("picture"));
+        };
+        let media_id = uuid::Uuid::parse_str(&prepared)
+            .map(MediaId)
+            .map_err(|_| ClientError::NotFound("picture"))?;
+        let typed = caption;
+        let caption = policy::caption_to_send(typed.as_deref()).map(str::to_owned);
+        let body = MessageBody::Picture {
+            // Provisional: the connector's copy carries the uploaded id.
+            media_id,
+            caption: caption.clone(),
+            width,
+            height,
+        };
+        let draft = Draft::Picture {
+            caption: typed.as_deref(),
+            // The pipeline writes JPEG only.
+            attachment: Some(Attachment {
+                mime_type: "image/jpeg",
+                bytes,
+            }),
+        };
+        self.queue(
+            thread,
+            draft,
+            body,
+            OutboxRequest::Picture {
+                prepared,
+                caption,
+                media_id: None,
+            },
+        )
+        .await
+    }
+
+    /// A picture or a voicemail's recording, as a `data:` URL: one prepared here, or fetched
+    /// once from the connector and kept in the account's `media/` folder.
+    pub async fn media(&self, id: MediaId) -> Result<String> {
+        photo::media_data_url(&self.inner, self.inner.dir.join("media"), id).await
+    }
+
+    /// The organization's approved templates (F15), from the cache.
+    pub async fn templates(&self) -> Result<Vec<Template>> {
+        self.inner.cache(|c| c.templates()).await
+    }
+
+    async fn template(&self, name: String, language: String) -> Result<Template> {
+        self.inner
+            .cache(|c| c.templates())
+            .await?
+            .into_iter()
+            .find(|t| t.name == name && t.language == language)
+            .ok_or(ClientError::NotFound("template"))
+    }
+
+    /// What the template would read like with `values`, and what is wrong with them.
+    pub async fn preview_template(
+        &self,
+        name: String,
+        language: String,
+        values: Vec<FilledValue>,
+    ) -> Result<view::TemplatePreview> {
+        let template = self.template(name, language).await?;
+        Ok(view::template_preview(
+            &template,
+            &multiline_domain::api::template_values(&values),
+        ))
+    }
+
+    /// Queues an approved template with its filled values (F9). Whether a template may go
+    /// is decided first, as the connector decides; then the values are checked with the
+    /// Cloud API's rules, so mistakes show on the field at once.
+    pub async fn send_template(
+        &self,
+        thread: ThreadId,
+        name: String,
+        language: String,
+        values: Vec<FilledValue>,
+    ) -> Result<Message> {
+        let facts = self.send_facts(thread).await?;
+        policy::decide(&facts, &Draft::Template, self.inner.clock.now())?;
+        let template = self.template(name.clone(), language.clone()).await?;
+        let map = multiline_domain::api::template_values(&values);
+        let components = template
+            .send_components(&map)
+            .map_err(|errors| ClientError::Invalid {
+                code: ErrorCode::InvalidTemplateValues,
+                message: multiline_domain::templates::describe(&errors),
+            })?;
+        let body = MessageBody::Template {
+            name: name.clone(),
+            language: language.clone(),
+            text: template.preview(&map),
+            components,
+        };
+        let request = OutboxRequest::Template {
+            name,
+            language,
+            values,
+        };
+        self.queue(thread, Draft::Template, body, request).await
+    }
+
+    /// Queues the organization's opt-in request to the thread's guest (F4).
+    pub async fn send_opt_in(&self, thread: ThreadId) -> Result<Message> {
+        let body = MessageBody::Template {
+            name: "opt-in".into(),
+            language: String::new(),
+            text: "Asking for consent to message on WhatsApp…".into(),
+            components: Vec::new(),
+        };
+        self.queue(thread, Draft::OptIn, body, OutboxRequest::OptIn)
+            .await
+    }
+
+    /// The facts the rules decide on, from the cached thread.
+    async fn send_facts(&self, thread: ThreadId) -> Result<policy::SendFacts> {
+        let t = self
+            .inner
+            .cache(move |c| c.thread(thread))
+            .await?
+            .ok_or(ClientError::NotFound("conversation"))?;
+        Ok(t.send_facts(self.inner.session.organization.whatsapp_enabled))
+    }
+
+    /// Writes a message to the outbox (shown at once as `sending`) and wakes the sender,
+    /// unless the rules already say no to `draft`.
+    async fn queue(
+        &self,
+        thread: ThreadId,
+        draft: Draft<'_>,
+        body: MessageBody,
+        request: OutboxRequest,
+    ) -> Result<Message> {
+        let facts = self.send_facts(thread).await?;
+        let now = self.inner.clock.now();
+        policy::decide(&facts, &draft, now)?;
+        let client_id: ClientMessageId = self.inner.ids.new();
+        let message = Message {
+            // Provisional: replaced by the connector's copy, matched by client id.
+            id: MessageId(client_id.0),
+            client_id: Some(client_id),
+            thread_id: thread,
+            direction: Direction::Outbound,
+            author_name: Some(self.inner.session.user.name.clone()),
+            body,
+            state: DeliveryState::Sending,
+            failure: None,
+            created_at: now,
+        };
+        let m = message.clone();
+        self.inner.cache(move |c| c.enqueue(&m, &request)).await?;
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: message.clone(),
+        });
+        self.inner.outbox_wake.notify_one();
+        Ok(message)
+    }
+}

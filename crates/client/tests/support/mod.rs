@@ -1,3 +1,0 @@
-//! Shared by the cache tests and the cache benchmark.
-
-pub mod fixtures;

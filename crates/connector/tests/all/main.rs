@@ -1,0 +1,14 @@
+//! The connector's integration tests, as one test binary (one link of the dependency graph
+//! instead of one per file): scenarios feature by feature over HTTP and the WebSocket, faults
+//! from the simulator, the carrier (SMS, voicemail), malformed input, the admin CLI, the
+//! OpenAPI document, and the store conformance suite on SQLite.
+
+mod support;
+
+mod carrier;
+mod cli;
+mod malformed;
+mod openapi;
+mod reliability;
+mod scenarios;
+mod store_conformance;
