@@ -47,6 +47,7 @@ openapi:
 
 check: setup
 	cargo fmt --all --check
+	python3 scripts/structure.py
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory bindings
 	@if ! git diff --quiet -- ui/src/lib/ipc/bindings docs/ipc-contract.md || \
@@ -74,7 +75,9 @@ test: check test-rust test-ui fuzz-smoke e2e
 # lets it pass the sanitizer-coverage flags; no sanitizer). `make test` runs a fixed seed
 # and number of runs (same inputs every time); `make fuzz` explores for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 300
-FUZZ := cd fuzz && mkdir -p target/corpus && cp seeds/* target/corpus/ && \
+# `cargo fuzz` takes no --locked: `cargo metadata --locked` first fails on a stale lockfile.
+FUZZ := cd fuzz && cargo metadata --locked --format-version 1 >/dev/null && \
+	mkdir -p target/corpus && cp seeds/* target/corpus/ && \
 	RUSTC_BOOTSTRAP=1 cargo fuzz run -s none webhook_parse target/corpus --
 fuzz-smoke: setup
 	$(FUZZ) -seed=1 -runs=300000 -rss_limit_mb=2048
@@ -90,7 +93,7 @@ bench: setup
 	cargo bench -p multiline-connector --bench connector
 	npm --prefix ui run build
 	cargo build --release -p multiline-app --features custom-protocol
-	cargo build --release -p multiline-connector
+	cargo build --release -p multiline-demo
 	$(XVFB) dbus-run-session -- env MULTILINE_APP_BIN=$(TARGET_DIR)/release/multiline cargo bench -p multiline-e2e --bench ui
 
 fmt:

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use multiline_connector::webhooks::{parse, signature_valid};
+use multiline_whatsapp_webhook::{parse, signature_valid};
 
 fuzz_target!(|data: &[u8]| {
     // Parsing twice gives the same answer: nothing depends on state or time.

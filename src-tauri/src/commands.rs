@@ -1,11 +1,14 @@
 //! Tauri commands: each takes state and arguments, calls one `multiline-client` function and
 //! maps the error to `AppError { code, message }`.
 
+use std::sync::Arc;
+
+use multiline_client::account::Account;
 use multiline_client::cache::{MessageCursor, ThreadCursor};
-use multiline_client::photo::{PhotoSource, PreparedPhoto};
+use multiline_client::photo::PhotoSource;
 use multiline_client::view::{
-    AccountState, AppError, ContactDraft, ParticipantChange, SyncState, TemplatePreview, ThreadRow,
-    ThreadSummary,
+    AccountState, AppError, ContactDraft, ParticipantChange, PreparedPhoto, SyncState,
+    TemplatePreview, ThreadRow, ThreadSummary,
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::errors::ErrorCode;
@@ -13,25 +16,25 @@ use multiline_domain::ids::{ContactId, MediaId, ThreadId};
 use multiline_domain::templates::Template;
 use tauri::State;
 
-use crate::boot::Core;
+/// The core, as the commands reach it.
+type Core = Arc<Account>;
 
 type Cmd<T> = Result<T, AppError>;
 
 /// Signed in, signed out (what the sign-in screen needs), or failed to start.
 #[tauri::command]
 pub async fn account_state(core: State<'_, Core>) -> Cmd<AccountState> {
-    Ok(core.account().await)
+    Ok(core.state().await)
 }
 
 #[tauri::command]
 pub async fn sign_in(
-    app: tauri::AppHandle,
     core: State<'_, Core>,
     connector_url: String,
     email: String,
     password: String,
 ) -> Cmd<AccountState> {
-    core.sign_in(&app, &connector_url, &email, &password).await
+    core.sign_in(&connector_url, &email, &password).await
 }
 
 #[tauri::command]

@@ -7,6 +7,7 @@ include!("command_list.rs");
 mod boot;
 mod camera;
 mod commands;
+mod demo;
 mod engine;
 mod events;
 mod notify;
@@ -45,7 +46,7 @@ pub fn run() {
             if let Some(window) = app.get_webview_window("main") {
                 camera::enable(&window)?;
             }
-            app.manage(boot::Core::default());
+            app.manage(boot::account(app.handle()));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(boot::boot(handle));
             Ok(())

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use base64::Engine;
 use multiline_domain::errors::ErrorCode;
 use multiline_photo::{Options, Photo, PhotoError, Stage};
-use serde::Serialize;
-use ts_rs::TS;
 
-use crate::view::UiEvent;
+use crate::view::{PhotoProgress, PreparedPhoto, UiEvent};
 use crate::{ClientError, Inner};
 
 /// Where a picture comes from.
@@ -20,28 +18,6 @@ pub enum PhotoSource {
     File(PathBuf),
     /// Bytes pasted or taken by the camera.
     Bytes(Vec<u8>),
-}
-
-/// A picture ready to send: what the composer shows before the user presses Send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct PreparedPhoto {
-    /// The id to send it by.
-    pub id: String,
-    pub width: u32,
-    pub height: u32,
-    pub bytes: u32,
-    /// The thumbnail as a `data:image/jpeg;base64,...` URL (a few KB).
-    pub thumbnail: String,
-}
-
-/// How far a picture's preparation is, for a progress bar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct PhotoProgress {
-    pub id: String,
-    /// 0 to 100.
-    pub percent: u8,
 }
 
 impl From<PhotoError> for ClientError {

@@ -31,7 +31,10 @@ impl Client {
     /// Prepares a picture for sending (F16-F18): decoded with limits, upright, metadata
     /// dropped, bounded and re-encoded under the Cloud API's limit, with a thumbnail. Runs
     /// on a blocking thread; progress arrives as `photo_progress` events.
-    pub async fn prepare_photo(&self, source: photo::PhotoSource) -> Result<photo::PreparedPhoto> {
+    pub async fn prepare_photo(
+        &self,
+        source: photo::PhotoSource,
+    ) -> Result<crate::view::PreparedPhoto> {
         photo::prepare(&self.inner, self.inner.dir.join("media"), source).await
     }
 
@@ -169,7 +172,10 @@ impl Client {
             .cache(move |c| c.thread(thread))
             .await?
             .ok_or(ClientError::NotFound("conversation"))?;
-        Ok(t.send_facts(self.inner.session.organization.whatsapp_enabled))
+        Ok(policy::SendFacts::of(
+            &t,
+            self.inner.session.organization.whatsapp_enabled,
+        ))
     }
 
     /// Writes a message to the outbox (shown at once as `sending`) and wakes the sender,

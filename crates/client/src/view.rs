@@ -143,12 +143,34 @@ pub enum UiEvent {
     },
     /// A picture being prepared moved on (see `prepare_photo`).
     PhotoProgress {
-        progress: crate::photo::PhotoProgress,
+        progress: PhotoProgress,
     },
     /// A queued picture's upload to the connector moved on.
     UploadProgress {
         progress: UploadProgress,
     },
+}
+
+/// A picture ready to send: what the composer shows before the user presses Send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PreparedPhoto {
+    /// The id to send it by.
+    pub id: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u32,
+    /// The thumbnail as a `data:image/jpeg;base64,...` URL (a few KB).
+    pub thumbnail: String,
+}
+
+/// How far a picture's preparation is, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PhotoProgress {
+    pub id: String,
+    /// 0 to 100.
+    pub percent: u8,
 }
 
 /// How much of a queued picture has been handed to the connector.
@@ -242,7 +264,7 @@ pub struct DraftPhone {
 /// What the composer, the template tool or the opt-in button may do now: the domain's one
 /// decision ([`policy::may_send`]) over the thread's facts, with the app's clock.
 fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timestamp) -> Composer {
-    match policy::may_send(&thread.send_facts(whatsapp_enabled), kind, now) {
+    match policy::may_send(&policy::SendFacts::of(thread, whatsapp_enabled), kind, now) {
         Ok(()) => Composer::Allowed,
         Err(r) => Composer::Refused {
             reason: r.code(),

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use multiline_connector::demo::{self, DemoOptions};
+use multiline_connector::store::StoreExt;
+use multiline_demo::{self as demo, DemoOptions};
 use multiline_domain::time::SystemClock;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -57,7 +58,9 @@ async fn run() {
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
         .unwrap();
-    let line = demo.connector.ctx.store.line_of_org(demo.org).unwrap();
+    let line =
+        multiline_connector::usecases::accounts::line_of_org(&demo.connector.ctx.env(), demo.org)
+            .unwrap();
     let webhook_url = demo.connector.webhook_url(line.id);
     let secret = demo.sim.config().app_secret.clone();
     let phone_number_id = demo.sim.config().phone_number_id.clone();
@@ -110,14 +113,14 @@ async fn run() {
     let bodies: Vec<String> = (1_000_000..1_000_000 + WEBHOOKS).map(payload).collect();
     let t = Instant::now();
     let (accept_time, accept_lat) = post_all(&http, &webhook_url, &secret, bodies).await;
-    while !demo
-        .connector
-        .ctx
-        .store
-        .inbox_pending(1)
-        .unwrap()
-        .is_empty()
-    {
+    let pending = || {
+        demo.connector
+            .ctx
+            .store
+            .read(|tx| tx.inbox_pending(chrono::DateTime::<chrono::Utc>::MAX_UTC, 1))
+            .unwrap()
+    };
+    while !pending().is_empty() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let stored_time = t.elapsed();

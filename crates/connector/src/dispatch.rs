@@ -13,9 +13,14 @@ use std::time::Duration;
 use rand::Rng;
 
 use multiline_domain::api::{Channel, MessageBody};
+use multiline_domain::cloud_errors::{Disposition, UNKNOWN_OUTCOME, describe_failure};
+use multiline_domain::ids::UserId;
 
-use crate::Ctx;
-use crate::cloud::Disposition;
+use crate::ctx::Ctx;
+use crate::providers::ProviderError;
+use crate::providers::carrier;
+use crate::usecases::deliver::{self, OutboundJob};
+use crate::usecases::threads;
 
 /// Backoff before attempt `n + 1`: 1 s, 2 s, 4 s ... capped at 5 minutes, with ±20 % jitter.
 pub fn backoff(attempts: u32) -> chrono::Duration {
@@ -39,7 +44,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
             }
             // Sleep until woken or until the next retry is due (bounded, so a moved test
             // clock is noticed).
-            let wait = match ctx.db(|s| s.next_due()).await {
+            let wait = match ctx.run(deliver::next_due).await {
                 Ok(Some(due)) => (due - ctx.clock.now()).to_std().unwrap_or(Duration::ZERO),
                 _ => Duration::from_secs(1),
             }
@@ -54,8 +59,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
 
 /// Sends one due job, if any. `Ok(true)` when there may be more.
 pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
-    let now = ctx.clock.now();
-    let Some(job) = ctx.db(move |s| s.claim_next(now)).await? else {
+    let Some(job) = ctx.run(deliver::claim_next).await? else {
         return Ok(false);
     };
     // Meta's throughput limit per number: wait for a slot rather than collect 130429s.
@@ -63,7 +67,7 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     let result = match (job.channel, &job.body) {
         (Channel::Sms, body) => send_text_message(ctx, &job, body).await,
         (_, MessageBody::Picture { media_id, .. }) => send_picture(ctx, &job, *media_id).await,
-        _ => ctx.cloud.send(&job.line, &job.to, &job.body).await,
+        _ => ctx.whatsapp.send(&job.line, &job.to, &job.body, None).await,
     };
     let id = job.message_id;
     // Once the Cloud API was called, its answer must be recorded: a failed store write is
@@ -87,129 +91,110 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
 /// A text by SMS, through the line's carrier, with its status callback.
 async fn send_text_message(
     ctx: &Ctx,
-    job: &crate::store::OutboundJob,
+    job: &OutboundJob,
     body: &MessageBody,
-) -> Result<String, crate::cloud::CloudError> {
-    let permanent = |message: &str| crate::cloud::CloudError {
-        code: None,
-        message: message.to_owned(),
-        disposition: Disposition::Permanent,
-    };
+) -> Result<String, ProviderError> {
     let MessageBody::Text { text } = body else {
-        return Err(permanent("Only text can be sent by SMS."));
+        return Err(ProviderError::permanent("Only text can be sent by SMS."));
     };
-    let Some(config) = &job.line.carrier else {
-        return Err(permanent("Texting is not set up for this line."));
+    let Some(account) = &job.line.carrier else {
+        return Err(ProviderError::permanent(
+            "Texting is not set up for this line.",
+        ));
     };
-    let Some(carrier) = ctx.carriers.get(&config.provider) else {
-        return Err(permanent("This line's SMS carrier is not supported."));
+    let Some(carrier) = ctx.carriers.get(&account.provider) else {
+        return Err(ProviderError::permanent(
+            "This line's SMS carrier is not supported.",
+        ));
     };
-    let callback = crate::carrier_webhook_url(&ctx.public_url, job.line.id, "status");
-    carrier.send_text(config, &job.to, text, &callback).await
+    let callback = ctx.carrier_webhook_url(job.line.id, "status");
+    carrier.send_text(account, &job.to, text, &callback).await
 }
 
 /// A picture: uploaded to the line's number first (nothing reaches the guest yet, so an
 /// upload failure is retried like any transient one), then sent by its Cloud API media id.
 async fn send_picture(
     ctx: &Ctx,
-    job: &crate::store::OutboundJob,
+    job: &OutboundJob,
     media_id: multiline_domain::ids::MediaId,
-) -> Result<String, crate::cloud::CloudError> {
+) -> Result<String, ProviderError> {
     let media = ctx
-        .db(move |s| s.media(media_id))
+        .run(move |env| crate::usecases::media::media(env, media_id))
         .await
-        .map_err(|e| crate::cloud::CloudError {
-            code: None,
-            message: format!("the picture is missing: {e}"),
-            disposition: Disposition::Permanent,
-        })?;
+        .map_err(|e| ProviderError::permanent(format!("the picture is missing: {e}")))?;
     let cloud_id = ctx
-        .cloud
+        .whatsapp
         .upload_media(&job.line, media.bytes, &media.info.mime_type)
         .await?;
-    ctx.cloud
-        .send_with_media(&job.line, &job.to, &job.body, Some(&cloud_id))
+    ctx.whatsapp
+        .send(&job.line, &job.to, &job.body, Some(&cloud_id))
         .await
 }
 
 async fn record(
     ctx: &Ctx,
-    job: &crate::store::OutboundJob,
-    result: &Result<String, crate::cloud::CloudError>,
-) -> anyhow::Result<Vec<multiline_domain::ids::UserId>> {
-    let now = ctx.clock.now();
+    job: &OutboundJob,
+    result: &Result<String, ProviderError>,
+) -> anyhow::Result<Vec<UserId>> {
     let id = job.message_id;
-    Ok(match result {
+    let error = match result {
         Ok(wamid) => {
             let wamid = wamid.clone();
-            ctx.db(move |s| s.complete_sent(id, &wamid, now)).await?
+            return Ok(ctx
+                .run(move |env| deliver::complete_sent(env, id, &wamid))
+                .await?);
         }
-        Err(error) => {
-            tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
-            // The carrier says the number opted out (a STOP the connector never saw): the
-            // composer must say so for the next text too.
-            let carrier = job
-                .line
-                .carrier
-                .as_ref()
-                .and_then(|c| ctx.carriers.get(&c.provider));
-            if job.channel == Channel::Sms
-                && let (Some(carrier), Some(code)) = (carrier, error.code)
-                && carrier.means_opted_out(code)
-            {
-                let (line, to) = (job.line.id, job.to.clone());
-                ctx.tell(ctx.db(move |s| s.sms_opted_out(line, &to, now)).await?);
-            }
-            let reason = match (job.channel, error.disposition) {
-                (Channel::Sms, Disposition::Unknown) => crate::carrier::UNKNOWN_OUTCOME.to_owned(),
-                (Channel::Sms, _) => {
-                    let carrier = job
-                        .line
-                        .carrier
-                        .as_ref()
-                        .and_then(|c| ctx.carriers.get(&c.provider));
-                    match (carrier, error.code) {
-                        (Some(carrier), Some(code)) => {
-                            carrier.describe_failure(code, &error.message)
-                        }
-                        _ => error.message.clone(),
-                    }
-                }
-                (_, Disposition::Unknown) => crate::cloud::UNKNOWN_OUTCOME.to_owned(),
-                _ => crate::cloud::describe_failure(error.code.unwrap_or(0), &error.message),
+        Err(error) => error,
+    };
+    tracing::warn!(%error, message = %id, attempts = job.attempts, "send failed");
+    let carrier = job
+        .line
+        .carrier
+        .as_ref()
+        .and_then(|c| ctx.carriers.get(&c.provider));
+    // The carrier says the number opted out (a STOP the connector never saw): the composer
+    // must say so for the next text too.
+    if job.channel == Channel::Sms
+        && let (Some(carrier), Some(code)) = (carrier, error.code)
+        && carrier.means_opted_out(code)
+    {
+        let (line, to) = (job.line.id, job.to.clone());
+        ctx.tell(
+            ctx.run(move |env| threads::sms_opted_out(env, line, &to))
+                .await?,
+        );
+    }
+    let reason = match (job.channel, error.disposition, carrier, error.code) {
+        (Channel::Sms, Disposition::Unknown, _, _) => carrier::UNKNOWN_OUTCOME.to_owned(),
+        (Channel::Sms, _, Some(carrier), Some(code)) => {
+            carrier.describe_failure(code, &error.message)
+        }
+        (Channel::Sms, _, _, _) => error.message.clone(),
+        (_, Disposition::Unknown, _, _) => UNKNOWN_OUTCOME.to_owned(),
+        _ => describe_failure(error.code.unwrap_or(0), &error.message),
+    };
+    let retry = match error.disposition {
+        // The line cannot send (bad token, restricted account): the queue is kept and
+        // retried with backoff until an admin fixes the line.
+        Disposition::LineBlocked => {
+            let what = match job.channel {
+                Channel::Sms => "the line's SMS carrier refuses its credentials",
+                _ => "the WhatsApp line cannot send",
             };
-            match error.disposition {
-                // The line cannot send (bad token, restricted account): the queue is kept
-                // and retried with backoff until an admin fixes the line.
-                Disposition::LineBlocked => {
-                    let what = match job.channel {
-                        Channel::Sms => "the line's SMS carrier refuses its credentials",
-                        _ => "the WhatsApp line cannot send",
-                    };
-                    tracing::error!(line = %job.line.id, code = ?error.code, "{what}: an admin must fix it");
-                    let at = now + backoff(job.attempts);
-                    ctx.db(move |s| s.retry_at(id, at)).await?;
-                    Vec::new()
-                }
-                Disposition::Retry if job.attempts < MAX_ATTEMPTS => {
-                    let at = now + backoff(job.attempts);
-                    ctx.db(move |s| s.retry_at(id, at)).await?;
-                    Vec::new()
-                }
-                Disposition::RetryOnce if job.attempts < 2 => {
-                    let at = now + backoff(job.attempts);
-                    ctx.db(move |s| s.retry_at(id, at)).await?;
-                    Vec::new()
-                }
-                Disposition::TemplateRequired => {
-                    ctx.db(move |s| s.complete_failed(id, &reason, true, now))
-                        .await?
-                }
-                _ => {
-                    ctx.db(move |s| s.complete_failed(id, &reason, false, now))
-                        .await?
-                }
-            }
+            tracing::error!(line = %job.line.id, code = ?error.code, "{what}: an admin must fix it");
+            true
         }
-    })
+        Disposition::Retry => job.attempts < MAX_ATTEMPTS,
+        Disposition::RetryOnce => job.attempts < 2,
+        _ => false,
+    };
+    if retry {
+        let at = ctx.clock.now() + backoff(job.attempts);
+        ctx.run(move |env| deliver::retry_at(env, id, at)).await?;
+        return Ok(Vec::new());
+    }
+    let template_required = error.disposition == Disposition::TemplateRequired;
+    Ok(ctx
+        .run(move |env| deliver::complete_failed(env, id, &reason, template_required))
+        .await?)
 }

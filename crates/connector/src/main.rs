@@ -11,11 +11,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use multiline_connector::admin::{self, FileConfig};
-use multiline_connector::demo::{self, DemoOptions};
-use multiline_connector::store::NewLine;
-use multiline_connector::store::prelude::*;
+use multiline_connector::ctx::Ctx;
+use multiline_connector::server::Connector;
+use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
+use multiline_connector::template_sync;
+use multiline_connector::usecases::accounts;
 use multiline_domain::ids::OrganizationId;
-use multiline_domain::time::SystemClock;
+use multiline_domain::time::{Clock, SystemClock};
 use multiline_domain::window::WindowRule;
 
 #[derive(Parser)]
@@ -41,17 +43,6 @@ enum Command {
         /// `https://connector.example.com`); the carrier signs its webhooks over it.
         #[arg(long, env = "MULTILINE_PUBLIC_URL")]
         public_url: Option<String>,
-    },
-    /// Run the demo: the connector and the Cloud API simulator, seeded, on loopback.
-    Demo {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        #[arg(long, default_value = "127.0.0.1:8090")]
-        sim_listen: std::net::SocketAddr,
-        /// Benchmark volume, added once: `<threads>,<messages>` more conversations and one
-        /// conversation of that many messages.
-        #[arg(long, value_parser = demo::parse_volume)]
-        volume: Option<(usize, usize)>,
     },
     /// Organizations: create one, turn WhatsApp on or off, list them.
     #[command(subcommand)]
@@ -197,93 +188,73 @@ async fn main() -> anyhow::Result<()> {
         .data_dir
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from("./connector-data"));
-    let clock = SystemClock;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { listen, public_url } => {
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
-            let store = Arc::new(admin::open_store(&data_dir)?);
+            let ctx = admin::open(&data_dir, clock)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
-            let connector = multiline_connector::Connector::start_with(
-                store.clone(),
-                Arc::new(SystemClock),
-                listener,
-                public_url,
-            )
-            .await?;
-            for org in store.organizations()? {
-                if let Ok(line) = store.line_of_org(org.id)
-                    && let Err(error) =
-                        multiline_connector::templates::sync(&connector.ctx, line.id).await
-                {
-                    tracing::warn!(org = %org.id, %error, "template sync at start failed");
+            let connector = Connector::start_with(ctx, listener, public_url).await?;
+            let env = connector.ctx.env();
+            let lines: Vec<_> = accounts::organizations(&env)?
+                .into_iter()
+                .filter_map(|org| accounts::line_of_org(&env, org.id).ok())
+                .collect();
+            for line in lines {
+                if let Err(error) = template_sync::sync(&connector.ctx, line.id).await {
+                    tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
                 }
             }
             tracing::info!(url = %connector.url(), data = %data_dir.display(), "connector serving");
             tokio::signal::ctrl_c().await?;
             connector.shutdown().await;
         }
-        Command::Demo {
-            listen,
-            sim_listen,
-            volume,
-        } => {
-            let demo = demo::start(DemoOptions {
-                data_dir,
-                connector_addr: listen,
-                sim_addr: sim_listen,
-                clock: Arc::new(SystemClock),
-            })
-            .await?;
-            if let Some(volume) = volume {
-                demo.add_volume(volume).await?;
-            }
-            tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
-            for (_, email, password) in demo::USERS {
-                tracing::info!(%email, %password, "demo user");
-            }
-            tokio::signal::ctrl_c().await?;
-        }
         Command::Org(command) => {
-            let store = admin::open_store(&data_dir)?;
+            let ctx = admin::open(&data_dir, clock)?;
+            let env = ctx.env();
+            let setting = |org, setting| {
+                accounts::set_org_setting(&env, org, &setting)
+                    .with_context(|| format!("no organization {org}"))
+            };
             match command {
                 OrgCommand::Create { name } => {
-                    let org = admin::create_organization(&store, &clock, &name, false)?;
+                    let org = accounts::create_organization(&env, &name, false)?;
                     println!("{org}");
                 }
                 OrgCommand::EnableWhatsapp { org } => {
-                    admin::set_whatsapp_enabled(&store, &clock, org, true)?
+                    setting(org, OrgSetting::WhatsappEnabled(true))?
                 }
                 OrgCommand::DisableWhatsapp { org } => {
-                    admin::set_whatsapp_enabled(&store, &clock, org, false)?
+                    setting(org, OrgSetting::WhatsappEnabled(false))?
                 }
                 OrgCommand::SetWindowRule { org, rule } => {
                     let rule = match rule {
                         Rule::AnyMessage => WindowRule::AnyMessage,
                         Rule::GuestMessage => WindowRule::GuestMessage,
                     };
-                    admin::set_window_rule(&store, &clock, org, rule)?
+                    setting(org, OrgSetting::WindowRule(rule))?
                 }
                 OrgCommand::SetKeywords {
                     org,
                     consent,
                     opt_out,
                 } => {
-                    let k = admin::set_consent_keywords(
-                        &store,
-                        &clock,
+                    let k = accounts::set_consent_keywords(
+                        &env,
                         org,
                         consent.as_deref(),
                         opt_out.as_deref(),
-                    )?;
+                    )
+                    .with_context(|| format!("the keywords of {org}"))?;
                     println!("consent: {}", k.affirmative.join(", "));
                     println!("opt-out: {}", k.opt_out.join(", "));
                 }
                 OrgCommand::List => {
-                    for org in store.organizations()? {
+                    for org in accounts::organizations(&env)? {
                         let state = if org.whatsapp_enabled { "on" } else { "off" };
                         println!("{}\t{}\twhatsapp {state}", org.id, org.name);
                     }
@@ -291,21 +262,28 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::CreateUser { org, name, email } => {
-            let store = admin::open_store(&data_dir)?;
+            let ctx = admin::open(&data_dir, clock)?;
             let password = secret("MULTILINE_PASSWORD")?;
-            let user = admin::create_user(&store, &clock, org, &name, &email, &password)?;
+            let user =
+                accounts::create_user(&ctx.env(), org, &name, &email, &password).map_err(|e| {
+                    match e {
+                        multiline_connector::error::Error::Conflict(_) => {
+                            anyhow::anyhow!("a user with the email {email} exists already")
+                        }
+                        e => e.into(),
+                    }
+                })?;
             println!("{user}");
         }
         Command::ConnectNumber(c) => {
-            let store = admin::open_store(&data_dir)?;
-            let owner = store
-                .user_by_email(&c.owner_email)?
+            let ctx = admin::open(&data_dir, clock)?;
+            let env = ctx.env();
+            let owner = accounts::user_by_email(&env, &c.owner_email)?
                 .with_context(|| format!("no user {}", c.owner_email))?;
-            let line = admin::connect_line(
-                &store,
-                &clock,
+            let line = accounts::connect_line(
+                &env,
                 c.org,
-                NewLine {
+                &NewLine {
                     phone_number_id: c.phone_number_id,
                     waba_id: c.waba_id,
                     display_phone_number: c.display_number,
@@ -321,8 +299,8 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("webhook callback path: /webhooks/whatsapp/{line}");
         }
         Command::ConnectCarrier(c) => {
-            let store = admin::open_store(&data_dir)?;
-            let config = multiline_connector::carrier::CarrierConfig {
+            let mut ctx = admin::open(&data_dir, clock)?;
+            let account = CarrierAccount {
                 provider: c.provider,
                 account_sid: c.account_sid,
                 auth_token: secret("CARRIER_AUTH_TOKEN")?,
@@ -330,35 +308,40 @@ async fn main() -> anyhow::Result<()> {
                 number: multiline_domain::phone::E164::parse(&c.number, None)
                     .with_context(|| format!("--number {}", c.number))?,
             };
-            let line = admin::connect_carrier(&store, &clock, c.org, &config)?;
-            let url = |kind| multiline_connector::carrier_webhook_url(&c.public_url, line, kind);
+            let line = admin::connect_carrier(&ctx.env(), c.org, &account)?;
+            ctx.public_url = c.public_url;
             println!("{line}");
-            eprintln!("messaging webhook (a message comes in): {}", url("sms"));
-            eprintln!("voice webhook (a call comes in): {}", url("voice"));
+            eprintln!(
+                "messaging webhook (a message comes in): {}",
+                ctx.carrier_webhook_url(line, "sms")
+            );
+            eprintln!(
+                "voice webhook (a call comes in): {}",
+                ctx.carrier_webhook_url(line, "voice")
+            );
         }
         Command::SyncTemplates { org } => {
-            let store = Arc::new(admin::open_store(&data_dir)?);
-            let line = store
-                .line_of_org(org)
-                .context("the organization has no number")?;
-            let ctx = multiline_connector::Ctx::new(store, Arc::new(SystemClock));
-            let count = multiline_connector::templates::sync(&ctx, line.id).await?;
+            let ctx: Ctx = admin::open(&data_dir, clock)?;
+            let line =
+                accounts::line_of_org(&ctx.env(), org).context("the organization has no number")?;
+            let count = template_sync::sync(&ctx, line.id).await?;
             println!("{count} templates");
         }
         Command::Openapi => {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);
         }
         Command::ExportAudit { org, out } => {
-            let store = admin::open_store(&data_dir)?;
+            let ctx = admin::open(&data_dir, clock)?;
+            let env = ctx.env();
             let count = match out {
                 Some(path) => {
                     let mut file = std::io::BufWriter::new(
                         std::fs::File::create(&path)
                             .with_context(|| format!("creating {}", path.display()))?,
                     );
-                    admin::export_audit(&store, org, &mut file)?
+                    admin::export_audit(&env, org, &mut file)?
                 }
-                None => admin::export_audit(&store, org, &mut std::io::stdout().lock())?,
+                None => admin::export_audit(&env, org, &mut std::io::stdout().lock())?,
             };
             eprintln!("{count} audit entries");
         }

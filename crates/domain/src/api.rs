@@ -142,22 +142,6 @@ pub struct Thread {
     pub participants: Vec<User>,
 }
 
-impl Thread {
-    /// What decides whether anything may be sent in this thread ([`crate::policy::decide`]),
-    /// with the organization's WhatsApp switch (F1).
-    pub fn send_facts(&self, whatsapp_enabled: bool) -> crate::policy::SendFacts {
-        crate::policy::SendFacts {
-            channel: self.channel,
-            status: self.status,
-            whatsapp_enabled,
-            standing: self.consent.clone(),
-            window_rule: self.window_rule,
-            window: self.window,
-            template_required: self.template_required,
-        }
-    }
-}
-
 /// `POST /v1/threads`: open (or return the open) thread with a contact's number, on
 /// WhatsApp (the default) or by SMS. Voicemail threads are opened by a caller, never here.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -59,6 +59,7 @@
 //! by both sides and snapshot-tested (`tests/wire_snapshots.rs`).
 
 pub mod api;
+pub mod cloud_errors;
 pub mod consent;
 pub mod errors;
 pub mod ids;

@@ -20,7 +20,7 @@
 //! nothing, not even a template, so "opted out" beats "use a template"; whether a text is too
 //! long matters only where a text may be sent at all.
 
-use crate::api::{Channel, ThreadStatus};
+use crate::api::{Channel, Thread, ThreadStatus};
 use crate::consent::Consent;
 use crate::errors::ErrorCode;
 use crate::time::Timestamp;
@@ -50,7 +50,7 @@ pub enum OutboundKind {
 
 /// What decides whether anything may be sent in a thread now, as both sides know it (the
 /// connector from its store, the app from the thread the connector reported:
-/// [`crate::api::Thread::send_facts`]).
+/// [`SendFacts::of`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendFacts {
     pub channel: Channel,
@@ -65,6 +65,22 @@ pub struct SendFacts {
     /// The Cloud API refused a free-form message as outside its window (131047): only a
     /// template may go until the guest writes again.
     pub template_required: bool,
+}
+
+impl SendFacts {
+    /// The facts of a thread as the connector reports it, with the organization's WhatsApp
+    /// switch (F1).
+    pub fn of(thread: &Thread, whatsapp_enabled: bool) -> SendFacts {
+        SendFacts {
+            channel: thread.channel,
+            status: thread.status,
+            whatsapp_enabled,
+            standing: thread.consent.clone(),
+            window_rule: thread.window_rule,
+            window: thread.window,
+            template_required: thread.template_required,
+        }
+    }
 }
 
 /// A picture to send, as far as the rules look at it.

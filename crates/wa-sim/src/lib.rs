@@ -31,7 +31,9 @@ use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
 pub use state::{ClockControl, Fault, Guest, Received, SimConfig, SimError, Template};
-pub use twilio::{Text, TwilioAccount, recording as recording_wav, twilio_signature};
+pub use twilio::{
+    Exchange, FileKind, Text, TwilioAccount, recording as recording_wav, twilio_signature,
+};
 pub use webhooks::signature;
 
 /// A running simulator.
@@ -230,6 +232,17 @@ impl Simulator {
     /// The next `count` recording downloads fail with a 503, as a carrier hiccup would.
     pub fn fail_recording_downloads(&self, count: u32) {
         self.twilio.fail_recording_downloads(count);
+    }
+
+    /// The next `count` downloads of guests' MMS files fail with a 503 (the carrier's
+    /// media server down).
+    pub fn fail_media_downloads(&self, count: u32) {
+        self.twilio.fail_media_downloads(count);
+    }
+
+    /// What crossed between the business and the simulated carrier, in order.
+    pub fn carrier_exchanges(&self) -> Vec<Exchange> {
+        self.twilio.exchanges()
     }
 
     /// Takes the phone off the network for texts (they end `undelivered`, 30003) or back.

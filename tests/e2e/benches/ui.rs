@@ -6,7 +6,7 @@
 //! - Resident memory of the whole app (its process and WebKit's processes) after opening 20
 //!   threads (target 250 MB), beside the demo app after opening one.
 //!
-//! The app talks to a connector running as its own process (`multiline-connector demo`, as an
+//! The app talks to a connector running as its own process (`multiline-demo`, as an
 //! organization would run it), so the app's memory is the app's. The volume
 //! (`--volume 10000,5000`) is added to that connector once and synced into the app's cache by
 //! a first launch; the measured launches start from that cache. Medians of
@@ -68,15 +68,15 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 async fn connector(data: &Path, volume: Option<&str>) -> anyhow::Result<Connector> {
-    let bin = std::env::var_os("MULTILINE_CONNECTOR_BIN")
+    let bin = std::env::var_os("MULTILINE_DEMO_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| multiline_e2e::root().join("target/release/multiline-connector"));
+        .unwrap_or_else(|| multiline_e2e::root().join("target/release/multiline-demo"));
     let (port, sim) = (free_port()?, free_port()?);
     let mut command = Command::new(&bin);
     command
         .arg("--data-dir")
         .arg(data)
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--sim-listen", &format!("127.0.0.1:{sim}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null());

@@ -7,8 +7,8 @@ use std::time::Duration;
 use multiline_client::cache::ThreadCursor;
 use multiline_client::view::UiEvent;
 use multiline_client::{Client, ClientConfig};
-use multiline_connector::Connector;
-use multiline_connector::demo::{self, Demo, DemoOptions};
+use multiline_connector::server::Connector;
+use multiline_demo::{self as demo, Demo, DemoOptions};
 use multiline_domain::api::{DeliveryState, Direction, MessageBody};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::time::SystemClock;
@@ -165,7 +165,8 @@ async fn messages_written_offline_are_sent_once_in_order_when_the_connector_is_b
     let back = Connector::start(store, Arc::new(SystemClock), listener)
         .await
         .unwrap();
-    let line = back.ctx.store.line_of_org(demo.org).unwrap();
+    let line =
+        multiline_connector::usecases::accounts::line_of_org(&back.ctx.env(), demo.org).unwrap();
     demo.sim.set_webhook_url(back.webhook_url(line.id));
 
     for text in texts {
@@ -197,8 +198,13 @@ async fn a_new_core_resumes_the_queue_of_one_that_was_dropped() {
     )
     .await
     .unwrap();
-    demo.sim
-        .set_webhook_url(back.webhook_url(back.ctx.store.line_of_org(demo.org).unwrap().id));
+    demo.sim.set_webhook_url(
+        back.webhook_url(
+            multiline_connector::usecases::accounts::line_of_org(&back.ctx.env(), demo.org)
+                .unwrap()
+                .id,
+        ),
+    );
     let again = sign_in(dir.path(), back.url()).await;
     let mut events = again.subscribe();
     let _ = until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.state >= DeliveryState::Sent)).await;
@@ -274,8 +280,13 @@ async fn a_refused_message_is_marked_failed_and_the_next_one_still_goes() {
     )
     .await
     .unwrap();
-    demo.sim
-        .set_webhook_url(back.webhook_url(back.ctx.store.line_of_org(demo.org).unwrap().id));
+    demo.sim.set_webhook_url(
+        back.webhook_url(
+            multiline_connector::usecases::accounts::line_of_org(&back.ctx.env(), demo.org)
+                .unwrap()
+                .id,
+        ),
+    );
 
     let failed = until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.client_id == text.client_id && message.state == DeliveryState::Failed)).await;
     let UiEvent::MessageUpserted { message: failed } = failed else {

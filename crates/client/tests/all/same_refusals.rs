@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use multiline_client::Client;
 use multiline_client::view::AppError;
-use multiline_connector::demo::Demo;
+use multiline_demo::Demo;
 use multiline_domain::api::{Channel, FilledValue, Message};
 use multiline_domain::consent::Consent;
 use multiline_domain::errors::ErrorCode;

@@ -9,8 +9,9 @@ use multiline_domain::errors::ErrorCode;
 use rand::RngCore;
 
 use super::{ApiError, ApiJson};
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::store::Caller;
+use crate::usecases::accounts;
 
 /// The authenticated caller of a `/v1` request, with their token.
 pub struct Auth {
@@ -33,10 +34,9 @@ impl FromRequestParts<Ctx> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let now = ctx.clock.now();
         let t = token.clone();
         let caller = ctx
-            .db(move |s| s.caller(&t, now))
+            .run(move |env| accounts::caller(env, &t))
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Auth { caller, token })
@@ -56,10 +56,9 @@ pub async fn sign_in(
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let token = new_token();
-    let now = ctx.clock.now();
     let t = token.clone();
     let session = ctx
-        .db(move |s| s.sign_in(&req.email, &req.password, &t, now))
+        .run(move |env| accounts::sign_in(env, &req.email, &req.password, &t))
         .await?;
     match session {
         Some(session) => Ok(Json(SignInResponse { token, session })),
@@ -75,13 +74,15 @@ pub async fn sign_out(
     State(ctx): State<Ctx>,
     auth: Auth,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let now = ctx.clock.now();
-    ctx.db(move |s| s.sign_out(&auth.token, now)).await?;
+    ctx.run(move |env| accounts::sign_out(env, &auth.token))
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "session", security(("bearer" = [])), responses((status = 200, description = "The user, the organization, whether WhatsApp is enabled (F1).", body = Session), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unauthorized`.", body = super::ErrorBody)))]
 pub async fn me(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Session>, ApiError> {
     let user = auth.caller.user_id;
-    Ok(Json(ctx.db(move |s| s.session(user)).await?))
+    Ok(Json(
+        ctx.run(move |env| accounts::session(env, user)).await?,
+    ))
 }

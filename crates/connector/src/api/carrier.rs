@@ -1,20 +1,22 @@
 //! The carrier's callbacks (F22), per line: `/webhooks/carrier/{line}/{sms, status, voice,
 //! hangup, recording, transcription}`. Each is form-encoded and signed by the provider with
 //! the line's account secret; the signature is checked over the URL the provider called
-//! (built on the connector's public URL) before anything is read or stored.
+//! (built on the connector's public URL) before anything is read. What a callback brings
+//! (a text, a status, a recording, a transcript) is read into a [`CarrierEvent`], kept in
+//! the durable inbox, and answered: the inbox worker fetches and stores it (`crate::inbox`).
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use multiline_domain::api::{Channel, MessageBody};
 use multiline_domain::errors::ErrorCode;
-use multiline_domain::ids::MediaId;
 use uuid::Uuid;
 
 use super::{ApiError, ApiPath};
-use crate::Ctx;
-use crate::carrier::{Carrier, CarrierConfig, WebhookRequest};
-use crate::store::{InboundMessage, Line, ReceivedMedia, StatusUpdate};
+use crate::ctx::Ctx;
+use crate::inbox::{self, CarrierEvent};
+use crate::providers::carrier::{Carrier, WebhookRequest};
+use crate::store::Line;
+use crate::usecases::accounts;
 
 /// What a caller with a withheld number hears.
 const WITHHELD: &str = "Sorry, messages can't be left from a withheld number. Please call again with your number shown.";
@@ -29,10 +31,9 @@ fn answer((mime, body): (&'static str, String)) -> Answer {
     (StatusCode::OK, [(header::CONTENT_TYPE, mime)], body)
 }
 
-/// A verified callback: the line, its carrier account and provider, the request.
+/// A verified callback: the line, its carrier, the request.
 struct Verified<'a> {
     line: Line,
-    config: CarrierConfig,
     carrier: &'a dyn Carrier,
     request: WebhookRequest,
 }
@@ -46,7 +47,7 @@ async fn verified<'a>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Verified<'a>, ApiError> {
-    let line = ctx.db(move |s| s.line(line)).await?;
+    let line = ctx.run(move |env| accounts::line(env, line)).await?;
     let config = line.carrier.clone().ok_or(ApiError::NotFound)?;
     let carrier = ctx
         .carriers
@@ -72,27 +73,23 @@ async fn verified<'a>(
     }
     Ok(Verified {
         line,
-        config,
         carrier,
         request,
     })
 }
 
-fn unreadable(e: crate::carrier::WebhookError) -> ApiError {
+fn unreadable(e: crate::providers::carrier::WebhookError) -> ApiError {
     ApiError::BadRequest {
         code: ErrorCode::InvalidWebhook,
         message: e.to_string(),
     }
 }
 
-/// Stores a guest's message and wakes whoever sees it.
-async fn ingest(ctx: &Ctx, line: Line, inbound: InboundMessage) -> Result<(), ApiError> {
-    let now = ctx.clock.now();
-    let told = ctx
-        .db(move |s| s.ingest_inbound(&line, &inbound, now))
-        .await?;
-    ctx.tell(told);
-    Ok(())
+/// Keeps what a verified callback brought and answers the carrier.
+async fn keep(ctx: &Ctx, v: Verified<'_>, event: CarrierEvent) -> Result<Answer, ApiError> {
+    let ack = v.carrier.acknowledge();
+    inbox::keep_carrier_event(ctx, v.line.id, &event).await?;
+    Ok(answer(ack))
 }
 
 /// A guest's text.
@@ -106,97 +103,13 @@ pub async fn sms(
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let text = v.carrier.inbound_text(&v.request).map_err(unreadable)?;
-    let id = text.id.clone();
-    if ctx.db(move |s| s.knows_wamid(&id)).await? {
-        // Delivered again: stored already, nothing fetched twice.
-        return Ok(answer(v.carrier.acknowledge()));
-    }
-    let (body, media) = mms_body(&v, text.text.trim(), &text.media).await;
-    let inbound = InboundMessage {
-        wamid: text.id,
-        channel: Channel::Sms,
+    let event = CarrierEvent::Text {
+        id: text.id,
         from: text.from,
-        body,
-        payload: None,
-        at: ctx.clock.now(),
-        cloud_media: None,
-        media,
+        text: text.text,
+        media: text.media,
     };
-    let ack = v.carrier.acknowledge();
-    ingest(&ctx, v.line, inbound).await?;
-    Ok(answer(ack))
-}
-
-/// A text's body and, with MMS, its first picture (fetched from the carrier, stored like a
-/// WhatsApp picture, the text as its caption). Anything else that came (more pictures, audio,
-/// a contact card) is said in words; a picture that cannot be fetched too: the text is never
-/// lost for it.
-async fn mms_body(
-    v: &Verified<'_>,
-    text: &str,
-    media: &[crate::carrier::InboundMedia],
-) -> (MessageBody, Option<ReceivedMedia>) {
-    let mut picture = None;
-    let mut unshown = 0;
-    for m in media {
-        if picture.is_none() && m.content_type.starts_with("image/") {
-            match v.carrier.fetch_media(&v.config, m).await {
-                Ok((bytes, mime_type)) => {
-                    let limits = multiline_photo::Limits {
-                        max_input_bytes: usize::MAX,
-                        ..Default::default()
-                    };
-                    let (width, height) = multiline_photo::inspect(&bytes, &limits)
-                        .map(|h| (h.width, h.height))
-                        .unwrap_or((0, 0));
-                    picture = Some(ReceivedMedia {
-                        bytes,
-                        mime_type,
-                        width,
-                        height,
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(%error, line = %v.line.id, "fetching an MMS picture");
-                    unshown += 1;
-                }
-            }
-        } else {
-            unshown += 1;
-        }
-    }
-    let note = match unshown {
-        0 => None,
-        1 => Some("(1 attachment sent by MMS is not shown in MultiLine)".to_owned()),
-        n => Some(format!(
-            "({n} attachments sent by MMS are not shown in MultiLine)"
-        )),
-    };
-    let words: Vec<&str> = [Some(text), note.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|t| !t.is_empty())
-        .collect();
-    let words = words.join("\n");
-    match picture {
-        Some(p) => (
-            MessageBody::Picture {
-                // Replaced by the stored picture's id.
-                media_id: MediaId::random(),
-                caption: (!words.is_empty()).then_some(words),
-                width: p.width,
-                height: p.height,
-            },
-            Some(p),
-        ),
-        None if words.is_empty() => (
-            MessageBody::Text {
-                text: String::new(),
-            },
-            None,
-        ),
-        None => (MessageBody::Text { text: words }, None),
-    }
+    keep(&ctx, v, event).await
 }
 
 /// A sent text's delivery status.
@@ -210,15 +123,12 @@ pub async fn status(
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let status = v.carrier.text_status(&v.request).map_err(unreadable)?;
-    let update = StatusUpdate {
-        wamid: status.id,
+    let event = CarrierEvent::Status {
+        id: status.id,
         state: status.state,
         error: status.error,
     };
-    let (line, now) = (v.line.id, ctx.clock.now());
-    let told = ctx.db(move |s| s.apply_status(line, &update, now)).await?;
-    ctx.tell(told);
-    Ok(answer(v.carrier.acknowledge()))
+    keep(&ctx, v, event).await
 }
 
 /// A call to the line: answered with the greeting and a recording (voicemail).
@@ -243,7 +153,7 @@ pub async fn voice(
     // The recording's callback does not name the caller: the URL does (and is signed).
     let from = serde_urlencoded::to_string([("from", caller.as_str())])
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let url = |kind: &str| crate::carrier_webhook_url(&ctx.public_url, v.line.id, kind);
+    let url = |kind: &str| ctx.carrier_webhook_url(v.line.id, kind);
     Ok(answer(v.carrier.answer_call(
         GREETING,
         &url("hangup"),
@@ -285,7 +195,7 @@ fn caller_in(uri: &axum::http::Uri) -> Result<multiline_domain::phone::E164, Api
 }
 
 /// A voicemail's recording is ready: kept in the durable inbox, then fetched from the carrier
-/// (retried) and stored once.
+/// (retried) and stored once, by the inbox worker.
 #[utoipa::path(post, path = "/webhooks/carrier/{line}/recording", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("from" = String, Query, description = "The caller, as the voice answer put it in the callback URL."), ("X-Twilio-Signature" = String, Header, description = "The carrier's signature over the URL and the form.")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The carrier's recording fields (Twilio: RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration)."), responses((status = 200, description = "Kept; the recording is fetched and stored once (by its id)."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_form`, `invalid_webhook`, `not_found`.", body = super::ErrorBody)))]
 pub async fn recording(
     State(ctx): State<Ctx>,
@@ -297,26 +207,17 @@ pub async fn recording(
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let from = caller_in(&uri)?;
     let recording = v.carrier.recording(&v.request).map_err(unreadable)?;
-    let ack = v.carrier.acknowledge();
-    let id = recording.id.clone();
-    if !recording.completed || ctx.db(move |s| s.knows_wamid(&id)).await? {
-        // Nothing was recorded (the caller hung up at once), or it is stored already.
-        return Ok(answer(ack));
+    if !recording.completed {
+        // Nothing was recorded (the caller hung up at once).
+        return Ok(answer(v.carrier.acknowledge()));
     }
-    // Kept in the durable inbox before the 200: the recording is fetched and stored from
-    // there, with retries, and a crash after the answer loses nothing.
-    let pending = crate::webhooks::PendingVoicemail {
-        object: crate::webhooks::PENDING_VOICEMAIL.into(),
+    let event = CarrierEvent::Recording {
         recording_id: recording.id,
         url: recording.url,
         duration_secs: recording.duration_secs,
         from,
     };
-    let body = serde_json::to_vec(&pending).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (line, now) = (v.line.id, ctx.clock.now());
-    ctx.db(move |s| s.inbox_push(line, &body, now)).await?;
-    ctx.inbox.notify_one();
-    Ok(answer(ack))
+    keep(&ctx, v, event).await
 }
 
 /// A voicemail's transcript (kept until its voicemail is stored, if it comes first).
@@ -330,13 +231,14 @@ pub async fn transcription(
 ) -> Result<Answer, ApiError> {
     let v = verified(&ctx, line, &uri, &headers, &body).await?;
     let transcript = v.carrier.transcript(&v.request).map_err(unreadable)?;
-    if let Some(text) = transcript.text {
-        let (line, now) = (v.line.id, ctx.clock.now());
-        let recording = transcript.recording_id;
-        let told = ctx
-            .db(move |s| s.attach_transcript(line, &recording, &text, now))
-            .await?;
-        ctx.tell(told);
+    match transcript.text {
+        Some(text) => {
+            let event = CarrierEvent::Transcript {
+                recording_id: transcript.recording_id,
+                text,
+            };
+            keep(&ctx, v, event).await
+        }
+        None => Ok(answer(v.carrier.acknowledge())),
     }
-    Ok(answer(v.carrier.acknowledge()))
 }

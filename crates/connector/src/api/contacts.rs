@@ -8,7 +8,8 @@ use multiline_domain::ids::ContactId;
 use serde::Deserialize;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, Auth};
-use crate::Ctx;
+use crate::ctx::Ctx;
+use crate::usecases::contacts;
 
 #[derive(Deserialize)]
 pub struct Search {
@@ -23,7 +24,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Contact>>, ApiError> {
     let org = auth.caller.org_id;
     Ok(Json(
-        ctx.db(move |s| s.contacts(org, search.q.as_deref()))
+        ctx.run(move |env| contacts::contacts(env, org, search.q.as_deref()))
             .await?,
     ))
 }
@@ -35,7 +36,9 @@ pub async fn get(
     ApiPath(id): ApiPath<ContactId>,
 ) -> Result<Json<Contact>, ApiError> {
     let org = auth.caller.org_id;
-    Ok(Json(ctx.db(move |s| s.contact(org, id)).await?))
+    Ok(Json(
+        ctx.run(move |env| contacts::contact(env, org, id)).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = ContactInput, responses((status = 201, body = Contact), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_name`, `invalid_notes`, `invalid_phone` (a number not valid for its country), `duplicate_phone`, `invalid_body` (e.g. a number not in E.164 form).", body = super::ErrorBody)))]
@@ -44,9 +47,8 @@ pub async fn create(
     auth: Auth,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
-    let now = ctx.clock.now();
     let (contact, told) = ctx
-        .db(move |s| s.save_contact(auth.caller, None, &input, now))
+        .run(move |env| contacts::save_contact(env, auth.caller, None, &input))
         .await?;
     ctx.tell(told);
     Ok((StatusCode::CREATED, Json(contact)))
@@ -59,9 +61,8 @@ pub async fn update(
     ApiPath(id): ApiPath<ContactId>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> Result<Json<Contact>, ApiError> {
-    let now = ctx.clock.now();
     let (contact, told) = ctx
-        .db(move |s| s.save_contact(auth.caller, Some(id), &input, now))
+        .run(move |env| contacts::save_contact(env, auth.caller, Some(id), &input))
         .await?;
     ctx.tell(told);
     Ok(Json(contact))
@@ -73,9 +74,8 @@ pub async fn delete(
     auth: Auth,
     ApiPath(id): ApiPath<ContactId>,
 ) -> Result<StatusCode, ApiError> {
-    let now = ctx.clock.now();
     let told = ctx
-        .db(move |s| s.delete_contact(auth.caller, id, now))
+        .run(move |env| contacts::delete_contact(env, auth.caller, id))
         .await?;
     ctx.tell(told);
     Ok(StatusCode::NO_CONTENT)

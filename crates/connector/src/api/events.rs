@@ -11,7 +11,9 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiQuery, Auth};
-use crate::Ctx;
+use crate::ctx::Ctx;
+use crate::store::StoreExt;
+use crate::usecases::accounts;
 
 /// How often an idle event socket is pinged.
 pub const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(20);
@@ -29,7 +31,9 @@ pub async fn head(
     auth: Auth,
 ) -> Result<axum::Json<serde_json::Value>, super::ApiError> {
     let user = auth.caller.user_id;
-    let seq = ctx.db(move |s| s.head_seq(user)).await?;
+    let seq = ctx
+        .run(move |env| env.store.read(|tx| tx.head_seq(user)))
+        .await?;
     Ok(axum::Json(serde_json::json!({ "seq": seq })))
 }
 
@@ -46,9 +50,11 @@ pub async fn subscribe(
 
 /// Is the session behind `token` still valid (not signed out, not expired)?
 async fn still_signed_in(ctx: &Ctx, token: &str) -> bool {
-    let now = ctx.clock.now();
     let token = token.to_owned();
-    matches!(ctx.db(move |s| s.caller(&token, now)).await, Ok(Some(_)))
+    matches!(
+        ctx.run(move |env| accounts::caller(env, &token)).await,
+        Ok(Some(_))
+    )
 }
 
 async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socket: WebSocket) {
@@ -61,7 +67,10 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
             let _ = socket.send(WsMessage::Close(None)).await;
             return;
         }
-        let batch = match ctx.db(move |s| s.events_after(user, after, 500)).await {
+        let batch = match ctx
+            .run(move |env| env.store.read(|tx| tx.events_after(user, after, 500)))
+            .await
+        {
             Ok(batch) => batch,
             Err(error) => {
                 tracing::error!(%error, "reading events");
@@ -83,7 +92,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
         // `KEEPALIVE` lets both sides notice a connection that died silently.
         loop {
             tokio::select! {
-                _ = crate::until_stopped(&mut stopping) => return,
+                _ = crate::ctx::until_stopped(&mut stopping) => return,
                 _ = tokio::time::sleep(KEEPALIVE) => {
                     if !still_signed_in(&ctx, &token).await
                         || socket.send(WsMessage::Ping(Default::default())).await.is_err()

@@ -13,7 +13,8 @@ use multiline_domain::ids::{MediaId, ThreadId};
 use multiline_domain::policy::{self, Attachment, Refusal};
 
 use super::{ApiError, ApiJson, ApiPath, Auth};
-use crate::Ctx;
+use crate::ctx::Ctx;
+use crate::usecases::{media, send};
 
 /// The largest picture accepted: the Cloud API's image limit (the domain's rule).
 pub const MAX_PICTURE_BYTES: usize = policy::MAX_WHATSAPP_IMAGE_BYTES as usize;
@@ -56,10 +57,9 @@ pub async fn upload(
         bytes: bytes.len() as u64,
     })
     .map_err(ApiError::Refused)?;
-    let now = ctx.clock.now();
     let size = (header.width, header.height);
     let info = ctx
-        .db(move |s| s.put_upload(auth.caller, mime, size, &bytes, now))
+        .run(move |env| media::put_upload(env, auth.caller, mime, size, &bytes))
         .await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
@@ -70,7 +70,9 @@ pub async fn download(
     auth: Auth,
     ApiPath(id): ApiPath<MediaId>,
 ) -> Result<Response, ApiError> {
-    let media = ctx.db(move |s| s.media_for(auth.caller, id)).await?;
+    let media = ctx
+        .run(move |env| media::media_for(env, auth.caller, id))
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, media.info.mime_type.clone()),
@@ -93,16 +95,15 @@ pub async fn send(
     ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<SendPictureRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let now = ctx.clock.now();
     let (message, told) = ctx
-        .db(move |s| {
-            s.enqueue_picture(
+        .run(move |env| {
+            send::send_picture(
+                env,
                 auth.caller,
                 id,
                 req.client_id,
                 req.media_id,
                 req.caption.as_deref(),
-                now,
             )
         })
         .await?;

@@ -24,8 +24,8 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::Ctx;
-use crate::store::StoreError;
+use crate::ctx::Ctx;
+use crate::error::Error;
 
 pub use auth::Auth;
 
@@ -148,13 +148,13 @@ pub enum ApiError {
     Internal(String),
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
         match e {
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::Refused(r) => ApiError::Refused(r),
-            StoreError::Invalid { code, message } => ApiError::BadRequest { code, message },
-            StoreError::Conflict(what) => ApiError::Conflict(what),
+            Error::NotFound => ApiError::NotFound,
+            Error::Refused(r) => ApiError::Refused(r),
+            Error::Invalid { code, message } => ApiError::BadRequest { code, message },
+            Error::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -11,11 +11,15 @@ use multiline_domain::ids::ThreadId;
 use multiline_domain::templates::Template;
 
 use super::{ApiError, ApiJson, ApiPath, Auth};
-use crate::Ctx;
+use crate::ctx::Ctx;
+use crate::usecases::{participants, send, templates, threads};
 
 #[utoipa::path(get, path = "/v1/threads", tag = "threads", security(("bearer" = [])), responses((status = 200, description = "The caller's threads, newest activity first.", body = Vec<Thread>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>>, ApiError> {
-    Ok(Json(ctx.db(move |s| s.threads(auth.caller)).await?))
+    Ok(Json(
+        ctx.run(move |env| threads::threads(env, auth.caller))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/threads/{id}", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found` (also for a thread the caller is not in).", body = super::ErrorBody)))]
@@ -24,7 +28,10 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<ThreadId>,
 ) -> Result<Json<Thread>, ApiError> {
-    Ok(Json(ctx.db(move |s| s.thread(auth.caller, id)).await?))
+    Ok(Json(
+        ctx.run(move |env| threads::thread(env, auth.caller, id))
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The open thread with that number, or a new one.", body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`, `sms_unavailable`, `voicemail_thread`.", body = super::ErrorBody)))]
@@ -33,9 +40,10 @@ pub async fn open(
     auth: Auth,
     ApiJson(req): ApiJson<OpenThreadRequest>,
 ) -> Result<Json<Thread>, ApiError> {
-    let now = ctx.clock.now();
     let (thread, told) = ctx
-        .db(move |s| s.open_thread(auth.caller, req.contact_id, &req.phone, req.channel, now))
+        .run(move |env| {
+            threads::open_thread(env, auth.caller, req.contact_id, &req.phone, req.channel)
+        })
         .await?;
     ctx.tell(told);
     Ok(Json(thread))
@@ -47,7 +55,10 @@ pub async fn messages(
     auth: Auth,
     ApiPath(id): ApiPath<ThreadId>,
 ) -> Result<Json<Vec<Message>>, ApiError> {
-    Ok(Json(ctx.db(move |s| s.messages(auth.caller, id)).await?))
+    Ok(Json(
+        ctx.run(move |env| send::messages(env, auth.caller, id))
+            .await?,
+    ))
 }
 
 /// Queues a text; answers 202 with the stored message (`sending`). Idempotent on `client_id`.
@@ -58,9 +69,8 @@ pub async fn send_text(
     ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<SendTextRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let now = ctx.clock.now();
     let (message, told) = ctx
-        .db(move |s| s.enqueue_text(auth.caller, id, req.client_id, &req.text, now))
+        .run(move |env| send::send_text(env, auth.caller, id, req.client_id, &req.text))
         .await?;
     ctx.tell(told);
     ctx.dispatch.notify_one();
@@ -74,7 +84,9 @@ pub async fn templates(
     auth: Auth,
 ) -> Result<Json<Vec<Template>>, ApiError> {
     let org = auth.caller.org_id;
-    Ok(Json(ctx.db(move |s| s.approved_templates(org)).await?))
+    Ok(Json(
+        ctx.run(move |env| templates::approved(env, org)).await?,
+    ))
 }
 
 /// Queues an approved template (F9). Idempotent on `client_id`.
@@ -85,17 +97,16 @@ pub async fn send_template(
     ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<SendTemplateRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let now = ctx.clock.now();
     let values = multiline_domain::api::template_values(&req.values);
     let (message, told) = ctx
-        .db(move |s| {
-            s.enqueue_template(
+        .run(move |env| {
+            send::send_template(
+                env,
                 auth.caller,
                 id,
                 req.client_id,
                 (&req.name, &req.language),
                 &values,
-                now,
             )
         })
         .await?;
@@ -112,9 +123,8 @@ pub async fn send_opt_in(
     ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<SendOptInRequest>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let now = ctx.clock.now();
     let (message, told) = ctx
-        .db(move |s| s.enqueue_opt_in(auth.caller, id, req.client_id, now))
+        .run(move |env| send::send_opt_in(env, auth.caller, id, req.client_id))
         .await?;
     ctx.tell(told);
     ctx.dispatch.notify_one();
@@ -128,17 +138,21 @@ pub async fn mark_read(
     auth: Auth,
     ApiPath(id): ApiPath<ThreadId>,
 ) -> Result<StatusCode, ApiError> {
-    let now = ctx.clock.now();
-    let (wamid, line, told) = ctx.db(move |s| s.mark_read(auth.caller, id, now)).await?;
-    ctx.tell(told);
-    if let Some(wamid) = wamid {
+    let read = ctx
+        .run(move |env| threads::mark_read(env, auth.caller, id))
+        .await?;
+    ctx.tell(read.told);
+    if let Some(wamid) = read.wamid {
         // A read receipt is a courtesy: its failure changes nothing here.
-        let ctx = ctx.clone();
+        let (ctx, line) = (ctx.clone(), read.line);
         tokio::spawn(async move {
-            let Ok(line) = ctx.db(move |s| s.line(line)).await else {
+            let Ok(line) = ctx
+                .run(move |env| crate::usecases::accounts::line(env, line))
+                .await
+            else {
                 return;
             };
-            if let Err(error) = ctx.cloud.mark_read(&line, &wamid).await {
+            if let Err(error) = ctx.whatsapp.mark_read(&line, &wamid).await {
                 tracing::info!(%error, "read receipt not sent");
             }
         });
@@ -153,8 +167,9 @@ pub async fn mark_heard(
     auth: Auth,
     ApiPath(id): ApiPath<multiline_domain::ids::MessageId>,
 ) -> Result<axum::Json<Message>, ApiError> {
-    let now = ctx.clock.now();
-    let (message, told) = ctx.db(move |s| s.mark_heard(auth.caller, id, now)).await?;
+    let (message, told) = ctx
+        .run(move |env| send::mark_heard(env, auth.caller, id))
+        .await?;
     ctx.tell(told);
     Ok(axum::Json(message))
 }
@@ -167,9 +182,8 @@ pub async fn participants(
     ApiPath(id): ApiPath<ThreadId>,
     ApiJson(req): ApiJson<ParticipantsRequest>,
 ) -> Result<Json<ParticipantsResponse>, ApiError> {
-    let now = ctx.clock.now();
     let (thread, told) = ctx
-        .db(move |s| s.change_participants(auth.caller, id, req.into(), now))
+        .run(move |env| participants::change_participants(env, auth.caller, id, req.into()))
         .await?;
     ctx.tell(told);
     Ok(Json(ParticipantsResponse { thread }))
@@ -178,5 +192,8 @@ pub async fn participants(
 /// `GET /v1/users`: the organization's users (colleagues to add or transfer to).
 #[utoipa::path(get, path = "/v1/users", tag = "threads", security(("bearer" = [])), responses((status = 200, description = "The organization's users.", body = Vec<User>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn colleagues(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(ctx.db(move |s| s.colleagues(auth.caller)).await?))
+    Ok(Json(
+        ctx.run(move |env| participants::colleagues(env, auth.caller))
+            .await?,
+    ))
 }

@@ -9,8 +9,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{ApiError, ApiPath, ApiQuery};
-use crate::Ctx;
-use crate::webhooks::signature_valid;
+use multiline_whatsapp_webhook::signature_valid;
+
+use crate::ctx::Ctx;
+use crate::inbox;
+use crate::store::InboxSource;
+use crate::usecases::accounts;
 
 #[derive(Deserialize)]
 pub struct Verify {
@@ -29,7 +33,7 @@ pub async fn verify(
     ApiPath(line): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<Verify>,
 ) -> Result<(StatusCode, String), ApiError> {
-    let line = ctx.db(move |s| s.line(line)).await?;
+    let line = ctx.run(move |env| accounts::line(env, line)).await?;
     let token_ok = q.verify_token.as_deref().is_some_and(|t| {
         subtle::ConstantTimeEq::ct_eq(t.as_bytes(), line.verify_token.as_bytes()).into()
     });
@@ -47,7 +51,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let line = ctx.db(move |s| s.line(line)).await?;
+    let line = ctx.run(move |env| accounts::line(env, line)).await?;
     let header = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
@@ -61,9 +65,6 @@ pub async fn receive(
             message: "The body is not valid JSON.".into(),
         });
     }
-    let now = ctx.clock.now();
-    let line_id = line.id;
-    ctx.db(move |s| s.inbox_push(line_id, &body, now)).await?;
-    ctx.inbox.notify_one();
+    inbox::keep(&ctx, line.id, InboxSource::Whatsapp, body.to_vec()).await?;
     Ok(StatusCode::OK)
 }

@@ -1,651 +1,381 @@
-//! The connector's store: the [`Store`] traits (the contract, in [`traits`]), and
-//! [`SqliteStore`], the embedded default (rusqlite, WAL, numbered migrations).
+//! The store's contract: what the connector asks of persistence, whatever the backend.
+//! [`sqlite::SqliteStore`] is the embedded default; another backend implements [`Store`] and
+//! the transaction traits below and must pass the same [`conformance`] suite.
 //!
-//! How SQLite keeps the contract:
-//! - each change and the events announcing it are one IMMEDIATE transaction;
-//! - the audit table is append-only, enforced by triggers;
-//! - one connection behind a mutex: writes are serial, which is what SQLite does anyway.
+//! The store decides nothing. The rules live in the use cases (`crate::usecases`), which read
+//! facts and write rows through one [`Tx`] each; a backend only keeps records:
+//!
+//! - **Atomicity.** Everything done through one [`Tx`] commits together, or nothing does:
+//!   a change, its audit records and the events announcing it are one transaction. Work that
+//!   returns an error (a refusal included) leaves no trace.
+//! - **Scoping.** Reads that take an organization see only that organization's records;
+//!   [`ThreadTx::is_participant`] answers for current participants only.
+//! - **Ordering.** Each user's events are numbered 1, 2, 3... without gaps, in commit order
+//!   ([`EventTx::push_event`]). A thread's messages are listed by their time, then in the
+//!   order they were stored.
+//! - **Idempotency.** A message's provider id (wamid) and an author's client id are unique:
+//!   inserting either again is [`Error::Conflict`], and nothing else is written.
+//! - **Claims.** [`OutboxTx::claim_next`] hands out the oldest due message of a thread with
+//!   nothing earlier queued or in flight, once, and marks it in flight.
+//! - **Append-only audit.** Audit records are only ever added ([`AuditTx::append_audit`]).
+//!
+//! Methods block: callers run them on blocking threads, never on the async runtime.
 
 pub mod conformance;
-mod contacts;
-mod events;
-mod media;
-mod messages;
-mod participants;
-mod templates;
-mod threads;
-mod traits;
+pub mod sqlite;
+mod types;
 
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::DateTime;
-use multiline_domain::api::{Contact, ContactPhone, Organization, Session, User};
-use multiline_domain::consent::ConsentKeywords;
-use multiline_domain::errors::ErrorCode;
-use multiline_domain::ids::{ContactId, OrganizationId, UserId};
+use multiline_domain::api::{
+    Channel, Contact, DeliveryState, EventEnvelope, MediaInfo, Message, MessageBody, Organization,
+    Session, Thread, User,
+};
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::{
+    ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
+};
 use multiline_domain::phone::E164;
-use multiline_domain::policy::Refusal;
+use multiline_domain::templates::Template;
 use multiline_domain::time::Timestamp;
-use multiline_domain::window::WindowRule;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use rusqlite_migration::{M, Migrations};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use media::StoredMedia;
-pub use messages::{
-    CloudMediaRef, InboundMessage, InboxWork, OutboundJob, ReceivedMedia, StatusUpdate,
-};
-pub use templates::ListedTemplate;
-/// The store traits, to call store methods: `use multiline_connector::store::prelude::*`.
-pub mod prelude {
-    pub use super::traits::{
-        AccountStore, AuditStore, ContactStore, EventStore, InboxStore, MediaStore, MessageStore,
-        OutboxStore, ParticipantStore, Store, TemplateStore, ThreadStore,
-    };
+pub use crate::error::{Error, Result};
+pub use types::*;
+
+/// A store: opens transactions. [`StoreExt`] gives them a return value.
+pub trait Store: Send + Sync {
+    /// Runs `work` in one transaction that may write; commits when it returns `Ok`, rolls back
+    /// when it returns an error (which is passed on). A backend may run `work` again after a
+    /// conflict with a concurrent transaction, so `work` must not have effects of its own.
+    fn write_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+
+    /// Runs `work` in one read-only transaction: a consistent snapshot.
+    fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+
+    /// How many records of each kind are stored, by the backend's own names: tests check that
+    /// refused work wrote nothing, anywhere.
+    fn row_counts(&self) -> Result<Vec<(String, i64)>>;
 }
 
-pub use traits::{
-    AccountStore, AuditStore, ContactStore, EventStore, InboxStore, MediaStore, MessageStore,
-    OutboxStore, ParticipantStore, Store, TemplateStore, ThreadStore,
-};
+/// [`Store`]'s transactions with a value: `store.write(|tx| ...)`.
+pub trait StoreExt: Store {
+    fn write<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.write_with(&mut |tx| {
+            out = Some(work(tx)?);
+            Ok(())
+        })?;
+        Ok(out.expect("the work ran to its end"))
+    }
 
-/// How long a session token stays valid.
-pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("refused: {0}")]
-    Refused(Refusal),
-    #[error("{message}")]
-    Invalid { code: ErrorCode, message: String },
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
-    /// The backend failed (I/O, a lock, a broken connection): not the caller's fault.
-    #[error("store backend: {0}")]
-    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> StoreError {
-        StoreError::Backend(Box::new(e))
+    fn read<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.read_with(&mut |tx| {
+            out = Some(work(tx)?);
+            Ok(())
+        })?;
+        Ok(out.expect("the work ran to its end"))
     }
 }
 
-impl From<rusqlite_migration::Error> for StoreError {
-    fn from(e: rusqlite_migration::Error) -> StoreError {
-        StoreError::Backend(Box::new(e))
-    }
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// One transaction: everything a use case reads and writes.
+pub trait Tx:
+    AccountTx
+    + ContactTx
+    + ThreadTx
+    + MessageTx
+    + OutboxTx
+    + InboxTx
+    + MediaTx
+    + TemplateTx
+    + EventTx
+    + AuditTx
+{
 }
 
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// Who is calling: resolved from a bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    pub user_id: UserId,
-    pub org_id: OrganizationId,
+impl<T> Tx for T where
+    T: AccountTx
+        + ContactTx
+        + ThreadTx
+        + MessageTx
+        + OutboxTx
+        + InboxTx
+        + MediaTx
+        + TemplateTx
+        + EventTx
+        + AuditTx
+        + ?Sized
+{
 }
 
-/// A business phone number connected to the Cloud API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub id: Uuid,
-    pub org_id: OrganizationId,
-    pub phone_number_id: String,
-    pub waba_id: String,
-    pub display_phone_number: String,
-    pub access_token: String,
-    pub app_secret: String,
-    pub verify_token: String,
-    /// `https://graph.facebook.com` in production, the simulator in the demo and tests.
-    pub api_base_url: String,
-    pub api_version: String,
-    /// Who gets new threads a guest opens.
-    pub owner_user_id: UserId,
-    /// The line's SMS and voice carrier, if connected (F22).
-    pub carrier: Option<crate::carrier::CarrierConfig>,
-}
-
-/// What `connect_line` needs.
-#[derive(Debug, Clone)]
-pub struct NewLine {
-    pub phone_number_id: String,
-    pub waba_id: String,
-    pub display_phone_number: String,
-    pub access_token: String,
-    pub app_secret: String,
-    pub verify_token: String,
-    pub api_base_url: String,
-    pub api_version: String,
-    pub owner_user_id: UserId,
-}
-
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.timestamp_micros()
-}
-
-pub(crate) fn from_micros(v: i64) -> Timestamp {
-    DateTime::from_timestamp_micros(v).unwrap_or_default()
-}
-
-pub(crate) fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("../../migrations/sqlite/001_initial.sql")),
-        M::up(include_str!("../../migrations/sqlite/002_templates.sql")),
-        M::up(include_str!("../../migrations/sqlite/003_media.sql")),
-        M::up(include_str!(
-            "../../migrations/sqlite/004_consent_keywords.sql"
-        )),
-        M::up(include_str!(
-            "../../migrations/sqlite/005_sms_and_voicemail.sql"
-        )),
-        M::up(include_str!(
-            "../../migrations/sqlite/006_early_transcripts.sql"
-        )),
-    ])
-}
-
-/// An argon2 hash of a random password, made once: what an unknown email is checked against.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(salt.as_str().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// The SQLite store. One connection behind a mutex: callers run its methods on blocking
-/// threads (`tokio::task::spawn_blocking`), never on the async runtime.
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrations().to_latest(&mut conn)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-        })
-    }
-
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs `f` in one IMMEDIATE transaction (takes the write lock up front: no upgrade
-    /// deadlocks between readers turning writers).
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    /// Runs `f` in one read transaction: a consistent snapshot.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
-}
-
-impl AccountStore for SqliteStore {
-    fn create_organization(
-        &self,
+/// Organizations, users, sessions and business lines.
+pub trait AccountTx {
+    fn insert_organization(
+        &mut self,
+        id: OrganizationId,
         name: &str,
         whatsapp_enabled: bool,
         now: Timestamp,
-    ) -> Result<OrganizationId> {
-        let id = OrganizationId::random();
-        self.conn().execute(
-            "INSERT INTO organizations (id, name, whatsapp_enabled, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id.to_string(), name, whatsapp_enabled, micros(now)],
-        )?;
-        Ok(id)
-    }
+    ) -> Result<()>;
+    /// Changes one setting; [`Error::NotFound`] for an unknown organization.
+    fn set_org_setting(&mut self, org: OrganizationId, setting: &OrgSetting) -> Result<()>;
+    /// The organization's facts and settings (defaults for settings never set).
+    fn organization(&mut self, org: OrganizationId) -> Result<OrgRecord>;
+    /// Every organization, oldest first.
+    fn organizations(&mut self) -> Result<Vec<Organization>>;
+    /// [`Error::Conflict`] when the email (compared as stored: the use case lower-cases it)
+    /// is taken, in any organization.
+    fn insert_user(&mut self, user: &NewUser) -> Result<()>;
+    fn user_by_email(&mut self, email: &str) -> Result<Option<UserRecord>>;
+    /// The organization's users, by name.
+    fn users_of_org(&mut self, org: OrganizationId) -> Result<Vec<User>>;
+    /// The user and their organization (`GET /v1/me`).
+    fn session(&mut self, user: UserId) -> Result<Session>;
+    fn insert_session(
+        &mut self,
+        token_hash: &str,
+        user: UserId,
+        created_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Who holds a session that is neither expired at `now` nor revoked.
+    fn session_caller(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Caller>>;
+    /// Revokes a session; an unknown one is fine.
+    fn revoke_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()>;
+    /// Adds the line `id`, or updates the one with the same phone number id (which keeps its
+    /// id); answers the line's id.
+    fn upsert_line(&mut self, org: OrganizationId, id: Uuid, line: &NewLine) -> Result<Uuid>;
+    fn line(&mut self, id: Uuid) -> Result<Line>;
+    /// The organization's (first) line.
+    fn line_of_org(&mut self, org: OrganizationId) -> Result<Line>;
+    fn set_line_carrier(&mut self, line: Uuid, carrier: Option<&CarrierAccount>) -> Result<()>;
+}
 
-    fn set_whatsapp_enabled(&self, org: OrganizationId, enabled: bool) -> Result<()> {
-        let n = self.conn().execute(
-            "UPDATE organizations SET whatsapp_enabled = ?2 WHERE id = ?1",
-            params![org.to_string(), enabled],
-        )?;
-        if n == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
+/// The address book.
+pub trait ContactTx {
+    fn insert_contact(&mut self, contact: &NewContact) -> Result<()>;
+    /// Replaces a contact's fields and numbers; [`Error::NotFound`] for a contact the
+    /// organization does not have (or deleted).
+    fn update_contact(
+        &mut self,
+        org: OrganizationId,
+        id: ContactId,
+        fields: &ContactFields,
+    ) -> Result<()>;
+    /// Hides a contact; its threads keep it. [`Error::NotFound`] as for updates.
+    fn hide_contact(&mut self, org: OrganizationId, id: ContactId, now: Timestamp) -> Result<()>;
+    fn contact(&mut self, org: OrganizationId, id: ContactId) -> Result<Contact>;
+    /// Contacts by name; `query` matches a part of the name, company or a number.
+    fn contacts(&mut self, org: OrganizationId, query: Option<&str>) -> Result<Vec<Contact>>;
+    /// The (oldest) contact with this number.
+    fn contact_by_phone(&mut self, org: OrganizationId, phone: &E164) -> Result<Option<ContactId>>;
+}
 
-    fn set_window_rule(&self, org: OrganizationId, rule: WindowRule) -> Result<()> {
-        let rule = serde_json::to_value(rule).expect("enum serializes");
-        let n = self.conn().execute(
-            "UPDATE organizations SET window_rule = ?2 WHERE id = ?1",
-            params![org.to_string(), rule.as_str()],
-        )?;
-        if n == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
+/// Threads, their participants, and the guests' standing.
+pub trait ThreadTx {
+    /// Creates a thread, open, with its participants.
+    fn insert_thread(&mut self, thread: &NewThread) -> Result<()>;
+    fn thread(&mut self, id: ThreadId) -> Result<ThreadRecord>;
+    /// The thread as `user` sees it: facts, contact name, unread count, participants.
+    fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread>;
+    /// The threads `caller` takes part in, newest activity first.
+    fn threads_of(&mut self, caller: Caller) -> Result<Vec<Thread>>;
+    /// The open thread of (line, channel, guest), if any.
+    fn open_thread_of(
+        &mut self,
+        line: Uuid,
+        channel: Channel,
+        guest: &E164,
+    ) -> Result<Option<ThreadId>>;
+    /// Every thread of a guest on a line (on `channel` only, if given).
+    fn threads_of_guest(
+        &mut self,
+        line: Uuid,
+        guest: &E164,
+        channel: Option<Channel>,
+    ) -> Result<Vec<ThreadId>>;
+    /// When each guest of a line last wrote (their latest message over all threads).
+    fn last_guest_messages(&mut self, line: Uuid) -> Result<Vec<(E164, Timestamp)>>;
+    fn close_thread(&mut self, id: ThreadId) -> Result<()>;
+    fn set_template_required(&mut self, id: ThreadId, required: bool) -> Result<()>;
+    fn set_preview(&mut self, id: ThreadId, preview: &str) -> Result<()>;
+    /// A message at `at` moves the window's facts forward (never back): the latest message,
+    /// and the guest's latest if `from_guest`.
+    fn record_activity(&mut self, id: ThreadId, at: Timestamp, from_guest: bool) -> Result<()>;
 
-    fn set_consent_keywords(&self, org: OrganizationId, keywords: &ConsentKeywords) -> Result<()> {
-        let json = serde_json::to_string(keywords).expect("keywords serialize");
-        let n = self.conn().execute(
-            "UPDATE organizations SET consent_keywords = ?2 WHERE id = ?1",
-            params![org.to_string(), json],
-        )?;
-        if n == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
+    /// Whether `caller` is a current participant of `thread` in their organization.
+    fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool>;
+    /// Current participants, in the order they joined.
+    fn participants(&mut self, thread: ThreadId) -> Result<Vec<UserId>>;
+    /// Adds (or brings back) a participant; false when they were in already.
+    fn join(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<bool>;
+    fn leave(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()>;
+    fn set_last_read(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()>;
 
-    fn consent_keywords(&self, org: OrganizationId) -> Result<ConsentKeywords> {
-        let conn = self.conn();
-        consent_keywords_of(&conn, org)
-    }
+    /// The guest's standing of `kind` on a line (`Consent::None` until something happened).
+    fn standing(&mut self, kind: Standing, line: Uuid, guest: &E164) -> Result<Consent>;
+    fn set_standing(
+        &mut self,
+        kind: Standing,
+        line: Uuid,
+        guest: &E164,
+        consent: &Consent,
+        now: Timestamp,
+    ) -> Result<()>;
+}
 
-    fn organizations(&self) -> Result<Vec<Organization>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT o.id, o.name, o.whatsapp_enabled,
-                             EXISTS (SELECT 1 FROM lines l WHERE l.org_id = o.id AND l.carrier IS NOT NULL)
-                      FROM organizations o ORDER BY o.created_at")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Organization {
-                id: OrganizationId(uuid_col(r.get(0)?)?),
-                name: r.get(1)?,
-                whatsapp_enabled: r.get(2)?,
-                sms_enabled: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
+/// Messages.
+pub trait MessageTx {
+    /// [`Error::Conflict`] for a wamid, or an author's client id, stored already.
+    fn insert_message(&mut self, message: &NewMessage) -> Result<()>;
+    fn message(&mut self, id: MessageId) -> Result<Message>;
+    /// A thread's messages, oldest first.
+    fn messages(&mut self, thread: ThreadId) -> Result<Vec<Message>>;
+    /// The message `author` sent with `client_id`, and its thread.
+    fn message_by_client_id(
+        &mut self,
+        author: UserId,
+        client_id: ClientMessageId,
+    ) -> Result<Option<(MessageId, ThreadId)>>;
+    /// Whether any message has this provider id.
+    fn wamid_known(&mut self, wamid: &str) -> Result<bool>;
+    /// An outbound message of a thread of `line`, by its provider id.
+    fn outbound_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>>;
+    /// A voicemail of `line`, by its recording's id.
+    fn voicemail_by_recording(&mut self, line: Uuid, recording: &str) -> Result<Option<MessageId>>;
+    /// The newest guest message's provider id in a WhatsApp thread (read receipts).
+    fn newest_inbound_wamid(&mut self, thread: ThreadId) -> Result<Option<String>>;
+    /// When the business last wrote in `thread`, up to `until`.
+    fn latest_outbound_at(
+        &mut self,
+        thread: ThreadId,
+        until: Timestamp,
+    ) -> Result<Option<Timestamp>>;
+    fn set_message_state(
+        &mut self,
+        id: MessageId,
+        state: DeliveryState,
+        failure: Option<&str>,
+    ) -> Result<()>;
+    fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()>;
+    fn set_message_body(&mut self, id: MessageId, body: &MessageBody) -> Result<()>;
+}
 
-    /// Creates a user; the password is stored only as an argon2id hash.
-    fn create_user(
-        &self,
+/// The durable dispatch queue.
+pub trait OutboxTx {
+    /// Queues a message, due at `due`, behind its thread's earlier ones.
+    fn queue(&mut self, message: MessageId, thread: ThreadId, due: Timestamp) -> Result<()>;
+    /// Takes the oldest due message of a thread with nothing earlier still queued or in
+    /// flight, marks it in flight and counts the attempt.
+    fn claim_next(&mut self, now: Timestamp) -> Result<Option<Claimed>>;
+    /// When the earliest head of a thread's queue is due (in-flight ones excepted).
+    fn next_due(&mut self) -> Result<Option<Timestamp>>;
+    /// Puts an in-flight message back in the queue, due at `at`.
+    fn retry_at(&mut self, message: MessageId, at: Timestamp) -> Result<()>;
+    /// Takes a message out of the queue (sent, or failed for good).
+    fn dequeue(&mut self, message: MessageId) -> Result<()>;
+    /// Messages marked in flight.
+    fn in_flight(&mut self) -> Result<Vec<MessageId>>;
+    /// Keeps a status that came before its message's provider id was known.
+    fn keep_early_status(&mut self, line: Uuid, status: &EarlyStatus, now: Timestamp)
+    -> Result<()>;
+    /// Takes (and forgets) the statuses kept for `wamid` on `line`, in arrival order.
+    fn take_early_statuses(&mut self, line: Uuid, wamid: &str) -> Result<Vec<EarlyStatus>>;
+}
+
+/// The durable webhook inbox.
+pub trait InboxTx {
+    /// Keeps a verified webhook before it is answered.
+    fn inbox_push(
+        &mut self,
+        line: Uuid,
+        source: InboxSource,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<i64>;
+    /// Unprocessed rows due at `now`, oldest first.
+    fn inbox_pending(&mut self, now: Timestamp, limit: usize) -> Result<Vec<InboxRow>>;
+    /// When the earliest unprocessed row is due.
+    fn inbox_next_due(&mut self) -> Result<Option<Timestamp>>;
+    /// Counts a failed attempt, due again at `retry_at`; after `max` attempts the row is set
+    /// aside (processed, with its error). True when it was set aside.
+    fn inbox_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        max: u32,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
+    fn inbox_done(&mut self, id: i64, now: Timestamp) -> Result<()>;
+    /// Keeps a transcript that came before its voicemail.
+    fn keep_early_transcript(
+        &mut self,
+        line: Uuid,
+        recording: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<()>;
+    fn take_early_transcript(&mut self, line: Uuid, recording: &str) -> Result<Option<String>>;
+}
+
+/// Pictures and recordings.
+pub trait MediaTx {
+    fn insert_media(&mut self, media: &NewMedia) -> Result<MediaInfo>;
+    /// What is known of a medium of `org`, without its bytes.
+    fn media_record(&mut self, org: OrganizationId, id: MediaId) -> Result<Option<MediaRecord>>;
+    /// Ties a medium to the thread it is sent in.
+    fn attach_media(&mut self, id: MediaId, thread: ThreadId) -> Result<()>;
+    /// A medium with its bytes, unscoped (the dispatcher's).
+    fn media(&mut self, id: MediaId) -> Result<StoredMedia>;
+}
+
+/// Templates as the Cloud API lists them, per line.
+pub trait TemplateTx {
+    /// Replaces a line's templates; true when anything changed.
+    fn replace_templates(
+        &mut self,
+        line: Uuid,
+        listed: &[ListedTemplate],
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// A template of the organization's line, whatever its status; `None` for one unknown
+    /// or one the domain cannot read.
+    fn template(
+        &mut self,
         org: OrganizationId,
         name: &str,
-        email: &str,
-        password: &str,
+        language: &str,
+    ) -> Result<Option<Template>>;
+    /// The approved ones, by name.
+    fn approved_templates(&mut self, org: OrganizationId) -> Result<Vec<Template>>;
+}
+
+/// Per-user event logs.
+pub trait EventTx {
+    /// Appends to `user`'s log; answers its number (1, 2, 3...).
+    fn push_event(
+        &mut self,
+        user: UserId,
+        event: &multiline_domain::api::Event,
         now: Timestamp,
-    ) -> Result<UserId> {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?
-            .to_string();
-        let id = UserId::random();
-        let email = email.trim().to_lowercase();
-        self.conn()
-            .execute(
-                "INSERT INTO users (id, org_id, name, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id.to_string(), org.to_string(), name, email, hash, micros(now)],
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Conflict("a user with this email exists")
-                }
-                e => e.into(),
-            })?;
-        Ok(id)
-    }
-
-    fn user_by_email(&self, email: &str) -> Result<Option<UserId>> {
-        let email = email.trim().to_lowercase();
-        self.conn()
-            .query_row("SELECT id FROM users WHERE email = ?1", [email], |r| {
-                r.get::<_, String>(0)
-            })
-            .optional()?
-            .map(|s| Uuid::parse_str(&s).map(UserId))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
-    }
-
-    /// Checks a password and opens a session. `None` for an unknown email or a wrong password
-    /// (the caller cannot tell which).
-    fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        token: &str,
-        now: Timestamp,
-    ) -> Result<Option<Session>> {
-        let email = email.trim().to_lowercase();
-        let row: Option<(String, String)> = self
-            .conn()
-            .query_row(
-                "SELECT id, password_hash FROM users WHERE email = ?1",
-                [&email],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((user_id, hash)) = row else {
-            // Spend the same time as for a known email, so timing does not tell which
-            // emails have accounts.
-            let _ = Argon2::default().verify_password(
-                password.as_bytes(),
-                &PasswordHash::new(dummy_hash()).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            );
-            return Ok(None);
-        };
-        let parsed = PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
-            return Ok(None);
-        }
-        self.conn().execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![hash_token(token), user_id, micros(now), micros(now + SESSION_LIFETIME)],
-        )?;
-        let user_id =
-            UserId(Uuid::parse_str(&user_id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        self.session(user_id).map(Some)
-    }
-
-    /// The caller behind a bearer token, if it is valid now.
-    fn caller(&self, token: &str, now: Timestamp) -> Result<Option<Caller>> {
-        let row: Option<(String, String)> = self
-            .conn()
-            .query_row(
-                "SELECT u.id, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2",
-                params![hash_token(token), micros(now)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(u, o)| {
-            Ok(Caller {
-                user_id: UserId(
-                    Uuid::parse_str(&u).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ),
-                org_id: OrganizationId(
-                    Uuid::parse_str(&o).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ),
-            })
-        })
-        .transpose()
-    }
-
-    fn sign_out(&self, token: &str, now: Timestamp) -> Result<()> {
-        self.conn().execute(
-            "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-            params![hash_token(token), micros(now)],
-        )?;
-        Ok(())
-    }
-
-    fn session(&self, user: UserId) -> Result<Session> {
-        self.conn()
-            .query_row(
-                "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled,
-                        EXISTS (SELECT 1 FROM lines l WHERE l.org_id = o.id AND l.carrier IS NOT NULL)
-                 FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?1",
-                [user.to_string()],
-                |r| {
-                    Ok(Session {
-                        user: User {
-                            id: UserId(uuid_col(r.get(0)?)?),
-                            name: r.get(1)?,
-                            email: r.get(2)?,
-                        },
-                        organization: Organization {
-                            id: OrganizationId(uuid_col(r.get(3)?)?),
-                            name: r.get(4)?,
-                            whatsapp_enabled: r.get(5)?,
-                            sms_enabled: r.get(6)?,
-                        },
-                    })
-                },
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)
-    }
-
-    // ---- lines --------------------------------------------------------------------------
-
-    fn connect_line(&self, org: OrganizationId, line: NewLine) -> Result<Uuid> {
-        let id = OrganizationId::random().0;
-        self.conn().execute(
-            "INSERT INTO lines (id, org_id, phone_number_id, waba_id, display_phone_number, access_token,
-                 app_secret, verify_token, api_base_url, api_version, owner_user_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (phone_number_id) DO UPDATE SET waba_id = excluded.waba_id,
-                 display_phone_number = excluded.display_phone_number, access_token = excluded.access_token,
-                 app_secret = excluded.app_secret, verify_token = excluded.verify_token,
-                 api_base_url = excluded.api_base_url, api_version = excluded.api_version,
-                 owner_user_id = excluded.owner_user_id",
-            params![
-                id.to_string(), org.to_string(), line.phone_number_id, line.waba_id, line.display_phone_number,
-                line.access_token, line.app_secret, line.verify_token, line.api_base_url, line.api_version,
-                line.owner_user_id.to_string()
-            ],
-        )?;
-        self.conn()
-            .query_row(
-                "SELECT id FROM lines WHERE phone_number_id = ?1",
-                [&line.phone_number_id],
-                |r| uuid_col(r.get(0)?),
-            )
-            .map_err(Into::into)
-    }
-
-    fn line(&self, id: Uuid) -> Result<Line> {
-        line_by(&self.conn(), "id", &id.to_string())
-    }
-
-    fn set_line_carrier(
-        &self,
-        line: Uuid,
-        carrier: Option<&crate::carrier::CarrierConfig>,
-    ) -> Result<()> {
-        let json = carrier.map(|c| serde_json::to_string(c).expect("serializes"));
-        let n = self.conn().execute(
-            "UPDATE lines SET carrier = ?2 WHERE id = ?1",
-            params![line.to_string(), json],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    /// The organization's (first) WhatsApp line.
-    fn line_of_org(&self, org: OrganizationId) -> Result<Line> {
-        line_by(&self.conn(), "org_id", &org.to_string())
-    }
+    ) -> Result<u64>;
+    /// The user's latest event number (0 before any).
+    fn head_seq(&mut self, user: UserId) -> Result<u64>;
+    /// Up to `limit` events numbered after `after`, in order.
+    fn events_after(
+        &mut self,
+        user: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>>;
 }
 
-impl AuditStore for SqliteStore {
-    /// Every audit record of an organization, oldest first, as JSON objects.
-    fn audit(&self, org: OrganizationId) -> Result<Vec<serde_json::Value>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, at, actor, action, thread_id, detail FROM audit WHERE org_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([org.to_string()], |r| {
-            let detail: String = r.get(5)?;
-            Ok(serde_json::json!({
-                "id": r.get::<_, i64>(0)?,
-                "at": from_micros(r.get(1)?),
-                "actor": r.get::<_, String>(2)?,
-                "action": r.get::<_, String>(3)?,
-                "thread_id": r.get::<_, Option<String>>(4)?,
-                "detail": serde_json::from_str::<serde_json::Value>(&detail).unwrap_or(serde_json::Value::Null),
-            }))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// How many rows each table holds, by name: tests check that a refused request wrote
-    /// nothing, anywhere.
-    fn row_counts(&self) -> Result<Vec<(String, i64)>> {
-        let conn = self.conn();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        tables
-            .into_iter()
-            .map(|t| {
-                let n: i64 =
-                    conn.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))?;
-                Ok((t, n))
-            })
-            .collect()
-    }
-
-    /// Records an admin's change (actor `admin`).
-    fn audit_admin(
-        &self,
-        org: OrganizationId,
-        at: Timestamp,
-        action: &str,
-        detail: serde_json::Value,
-    ) -> Result<()> {
-        self.write(|tx| audit(tx, org, at, "admin", action, None, detail))
-    }
+/// The append-only audit record (F21).
+pub trait AuditTx {
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// Every record of an organization, oldest first, as JSON objects with `id`, `at`,
+    /// `actor`, `action`, `thread_id` and `detail`.
+    fn audit(&mut self, org: OrganizationId) -> Result<Vec<serde_json::Value>>;
 }
-
-pub(crate) fn audit(
-    tx: &Transaction<'_>,
-    org: OrganizationId,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    thread: Option<multiline_domain::ids::ThreadId>,
-    detail: serde_json::Value,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO audit (org_id, at, actor, action, thread_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![org.to_string(), micros(at), actor, action, thread.map(|t| t.to_string()), detail.to_string()],
-    )?;
-    Ok(())
-}
-
-fn line_by(conn: &Connection, column: &str, value: &str) -> Result<Line> {
-    // `column` is one of our own literals, never input.
-    let sql = format!(
-        "SELECT id, org_id, phone_number_id, waba_id, display_phone_number, access_token, app_secret,
-                verify_token, api_base_url, api_version, owner_user_id, carrier FROM lines WHERE {column} = ?1 LIMIT 1"
-    );
-    let line = conn
-        .query_row(&sql, [value], |r| {
-            let carrier: Option<String> = r.get(11)?;
-            Ok((
-                Line {
-                    id: uuid_col(r.get(0)?)?,
-                    org_id: OrganizationId(uuid_col(r.get(1)?)?),
-                    phone_number_id: r.get(2)?,
-                    waba_id: r.get(3)?,
-                    display_phone_number: r.get(4)?,
-                    access_token: r.get(5)?,
-                    app_secret: r.get(6)?,
-                    verify_token: r.get(7)?,
-                    api_base_url: r.get(8)?,
-                    api_version: r.get(9)?,
-                    owner_user_id: UserId(uuid_col(r.get(10)?)?),
-                    carrier: None,
-                },
-                carrier,
-            ))
-        })
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    let (mut line, carrier) = line;
-    line.carrier = carrier
-        .map(|json| serde_json::from_str(&json))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(line)
-}
-
-/// The organization's consent keywords: its own, or the defaults.
-pub(crate) fn consent_keywords_of(
-    conn: &Connection,
-    org: OrganizationId,
-) -> Result<ConsentKeywords> {
-    let json: Option<String> = conn
-        .query_row(
-            "SELECT consent_keywords FROM organizations WHERE id = ?1",
-            [org.to_string()],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    match json {
-        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string())),
-        None => Ok(ConsentKeywords::default()),
-    }
-}
-
-pub(crate) fn contact_in(conn: &Connection, org: OrganizationId, id: ContactId) -> Result<Contact> {
-    let (name, company, notes): (String, Option<String>, Option<String>) = conn
-        .query_row(
-            "SELECT name, company, notes FROM contacts WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL",
-            params![id.to_string(), org.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT number, label FROM contact_phones WHERE contact_id = ?1 ORDER BY position",
-    )?;
-    let phones = stmt
-        .query_map([id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?
-        .map(|row| {
-            let (number, label) = row?;
-            let number =
-                E164::from_stored(&number).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok(ContactPhone { number, label })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Contact {
-        id,
-        name,
-        company,
-        notes,
-        phones,
-    })
-}
-
-#[cfg(test)]
-mod tests;

@@ -140,7 +140,7 @@ fn form(fields: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_forged_or_missing_signature_is_refused_and_nothing_is_stored() {
     let h = Harness::start().await;
-    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let line = h.line();
     let url = h.demo.connector.carrier_webhook_url(line.id, "sms");
     let fields = form(&[
         ("AccountSid", &h.demo.sim.twilio_account().account_sid),
@@ -151,7 +151,7 @@ async fn a_forged_or_missing_signature_is_refused_and_nothing_is_stored() {
         ("NumMedia", "0"),
     ]);
     let token = h.demo.sim.twilio_account().auth_token.clone();
-    let before = h.demo.connector.ctx.store.row_counts().unwrap();
+    let before = h.row_counts();
     let post = |signature: Option<String>| {
         let mut request = h.http.post(&url).form(&fields);
         if let Some(signature) = signature {
@@ -184,7 +184,7 @@ async fn a_forged_or_missing_signature_is_refused_and_nothing_is_stored() {
         let r = post(signature.clone()).await.unwrap();
         assert_eq!(r.status(), 401, "{signature:?}");
     }
-    assert_eq!(h.demo.connector.ctx.store.row_counts().unwrap(), before);
+    assert_eq!(h.row_counts(), before);
 
     // The same request, signed as Twilio signs it, is taken (once, however often sent).
     let signed = wa_sim::twilio_signature(&token, &url, &fields);
@@ -241,7 +241,7 @@ async fn stop_stops_texts_until_start_and_whatsapp_consent_is_not_touched() {
             .any(|m| m.id == sent.id && m.state == DeliveryState::Delivered)
     })
     .await;
-    let audit = h.demo.connector.ctx.store.audit(h.demo.org).unwrap();
+    let audit = h.audit();
     assert_eq!(
         audit
             .iter()
@@ -341,7 +341,7 @@ async fn a_voicemail_arrives_live_with_its_recording_and_transcript_and_is_marke
         .await
         .unwrap();
     assert_eq!(again.body, heard.body, "first heard is kept");
-    let audit = h.demo.connector.ctx.store.audit(h.demo.org).unwrap();
+    let audit = h.audit();
     assert_eq!(
         audit
             .iter()
@@ -394,7 +394,7 @@ async fn a_carrier_level_opt_out_fails_the_text_and_stops_the_next_ones() {
 #[tokio::test]
 async fn a_withheld_number_hears_why_and_nothing_is_recorded() {
     let h = Harness::start().await;
-    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let line = h.line();
     let url = h.demo.connector.carrier_webhook_url(line.id, "voice");
     let account = h.demo.sim.twilio_account().clone();
     for caller in ["+266696687", "client:anonymous"] {
@@ -474,7 +474,7 @@ async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_tex
     assert_eq!(stored.as_ref(), png.as_slice());
 
     // A file the connector may not fetch (not at the account's API): the words still arrive.
-    let line = h.demo.connector.ctx.store.line_of_org(h.demo.org).unwrap();
+    let line = h.line();
     let url = h.demo.connector.carrier_webhook_url(line.id, "sms");
     let account = h.demo.sim.twilio_account().clone();
     let fields = form(&[
@@ -506,6 +506,80 @@ async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_tex
     );
 }
 
+/// The statuses of the files of `kind` the connector fetched, and whether every webhook
+/// whose URL ends with `path` was answered before the first of those fetches.
+fn fetches(h: &Harness, kind: wa_sim::FileKind, path: &str) -> (Vec<u16>, bool) {
+    let exchanges = h.demo.sim.carrier_exchanges();
+    let first_fetch = exchanges
+        .iter()
+        .position(|e| matches!(e, wa_sim::Exchange::FileFetched { what, .. } if *what == kind));
+    let answered = exchanges
+        .iter()
+        .position(|e| matches!(e, wa_sim::Exchange::WebhookAnswered { url } if url.contains(path)));
+    let statuses = exchanges
+        .iter()
+        .filter_map(|e| match e {
+            wa_sim::Exchange::FileFetched { what, status } if *what == kind => Some(*status),
+            _ => None,
+        })
+        .collect();
+    let before = matches!((answered, first_fetch), (Some(a), Some(f)) if a < f);
+    (statuses, before)
+}
+
+/// Every inbound event takes the durable road: the carrier's SMS webhook is answered at once,
+/// and the MMS picture is fetched by the inbox worker, which tries again (by the connector's
+/// clock) while the carrier's media server is down.
+#[tokio::test]
+async fn an_mms_picture_is_fetched_after_the_answer_and_again_until_the_carrier_hands_it_over() {
+    let h = Harness::start().await;
+    h.demo.sim.fail_media_downloads(2);
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(320, 200, image::Rgb([200, 40, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    h.demo
+        .sim
+        .guest_texts_picture(ANA_E164, "Scratch on the bumper", png.clone(), "image/png")
+        .unwrap();
+    let message = h
+        .until_arrived(|| async {
+            let sms = threads(&h)
+                .await
+                .into_iter()
+                .find(|t| t.channel == Channel::Sms && t.guest_phone.as_str() == ANA_E164)?;
+            h.messages(&sms).await.into_iter().next()
+        })
+        .await;
+    let MessageBody::Picture {
+        media_id,
+        caption,
+        width,
+        height,
+    } = &message.body
+    else {
+        panic!("not a picture: {:?}", message.body)
+    };
+    assert_eq!((*width, *height), (320, 200));
+    assert_eq!(caption.as_deref(), Some("Scratch on the bumper"));
+    let stored = h
+        .http
+        .get(h.url(&format!("/v1/media/{media_id}")))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored.as_ref(), png.as_slice());
+    let (statuses, answered_first) = fetches(&h, wa_sim::FileKind::MmsPicture, "/sms");
+    assert_eq!(statuses, [503, 503, 200], "down twice, then handed over");
+    assert!(answered_first, "the webhook was answered before any fetch");
+}
+
+/// The same road for a voicemail: the recording callback is answered, then the recording is
+/// fetched, again after the carrier failed to hand it over twice.
 #[tokio::test]
 async fn a_recording_the_carrier_fails_to_hand_over_is_fetched_again_not_lost() {
     let h = Harness::start().await;
@@ -514,20 +588,14 @@ async fn a_recording_the_carrier_fails_to_hand_over_is_fetched_again_not_lost() 
         .sim
         .guest_leaves_voicemail("+393471234567", 2, None)
         .unwrap();
-    let voicemail = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Some(t) = threads(&h)
+    let voicemail = h
+        .until_arrived(|| async {
+            threads(&h)
                 .await
                 .into_iter()
                 .find(|t| t.channel == Channel::Voicemail && t.contact_name == "Elena Rossi")
-            {
-                return t;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the voicemail arrived after the carrier's two failures");
+        })
+        .await;
     let messages = h.messages(&voicemail).await;
     assert!(matches!(
         messages[0].body,
@@ -537,4 +605,10 @@ async fn a_recording_the_carrier_fails_to_hand_over_is_fetched_again_not_lost() 
             ..
         }
     ));
+    let (statuses, answered_first) = fetches(&h, wa_sim::FileKind::Recording, "/recording");
+    assert_eq!(statuses, [503, 503, 200]);
+    assert!(
+        answered_first,
+        "the recording callback was answered before any fetch"
+    );
 }

@@ -196,14 +196,20 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
         assert!(!text.contains(secret), "{secret} leaked into the audit");
     }
 
-    let store = multiline_connector::admin::open_store(&data).unwrap();
+    let ctx = multiline_connector::admin::open(
+        &data,
+        std::sync::Arc::new(multiline_domain::time::SystemClock),
+    )
+    .unwrap();
     let org_id: multiline_domain::ids::OrganizationId = org.parse().unwrap();
-    use multiline_connector::store::prelude::*;
     assert_eq!(
-        store.consent_keywords(org_id).unwrap().opt_out,
+        multiline_connector::usecases::accounts::organization(&ctx.env(), org_id)
+            .unwrap()
+            .consent_keywords
+            .opt_out,
         ["stop", "baja"]
     );
-    drop(store);
+    drop(ctx);
 
     // A configuration file with a typo is an error that names it.
     std::fs::write(&config, "data_dri = \"x\"\n").unwrap();

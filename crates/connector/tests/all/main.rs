@@ -12,3 +12,4 @@ mod openapi;
 mod reliability;
 mod scenarios;
 mod store_conformance;
+mod usecases;

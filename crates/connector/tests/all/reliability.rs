@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::support::{ANA, Harness, message_event, next_matching};
-use multiline_connector::Connector;
+use multiline_connector::server::Connector;
 use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody};
 use wa_sim::Fault;
 
@@ -160,9 +160,7 @@ async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
     )
     .await
     .unwrap();
-    h.demo
-        .sim
-        .set_webhook_url(back.webhook_url(back.ctx.store.line_of_org(h.demo.org).unwrap().id));
+    h.demo.sim.set_webhook_url(back.webhook_url(h.line().id));
     tokio::time::timeout(Duration::from_secs(20), async {
         while !h
             .demo
@@ -179,9 +177,7 @@ async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
     .await
     .expect("the queued message went out after the restart");
     h.settle().await;
-    multiline_connector::webhooks::drain(&back.ctx)
-        .await
-        .unwrap();
+    multiline_connector::inbox::drain(&back.ctx).await.unwrap();
 
     let stored = h.messages(&thread).await;
     let first = stored.iter().find(|m| m.id == in_flight.id).unwrap();

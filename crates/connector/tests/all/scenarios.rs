@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::support::{ANA, Harness, message_event, next_matching};
 use futures_util::StreamExt;
+use multiline_connector::store::StoreExt;
 use multiline_domain::api::{
     Contact, DeliveryState, Direction, Event, Message, MessageBody, Thread,
 };
@@ -113,7 +114,7 @@ async fn forged_or_missing_signatures_are_refused_and_nothing_is_stored() {
             .connector
             .ctx
             .store
-            .inbox_pending(10)
+            .read(|tx| tx.inbox_pending(chrono::DateTime::<chrono::Utc>::MAX_UTC, 10))
             .unwrap()
             .is_empty(),
         "nothing kept"
@@ -149,7 +150,7 @@ async fn a_webhook_delivered_twice_is_stored_once() {
         assert_eq!(r.status(), 200);
     }
     // Both deliveries processed (the inbox drains), the message stored once.
-    multiline_connector::webhooks::drain(&h.demo.connector.ctx)
+    multiline_connector::inbox::drain(&h.demo.connector.ctx)
         .await
         .unwrap();
     let messages: Vec<Message> = h.get(&format!("/v1/threads/{}/messages", thread.id)).await;
@@ -193,8 +194,7 @@ async fn webhook_verification_echoes_the_challenge_only_for_the_right_token() {
 #[tokio::test]
 async fn guest_replies_grant_and_revoke_consent() {
     let h = Harness::start().await;
-    let store = h.demo.connector.ctx.store.clone();
-    let line = store.line_of_org(h.demo.org).unwrap();
+    let line = h.line();
 
     // Ana (consented) writes STOP: delivered, and nothing more may be sent to her.
     let ana = h.ana_thread().await;
@@ -221,8 +221,7 @@ async fn guest_replies_grant_and_revoke_consent() {
     let requested = multiline_domain::consent::Consent::Requested {
         at: h.demo.connector.ctx.clock.now(),
     };
-    store
-        .set_guest_consent(line.id, &ben, &requested, h.demo.connector.ctx.clock.now())
+    multiline_connector::usecases::threads::set_guest_consent(&h.env(), line.id, &ben, &requested)
         .unwrap();
     h.demo.sim.guest_sends_text(ben.wa_id(), "¡Sí!").unwrap();
     let granted = next_matching(&mut socket, |e| {
@@ -249,7 +248,7 @@ async fn guest_replies_grant_and_revoke_consent() {
     assert_eq!(r.status(), 202);
 
     // Both consent changes are in the audit record.
-    let audit = store.audit(h.demo.org).unwrap();
+    let audit = h.audit();
     assert_eq!(
         audit
             .iter()
@@ -605,7 +604,7 @@ async fn upload(h: &Harness, token: &str, mime: &str, bytes: Vec<u8>) -> reqwest
 }
 
 async fn sign_in_as(h: &Harness, user: usize) -> String {
-    let (_, email, password) = multiline_connector::demo::USERS[user];
+    let (_, email, password) = multiline_demo::USERS[user];
     let signed: serde_json::Value = h
         .http
         .post(h.url("/v1/session"))
@@ -815,12 +814,7 @@ async fn f21_messages_consent_and_template_sends_are_in_the_audit_export() {
     h.settle().await;
 
     let mut out = Vec::new();
-    let count = multiline_connector::admin::export_audit(
-        &*h.demo.connector.ctx.store,
-        h.demo.org,
-        &mut out,
-    )
-    .unwrap();
+    let count = multiline_connector::admin::export_audit(&h.env(), h.demo.org, &mut out).unwrap();
     let entries: Vec<serde_json::Value> = String::from_utf8(out)
         .unwrap()
         .lines()
@@ -1041,8 +1035,7 @@ async fn f19_f20_group_operations_and_who_sees_the_thread_after_each() {
 
     // Every change is in the audit, with who.
     let mut out = Vec::new();
-    multiline_connector::admin::export_audit(&*h.demo.connector.ctx.store, h.demo.org, &mut out)
-        .unwrap();
+    multiline_connector::admin::export_audit(&h.env(), h.demo.org, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     for action in [
         "participant.added",
@@ -1134,8 +1127,7 @@ async fn contacts_are_created_edited_searched_and_deleted_and_every_app_is_told(
     assert!(found.is_empty());
 
     let mut out = Vec::new();
-    multiline_connector::admin::export_audit(&*h.demo.connector.ctx.store, h.demo.org, &mut out)
-        .unwrap();
+    multiline_connector::admin::export_audit(&h.env(), h.demo.org, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     for action in ["contact.created", "contact.updated", "contact.deleted"] {
         assert!(text.contains(action), "{action}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use multiline_client::{Client, ClientConfig};
-use multiline_connector::demo::{self, Demo, DemoOptions};
+use multiline_demo::{self as demo, Demo, DemoOptions};
 
 /// A demo and a signed-in core sharing a clock the test moves.
 pub async fn demo_with_clock(

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use futures_util::StreamExt;
-use multiline_connector::demo::{self, Demo, DemoOptions};
-pub use multiline_connector::store::prelude::*;
+pub use multiline_connector::usecases::accounts;
+use multiline_demo::{self as demo, Demo, DemoOptions};
 use multiline_domain::api::{Contact, Event, EventEnvelope, Message, Thread};
 use multiline_domain::ids::ClientMessageId;
 use multiline_domain::time::ManualClock;
@@ -152,9 +152,50 @@ impl Harness {
         })
         .await
         .expect("the simulator's webhooks were delivered");
-        multiline_connector::webhooks::drain(&self.demo.connector.ctx)
+        multiline_connector::inbox::drain(&self.demo.connector.ctx)
             .await
             .unwrap();
+    }
+
+    /// The use cases' environment, now.
+    pub fn env(&self) -> multiline_connector::usecases::Env<'_> {
+        self.demo.connector.ctx.env()
+    }
+
+    /// The demo organization's line.
+    pub fn line(&self) -> multiline_connector::store::Line {
+        accounts::line_of_org(&self.env(), self.demo.org).unwrap()
+    }
+
+    /// The demo organization's audit record.
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        accounts::audit_record(&self.env(), self.demo.org).unwrap()
+    }
+
+    /// What the store holds, by table.
+    pub fn row_counts(&self) -> Vec<(String, i64)> {
+        self.demo.connector.ctx.store.row_counts().unwrap()
+    }
+
+    /// Moves the clock a minute at a time and wakes the inbox worker (so that an inbound
+    /// event whose fetch failed is tried again), until `check` finds what it waits for.
+    pub async fn until_arrived<T, F, Fut>(&self, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Some(found) = check().await {
+                    return found;
+                }
+                self.advance(chrono::Duration::minutes(1));
+                self.demo.connector.ctx.inbox.notify_one();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("it arrived")
     }
 
     /// Moves the clock past any retry backoff and wakes the dispatcher, until `done` holds.
@@ -171,14 +212,7 @@ impl Harness {
     }
 
     pub fn line_webhook(&self) -> String {
-        let line = self
-            .demo
-            .connector
-            .ctx
-            .store
-            .line_of_org(self.demo.org)
-            .unwrap();
-        self.demo.connector.webhook_url(line.id)
+        self.demo.connector.webhook_url(self.line().id)
     }
 }
 

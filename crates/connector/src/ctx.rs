@@ -1,0 +1,110 @@
+//! What a request handler or a worker runs with: the store, the clock and the ids, the
+//! providers, and the signals between the parts of a running connector.
+
+use std::sync::Arc;
+
+use multiline_domain::ids::{ClockIds, IdSource, UserId};
+use multiline_domain::time::Clock;
+use tokio::sync::{Notify, broadcast};
+
+use crate::error::Result;
+use crate::providers::Carriers;
+use crate::providers::whatsapp::{CloudApi, WhatsApp};
+use crate::store::Store;
+use crate::usecases::Env;
+
+/// The Cloud API's default throughput per business phone number (messages per second).
+pub const SENDS_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(80).unwrap();
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Where new ids come from (stamped with `clock`).
+    pub ids: Arc<dyn IdSource>,
+    /// "user U has new events": wakes U's WebSockets.
+    pub live: broadcast::Sender<UserId>,
+    /// Wakes the dispatch worker.
+    pub dispatch: Arc<Notify>,
+    /// Wakes the inbox worker.
+    pub inbox: Arc<Notify>,
+    pub whatsapp: Arc<dyn WhatsApp>,
+    /// SMS and voice providers (F22).
+    pub carriers: Arc<Carriers>,
+    /// The connector's address as its carrier reaches it (`--public-url`; else the address
+    /// it listens on): status callback URLs and webhook signatures are built on it.
+    pub public_url: String,
+    /// Sends per second and business number: the Cloud API's default throughput (80).
+    pub send_rate: Arc<governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
+    /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Ctx {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Ctx {
+        Ctx {
+            store,
+            ids: Arc::new(ClockIds::new(clock.clone())),
+            clock,
+            live: broadcast::channel(1024).0,
+            dispatch: Arc::new(Notify::new()),
+            inbox: Arc::new(Notify::new()),
+            whatsapp: Arc::new(CloudApi::default()),
+            carriers: Arc::new(Carriers::default()),
+            public_url: String::new(),
+            send_rate: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
+                SENDS_PER_SECOND,
+            ))),
+            stopping: tokio::sync::watch::channel(false).1,
+        }
+    }
+
+    /// The use cases' environment now (on the calling thread: blocking).
+    pub fn env(&self) -> Env<'_> {
+        Env {
+            store: &*self.store,
+            ids: &*self.ids,
+            now: self.clock.now(),
+        }
+    }
+
+    /// Runs a use case on a blocking thread, with the time it started at.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Env<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let ctx = self.clone();
+        tokio::task::spawn_blocking(move || f(&ctx.env()))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Wakes the WebSockets of users who have new events.
+    pub fn tell(&self, users: impl IntoIterator<Item = UserId>) {
+        for user in users {
+            // No receivers is fine: nobody of that user is connected.
+            let _ = self.live.send(user);
+        }
+    }
+
+    /// `{public_url}/webhooks/carrier/{line}/{kind}`.
+    pub fn carrier_webhook_url(&self, line: uuid::Uuid, kind: &str) -> String {
+        format!(
+            "{}/webhooks/carrier/{line}/{kind}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+}
+
+/// Waits until the connector shuts down (`Ctx::stopping` becomes true); forever if it never
+/// does (dropping the last `Connector` handle does not stop the server).
+pub async fn until_stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! WhatsApp through Meta's Cloud API, behind [`WhatsApp`]: what the connector needs of it,
+//! in its terms. [`CloudApi`] calls the Graph API at each line's base URL and version (Meta in
+//! production, the simulator in the demo and tests). Webhooks are read by
+//! `multiline-whatsapp-webhook`; what each error code means is the domain's
+//! (`cloud_errors`).
+
+use multiline_domain::api::MessageBody;
+use multiline_domain::cloud_errors::{Disposition, disposition};
+use multiline_domain::phone::E164;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ProviderError;
+use crate::store::{Line, ListedTemplate};
+
+/// What the connector asks of WhatsApp. Every failure says whether to retry.
+#[async_trait::async_trait]
+pub trait WhatsApp: Send + Sync {
+    /// Sends one message to `to` from the line; answers its wamid. A picture is sent by the
+    /// Cloud API media id its upload answered (`media_id`).
+    async fn send(
+        &self,
+        line: &Line,
+        to: &E164,
+        body: &MessageBody,
+        media_id: Option<&str>,
+    ) -> Result<String, ProviderError>;
+    /// Uploads a picture to the line's number; answers the Cloud API's media id.
+    async fn upload_media(
+        &self,
+        line: &Line,
+        bytes: Vec<u8>,
+        mime_type: &str,
+    ) -> Result<String, ProviderError>;
+    /// A guest's media: its bytes (checked against `sha256` when given) and MIME type.
+    async fn download_media(
+        &self,
+        line: &Line,
+        media_id: &str,
+        sha256: Option<&str>,
+    ) -> Result<(Vec<u8>, String), ProviderError>;
+    /// Tells the guest's phone their message `wamid` was read.
+    async fn mark_read(&self, line: &Line, wamid: &str) -> Result<(), ProviderError>;
+    /// Every template of the line's WhatsApp Business Account.
+    async fn templates(&self, line: &Line) -> Result<Vec<ListedTemplate>, ProviderError>;
+}
+
+/// Classifies a transport error: only a failure to connect is known not to have sent.
+fn transport_error(e: reqwest::Error) -> ProviderError {
+    let disposition = if e.is_connect() {
+        Disposition::Retry
+    } else {
+        Disposition::Unknown
+    };
+    ProviderError {
+        code: None,
+        message: e.to_string(),
+        disposition,
+    }
+}
+
+/// A transport error where a repeat is harmless (a listing, an upload, a download: nothing
+/// reaches a guest).
+fn retry_anyway(e: reqwest::Error) -> ProviderError {
+    ProviderError {
+        code: None,
+        message: e.to_string(),
+        disposition: Disposition::Retry,
+    }
+}
+
+/// Makes a call that reaches no guest and answers its body; any failure may be retried.
+async fn fetch(request: reqwest::RequestBuilder) -> Result<axum::body::Bytes, ProviderError> {
+    let response = request.send().await.map_err(retry_anyway)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(retry_anyway)?;
+    if !status.is_success() {
+        return Err(graph_error(status, &bytes));
+    }
+    Ok(bytes)
+}
+
+/// A Graph API URL for `line`: its base URL and API version, then `path`.
+fn graph_url(line: &Line, path: &str) -> String {
+    format!(
+        "{}/{}/{path}",
+        line.api_base_url.trim_end_matches('/'),
+        line.api_version
+    )
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    message: String,
+    code: u32,
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+/// A Cloud API client shared by all lines.
+#[derive(Clone)]
+pub struct CloudApi {
+    http: reqwest::Client,
+}
+
+impl Default for CloudApi {
+    fn default() -> Self {
+        CloudApi {
+            http: super::http_client(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TemplatePage {
+    data: Vec<ListedTemplate>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    next: Option<String>,
+}
+
+/// A bound on template pages, against a listing that never ends.
+const MAX_TEMPLATE_PAGES: usize = 50;
+
+#[async_trait::async_trait]
+impl WhatsApp for CloudApi {
+    /// Tells the Cloud API the guest's message `wamid` was read (blue ticks on their phone).
+    async fn mark_read(&self, line: &Line, wamid: &str) -> Result<(), ProviderError> {
+        let url = graph_url(line, &format!("{}/messages", line.phone_number_id));
+        let body =
+            json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&line.access_token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(graph_error(status, &bytes))
+    }
+
+    /// Every template of the line's WhatsApp Business Account, following `paging.next`.
+    async fn templates(&self, line: &Line) -> Result<Vec<ListedTemplate>, ProviderError> {
+        let mut url = Some(graph_url(
+            line,
+            &format!("{}/message_templates?limit=100", line.waba_id),
+        ));
+        let mut out = Vec::new();
+        for _ in 0..MAX_TEMPLATE_PAGES {
+            let Some(next) = url.take() else { break };
+            let bytes = fetch(self.http.get(next).bearer_auth(&line.access_token)).await?;
+            let page: TemplatePage = serde_json::from_slice(&bytes).map_err(|e| ProviderError {
+                code: None,
+                message: format!("unexpected template listing: {e}"),
+                disposition: Disposition::Permanent,
+            })?;
+            out.extend(page.data);
+            url = page.paging.and_then(|p| p.next).filter(|n| !n.is_empty());
+        }
+        Ok(out)
+    }
+
+    /// Uploads a picture to the line's phone number; answers the Cloud API's media id.
+    /// Nothing is sent to anyone yet, so every failure here may be retried.
+    async fn upload_media(
+        &self,
+        line: &Line,
+        bytes: Vec<u8>,
+        mime_type: &str,
+    ) -> Result<String, ProviderError> {
+        let url = graph_url(line, &format!("{}/media", line.phone_number_id));
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name("picture")
+            .mime_str(mime_type)
+            .map_err(|e| ProviderError {
+                code: None,
+                message: e.to_string(),
+                disposition: Disposition::Permanent,
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", mime_type.to_owned())
+            .part("file", file);
+        let bytes = fetch(
+            self.http
+                .post(url)
+                .bearer_auth(&line.access_token)
+                .multipart(form),
+        )
+        .await?;
+        #[derive(Deserialize)]
+        struct Uploaded {
+            id: String,
+        }
+        serde_json::from_slice::<Uploaded>(&bytes)
+            .map(|u| u.id)
+            .map_err(|e| ProviderError {
+                code: None,
+                message: format!("unexpected answer: {e}"),
+                disposition: Disposition::Retry,
+            })
+    }
+
+    /// Downloads a guest's media: looks up its short-lived URL, fetches it with the line's
+    /// token, and checks the SHA-256 the webhook announced. Answers the bytes and MIME type.
+    async fn download_media(
+        &self,
+        line: &Line,
+        media_id: &str,
+        sha256: Option<&str>,
+    ) -> Result<(Vec<u8>, String), ProviderError> {
+        #[derive(Deserialize)]
+        struct Lookup {
+            url: String,
+            mime_type: String,
+        }
+        let url = graph_url(line, media_id);
+        let bytes = fetch(self.http.get(url).bearer_auth(&line.access_token)).await?;
+        let lookup: Lookup = serde_json::from_slice(&bytes).map_err(|e| ProviderError {
+            code: None,
+            message: format!("unexpected answer: {e}"),
+            disposition: Disposition::Retry,
+        })?;
+        let bytes = fetch(self.http.get(&lookup.url).bearer_auth(&line.access_token)).await?;
+        if let Some(expected) = sha256 {
+            use sha2::Digest;
+            let actual = hex::encode(sha2::Sha256::digest(&bytes));
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(ProviderError {
+                    code: None,
+                    message: "the downloaded media does not match its SHA-256".into(),
+                    disposition: Disposition::Retry,
+                });
+            }
+        }
+        Ok((bytes.to_vec(), lookup.mime_type))
+    }
+
+    async fn send(
+        &self,
+        line: &Line,
+        to: &E164,
+        body: &MessageBody,
+        cloud_media_id: Option<&str>,
+    ) -> Result<String, ProviderError> {
+        let payload = match body {
+            MessageBody::Text { text } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to.wa_id(),
+                "type": "text",
+                "text": { "body": text, "preview_url": false }
+            }),
+            MessageBody::Template {
+                name,
+                language,
+                components,
+                ..
+            } => json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": to.wa_id(),
+                "type": "template",
+                "template": { "name": name, "language": { "code": language }, "components": components }
+            }),
+            MessageBody::Picture { caption, .. } => {
+                let Some(id) = cloud_media_id else {
+                    return Err(ProviderError {
+                        code: None,
+                        message: "a picture is sent after its upload".into(),
+                        disposition: Disposition::Permanent,
+                    });
+                };
+                let mut image = json!({ "id": id });
+                if let Some(caption) = caption.as_deref().filter(|c| !c.trim().is_empty()) {
+                    image["caption"] = json!(caption);
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "to": to.wa_id(),
+                    "type": "image",
+                    "image": image
+                })
+            }
+            MessageBody::System { .. }
+            | MessageBody::Unsupported { .. }
+            | MessageBody::Voicemail { .. } => {
+                return Err(ProviderError {
+                    code: None,
+                    message: "unsupported message kind".into(),
+                    disposition: Disposition::Permanent,
+                });
+            }
+        };
+        let url = graph_url(line, &format!("{}/messages", line.phone_number_id));
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(&line.access_token)
+            .json(&payload)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        // After a 2xx the message was accepted: a lost or garbled answer is an unknown
+        // outcome, never a reason to send again.
+        let after_answer = if status.is_success() {
+            Disposition::Unknown
+        } else {
+            Disposition::Retry
+        };
+        let bytes = response.bytes().await.map_err(|e| ProviderError {
+            code: None,
+            message: e.to_string(),
+            disposition: after_answer,
+        })?;
+        if status.is_success() {
+            let parsed: SendResponse =
+                serde_json::from_slice(&bytes).map_err(|e| ProviderError {
+                    code: None,
+                    message: format!("unexpected answer: {e}"),
+                    disposition: Disposition::Unknown,
+                })?;
+            return parsed
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or(ProviderError {
+                    code: None,
+                    message: "answer without a message id".into(),
+                    disposition: Disposition::Unknown,
+                });
+        }
+        Err(graph_error(status, &bytes))
+    }
+}
+
+/// A Graph API error answer as a [`ProviderError`].
+fn graph_error(status: reqwest::StatusCode, bytes: &[u8]) -> ProviderError {
+    match serde_json::from_slice::<GraphErrorBody>(bytes) {
+        Ok(body) => ProviderError {
+            code: Some(body.error.code),
+            disposition: if status.is_server_error() {
+                Disposition::Retry
+            } else {
+                disposition(body.error.code)
+            },
+            message: body.error.message,
+        },
+        Err(_) => ProviderError {
+            code: None,
+            message: format!("HTTP {status}"),
+            disposition: if status.is_server_error() || status.as_u16() == 429 {
+                Disposition::Retry
+            } else {
+                Disposition::Permanent
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_5xx_is_retried_whatever_its_code_and_a_bare_4xx_is_permanent() {
+        let body = br#"{"error":{"message":"x","type":"OAuthException","code":131026}}"#;
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_GATEWAY, body).disposition,
+            Disposition::Retry
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_REQUEST, body).disposition,
+            Disposition::Permanent
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::TOO_MANY_REQUESTS, b"busy").disposition,
+            Disposition::Retry
+        );
+        assert_eq!(
+            graph_error(reqwest::StatusCode::FORBIDDEN, b"<html>").disposition,
+            Disposition::Permanent
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! A running connector: the HTTP server, the dispatch worker and the inbox worker, started
+//! together and stopped together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use multiline_domain::time::Clock;
+use tokio::net::TcpListener;
+
+use crate::ctx::{Ctx, until_stopped};
+use crate::store::Store;
+use crate::usecases::deliver;
+
+/// A running connector.
+#[derive(Clone)]
+pub struct Connector {
+    pub ctx: Ctx,
+    addr: SocketAddr,
+    stop: Arc<Stop>,
+}
+
+/// What [`Connector::shutdown`] stops.
+struct Stop {
+    signal: tokio::sync::watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Connector {
+    /// Starts the HTTP server on `listener`, the dispatch worker and the inbox worker.
+    /// Messages that were in flight when a previous process died are failed first (never
+    /// re-sent: see [`deliver::recover_in_flight`]).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> anyhow::Result<Connector> {
+        Connector::start_with(Ctx::new(store, clock), listener, None).await
+    }
+
+    /// [`Connector::start`] with a context made by the caller (its providers, its ids), and
+    /// the address the carrier reaches the connector at (its webhooks are signed over it);
+    /// without one, the address it listens on.
+    pub async fn start_with(
+        mut ctx: Ctx,
+        listener: TcpListener,
+        public_url: Option<String>,
+    ) -> anyhow::Result<Connector> {
+        let (signal, stopped) = tokio::sync::watch::channel(false);
+        ctx.stopping = stopped.clone();
+        let told = ctx.run(deliver::recover_in_flight).await?;
+        ctx.tell(told);
+        let addr = listener.local_addr()?;
+        ctx.public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let app = crate::api::router(ctx.clone());
+        let mut stopped = stopped;
+        let server = tokio::spawn(async move {
+            let shutdown = async move { until_stopped(&mut stopped).await };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(%error, "connector server stopped");
+            }
+        });
+        let tasks = vec![
+            server,
+            crate::dispatch::spawn(ctx.clone()),
+            crate::inbox::spawn(ctx.clone()),
+        ];
+        let stop = Arc::new(Stop {
+            signal,
+            tasks: std::sync::Mutex::new(tasks),
+        });
+        Ok(Connector { ctx, addr, stop })
+    }
+
+    /// Stops serving and working, as a process exit would (what is queued stays in the
+    /// store). Open event sockets end too.
+    pub async fn shutdown(&self) {
+        let _ = self.stop.signal.send(true);
+        let tasks = std::mem::take(&mut *self.stop.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The webhook callback URL of a line, to configure at Meta (or in the simulator).
+    pub fn webhook_url(&self, line: uuid::Uuid) -> String {
+        format!("{}/webhooks/whatsapp/{line}", self.url())
+    }
+
+    /// A line's carrier webhook URL for `kind` (`sms`, `status`, `voice`, `recording`,
+    /// `transcription`), to configure at the carrier (or in the simulator).
+    pub fn carrier_webhook_url(&self, line: uuid::Uuid, kind: &str) -> String {
+        self.ctx.carrier_webhook_url(line, kind)
+    }
+}

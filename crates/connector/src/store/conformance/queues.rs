@@ -1,0 +1,244 @@
+//! The outbox's claims, early statuses, the inbox, events, the audit.
+
+use super::{outbound, t, t0, thread, world};
+use crate::store::{AuditEntry, EarlyStatus, InboxSource, Store, StoreExt};
+use multiline_domain::api::{DeliveryState, Event};
+
+pub fn the_outbox_hands_out_heads_of_threads_once(s: &dyn Store) {
+    let w = world(s);
+    let (a, b) = s
+        .write(|tx| {
+            let a = thread(tx, &w)?;
+            tx.close_thread(a)?;
+            let b = thread(tx, &w)?;
+            Ok((a, b))
+        })
+        .unwrap();
+    let a1 = outbound(a, w.alex.user_id, "a1", t(1));
+    let a2 = outbound(a, w.alex.user_id, "a2", t(2));
+    let b1 = outbound(b, w.alex.user_id, "b1", t(3));
+    s.write(|tx| {
+        for (m, due) in [(&a1, t(1)), (&a2, t(2)), (&b1, t(3))] {
+            tx.insert_message(m)?;
+            tx.queue(m.id, m.thread, due)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let claim = |at| s.write(|tx| tx.claim_next(at)).unwrap();
+    assert_eq!(claim(t0()), None, "nothing due before its time");
+    assert_eq!(s.read(|tx| tx.next_due()).unwrap(), Some(t(1)));
+    let first = claim(t(10)).unwrap();
+    assert_eq!((first.message, first.attempts), (a1.id, 1));
+    // a2 waits behind a1 (in flight); b1 is the head of its own thread.
+    let second = claim(t(10)).unwrap();
+    assert_eq!(second.message, b1.id);
+    assert_eq!(claim(t(10)), None, "each handed out once");
+    assert_eq!(
+        s.read(|tx| tx.next_due()).unwrap(),
+        None,
+        "in flight are not due"
+    );
+    assert_eq!(s.read(|tx| tx.in_flight()).unwrap(), [a1.id, b1.id]);
+    // a1 goes back for a retry at +20: a2 still waits behind it.
+    s.write(|tx| tx.retry_at(a1.id, t(20))).unwrap();
+    assert_eq!(s.read(|tx| tx.next_due()).unwrap(), Some(t(20)));
+    assert_eq!(claim(t(15)), None);
+    let retried = claim(t(20)).unwrap();
+    assert_eq!((retried.message, retried.attempts), (a1.id, 2));
+    s.write(|tx| tx.dequeue(a1.id)).unwrap();
+    assert_eq!(claim(t(20)).unwrap().message, a2.id);
+    s.write(|tx| {
+        tx.dequeue(a2.id)?;
+        tx.dequeue(b1.id)
+    })
+    .unwrap();
+    assert!(s.read(|tx| tx.in_flight()).unwrap().is_empty());
+    assert_eq!(claim(t(99)), None);
+}
+
+pub fn early_statuses_are_kept_then_taken_once(s: &dyn Store) {
+    let w = world(s);
+    let status = |state, error| EarlyStatus {
+        wamid: "wamid.early".into(),
+        state,
+        error,
+    };
+    let failed = status(DeliveryState::Failed, Some((131026, "Unreachable.".into())));
+    s.write(|tx| {
+        tx.keep_early_status(w.line, &status(DeliveryState::Delivered, None), t(1))?;
+        tx.keep_early_status(w.line, &failed, t(2))?;
+        tx.keep_early_status(w.other_line, &status(DeliveryState::Read, None), t(3))
+    })
+    .unwrap();
+    let taken = s
+        .write(|tx| tx.take_early_statuses(w.line, "wamid.early"))
+        .unwrap();
+    assert_eq!(
+        taken,
+        [status(DeliveryState::Delivered, None), failed],
+        "in arrival order"
+    );
+    assert!(
+        s.write(|tx| tx.take_early_statuses(w.line, "wamid.early"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.write(|tx| tx.take_early_statuses(w.other_line, "wamid.early"))
+            .unwrap(),
+        [status(DeliveryState::Read, None)],
+        "per line"
+    );
+}
+
+pub fn the_inbox_retries_later_and_sets_aside(s: &dyn Store) {
+    let w = world(s);
+    let (first, second) = s
+        .write(|tx| {
+            let first = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"a\":1}", t(1))?;
+            let second = tx.inbox_push(w.other_line, InboxSource::Carrier, b"{\"b\":2}", t(2))?;
+            Ok((first, second))
+        })
+        .unwrap();
+    let pending = |at| s.read(|tx| tx.inbox_pending(at, 10)).unwrap();
+    assert!(pending(t0()).is_empty(), "not due before it came");
+    let rows = pending(t(2));
+    assert_eq!(
+        rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first, second]
+    );
+    assert_eq!(rows[0].source, InboxSource::Whatsapp);
+    assert_eq!(rows[1].source, InboxSource::Carrier);
+    assert_eq!(
+        (rows[1].line, rows[1].body.as_slice()),
+        (w.other_line, &b"{\"b\":2}"[..])
+    );
+    assert_eq!(rows[0].attempts, 0);
+    // A failed row waits for its retry without holding the others up.
+    let set_aside = s
+        .write(|tx| tx.inbox_failed(first, "down", 3, t(10), t(3)))
+        .unwrap();
+    assert!(!set_aside);
+    assert_eq!(
+        pending(t(5)).iter().map(|r| r.id).collect::<Vec<_>>(),
+        [second]
+    );
+    assert_eq!(s.read(|tx| tx.inbox_next_due()).unwrap(), Some(t(2)));
+    s.write(|tx| tx.inbox_done(second, t(5))).unwrap();
+    assert_eq!(s.read(|tx| tx.inbox_next_due()).unwrap(), Some(t(10)));
+    let row = pending(t(10)).pop().unwrap();
+    assert_eq!((row.id, row.attempts), (first, 1));
+    assert!(
+        !s.write(|tx| tx.inbox_failed(first, "down", 3, t(20), t(10)))
+            .unwrap()
+    );
+    assert!(
+        s.write(|tx| tx.inbox_failed(first, "down", 3, t(40), t(20)))
+            .unwrap(),
+        "third"
+    );
+    assert!(pending(t(99)).is_empty());
+    assert_eq!(s.read(|tx| tx.inbox_next_due()).unwrap(), None);
+    // Transcripts that came before their voicemail.
+    s.write(|tx| {
+        tx.keep_early_transcript(w.line, "RE1", "first words", t(1))?;
+        tx.keep_early_transcript(w.line, "RE1", "the words", t(2))
+    })
+    .unwrap();
+    assert_eq!(
+        s.write(|tx| tx.take_early_transcript(w.other_line, "RE1"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.write(|tx| tx.take_early_transcript(w.line, "RE1"))
+            .unwrap()
+            .as_deref(),
+        Some("the words")
+    );
+    assert_eq!(
+        s.write(|tx| tx.take_early_transcript(w.line, "RE1"))
+            .unwrap(),
+        None
+    );
+}
+
+pub fn events_are_numbered_per_user_without_gaps(s: &dyn Store) {
+    let w = world(s);
+    let seqs = s
+        .write(|tx| {
+            let mut seqs = Vec::new();
+            for user in [
+                w.alex.user_id,
+                w.sam.user_id,
+                w.alex.user_id,
+                w.alex.user_id,
+            ] {
+                seqs.push(tx.push_event(user, &Event::ContactsChanged, t0())?);
+            }
+            Ok(seqs)
+        })
+        .unwrap();
+    assert_eq!(seqs, [1, 1, 2, 3]);
+    assert_eq!(s.read(|tx| tx.head_seq(w.alex.user_id)).unwrap(), 3);
+    assert_eq!(s.read(|tx| tx.head_seq(w.olga.user_id)).unwrap(), 0);
+    let after = |n, limit| -> Vec<u64> {
+        s.read(|tx| tx.events_after(w.alex.user_id, n, limit))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.seq)
+            .collect()
+    };
+    assert_eq!(after(0, 10), [1, 2, 3]);
+    assert_eq!(after(1, 1), [2]);
+    assert_eq!(after(3, 10), Vec::<u64>::new());
+    assert_eq!(
+        after(u64::MAX, 10),
+        Vec::<u64>::new(),
+        "a number past the end"
+    );
+    // The events of a transaction that failed are not numbered.
+    let _ = s.write(|tx| -> crate::store::Result<()> {
+        tx.push_event(w.alex.user_id, &Event::TemplatesChanged, t0())?;
+        Err(crate::store::Error::NotFound)
+    });
+    assert_eq!(
+        s.write(|tx| tx.push_event(w.alex.user_id, &Event::TemplatesChanged, t0()))
+            .unwrap(),
+        4
+    );
+}
+
+pub fn the_audit_is_kept_in_order_per_organization(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    let entry = |org, action: &str| AuditEntry {
+        org,
+        at: t(1),
+        actor: "admin".into(),
+        action: action.into(),
+        thread: Some(thread),
+        detail: serde_json::json!({ "n": action }),
+    };
+    s.write(|tx| {
+        tx.append_audit(&entry(w.alex.org_id, "first"))?;
+        tx.append_audit(&entry(w.olga.org_id, "theirs"))?;
+        tx.append_audit(&entry(w.alex.org_id, "second"))
+    })
+    .unwrap();
+    let record = s.read(|tx| tx.audit(w.alex.org_id)).unwrap();
+    let actions: Vec<&str> = record
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["first", "second"]);
+    assert_eq!(record[0]["actor"], "admin");
+    assert_eq!(record[0]["thread_id"], thread.to_string());
+    assert_eq!(record[0]["detail"]["n"], "first");
+    assert_eq!(
+        record[0]["at"],
+        serde_json::to_value(t(1)).unwrap(),
+        "its time, as written"
+    );
+}

@@ -1,0 +1,267 @@
+//! Threads, participants, standings.
+
+use multiline_domain::api::{Channel, ThreadStatus};
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::ThreadId;
+use multiline_domain::phone::E164;
+use multiline_domain::window::WindowFacts;
+
+use super::{id, inbound, is_conflict, is_not_found, t, thread, world};
+use crate::store::{NewThread, Standing, Store, StoreExt};
+
+pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    s.write(|tx| {
+        tx.join(thread, w.sam.user_id, t(1))?;
+        tx.insert_message(&inbound(thread, "wamid.1", "one", t(2)))?;
+        tx.insert_message(&inbound(thread, "wamid.2", "two", t(3)))?;
+        tx.set_preview(thread, "two")?;
+        tx.record_activity(thread, t(3), true)?;
+        tx.set_standing(
+            Standing::Whatsapp,
+            w.line,
+            &w.ana_phone,
+            &Consent::Requested { at: t(1) },
+            t(1),
+        )?;
+        tx.set_last_read(thread, w.sam.user_id, t(2))
+    })
+    .unwrap();
+    let alex = s.read(|tx| tx.thread_view(thread, w.alex.user_id)).unwrap();
+    assert_eq!(alex.contact_name, "Ana Lima");
+    assert_eq!(alex.guest_phone, w.ana_phone);
+    assert_eq!(alex.status, ThreadStatus::Open);
+    assert_eq!(alex.unread_count, 2);
+    assert_eq!(alex.last_message_preview.as_deref(), Some("two"));
+    assert_eq!(alex.last_message_at, Some(t(3)));
+    assert_eq!(alex.consent, Consent::Requested { at: t(1) });
+    assert_eq!(
+        alex.participants.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [w.alex.user_id, w.sam.user_id],
+        "in the order they joined"
+    );
+    let sam = s.read(|tx| tx.thread_view(thread, w.sam.user_id)).unwrap();
+    assert_eq!(sam.unread_count, 1, "read up to t+2 minutes");
+    // An SMS thread reads the SMS standing, not WhatsApp consent.
+    let sms = ThreadId(id());
+    s.write(|tx| {
+        tx.insert_thread(&NewThread {
+            id: sms,
+            org: w.alex.org_id,
+            line: w.line,
+            channel: Channel::Sms,
+            guest: w.ana_phone.clone(),
+            contact: None,
+            participants: vec![w.alex.user_id],
+            window: WindowFacts::default(),
+            template_required: false,
+            created_at: t(4),
+        })
+    })
+    .unwrap();
+    let view = s.read(|tx| tx.thread_view(sms, w.alex.user_id)).unwrap();
+    assert_eq!(view.consent, Consent::None);
+    assert_eq!(
+        view.contact_name,
+        w.ana_phone.to_string(),
+        "no contact: the number"
+    );
+    // Newest activity first; only the caller's, only their organization's.
+    let listed: Vec<ThreadId> = s
+        .read(|tx| tx.threads_of(w.alex))
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(listed, [sms, thread]);
+    assert!(s.read(|tx| tx.threads_of(w.olga)).unwrap().is_empty());
+    assert_eq!(
+        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_phone, None))
+            .unwrap(),
+        [thread, sms]
+    );
+    assert_eq!(
+        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_phone, Some(Channel::Sms)))
+            .unwrap(),
+        [sms]
+    );
+    assert!(is_not_found(
+        s.read(|tx| tx.thread_view(ThreadId(id()), w.alex.user_id))
+    ));
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(
+        (
+            record.org_id,
+            record.line_id,
+            record.channel,
+            record.contact_id
+        ),
+        (w.alex.org_id, w.line, Channel::Whatsapp, Some(w.ana))
+    );
+}
+
+pub fn participants_join_leave_and_come_back(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    let is_in = |c| s.read(|tx| tx.is_participant(c, thread)).unwrap();
+    assert!(is_in(w.alex));
+    assert!(!is_in(w.sam));
+    assert!(s.write(|tx| tx.join(thread, w.sam.user_id, t(1))).unwrap());
+    assert!(
+        !s.write(|tx| tx.join(thread, w.sam.user_id, t(2))).unwrap(),
+        "in already"
+    );
+    assert!(is_in(w.sam));
+    s.write(|tx| tx.leave(thread, w.alex.user_id, t(3)))
+        .unwrap();
+    assert!(!is_in(w.alex));
+    assert_eq!(
+        s.read(|tx| tx.participants(thread)).unwrap(),
+        [w.sam.user_id]
+    );
+    assert!(
+        s.write(|tx| tx.join(thread, w.alex.user_id, t(4))).unwrap(),
+        "back"
+    );
+    assert_eq!(
+        s.read(|tx| tx.participants(thread)).unwrap(),
+        [w.sam.user_id, w.alex.user_id],
+        "rejoining counts from the new time"
+    );
+    // A user of another organization is never a participant of this one's threads.
+    let olga_as_acme = crate::store::Caller {
+        user_id: w.olga.user_id,
+        org_id: w.olga.org_id,
+    };
+    s.write(|tx| tx.join(thread, w.olga.user_id, t(5))).unwrap();
+    assert!(!is_in(olga_as_acme));
+}
+
+pub fn one_open_thread_per_line_channel_and_guest(s: &dyn Store) {
+    let w = world(s);
+    let first = s.write(|tx| thread(tx, &w)).unwrap();
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+            .unwrap(),
+        Some(first)
+    );
+    assert!(
+        is_conflict(s.write(|tx| thread(tx, &w))),
+        "a second open one"
+    );
+    s.write(|tx| tx.close_thread(first)).unwrap();
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+            .unwrap(),
+        None
+    );
+    let second = s.write(|tx| thread(tx, &w)).unwrap();
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+            .unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Sms, &w.ana_phone))
+            .unwrap(),
+        None,
+        "per channel"
+    );
+    assert_eq!(
+        s.read(|tx| tx.thread(first)).unwrap().status,
+        ThreadStatus::Closed
+    );
+    assert!(is_not_found(s.write(|tx| tx.close_thread(ThreadId(id())))));
+}
+
+pub fn activity_only_moves_forward(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    s.write(|tx| {
+        tx.record_activity(thread, t(10), true)?;
+        tx.record_activity(thread, t(20), false)?;
+        tx.record_activity(thread, t(5), true)?;
+        tx.set_template_required(thread, true)
+    })
+    .unwrap();
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(
+        record.window,
+        WindowFacts {
+            last_message_at: Some(t(20)),
+            last_guest_message_at: Some(t(10)),
+        }
+    );
+    assert!(record.template_required);
+    assert_eq!(
+        s.read(|tx| tx.last_guest_messages(w.line)).unwrap(),
+        [(w.ana_phone.clone(), t(10))]
+    );
+    assert!(
+        s.read(|tx| tx.last_guest_messages(w.other_line))
+            .unwrap()
+            .is_empty()
+    );
+    // A thread restarted with facts carried over starts from them.
+    s.write(|tx| tx.close_thread(thread)).unwrap();
+    let carried = ThreadId(id());
+    s.write(|tx| {
+        tx.insert_thread(&NewThread {
+            id: carried,
+            org: w.alex.org_id,
+            line: w.line,
+            channel: Channel::Whatsapp,
+            guest: w.ana_phone.clone(),
+            contact: Some(w.ana),
+            participants: vec![w.alex.user_id, w.sam.user_id],
+            window: record.window,
+            template_required: true,
+            created_at: t(30),
+        })
+    })
+    .unwrap();
+    let restarted = s.read(|tx| tx.thread(carried)).unwrap();
+    assert_eq!(restarted.window, record.window);
+    assert!(restarted.template_required);
+}
+
+pub fn standings_are_kept_per_kind_line_and_guest(s: &dyn Store) {
+    let w = world(s);
+    let ben = E164::parse("+447911123456", None).unwrap();
+    let granted = Consent::Granted {
+        at: t(1),
+        reply: "yes".into(),
+    };
+    let stopped = Consent::Revoked {
+        at: t(2),
+        guest_returned_at: None,
+    };
+    s.write(|tx| {
+        tx.set_standing(Standing::Whatsapp, w.line, &w.ana_phone, &granted, t(1))?;
+        tx.set_standing(Standing::Sms, w.line, &w.ana_phone, &stopped, t(2))
+    })
+    .unwrap();
+    let standing = |kind, line, guest: &E164| s.read(|tx| tx.standing(kind, line, guest)).unwrap();
+    assert_eq!(standing(Standing::Whatsapp, w.line, &w.ana_phone), granted);
+    assert_eq!(standing(Standing::Sms, w.line, &w.ana_phone), stopped);
+    assert_eq!(standing(Standing::Whatsapp, w.line, &ben), Consent::None);
+    assert_eq!(
+        standing(Standing::Whatsapp, w.other_line, &w.ana_phone),
+        Consent::None
+    );
+    s.write(|tx| {
+        tx.set_standing(
+            Standing::Whatsapp,
+            w.line,
+            &w.ana_phone,
+            &Consent::None,
+            t(3),
+        )
+    })
+    .unwrap();
+    assert_eq!(
+        standing(Standing::Whatsapp, w.line, &w.ana_phone),
+        Consent::None
+    );
+}

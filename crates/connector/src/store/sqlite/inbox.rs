@@ -1,0 +1,124 @@
+//! The webhook inbox, and transcripts that came before their voicemail.
+
+use multiline_domain::time::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use uuid::Uuid;
+
+use super::{SqliteTx, from_micros, micros, uuid_col};
+use crate::store::{Error, InboxRow, InboxSource, InboxTx, Result};
+
+fn source_str(source: InboxSource) -> &'static str {
+    match source {
+        InboxSource::Whatsapp => "whatsapp",
+        InboxSource::Carrier => "carrier",
+    }
+}
+
+fn source_col(s: String) -> rusqlite::Result<InboxSource> {
+    match s.as_str() {
+        "whatsapp" => Ok(InboxSource::Whatsapp),
+        "carrier" => Ok(InboxSource::Carrier),
+        _ => Err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::new(Error::Corrupt(format!("inbox source {s:?}"))),
+        )),
+    }
+}
+
+impl InboxTx for SqliteTx<'_> {
+    fn inbox_push(
+        &mut self,
+        line: Uuid,
+        source: InboxSource,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO webhook_inbox (line_id, source, received_at, next_attempt_at, body)
+             VALUES (?1, ?2, ?3, ?3, ?4)",
+            params![line.to_string(), source_str(source), micros(now), body],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn inbox_pending(&mut self, now: Timestamp, limit: usize) -> Result<Vec<InboxRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, line_id, source, body, attempts FROM webhook_inbox
+             WHERE processed_at IS NULL AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![micros(now), limit as i64], |r| {
+            Ok(InboxRow {
+                id: r.get(0)?,
+                line: uuid_col(r.get(1)?)?,
+                source: source_col(r.get(2)?)?,
+                body: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn inbox_next_due(&mut self) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = self.tx.query_row(
+            "SELECT MIN(next_attempt_at) FROM webhook_inbox WHERE processed_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(at.map(from_micros))
+    }
+
+    fn inbox_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        max: u32,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.tx.execute(
+            "UPDATE webhook_inbox SET attempts = attempts + 1, error = ?2, next_attempt_at = ?3
+             WHERE id = ?1",
+            params![id, error, micros(retry_at)],
+        )?;
+        let n = self.tx.execute(
+            "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1 AND attempts >= ?3",
+            params![id, micros(now), max],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn inbox_done(&mut self, id: i64, now: Timestamp) -> Result<()> {
+        self.tx.execute(
+            "UPDATE webhook_inbox SET processed_at = ?2 WHERE id = ?1",
+            params![id, micros(now)],
+        )?;
+        Ok(())
+    }
+
+    fn keep_early_transcript(
+        &mut self,
+        line: Uuid,
+        recording: &str,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO early_transcripts (line_id, recording_id, text, received_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET text = excluded.text",
+            params![line.to_string(), recording, text, micros(now)],
+        )?;
+        Ok(())
+    }
+
+    fn take_early_transcript(&mut self, line: Uuid, recording: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "DELETE FROM early_transcripts WHERE line_id = ?1 AND recording_id = ?2 RETURNING text",
+                params![line.to_string(), recording],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

@@ -1,0 +1,214 @@
+//! The embedded backend: one SQLite file (rusqlite, WAL, numbered migrations in
+//! `migrations/sqlite/`). The right default for one connector process: the demo, a small
+//! office.
+//!
+//! How it keeps the contract ([`super`]):
+//! - a write is one IMMEDIATE transaction (the write lock taken up front: no deadlock between
+//!   readers turning writers); a read is one deferred transaction, a consistent snapshot;
+//! - one connection behind a mutex: writes are serial, which is what SQLite does anyway;
+//! - unique indexes make wamids and client ids unique (a second insert is `Conflict`);
+//! - triggers refuse any change to the audit table;
+//! - times are integer microseconds (UTC), ids UUID strings, enums their serde names, the
+//!   domain's documents (consent, message bodies) JSON.
+//!
+//! One file per concern: the transaction type's impl of each trait.
+
+mod accounts;
+mod contacts;
+mod events;
+mod inbox;
+mod media;
+mod messages;
+mod outbox;
+mod templates;
+mod threads;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::DateTime;
+use multiline_domain::time::Timestamp;
+use rusqlite::{Connection, Transaction};
+use rusqlite_migration::{M, Migrations};
+use uuid::Uuid;
+
+use super::{Error, Result, Store, Tx};
+
+/// The SQLite store. Callers run its transactions on blocking threads, never on the async
+/// runtime.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+/// A transaction on the SQLite store: what [`Tx`] is for this backend.
+pub struct SqliteTx<'c> {
+    tx: Transaction<'c>,
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                Error::Conflict("a record with this key exists")
+            }
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..) => Error::Corrupt(e.to_string()),
+            e => Error::Backend(Box::new(e)),
+        }
+    }
+}
+
+impl From<rusqlite_migration::Error> for Error {
+    fn from(e: rusqlite_migration::Error) -> Error {
+        Error::Backend(Box::new(e))
+    }
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(migrations_list())
+}
+
+/// The schema's steps, oldest first.
+fn migrations_list() -> Vec<M<'static>> {
+    vec![
+        M::up(include_str!("../../../migrations/sqlite/001_initial.sql")),
+        M::up(include_str!("../../../migrations/sqlite/002_templates.sql")),
+        M::up(include_str!("../../../migrations/sqlite/003_media.sql")),
+        M::up(include_str!(
+            "../../../migrations/sqlite/004_consent_keywords.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/005_sms_and_voicemail.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/006_early_transcripts.sql"
+        )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/007_one_road_in.sql"
+        )),
+    ]
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations().to_latest(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run(
+        &self,
+        behavior: rusqlite::TransactionBehavior,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(behavior)?;
+        let mut tx = SqliteTx { tx };
+        work(&mut tx)?;
+        tx.tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn write_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(rusqlite::TransactionBehavior::Immediate, work)
+    }
+
+    fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(rusqlite::TransactionBehavior::Deferred, work)
+    }
+
+    fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                 AND name != 'rusqlite_migration' ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tables
+            .into_iter()
+            .map(|t| {
+                // `t` is a table name the schema itself listed, never input.
+                let n: i64 =
+                    conn.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))?;
+                Ok((t, n))
+            })
+            .collect()
+    }
+}
+
+// ---- how values are stored ---------------------------------------------------------------
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(v: i64) -> Timestamp {
+    DateTime::from_timestamp_micros(v).unwrap_or_default()
+}
+
+/// A UUID column, in a row mapper.
+pub(crate) fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// An enum as stored: its serde name.
+pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A stored enum, in a row mapper.
+pub(crate) fn enum_col<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// A stored JSON document, in a row mapper.
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// A document as stored.
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("the store's documents serialize")
+}
+
+/// A stored E.164 number, in a row mapper.
+pub(crate) fn phone_col(s: String) -> rusqlite::Result<multiline_domain::phone::E164> {
+    multiline_domain::phone::E164::from_stored(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// `NotFound` when an UPDATE or DELETE touched nothing.
+pub(crate) fn touched(n: usize) -> Result<()> {
+    if n == 0 { Err(Error::NotFound) } else { Ok(()) }
+}

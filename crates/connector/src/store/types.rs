@@ -1,0 +1,317 @@
+//! The records the store keeps and hands back, backend-neutral.
+
+use multiline_domain::api::{
+    Channel, ContactPhone, DeliveryState, Direction, MediaInfo, MessageBody, Organization,
+    ThreadStatus, User,
+};
+use multiline_domain::consent::ConsentKeywords;
+use multiline_domain::ids::{
+    ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
+};
+use multiline_domain::phone::E164;
+use multiline_domain::time::Timestamp;
+use multiline_domain::window::{WindowFacts, WindowRule};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Who is calling: resolved from a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub org_id: OrganizationId,
+}
+
+/// An organization's facts and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRecord {
+    pub id: OrganizationId,
+    pub name: String,
+    /// F1: the organization may use WhatsApp.
+    pub whatsapp_enabled: bool,
+    /// F7-F8: which 24-hour window rule it follows.
+    pub window_rule: WindowRule,
+    /// F6: the replies that grant and revoke consent (the defaults until set).
+    pub consent_keywords: ConsentKeywords,
+    /// The opt-in request template (F4): name and language.
+    pub opt_in_template: (String, String),
+    /// F22: a line of the organization has an SMS carrier.
+    pub sms_enabled: bool,
+}
+
+impl OrgRecord {
+    /// What the app sees of it.
+    pub fn organization(&self) -> Organization {
+        Organization {
+            id: self.id,
+            name: self.name.clone(),
+            whatsapp_enabled: self.whatsapp_enabled,
+            sms_enabled: self.sms_enabled,
+        }
+    }
+}
+
+/// One setting of an organization, as an admin changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgSetting {
+    WhatsappEnabled(bool),
+    WindowRule(WindowRule),
+    ConsentKeywords(ConsentKeywords),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: UserId,
+    pub org: OrganizationId,
+    pub name: String,
+    /// As it is compared: the use case lower-cases it.
+    pub email: String,
+    /// A slow salted hash (argon2id), never the password.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    pub org_id: OrganizationId,
+    pub password_hash: String,
+}
+
+/// A business phone number connected to the Cloud API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub id: Uuid,
+    pub org_id: OrganizationId,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: String,
+    pub access_token: String,
+    pub app_secret: String,
+    pub verify_token: String,
+    /// `https://graph.facebook.com` in production, the simulator in the demo and tests.
+    pub api_base_url: String,
+    pub api_version: String,
+    /// Who gets new threads a guest opens.
+    pub owner_user_id: UserId,
+    /// The line's SMS and voice carrier account, if connected (F22).
+    pub carrier: Option<CarrierAccount>,
+}
+
+/// What connecting a line takes.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: String,
+    pub access_token: String,
+    pub app_secret: String,
+    pub verify_token: String,
+    pub api_base_url: String,
+    pub api_version: String,
+    pub owner_user_id: UserId,
+}
+
+/// A line's account with its SMS and voice carrier, as an admin connects it
+/// (`connect-carrier`). The provider (`twilio`) is a name here; `providers::twilio` speaks it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierAccount {
+    /// Which provider: `twilio`.
+    pub provider: String,
+    /// The account's id (Twilio: the Account SID, `AC...`).
+    pub account_sid: String,
+    /// The account's secret: authenticates requests to the provider and signs its webhooks.
+    pub auth_token: String,
+    /// `https://api.twilio.com` in production; the simulator in the demo and tests.
+    pub api_base_url: String,
+    /// The line's number at the carrier: texts come from it, calls to it reach voicemail.
+    pub number: E164,
+}
+
+impl std::fmt::Debug for CarrierAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarrierAccount")
+            .field("provider", &self.provider)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<secret>")
+            .field("api_base_url", &self.api_base_url)
+            .field("number", &self.number)
+            .finish()
+    }
+}
+
+/// A contact's fields and numbers, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactFields {
+    pub name: String,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub phones: Vec<ContactPhone>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewContact {
+    pub id: ContactId,
+    pub org: OrganizationId,
+    pub fields: ContactFields,
+    pub created_at: Timestamp,
+}
+
+/// Which of a guest's standings: WhatsApp consent (F4-F6), or whether texts may go to the
+/// number (F22: STOP / START). Both are the domain's `Consent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Whatsapp,
+    Sms,
+}
+
+impl Standing {
+    /// The standing a thread on `channel` is sent under (none for voicemail).
+    pub fn of(channel: Channel) -> Option<Standing> {
+        match channel {
+            Channel::Whatsapp => Some(Standing::Whatsapp),
+            Channel::Sms => Some(Standing::Sms),
+            Channel::Voicemail => None,
+        }
+    }
+}
+
+/// A new thread: open, with its participants and the window's facts it starts with (a
+/// restart carries them over).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewThread {
+    pub id: ThreadId,
+    pub org: OrganizationId,
+    pub line: Uuid,
+    pub channel: Channel,
+    pub guest: E164,
+    pub contact: Option<ContactId>,
+    pub participants: Vec<UserId>,
+    pub window: WindowFacts,
+    pub template_required: bool,
+    pub created_at: Timestamp,
+}
+
+/// A thread's own facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRecord {
+    pub id: ThreadId,
+    pub org_id: OrganizationId,
+    pub line_id: Uuid,
+    pub channel: Channel,
+    pub guest: E164,
+    pub contact_id: Option<ContactId>,
+    pub status: ThreadStatus,
+    pub template_required: bool,
+    pub window: WindowFacts,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub thread: ThreadId,
+    pub direction: Direction,
+    /// The MultiLine user who wrote an outbound message.
+    pub author: Option<UserId>,
+    /// The app's id for an outbound message (its idempotency key, per author).
+    pub client_id: Option<ClientMessageId>,
+    /// The provider's id: a wamid, an SMS's or a recording's id.
+    pub wamid: Option<String>,
+    pub body: MessageBody,
+    pub state: DeliveryState,
+    /// Where it sorts in its thread.
+    pub created_at: Timestamp,
+}
+
+/// A message handed out by [`super::OutboxTx::claim_next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    pub message: MessageId,
+    pub thread: ThreadId,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+}
+
+/// A delivery status that came before the send's answer named its wamid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlyStatus {
+    pub wamid: String,
+    pub state: DeliveryState,
+    /// For a failure: the provider's code and the sentence to show.
+    pub error: Option<(u32, String)>,
+}
+
+/// Who sent a webhook kept in the inbox: how its body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxSource {
+    /// A Cloud API body, as Meta signed it.
+    Whatsapp,
+    /// A carrier's event, verified and read into the connector's JSON.
+    Carrier,
+}
+
+/// A webhook waiting in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    pub id: i64,
+    pub line: Uuid,
+    pub source: InboxSource,
+    pub body: Vec<u8>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMedia {
+    pub id: MediaId,
+    pub org: OrganizationId,
+    /// The thread it was sent or received in (none for an upload not sent yet).
+    pub thread: Option<ThreadId>,
+    /// Who uploaded it (none for a guest's).
+    pub uploader: Option<UserId>,
+    pub mime_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// What is known of a medium, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRecord {
+    pub info: MediaInfo,
+    pub thread: Option<ThreadId>,
+    pub uploader: Option<UserId>,
+}
+
+/// A medium with its bytes.
+#[derive(Debug, Clone)]
+pub struct StoredMedia {
+    pub info: MediaInfo,
+    pub bytes: Vec<u8>,
+}
+
+/// A template as `GET /{waba-id}/message_templates` lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ListedTemplate {
+    pub name: String,
+    pub language: String,
+    pub status: String,
+    pub category: String,
+    #[serde(default)]
+    pub parameter_format: Option<String>,
+    #[serde(default)]
+    pub components: serde_json::Value,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub org: OrganizationId,
+    pub at: Timestamp,
+    /// A user's id, `guest:+1...`, `admin`, `connector` or `carrier`.
+    pub actor: String,
+    /// `message.queued`, `consent.changed`, ...
+    pub action: String,
+    pub thread: Option<ThreadId>,
+    pub detail: serde_json::Value,
+}

@@ -1,0 +1,324 @@
+//! What a user sends (F4-F9, F18): decided by the domain's one rule ([`policy::decide`], the
+//! same the app applies), then stored as `sending` with its outbox row, audited and
+//! announced, in one transaction. The app's client id is the idempotency key: sending the
+//! same one again answers the first message. Also reading a thread's messages and playing a
+//! voicemail.
+
+use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody};
+use multiline_domain::errors::ErrorCode;
+use multiline_domain::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
+use multiline_domain::policy::{self, Attachment, Draft, OutboundKind, SendFacts};
+use multiline_domain::templates::{self, Part, Template, TemplateStatus, TemplateValues};
+
+use super::{Env, Told, actor, announce, audit, check_participant};
+use crate::error::{Error, Result};
+use crate::store::{Caller, NewMessage, StoreExt, Tx};
+
+/// A thread's messages, oldest first (the caller must be a participant).
+pub fn messages(env: &Env<'_>, caller: Caller, thread: ThreadId) -> Result<Vec<Message>> {
+    env.store.read(|tx| {
+        check_participant(tx, caller, thread)?;
+        tx.messages(thread)
+    })
+}
+
+/// A text, as typed (trailing white space is not sent).
+pub fn send_text(
+    env: &Env<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+    text: &str,
+) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        if let Some(done) = existing(tx, caller, thread, client_id)? {
+            return Ok((done, Vec::new()));
+        }
+        let body = MessageBody::Text {
+            text: policy::text_to_send(text).to_owned(),
+        };
+        enqueue(env, tx, caller, thread, client_id, Draft::Text(text), body)
+    })
+}
+
+/// A picture the caller uploaded (`POST /v1/media`), with an optional caption: a free-form
+/// message, under the same rules as a text.
+pub fn send_picture(
+    env: &Env<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+    media: MediaId,
+    caption: Option<&str>,
+) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        if let Some(done) = existing(tx, caller, thread, client_id)? {
+            return Ok((done, Vec::new()));
+        }
+        // `existing` checked the thread (not found, not a participant); now the picture:
+        // only its uploader may send it, once.
+        let record = tx
+            .media_record(caller.org_id, media)?
+            .filter(|m| m.uploader == Some(caller.user_id))
+            .ok_or_else(|| {
+                Error::invalid(
+                    ErrorCode::UnknownMedia,
+                    "There is no such picture: upload it first.",
+                )
+            })?;
+        match record.thread {
+            Some(t) if t != thread => {
+                return Err(Error::invalid(
+                    ErrorCode::MediaAlreadySent,
+                    "That picture was sent in another conversation: upload it again.",
+                ));
+            }
+            Some(_) => {}
+            None => tx.attach_media(media, thread)?,
+        }
+        let info = record.info;
+        let draft = Draft::Picture {
+            caption,
+            attachment: Some(Attachment {
+                mime_type: &info.mime_type,
+                bytes: info.size,
+            }),
+        };
+        let body = MessageBody::Picture {
+            media_id: info.id,
+            caption: policy::caption_to_send(caption).map(str::to_owned),
+            width: info.width,
+            height: info.height,
+        };
+        enqueue(env, tx, caller, thread, client_id, draft, body)
+    })
+}
+
+/// An approved template (F9, F15), looked up by name and language, its values checked as the
+/// Cloud API will check them. The organization's opt-in template counts as the opt-in
+/// request (F4).
+pub fn send_template(
+    env: &Env<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+    (name, language): (&str, &str),
+    values: &TemplateValues,
+) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        if let Some(done) = existing(tx, caller, thread, client_id)? {
+            return Ok((done, Vec::new()));
+        }
+        let org = tx.organization(caller.org_id)?;
+        let draft = if org.opt_in_template == (name.to_owned(), language.to_owned()) {
+            Draft::OptIn
+        } else {
+            Draft::Template
+        };
+        // Whether a template may go at all, before anything about this one is looked up
+        // (a template in an SMS thread is `whatsapp_only`, not `unknown_template`).
+        decide(env, tx, caller, thread, draft)?;
+        let body = template_body(tx, caller, name, language, values)?;
+        enqueue(env, tx, caller, thread, client_id, draft, body)
+    })
+}
+
+/// The opt-in request (F4): the organization's opt-in template to the thread's guest, filled
+/// by the connector with the guest's first name and the organization's name.
+pub fn send_opt_in(
+    env: &Env<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        if let Some(done) = existing(tx, caller, thread, client_id)? {
+            return Ok((done, Vec::new()));
+        }
+        decide(env, tx, caller, thread, Draft::OptIn)?;
+        let org = tx.organization(caller.org_id)?;
+        let (name, language) = &org.opt_in_template;
+        let template = tx.template(caller.org_id, name, language)?.ok_or_else(|| {
+            Error::invalid(
+                ErrorCode::OptInTemplateMissing,
+                format!(
+                    "The opt-in template \"{name}\" ({language}) is not available. Ask an admin to sync templates."
+                ),
+            )
+        })?;
+        let view = tx.thread_view(thread, caller.user_id)?;
+        let first_name = view
+            .contact_name
+            .split_whitespace()
+            .next()
+            .unwrap_or("there")
+            .to_owned();
+        let values = templates::opt_in_values(&template, &first_name, &org.name)
+            .map_err(|e| Error::invalid(ErrorCode::OptInTemplateInvalid, e.to_string()))?;
+        let body = template_body(tx, caller, name, language, &values)?;
+        enqueue(env, tx, caller, thread, client_id, Draft::OptIn, body)
+    })
+}
+
+/// A voicemail was played by the caller (F22): when it was first heard is kept, once;
+/// audited and announced. `not_a_voicemail` for any other message.
+pub fn mark_heard(env: &Env<'_>, caller: Caller, id: MessageId) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        let msg = tx.message(id)?;
+        check_participant(tx, caller, msg.thread_id)?;
+        let MessageBody::Voicemail {
+            media_id,
+            duration_secs,
+            transcript,
+            heard_at,
+        } = msg.body.clone()
+        else {
+            return Err(Error::invalid(
+                ErrorCode::NotAVoicemail,
+                "Only a voicemail can be marked as heard.",
+            ));
+        };
+        if heard_at.is_some() {
+            return Ok((msg, Vec::new()));
+        }
+        tx.set_message_body(
+            id,
+            &MessageBody::Voicemail {
+                media_id,
+                duration_secs,
+                transcript,
+                heard_at: Some(env.now),
+            },
+        )?;
+        audit(
+            tx,
+            caller.org_id,
+            env.now,
+            &actor(caller),
+            "voicemail.heard",
+            Some(msg.thread_id),
+            serde_json::json!({ "message_id": id }),
+        )?;
+        let msg = tx.message(id)?;
+        let told = announce(tx, msg.thread_id, Some(&msg), env.now)?;
+        Ok((msg, told))
+    })
+}
+
+/// The message this author already sent with `client_id` (the idempotency key), if any.
+fn existing(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+) -> Result<Option<Message>> {
+    check_participant(tx, caller, thread)?;
+    let Some((id, sent_in)) = tx.message_by_client_id(caller.user_id, client_id)? else {
+        return Ok(None);
+    };
+    if sent_in != thread {
+        return Err(Error::Conflict(
+            "this client id was used for another thread",
+        ));
+    }
+    tx.message(id).map(Some)
+}
+
+/// The rules' answer for `draft` in `thread` now: the thread's facts, the organization's
+/// WhatsApp switch, the domain's one decision.
+fn decide(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    draft: Draft<'_>,
+) -> Result<()> {
+    let view = tx.thread_view(thread, caller.user_id)?;
+    let enabled = tx.organization(caller.org_id)?.whatsapp_enabled;
+    policy::decide(&SendFacts::of(&view, enabled), &draft, env.now)?;
+    Ok(())
+}
+
+/// A template message's body: the template must exist and be approved, the values valid.
+fn template_body(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    name: &str,
+    language: &str,
+    values: &TemplateValues,
+) -> Result<MessageBody> {
+    let template = tx.template(caller.org_id, name, language)?.ok_or_else(|| {
+        Error::invalid(
+            ErrorCode::UnknownTemplate,
+            format!("There is no template \"{name}\" in {language}."),
+        )
+    })?;
+    if template.status != TemplateStatus::Approved {
+        return Err(Error::invalid(
+            ErrorCode::TemplateNotApproved,
+            format!("The template \"{name}\" is not approved for sending."),
+        ));
+    }
+    let components = template.send_components(values).map_err(|errors| {
+        Error::invalid(
+            ErrorCode::InvalidTemplateValues,
+            templates::describe(&errors),
+        )
+    })?;
+    let text = Template::fill(&template.body, Part::Body, values);
+    let text = match &template.header {
+        Some(header) => format!("{}\n{text}", Template::fill(header, Part::Header, values)),
+        None => text,
+    };
+    Ok(MessageBody::Template {
+        name: name.to_owned(),
+        language: language.to_owned(),
+        text,
+        components,
+    })
+}
+
+/// Decides, then queues `body`: stored as `sending` with its outbox row, the thread's
+/// preview, the audit record, the events, in the caller's transaction.
+fn enqueue(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+    draft: Draft<'_>,
+    body: MessageBody,
+) -> Result<(Message, Told)> {
+    decide(env, tx, caller, thread, draft)?;
+    let id: MessageId = env.ids.new();
+    tx.insert_message(&NewMessage {
+        id,
+        thread,
+        direction: Direction::Outbound,
+        author: Some(caller.user_id),
+        client_id: Some(client_id),
+        wamid: None,
+        body: body.clone(),
+        state: DeliveryState::Sending,
+        created_at: env.now,
+    })?;
+    tx.queue(id, thread, env.now)?;
+    tx.set_preview(thread, &body.preview())?;
+    let action = match draft.kind() {
+        OutboundKind::FreeForm => "message.queued",
+        OutboundKind::Template => "template.queued",
+        OutboundKind::OptInTemplate => "opt_in.queued",
+    };
+    audit(
+        tx,
+        caller.org_id,
+        env.now,
+        &actor(caller),
+        action,
+        Some(thread),
+        serde_json::json!({ "message_id": id, "body": body }),
+    )?;
+    let msg = tx.message(id)?;
+    let told = announce(tx, thread, Some(&msg), env.now)?;
+    Ok((msg, told))
+}
