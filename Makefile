@@ -12,7 +12,7 @@ export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
 APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: help setup ui app run test test-rust test-ui e2e check bindings openapi fmt bench fuzz fuzz-smoke
+.PHONY: help setup ui app run test test-rust test-ui e2e check bindings bindings-check openapi fmt bench fuzz fuzz-smoke
 
 help:
 	@echo "make run    build and start the app with its embedded demo"
@@ -28,7 +28,7 @@ ui: setup
 
 # The real app, serving the bundled UI (the same binary the end-to-end tests drive).
 app: ui
-	cargo build -p multiline-app --features custom-protocol
+	cargo build --locked -p multiline-app --features custom-protocol
 
 run: app
 	$(APP_BIN)
@@ -36,39 +36,69 @@ run: app
 # Regenerates the TypeScript IPC types from Rust (ts-rs), the rules' answers the UI's fake
 # reads (bindings/rules.json), and the types section of docs/ipc-contract.md.
 # Everything in bindings/ is generated: a type no longer exported disappears.
+BINDINGS_SCOPE ?= --locked -p multiline-domain -p multiline-client -p multiline-app
 bindings:
 	rm -f ui/src/lib/ipc/bindings/*.ts ui/src/lib/ipc/bindings/*.json
-	cargo test -q -p multiline-domain -p multiline-client export_bindings >/dev/null
-	UPDATE_IPC_CONTRACT=1 cargo test -q -p multiline-app --lib the_ipc_contracts_types_are_the_bindings >/dev/null
+	cargo test -q --lib $(BINDINGS_SCOPE) export_bindings >/dev/null
+	UPDATE_IPC_CONTRACT=1 cargo test -q --lib $(BINDINGS_SCOPE) \
+	  the_ipc_contracts_types_are_the_bindings >/dev/null
 
 # docs/openapi.json, from the connector's handlers (a test fails when it is out of date).
 openapi:
-	cargo run -q -p multiline-connector -- openapi > docs/openapi.json
+	cargo run -q --locked -p multiline-connector -- openapi > docs/openapi.json
 
-check: setup
-	cargo fmt --all --check
-	python3 scripts/structure.py
-	cargo clippy --workspace --all-targets -- -D warnings
-	$(MAKE) --no-print-directory bindings
+# Fails when `make bindings` changed what is committed.
+bindings-check: bindings
 	@if ! git diff --quiet -- ui/src/lib/ipc/bindings docs/ipc-contract.md || \
 	    [ -n "$$(git ls-files --others --exclude-standard ui/src/lib/ipc/bindings)" ]; then \
 	  git status --short ui/src/lib/ipc/bindings docs/ipc-contract.md; \
 	  echo "IPC bindings drifted from the Rust types: run 'make bindings' and commit"; exit 1; fi
+
+# Formatting, the structure rules (scripts/structure.py), lints, the bindings, the UI's types
+# and lint.
+check: setup
+	cargo fmt --all --check
+	python3 scripts/structure.py
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(MAKE) --no-print-directory bindings-check
 	npm --prefix ui run check
 	npm --prefix ui run lint
 
 # Under a private D-Bus session with gnome-keyring, so the keychain tests use a real Secret
 # Service (they are marked ignored for a bare `cargo test`, and included here).
 test-rust: setup
-	bash scripts/with-keyring.sh cargo test --workspace --exclude multiline-e2e -- --include-ignored
+	bash scripts/with-keyring.sh cargo test --workspace --exclude multiline-e2e --locked -- --include-ignored
 
 test-ui: setup
 	npm --prefix ui test
 
 e2e: app
-	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test -p multiline-e2e -- --test-threads=1 --nocapture
+	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test --locked -p multiline-e2e -- --test-threads=1 --nocapture
 
-test: check test-rust test-ui fuzz-smoke e2e
+# `make test` compiles the workspace once: every library, binary, test and benchmark, with
+# the app serving its bundled UI (the binary the end-to-end tests drive), in one cargo
+# invocation so that every later one finds it built (one set of features for all: a cargo
+# command that selects other packages or targets would resolve other features and compile
+# much of it again). Its members are linted as they compile, by clippy-driver as the rustc
+# wrapper, with the lints and `-D warnings` of `cargo clippy` (which would otherwise check
+# everything a second time). docs/testing.md has the figures.
+TEST_CARGO := --workspace --locked --features multiline-app/custom-protocol
+CLIPPY_DRIVER := $(shell command -v clippy-driver 2>/dev/null)
+test: export RUSTC_WORKSPACE_WRAPPER = $(CLIPPY_DRIVER)
+test: export CLIPPY_ARGS = -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+test: setup
+	@test -n "$(CLIPPY_DRIVER)" || { echo "clippy-driver not found (rustup component add clippy)"; exit 1; }
+	cargo fmt --all --check
+	python3 scripts/structure.py
+	npm --prefix ui run build
+	cargo build $(TEST_CARGO) --all-targets
+	$(MAKE) --no-print-directory bindings-check BINDINGS_SCOPE="$(TEST_CARGO)"
+	npm --prefix ui run check
+	npm --prefix ui run lint
+	bash scripts/with-keyring.sh cargo test $(TEST_CARGO) --tests -- --include-ignored --skip e2e::
+	npm --prefix ui test
+	env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(MAKE) --no-print-directory fuzz-smoke
+	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test $(TEST_CARGO) --tests e2e:: -- --test-threads=1 --nocapture
 	@echo "make test: all passed"
 
 # The webhook parser under libFuzzer (cargo-fuzz, on the stable toolchain: RUSTC_BOOTSTRAP
