@@ -12,8 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiQuery, Auth};
 use crate::ctx::Ctx;
-use crate::store::StoreExt;
-use crate::usecases::accounts;
+use crate::usecases::{accounts, events};
 
 /// How often an idle event socket is pinged.
 pub const KEEPALIVE: std::time::Duration = std::time::Duration::from_secs(20);
@@ -31,9 +30,7 @@ pub async fn head(
     auth: Auth,
 ) -> Result<axum::Json<serde_json::Value>, super::ApiError> {
     let user = auth.caller.user_id;
-    let seq = ctx
-        .run(move |env| env.store.read(|tx| tx.head_seq(user)))
-        .await?;
+    let seq = ctx.run(move |env| events::head(env, user)).await?;
     Ok(axum::Json(serde_json::json!({ "seq": seq })))
 }
 
@@ -68,7 +65,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
             return;
         }
         let batch = match ctx
-            .run(move |env| env.store.read(|tx| tx.events_after(user, after, 500)))
+            .run(move |env| events::after(env, user, after, 500))
             .await
         {
             Ok(batch) => batch,

@@ -24,6 +24,20 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
+    /// A transport error of a call that reaches a guest: only a failure to connect is known
+    /// not to have sent (anything later may have, and is never tried again blindly).
+    pub fn transport(e: reqwest::Error) -> ProviderError {
+        ProviderError {
+            code: None,
+            message: e.to_string(),
+            disposition: if e.is_connect() {
+                Disposition::Retry
+            } else {
+                Disposition::Unknown
+            },
+        }
+    }
+
     /// A failure that no retry will fix.
     pub fn permanent(message: impl Into<String>) -> ProviderError {
         ProviderError {

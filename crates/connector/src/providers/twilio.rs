@@ -73,20 +73,6 @@ pub fn describe(code: u32, message: &str) -> String {
     }
 }
 
-fn transport_error(e: reqwest::Error) -> ProviderError {
-    // Only a failure to connect is known not to have sent.
-    let disposition = if e.is_connect() {
-        Disposition::Retry
-    } else {
-        Disposition::Unknown
-    };
-    ProviderError {
-        code: None,
-        message: e.to_string(),
-        disposition,
-    }
-}
-
 fn xml_attr(value: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(value)
 }
@@ -114,7 +100,7 @@ impl Twilio {
             .basic_auth(&config.account_sid, Some(&config.auth_token))
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(ProviderError::transport)?;
         let status = response.status();
         if !status.is_success() {
             return Err(ProviderError {
@@ -133,7 +119,7 @@ impl Twilio {
             .and_then(|v| v.to_str().ok())
             .unwrap_or(default_type)
             .to_owned();
-        let bytes = response.bytes().await.map_err(transport_error)?;
+        let bytes = response.bytes().await.map_err(ProviderError::transport)?;
         Ok((bytes.to_vec(), mime))
     }
 }
@@ -176,9 +162,9 @@ impl Carrier for Twilio {
             ])
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(ProviderError::transport)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let body = response.bytes().await.map_err(ProviderError::transport)?;
         if status.is_success() {
             let created: Created = serde_json::from_slice(&body).map_err(|e| ProviderError {
                 code: None,

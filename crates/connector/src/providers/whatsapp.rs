@@ -45,20 +45,6 @@ pub trait WhatsApp: Send + Sync {
     async fn templates(&self, line: &Line) -> Result<Vec<ListedTemplate>, ProviderError>;
 }
 
-/// Classifies a transport error: only a failure to connect is known not to have sent.
-fn transport_error(e: reqwest::Error) -> ProviderError {
-    let disposition = if e.is_connect() {
-        Disposition::Retry
-    } else {
-        Disposition::Unknown
-    };
-    ProviderError {
-        code: None,
-        message: e.to_string(),
-        disposition,
-    }
-}
-
 /// A transport error where a repeat is harmless (a listing, an upload, a download: nothing
 /// reaches a guest).
 fn retry_anyway(e: reqwest::Error) -> ProviderError {
@@ -153,7 +139,7 @@ impl WhatsApp for CloudApi {
             .json(&body)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(ProviderError::transport)?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -324,7 +310,7 @@ impl WhatsApp for CloudApi {
             .json(&payload)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(ProviderError::transport)?;
         let status = response.status();
         // After a 2xx the message was accepted: a lost or garbled answer is an unknown
         // outcome, never a reason to send again.

@@ -12,13 +12,15 @@
 //! - [`deliver`]: what the Cloud API or the carrier answered a send;
 //! - [`receive`]: guests' messages, statuses, transcripts (F5-F6, F10, F22);
 //! - [`media`]: pictures and recordings;
-//! - [`templates`]: the approved templates (F15).
+//! - [`templates`]: the approved templates (F15);
+//! - [`events`]: each user's event log, as the event socket reads it.
 //!
 //! Every use case takes an [`Env`]: the store, where new ids come from, and `now`.
 
 pub mod accounts;
 pub mod contacts;
 pub mod deliver;
+pub mod events;
 pub mod media;
 pub mod participants;
 pub mod receive;

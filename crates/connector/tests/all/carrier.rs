@@ -427,10 +427,7 @@ async fn a_withheld_number_hears_why_and_nothing_is_recorded() {
 #[tokio::test]
 async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_text() {
     let h = Harness::start().await;
-    let mut png = Vec::new();
-    image::RgbImage::from_pixel(640, 480, image::Rgb([20, 120, 200]))
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
+    let png = crate::support::png(640, 480, [20, 120, 200]);
     h.demo
         .sim
         .guest_texts_picture(ANA_E164, "The dent on the door", png.clone(), "image/png")
@@ -461,17 +458,7 @@ async fn an_mms_picture_arrives_as_a_picture_and_an_unfetchable_one_loses_no_tex
     };
     assert_eq!((*width, *height), (640, 480));
     assert_eq!(caption.as_deref(), Some("The dent on the door"));
-    let stored = h
-        .http
-        .get(h.url(&format!("/v1/media/{media_id}")))
-        .bearer_auth(&h.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(stored.as_ref(), png.as_slice());
+    assert_eq!(h.media(*media_id).await, png);
 
     // A file the connector may not fetch (not at the account's API): the words still arrive.
     let line = h.line();
@@ -534,10 +521,7 @@ fn fetches(h: &Harness, kind: wa_sim::FileKind, path: &str) -> (Vec<u16>, bool) 
 async fn an_mms_picture_is_fetched_after_the_answer_and_again_until_the_carrier_hands_it_over() {
     let h = Harness::start().await;
     h.demo.sim.fail_media_downloads(2);
-    let mut png = Vec::new();
-    image::RgbImage::from_pixel(320, 200, image::Rgb([200, 40, 40]))
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
+    let png = crate::support::png(320, 200, [200, 40, 40]);
     h.demo
         .sim
         .guest_texts_picture(ANA_E164, "Scratch on the bumper", png.clone(), "image/png")
@@ -562,17 +546,7 @@ async fn an_mms_picture_is_fetched_after_the_answer_and_again_until_the_carrier_
     };
     assert_eq!((*width, *height), (320, 200));
     assert_eq!(caption.as_deref(), Some("Scratch on the bumper"));
-    let stored = h
-        .http
-        .get(h.url(&format!("/v1/media/{media_id}")))
-        .bearer_auth(&h.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(stored.as_ref(), png.as_slice());
+    assert_eq!(h.media(*media_id).await, png);
     let (statuses, answered_first) = fetches(&h, wa_sim::FileKind::MmsPicture, "/sms");
     assert_eq!(statuses, [503, 503, 200], "down twice, then handed over");
     assert!(answered_first, "the webhook was answered before any fetch");

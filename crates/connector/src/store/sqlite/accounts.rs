@@ -7,7 +7,7 @@ use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::{SqliteTx, enum_col, enum_str, json, json_col, micros, touched, uuid_col};
+use super::{SqliteTx, enum_col, enum_str, json, json_col, micros, touched, user_row, uuid_col};
 use crate::store::{
     AccountTx, Caller, CarrierAccount, Error, Line, NewLine, NewUser, OrgRecord, OrgSetting,
     Result, UserRecord,
@@ -173,13 +173,7 @@ impl AccountTx for SqliteTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, name, email FROM users WHERE org_id = ?1 ORDER BY name COLLATE NOCASE, id",
         )?;
-        let rows = stmt.query_map([org.to_string()], |r| {
-            Ok(User {
-                id: UserId(uuid_col(r.get(0)?)?),
-                name: r.get(1)?,
-                email: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map([org.to_string()], user_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -208,6 +208,15 @@ pub(crate) fn phone_col(s: String) -> rusqlite::Result<multiline_domain::phone::
     })
 }
 
+/// A user from the columns (id, name, email), in a row mapper.
+pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<multiline_domain::api::User> {
+    Ok(multiline_domain::api::User {
+        id: multiline_domain::ids::UserId(uuid_col(r.get(0)?)?),
+        name: r.get(1)?,
+        email: r.get(2)?,
+    })
+}
+
 /// `NotFound` when an UPDATE or DELETE touched nothing.
 pub(crate) fn touched(n: usize) -> Result<()> {
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }

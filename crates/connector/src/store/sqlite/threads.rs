@@ -10,7 +10,8 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{
-    SqliteTx, enum_col, enum_str, from_micros, json, json_col, micros, phone_col, touched, uuid_col,
+    SqliteTx, enum_col, enum_str, from_micros, json, json_col, micros, phone_col, touched,
+    user_row, uuid_col,
 };
 use crate::store::{Caller, Error, NewThread, Result, Standing, ThreadRecord, ThreadTx};
 
@@ -33,13 +34,7 @@ impl SqliteTx<'_> {
             "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
              WHERE p.thread_id = ?1 AND p.left_at IS NULL ORDER BY p.joined_at, u.name",
         )?;
-        let rows = stmt.query_map([thread.to_string()], |r| {
-            Ok(User {
-                id: UserId(uuid_col(r.get(0)?)?),
-                name: r.get(1)?,
-                email: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map([thread.to_string()], user_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

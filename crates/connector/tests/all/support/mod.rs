@@ -18,6 +18,15 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const ANA: &str = "12025550147";
 
+/// A PNG of one colour, `width` by `height`.
+pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(width, height, image::Rgb(rgb))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
+}
+
 /// An id nothing has: for requests that name what does not exist.
 pub fn fresh_uuid() -> uuid::Uuid {
     multiline_domain::ids::MessageId::random().0
@@ -155,6 +164,19 @@ impl Harness {
         multiline_connector::inbox::drain(&self.demo.connector.ctx)
             .await
             .unwrap();
+    }
+
+    /// A picture's or a recording's bytes, as the connector serves them to a participant.
+    pub async fn media(&self, id: multiline_domain::ids::MediaId) -> Vec<u8> {
+        let r = self
+            .http
+            .get(self.url(&format!("/v1/media/{id}")))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap().to_vec()
     }
 
     /// The use cases' environment, now.
