@@ -107,8 +107,13 @@ async fn send_text_message(
             "This line's SMS carrier is not supported.",
         ));
     };
+    let Some(to) = &job.to.phone else {
+        return Err(ProviderError::permanent(
+            "This guest has no phone number to text.",
+        ));
+    };
     let callback = ctx.carrier_webhook_url(job.line.id, "status");
-    carrier.send_text(account, &job.to, text, &callback).await
+    carrier.send_text(account, to, text, &callback).await
 }
 
 /// A picture: uploaded to the line's number first (nothing reaches the guest yet, so an
@@ -158,7 +163,7 @@ async fn record(
         && let (Some(carrier), Some(code)) = (carrier, error.code)
         && carrier.means_opted_out(code)
     {
-        let (line, to) = (job.line.id, job.to.clone());
+        let (line, to) = (job.line.id, job.to.key.clone());
         ctx.tell(
             ctx.run(move |env| threads::sms_opted_out(env, line, &to))
                 .await?,

@@ -22,6 +22,7 @@ pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod inbox;
+pub mod media_facts;
 pub mod providers;
 pub mod server;
 pub mod store;

@@ -14,8 +14,8 @@ use multiline_connector::admin::{self, FileConfig};
 use multiline_connector::ctx::Ctx;
 use multiline_connector::server::Connector;
 use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
-use multiline_connector::template_sync;
 use multiline_connector::usecases::accounts;
+use multiline_connector::{inbox, template_sync};
 use multiline_domain::ids::OrganizationId;
 use multiline_domain::time::{Clock, SystemClock};
 use multiline_domain::window::WindowRule;
@@ -76,6 +76,28 @@ enum Command {
     },
     /// Print the API's OpenAPI document (JSON), as `GET /v1/openapi.json` serves it.
     Openapi,
+    /// Webhooks set aside (dead letters): list them, or bring them back to be applied.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
+}
+
+#[derive(Subcommand)]
+enum InboxCommand {
+    /// The dead letters, oldest first: id, line, source, when, attempts, why.
+    List {
+        /// Also print each one's body (as kept: Meta's JSON, or the carrier's event).
+        #[arg(long)]
+        body: bool,
+    },
+    /// Apply dead letters again (a running connector does so within a second).
+    Retry {
+        /// The dead letters' ids, as `inbox list` shows them.
+        #[arg(required_unless_present = "all")]
+        ids: Vec<i64>,
+        /// Every dead letter.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -326,6 +348,47 @@ async fn main() -> anyhow::Result<()> {
                 accounts::line_of_org(&ctx.env(), org).context("the organization has no number")?;
             let count = template_sync::sync(&ctx, line.id).await?;
             println!("{count} templates");
+        }
+        Command::Inbox(command) => {
+            let ctx = admin::open(&data_dir, clock)?;
+            let env = ctx.env();
+            match command {
+                InboxCommand::List { body } => {
+                    let letters = inbox::dead_letters(&env, usize::MAX)?;
+                    for l in &letters {
+                        println!(
+                            "{}\t{}\t{:?}\t{}\t{} attempts\t{}",
+                            l.id,
+                            l.line,
+                            l.source,
+                            l.received_at.to_rfc3339(),
+                            l.attempts,
+                            l.error
+                        );
+                        if body {
+                            println!("{}", String::from_utf8_lossy(&l.body));
+                        }
+                    }
+                    eprintln!("{} dead letters", letters.len());
+                }
+                InboxCommand::Retry { ids, all } => {
+                    let ids = if all {
+                        inbox::dead_letters(&env, usize::MAX)?
+                            .into_iter()
+                            .map(|l| l.id)
+                            .collect()
+                    } else {
+                        ids
+                    };
+                    for id in ids {
+                        if inbox::retry_dead_letter(&env, id)? {
+                            println!("{id}\tback in the inbox");
+                        } else {
+                            anyhow::bail!("no dead letter {id}");
+                        }
+                    }
+                }
+            }
         }
         Command::Openapi => {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);

@@ -19,7 +19,9 @@ use anyhow::Context as _;
 use multiline_connector::ctx::Ctx;
 use multiline_connector::server::Connector;
 use multiline_connector::store::sqlite::SqliteStore;
-use multiline_connector::store::{CarrierAccount, NewLine, Store, StoreExt};
+use multiline_connector::store::{
+    CarrierAccount, GuestIds, MessageAbout, NewLine, Store, StoreExt,
+};
 use multiline_connector::usecases::receive::{Arrivals, Inbound, ReceivedMedia};
 use multiline_connector::usecases::{Env, accounts, contacts, receive, threads};
 use multiline_domain::api::{Channel, ContactPhone, MessageBody};
@@ -32,6 +34,9 @@ use tokio::net::TcpListener;
 use wa_sim::{SimConfig, Simulator, Template};
 
 /// The demo's users: (name, email, password).
+/// The demo's guest known by a username: (number, profile name, username).
+pub const USERNAME_GUEST: (&str, &str, &str) = ("16505559876", "Alex Rivera", "@alexrivera");
+
 pub const USERS: [(&str, &str, &str); 2] = [
     ("Alex Morgan", "alex@northwind.example", "multiline-demo"),
     ("Sam Rivera", "sam@northwind.example", "multiline-demo"),
@@ -89,6 +94,9 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     for (name, _, number, _) in CONTACTS {
         sim.add_guest(number.trim_start_matches('+'), name);
     }
+    // A WhatsApp user with a username who does not share their number (not a contact): on
+    // the guest phone, a thread that knows them by their user id only.
+    sim.add_username_guest(USERNAME_GUEST.0, USERNAME_GUEST.1, USERNAME_GUEST.2);
 
     let ctx = Ctx::new(store, options.clock);
     let sim_url = sim.base_url();
@@ -180,7 +188,7 @@ fn seed_conversations(env: &Env<'_>, line: uuid::Uuid) -> anyhow::Result<()> {
                 at: now - chrono::Duration::days(3),
                 reply: "YES".into(),
             };
-            threads::set_guest_consent(env, line, &E164::parse(number, None)?, &consent)?;
+            threads::set_guest_consent(env, line, E164::parse(number, None)?.as_str(), &consent)?;
         }
     }
     let line = accounts::line(env, line)?;
@@ -188,11 +196,13 @@ fn seed_conversations(env: &Env<'_>, line: uuid::Uuid) -> anyhow::Result<()> {
         Ok(Inbound {
             wamid: wamid.into(),
             channel,
-            from: E164::parse(from, None)?,
+            guest: GuestIds::phone(E164::parse(from, None)?),
+            guest_name: None,
             body,
             payload: None,
             at,
             media,
+            about: MessageAbout::default(),
         })
     };
     let text = |text: &str| MessageBody::Text { text: text.into() };
@@ -370,11 +380,13 @@ pub fn seed_volume(
     let message = |wamid: String, from: E164, text: String, at: Timestamp| Inbound {
         wamid,
         channel: Channel::Whatsapp,
-        from,
+        guest: GuestIds::phone(from),
+        guest_name: None,
         body: MessageBody::Text { text },
         payload: None,
         at,
         media: None,
+        about: MessageAbout::default(),
     };
     let mut inbound = Vec::with_capacity(total);
     for k in 0..threads {

@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::consent::Consent;
-use crate::ids::{
-    ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
-};
+use crate::ids::{ClientMessageId, ContactId, MediaId, OrganizationId, ThreadId, UserId};
 use crate::phone::E164;
-use crate::templates::{Part, SendComponent, TemplateValues};
+use crate::templates::{Part, TemplateValues};
 use crate::window::{WindowFacts, WindowRule};
+
+pub use crate::messages::{
+    AdReferral, CardPhone, ContactCard, Degrees, DeliveryState, Direction, FormField, Forwarded,
+    Message, MessageBody, Notice, Quote, Reaction,
+};
 
 /// `POST /v1/session`
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,8 +129,15 @@ pub struct Thread {
     pub id: ThreadId,
     pub channel: Channel,
     pub contact_id: Option<ContactId>,
+    /// The contact's name; else the guest's WhatsApp profile name; else their number.
     pub contact_name: String,
-    pub guest_phone: E164,
+    /// The guest's number; none for a WhatsApp user with a username whose number Meta does
+    /// not share (then `guest_user_id` is how they are reached).
+    pub guest_phone: Option<E164>,
+    /// The guest's WhatsApp business-scoped user id (`US.13491208655302741918`), when Meta
+    /// gave one.
+    #[serde(default)]
+    pub guest_user_id: Option<String>,
     pub status: ThreadStatus,
     pub consent: Consent,
     pub window_rule: WindowRule,
@@ -152,139 +162,6 @@ pub struct OpenThreadRequest {
     pub phone: E164,
     #[serde(default)]
     pub channel: Channel,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-    /// A line the thread shows about itself (someone added, left, ...); never sent.
-    System,
-}
-
-/// A message's delivery state. Ordered: a status never moves backwards (a late `delivered`
-/// webhook after `read` is ignored), except into `Failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum DeliveryState {
-    /// Written, not yet accepted by the Cloud API.
-    Sending,
-    /// Accepted by the Cloud API.
-    Sent,
-    /// On the guest's phone.
-    Delivered,
-    /// Opened by the guest (inbound messages: read by a user).
-    Read,
-    /// Will not be delivered; `failure` says why.
-    Failed,
-}
-
-impl DeliveryState {
-    /// The state after a status report `next`: never backwards, `Failed` only before delivery.
-    pub fn advance(self, next: DeliveryState) -> DeliveryState {
-        match (self, next) {
-            (DeliveryState::Failed, _) => DeliveryState::Failed,
-            (DeliveryState::Sending | DeliveryState::Sent, DeliveryState::Failed) => next,
-            (_, DeliveryState::Failed) => self,
-            _ => self.max(next),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[ts(export)]
-pub enum MessageBody {
-    Text {
-        text: String,
-    },
-    /// An approved template, sent by name and parameters; `text` is what the guest reads.
-    Template {
-        name: String,
-        language: String,
-        text: String,
-        /// The send request's `components` (the filled parameters).
-        components: Vec<SendComponent>,
-    },
-    /// A picture (F16-F18), stored by the connector: `GET /v1/media/{media_id}` has it.
-    Picture {
-        media_id: MediaId,
-        caption: Option<String>,
-        width: u32,
-        height: u32,
-    },
-    /// A change to the thread (F20), as a sentence with names ("Alex Morgan added Sam
-    /// Rivera") and as the event it records.
-    System {
-        event: crate::participants::SystemEvent,
-        text: String,
-    },
-    /// A message type the app cannot show (sticker, location, ...): stored, never dropped.
-    Unsupported {
-        description: String,
-    },
-    /// A voicemail left on the line (F22): the recording (`GET /v1/media/{media_id}`), how
-    /// long it is, the carrier's transcript when it sends one, and when it was first played.
-    Voicemail {
-        media_id: MediaId,
-        duration_secs: u32,
-        transcript: Option<String>,
-        heard_at: Option<DateTime<Utc>>,
-    },
-}
-
-impl MessageBody {
-    /// One line for thread lists and notifications.
-    pub fn preview(&self) -> String {
-        match self {
-            MessageBody::Text { text } => text.lines().next().unwrap_or_default().to_owned(),
-            // A template's first line is often its header ("Reminder"): show all of it.
-            MessageBody::Template { text, .. } => text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(" · "),
-            // Words, not an emoji: not every system has a font for it.
-            MessageBody::Picture { caption, .. } => match caption.as_deref().map(str::trim) {
-                Some(c) if !c.is_empty() => {
-                    format!("Photo: {}", c.lines().next().unwrap_or_default())
-                }
-                _ => "Photo".to_owned(),
-            },
-            MessageBody::System { text, .. } => text.clone(),
-            MessageBody::Unsupported { description } => description.clone(),
-            MessageBody::Voicemail { duration_secs, .. } => {
-                format!(
-                    "Voicemail ({}:{:02})",
-                    duration_secs / 60,
-                    duration_secs % 60
-                )
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[ts(export)]
-pub struct Message {
-    pub id: MessageId,
-    pub client_id: Option<ClientMessageId>,
-    pub thread_id: ThreadId,
-    pub direction: Direction,
-    /// The MultiLine user who wrote an outbound message.
-    pub author_name: Option<String>,
-    pub body: MessageBody,
-    pub state: DeliveryState,
-    /// Why a failed message failed, in words a user understands.
-    pub failure: Option<String>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// `POST /v1/threads/{id}/messages`: send a text. `client_id` is the idempotency key: sending
@@ -317,6 +194,7 @@ pub struct MediaInfo {
     pub id: MediaId,
     /// `image/jpeg` or `image/png`.
     pub mime_type: String,
+    #[ts(type = "number")]
     pub size: u64,
     pub width: u32,
     pub height: u32,
@@ -339,6 +217,11 @@ pub enum Event {
     /// The user is no longer in this thread (removed, left, transferred it): forget it.
     ThreadRemoved {
         thread_id: ThreadId,
+    },
+    /// WhatsApp reported a problem with the line's account or number (`value.errors[]`),
+    /// told to the line's owner, in words.
+    LineProblem {
+        text: String,
     },
 }
 
@@ -466,7 +349,8 @@ mod tests {
             channel: Channel::Whatsapp,
             contact_id: None,
             contact_name: "Ana".into(),
-            guest_phone: E164::parse("+12025550147", None).unwrap(),
+            guest_phone: Some(E164::parse("+12025550147", None).unwrap()),
+            guest_user_id: None,
             status: ThreadStatus::Open,
             consent: Consent::None,
             window_rule: WindowRule::AnyMessage,

@@ -91,6 +91,10 @@ error_codes! {
     BodyTooLarge = "body_too_large",
     InvalidForm = "invalid_form",
     InvalidWebhook = "invalid_webhook",
+    /// A webhook signed for one line names another WhatsApp number (connector).
+    WrongLine = "wrong_line",
+    /// The system could not open a file or a link (app).
+    OpenFailed = "open_failed",
     InvalidRequest = "invalid_request",
     /// A page's cursor is incomplete.
     InvalidCursor = "invalid_cursor",

@@ -63,6 +63,7 @@ pub mod cloud_errors;
 pub mod consent;
 pub mod errors;
 pub mod ids;
+pub mod messages;
 pub mod participants;
 pub mod phone;
 pub mod policy;

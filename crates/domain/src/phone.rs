@@ -71,14 +71,14 @@ impl E164 {
         Self::parse(&self.0, None)
     }
 
-    /// From the Cloud API's `wa_id` (digits, no `+`).
+    /// From the Cloud API's `wa_id` (digits, no `+`). Meta is the authority on its ids: the
+    /// form is checked, not the numbering plan. A `wa_id` need not be a number a phone
+    /// library calls valid (Meta rewrites Brazilian and Mexican mobile prefixes), and a
+    /// guest is never refused for it.
     pub fn from_wa_id(wa_id: &str) -> Result<Self, PhoneError> {
-        if wa_id.is_empty() || !wa_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(PhoneError::Unparseable {
-                input: wa_id.to_owned(),
-            });
-        }
-        Self::parse(&format!("+{wa_id}"), None)
+        Self::from_stored(&format!("+{wa_id}")).map_err(|_| PhoneError::Unparseable {
+            input: wa_id.to_owned(),
+        })
     }
 
     /// The Cloud API's `wa_id` form: the digits without `+`.
@@ -204,5 +204,17 @@ mod tests {
         assert_eq!(n.wa_id(), "12025550147");
         assert_eq!(E164::from_wa_id("12025550147").unwrap(), n);
         assert!(E164::from_wa_id("+12025550147").is_err());
+        assert!(E164::from_wa_id("US.13491208655302741918").is_err());
+    }
+
+    #[test]
+    fn a_wa_id_a_phone_library_calls_invalid_is_still_a_guest() {
+        // Meta's form of a Brazilian mobile without its ninth digit, and an unassigned +1
+        // number: libphonenumber refuses both; Meta is the authority on its ids.
+        for wa_id in ["551187654321", "11115550147"] {
+            let n = E164::from_wa_id(wa_id).unwrap();
+            assert_eq!(n.wa_id(), wa_id);
+        }
+        assert!(E164::parse("+11115550147", None).is_err());
     }
 }

@@ -3,8 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use multiline_domain::api::{
-    Channel, DeliveryState, Direction, ErrorBody, ErrorDetail, Event, EventEnvelope, Message,
-    MessageBody, Thread, ThreadStatus, User,
+    AdReferral, CardPhone, Channel, ContactCard, Degrees, DeliveryState, Direction, ErrorBody,
+    ErrorDetail, Event, EventEnvelope, FormField, Forwarded, Message, MessageBody, Notice, Quote,
+    Reaction, Thread, ThreadStatus, User,
 };
 use multiline_domain::consent::Consent;
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId, UserId};
@@ -37,6 +38,10 @@ fn message() -> Message {
         state: DeliveryState::Delivered,
         failure: None,
         created_at: at(9),
+        reply_to: None,
+        forwarded: None,
+        ad: None,
+        reactions: Vec::new(),
     }
 }
 
@@ -46,7 +51,8 @@ fn thread() -> Thread {
         channel: Channel::Whatsapp,
         contact_id: Some(ContactId(id(4))),
         contact_name: "Ana Silva".into(),
-        guest_phone: E164::parse("+12025550147", None).unwrap(),
+        guest_phone: Some(E164::parse("+12025550147", None).unwrap()),
+        guest_user_id: Some("US.13491208655302741918".into()),
         status: ThreadStatus::Open,
         consent: Consent::Granted {
             at: at(8),
@@ -73,6 +79,98 @@ fn thread() -> Thread {
 fn message_and_thread() {
     insta::assert_json_snapshot!("message", message());
     insta::assert_json_snapshot!("thread", thread());
+}
+
+/// Every kind a guest can send, and what is said about a message.
+#[test]
+fn every_kind_of_message() {
+    let media_id = multiline_domain::ids::MediaId(id(9));
+    let kinds = vec![
+        MessageBody::Audio {
+            media_id,
+            mime_type: "audio/ogg; codecs=opus".into(),
+            size: 13612,
+            voice: true,
+            duration_secs: Some(3),
+        },
+        MessageBody::Video {
+            media_id,
+            mime_type: "video/mp4".into(),
+            size: 39422,
+            caption: Some("The street at night".into()),
+        },
+        MessageBody::Document {
+            media_id,
+            mime_type: "application/pdf".into(),
+            size: 1342,
+            filename: "invoice.pdf".into(),
+            caption: None,
+        },
+        MessageBody::Sticker {
+            media_id,
+            mime_type: "image/webp".into(),
+            animated: true,
+        },
+        MessageBody::Location {
+            latitude: Degrees(38.7075),
+            longitude: Degrees(-9.1364),
+            name: Some("Praça do Comércio".into()),
+            address: None,
+            url: None,
+        },
+        MessageBody::Contacts {
+            cards: vec![ContactCard {
+                name: "Barbara Johnson".into(),
+                phones: vec![CardPhone {
+                    number: "+1 (940) 555-1234".into(),
+                    wa_id: Some("19405551234".into()),
+                    label: Some("CELL".into()),
+                }],
+                emails: vec!["barbara@example.com".into()],
+                organization: Some("Johnson Travel".into()),
+            }],
+        },
+        MessageBody::Choice {
+            text: "Double, sea view".into(),
+            description: Some("EUR 110 a night".into()),
+            id: Some("room_double_sea".into()),
+        },
+        MessageBody::Form {
+            text: "Sent".into(),
+            fields: vec![FormField {
+                name: "nights".into(),
+                value: "3".into(),
+            }],
+        },
+        MessageBody::Notice {
+            notice: Notice::NumberChanged {
+                new_phone: Some(E164::from_stored("+16505554321").unwrap()),
+                applied: false,
+            },
+            text: "Sheena Nelson changed their number to +16505554321".into(),
+        },
+        multiline_domain::messages::unsupported("order"),
+    ];
+    insta::assert_json_snapshot!("message_kinds", kinds);
+    let mut reply = message();
+    reply.direction = Direction::Inbound;
+    reply.reply_to = Some(Quote {
+        message_id: Some(MessageId(id(8))),
+        direction: Some(Direction::Outbound),
+        preview: "Your car is ready.".into(),
+    });
+    reply.forwarded = Some(Forwarded::Many);
+    reply.ad = Some(AdReferral {
+        headline: Some("Chat with us".into()),
+        body: None,
+        source_url: Some("https://fb.me/3cr4Wqqkv".into()),
+    });
+    reply.reactions = vec![Reaction {
+        emoji: "👍".into(),
+        by: "Ana Silva".into(),
+        at: at(10),
+    }];
+    insta::assert_json_snapshot!("message_about", reply);
 }
 
 #[test]

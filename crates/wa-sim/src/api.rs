@@ -22,6 +22,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/{version}/{phone_number_id}/media", post(upload_media))
         .route("/{version}/{media_id}", get(media_lookup))
         .route("/media-download/{token}", get(media_download))
+        .route("/whatsapp_business/attachments/", get(attachment))
         // Uploads up to the 5 MB limit plus the multipart framing; larger ones get Meta's
         // error rather than a bare 413.
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -97,7 +98,21 @@ async fn upload_media(
     Ok(Json(json!({ "id": id })))
 }
 
-/// `GET /{media-id}`: the metadata and a short-lived download URL.
+/// During a planned media outage: Meta's "Service temporarily unavailable".
+fn media_outage(state: &SimState) -> Result<(), GraphError> {
+    let now = state.clock.now();
+    match state.world().media_down_until {
+        Some(until) if now < until => Err(GraphError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            2,
+            "Service temporarily unavailable",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /{media-id}`: the metadata and a short-lived download URL; the SHA-256 in hex
+/// (webhooks give it in base64).
 async fn media_lookup(
     State(state): State<Arc<SimState>>,
     Path((_version, media_id)): Path<(String, String)>,
@@ -105,6 +120,7 @@ async fn media_lookup(
 ) -> Result<Json<Value>, GraphError> {
     check_token(&state, &headers)?;
     play_fault(&state).await?;
+    media_outage(&state)?;
     let now = state.clock.now();
     let mut world = state.world();
     let media = world.media.get(&media_id).cloned().ok_or_else(|| {
@@ -128,7 +144,7 @@ async fn media_lookup(
         "messaging_product": "whatsapp",
         "url": format!("http://{host}/media-download/{token}"),
         "mime_type": media.mime_type,
-        "sha256": media.sha256,
+        "sha256": hex::encode(media.sha256),
         "file_size": media.bytes.len(),
         "id": media_id,
     })))
@@ -141,6 +157,7 @@ async fn media_download(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     check_token(&state, &headers)?;
+    media_outage(&state)?;
     let now = state.clock.now();
     let world = state.world();
     let media = world
@@ -149,6 +166,31 @@ async fn media_download(
         .filter(|(_, expires)| now < *expires)
         .and_then(|(id, _)| world.media.get(id))
         .ok_or_else(|| GraphError::new(StatusCode::NOT_FOUND, 100, "The URL has expired"))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, media.mime_type.clone())],
+        media.bytes.clone(),
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct Attachment {
+    mid: String,
+}
+
+/// The download link a media webhook carries (`url`): bearer token required.
+async fn attachment(
+    State(state): State<Arc<SimState>>,
+    axum::extract::Query(q): axum::extract::Query<Attachment>,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    check_token(&state, &headers)?;
+    media_outage(&state)?;
+    let world = state.world();
+    let media = world
+        .media
+        .get(&q.mid)
+        .ok_or_else(|| GraphError::new(StatusCode::NOT_FOUND, 100, "Unknown media"))?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, media.mime_type.clone())],
         media.bytes.clone(),
@@ -227,11 +269,29 @@ async fn send(
     if request["status"] == "read" {
         return Ok(Json(json!({ "success": true })));
     }
-    let to = request["to"]
-        .as_str()
-        .map(|to| to.trim_start_matches('+').to_owned())
-        .filter(|to| !to.is_empty())
-        .ok_or_else(|| GraphError::invalid("(#100) The parameter to is required."))?;
+    // `to` (a number, with or without `+`) wins over `recipient` (a business-scoped user
+    // id), as Meta documents.
+    let to = match (request["to"].as_str(), request["recipient"].as_str()) {
+        (Some(to), _) if !to.trim_start_matches('+').is_empty() => {
+            to.trim_start_matches('+').to_owned()
+        }
+        (_, Some(user_id)) => state
+            .world()
+            .guests
+            .values()
+            .find(|g| g.user_id == user_id)
+            .map(|g| g.wa_id.clone())
+            .ok_or_else(|| {
+                GraphError::new(
+                    StatusCode::BAD_REQUEST,
+                    131026,
+                    "Message undeliverable: no WhatsApp user has this user id",
+                )
+            })?,
+        _ => {
+            return Err(GraphError::invalid("(#100) The parameter to is required."));
+        }
+    };
     let kind = request["type"].as_str().unwrap_or("text").to_owned();
     let text = match kind.as_str() {
         "text" => request["text"]["body"]
@@ -261,9 +321,22 @@ async fn send(
         }
     };
     let now = state.clock.now();
-    let wamid = {
+    let template_category = (kind == "template")
+        .then(|| {
+            let name = request["template"]["name"].as_str().unwrap_or_default();
+            state
+                .world()
+                .templates
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.category.clone())
+        })
+        .flatten();
+    let reachable = !state.world().unreachable.contains(&to);
+    let (wamid, chat_open, quiet, user_id) = {
         let mut world = state.world();
         let wamid = world.wamid();
+        let quiet = world.quiet_statuses;
         let Some(guest) = world.guests.get_mut(&to) else {
             return Err(GraphError::new(
                 StatusCode::BAD_REQUEST,
@@ -280,23 +353,38 @@ async fn send(
                 "Re-engagement message: more than 24 hours have passed since the recipient last replied",
             ));
         }
+        let chat_open = guest.chat_open_until.is_some_and(|until| now < until);
         guest.received.push(Received {
             wamid: wamid.clone(),
             at: now,
             kind: kind.clone(),
             text,
             request: request.clone(),
+            // Read at once with the chat open; never, off the network.
+            read: chat_open || !reachable,
         });
-        wamid
+        (wamid, chat_open, quiet, guest.user_id.clone())
     };
     // Acceptance is not delivery: statuses follow as webhooks, in order. A phone off the
-    // network never gets it: `failed` with 131026.
-    let reachable = !state.world().unreachable.contains(&to);
-    state.status(&wamid, &to, "sent");
-    state.status(&wamid, &to, if reachable { "delivered" } else { "failed" });
+    // network never gets it: `failed` with 131026. A guest with the chat open reads it at
+    // once: `read` comes with no `delivered` before it (as Meta's may).
+    if !quiet {
+        let category = template_category.as_deref();
+        state.status(&wamid, &to, "sent", category);
+        match (reachable, chat_open) {
+            (false, _) => state.status(&wamid, &to, "failed", None),
+            (true, true) => state.status(&wamid, &to, "read", None),
+            (true, false) => state.status(&wamid, &to, "delivered", category),
+        }
+    }
+    let contact = if request["to"].is_string() {
+        json!({ "input": request["to"], "wa_id": to })
+    } else {
+        json!({ "input": request["recipient"], "user_id": user_id })
+    };
     Ok(Json(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{ "input": request["to"], "wa_id": to }],
+        "contacts": [contact],
         "messages": [{ "id": wamid }]
     })))
 }

@@ -20,6 +20,8 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/control/guests", get(guests))
         .route("/control/media/{id}", get(media))
         .route("/control/guests/{wa_id}/send", post(guest_sends))
+        .route("/control/guests/{wa_id}/message", post(guest_sends_message))
+        .route("/control/guests/{wa_id}/read", post(guest_reads))
         .route("/control/guests/{wa_id}/received", get(received))
         .route("/control/guests/{wa_id}/button", post(guest_presses_button))
         .route("/control/guests/{wa_id}/image", post(guest_sends_image))
@@ -147,7 +149,7 @@ async fn guests(State(state): State<Arc<SimState>>) -> Json<Value> {
         .world()
         .guests
         .values()
-        .map(|g| json!({ "wa_id": g.wa_id, "name": g.name }))
+        .map(|g| json!({ "wa_id": g.wa_id, "name": g.name, "username": g.username }))
         .collect();
     guests.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     Json(Value::Array(guests))
@@ -166,6 +168,30 @@ async fn media(
         media.bytes.clone(),
     )
         .into_response())
+}
+
+/// Any kind of message (`{"kind": "voice"}`, `{"kind": "location", ...}`: see
+/// [`crate::GuestMessage`]).
+async fn guest_sends_message(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+    Json(body): Json<crate::GuestMessage>,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    state
+        .guest_sends(&wa_id, body)
+        .map(|wamid| Json(json!({ "wamid": wamid })))
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
+/// The guest phone shows the guest's chat: what they received is read now.
+async fn guest_reads(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    state
+        .guest_reads(&wa_id)
+        .map(|read| Json(json!({ "read": read })))
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
 }
 
 #[derive(Deserialize)]

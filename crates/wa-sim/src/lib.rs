@@ -20,6 +20,8 @@ pub(crate) fn opaque_id() -> uuid::fmt::Simple {
 
 mod api;
 mod control;
+mod inbound;
+mod samples;
 mod state;
 mod twilio;
 mod webhooks;
@@ -30,11 +32,12 @@ use std::sync::Arc;
 use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
+pub use inbound::GuestMessage;
 pub use state::{ClockControl, Fault, Guest, Received, SimConfig, SimError, Template};
 pub use twilio::{
     Exchange, FileKind, Text, TwilioAccount, recording as recording_wav, twilio_signature,
 };
-pub use webhooks::signature;
+pub use webhooks::{meta_json, signature};
 
 /// A running simulator.
 #[derive(Clone)]
@@ -53,6 +56,7 @@ impl Simulator {
     ) -> std::io::Result<Simulator> {
         let addr = listener.local_addr()?;
         let state = state::SimState::new(config, clock);
+        *state.base_url.lock().unwrap_or_else(|e| e.into_inner()) = format!("http://{addr}");
         let twilio = twilio::TwilioState::new(TwilioAccount::demo());
         twilio.set_base_url(format!("http://{addr}"));
         let app = api::router(state.clone())
@@ -90,6 +94,63 @@ impl Simulator {
 
     pub fn add_guest(&self, wa_id: &str, name: &str) {
         self.state.add_guest(wa_id, name);
+    }
+
+    /// A guest with a username who does not share their number: webhooks name them by
+    /// their business-scoped user id only; sends reach them by `recipient`.
+    pub fn add_username_guest(&self, wa_id: &str, name: &str, username: &str) {
+        self.state.add_username_guest(wa_id, name, username);
+    }
+
+    /// The guest's business-scoped user id.
+    pub fn guest_user_id(&self, wa_id: &str) -> Option<String> {
+        self.state
+            .world()
+            .guests
+            .get(wa_id)
+            .map(|g| g.user_id.clone())
+    }
+
+    /// The guest sends any kind of message (files are the samples). Returns the wamid.
+    pub fn guest_sends(
+        &self,
+        wa_id: &str,
+        message: GuestMessage,
+    ) -> Result<String, state::SimError> {
+        self.state.guest_sends(wa_id, message)
+    }
+
+    /// The guest opens the business's chat: what they received is read (`read` statuses),
+    /// and what comes in the next 30 seconds is read at once. Answers how many were read.
+    pub fn guest_reads(&self, wa_id: &str) -> Result<usize, state::SimError> {
+        self.state.guest_reads(wa_id)
+    }
+
+    /// Stores a file under a given media id (as Meta would hold a guest's file): a test
+    /// replaying Meta's payloads makes their media downloadable.
+    pub fn put_media(&self, id: &str, bytes: Vec<u8>, mime_type: &str) {
+        self.state.put_media(id, bytes, mime_type);
+    }
+
+    /// The next accepted sends get these wamids, in order.
+    pub fn assign_next_wamids(&self, wamids: impl IntoIterator<Item = String>) {
+        self.state.world().next_wamids.extend(wamids);
+    }
+
+    /// No status webhooks follow accepted sends (a test plays Meta's own), or they do again.
+    pub fn set_quiet_statuses(&self, quiet: bool) {
+        self.state.world().quiet_statuses = quiet;
+    }
+
+    /// Media lookups and downloads fail (HTTP 500, code 2) until `until` by the simulator's
+    /// clock: an outage.
+    pub fn fail_media_until(&self, until: multiline_domain::time::Timestamp) {
+        self.state.world().media_down_until = Some(until);
+    }
+
+    /// The webhook bodies delivered lately, oldest first, exactly as sent (and signed).
+    pub fn webhook_bodies(&self) -> Vec<Vec<u8>> {
+        self.state.delivery.log()
     }
 
     pub fn add_template(&self, template: Template) {

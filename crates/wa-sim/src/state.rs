@@ -1,12 +1,11 @@
 //! The simulator's world: one business phone number, its templates, and simulated guests.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use multiline_domain::time::{Clock, Timestamp};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// The business account the simulator plays.
@@ -52,9 +51,42 @@ pub struct Template {
 pub struct Guest {
     pub wa_id: String,
     pub name: String,
+    /// Their business-scoped user id, as every webhook since April 2026 carries it
+    /// (`US.` and 20 digits, derived from the number: stable per guest).
+    pub user_id: String,
+    /// A username; a guest who has one and does not share their number comes without
+    /// `from`/`wa_id` (`shares_number` false).
+    pub username: Option<String>,
+    pub shares_number: bool,
+    /// Until when the guest has the business's chat open on their phone: what arrives then
+    /// is read at once (`read` with no `delivered` before it).
+    pub chat_open_until: Option<Timestamp>,
     /// When the guest last wrote to the business: Meta's 24 h window starts here.
     pub last_message_at: Option<Timestamp>,
     pub received: Vec<Received>,
+}
+
+impl Guest {
+    /// A guest who shares their number (everyone, until usernames).
+    pub fn new(wa_id: &str, name: &str) -> Guest {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(wa_id.as_bytes());
+        let digits: String = digest
+            .iter()
+            .take(10)
+            .map(|b| format!("{:02}", b % 100))
+            .collect();
+        Guest {
+            wa_id: wa_id.to_owned(),
+            name: name.to_owned(),
+            user_id: format!("US.{digits}"),
+            username: None,
+            shares_number: true,
+            chat_open_until: None,
+            last_message_at: None,
+            received: Vec::new(),
+        }
+    }
 }
 
 /// A message the Cloud API accepted for a guest.
@@ -69,6 +101,9 @@ pub struct Received {
     pub text: String,
     /// The whole send request as the connector sent it.
     pub request: Value,
+    /// Whether the guest has read it (a `read` status went out).
+    #[serde(default)]
+    pub read: bool,
 }
 
 /// A stored media file (an upload by the business, or a guest's picture).
@@ -76,8 +111,8 @@ pub struct Received {
 pub struct Media {
     pub bytes: Vec<u8>,
     pub mime_type: String,
-    /// Hex SHA-256 of the bytes.
-    pub sha256: String,
+    /// The digest of the bytes: hex in the media endpoint's answer, base64 in webhooks.
+    pub sha256: [u8; 32],
 }
 
 /// The Cloud API's limit for images.
@@ -108,6 +143,8 @@ pub enum SimError {
     UnknownGuest(String),
     #[error("guest {0} has no template to answer")]
     NoTemplate(String),
+    #[error("guest {0} received nothing to answer or react to")]
+    NothingToAnswer(String),
 }
 
 /// Moves the shared clock forward (the demo's; tests inject their own clocks instead).
@@ -119,8 +156,9 @@ pub(crate) struct SimState {
     pub clock_control: Mutex<Option<ClockControl>>,
     pub world: Mutex<World>,
     pub webhooks: mpsc::UnboundedSender<Value>,
-    pub webhook_url: Arc<Mutex<Option<String>>>,
-    pub pending: Arc<AtomicUsize>,
+    pub delivery: Arc<crate::webhooks::Delivery>,
+    /// Where the simulator serves (for the media `url` webhooks carry).
+    pub base_url: Mutex<String>,
 }
 
 #[derive(Default)]
@@ -141,11 +179,22 @@ pub(crate) struct World {
     /// The next `reorder_next` webhooks are held and then delivered newest first.
     pub reorder_next: u32,
     pub held: Vec<Value>,
+    /// Wamids the next accepted sends get, first first (tests that replay Meta's payloads
+    /// about known messages).
+    pub next_wamids: std::collections::VecDeque<String>,
+    /// Whether accepted sends are followed by status webhooks (on unless a test turns them
+    /// off to play Meta's own statuses).
+    pub quiet_statuses: bool,
+    /// Media lookups and downloads fail (HTTP 500, code 2) until then: an outage.
+    pub media_down_until: Option<Timestamp>,
 }
 
 impl World {
     /// A fresh message id, unique across restarts (a connector keeps the ids it saw).
     pub fn wamid(&mut self) -> String {
+        if let Some(planned) = self.next_wamids.pop_front() {
+            return planned;
+        }
         self.next_id += 1;
         format!(
             "wamid.SIM{}{:04X}",
@@ -158,22 +207,20 @@ impl World {
 impl SimState {
     pub fn new(config: SimConfig, clock: Arc<dyn Clock>) -> Arc<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let webhook_url = Arc::new(Mutex::new(None));
-        let pending = Arc::new(AtomicUsize::new(0));
-        crate::webhooks::spawn_delivery(
-            rx,
-            webhook_url.clone(),
+        let delivery = crate::webhooks::Delivery::new(
             config.app_secret.clone(),
-            pending.clone(),
+            config.waba_id.clone(),
+            clock.clone(),
         );
+        crate::webhooks::spawn(rx, delivery.clone());
         Arc::new(SimState {
             config,
             clock,
             clock_control: Mutex::new(None),
             world: Mutex::new(World::default()),
             webhooks: tx,
-            webhook_url,
-            pending,
+            delivery,
+            base_url: Mutex::new(String::new()),
         })
     }
 
@@ -182,19 +229,23 @@ impl SimState {
     }
 
     pub fn set_webhook_url(&self, url: String) {
-        *self.webhook_url.lock().unwrap_or_else(|e| e.into_inner()) = Some(url);
+        self.delivery.set_url(url);
     }
 
     pub fn add_guest(&self, wa_id: &str, name: &str) {
         self.world()
             .guests
             .entry(wa_id.to_owned())
-            .or_insert_with(|| Guest {
-                wa_id: wa_id.to_owned(),
-                name: name.to_owned(),
-                last_message_at: None,
-                received: Vec::new(),
-            });
+            .or_insert_with(|| Guest::new(wa_id, name));
+    }
+
+    /// A guest with a username who does not share their number: webhooks name them by
+    /// their user id only, and sends reach them by `recipient`.
+    pub fn add_username_guest(&self, wa_id: &str, name: &str, username: &str) {
+        let mut guest = Guest::new(wa_id, name);
+        guest.username = Some(username.to_owned());
+        guest.shares_number = false;
+        self.world().guests.insert(wa_id.to_owned(), guest);
     }
 
     pub fn add_template(&self, template: Template) {
@@ -209,65 +260,31 @@ impl SimState {
 
     /// Stores media and answers its id.
     pub fn store_media(&self, bytes: Vec<u8>, mime_type: &str) -> String {
+        let id = {
+            let mut world = self.world();
+            world.next_id += 1;
+            format!(
+                "{}{:06}",
+                7_000_000_000u64 + world.next_id,
+                world.next_id % 1_000_000
+            )
+        };
+        self.put_media(&id, bytes, mime_type);
+        id
+    }
+
+    /// Stores media under a given id (a test replaying Meta's payloads about it).
+    pub fn put_media(&self, id: &str, bytes: Vec<u8>, mime_type: &str) {
         use sha2::Digest;
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        let mut world = self.world();
-        world.next_id += 1;
-        let id = format!(
-            "{}{:06}",
-            7_000_000_000u64 + world.next_id,
-            world.next_id % 1_000_000
-        );
-        world.media.insert(
-            id.clone(),
+        let sha256 = sha2::Sha256::digest(&bytes).into();
+        self.world().media.insert(
+            id.to_owned(),
             Media {
                 bytes,
                 mime_type: mime_type.to_owned(),
                 sha256,
             },
         );
-        id
-    }
-
-    /// The guest sends a picture: stored as media, then a signed `image` webhook.
-    pub fn guest_sends_image(
-        &self,
-        wa_id: &str,
-        bytes: Vec<u8>,
-        mime_type: &str,
-        caption: Option<&str>,
-    ) -> Result<String, SimError> {
-        if !self.world().guests.contains_key(wa_id) {
-            return Err(SimError::UnknownGuest(wa_id.into()));
-        }
-        let media_id = self.store_media(bytes, mime_type);
-        let now = self.clock.now();
-        let (wamid, name, sha256) = {
-            let mut world = self.world();
-            let wamid = world.wamid();
-            let sha256 = world.media[&media_id].sha256.clone();
-            let guest = world.guests.get_mut(wa_id).expect("checked above");
-            guest.last_message_at = Some(now);
-            (wamid, guest.name.clone(), sha256)
-        };
-        let mut image = json!({ "id": media_id, "mime_type": mime_type, "sha256": sha256 });
-        if let Some(caption) = caption {
-            image["caption"] = json!(caption);
-        }
-        let value = json!({
-            "messaging_product": "whatsapp",
-            "metadata": self.metadata(),
-            "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
-            "messages": [{
-                "from": wa_id,
-                "id": wamid,
-                "timestamp": now.timestamp().to_string(),
-                "type": "image",
-                "image": image
-            }]
-        });
-        self.enqueue_webhook(self.envelope(value));
-        Ok(wamid)
     }
 
     pub fn inject_fault(&self, fault: Fault, count: u32) {
@@ -294,12 +311,13 @@ impl SimState {
     }
 
     pub fn pending_webhooks(&self) -> usize {
-        self.pending.load(Ordering::SeqCst)
+        self.delivery.pending()
     }
 
-    /// Queues one webhook delivery (in order with every other, unless told to duplicate or
-    /// reorder).
-    pub fn enqueue_webhook(&self, payload: Value) {
+    /// Queues one change (a `messages` change's `value`) for delivery: in order with every
+    /// other, batched with those queued at the same moment, unless told to duplicate or
+    /// reorder.
+    pub fn enqueue_change(&self, payload: Value) {
         let out = {
             let mut world = self.world();
             let copies = if world.duplicate_next > 0 {
@@ -323,7 +341,7 @@ impl SimState {
             out
         };
         for payload in out {
-            self.pending.fetch_add(1, Ordering::SeqCst);
+            self.delivery.queued();
             // The receiver lives as long as the runtime; an error means it is shutting down.
             let _ = self.webhooks.send(payload);
         }
@@ -339,118 +357,5 @@ impl SimState {
             world.faults.pop_front();
         }
         Some(fault)
-    }
-
-    /// The guest answers a template's quick-reply button: a `button` message whose
-    /// `context.id` is the template's wamid.
-    pub fn guest_presses_button(
-        &self,
-        wa_id: &str,
-        payload: &str,
-        text: &str,
-    ) -> Result<String, SimError> {
-        let now = self.clock.now();
-        let (wamid, name, context) = {
-            let mut world = self.world();
-            let wamid = world.wamid();
-            let guest = world
-                .guests
-                .get_mut(wa_id)
-                .ok_or_else(|| SimError::UnknownGuest(wa_id.into()))?;
-            guest.last_message_at = Some(now);
-            let context = guest
-                .received
-                .iter()
-                .rev()
-                .find(|r| r.kind == "template")
-                .map(|r| r.wamid.clone())
-                .ok_or_else(|| SimError::NoTemplate(wa_id.into()))?;
-            (wamid, guest.name.clone(), context)
-        };
-        let value = json!({
-            "messaging_product": "whatsapp",
-            "metadata": self.metadata(),
-            "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
-            "messages": [{
-                "context": { "from": self.config.display_phone_number, "id": context },
-                "from": wa_id,
-                "id": wamid,
-                "timestamp": now.timestamp().to_string(),
-                "type": "button",
-                "button": { "payload": payload, "text": text }
-            }]
-        });
-        self.enqueue_webhook(self.envelope(value));
-        Ok(wamid)
-    }
-
-    /// The `value` envelope every webhook shares.
-    pub fn envelope(&self, value: Value) -> Value {
-        json!({
-            "object": "whatsapp_business_account",
-            "entry": [{
-                "id": self.config.waba_id,
-                "changes": [{ "field": "messages", "value": value }]
-            }]
-        })
-    }
-
-    fn metadata(&self) -> Value {
-        json!({
-            "display_phone_number": self.config.display_phone_number,
-            "phone_number_id": self.config.phone_number_id,
-        })
-    }
-
-    pub fn guest_sends_text(&self, wa_id: &str, text: &str) -> Result<String, SimError> {
-        let now = self.clock.now();
-        let (wamid, name) = {
-            let mut world = self.world();
-            let wamid = world.wamid();
-            let guest = world
-                .guests
-                .get_mut(wa_id)
-                .ok_or_else(|| SimError::UnknownGuest(wa_id.into()))?;
-            guest.last_message_at = Some(now);
-            (wamid, guest.name.clone())
-        };
-        let value = json!({
-            "messaging_product": "whatsapp",
-            "metadata": self.metadata(),
-            "contacts": [{ "profile": { "name": name }, "wa_id": wa_id }],
-            "messages": [{
-                "from": wa_id,
-                "id": wamid,
-                "timestamp": now.timestamp().to_string(),
-                "type": "text",
-                "text": { "body": text }
-            }]
-        });
-        self.enqueue_webhook(self.envelope(value));
-        Ok(wamid)
-    }
-
-    /// A status webhook for a message the business sent.
-    pub fn status(&self, wamid: &str, recipient: &str, status: &str) {
-        let mut entry = json!({
-            "id": wamid,
-            "status": status,
-            "timestamp": self.clock.now().timestamp().to_string(),
-            "recipient_id": recipient,
-        });
-        if status == "failed" {
-            entry["errors"] = json!([{
-                "code": 131026,
-                "title": "Message undeliverable",
-                "message": "Message undeliverable",
-                "error_data": { "details": "The recipient's phone could not be reached." }
-            }]);
-        }
-        let value = json!({
-            "messaging_product": "whatsapp",
-            "metadata": self.metadata(),
-            "statuses": [entry]
-        });
-        self.enqueue_webhook(self.envelope(value));
     }
 }

@@ -73,9 +73,13 @@ pub async fn download(
     let media = ctx
         .run(move |env| media::media_for(env, auth.caller, id))
         .await?;
+    let (content_type, inline) = served_type(&media.info.mime_type);
+    let disposition = if inline { "inline" } else { "attachment" };
     Ok((
         [
-            (header::CONTENT_TYPE, media.info.mime_type.clone()),
+            (header::CONTENT_TYPE, content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition.to_owned()),
             (
                 header::CACHE_CONTROL,
                 "private, max-age=31536000, immutable".to_owned(),
@@ -84,6 +88,95 @@ pub async fn download(
         media.bytes,
     )
         .into_response())
+}
+
+/// Pictures, audio and video a web view may show in place (never SVG or HTML: a guest
+/// chooses a file's declared type).
+const INLINE_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "audio/ogg",
+    "audio/opus",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/aac",
+    "audio/amr",
+    // Voicemail recordings (the carrier's).
+    "audio/wav",
+    "audio/x-wav",
+    "video/mp4",
+    "video/3gpp",
+];
+
+/// Documents served with their own type (as attachments).
+const DOCUMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/zip",
+];
+
+/// The `Content-Type` a stored file is served with, and whether it may be shown in place.
+/// The declared type is a guest's word: a picture, audio or video type from a short list is
+/// served as such (its parameters kept, `audio/ogg; codecs=opus`); a document type from a
+/// short list (or an Office one) as an attachment; anything else as
+/// `application/octet-stream`, an attachment. Always with `nosniff`.
+pub fn served_type(declared: &str) -> (String, bool) {
+    let essence = declared
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let tidy = declared.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if INLINE_TYPES.contains(&essence.as_str()) {
+        let t = if tidy { declared.to_owned() } else { essence };
+        (t, true)
+    } else if DOCUMENT_TYPES.contains(&essence.as_str())
+        || essence.starts_with("application/vnd.openxmlformats-officedocument.")
+    {
+        (essence, false)
+    } else {
+        ("application/octet-stream".to_owned(), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_type;
+
+    #[test]
+    fn a_guests_declared_type_is_served_only_from_short_lists() {
+        let cases = [
+            ("image/jpeg", "image/jpeg", true),
+            ("audio/ogg; codecs=opus", "audio/ogg; codecs=opus", true),
+            ("Video/MP4", "Video/MP4", true),
+            ("application/pdf", "application/pdf", false),
+            ("text/html", "application/octet-stream", false),
+            ("image/svg+xml", "application/octet-stream", false),
+            (
+                "application/x-msdownload",
+                "application/octet-stream",
+                false,
+            ),
+            (
+                "image/png\r\nSet-Cookie: a=b",
+                "application/octet-stream",
+                false,
+            ),
+        ];
+        for (declared, served, inline) in cases {
+            assert_eq!(
+                served_type(declared),
+                (served.to_owned(), inline),
+                "{declared}"
+            );
+        }
+    }
 }
 
 /// Queues an uploaded picture; answers 202 with the stored message. Idempotent on

@@ -29,12 +29,15 @@ use crate::error::Error;
 
 pub use auth::Auth;
 
-/// The largest request body accepted on `/v1` (JSON) and on webhooks.
+/// The largest request body accepted on `/v1` (JSON) and on the carrier's webhooks.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The largest Cloud API webhook body accepted: Meta sends up to 3 MB (1,000 updates).
+pub const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
 
 /// The API's routes, each documented by its handler's `#[utoipa::path]`: the router and the
 /// OpenAPI document come from the same list, so neither can miss a route of the other.
-fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
+fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
     let json = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::sign_in, auth::sign_out))
         .routes(routes!(auth::me))
@@ -51,7 +54,6 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
         .routes(routes!(threads::templates))
         .routes(routes!(events::subscribe))
         .routes(routes!(events::head))
-        .routes(routes!(webhook::verify, webhook::receive))
         .routes(routes!(carrier::sms))
         .routes(routes!(carrier::status))
         .routes(routes!(carrier::voice))
@@ -59,26 +61,32 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
         .routes(routes!(carrier::recording))
         .routes(routes!(carrier::transcription))
         .routes(routes!(threads::mark_heard))
+        .routes(routes!(threads::use_new_number))
         .routes(routes!(media::send))
         .routes(routes!(media::download));
     // Uploads read their body themselves, up to the picture limit.
     let uploads = OpenApiRouter::new().routes(routes!(media::upload));
-    (json, uploads)
+    // The Cloud API's webhooks, up to Meta's size.
+    let webhooks = OpenApiRouter::new().routes(routes!(webhook::verify, webhook::receive));
+    (json, uploads, webhooks)
 }
 
 /// The OpenAPI 3.1 document of the API (`GET /v1/openapi.json`, `docs/openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (json, uploads) = routes();
+    let (json, uploads, webhooks) = routes();
     let mut doc = json.into_openapi();
     doc.merge(uploads.into_openapi());
+    doc.merge(webhooks.into_openapi());
     doc
 }
 
 pub fn router(ctx: Ctx) -> Router {
-    let (json, uploads) = routes();
+    let (json, uploads, webhooks) = routes();
     let (json, mut doc) = json.split_for_parts();
     let (uploads, upload_doc) = uploads.split_for_parts();
+    let (webhooks, webhook_doc) = webhooks.split_for_parts();
     doc.merge(upload_doc);
+    doc.merge(webhook_doc);
     let doc = std::sync::Arc::new(doc);
     json.route(
         "/v1/openapi.json",
@@ -90,6 +98,7 @@ pub fn router(ctx: Ctx) -> Router {
     .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
     // An oversized upload is answered in the API's error shape by its handler.
     .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()))
+    .merge(webhooks.layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)))
     .with_state(ctx)
 }
 
@@ -144,6 +153,8 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{message}")]
     TooLarge { code: ErrorCode, message: String },
+    #[error("{message}")]
+    Forbidden { code: ErrorCode, message: String },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -185,6 +196,9 @@ impl IntoResponse for ApiError {
             ApiError::Refused(r) => (refusal_status(*r), r.code(), r.to_string()),
             ApiError::TooLarge { code, message } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, *code, message.clone())
+            }
+            ApiError::Forbidden { code, message } => {
+                (StatusCode::FORBIDDEN, *code, message.clone())
             }
             ApiError::Conflict(what) => (
                 StatusCode::CONFLICT,

@@ -174,6 +174,21 @@ pub async fn mark_heard(
     Ok(axum::Json(message))
 }
 
+/// `POST /v1/messages/{id}/use-number`: the caller confirms WhatsApp's notice that the guest
+/// changed their number (F23): the thread writes to the new one from now on.
+#[utoipa::path(post, path = "/v1/messages/{id}/use-number", tag = "threads", security(("bearer" = [])), params(("id" = multiline_domain::ids::MessageId, Path)), responses((status = 200, description = "The notice, applied; the thread follows as an event.", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `invalid_request` (not a notice of a new number).", body = super::ErrorBody)))]
+pub async fn use_new_number(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<multiline_domain::ids::MessageId>,
+) -> Result<axum::Json<Message>, ApiError> {
+    let (message, told) = ctx
+        .run(move |env| send::use_new_number(env, auth.caller, id))
+        .await?;
+    ctx.tell(told);
+    Ok(axum::Json(message))
+}
+
 /// `POST /v1/threads/{id}/participants`: add, remove, leave, transfer, restart (F20).
 #[utoipa::path(post, path = "/v1/threads/{id}/participants", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = ParticipantsRequest, responses((status = 200, description = "The thread as the caller now sees it (none after leaving or transferring; the new one after a restart).", body = ParticipantsResponse), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `already_participant`, `target_not_participant`, `target_is_self`, `not_a_colleague`, `thread_closed`.", body = super::ErrorBody)))]
 pub async fn participants(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{ApiError, ApiPath, ApiQuery};
-use multiline_whatsapp_webhook::signature_valid;
+use multiline_whatsapp_webhook::{phone_number_ids, signature_valid};
 
 use crate::ctx::Ctx;
 use crate::inbox;
@@ -43,8 +43,11 @@ pub async fn verify(
     }
 }
 
-/// A webhook delivery: signature first, then JSON well-formedness, then keep it and answer.
-#[utoipa::path(post, path = "/webhooks/whatsapp/{line}", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the raw body with the app secret.")), request_body(content = Object, description = "The Cloud API's webhook payload."), responses((status = 200, description = "Kept; processed durably."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_json`, `not_found`.", body = super::ErrorBody)))]
+/// A webhook delivery: signature first, then the numbers it is for (each change's
+/// `metadata.phone_number_id` must be this line's: one app may call one URL for several
+/// numbers, and a body for another is refused, audited, and kept nowhere), then keep it and
+/// answer. Bodies up to Meta's 3 MB.
+#[utoipa::path(post, path = "/webhooks/whatsapp/{line}", tag = "webhooks", params(("line" = uuid::Uuid, Path), ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the raw body with the app secret.")), request_body(content = Object, description = "The Cloud API's webhook payload."), responses((status = 200, description = "Kept; processed durably."), (status = 401, description = "Missing or wrong signature: nothing stored.", body = super::ErrorBody), (status = 403, description = "`wrong_line`: the body is for another WhatsApp number than this line's; nothing stored, audited.", body = super::ErrorBody), (status = 413, description = "`body_too_large`: over 4 MiB.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `invalid_json`, `not_found`.", body = super::ErrorBody)))]
 pub async fn receive(
     State(ctx): State<Ctx>,
     ApiPath(line): ApiPath<Uuid>,
@@ -59,10 +62,18 @@ pub async fn receive(
         tracing::warn!(line = %line.id, "webhook with a missing or wrong signature refused");
         return Err(ApiError::Unauthorized);
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(ApiError::BadRequest {
-            code: ErrorCode::InvalidJson,
-            message: "The body is not valid JSON.".into(),
+    let numbers = phone_number_ids(&body).map_err(|e| ApiError::BadRequest {
+        code: ErrorCode::InvalidJson,
+        message: format!("The body is not a WhatsApp webhook: {e}"),
+    })?;
+    if let Some(other) = numbers.iter().find(|n| **n != line.phone_number_id) {
+        tracing::warn!(line = %line.id, number = %other, "webhook for another number refused");
+        let (org, id, other) = (line.org_id, line.id, other.clone());
+        ctx.run(move |env| accounts::webhook_refused(env, org, id, &other))
+            .await?;
+        return Err(ApiError::Forbidden {
+            code: ErrorCode::WrongLine,
+            message: "This webhook is for another WhatsApp number than this line's.".into(),
         });
     }
     inbox::keep(&ctx, line.id, InboxSource::Whatsapp, body.to_vec()).await?;

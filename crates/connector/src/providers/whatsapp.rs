@@ -6,22 +6,22 @@
 
 use multiline_domain::api::MessageBody;
 use multiline_domain::cloud_errors::{Disposition, disposition};
-use multiline_domain::phone::E164;
+use multiline_whatsapp_webhook::{MediaRef, Sha256};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::ProviderError;
-use crate::store::{Line, ListedTemplate};
+use crate::store::{GuestIds, Line, ListedTemplate};
 
 /// What the connector asks of WhatsApp. Every failure says whether to retry.
 #[async_trait::async_trait]
 pub trait WhatsApp: Send + Sync {
-    /// Sends one message to `to` from the line; answers its wamid. A picture is sent by the
-    /// Cloud API media id its upload answered (`media_id`).
+    /// Sends one message to the guest from the line; answers its wamid. A picture is sent
+    /// by the Cloud API media id its upload answered (`media_id`).
     async fn send(
         &self,
         line: &Line,
-        to: &E164,
+        to: &GuestIds,
         body: &MessageBody,
         media_id: Option<&str>,
     ) -> Result<String, ProviderError>;
@@ -32,12 +32,13 @@ pub trait WhatsApp: Send + Sync {
         bytes: Vec<u8>,
         mime_type: &str,
     ) -> Result<String, ProviderError>;
-    /// A guest's media: its bytes (checked against `sha256` when given) and MIME type.
+    /// A guest's file: its bytes (checked against the digest the webhook announced, when it
+    /// did) and MIME type; refused for good over `max_bytes`.
     async fn download_media(
         &self,
         line: &Line,
-        media_id: &str,
-        sha256: Option<&str>,
+        media: &MediaRef,
+        max_bytes: u64,
     ) -> Result<(Vec<u8>, String), ProviderError>;
     /// Tells the guest's phone their message `wamid` was read.
     async fn mark_read(&self, line: &Line, wamid: &str) -> Result<(), ProviderError>;
@@ -210,37 +211,53 @@ impl WhatsApp for CloudApi {
             })
     }
 
-    /// Downloads a guest's media: looks up its short-lived URL, fetches it with the line's
-    /// token, and checks the SHA-256 the webhook announced. Answers the bytes and MIME type.
+    /// Downloads a guest's file: looks up its short-lived URL (every time: a URL lives five
+    /// minutes, the id seven days), fetches it with the line's token, and compares its
+    /// SHA-256 with the webhook's as bytes (base64 there, hex in the lookup). Answers the
+    /// bytes and MIME type.
     async fn download_media(
         &self,
         line: &Line,
-        media_id: &str,
-        sha256: Option<&str>,
+        media: &MediaRef,
+        max_bytes: u64,
     ) -> Result<(Vec<u8>, String), ProviderError> {
         #[derive(Deserialize)]
         struct Lookup {
             url: String,
             mime_type: String,
+            #[serde(default)]
+            file_size: Option<u64>,
         }
-        let url = graph_url(line, media_id);
+        let too_large = |size: u64| ProviderError {
+            code: None,
+            message: format!(
+                "the {} is {size} bytes, more than WhatsApp's {max_bytes}",
+                media.kind.as_str()
+            ),
+            disposition: Disposition::Permanent,
+        };
+        let url = graph_url(line, &media.id);
         let bytes = fetch(self.http.get(url).bearer_auth(&line.access_token)).await?;
         let lookup: Lookup = serde_json::from_slice(&bytes).map_err(|e| ProviderError {
             code: None,
             message: format!("unexpected answer: {e}"),
             disposition: Disposition::Retry,
         })?;
+        if let Some(size) = lookup.file_size.filter(|&s| s > max_bytes) {
+            return Err(too_large(size));
+        }
         let bytes = fetch(self.http.get(&lookup.url).bearer_auth(&line.access_token)).await?;
-        if let Some(expected) = sha256 {
-            use sha2::Digest;
-            let actual = hex::encode(sha2::Sha256::digest(&bytes));
-            if !actual.eq_ignore_ascii_case(expected) {
-                return Err(ProviderError {
-                    code: None,
-                    message: "the downloaded media does not match its SHA-256".into(),
-                    disposition: Disposition::Retry,
-                });
-            }
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_large(bytes.len() as u64));
+        }
+        if let Some(expected) = media.sha256
+            && Sha256::of(&bytes) != expected
+        {
+            return Err(ProviderError {
+                code: None,
+                message: "the downloaded media does not match its SHA-256".into(),
+                disposition: Disposition::Retry,
+            });
         }
         Ok((bytes.to_vec(), lookup.mime_type))
     }
@@ -248,16 +265,15 @@ impl WhatsApp for CloudApi {
     async fn send(
         &self,
         line: &Line,
-        to: &E164,
+        to: &GuestIds,
         body: &MessageBody,
         cloud_media_id: Option<&str>,
     ) -> Result<String, ProviderError> {
-        let payload = match body {
+        let mut payload = match body {
             MessageBody::Text { text } => json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
-                "to": to.wa_id(),
-                "type": "text",
+                                "type": "text",
                 "text": { "body": text, "preview_url": false }
             }),
             MessageBody::Template {
@@ -268,8 +284,7 @@ impl WhatsApp for CloudApi {
             } => json!({
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
-                "to": to.wa_id(),
-                "type": "template",
+                                "type": "template",
                 "template": { "name": name, "language": { "code": language }, "components": components }
             }),
             MessageBody::Picture { caption, .. } => {
@@ -287,14 +302,11 @@ impl WhatsApp for CloudApi {
                 json!({
                     "messaging_product": "whatsapp",
                     "recipient_type": "individual",
-                    "to": to.wa_id(),
-                    "type": "image",
+                                        "type": "image",
                     "image": image
                 })
             }
-            MessageBody::System { .. }
-            | MessageBody::Unsupported { .. }
-            | MessageBody::Voicemail { .. } => {
+            _ => {
                 return Err(ProviderError {
                     code: None,
                     message: "unsupported message kind".into(),
@@ -302,6 +314,19 @@ impl WhatsApp for CloudApi {
                 });
             }
         };
+        // The number with its `+` (without it Meta may read it in the business number's
+        // country); a guest known only by their business-scoped user id by `recipient`.
+        match (&to.phone, &to.user_id) {
+            (Some(phone), _) => payload["to"] = json!(phone.as_str()),
+            (None, Some(user_id)) => payload["recipient"] = json!(user_id),
+            (None, None) => {
+                return Err(ProviderError {
+                    code: None,
+                    message: "the guest has neither a number nor a WhatsApp user id".into(),
+                    disposition: Disposition::Permanent,
+                });
+            }
+        }
         let url = graph_url(line, &format!("{}/messages", line.phone_number_id));
         let response = self
             .http

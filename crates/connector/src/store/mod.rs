@@ -181,21 +181,29 @@ pub trait ThreadTx {
     fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread>;
     /// The threads `caller` takes part in, newest activity first.
     fn threads_of(&mut self, caller: Caller) -> Result<Vec<Thread>>;
-    /// The open thread of (line, channel, guest), if any.
+    /// The open thread of (line, channel) with this guest: by its key, or by the number or
+    /// the user id it knows of them (a guest first known by one may come with the other).
     fn open_thread_of(
         &mut self,
         line: Uuid,
         channel: Channel,
-        guest: &E164,
+        guest: &GuestIds,
     ) -> Result<Option<ThreadId>>;
-    /// Every thread of a guest on a line (on `channel` only, if given).
+    /// Fills in what a thread did not know of its guest (a number revealed, a user id, a
+    /// profile name); never changes its key, never forgets an id.
+    fn learn_guest(&mut self, id: ThreadId, guest: &GuestIds, name: Option<&str>) -> Result<()>;
+    /// The guest's new number (a user confirmed WhatsApp's notice): the thread writes to it;
+    /// its key stays.
+    fn set_guest_phone(&mut self, id: ThreadId, phone: &E164) -> Result<()>;
+    /// Every thread of a guest (by key) on a line (on `channel` only, if given).
     fn threads_of_guest(
         &mut self,
         line: Uuid,
-        guest: &E164,
+        guest: &str,
         channel: Option<Channel>,
     ) -> Result<Vec<ThreadId>>;
-    /// When each guest of a line last wrote (their latest message over all threads).
+    /// When each guest of a line whose number is known last wrote (their latest message over
+    /// all threads).
     fn last_guest_messages(&mut self, line: Uuid) -> Result<Vec<(E164, Timestamp)>>;
     fn close_thread(&mut self, id: ThreadId) -> Result<()>;
     fn set_template_required(&mut self, id: ThreadId, required: bool) -> Result<()>;
@@ -213,13 +221,14 @@ pub trait ThreadTx {
     fn leave(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()>;
     fn set_last_read(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()>;
 
-    /// The guest's standing of `kind` on a line (`Consent::None` until something happened).
-    fn standing(&mut self, kind: Standing, line: Uuid, guest: &E164) -> Result<Consent>;
+    /// The guest's standing of `kind` on a line, by the guest's key ([`GuestIds::key`]);
+    /// `Consent::None` until something happened.
+    fn standing(&mut self, kind: Standing, line: Uuid, guest: &str) -> Result<Consent>;
     fn set_standing(
         &mut self,
         kind: Standing,
         line: Uuid,
-        guest: &E164,
+        guest: &str,
         consent: &Consent,
         now: Timestamp,
     ) -> Result<()>;
@@ -230,6 +239,8 @@ pub trait MessageTx {
     /// [`Error::Conflict`] for a wamid, or an author's client id, stored already.
     fn insert_message(&mut self, message: &NewMessage) -> Result<()>;
     fn message(&mut self, id: MessageId) -> Result<Message>;
+    /// What the provider sent for a message of a kind the app cannot show, as sent.
+    fn message_raw(&mut self, id: MessageId) -> Result<Option<String>>;
     /// A thread's messages, oldest first.
     fn messages(&mut self, thread: ThreadId) -> Result<Vec<Message>>;
     /// The message `author` sent with `client_id`, and its thread.
@@ -242,6 +253,12 @@ pub trait MessageTx {
     fn wamid_known(&mut self, wamid: &str) -> Result<bool>;
     /// An outbound message of a thread of `line`, by its provider id.
     fn outbound_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>>;
+    /// A message of a thread of `line`, either way, by its provider id.
+    fn message_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>>;
+    /// Sets the guest's reaction (or its removal) to the message with provider id `target` on
+    /// `line`, unless a newer one is kept; kept by that id, so it shows once the message is
+    /// known.
+    fn set_reaction(&mut self, line: Uuid, target: &str, reaction: &NewReaction) -> Result<()>;
     /// A voicemail of `line`, by its recording's id.
     fn voicemail_by_recording(&mut self, line: Uuid, recording: &str) -> Result<Option<MessageId>>;
     /// The newest guest message's provider id in a WhatsApp thread (read receipts).
@@ -308,7 +325,24 @@ pub trait InboxTx {
         retry_at: Timestamp,
         now: Timestamp,
     ) -> Result<bool>;
-    fn inbox_done(&mut self, id: i64, now: Timestamp) -> Result<()>;
+    /// Marks a row applied; false when it was not waiting (applied or set aside already:
+    /// a second worker's copy, whose effects must not be written twice).
+    fn inbox_done(&mut self, id: i64, now: Timestamp) -> Result<bool>;
+    /// Keeps a row set aside at once (a dead letter: what cannot be read), with why.
+    fn inbox_set_aside(
+        &mut self,
+        line: Uuid,
+        source: InboxSource,
+        body: &[u8],
+        error: &str,
+        now: Timestamp,
+    ) -> Result<i64>;
+    /// Rows set aside, oldest first.
+    fn inbox_dead_letters(&mut self, limit: usize) -> Result<Vec<DeadLetter>>;
+    /// Brings a set-aside row back, due now (or when it was last due, if earlier: an admin's
+    /// clock may be ahead of the server's), its attempts counted from zero; false when there
+    /// is no such dead letter.
+    fn inbox_retry(&mut self, id: i64, now: Timestamp) -> Result<bool>;
     /// Keeps a transcript that came before its voicemail.
     fn keep_early_transcript(
         &mut self,

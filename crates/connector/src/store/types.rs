@@ -1,8 +1,8 @@
 //! The records the store keeps and hands back, backend-neutral.
 
 use multiline_domain::api::{
-    Channel, ContactPhone, DeliveryState, Direction, MediaInfo, MessageBody, Organization,
-    ThreadStatus, User,
+    AdReferral, Channel, ContactPhone, DeliveryState, Direction, Forwarded, MediaInfo, MessageBody,
+    Organization, ThreadStatus, User,
 };
 use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::ids::{
@@ -175,6 +175,43 @@ impl Standing {
     }
 }
 
+/// Who a thread is with, as the provider identifies them: a number, a WhatsApp
+/// business-scoped user id, or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestIds {
+    /// What names the guest's open thread and standing on a line: the number when the first
+    /// message had one, else the user id. A thread's key never changes.
+    pub key: String,
+    pub phone: Option<E164>,
+    /// The WhatsApp business-scoped user id (`US.13491208655302741918`).
+    pub user_id: Option<String>,
+}
+
+impl GuestIds {
+    /// A guest known by their number (SMS, voicemail, a thread a user opens).
+    pub fn phone(phone: E164) -> GuestIds {
+        GuestIds {
+            key: phone.to_string(),
+            phone: Some(phone),
+            user_id: None,
+        }
+    }
+
+    /// A guest as a WhatsApp webhook names them; `None` without either id.
+    pub fn of(phone: Option<E164>, user_id: Option<String>) -> Option<GuestIds> {
+        let key = match (&phone, &user_id) {
+            (Some(phone), _) => phone.to_string(),
+            (None, Some(user_id)) => user_id.clone(),
+            (None, None) => return None,
+        };
+        Some(GuestIds {
+            key,
+            phone,
+            user_id,
+        })
+    }
+}
+
 /// A new thread: open, with its participants and the window's facts it starts with (a
 /// restart carries them over).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +220,9 @@ pub struct NewThread {
     pub org: OrganizationId,
     pub line: Uuid,
     pub channel: Channel,
-    pub guest: E164,
+    pub guest: GuestIds,
+    /// The guest's WhatsApp profile name.
+    pub guest_name: Option<String>,
     pub contact: Option<ContactId>,
     pub participants: Vec<UserId>,
     pub window: WindowFacts,
@@ -198,7 +237,8 @@ pub struct ThreadRecord {
     pub org_id: OrganizationId,
     pub line_id: Uuid,
     pub channel: Channel,
-    pub guest: E164,
+    pub guest: GuestIds,
+    pub guest_name: Option<String>,
     pub contact_id: Option<ContactId>,
     pub status: ThreadStatus,
     pub template_required: bool,
@@ -220,6 +260,29 @@ pub struct NewMessage {
     pub state: DeliveryState,
     /// Where it sorts in its thread.
     pub created_at: Timestamp,
+    /// What is said about it (a guest's message: what it answers, forwarding, the ad).
+    pub about: MessageAbout,
+}
+
+/// What a guest's message says about itself, beyond its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageAbout {
+    /// The provider id of the message it answers.
+    pub reply_to: Option<String>,
+    pub forwarded: Option<Forwarded>,
+    pub ad: Option<AdReferral>,
+    /// For a kind the app cannot show yet: what the provider sent, as sent.
+    pub raw: Option<String>,
+}
+
+/// A guest's reaction, as kept until (and while) its message is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReaction {
+    /// None: the reaction was removed.
+    pub emoji: Option<String>,
+    /// The guest's name as the thread showed it then.
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// A message handed out by [`super::OutboxTx::claim_next`].
@@ -258,6 +321,19 @@ pub struct InboxRow {
     pub body: Vec<u8>,
     /// Failed attempts so far.
     pub attempts: u32,
+}
+
+/// An inbox row set aside: after its last attempt, or unreadable when it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub id: i64,
+    pub line: Uuid,
+    pub source: InboxSource,
+    pub received_at: Timestamp,
+    pub dead_at: Timestamp,
+    pub attempts: u32,
+    pub error: String,
+    pub body: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

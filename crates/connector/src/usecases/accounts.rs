@@ -248,6 +248,23 @@ pub fn line(env: &Env<'_>, id: Uuid) -> Result<Line> {
     env.store.read(|tx| tx.line(id))
 }
 
+/// A webhook signed for `line` that names another number: audited (what the connector
+/// refused, and for which number), nothing else kept.
+pub fn webhook_refused(env: &Env<'_>, org: OrganizationId, line: Uuid, number: &str) -> Result<()> {
+    env.store.write(|tx| {
+        super::audit(
+            tx,
+            org,
+            env.now,
+            "whatsapp",
+            "webhook.refused",
+            None,
+            serde_json::json!({ "line": line, "phone_number_id": number,
+                "why": "the body is for another number than the line's" }),
+        )
+    })
+}
+
 pub fn line_of_org(env: &Env<'_>, org: OrganizationId) -> Result<Line> {
     env.store.read(|tx| tx.line_of_org(org))
 }

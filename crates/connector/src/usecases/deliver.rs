@@ -7,12 +7,11 @@
 
 use multiline_domain::api::{Channel, DeliveryState, MessageBody};
 use multiline_domain::ids::{MessageId, ThreadId};
-use multiline_domain::phone::E164;
 use multiline_domain::time::Timestamp;
 
 use super::{Env, Told, announce, audit, receive, tell};
 use crate::error::Result;
-use crate::store::{Line, Standing, StoreExt, Tx};
+use crate::store::{GuestIds, Line, Standing, StoreExt, Tx};
 
 /// What a user reads for a message that was in flight when the connector stopped.
 pub const RESTARTED_WHILE_SENDING: &str = "The connector restarted while sending this message, so it may not have been delivered. Send it again if needed.";
@@ -23,7 +22,7 @@ pub struct OutboundJob {
     pub message_id: MessageId,
     pub thread_id: ThreadId,
     pub line: Line,
-    pub to: E164,
+    pub to: GuestIds,
     pub body: MessageBody,
     /// Attempts so far, this one included.
     pub attempts: u32,
@@ -74,13 +73,13 @@ pub fn complete_sent(env: &Env<'_>, id: MessageId, wamid: &str) -> Result<Told> 
             tx.set_template_required(msg.thread_id, false)?;
             let org = tx.organization(thread.org_id)?;
             if org.opt_in_template == (name.clone(), language.clone()) {
-                let before = tx.standing(Standing::Whatsapp, thread.line_id, &thread.guest)?;
+                let before = tx.standing(Standing::Whatsapp, thread.line_id, &thread.guest.key)?;
                 let after = before.opt_in_sent(now);
                 if after != before {
                     tx.set_standing(
                         Standing::Whatsapp,
                         thread.line_id,
-                        &thread.guest,
+                        &thread.guest.key,
                         &after,
                         now,
                     )?;

@@ -116,6 +116,7 @@ pub fn change_participants(
                 line: row.line_id,
                 channel: row.channel,
                 guest: row.guest.clone(),
+                guest_name: row.guest_name.clone(),
                 contact: row.contact_id,
                 participants: outcome.participants.clone(),
                 window: row.window,
@@ -173,6 +174,7 @@ fn system_line(
         },
         state: DeliveryState::Delivered,
         created_at: now,
+        about: Default::default(),
     })?;
     tx.set_preview(thread, text)
 }

@@ -4,16 +4,18 @@
 //! guest's open thread or a new one for the line's owner; a guest's words may change their
 //! standing (F5-F6 consent; F22 STOP / START).
 
-use multiline_domain::api::{Channel, DeliveryState, Direction, MessageBody};
+use multiline_domain::api::{Channel, DeliveryState, Direction, Event, MessageBody, Notice};
 use multiline_domain::ids::{MediaId, MessageId, ThreadId};
-use multiline_domain::phone::E164;
 use multiline_domain::time::Timestamp;
 use multiline_domain::window::WindowFacts;
 use uuid::Uuid;
 
 use super::{Env, Told, announce, audit, deliver, tell};
 use crate::error::{Error, Result};
-use crate::store::{EarlyStatus, Line, NewMedia, NewMessage, NewThread, Standing, StoreExt, Tx};
+use crate::store::{
+    EarlyStatus, GuestIds, Line, MessageAbout, NewMedia, NewMessage, NewReaction, NewThread,
+    Standing, StoreExt, Tx,
+};
 
 /// A guest's message, read from a provider's webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,18 +24,23 @@ pub struct Inbound {
     pub wamid: String,
     /// WhatsApp, an SMS, or a voicemail (its recording in `media`).
     pub channel: Channel,
-    pub from: E164,
-    /// For a picture or a voicemail, the media id in it is replaced by the stored one.
+    pub guest: GuestIds,
+    /// The guest's WhatsApp profile name (or username).
+    pub guest_name: Option<String>,
+    /// For a message with a file, the media id in it is replaced by the stored one.
     pub body: MessageBody,
     /// A quick-reply button's payload (a template button reply).
     pub payload: Option<String>,
     /// The guest's timestamp (their clock; clamped to now when stored).
     pub at: Timestamp,
-    /// The picture or recording, fetched from the provider, stored with the message.
+    /// The file (picture, audio, video, document, sticker, recording), fetched from the
+    /// provider, stored with the message.
     pub media: Option<ReceivedMedia>,
+    /// What it answers, forwarding, the ad; for a kind the app cannot show, what was sent.
+    pub about: MessageAbout,
 }
 
-/// A guest's picture or recording, fetched.
+/// A guest's file, fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMedia {
     pub bytes: Vec<u8>,
@@ -41,6 +48,18 @@ pub struct ReceivedMedia {
     /// 0 when not a picture, or not readable.
     pub width: u32,
     pub height: u32,
+}
+
+/// A guest's reaction to a message (the business's or their own), or its removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundReaction {
+    pub guest: GuestIds,
+    pub guest_name: Option<String>,
+    /// The provider id of the message reacted to.
+    pub target: String,
+    /// None: removed.
+    pub emoji: Option<String>,
+    pub at: Timestamp,
 }
 
 /// A delivery status from a webhook.
@@ -53,13 +72,23 @@ pub struct StatusUpdate {
     pub error: Option<(u32, String)>,
 }
 
+/// A problem the provider reports with the line's account or number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineProblem {
+    pub code: u32,
+    pub title: String,
+    pub details: Option<String>,
+}
+
 /// What one webhook brought, to apply in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Arrivals {
     pub messages: Vec<Inbound>,
+    pub reactions: Vec<InboundReaction>,
     pub statuses: Vec<StatusUpdate>,
     /// Voicemail transcripts: (recording id, text).
     pub transcripts: Vec<(String, String)>,
+    pub problems: Vec<LineProblem>,
 }
 
 /// Whether a message with this provider id is stored already (a repeated delivery: nothing
@@ -74,6 +103,9 @@ pub fn apply(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, arrivals: &Arrivals) -
     for m in &arrivals.messages {
         tell(&mut told, ingest(env, tx, line, m)?);
     }
+    for r in &arrivals.reactions {
+        tell(&mut told, react(tx, line, r, env.now)?);
+    }
     for s in &arrivals.statuses {
         tell(&mut told, apply_status(tx, line.id, s, env.now)?);
     }
@@ -83,6 +115,9 @@ pub fn apply(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, arrivals: &Arrivals) -
             attach_transcript(tx, line, recording, text, env.now)?,
         );
     }
+    for p in &arrivals.problems {
+        tell(&mut told, problem(tx, line, p, env.now)?);
+    }
     Ok(told)
 }
 
@@ -91,8 +126,71 @@ pub fn receive(env: &Env<'_>, line: &Line, inbound: &Inbound) -> Result<Told> {
     env.store.write(|tx| ingest(env, tx, line, inbound))
 }
 
+/// The guest's name as a thread shows it: the contact's, else their WhatsApp profile
+/// name, else their number.
+fn guest_display_name(tx: &mut dyn Tx, thread: ThreadId) -> Result<String> {
+    let t = tx.thread(thread)?;
+    if let Some(contact) = t.contact_id
+        && let Ok(c) = tx.contact(t.org_id, contact)
+    {
+        return Ok(c.name);
+    }
+    Ok(t.guest_name
+        .or_else(|| t.guest.phone.map(|p| p.to_string()))
+        .unwrap_or_else(|| "The guest".to_owned()))
+}
+
+/// The guest's open thread on the message's channel, told what it did not know of them;
+/// or a new thread for the line's owner.
+fn thread_for(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    line: &Line,
+    channel: Channel,
+    guest: &GuestIds,
+    guest_name: Option<&str>,
+) -> Result<ThreadId> {
+    if let Some(id) = tx.open_thread_of(line.id, channel, guest)? {
+        tx.learn_guest(id, guest, guest_name)?;
+        return Ok(id);
+    }
+    let id: ThreadId = env.ids.new();
+    let contact = match &guest.phone {
+        Some(phone) => tx.contact_by_phone(line.org_id, phone)?,
+        None => None,
+    };
+    tx.insert_thread(&NewThread {
+        id,
+        org: line.org_id,
+        line: line.id,
+        channel,
+        guest: guest.clone(),
+        guest_name: guest_name.map(str::to_owned),
+        contact,
+        participants: vec![line.owner_user_id],
+        window: WindowFacts::default(),
+        template_required: false,
+        created_at: env.now,
+    })?;
+    audit(
+        tx,
+        line.org_id,
+        env.now,
+        &guest_actor(guest),
+        "thread.opened",
+        Some(id),
+        serde_json::json!({}),
+    )?;
+    Ok(id)
+}
+
+fn guest_actor(guest: &GuestIds) -> String {
+    format!("guest:{}", guest.key)
+}
+
 /// Stores a guest's message once (by its provider id) in the guest's open thread on its
-/// channel, or a new thread for the line's owner.
+/// channel, or a new thread for the line's owner. A notice about the guest (a new number,
+/// a first chat) is a system line: it opens no window and counts as nothing unread.
 fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Result<Told> {
     let now = env.now;
     if tx.wamid_known(&inbound.wamid)? {
@@ -100,37 +198,24 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
     }
     // A guest's clock may run ahead: a future timestamp must not stretch the window.
     let at = inbound.at.min(now);
-    let guest_actor = format!("guest:{}", inbound.from);
-    let thread = match tx.open_thread_of(line.id, inbound.channel, &inbound.from)? {
-        Some(id) => id,
-        None => {
-            let id: ThreadId = env.ids.new();
-            let contact = tx.contact_by_phone(line.org_id, &inbound.from)?;
-            tx.insert_thread(&NewThread {
-                id,
-                org: line.org_id,
-                line: line.id,
-                channel: inbound.channel,
-                guest: inbound.from.clone(),
-                contact,
-                participants: vec![line.owner_user_id],
-                window: WindowFacts::default(),
-                template_required: false,
-                created_at: now,
-            })?;
-            audit(
-                tx,
-                line.org_id,
-                now,
-                &guest_actor,
-                "thread.opened",
-                Some(id),
-                serde_json::json!({}),
-            )?;
-            id
-        }
-    };
+    let guest_actor = guest_actor(&inbound.guest);
+    let thread = thread_for(
+        env,
+        tx,
+        line,
+        inbound.channel,
+        &inbound.guest,
+        inbound.guest_name.as_deref(),
+    )?;
     let body = store_media(env, tx, line, thread, inbound)?;
+    let (body, direction) = match body {
+        MessageBody::Notice { notice, text } => {
+            let name = guest_display_name(tx, thread)?;
+            let text = notice_sentence(&notice, &name, &text);
+            (MessageBody::Notice { notice, text }, Direction::System)
+        }
+        body => (body, Direction::Inbound),
+    };
     // Where it sorts: at the guest's time (so webhooks that arrive out of order are shown
     // in the order the guest wrote), but after every message the business sent before it
     // arrived: the guest's timestamp has whole seconds only, and a reply must not sort
@@ -143,17 +228,16 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
     tx.insert_message(&NewMessage {
         id,
         thread,
-        direction: Direction::Inbound,
+        direction,
         author: None,
         client_id: None,
         wamid: Some(inbound.wamid.clone()),
         body: body.clone(),
         state: DeliveryState::Delivered,
         created_at: sort_at,
+        about: inbound.about.clone(),
     })?;
-    tx.record_activity(thread, at, true)?;
     tx.set_preview(thread, &body.preview())?;
-    tx.set_template_required(thread, false)?;
     audit(
         tx,
         line.org_id,
@@ -163,35 +247,34 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
         Some(thread),
         serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }),
     )?;
-    // Every guest message is delivered; it may also change consent (F5, F6), or whether
-    // texts may be sent (an SMS STOP or START, F22).
-    let text = match &body {
-        MessageBody::Text { text } | MessageBody::Template { text, .. } => text.as_str(),
-        MessageBody::Picture { .. }
-        | MessageBody::System { .. }
-        | MessageBody::Unsupported { .. }
-        | MessageBody::Voicemail { .. } => "",
-    };
-    if let Some(kind) = Standing::of(inbound.channel) {
-        let before = tx.standing(kind, line.id, &inbound.from)?;
-        let after = match kind {
-            Standing::Whatsapp => {
-                let keywords = tx.organization(line.org_id)?.consent_keywords;
-                before.guest_replied(&keywords, text, inbound.payload.as_deref(), now)
+    if direction == Direction::Inbound {
+        tx.record_activity(thread, at, true)?;
+        tx.set_template_required(thread, false)?;
+        // Every guest message is delivered; it may also change consent (F5, F6), or whether
+        // texts may be sent (an SMS STOP or START, F22).
+        let text = body.words();
+        if let Some(kind) = Standing::of(inbound.channel) {
+            let key = tx.thread(thread)?.guest.key;
+            let before = tx.standing(kind, line.id, &key)?;
+            let after = match kind {
+                Standing::Whatsapp => {
+                    let keywords = tx.organization(line.org_id)?.consent_keywords;
+                    before.guest_replied(&keywords, text, inbound.payload.as_deref(), now)
+                }
+                Standing::Sms => multiline_domain::sms::after_guest_text(&before, text, now),
+            };
+            if after != before {
+                tx.set_standing(kind, line.id, &key, &after, now)?;
+                audit(
+                    tx,
+                    line.org_id,
+                    now,
+                    &guest_actor,
+                    "consent.changed",
+                    Some(thread),
+                    serde_json::json!({ "from": before, "to": after, "message_id": id }),
+                )?;
             }
-            Standing::Sms => multiline_domain::sms::after_guest_text(&before, text, now),
-        };
-        if after != before {
-            tx.set_standing(kind, line.id, &inbound.from, &after, now)?;
-            audit(
-                tx,
-                line.org_id,
-                now,
-                &guest_actor,
-                "consent.changed",
-                Some(thread),
-                serde_json::json!({ "from": before, "to": after, "message_id": id }),
-            )?;
         }
     }
     let msg = tx.message(id)?;
@@ -204,7 +287,104 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
     Ok(told)
 }
 
-/// The body to store: a picture's or a recording's bytes stored first, under their new id.
+/// The system line for a notice about the guest, with their name.
+fn notice_sentence(notice: &Notice, name: &str, provider_words: &str) -> String {
+    match notice {
+        Notice::NumberChanged {
+            new_phone: Some(phone),
+            ..
+        } => format!("{name} changed their number to {phone}"),
+        Notice::NumberChanged {
+            new_phone: None, ..
+        } => format!("{name} changed their number"),
+        Notice::OpenedChat => format!("{name} opened a chat with you"),
+        Notice::UserIdChanged => format!("{name}'s WhatsApp account changed"),
+        Notice::Other { what } if what == "customer_identity_changed" => {
+            format!("{name}'s security code changed")
+        }
+        Notice::Other { .. } if !provider_words.trim().is_empty() => provider_words.to_owned(),
+        Notice::Other { what } => format!("WhatsApp notice: {what}"),
+    }
+}
+
+/// A guest's reaction: kept by the reacted message's provider id, shown on it (changed or
+/// removed in place) and in the thread's summary. A reaction is not a message: it opens no
+/// window and counts as nothing unread.
+fn react(tx: &mut dyn Tx, line: &Line, r: &InboundReaction, now: Timestamp) -> Result<Told> {
+    let target = tx.message_by_wamid(line.id, &r.target)?;
+    let by = match target {
+        Some(id) => {
+            let thread = tx.message(id)?.thread_id;
+            guest_display_name(tx, thread)?
+        }
+        None => r
+            .guest_name
+            .clone()
+            .or_else(|| r.guest.phone.as_ref().map(|p| p.to_string()))
+            .unwrap_or_else(|| "The guest".into()),
+    };
+    tx.set_reaction(
+        line.id,
+        &r.target,
+        &NewReaction {
+            emoji: r.emoji.clone(),
+            by: by.clone(),
+            at: r.at.min(now),
+        },
+    )?;
+    // A reaction to a message not known (yet) waits for it, kept by its id.
+    let Some(id) = target else {
+        return Ok(Vec::new());
+    };
+    let msg = tx.message(id)?;
+    audit(
+        tx,
+        line.org_id,
+        now,
+        &guest_actor(&r.guest),
+        if r.emoji.is_some() {
+            "reaction.set"
+        } else {
+            "reaction.removed"
+        },
+        Some(msg.thread_id),
+        serde_json::json!({ "message_id": id, "emoji": r.emoji }),
+    )?;
+    if let Some(emoji) = &r.emoji {
+        let quoted: String = msg.body.preview().chars().take(60).collect();
+        tx.set_preview(
+            msg.thread_id,
+            &format!("{by} reacted {emoji} to \u{201c}{quoted}\u{201d}"),
+        )?;
+    }
+    announce(tx, msg.thread_id, Some(&msg), now)
+}
+
+/// A problem WhatsApp reports with the line's account: audited, logged, and told to the
+/// line's owner.
+fn problem(tx: &mut dyn Tx, line: &Line, p: &LineProblem, now: Timestamp) -> Result<Told> {
+    tracing::warn!(line = %line.id, code = p.code, title = %p.title, details = ?p.details, "WhatsApp reports a problem with the line");
+    audit(
+        tx,
+        line.org_id,
+        now,
+        "whatsapp",
+        "line.problem",
+        None,
+        serde_json::json!({ "line": line.id, "code": p.code, "title": p.title, "details": p.details }),
+    )?;
+    let mut text = format!(
+        "WhatsApp reports a problem with the line {}: {} (error {})",
+        line.display_phone_number, p.title, p.code
+    );
+    if let Some(details) = &p.details {
+        text.push_str(&format!(". {details}"));
+    }
+    tx.push_event(line.owner_user_id, &Event::LineProblem { text }, now)?;
+    Ok(vec![line.owner_user_id])
+}
+
+/// The body to store: a file's bytes stored first, under their new id, put in the body.
 fn store_media(
     env: &Env<'_>,
     tx: &mut dyn Tx,
@@ -231,12 +411,46 @@ fn store_media(
         bytes: media.bytes.clone(),
         created_at: env.now,
     })?;
-    Ok(match &inbound.body {
+    Ok(with_media(&inbound.body, media_id, media))
+}
+
+/// `body` with its file: the stored id, the type and size as received.
+pub fn with_media(body: &MessageBody, media_id: MediaId, media: &ReceivedMedia) -> MessageBody {
+    let size = media.bytes.len() as u64;
+    let mime_type = media.mime_type.clone();
+    match body.clone() {
         MessageBody::Picture { caption, .. } => MessageBody::Picture {
             media_id,
-            caption: caption.clone(),
-            width,
-            height,
+            caption,
+            width: media.width,
+            height: media.height,
+        },
+        MessageBody::Audio { voice, .. } => MessageBody::Audio {
+            media_id,
+            duration_secs: crate::media_facts::ogg_opus_duration_secs(&media.bytes),
+            mime_type,
+            size,
+            voice,
+        },
+        MessageBody::Video { caption, .. } => MessageBody::Video {
+            media_id,
+            mime_type,
+            size,
+            caption,
+        },
+        MessageBody::Document {
+            filename, caption, ..
+        } => MessageBody::Document {
+            media_id,
+            mime_type,
+            size,
+            filename,
+            caption,
+        },
+        MessageBody::Sticker { animated, .. } => MessageBody::Sticker {
+            media_id,
+            mime_type,
+            animated,
         },
         MessageBody::Voicemail {
             duration_secs,
@@ -244,12 +458,12 @@ fn store_media(
             ..
         } => MessageBody::Voicemail {
             media_id,
-            duration_secs: *duration_secs,
-            transcript: transcript.clone(),
+            duration_secs,
+            transcript,
             heard_at: None,
         },
-        other => other.clone(),
-    })
+        other => other,
+    }
 }
 
 /// Applies a status report: states never move backwards (a late `delivered` after `read` is

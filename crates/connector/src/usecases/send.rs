@@ -1,10 +1,10 @@
 //! What a user sends (F4-F9, F18): decided by the domain's one rule ([`policy::decide`], the
 //! same the app applies), then stored as `sending` with its outbox row, audited and
 //! announced, in one transaction. The app's client id is the idempotency key: sending the
-//! same one again answers the first message. Also reading a thread's messages and playing a
-//! voicemail.
+//! same one again answers the first message. Also reading a thread's messages, playing a
+//! voicemail, and using a guest's new number.
 
-use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody};
+use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody, Notice};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
 use multiline_domain::policy::{self, Attachment, Draft, OutboundKind, SendFacts};
@@ -205,6 +205,57 @@ pub fn mark_heard(env: &Env<'_>, caller: Caller, id: MessageId) -> Result<(Messa
     })
 }
 
+/// A user confirms WhatsApp's notice that the guest changed their number: the thread writes
+/// to the new number from now on (its consent and history stay: the same guest), and the
+/// notice says it was applied. Audited, announced. Once only.
+pub fn use_new_number(env: &Env<'_>, caller: Caller, id: MessageId) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        let msg = tx.message(id)?;
+        check_participant(tx, caller, msg.thread_id)?;
+        let MessageBody::Notice {
+            notice:
+                Notice::NumberChanged {
+                    new_phone: Some(phone),
+                    applied,
+                },
+            text,
+        } = msg.body.clone()
+        else {
+            return Err(Error::invalid(
+                ErrorCode::InvalidRequest,
+                "This message has no new number to use.",
+            ));
+        };
+        if applied {
+            return Ok((msg, Vec::new()));
+        }
+        let before = tx.thread(msg.thread_id)?.guest.phone;
+        tx.set_guest_phone(msg.thread_id, &phone)?;
+        tx.set_message_body(
+            id,
+            &MessageBody::Notice {
+                notice: Notice::NumberChanged {
+                    new_phone: Some(phone.clone()),
+                    applied: true,
+                },
+                text,
+            },
+        )?;
+        audit(
+            tx,
+            caller.org_id,
+            env.now,
+            &actor(caller),
+            "guest.number_changed",
+            Some(msg.thread_id),
+            serde_json::json!({ "message_id": id, "from": before, "to": phone }),
+        )?;
+        let msg = tx.message(id)?;
+        let told = announce(tx, msg.thread_id, Some(&msg), env.now)?;
+        Ok((msg, told))
+    })
+}
+
 /// The message this author already sent with `client_id` (the idempotency key), if any.
 fn existing(
     tx: &mut dyn Tx,
@@ -301,6 +352,7 @@ fn enqueue(
         body: body.clone(),
         state: DeliveryState::Sending,
         created_at: env.now,
+        about: Default::default(),
     })?;
     tx.queue(id, thread, env.now)?;
     tx.set_preview(thread, &body.preview())?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{Env, Told, actor, announce, audit, check_participant, tell};
 use crate::error::{Error, Result};
-use crate::store::{Caller, NewThread, Standing, StoreExt};
+use crate::store::{Caller, GuestIds, NewThread, Standing, StoreExt};
 
 /// The open thread with the contact on that number and channel, joining the caller to it if
 /// a colleague holds it (F12: reply from the contact's icon), or a new one with the caller as
@@ -54,7 +54,8 @@ pub fn open_thread(
                 ));
             }
         }
-        let (id, told) = match tx.open_thread_of(line.id, channel, phone)? {
+        let guest = GuestIds::phone(phone.clone());
+        let (id, told) = match tx.open_thread_of(line.id, channel, &guest)? {
             Some(id) => {
                 if tx.join(id, caller.user_id, env.now)? {
                     audit(
@@ -77,7 +78,8 @@ pub fn open_thread(
                     org: caller.org_id,
                     line: line.id,
                     channel,
-                    guest: phone.clone(),
+                    guest,
+                    guest_name: None,
                     contact: Some(contact),
                     participants: vec![caller.user_id],
                     window: WindowFacts::default(),
@@ -115,10 +117,12 @@ pub fn thread(env: &Env<'_>, caller: Caller, id: ThreadId) -> Result<Thread> {
 
 /// Records a guest's WhatsApp consent (F4-F6) as an admin's act (seeding, importing consent
 /// given elsewhere): audited, and announced to the participants of the guest's threads.
+/// `guest` is the guest's key: their number (E.164), or their WhatsApp user id for a guest
+/// known only by it.
 pub fn set_guest_consent(
     env: &Env<'_>,
     line: Uuid,
-    guest: &E164,
+    guest: &str,
     consent: &Consent,
 ) -> Result<Told> {
     env.store.write(|tx| {
@@ -143,8 +147,8 @@ pub fn set_guest_consent(
 
 /// The carrier refused a text because the number opted out (a STOP the connector did not
 /// see, F22): texts to it stay refused until the guest opts back in. Audited per SMS thread,
-/// announced.
-pub fn sms_opted_out(env: &Env<'_>, line: Uuid, guest: &E164) -> Result<Told> {
+/// announced. `guest` is the guest's key (their number, for texts).
+pub fn sms_opted_out(env: &Env<'_>, line: Uuid, guest: &str) -> Result<Told> {
     env.store.write(|tx| {
         let before = tx.standing(Standing::Sms, line, guest)?;
         if matches!(before, Consent::Revoked { .. }) {

@@ -7,7 +7,9 @@ mod support;
 
 mod carrier;
 mod cli;
+mod cloud_api;
 mod malformed;
+mod meta_scenarios;
 mod openapi;
 mod reliability;
 mod scenarios;

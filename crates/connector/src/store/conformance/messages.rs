@@ -1,12 +1,16 @@
 //! Messages, media, templates.
 
-use multiline_domain::api::{Channel, DeliveryState, MessageBody};
+use multiline_domain::api::{
+    AdReferral, Channel, DeliveryState, Direction, Forwarded, MessageBody, Quote, Reaction,
+};
 use multiline_domain::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
 use multiline_domain::templates::TemplateStatus;
 use multiline_domain::window::WindowFacts;
 
 use super::{id, inbound, is_conflict, is_not_found, outbound, t, thread, world};
-use crate::store::{ListedTemplate, NewMedia, NewThread, Store, StoreExt};
+use crate::store::{
+    ListedTemplate, MessageAbout, NewMedia, NewReaction, NewThread, Store, StoreExt,
+};
 
 pub fn messages_are_unique_by_wamid_and_client_id(s: &dyn Store) {
     let w = world(s);
@@ -130,7 +134,8 @@ pub fn messages_are_listed_in_order_and_found_by_their_ids(s: &dyn Store) {
             org: w.alex.org_id,
             line: w.line,
             channel: Channel::Voicemail,
-            guest: w.ana_phone.clone(),
+            guest: w.ana_guest.clone(),
+            guest_name: None,
             contact: None,
             participants: vec![w.alex.user_id],
             window: WindowFacts::default(),
@@ -269,5 +274,100 @@ pub fn templates_are_replaced_and_changes_noticed(s: &dyn Store) {
         s.read(|tx| tx.template(org, "offer", "en_US"))
             .unwrap()
             .is_none()
+    );
+}
+
+pub fn what_a_message_says_about_itself_and_its_reactions_are_kept(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    let first = inbound(thread, "wamid.first", "Is the room free?", t(1));
+    let mut reply = inbound(thread, "wamid.reply", "Sorry, the 29th", t(2));
+    reply.about = MessageAbout {
+        reply_to: Some("wamid.first".into()),
+        forwarded: Some(Forwarded::Once),
+        ad: Some(AdReferral {
+            headline: Some("Chat with us".into()),
+            body: None,
+            source_url: None,
+        }),
+        raw: Some("{\"as\":\"sent\"}".into()),
+    };
+    let mut lost = inbound(thread, "wamid.lost", "About that", t(3));
+    lost.about.reply_to = Some("wamid.never-seen".into());
+    s.write(|tx| {
+        tx.insert_message(&first)?;
+        tx.insert_message(&reply)?;
+        tx.insert_message(&lost)
+    })
+    .unwrap();
+    let got = s.read(|tx| tx.message(reply.id)).unwrap();
+    assert_eq!(
+        got.reply_to,
+        Some(Quote {
+            message_id: Some(first.id),
+            direction: Some(Direction::Inbound),
+            preview: "Is the room free?".into()
+        })
+    );
+    assert_eq!(got.forwarded, Some(Forwarded::Once));
+    assert_eq!(got.ad.unwrap().headline.as_deref(), Some("Chat with us"));
+    assert_eq!(
+        s.read(|tx| tx.message_raw(reply.id)).unwrap().as_deref(),
+        Some("{\"as\":\"sent\"}")
+    );
+    assert_eq!(s.read(|tx| tx.message_raw(first.id)).unwrap(), None);
+    let quote = s.read(|tx| tx.message(lost.id)).unwrap().reply_to.unwrap();
+    assert_eq!((quote.message_id, quote.preview.as_str()), (None, ""));
+    assert_eq!(
+        s.read(|tx| tx.message_by_wamid(w.line, "wamid.first"))
+            .unwrap(),
+        Some(first.id)
+    );
+    assert_eq!(
+        s.read(|tx| tx.message_by_wamid(w.other_line, "wamid.first"))
+            .unwrap(),
+        None
+    );
+
+    // A reaction; a newer one replaces it; an older one delivered late does not.
+    let react = |emoji: Option<&str>, at| NewReaction {
+        emoji: emoji.map(str::to_owned),
+        by: "Ana Lima".into(),
+        at,
+    };
+    let reactions = |id| s.read(|tx| tx.message(id)).unwrap().reactions;
+    s.write(|tx| tx.set_reaction(w.line, "wamid.first", &react(Some("👍"), t(5))))
+        .unwrap();
+    assert_eq!(
+        reactions(first.id),
+        [Reaction {
+            emoji: "👍".into(),
+            by: "Ana Lima".into(),
+            at: t(5)
+        }]
+    );
+    s.write(|tx| tx.set_reaction(w.line, "wamid.first", &react(Some("❤️"), t(7))))
+        .unwrap();
+    s.write(|tx| tx.set_reaction(w.line, "wamid.first", &react(Some("😮"), t(6))))
+        .unwrap();
+    assert_eq!(reactions(first.id)[0].emoji, "❤️");
+    // Removed; a reaction on another line's message of the same id is not this one.
+    s.write(|tx| tx.set_reaction(w.line, "wamid.first", &react(None, t(8))))
+        .unwrap();
+    s.write(|tx| tx.set_reaction(w.other_line, "wamid.reply", &react(Some("🎉"), t(8))))
+        .unwrap();
+    assert!(reactions(first.id).is_empty());
+    assert!(reactions(reply.id).is_empty());
+    // A reaction that came before its message shows once the message is stored.
+    s.write(|tx| tx.set_reaction(w.line, "wamid.later", &react(Some("🙏"), t(9))))
+        .unwrap();
+    let later = inbound(thread, "wamid.later", "Thanks!", t(10));
+    s.write(|tx| tx.insert_message(&later)).unwrap();
+    assert_eq!(reactions(later.id)[0].emoji, "🙏");
+    let listed = s.read(|tx| tx.messages(thread)).unwrap();
+    assert_eq!(
+        listed.len(),
+        4,
+        "one row per message, whatever is said about it"
     );
 }

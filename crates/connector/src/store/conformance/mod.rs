@@ -36,8 +36,8 @@ use multiline_domain::window::WindowFacts;
 use uuid::Uuid;
 
 use super::{
-    Caller, ContactFields, Error, NewContact, NewLine, NewMessage, NewThread, NewUser, Result,
-    Store, StoreExt, Tx,
+    Caller, ContactFields, Error, GuestIds, NewContact, NewLine, NewMessage, NewThread, NewUser,
+    Result, Store, StoreExt, Tx,
 };
 
 /// Generates one `#[test]` per check for the store that `$make` returns as `(guard, store)`:
@@ -57,11 +57,14 @@ macro_rules! store_conformance {
             one_open_thread_per_line_channel_and_guest,
             activity_only_moves_forward,
             standings_are_kept_per_kind_line_and_guest,
+            guests_are_found_by_either_id_and_what_is_learnt_is_kept,
             messages_are_unique_by_wamid_and_client_id,
             messages_are_listed_in_order_and_found_by_their_ids,
+            what_a_message_says_about_itself_and_its_reactions_are_kept,
             the_outbox_hands_out_heads_of_threads_once,
             early_statuses_are_kept_then_taken_once,
             the_inbox_retries_later_and_sets_aside,
+            dead_letters_are_listed_retried_and_applied_once,
             media_are_scoped_to_their_organization,
             templates_are_replaced_and_changes_noticed,
             events_are_numbered_per_user_without_gaps,
@@ -103,6 +106,8 @@ pub struct World {
     pub other_line: Uuid,
     pub ana: ContactId,
     pub ana_phone: E164,
+    /// Ana as a guest: known by her number.
+    pub ana_guest: GuestIds,
 }
 
 pub fn new_line(owner: UserId, number: &str) -> NewLine {
@@ -167,6 +172,7 @@ pub fn world(s: &dyn Store) -> World {
             line,
             other_line,
             ana,
+            ana_guest: GuestIds::phone(ana_phone.clone()),
             ana_phone,
         })
     })
@@ -181,7 +187,8 @@ pub fn thread(tx: &mut dyn Tx, w: &World) -> Result<ThreadId> {
         org: w.alex.org_id,
         line: w.line,
         channel: Channel::Whatsapp,
-        guest: w.ana_phone.clone(),
+        guest: w.ana_guest.clone(),
+        guest_name: None,
         contact: Some(w.ana),
         participants: vec![w.alex.user_id],
         window: WindowFacts::default(),
@@ -203,6 +210,7 @@ pub fn inbound(thread: ThreadId, wamid: &str, text: &str, at: Timestamp) -> NewM
         body: MessageBody::Text { text: text.into() },
         state: DeliveryState::Delivered,
         created_at: at,
+        about: Default::default(),
     }
 }
 
@@ -218,6 +226,7 @@ pub fn outbound(thread: ThreadId, author: UserId, text: &str, at: Timestamp) -> 
         body: MessageBody::Text { text: text.into() },
         state: DeliveryState::Sending,
         created_at: at,
+        about: Default::default(),
     }
 }
 

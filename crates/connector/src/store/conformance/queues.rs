@@ -242,3 +242,77 @@ pub fn the_audit_is_kept_in_order_per_organization(s: &dyn Store) {
         "its time, as written"
     );
 }
+
+pub fn dead_letters_are_listed_retried_and_applied_once(s: &dyn Store) {
+    let w = world(s);
+    let row = s
+        .write(|tx| tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"c\":3}", t(1)))
+        .unwrap();
+    // Applied by one worker: a second worker's copy finds it done and writes nothing.
+    assert!(s.write(|tx| tx.inbox_done(row, t(2))).unwrap());
+    assert!(!s.write(|tx| tx.inbox_done(row, t(2))).unwrap());
+    assert!(
+        !s.write(|tx| tx.inbox_failed(row, "late", 1, t(3), t(2)))
+            .unwrap(),
+        "a done row is not failed afterwards"
+    );
+    assert!(s.read(|tx| tx.inbox_dead_letters(10)).unwrap().is_empty());
+    // Set aside at once (unreadable), and after its last attempt.
+    let unreadable = s
+        .write(|tx| {
+            tx.inbox_set_aside(
+                w.line,
+                InboxSource::Whatsapp,
+                b"{\"no\":\"id\"}",
+                "a message without an id",
+                t(4),
+            )
+        })
+        .unwrap();
+    let failing = s
+        .write(|tx| tx.inbox_push(w.other_line, InboxSource::Carrier, b"{}", t(5)))
+        .unwrap();
+    assert!(
+        s.write(|tx| tx.inbox_failed(failing, "down", 1, t(6), t(5)))
+            .unwrap()
+    );
+    let dead = s.read(|tx| tx.inbox_dead_letters(10)).unwrap();
+    assert_eq!(
+        dead.iter()
+            .map(|d| (d.id, d.line, d.error.as_str(), d.attempts))
+            .collect::<Vec<_>>(),
+        [
+            (unreadable, w.line, "a message without an id", 0),
+            (failing, w.other_line, "down", 1)
+        ]
+    );
+    assert_eq!(dead[0].body, b"{\"no\":\"id\"}");
+    assert_eq!((dead[0].received_at, dead[0].dead_at), (t(4), t(4)));
+    assert!(
+        s.read(|tx| tx.inbox_pending(t(99), 10)).unwrap().is_empty(),
+        "a dead letter waits for nobody"
+    );
+    // Retried: pending again, due now, attempts from zero; no longer a dead letter.
+    assert!(s.write(|tx| tx.inbox_retry(failing, t(7))).unwrap());
+    assert!(!s.write(|tx| tx.inbox_retry(failing, t(7))).unwrap());
+    assert!(
+        !s.write(|tx| tx.inbox_retry(row, t(7))).unwrap(),
+        "never dead"
+    );
+    let pending = s.read(|tx| tx.inbox_pending(t(7), 10)).unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|r| (r.id, r.attempts))
+            .collect::<Vec<_>>(),
+        [(failing, 0)]
+    );
+    assert_eq!(
+        s.read(|tx| tx.inbox_dead_letters(10))
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>(),
+        [unreadable]
+    );
+}

@@ -7,7 +7,7 @@ use multiline_domain::phone::E164;
 use multiline_domain::window::WindowFacts;
 
 use super::{id, inbound, is_conflict, is_not_found, t, thread, world};
-use crate::store::{NewThread, Standing, Store, StoreExt};
+use crate::store::{GuestIds, NewThread, Standing, Store, StoreExt};
 
 pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
     let w = world(s);
@@ -21,7 +21,7 @@ pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
         tx.set_standing(
             Standing::Whatsapp,
             w.line,
-            &w.ana_phone,
+            &w.ana_guest.key,
             &Consent::Requested { at: t(1) },
             t(1),
         )?;
@@ -30,7 +30,7 @@ pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
     .unwrap();
     let alex = s.read(|tx| tx.thread_view(thread, w.alex.user_id)).unwrap();
     assert_eq!(alex.contact_name, "Ana Lima");
-    assert_eq!(alex.guest_phone, w.ana_phone);
+    assert_eq!(alex.guest_phone.as_ref(), Some(&w.ana_phone));
     assert_eq!(alex.status, ThreadStatus::Open);
     assert_eq!(alex.unread_count, 2);
     assert_eq!(alex.last_message_preview.as_deref(), Some("two"));
@@ -51,7 +51,8 @@ pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
             org: w.alex.org_id,
             line: w.line,
             channel: Channel::Sms,
-            guest: w.ana_phone.clone(),
+            guest: w.ana_guest.clone(),
+            guest_name: None,
             contact: None,
             participants: vec![w.alex.user_id],
             window: WindowFacts::default(),
@@ -77,12 +78,12 @@ pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
     assert_eq!(listed, [sms, thread]);
     assert!(s.read(|tx| tx.threads_of(w.olga)).unwrap().is_empty());
     assert_eq!(
-        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_phone, None))
+        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_guest.key, None))
             .unwrap(),
         [thread, sms]
     );
     assert_eq!(
-        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_phone, Some(Channel::Sms)))
+        s.read(|tx| tx.threads_of_guest(w.line, &w.ana_guest.key, Some(Channel::Sms)))
             .unwrap(),
         [sms]
     );
@@ -142,7 +143,7 @@ pub fn one_open_thread_per_line_channel_and_guest(s: &dyn Store) {
     let w = world(s);
     let first = s.write(|tx| thread(tx, &w)).unwrap();
     assert_eq!(
-        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_guest))
             .unwrap(),
         Some(first)
     );
@@ -152,18 +153,18 @@ pub fn one_open_thread_per_line_channel_and_guest(s: &dyn Store) {
     );
     s.write(|tx| tx.close_thread(first)).unwrap();
     assert_eq!(
-        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_guest))
             .unwrap(),
         None
     );
     let second = s.write(|tx| thread(tx, &w)).unwrap();
     assert_eq!(
-        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_phone))
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_guest))
             .unwrap(),
         Some(second)
     );
     assert_eq!(
-        s.read(|tx| tx.open_thread_of(w.line, Channel::Sms, &w.ana_phone))
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Sms, &w.ana_guest))
             .unwrap(),
         None,
         "per channel"
@@ -212,7 +213,8 @@ pub fn activity_only_moves_forward(s: &dyn Store) {
             org: w.alex.org_id,
             line: w.line,
             channel: Channel::Whatsapp,
-            guest: w.ana_phone.clone(),
+            guest: w.ana_guest.clone(),
+            guest_name: None,
             contact: Some(w.ana),
             participants: vec![w.alex.user_id, w.sam.user_id],
             window: record.window,
@@ -238,30 +240,133 @@ pub fn standings_are_kept_per_kind_line_and_guest(s: &dyn Store) {
         guest_returned_at: None,
     };
     s.write(|tx| {
-        tx.set_standing(Standing::Whatsapp, w.line, &w.ana_phone, &granted, t(1))?;
-        tx.set_standing(Standing::Sms, w.line, &w.ana_phone, &stopped, t(2))
+        tx.set_standing(Standing::Whatsapp, w.line, &w.ana_guest.key, &granted, t(1))?;
+        tx.set_standing(Standing::Sms, w.line, &w.ana_guest.key, &stopped, t(2))
     })
     .unwrap();
-    let standing = |kind, line, guest: &E164| s.read(|tx| tx.standing(kind, line, guest)).unwrap();
-    assert_eq!(standing(Standing::Whatsapp, w.line, &w.ana_phone), granted);
-    assert_eq!(standing(Standing::Sms, w.line, &w.ana_phone), stopped);
-    assert_eq!(standing(Standing::Whatsapp, w.line, &ben), Consent::None);
+    let standing = |kind, line, guest: &str| s.read(|tx| tx.standing(kind, line, guest)).unwrap();
     assert_eq!(
-        standing(Standing::Whatsapp, w.other_line, &w.ana_phone),
+        standing(Standing::Whatsapp, w.line, &w.ana_guest.key),
+        granted
+    );
+    assert_eq!(standing(Standing::Sms, w.line, &w.ana_guest.key), stopped);
+    assert_eq!(
+        standing(Standing::Whatsapp, w.line, ben.as_str()),
+        Consent::None
+    );
+    assert_eq!(
+        standing(Standing::Whatsapp, w.other_line, &w.ana_guest.key),
         Consent::None
     );
     s.write(|tx| {
         tx.set_standing(
             Standing::Whatsapp,
             w.line,
-            &w.ana_phone,
+            &w.ana_guest.key,
             &Consent::None,
             t(3),
         )
     })
     .unwrap();
     assert_eq!(
-        standing(Standing::Whatsapp, w.line, &w.ana_phone),
+        standing(Standing::Whatsapp, w.line, &w.ana_guest.key),
         Consent::None
+    );
+}
+
+pub fn guests_are_found_by_either_id_and_what_is_learnt_is_kept(s: &dyn Store) {
+    let w = world(s);
+    let user_id = "US.13491208655302741918".to_owned();
+    let by_user_id = GuestIds::of(None, Some(user_id.clone())).unwrap();
+    assert_eq!(
+        by_user_id.key, user_id,
+        "keyed by the user id without a number"
+    );
+    let thread = ThreadId(id());
+    s.write(|tx| {
+        tx.insert_thread(&NewThread {
+            id: thread,
+            org: w.alex.org_id,
+            line: w.line,
+            channel: Channel::Whatsapp,
+            guest: by_user_id.clone(),
+            guest_name: Some("Sheena Nelson".into()),
+            contact: None,
+            participants: vec![w.alex.user_id],
+            window: WindowFacts::default(),
+            template_required: false,
+            created_at: t(1),
+        })
+    })
+    .unwrap();
+    let view = s.read(|tx| tx.thread_view(thread, w.alex.user_id)).unwrap();
+    assert_eq!(
+        (
+            view.guest_phone,
+            view.guest_user_id.as_deref(),
+            view.contact_name.as_str()
+        ),
+        (None, Some(user_id.as_str()), "Sheena Nelson")
+    );
+    // A later message names both: found by the user id, and the number is learnt.
+    let phone = E164::from_wa_id("16505551234").unwrap();
+    let both = GuestIds::of(Some(phone.clone()), Some(user_id.clone())).unwrap();
+    assert_eq!(
+        both.key,
+        phone.as_str(),
+        "a new guest with a number is keyed by it"
+    );
+    let found = s
+        .read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &both))
+        .unwrap();
+    assert_eq!(found, Some(thread));
+    s.write(|tx| tx.learn_guest(thread, &both, None)).unwrap();
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(record.guest.key, user_id, "the key never changes");
+    assert_eq!(record.guest.phone.as_ref(), Some(&phone));
+    assert_eq!(
+        record.guest_name.as_deref(),
+        Some("Sheena Nelson"),
+        "not forgotten"
+    );
+    // Now found by the number alone too; not on another line or channel.
+    let by_phone = GuestIds::phone(phone.clone());
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &by_phone))
+            .unwrap(),
+        Some(thread)
+    );
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.other_line, Channel::Whatsapp, &by_phone))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Sms, &by_phone))
+            .unwrap(),
+        None
+    );
+    // Standing is kept by the key.
+    let granted = Consent::Granted {
+        at: t(2),
+        reply: "YES".into(),
+    };
+    s.write(|tx| tx.set_standing(Standing::Whatsapp, w.line, &user_id, &granted, t(2)))
+        .unwrap();
+    let view = s.read(|tx| tx.thread_view(thread, w.alex.user_id)).unwrap();
+    assert_eq!(view.consent, granted);
+    assert_eq!(view.guest_phone, Some(phone.clone()));
+    // A new number, as a user confirmed it: written to, found by; the key stays.
+    let moved = E164::from_wa_id("16505554321").unwrap();
+    s.write(|tx| tx.set_guest_phone(thread, &moved)).unwrap();
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(
+        (record.guest.phone, record.guest.key),
+        (Some(moved.clone()), user_id)
+    );
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &GuestIds::phone(moved.clone())))
+            .unwrap(),
+        Some(thread)
     );
 }

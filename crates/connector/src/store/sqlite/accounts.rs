@@ -43,8 +43,7 @@ impl SqliteTx<'_> {
         // `column` is one of our own literals, never input.
         let sql =
             format!("SELECT {LINE_COLUMNS} FROM lines WHERE {column} = ?1 ORDER BY rowid LIMIT 1");
-        self.tx
-            .query_row(&sql, [value], line_row)
+        self.row(&sql, [value], line_row)
             .optional()?
             .ok_or(Error::NotFound)
     }
@@ -58,7 +57,7 @@ impl AccountTx for SqliteTx<'_> {
         whatsapp_enabled: bool,
         now: Timestamp,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO organizations (id, name, whatsapp_enabled, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![id.to_string(), name, whatsapp_enabled, micros(now)],
         )?;
@@ -68,15 +67,15 @@ impl AccountTx for SqliteTx<'_> {
     fn set_org_setting(&mut self, org: OrganizationId, setting: &OrgSetting) -> Result<()> {
         let id = org.to_string();
         let n = match setting {
-            OrgSetting::WhatsappEnabled(on) => self.tx.execute(
+            OrgSetting::WhatsappEnabled(on) => self.exec(
                 "UPDATE organizations SET whatsapp_enabled = ?2 WHERE id = ?1",
                 params![id, on],
             )?,
-            OrgSetting::WindowRule(rule) => self.tx.execute(
+            OrgSetting::WindowRule(rule) => self.exec(
                 "UPDATE organizations SET window_rule = ?2 WHERE id = ?1",
                 params![id, enum_str(rule)],
             )?,
-            OrgSetting::ConsentKeywords(words) => self.tx.execute(
+            OrgSetting::ConsentKeywords(words) => self.exec(
                 "UPDATE organizations SET consent_keywords = ?2 WHERE id = ?1",
                 params![id, json(words)],
             )?,
@@ -90,24 +89,23 @@ impl AccountTx for SqliteTx<'_> {
                     o.opt_in_template, o.opt_in_language, {SMS_ENABLED}
              FROM organizations o WHERE o.id = ?1"
         );
-        self.tx
-            .query_row(&sql, [org.to_string()], |r| {
-                let keywords: Option<String> = r.get(3)?;
-                Ok(OrgRecord {
-                    id: org,
-                    name: r.get(0)?,
-                    whatsapp_enabled: r.get(1)?,
-                    window_rule: enum_col(r.get(2)?)?,
-                    consent_keywords: keywords
-                        .map(json_col::<ConsentKeywords>)
-                        .transpose()?
-                        .unwrap_or_default(),
-                    opt_in_template: (r.get(4)?, r.get(5)?),
-                    sms_enabled: r.get(6)?,
-                })
+        self.row(&sql, [org.to_string()], |r| {
+            let keywords: Option<String> = r.get(3)?;
+            Ok(OrgRecord {
+                id: org,
+                name: r.get(0)?,
+                whatsapp_enabled: r.get(1)?,
+                window_rule: enum_col(r.get(2)?)?,
+                consent_keywords: keywords
+                    .map(json_col::<ConsentKeywords>)
+                    .transpose()?
+                    .unwrap_or_default(),
+                opt_in_template: (r.get(4)?, r.get(5)?),
+                sms_enabled: r.get(6)?,
             })
-            .optional()?
-            .ok_or(Error::NotFound)
+        })
+        .optional()?
+        .ok_or(Error::NotFound)
     }
 
     fn organizations(&mut self) -> Result<Vec<Organization>> {
@@ -128,30 +126,28 @@ impl AccountTx for SqliteTx<'_> {
     }
 
     fn insert_user(&mut self, user: &NewUser) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO users (id, org_id, name, email, password_hash, created_at)
+        self.exec(
+            "INSERT INTO users (id, org_id, name, email, password_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    user.id.to_string(),
-                    user.org.to_string(),
-                    user.name,
-                    user.email,
-                    user.password_hash,
-                    micros(user.created_at)
-                ],
-            )
-            .map_err(|e| match Error::from(e) {
-                Error::Conflict(_) => Error::Conflict("a user with this email exists"),
-                other => other,
-            })?;
+            params![
+                user.id.to_string(),
+                user.org.to_string(),
+                user.name,
+                user.email,
+                user.password_hash,
+                micros(user.created_at)
+            ],
+        )
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict(_) => Error::Conflict("a user with this email exists"),
+            other => other,
+        })?;
         Ok(())
     }
 
     fn user_by_email(&mut self, email: &str) -> Result<Option<UserRecord>> {
         Ok(self
-            .tx
-            .query_row(
+            .row(
                 "SELECT id, org_id, name, email, password_hash FROM users WHERE email = ?1",
                 [email],
                 |r| {
@@ -182,24 +178,23 @@ impl AccountTx for SqliteTx<'_> {
             "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled, {SMS_ENABLED}
              FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?1"
         );
-        self.tx
-            .query_row(&sql, [user.to_string()], |r| {
-                Ok(Session {
-                    user: User {
-                        id: UserId(uuid_col(r.get(0)?)?),
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                    },
-                    organization: Organization {
-                        id: OrganizationId(uuid_col(r.get(3)?)?),
-                        name: r.get(4)?,
-                        whatsapp_enabled: r.get(5)?,
-                        sms_enabled: r.get(6)?,
-                    },
-                })
+        self.row(&sql, [user.to_string()], |r| {
+            Ok(Session {
+                user: User {
+                    id: UserId(uuid_col(r.get(0)?)?),
+                    name: r.get(1)?,
+                    email: r.get(2)?,
+                },
+                organization: Organization {
+                    id: OrganizationId(uuid_col(r.get(3)?)?),
+                    name: r.get(4)?,
+                    whatsapp_enabled: r.get(5)?,
+                    sms_enabled: r.get(6)?,
+                },
             })
-            .optional()?
-            .ok_or(Error::NotFound)
+        })
+        .optional()?
+        .ok_or(Error::NotFound)
     }
 
     fn insert_session(
@@ -209,7 +204,7 @@ impl AccountTx for SqliteTx<'_> {
         created_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_hash, user.to_string(), micros(created_at), micros(expires_at)],
         )?;
@@ -218,8 +213,7 @@ impl AccountTx for SqliteTx<'_> {
 
     fn session_caller(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Caller>> {
         Ok(self
-            .tx
-            .query_row(
+            .row(
                 "SELECT u.id, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2",
                 params![token_hash, micros(now)],
@@ -234,7 +228,7 @@ impl AccountTx for SqliteTx<'_> {
     }
 
     fn revoke_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
             params![token_hash, micros(now)],
         )?;
@@ -242,7 +236,7 @@ impl AccountTx for SqliteTx<'_> {
     }
 
     fn upsert_line(&mut self, org: OrganizationId, id: Uuid, line: &NewLine) -> Result<Uuid> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO lines (id, org_id, phone_number_id, waba_id, display_phone_number, access_token,
                  app_secret, verify_token, api_base_url, api_version, owner_user_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -271,7 +265,7 @@ impl AccountTx for SqliteTx<'_> {
     }
 
     fn set_line_carrier(&mut self, line: Uuid, carrier: Option<&CarrierAccount>) -> Result<()> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE lines SET carrier = ?2 WHERE id = ?1",
             params![line.to_string(), carrier.map(json)],
         )?;

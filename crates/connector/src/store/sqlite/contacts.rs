@@ -11,7 +11,7 @@ use crate::store::{ContactFields, ContactTx, Error, NewContact, Result};
 
 impl SqliteTx<'_> {
     fn write_phones(&self, id: ContactId, phones: &[ContactPhone]) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "DELETE FROM contact_phones WHERE contact_id = ?1",
             [id.to_string()],
         )?;
@@ -33,7 +33,7 @@ impl SqliteTx<'_> {
 impl ContactTx for SqliteTx<'_> {
     fn insert_contact(&mut self, contact: &NewContact) -> Result<()> {
         let f = &contact.fields;
-        self.tx.execute(
+        self.exec(
             "INSERT INTO contacts (id, org_id, name, company, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 contact.id.to_string(),
@@ -53,7 +53,7 @@ impl ContactTx for SqliteTx<'_> {
         id: ContactId,
         fields: &ContactFields,
     ) -> Result<()> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE contacts SET name = ?3, company = ?4, notes = ?5
              WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL",
             params![
@@ -69,7 +69,7 @@ impl ContactTx for SqliteTx<'_> {
     }
 
     fn hide_contact(&mut self, org: OrganizationId, id: ContactId, now: Timestamp) -> Result<()> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE contacts SET deleted_at = ?3 WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL",
             params![id.to_string(), org.to_string(), micros(now)],
         )?;
@@ -77,9 +77,7 @@ impl ContactTx for SqliteTx<'_> {
     }
 
     fn contact(&mut self, org: OrganizationId, id: ContactId) -> Result<Contact> {
-        let (name, company, notes): (String, Option<String>, Option<String>) = self
-            .tx
-            .query_row(
+        let (name, company, notes): (String, Option<String>, Option<String>) = self.row(
                 "SELECT name, company, notes FROM contacts WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL",
                 params![id.to_string(), org.to_string()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -132,8 +130,7 @@ impl ContactTx for SqliteTx<'_> {
 
     fn contact_by_phone(&mut self, org: OrganizationId, phone: &E164) -> Result<Option<ContactId>> {
         Ok(self
-            .tx
-            .query_row(
+            .row(
                 "SELECT c.id FROM contacts c JOIN contact_phones p ON p.contact_id = c.id
                  WHERE c.org_id = ?1 AND p.number = ?2 AND c.deleted_at IS NULL
                  ORDER BY c.created_at LIMIT 1",

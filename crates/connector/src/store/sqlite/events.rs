@@ -10,12 +10,12 @@ use crate::store::{AuditEntry, AuditTx, EventTx, Result};
 
 impl EventTx for SqliteTx<'_> {
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
-        let seq: i64 = self.tx.query_row(
+        let seq: i64 = self.row(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE user_id = ?1",
             [user.to_string()],
             |r| r.get(0),
         )?;
-        self.tx.execute(
+        self.exec(
             "INSERT INTO events (user_id, seq, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![user.to_string(), seq, json(event), micros(now)],
         )?;
@@ -23,7 +23,7 @@ impl EventTx for SqliteTx<'_> {
     }
 
     fn head_seq(&mut self, user: UserId) -> Result<u64> {
-        let seq: i64 = self.tx.query_row(
+        let seq: i64 = self.row(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE user_id = ?1",
             [user.to_string()],
             |r| r.get(0),
@@ -53,7 +53,7 @@ impl EventTx for SqliteTx<'_> {
 
 impl AuditTx for SqliteTx<'_> {
     fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO audit (org_id, at, actor, action, thread_id, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![

@@ -20,7 +20,7 @@ fn info_row(id: MediaId, r: &rusqlite::Row<'_>) -> rusqlite::Result<MediaInfo> {
 
 impl MediaTx for SqliteTx<'_> {
     fn insert_media(&mut self, m: &NewMedia) -> Result<MediaInfo> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO media (id, org_id, thread_id, uploaded_by, mime_type, size, width, height,
                  sha256, bytes, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -49,8 +49,7 @@ impl MediaTx for SqliteTx<'_> {
 
     fn media_record(&mut self, org: OrganizationId, id: MediaId) -> Result<Option<MediaRecord>> {
         Ok(self
-            .tx
-            .query_row(
+            .row(
                 "SELECT mime_type, size, width, height, thread_id, uploaded_by FROM media
                  WHERE id = ?1 AND org_id = ?2",
                 params![id.to_string(), org.to_string()],
@@ -68,7 +67,7 @@ impl MediaTx for SqliteTx<'_> {
     }
 
     fn attach_media(&mut self, id: MediaId, thread: ThreadId) -> Result<()> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "UPDATE media SET thread_id = ?2 WHERE id = ?1",
             params![id.to_string(), thread.to_string()],
         )?;
@@ -76,18 +75,17 @@ impl MediaTx for SqliteTx<'_> {
     }
 
     fn media(&mut self, id: MediaId) -> Result<StoredMedia> {
-        self.tx
-            .query_row(
-                "SELECT mime_type, size, width, height, bytes FROM media WHERE id = ?1",
-                [id.to_string()],
-                |r| {
-                    Ok(StoredMedia {
-                        info: info_row(id, r)?,
-                        bytes: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or(Error::NotFound)
+        self.row(
+            "SELECT mime_type, size, width, height, bytes FROM media WHERE id = ?1",
+            [id.to_string()],
+            |r| {
+                Ok(StoredMedia {
+                    info: info_row(id, r)?,
+                    bytes: r.get(4)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(Error::NotFound)
     }
 }

@@ -13,7 +13,7 @@ const HEAD: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_id = o.thr
 
 impl OutboxTx for SqliteTx<'_> {
     fn queue(&mut self, message: MessageId, thread: ThreadId, due: Timestamp) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO outbox (message_id, thread_id, next_attempt_at) VALUES (?1, ?2, ?3)",
             params![message.to_string(), thread.to_string(), micros(due)],
         )?;
@@ -27,8 +27,7 @@ impl OutboxTx for SqliteTx<'_> {
              ORDER BY o.position LIMIT 1"
         );
         let row = self
-            .tx
-            .query_row(&sql, [micros(now)], |r| {
+            .row(&sql, [micros(now)], |r| {
                 Ok(Claimed {
                     message: MessageId(uuid_col(r.get(0)?)?),
                     thread: ThreadId(uuid_col(r.get(1)?)?),
@@ -37,7 +36,7 @@ impl OutboxTx for SqliteTx<'_> {
             })
             .optional()?;
         if let Some(claimed) = &row {
-            self.tx.execute(
+            self.exec(
                 "UPDATE outbox SET in_flight_since = ?2, attempts = attempts + 1 WHERE message_id = ?1",
                 params![claimed.message.to_string(), micros(now)],
             )?;
@@ -51,12 +50,12 @@ impl OutboxTx for SqliteTx<'_> {
         let sql = format!(
             "SELECT MIN(o.next_attempt_at) FROM outbox o WHERE o.in_flight_since IS NULL AND {HEAD}"
         );
-        let at: Option<i64> = self.tx.query_row(&sql, [], |r| r.get(0))?;
+        let at: Option<i64> = self.row(&sql, [], |r| r.get(0))?;
         Ok(at.map(from_micros))
     }
 
     fn retry_at(&mut self, message: MessageId, at: Timestamp) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE outbox SET in_flight_since = NULL, next_attempt_at = ?2 WHERE message_id = ?1",
             params![message.to_string(), micros(at)],
         )?;
@@ -64,7 +63,7 @@ impl OutboxTx for SqliteTx<'_> {
     }
 
     fn dequeue(&mut self, message: MessageId) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "DELETE FROM outbox WHERE message_id = ?1",
             [message.to_string()],
         )?;
@@ -85,7 +84,7 @@ impl OutboxTx for SqliteTx<'_> {
         status: &EarlyStatus,
         now: Timestamp,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO early_statuses (line_id, wamid, state, error_code, error_title, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -117,7 +116,7 @@ impl OutboxTx for SqliteTx<'_> {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
         };
-        self.tx.execute(
+        self.exec(
             "DELETE FROM early_statuses WHERE wamid = ?1 AND line_id = ?2",
             params![wamid, line.to_string()],
         )?;

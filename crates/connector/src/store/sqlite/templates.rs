@@ -84,7 +84,7 @@ impl TemplateTx for SqliteTx<'_> {
         now: Timestamp,
     ) -> Result<bool> {
         let before = self.listing(line)?;
-        self.tx.execute(
+        self.exec(
             "DELETE FROM templates WHERE line_id = ?1",
             [line.to_string()],
         )?;
@@ -123,8 +123,7 @@ impl TemplateTx for SqliteTx<'_> {
              WHERE l.org_id = ?1 AND t.name = ?2 AND t.language = ?3 LIMIT 1"
         );
         Ok(self
-            .tx
-            .query_row(&sql, params![org.to_string(), name, language], template_row)
+            .row(&sql, params![org.to_string(), name, language], template_row)
             .optional()?
             .flatten())
     }

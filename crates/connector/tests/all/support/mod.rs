@@ -45,10 +45,13 @@ pub type Socket =
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_at(chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap()).await
+    }
+
+    /// The demo, its clock starting at `now`.
+    pub async fn start_at(now: multiline_domain::time::Timestamp) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(
-            chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap(),
-        ));
+        let clock = Arc::new(ManualClock::new(now));
         let demo = demo::start(DemoOptions {
             data_dir: dir.path().to_path_buf(),
             connector_addr: "127.0.0.1:0".parse().unwrap(),

@@ -198,7 +198,7 @@ impl Rules {
         consent: &Consent,
         now: Timestamp,
     ) -> Result<Told> {
-        threads::set_guest_consent(&self.at(now), line, guest, consent)
+        threads::set_guest_consent(&self.at(now), line, guest.as_str(), consent)
     }
     pub fn last_guest_messages(&self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
         threads::last_guest_messages(&self.now(), line)

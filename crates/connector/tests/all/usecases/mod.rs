@@ -9,7 +9,7 @@ mod harness;
 
 use chrono::{Duration, TimeZone, Utc};
 use multiline_connector::error::{Error, Result};
-use multiline_connector::store::{Caller, CarrierAccount, ListedTemplate, NewLine};
+use multiline_connector::store::{Caller, CarrierAccount, GuestIds, ListedTemplate, NewLine};
 use multiline_connector::usecases::accounts::SESSION_LIFETIME;
 use multiline_connector::usecases::receive::{Inbound, ReceivedMedia, StatusUpdate};
 use multiline_domain::api::{
@@ -103,11 +103,13 @@ fn inbound(wamid: &str, from: &E164, text: &str, at: Timestamp) -> Inbound {
     Inbound {
         wamid: wamid.into(),
         channel: multiline_domain::api::Channel::Whatsapp,
-        from: from.clone(),
+        guest: GuestIds::phone(from.clone()),
+        guest_name: None,
         body: MessageBody::Text { text: text.into() },
         payload: None,
         at,
         media: None,
+        about: Default::default(),
     }
 }
 
@@ -381,7 +383,7 @@ fn sends_are_idempotent_and_ordered_per_thread() {
 
     let job = s.claim_next(t0()).unwrap().expect("first is due");
     assert_eq!(job.message_id, first.id);
-    assert_eq!(job.to, w.ana_phone);
+    assert_eq!(job.to, GuestIds::phone(w.ana_phone.clone()));
     assert_eq!(job.line.id, w.line);
     assert!(
         s.claim_next(t0()).unwrap().is_none(),
@@ -562,7 +564,7 @@ fn a_new_guest_opens_a_thread_for_the_line_owner() {
     assert_eq!(told, [w.alex.user_id], "the line's owner");
     let threads = s.threads(w.alex).unwrap();
     assert_eq!(threads.len(), 1);
-    assert_eq!(threads[0].guest_phone, stranger);
+    assert_eq!(threads[0].guest_phone.as_ref(), Some(&stranger));
     assert_eq!(threads[0].unread_count, 1);
     assert!(s.threads(w.sam).unwrap().is_empty(), "not Sam's");
     let last = s.last_guest_messages(w.line).unwrap();
@@ -1072,7 +1074,9 @@ fn voicemail_in(id: &str, from: &E164, secs: u32, recording: &[u8]) -> Inbound {
     Inbound {
         wamid: id.into(),
         channel: multiline_domain::api::Channel::Voicemail,
-        from: from.clone(),
+        guest: GuestIds::phone(from.clone()),
+        guest_name: None,
+        about: Default::default(),
         body: MessageBody::Voicemail {
             media_id: multiline_domain::ids::MediaId::random(),
             duration_secs: secs,
