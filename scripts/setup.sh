@@ -21,10 +21,14 @@ cmake nasm mold"
 # ImageMagick for screenshots of the X screen; libvips' tools for `make bench`, which puts the
 # photo pipeline beside vipsthumbnail and ImageMagick.
 TEST_PKGS="xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools imagemagick \
-libvips-tools"
+libvips-tools xdotool fonts-noto-color-emoji"
+# Playing what guests send: WebKitGTK plays media through GStreamer. Ogg/Opus voice notes and
+# MP3 (base, good), MP4 video with H.264 and AAC (libav's decoders). In the end-to-end tests,
+# xdotool answers the save dialog and the emoji font draws reactions in the screenshots.
+MEDIA_PKGS="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav"
 
 missing=()
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $MEDIA_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -33,6 +33,10 @@ macro_rules! with_commands {
             prepare_photo,
             send_picture,
             get_media,
+            open_media,
+            save_media,
+            open_url,
+            use_new_number,
             list_colleagues,
             change_participants,
         }

@@ -12,7 +12,7 @@ use multiline_client::view::{
 };
 use multiline_domain::api::{Contact, FilledValue, Message, Session, User};
 use multiline_domain::errors::ErrorCode;
-use multiline_domain::ids::{ContactId, MediaId, ThreadId};
+use multiline_domain::ids::{ContactId, MediaId, MessageId, ThreadId};
 use multiline_domain::templates::Template;
 use tauri::State;
 
@@ -261,10 +261,91 @@ pub async fn send_picture(
         .await?)
 }
 
-/// A picture to show, as a `data:` URL.
+/// A message's file to show or play (a picture, a voice note, a video...), as a `data:` URL.
 #[tauri::command]
 pub async fn get_media(core: State<'_, Core>, media_id: MediaId) -> Cmd<String> {
     Ok(core.client().await?.media(media_id).await?)
+}
+
+/// F23: use the guest's new number, as WhatsApp's notice in the thread says.
+#[tauri::command]
+pub async fn use_new_number(core: State<'_, Core>, message_id: MessageId) -> Cmd<Message> {
+    Ok(core.client().await?.use_new_number(message_id).await?)
+}
+
+/// Opens a message's file (a document a guest sent) with the system's app for its type, under
+/// the name its sender gave it.
+#[tauri::command]
+pub async fn open_media(
+    app: tauri::AppHandle,
+    core: State<'_, Core>,
+    media_id: MediaId,
+    filename: String,
+) -> Cmd<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let path = core
+        .client()
+        .await?
+        .media_to_open(media_id, &filename)
+        .await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| os_failed(format!("The file could not be opened: {e}")))
+}
+
+/// Saves a message's file where the user chooses (the system's save dialog, the sender's
+/// file name proposed). False when the user cancelled.
+#[tauri::command]
+pub async fn save_media(
+    app: tauri::AppHandle,
+    core: State<'_, Core>,
+    media_id: MediaId,
+    filename: String,
+) -> Cmd<bool> {
+    use tauri_plugin_dialog::DialogExt;
+    let client = core.client().await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Save as")
+        .set_file_name(multiline_client::media::safe_file_name(&filename))
+        .save_file(move |chosen| {
+            let _ = tx.send(chosen);
+        });
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(false);
+    };
+    let path = chosen
+        .into_path()
+        .map_err(|e| os_failed(format!("That place cannot be written: {e}")))?;
+    client.save_media(media_id, &path).await?;
+    Ok(true)
+}
+
+/// Opens a web page in the system's browser: only `https:` and `http:` links (a map, an
+/// ad's page).
+#[tauri::command]
+pub async fn open_url(app: tauri::AppHandle, url: String) -> Cmd<()> {
+    use tauri_plugin_opener::OpenerExt;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(AppError {
+            code: ErrorCode::InvalidRequest,
+            message: "Only web links can be opened.".into(),
+            field: None,
+        });
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| os_failed(format!("The link could not be opened: {e}")))
+}
+
+fn os_failed(message: String) -> AppError {
+    tracing::warn!(%message, "the system refused");
+    AppError {
+        code: ErrorCode::OpenFailed,
+        message,
+        field: None,
+    }
 }
 
 /// F20: the colleagues to add to a thread or hand its guest to.

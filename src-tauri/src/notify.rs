@@ -70,6 +70,10 @@ mod tests {
                 state: DeliveryState::Delivered,
                 failure: None,
                 created_at: now() - age,
+                reply_to: None,
+                forwarded: None,
+                ad: None,
+                reactions: Vec::new(),
             },
         }
     }

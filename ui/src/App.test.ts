@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Message } from "./lib/ipc/bindings/Message";
-import { createFakeIpc } from "./lib/ipc/fake";
+import { createFakeIpc, plain } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
 import { byTestId, renderApp } from "./test/app";
 import { LIST_DRAWN, PAGE } from "./lib/thread/threads.svelte";
@@ -72,7 +72,7 @@ describe("Contacts tab", () => {
     await user.click(screen.getByTestId(testIds.navMessages));
     await waitFor(() => expect(byTestId(testIds.threadRow).length).toBeGreaterThan(0));
     expect(document.querySelectorAll("svg.glyph")).toHaveLength(0);
-    expect(screen.getAllByRole("img", { name: "Chat (WhatsApp is turned off)" }).length).toBe(4);
+    expect(screen.getAllByRole("img", { name: "Chat (WhatsApp is turned off)" }).length).toBe(5);
   });
 
   it("opens_the_whatsapp_thread_from_the_contact_in_the_messages_tab", async () => {
@@ -145,6 +145,7 @@ describe("Thread", () => {
         state: "delivered",
         failure: null,
         created_at: new Date().toISOString(),
+        ...plain(),
       },
     });
 
@@ -318,7 +319,7 @@ describe("Thread", () => {
   it("lists_threads_newest_first_and_moves_an_updated_thread_to_the_top", async () => {
     const { fake } = await renderApp();
     const ids = () => byTestId(testIds.threadRow).map((r) => r.dataset.threadId);
-    expect(ids()).toEqual(["t-1", "t-2", "t-3", "t-4", "t-5", "t-6"]);
+    expect(ids()).toEqual(["t-1", "t-8", "t-2", "t-3", "t-4", "t-5", "t-6"]);
 
     const priya = fake.threads.find((t) => t.id === "t-5");
     if (!priya) throw new Error("seed changed: no t-5");
@@ -350,6 +351,7 @@ describe("Thread", () => {
         state: "delivered",
         failure: null,
         created_at: new Date().toISOString(),
+        ...plain(),
       },
     });
 

@@ -24,12 +24,15 @@ if (ipc) {
   const app = mount(App, { target, props: { ipc } });
   if (import.meta.env.DEV || import.meta.env.MODE === "demo") {
     // Demo deep links for screenshots: #thread=t-1, #contact=c-1, then optionally
-    // &click=expand-button,menu-template (data-testids clicked in turn, the first match each).
+    // &click=expand-button,menu-template (data-testids clicked in turn, the first match each),
+    // &line-problem=<text> (the banner WhatsApp's report of a problem with the line shows).
     const params = new URLSearchParams(location.hash.slice(1));
     const thread = params.get("thread");
     const contact = params.get("contact");
+    const lineProblem = params.get("line-problem");
     if (thread) app.state().openThread(thread);
     if (contact) app.state().openContact(contact);
+    if (lineProblem) app.state().apply({ kind: "line_problem", text: lineProblem });
     const clicks = (params.get("click") ?? "").split(",").filter(Boolean);
     void (async () => {
       for (const testid of clicks) {

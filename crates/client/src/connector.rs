@@ -285,6 +285,17 @@ impl ConnectorApi {
         .await
     }
 
+    pub async fn use_new_number(
+        &self,
+        message: multiline_domain::ids::MessageId,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/messages/{message}/use-number"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
     pub async fn send_text(
         &self,
         thread: ThreadId,

@@ -25,6 +25,7 @@ pub mod connector;
 pub mod contacts;
 mod errors;
 pub mod keychain;
+pub mod media;
 pub mod outbox;
 pub mod photo;
 pub mod sending;

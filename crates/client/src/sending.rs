@@ -11,7 +11,7 @@ use multiline_domain::templates::Template;
 
 use crate::cache::OutboxRequest;
 use crate::view::{self, UiEvent};
-use crate::{Client, ClientError, Result, photo};
+use crate::{Client, ClientError, Result, media, photo};
 
 impl Client {
     /// Writes a text to the outbox (shown at once as `sending`) and wakes the sender.
@@ -85,10 +85,29 @@ impl Client {
         .await
     }
 
-    /// A picture or a voicemail's recording, as a `data:` URL: one prepared here, or fetched
-    /// once from the connector and kept in the account's `media/` folder.
+    /// A message's file (a picture, a voice note, a video, a document, a recording) as a
+    /// `data:` URL: one prepared here, or fetched once from the connector and kept in the
+    /// account's `media/` folder.
     pub async fn media(&self, id: MediaId) -> Result<String> {
-        photo::media_data_url(&self.inner, self.inner.dir.join("media"), id).await
+        media::data_url(&self.inner, &self.inner.dir.join("media"), id).await
+    }
+
+    /// A copy of a message's file named `filename` (made safe): what the system's app opens.
+    pub async fn media_to_open(&self, id: MediaId, filename: &str) -> Result<std::path::PathBuf> {
+        let dir = &self.inner.dir;
+        media::named_copy(
+            &self.inner,
+            &dir.join("media"),
+            &dir.join("open"),
+            id,
+            filename,
+        )
+        .await
+    }
+
+    /// Writes a message's file to `to`, where the user chose to save it.
+    pub async fn save_media(&self, id: MediaId, to: &std::path::Path) -> Result<()> {
+        media::save(&self.inner, &self.inner.dir.join("media"), id, to).await
     }
 
     /// The organization's approved templates (F15), from the cache.
@@ -202,6 +221,10 @@ impl Client {
             state: DeliveryState::Sending,
             failure: None,
             created_at: now,
+            reply_to: None,
+            forwarded: None,
+            ad: None,
+            reactions: Vec::new(),
         };
         let m = message.clone();
         self.inner.cache(move |c| c.enqueue(&m, &request)).await?;

@@ -134,7 +134,8 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
                 inner.cache(move |c| c.put_messages(&messages)).await?;
             }
         }
-        Event::MessageUpserted { .. } | Event::ThreadRemoved { .. } => {}
+        Event::MessageUpserted { .. } | Event::ThreadRemoved { .. } | Event::LineProblem { .. } => {
+        }
     }
     let e = event.clone();
     if !inner.cache(move |c| c.apply_event(seq, &e)).await? {
@@ -152,6 +153,7 @@ async fn apply(inner: &Arc<Inner>, envelope: EventEnvelope) -> Result<(), Client
         Event::ContactsChanged => UiEvent::ContactsChanged,
         Event::TemplatesChanged => UiEvent::TemplatesChanged,
         Event::ThreadRemoved { thread_id } => UiEvent::ThreadRemoved { thread_id },
+        Event::LineProblem { text } => UiEvent::LineProblem { text },
     });
     Ok(())
 }

@@ -148,6 +148,19 @@ impl Client {
         }
     }
 
+    /// The user confirms WhatsApp's notice that the guest changed their number (F23): the
+    /// thread writes to the new one; the notice comes back applied (the thread follows as an
+    /// event).
+    pub async fn use_new_number(&self, notice: MessageId) -> Result<Message> {
+        let applied = self.inner.api.use_new_number(notice).await?;
+        let put = applied.clone();
+        self.inner.cache(move |c| c.put_message(&put)).await?;
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: applied.clone(),
+        });
+        Ok(applied)
+    }
+
     /// The user played a voicemail (F22): the connector records when, once; the cache and
     /// the UI get the message as it now is.
     pub async fn mark_heard(&self, message: MessageId) -> Result<Message> {

@@ -33,7 +33,8 @@ pub struct ThreadRow {
     pub channel: Channel,
     pub contact_id: Option<ContactId>,
     pub contact_name: String,
-    pub guest_phone: String,
+    /// None for a WhatsApp user known only by their user id (a username user).
+    pub guest_phone: Option<String>,
     pub status: ThreadStatus,
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<Timestamp>,
@@ -148,6 +149,10 @@ pub enum UiEvent {
     /// A queued picture's upload to the connector moved on.
     UploadProgress {
         progress: UploadProgress,
+    },
+    /// WhatsApp reports a problem with the user's line (its account or number), in words.
+    LineProblem {
+        text: String,
     },
 }
 
@@ -280,7 +285,7 @@ pub fn row(thread: &Thread) -> ThreadRow {
         channel: thread.channel,
         contact_id: thread.contact_id,
         contact_name: thread.contact_name.clone(),
-        guest_phone: thread.guest_phone.to_string(),
+        guest_phone: thread.guest_phone.as_ref().map(|p| p.to_string()),
         status: thread.status,
         last_message_preview: thread.last_message_preview.clone(),
         last_message_at: thread.last_message_at,
@@ -421,7 +426,8 @@ mod tests {
             channel,
             contact_id: None,
             contact_name: "Ana Silva".into(),
-            guest_phone: E164::from_stored("+12025550147").unwrap(),
+            guest_phone: Some(E164::from_stored("+12025550147").unwrap()),
+            guest_user_id: None,
             status: ThreadStatus::Open,
             consent,
             window_rule: WindowRule::AnyMessage,

@@ -574,6 +574,25 @@ impl SimControl {
         accepted(response).await
     }
 
+    /// The guest with `wa_id` sends any kind of message (`{"kind": "voice"}`,
+    /// `{"kind": "location", ...}`: the simulator's `GuestMessage`). Returns its wamid.
+    pub async fn guest_sends_kind(&self, wa_id: &str, message: Value) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(format!("{}/control/guests/{wa_id}/message", self.base))
+            .json(&message)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!(
+                "the simulator refused {message}: {}",
+                response.text().await?
+            );
+        }
+        let answer: Value = response.json().await?;
+        Ok(answer["wamid"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// The guest with `wa_id` sends a picture (JPEG or PNG bytes) with a caption.
     pub async fn guest_sends_picture(
         &self,

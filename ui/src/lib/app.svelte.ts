@@ -40,6 +40,10 @@ export class AppState {
   sendingOptIn = $state(false);
   /** F17: how far the core is with the picture it is preparing (0-100), if any. */
   photoProgress = $state<number | null>(null);
+  /** What WhatsApp last reported wrong with the line, until the user dismisses it. */
+  lineProblem = $state<string | null>(null);
+  /** F23: a new contact being added from a card a guest shared (the editor, pre-filled). */
+  contactFromCard = $state<ContactDraft | null>(null);
   #unlisten: Unlisten | null = null;
 
   readonly #restart: () => void;
@@ -151,6 +155,9 @@ export class AppState {
       case "upload_progress":
         this.thread?.uploadProgress(event.progress);
         break;
+      case "line_problem":
+        this.lineProblem = event.text;
+        break;
     }
   }
 
@@ -201,6 +208,19 @@ export class AppState {
     const contact = await this.contacts.save(contactId, draft);
     this.openContact(contact.id, contact);
     return contact;
+  }
+
+  /** F23: opens the contact editor on a shared card (its name, company and numbers). */
+  addContactFromCard(draft: ContactDraft): void {
+    this.contactFromCard = draft;
+  }
+
+  /** Saves the contact made from a card; the user stays in the conversation. Rejects with
+   * the core's `AppError` for the editor to show on its field. */
+  async saveContactFromCard(draft: ContactDraft): Promise<void> {
+    const contact = await this.contacts.save(null, draft);
+    this.contactFromCard = null;
+    this.toasts.show(`${contact.name} is in your contacts now.`, "info");
   }
 
   /** F2: deletes a contact and goes back to the list. Rejects with the core's `AppError`. */

@@ -5,10 +5,8 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use multiline_domain::api::{
-    Contact, DeliveryState, Event, FilledValue, Message, MessageBody, Session, Thread,
-};
-use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
+use multiline_domain::api::{Contact, DeliveryState, Event, Message, MessageBody, Session, Thread};
+use multiline_domain::ids::{ContactId, MessageId, ThreadId};
 use multiline_domain::templates::Template;
 use multiline_domain::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -25,6 +23,9 @@ pub enum CacheError {
 }
 
 pub type Result<T> = std::result::Result<T, CacheError>;
+
+mod queue;
+pub use queue::{OutboxRequest, Pending};
 
 fn data_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     row.get(0)
@@ -83,38 +84,6 @@ fn fts_query(query: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// What a queued message asks the connector to send.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OutboxRequest {
-    Text {
-        text: String,
-    },
-    Template {
-        name: String,
-        language: String,
-        values: Vec<FilledValue>,
-    },
-    OptIn,
-    /// A picture prepared on this device (`prepare_photo`): uploaded first (then `media_id`
-    /// is remembered, so a retry does not upload again), then sent.
-    Picture {
-        prepared: String,
-        caption: Option<String>,
-        #[serde(default)]
-        media_id: Option<multiline_domain::ids::MediaId>,
-    },
-}
-
-/// A message waiting in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub client_id: ClientMessageId,
-    pub thread_id: ThreadId,
-    pub request: OutboxRequest,
-    pub attempts: u32,
-}
-
 pub struct Cache {
     conn: Mutex<Connection>,
 }
@@ -155,12 +124,49 @@ fn upsert_message(tx: &Transaction<'_>, m: &Message) -> Result<()> {
         }
     }
     let m = &m;
+    // What a search finds the message by.
     let text = match &m.body {
-        MessageBody::Text { text } | MessageBody::Template { text, .. } => Some(text.as_str()),
-        MessageBody::Picture { caption, .. } => caption.as_deref(),
-        MessageBody::System { text, .. } => Some(text.as_str()),
-        MessageBody::Unsupported { .. } => None,
-        MessageBody::Voicemail { transcript, .. } => transcript.as_deref(),
+        MessageBody::Text { text }
+        | MessageBody::Template { text, .. }
+        | MessageBody::Choice { text, .. }
+        | MessageBody::System { text, .. }
+        | MessageBody::Notice { text, .. } => Some(text.clone()),
+        MessageBody::Picture { caption, .. } | MessageBody::Video { caption, .. } => {
+            caption.clone()
+        }
+        MessageBody::Document {
+            filename, caption, ..
+        } => Some(
+            [Some(filename.as_str()), caption.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        MessageBody::Location { name, address, .. } => {
+            let words: Vec<&str> = [name.as_deref(), address.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!words.is_empty()).then(|| words.join(" "))
+        }
+        MessageBody::Contacts { cards } => Some(
+            cards
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        MessageBody::Form { text, fields } => Some(
+            std::iter::once(text.as_str())
+                .chain(fields.iter().map(|f| f.value.as_str()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        MessageBody::Audio { .. }
+        | MessageBody::Sticker { .. }
+        | MessageBody::Unsupported { .. } => None,
+        MessageBody::Voicemail { transcript, .. } => transcript.clone(),
     };
     tx.execute(
         "INSERT INTO messages (key, thread_id, created_at, data, body_text, message_id)
@@ -296,7 +302,7 @@ impl Cache {
             match event {
                 Event::MessageUpserted { message } => upsert_message(tx, message)?,
                 Event::ThreadUpserted { thread } => upsert_thread(tx, thread)?,
-                Event::ContactsChanged | Event::TemplatesChanged => {}
+                Event::ContactsChanged | Event::TemplatesChanged | Event::LineProblem { .. } => {}
                 // No longer in it: its messages go too (the outbox keeps what was queued
                 // there; the connector will refuse it, and it shows as failed).
                 Event::ThreadRemoved { thread_id } => {
@@ -574,28 +580,6 @@ impl Cache {
             .map(std::path::PathBuf::from))
     }
 
-    // ---- outbox -------------------------------------------------------------------------
-
-    /// Writes a message locally (shown as `sending`) and queues it, in one transaction:
-    /// once this returns, the message survives the app being killed.
-    pub fn enqueue(&self, message: &Message, request: &OutboxRequest) -> Result<()> {
-        let client_id = message
-            .client_id
-            .expect("outbox messages carry a client id");
-        self.write(|tx| {
-            upsert_message(tx, message)?;
-            tx.execute(
-                "INSERT INTO outbox (client_id, thread_id, request) VALUES (?1, ?2, ?3)",
-                params![
-                    client_id.to_string(),
-                    message.thread_id.to_string(),
-                    serde_json::to_string(request)?
-                ],
-            )?;
-            Ok(())
-        })
-    }
-
     /// The approved templates, as last fetched.
     pub fn templates(&self) -> Result<Vec<Template>> {
         Ok(self
@@ -607,90 +591,5 @@ impl Cache {
 
     pub fn put_templates(&self, templates: &[Template]) -> Result<()> {
         self.write(|tx| Self::set_meta(tx, "templates", &serde_json::to_string(templates)?))
-    }
-
-    /// Queued messages, oldest first.
-    pub fn pending(&self) -> Result<Vec<Pending>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT client_id, thread_id, request, attempts FROM outbox ORDER BY position",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (c, t, request, attempts) = row?;
-            let parse = |s: &str| {
-                uuid::Uuid::parse_str(s)
-                    .map_err(|e| CacheError::Corrupt(serde::de::Error::custom(e)))
-            };
-            Ok(Pending {
-                client_id: ClientMessageId(parse(&c)?),
-                thread_id: ThreadId(parse(&t)?),
-                request: serde_json::from_str(&request)?,
-                attempts,
-            })
-        })
-        .collect()
-    }
-
-    /// Replaces a queued message's request (a picture's upload finished).
-    pub fn update_request(
-        &self,
-        client_id: ClientMessageId,
-        request: &OutboxRequest,
-    ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE outbox SET request = ?2 WHERE client_id = ?1",
-            params![client_id.to_string(), serde_json::to_string(request)?],
-        )?;
-        Ok(())
-    }
-
-    pub fn count_attempt(&self, client_id: ClientMessageId) -> Result<()> {
-        self.conn().execute(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE client_id = ?1",
-            [client_id.to_string()],
-        )?;
-        Ok(())
-    }
-
-    /// The connector accepted the message: store its copy, drop it from the outbox.
-    pub fn accepted(&self, message: &Message) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "DELETE FROM outbox WHERE client_id = ?1",
-                [message.client_id.map(|c| c.to_string())],
-            )?;
-            upsert_message(tx, message)
-        })
-    }
-
-    /// The connector refused the message for good: mark it failed with the reason.
-    pub fn refused(&self, client_id: ClientMessageId, reason: &str) -> Result<Option<Message>> {
-        self.write(|tx| {
-            tx.execute(
-                "DELETE FROM outbox WHERE client_id = ?1",
-                [client_id.to_string()],
-            )?;
-            let data: Option<String> = tx
-                .query_row(
-                    "SELECT data FROM messages WHERE key = ?1",
-                    [client_id.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(data) = data else { return Ok(None) };
-            let mut message: Message = serde_json::from_str(&data)?;
-            message.state = DeliveryState::Failed;
-            message.failure = Some(reason.to_owned());
-            upsert_message(tx, &message)?;
-            Ok(Some(message))
-        })
     }
 }

@@ -29,8 +29,18 @@ export function phoneRow(number = "", label: string = PHONE_LABELS[0]): PhoneRow
   return { key: nextKey++, number, label };
 }
 
-/** The form for `contact`, or an empty one (with a row for the first number) for a new one. */
-export function formOf(contact: Contact | null): ContactForm {
+/** The form for `contact`; for a new one, `prefill` (a shared card) or an empty form, with a
+ * row for the first number. */
+export function formOf(contact: Contact | null, prefill: ContactDraft | null = null): ContactForm {
+  if (!contact && prefill) {
+    const phones = prefill.phones.map((p) => phoneRow(p.number, p.label));
+    return {
+      name: prefill.name,
+      company: prefill.company ?? "",
+      notes: prefill.notes ?? "",
+      phones: phones.length > 0 ? phones : [phoneRow()],
+    };
+  }
   if (!contact) return { name: "", company: "", notes: "", phones: [phoneRow()] };
   return {
     name: contact.name,

@@ -113,6 +113,10 @@ export function openSmsThread(contactId: ContactId, phone: string): Promise<Thre
 }
 
 /** F22: a voicemail was played; answers it with when it was first heard. */
+export function useNewNumber(messageId: MessageId): Promise<Message> {
+  return call("use_new_number", { messageId });
+}
+
 export function markHeard(messageId: MessageId): Promise<Message> {
   return call("mark_heard", { messageId });
 }
@@ -183,9 +187,26 @@ export function sendPicture(
   return call("send_picture", { threadId, preparedId, caption });
 }
 
-/** A picture as a `data:` URL (fetched once, then from the device). */
+/** A stored file (a picture, a recording, a video...) as a `data:` URL (fetched once, then
+ * from the device). */
 export function getMedia(mediaId: MediaId): Promise<string> {
   return call("get_media", { mediaId });
+}
+
+/** A received file opened in the system's app for its type (a PDF in the PDF reader). */
+export function openMedia(mediaId: MediaId, filename: string): Promise<void> {
+  return call("open_media", { mediaId, filename });
+}
+
+/** A received file saved where the user chooses (the system's Save dialog, `filename`
+ * proposed); true once saved, false when the user cancelled. */
+export function saveMedia(mediaId: MediaId, filename: string): Promise<boolean> {
+  return call("save_media", { mediaId, filename });
+}
+
+/** An https link opened in the system's browser (a place in OpenStreetMap). */
+export function openUrl(url: string): Promise<void> {
+  return call("open_url", { url });
 }
 
 /** F20: the organization's other users. */

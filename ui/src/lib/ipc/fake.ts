@@ -107,9 +107,26 @@ function voicemailRules(): Rules {
   return rulesFor("voicemail");
 }
 
-/** A silent WAV: the fake's voicemail recordings. */
+/** What a message says about itself beyond its body, for one that is none of those: no quote,
+ * not forwarded, no ad, no reactions. */
+export function plain(): Pick<Message, "reply_to" | "forwarded" | "ad" | "reactions"> {
+  return { reply_to: null, forwarded: null, ad: null, reactions: [] };
+}
+
+/** A silent WAV: the fake's voicemail recordings, voice notes and audio files. */
 export const FAKE_RECORDING =
   "data:audio/wav;base64,UklGRjQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YRAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/** The fake's videos: no frames (a browser shows the player without a picture). */
+const FAKE_VIDEO = "data:video/mp4;base64,";
+
+/** The fake's stickers: a smiling face. */
+const FAKE_STICKER = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><circle cx="32" cy="32" r="28" fill="#ffcc4d"/><circle cx="23" cy="26" r="4" fill="#664500"/><circle cx="41" cy="26" r="4" fill="#664500"/><path d="M20 38q12 12 24 0" stroke="#664500" stroke-width="4" fill="none" stroke-linecap="round"/></svg>',
+)}`;
+
+/** The fake's documents: a few bytes of text. */
+const FAKE_DOCUMENT = "data:application/pdf;base64,JVBERi0xLjQKJSVFT0YK";
 
 /** What the core allows in a WhatsApp thread with `consent`, its window open or closed. */
 export function fakeRules(consent: Consent, windowOpen: boolean): Rules {
@@ -455,7 +472,37 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     },
     async getMedia(mediaId) {
       record("getMedia", mediaId);
-      return mediaId.startsWith("vm-") ? FAKE_RECORDING : FAKE_PICTURE;
+      if (mediaId.startsWith("vm-") || mediaId.startsWith("au-")) return FAKE_RECORDING;
+      if (mediaId.startsWith("vd-")) return FAKE_VIDEO;
+      if (mediaId.startsWith("doc-")) return FAKE_DOCUMENT;
+      if (mediaId.startsWith("st-")) return FAKE_STICKER;
+      return FAKE_PICTURE;
+    },
+    async openMedia(mediaId, filename) {
+      record("openMedia", mediaId, filename);
+    },
+    async saveMedia(mediaId, filename) {
+      record("saveMedia", mediaId, filename);
+      return true;
+    },
+    async openUrl(url) {
+      record("openUrl", url);
+    },
+    async useNewNumber(messageId) {
+      record("useNewNumber", messageId);
+      const index = fake.messages.findIndex((m) => m.id === messageId);
+      const message = fake.messages[index];
+      if (!message) throw { code: "not_found", message: "Not found." };
+      if (message.body.type !== "notice" || message.body.notice.kind !== "number_changed") {
+        throw { code: "invalid_request", message: "This message has no new number to use." };
+      }
+      const applied: Message = {
+        ...message,
+        body: { ...message.body, notice: { ...message.body.notice, applied: true } },
+      };
+      fake.messages[index] = applied;
+      fake.emit({ kind: "message_upserted", message: structuredClone(applied) });
+      return structuredClone(applied);
     },
     async markHeard(messageId) {
       record("markHeard", messageId);
@@ -493,6 +540,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
             state: "delivered",
             failure: null,
             created_at: iso(),
+            ...plain(),
           },
         });
       const sam = { id: "u-sam", name: "Sam Rivera", email: "sam@northwind.example" };
@@ -622,6 +670,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       state: "sending",
       failure: null,
       created_at: iso(),
+      ...plain(),
     };
     fake.messages.push(message);
     return message;
@@ -667,6 +716,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       state: "delivered",
       failure: null,
       created_at: iso(),
+      ...plain(),
     };
     fake.messages.push(message);
     // A guest can always write; their message reopens the window, or lets them be asked again.
@@ -879,6 +929,20 @@ function demoSeed(nowMs: number): {
       unread_count: 0,
       ...whatsapp({ state: "granted", at: at(60 * 24 * 14), reply: "YES" }, false),
     },
+    {
+      // F23: a guest known by a WhatsApp username only (no number, not a contact yet), who
+      // sends every kind WhatsApp has.
+      id: "t-8",
+      channel: "whatsapp",
+      contact_id: null,
+      contact_name: "Rafael Costa",
+      guest_phone: null,
+      status: "open",
+      last_message_preview: "Did you get everything?",
+      last_message_at: at(30),
+      unread_count: 1,
+      ...whatsapp({ state: "granted", at: at(60 * 3), reply: "Yes" }, true),
+    },
   ];
   const alex = { id: "u-1", name: "Alex Morgan", email: "alex.morgan@northwind.example" };
   const threads: ThreadSummary[] = seeded.map((t) => ({ ...t, participants: [alex] }));
@@ -899,6 +963,7 @@ function demoSeed(nowMs: number): {
     state: direction === "outbound" ? "read" : "delivered",
     failure: null,
     created_at: at(minutesAgo),
+    ...plain(),
     ...extra,
   });
   const optIn = (name: string): Message["body"] => ({
@@ -955,6 +1020,185 @@ function demoSeed(nowMs: number): {
     msg("m-13", "t-5", "inbound", "Thank you for the update!", 60 * 24 * 3),
     msg("m-14", "t-6", "outbound", "Your new card has been posted.", 60 * 24 * 8 + 30),
     msg("m-15", "t-6", "inbound", "STOP", 60 * 24 * 8),
+    ...everyKind(at, msg),
   ];
+  // A guest's reply to our message, and their reaction to another.
+  const m6 = messages.find((m) => m.id === "m-6");
+  if (m6) m6.reactions = [{ emoji: "👍", by: "Maria Gonzalez", at: at(10) }];
+  const m8 = messages.find((m) => m.id === "m-8");
+  if (m8)
+    m8.reply_to = {
+      message_id: "m-6",
+      direction: "outbound",
+      preview: "We are open until 6 pm on Thursday.",
+    };
   return { contacts, threads, messages };
+}
+
+/**
+ * F23: one of every kind a guest can send by WhatsApp, in Rafael's thread (t-8), as the
+ * connector delivers them: notices as system lines, replies quoting what they answer.
+ */
+function everyKind(
+  at: (minutesAgo: number) => string,
+  msg: (
+    id: string,
+    thread: string,
+    direction: Message["direction"],
+    text: string,
+    minutesAgo: number,
+    extra?: Partial<Message>,
+  ) => Message,
+): Message[] {
+  const t = "t-8";
+  const from = (id: string, minutesAgo: number, body: Message["body"], extra = {}) =>
+    msg(id, t, "inbound", "", minutesAgo, { body, ...extra });
+  return [
+    msg("k-1", t, "system", "", 180, {
+      body: {
+        type: "notice",
+        notice: { kind: "opened_chat" },
+        text: "Rafael Costa opened a chat with you",
+      },
+    }),
+    msg("k-2", t, "inbound", "Hi! I saw your ad. Can I get a loan for my café?", 179, {
+      ad: {
+        headline: "Business loans from 4.9%",
+        body: "Grow your small business with Northwind.",
+        source_url: "https://northwind.example/loans",
+      },
+    }),
+    msg(
+      "k-3",
+      t,
+      "outbound",
+      "Hello Rafael, happy to help. Would you like a call or to visit a branch?",
+      170,
+      { reactions: [{ emoji: "🙏", by: "Rafael Costa", at: at(168) }] },
+    ),
+    from(
+      "k-4",
+      165,
+      { type: "choice", text: "Visit a branch", description: "Mon–Fri, 9 am to 5 pm", id: "visit" },
+      {
+        reply_to: {
+          message_id: "k-3",
+          direction: "outbound",
+          preview: "Hello Rafael, happy to help. Would you like a call or to visit a branch?",
+        },
+      },
+    ),
+    from("k-5", 160, {
+      type: "location",
+      latitude: 38.7223,
+      longitude: -9.1393,
+      name: "Café Costa",
+      address: "Rua Augusta 120, 1100-053 Lisboa",
+      url: null,
+    }),
+    from("k-6", 150, {
+      type: "audio",
+      media_id: "au-1",
+      mime_type: "audio/ogg",
+      size: 18_400,
+      voice: true,
+      duration_secs: 7,
+    }),
+    from("k-7", 148, {
+      type: "audio",
+      media_id: "au-2",
+      mime_type: "audio/mpeg",
+      size: 2_310_000,
+      voice: false,
+      duration_secs: null,
+    }),
+    from("k-8", 140, {
+      type: "document",
+      media_id: "doc-1",
+      mime_type: "application/pdf",
+      size: 1342,
+      filename: "Business plan.pdf",
+      caption: "Our plan for next year",
+    }),
+    from("k-9", 139, {
+      type: "document",
+      media_id: "doc-2",
+      mime_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      size: 48_200,
+      filename: "Cash flow 2024.xlsx",
+      caption: null,
+    }),
+    from("k-10", 130, {
+      type: "video",
+      media_id: "vd-1",
+      mime_type: "video/mp4",
+      size: 3_400_000,
+      caption: "The café from outside",
+    }),
+    from("k-11", 120, {
+      type: "contacts",
+      cards: [
+        {
+          name: "Ana Silva",
+          organization: "Silva Contabilidade",
+          phones: [
+            { number: "+351 912 345 678", wa_id: "351912345678", label: "CELL" },
+            { number: "+351 213 456 789", wa_id: null, label: "WORK" },
+          ],
+          emails: ["ana@silva-contabilidade.example"],
+        },
+      ],
+    }),
+    from("k-12", 110, {
+      type: "form",
+      text: "Sent",
+      fields: [
+        { name: "Loan amount", value: "€25,000" },
+        { name: "Term", value: "5 years" },
+        { name: "Best time to call", value: "Mornings" },
+      ],
+    }),
+    from("k-13", 100, {
+      type: "sticker",
+      media_id: "st-1",
+      mime_type: "image/webp",
+      animated: false,
+    }),
+    msg("k-14", t, "inbound", "Banks will never ask for your PIN by message. Stay safe!", 90, {
+      forwarded: "many",
+    }),
+    from("k-15", 80, {
+      type: "unsupported",
+      kind: "order",
+      description: "A message of a kind this app can't show yet (order)",
+    }),
+    msg("k-16", t, "system", "", 70, {
+      body: {
+        type: "notice",
+        notice: { kind: "number_changed", new_phone: "+351912000111", applied: false },
+        text: "Rafael Costa changed their number to +351 912 000 111",
+      },
+    }),
+    msg("k-17", t, "outbound", "", 60, {
+      state: "played",
+      body: {
+        type: "audio",
+        media_id: "au-3",
+        mime_type: "audio/ogg",
+        size: 9_800,
+        voice: true,
+        duration_secs: 4,
+      },
+    }),
+    msg("k-18", t, "inbound", "Sorry, which one did you mean?", 45, {
+      reply_to: { message_id: null, direction: null, preview: "" },
+    }),
+    msg("k-19", t, "inbound", "Did you get everything?", 30, {
+      reply_to: {
+        message_id: "k-8",
+        direction: "inbound",
+        preview: "Document: Business plan.pdf",
+      },
+    }),
+  ];
 }

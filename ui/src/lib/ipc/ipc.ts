@@ -53,6 +53,8 @@ export interface Ipc {
   openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   markHeard(messageId: MessageId): Promise<Message>;
+  /** F23: the thread writes to the guest's new number (a `number_changed` notice). */
+  useNewNumber(messageId: MessageId): Promise<Message>;
   listMessages(
     threadId: ThreadId,
     before?: MessageCursor | null,
@@ -72,6 +74,9 @@ export interface Ipc {
   preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
   sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
   getMedia(mediaId: MediaId): Promise<string>;
+  openMedia(mediaId: MediaId, filename: string): Promise<void>;
+  saveMedia(mediaId: MediaId, filename: string): Promise<boolean>;
+  openUrl(url: string): Promise<void>;
   listColleagues(): Promise<User[]>;
   changeParticipants(threadId: ThreadId, change: ParticipantChange): Promise<ThreadSummary | null>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;

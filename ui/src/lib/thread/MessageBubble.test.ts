@@ -2,7 +2,7 @@ import { render, screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../ipc/bindings/Message";
-import { createFakeIpc } from "../ipc/fake";
+import { createFakeIpc, plain } from "../ipc/fake";
 import { ipcContext } from "../ipc/ipc";
 import { testIds } from "../testids";
 import MessageBubble from "./MessageBubble.svelte";
@@ -23,6 +23,7 @@ const picture: Message = {
   state: "delivered",
   failure: null,
   created_at: "2024-03-12T10:00:00Z",
+  ...plain(),
 };
 
 function setup(message: Message = picture) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../ipc/bindings/Message";
-import { createFakeIpc } from "../ipc/fake";
+import { createFakeIpc, plain } from "../ipc/fake";
 import { PAGE, ThreadStore } from "./thread.svelte";
 
 function message(overrides: Partial<Message>): Message {
@@ -14,6 +14,7 @@ function message(overrides: Partial<Message>): Message {
     state: "sent",
     failure: null,
     created_at: "2024-03-12T10:00:00Z",
+    ...plain(),
     ...overrides,
   };
 }

@@ -16,7 +16,8 @@ pub fn thread(name: &str, last: Option<DateTime<Utc>>) -> Thread {
         channel: Channel::Whatsapp,
         contact_id: None,
         contact_name: name.to_owned(),
-        guest_phone: E164::parse("+12025550147", None).unwrap(),
+        guest_phone: Some(E164::parse("+12025550147", None).unwrap()),
+        guest_user_id: None,
         status: ThreadStatus::Open,
         consent: Consent::None,
         window_rule: WindowRule::AnyMessage,
@@ -45,6 +46,10 @@ pub fn message(thread: ThreadId, text: &str, at: DateTime<Utc>) -> Message {
         state: DeliveryState::Delivered,
         failure: None,
         created_at: at,
+        reply_to: None,
+        forwarded: None,
+        ad: None,
+        reactions: Vec::new(),
     }
 }
 

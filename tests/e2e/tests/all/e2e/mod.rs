@@ -6,6 +6,7 @@ mod camera;
 mod channels;
 mod contacts;
 mod engine;
+mod every_kind;
 mod group_thread;
 mod group_transfer;
 mod guest_phone;

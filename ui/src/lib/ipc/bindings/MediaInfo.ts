@@ -8,4 +8,4 @@ export type MediaInfo = { id: MediaId,
 /**
  * `image/jpeg` or `image/png`.
  */
-mime_type: string, size: bigint, width: number, height: number, };
+mime_type: string, size: number, width: number, height: number, };

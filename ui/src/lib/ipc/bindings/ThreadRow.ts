@@ -8,4 +8,8 @@ import type { ThreadStatus } from "./ThreadStatus";
  * A thread as the Messages and History lists draw it: nothing that only the open thread
  * needs, so that 10,000 of them cross the IPC and sit in the web view cheaply.
  */
-export type ThreadRow = { id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };
+export type ThreadRow = { id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, 
+/**
+ * None for a WhatsApp user known only by their user id (a username user).
+ */
+guest_phone: string | null, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };

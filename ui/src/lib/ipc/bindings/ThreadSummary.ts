@@ -31,4 +31,8 @@ consent: Consent,
 /**
  * Who is in the conversation (F19-F20), in the order they joined.
  */
-participants: Array<User>, id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, guest_phone: string, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };
+participants: Array<User>, id: ThreadId, channel: Channel, contact_id: ContactId | null, contact_name: string, 
+/**
+ * None for a WhatsApp user known only by their user id (a username user).
+ */
+guest_phone: string | null, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };
