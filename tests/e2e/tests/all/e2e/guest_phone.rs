@@ -18,8 +18,13 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.driver
         .goto(&format!("{}/guest", app.sim.base_url()))
         .await?;
-    // The guests are listed by name; Ana comes first.
+    // The guests are listed by name; the person playing picks Ana.
     app.wait_for_text("#guest option", "Ana Silva").await?;
+    app.driver
+        .find(Locator::Css("#guest"))
+        .await?
+        .select_by_label("Ana Silva")
+        .await?;
     app.wait_for_text("#thread", "Nothing from the business yet")
         .await?;
     let text = "Hi, it's Ana from the guest phone";
