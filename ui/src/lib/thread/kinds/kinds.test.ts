@@ -63,6 +63,15 @@ describe("A voice note", () => {
     voice: true,
     duration_secs: 7,
   });
+  /** One whose length the connector could not read: the web view's is shown. */
+  const unread = message({
+    type: "audio",
+    media_id: "au-1",
+    mime_type: "audio/ogg",
+    size: 18_400,
+    voice: true,
+    duration_secs: null,
+  });
 
   it("shows_the_length_the_connector_read_and_learns_it_from_a_stream_that_hid_it", async () => {
     const { user } = setup(voice);
@@ -86,7 +95,7 @@ describe("A voice note", () => {
   });
 
   it("shows_its_length_before_a_play_then_plays_from_an_object_url_to_its_end", async () => {
-    const { user, fake } = setup(voice);
+    const { user, fake } = setup(unread);
     const player = screen.getByRole("group", { name: "Voice message" });
     expect(player).toHaveAttribute("data-voice", "true");
     expect(within(player).getByTitle("Voice message")).toBeInTheDocument();
@@ -115,7 +124,7 @@ describe("A voice note", () => {
   });
 
   it("seeks_where_the_user_moves_the_bar", async () => {
-    setup(voice);
+    setup(unread);
     const player = screen.getByRole("group", { name: "Voice message" });
     const audio = player.querySelector("audio");
     if (!audio) throw new Error("no audio element");
