@@ -1,5 +1,6 @@
 //! The demo's guest phone page in a real WebKit view: a person playing Ana writes to the
-//! business, and the message arrives in the app's thread.
+//! business, shares a location and records a voice note from the page's buttons, and each
+//! arrives in the app's thread.
 
 use fantoccini::Locator;
 use multiline_e2e::App;
@@ -39,6 +40,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .click()
         .await?;
     app.wait_for_text(".msg", text).await?;
+    // Something else than text, from the page's own buttons: a location and a voice note.
+    app.click_text("summary", "Send something else").await?;
+    app.click_text(".quick button", "Location").await?;
+    app.click_text(".quick button", "Voice note").await?;
     let shot = app.screenshot("07-guest-phone").await?;
     println!("screenshot: {}", shot.display());
 
@@ -51,5 +56,12 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .await?;
     let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, text).await?;
+    app.wait_for_text(
+        &format!("{inbound}[data-kind='location']"),
+        "Praça do Comércio",
+    )
+    .await?;
+    app.wait_for_css(&format!("{inbound}[data-kind='audio'] [data-voice='true']"))
+        .await?;
     Ok(())
 }
