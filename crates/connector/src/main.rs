@@ -14,8 +14,9 @@ use multiline_connector::admin::{self, FileConfig};
 use multiline_connector::ctx::Ctx;
 use multiline_connector::server::Connector;
 use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
-use multiline_connector::usecases::accounts;
+use multiline_connector::usecases::{accounts, api_versions};
 use multiline_connector::{inbox, template_sync};
+use multiline_domain::graph_version::{self, Standing};
 use multiline_domain::ids::OrganizationId;
 use multiline_domain::time::{Clock, SystemClock};
 use multiline_domain::window::WindowRule;
@@ -79,6 +80,25 @@ enum Command {
     /// Webhooks set aside (dead letters): list them, or bring them back to be applied.
     #[command(subcommand)]
     Inbox(InboxCommand),
+    /// The organization's WhatsApp line: its Graph API version.
+    #[command(subcommand)]
+    Line(LineCommand),
+}
+
+#[derive(Subcommand)]
+enum LineCommand {
+    /// Which Graph API version the line uses, and until when Meta answers it.
+    Show {
+        #[arg(long)]
+        org: OrganizationId,
+    },
+    /// Moves the line to another Graph API version (`v25.0`); one that has ended is refused.
+    /// A line blocked by an ended version sends what waited at its next retry.
+    SetApiVersion {
+        #[arg(long)]
+        org: OrganizationId,
+        version: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -159,7 +179,9 @@ struct ConnectNumber {
     owner_email: String,
     #[arg(long, default_value = "https://graph.facebook.com")]
     api_base_url: String,
-    #[arg(long, default_value = "v21.0")]
+    /// The Graph API version the line's requests name; a current one by default (see
+    /// `line set-api-version` to change it later).
+    #[arg(long, default_value = multiline_domain::graph_version::DEFAULT)]
     api_version: String,
 }
 
@@ -389,6 +411,32 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Line(command) => {
+            let ctx = admin::open(&data_dir, clock)?;
+            let env = ctx.env();
+            let line = match command {
+                LineCommand::Show { org } => accounts::line_of_org(&env, org)
+                    .with_context(|| format!("no line in the organization {org}"))?,
+                LineCommand::SetApiVersion { org, version } => {
+                    api_versions::set(&env, org, &version)?
+                }
+            };
+            let standing = graph_version::standing(&line.api_version, env.now.date_naive());
+            let until = match standing {
+                Ok(
+                    Standing::Supported { ends: Some(d) } | Standing::EndingSoon { ends: d, .. },
+                ) => {
+                    format!("until {d}")
+                }
+                Ok(Standing::Supported { ends: None }) => "no end date set by Meta yet".into(),
+                Ok(Standing::Ended { .. }) => "ENDED: set a current version".into(),
+                Err(e) => e.to_string(),
+            };
+            println!(
+                "{}\t{}\t{until}",
+                line.display_phone_number, line.api_version
+            );
         }
         Command::Openapi => {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);

@@ -1,5 +1,5 @@
-//! A running connector: the HTTP server, the dispatch worker and the inbox worker, started
-//! together and stopped together.
+//! A running connector: the HTTP server, the dispatch worker, the inbox worker and the
+//! API-version watch, started together and stopped together.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +23,24 @@ pub struct Connector {
 struct Stop {
     signal: tokio::sync::watch::Sender<bool>,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// How often the lines' Graph API versions are checked against Meta's schedule.
+const VERSION_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
+
+/// At start, then every [`VERSION_CHECK_EVERY`]: tells the owners of lines whose Graph API
+/// version ends soon (see `usecases::api_versions::watch`; each warning once, so checking
+/// often costs nothing).
+fn watch_api_versions(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match ctx.run(crate::usecases::api_versions::watch).await {
+                Ok(told) => ctx.tell(told),
+                Err(error) => tracing::warn!(%error, "checking the lines' API versions failed"),
+            }
+            tokio::time::sleep(VERSION_CHECK_EVERY).await;
+        }
+    })
 }
 
 impl Connector {
@@ -66,6 +84,7 @@ impl Connector {
             server,
             crate::dispatch::spawn(ctx.clone()),
             crate::inbox::spawn(ctx.clone()),
+            watch_api_versions(ctx.clone()),
         ];
         let stop = Arc::new(Stop {
             signal,

@@ -121,7 +121,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
                 app_secret: config.app_secret,
                 verify_token: "demo-verify-token".into(),
                 api_base_url: sim_url.clone(),
-                api_version: "v21.0".into(),
+                api_version: multiline_domain::graph_version::DEFAULT.into(),
                 owner_user_id: owner,
             },
         )?;

@@ -62,6 +62,7 @@ pub mod api;
 pub mod cloud_errors;
 pub mod consent;
 pub mod errors;
+pub mod graph_version;
 pub mod ids;
 pub mod messages;
 pub mod participants;

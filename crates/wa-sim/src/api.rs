@@ -23,12 +23,69 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/{version}/{media_id}", get(media_lookup))
         .route("/media-download/{token}", get(media_download))
         .route("/whatsapp_business/attachments/", get(attachment))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            check_version,
+        ))
         // Uploads up to the 5 MB limit plus the multipart framing; larger ones get Meta's
         // error rather than a bare 413.
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::state::IMAGE_LIMIT * 2,
         ))
         .with_state(state)
+}
+
+/// Paths that name no Graph API version (the download links and the attachments page).
+const UNVERSIONED: [&str; 2] = ["media-download", "whatsapp_business"];
+
+/// The Graph API version in the path, against Meta's schedule on the simulator's clock: a
+/// version that has ended (v21.0 from 21 January 2027) or is not written as Meta writes them
+/// is refused. Meta's Graph API generally answers calls to an ended version as the oldest
+/// one still available, and refuses the calls that changed since; the simulator refuses
+/// every call, the stricter case, so that the connector's handling of it is tested
+/// (code 2635, "deprecated version", which the connector treats as the line being blocked
+/// until an admin moves it).
+async fn check_version(
+    State(state): State<Arc<SimState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let first = request
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if UNVERSIONED.contains(&first.as_str()) {
+        return next.run(request).await;
+    }
+    let today = state.clock.now().date_naive();
+    match multiline_domain::graph_version::standing(&first, today) {
+        Ok(multiline_domain::graph_version::Standing::Ended { .. }) => {
+            *state
+                .world()
+                .refused_versions
+                .entry(first.clone())
+                .or_default() += 1;
+            GraphError::new(
+                StatusCode::BAD_REQUEST,
+                2635,
+                format!(
+                    "(#2635) You are calling a deprecated version of the Graph API ({first}). \
+                 Please update to the latest version: v{}.0.",
+                    multiline_domain::graph_version::VERSIONS[0].major
+                ),
+            )
+            .into_response()
+        }
+        Ok(_) => next.run(request).await,
+        Err(_) => GraphError::invalid(format!(
+            "Unknown path components: /{first} is not a Graph API version"
+        ))
+        .into_response(),
+    }
 }
 
 /// How long a download link lives (Meta: "a few minutes").

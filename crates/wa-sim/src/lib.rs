@@ -221,6 +221,16 @@ impl Simulator {
         self.state.world().reorder_next += n;
     }
 
+    /// How many calls were refused for naming `version` after Meta's end date for it.
+    pub fn refused_calls(&self, version: &str) -> u32 {
+        self.state
+            .world()
+            .refused_versions
+            .get(version)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Everything the business sent to this guest and the Cloud API accepted, oldest first.
     pub fn received(&self, wa_id: &str) -> Vec<Received> {
         self.state.received(wa_id)

@@ -187,6 +187,8 @@ pub(crate) struct World {
     pub quiet_statuses: bool,
     /// Media lookups and downloads fail (HTTP 500, code 2) until then: an outage.
     pub media_down_until: Option<Timestamp>,
+    /// Calls refused for naming a Graph API version that has ended, by version.
+    pub refused_versions: HashMap<String, u32>,
 }
 
 impl World {

@@ -207,7 +207,7 @@ async fn every_webhook_the_simulator_sends_has_metas_shape_and_encoding() {
     let send = |to: &'static str, body: Value| {
         let http = http.clone();
         let url = format!(
-            "{}/v21.0/{}/messages",
+            "{}/v25.0/{}/messages",
             sim.base_url(),
             config.phone_number_id
         );

@@ -150,6 +150,12 @@ pub trait AccountTx {
     /// The organization's (first) line.
     fn line_of_org(&mut self, org: OrganizationId) -> Result<Line>;
     fn set_line_carrier(&mut self, line: Uuid, carrier: Option<&CarrierAccount>) -> Result<()>;
+    /// Sets the Graph API version the line's requests name (`v25.0`); [`Error::NotFound`]
+    /// for an unknown line.
+    fn set_line_api_version(&mut self, line: Uuid, version: &str) -> Result<()>;
+    /// Remembers the last end-of-version warning told about the line (`v21.0:30`), read
+    /// back as [`Line::api_version_warned`].
+    fn set_line_version_warned(&mut self, line: Uuid, warned: &str) -> Result<()>;
 }
 
 /// The address book.

@@ -95,6 +95,8 @@ pub struct Line {
     pub owner_user_id: UserId,
     /// The line's SMS and voice carrier account, if connected (F22).
     pub carrier: Option<CarrierAccount>,
+    /// The last warning told about the end of `api_version` (`v21.0:30`), if any.
+    pub api_version_warned: Option<String>,
 }
 
 /// What connecting a line takes.

@@ -5,6 +5,7 @@
 //! provider; nothing in the store decides.
 //!
 //! - [`accounts`]: organizations, users, sessions, lines, settings (F1, F6-F8);
+//! - [`api_versions`]: each line's Graph API version, and warnings before its end;
 //! - [`contacts`]: the address book (F2-F3);
 //! - [`threads`]: opening, reading, consent recorded by an admin, carrier opt-outs;
 //! - [`participants`]: group threads (F19-F20);
@@ -18,6 +19,7 @@
 //! Every use case takes an [`Env`]: the store, where new ids come from, and `now`.
 
 pub mod accounts;
+pub mod api_versions;
 pub mod contacts;
 pub mod deliver;
 pub mod events;

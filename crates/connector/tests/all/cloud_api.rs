@@ -706,7 +706,7 @@ async fn statuses(r: &mut Replay) {
     assert_eq!(failed.state, DeliveryState::Failed);
     assert_eq!(
         failed.failure.as_deref(),
-        Some("The guest could not be reached on WhatsApp.")
+        Some("The guest could not be reached on WhatsApp (the number may not use it).")
     );
     assert_eq!(state_of(&messages, 3), DeliveryState::Played);
     assert_eq!(state_of(&messages, 4), DeliveryState::Delivered);

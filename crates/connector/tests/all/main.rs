@@ -5,9 +5,11 @@
 
 mod support;
 
+mod api_version;
 mod carrier;
 mod cli;
 mod cloud_api;
+mod error_table;
 mod malformed;
 mod meta_scenarios;
 mod openapi;

@@ -71,7 +71,7 @@ async fn a_permanent_error_fails_that_message_with_its_reason_and_the_next_goes(
     assert_eq!(first.state, DeliveryState::Failed);
     assert_eq!(
         first.failure.as_deref(),
-        Some("The guest could not be reached on WhatsApp.")
+        Some("The guest could not be reached on WhatsApp (the number may not use it).")
     );
     let second = stored.iter().find(|m| m.id == second.id).unwrap();
     assert_eq!(second.state, DeliveryState::Delivered);
@@ -100,7 +100,7 @@ async fn a_guest_off_the_network_turns_the_message_failed_by_status_webhook() {
     assert_eq!(m.state, DeliveryState::Failed, "{m:?}");
     assert_eq!(
         m.failure.as_deref(),
-        Some("The guest could not be reached on WhatsApp.")
+        Some("The guest could not be reached on WhatsApp (the number may not use it).")
     );
 }
 

@@ -158,6 +158,8 @@ pub fn sessions_expire_and_can_be_revoked(s: &dyn Store) {
     assert_eq!(session.organization.name, "Acme");
 }
 
+/// Lines: updated by their phone number id (keeping their id), their carrier, their API
+/// version and its warning.
 pub fn lines_are_updated_by_their_phone_number_id(s: &dyn Store) {
     let w = world(s);
     let mut changed = new_line(w.sam.user_id, "15550001111");
@@ -184,6 +186,34 @@ pub fn lines_are_updated_by_their_phone_number_id(s: &dyn Store) {
     assert_eq!(s.read(|tx| tx.line(w.line)).unwrap().carrier, None);
     assert!(is_not_found(s.read(|tx| tx.line(id()))));
     assert!(is_not_found(s.write(|tx| tx.set_line_carrier(id(), None))));
+
+    // The API version, and the last warning about its end, each set alone.
+    assert_eq!(
+        s.read(|tx| tx.line(w.line)).unwrap().api_version_warned,
+        None
+    );
+    s.write(|tx| tx.set_line_version_warned(w.line, "v21.0:30"))
+        .unwrap();
+    s.write(|tx| tx.set_line_api_version(w.line, "v26.0"))
+        .unwrap();
+    let line = s.read(|tx| tx.line(w.line)).unwrap();
+    assert_eq!(line.api_version, "v26.0");
+    assert_eq!(line.api_version_warned.as_deref(), Some("v21.0:30"));
+    assert_eq!(
+        line.api_base_url, "http://moved.example",
+        "nothing else changed"
+    );
+    assert_ne!(
+        s.read(|tx| tx.line(w.other_line)).unwrap().api_version,
+        "v26.0",
+        "only that line"
+    );
+    assert!(is_not_found(
+        s.write(|tx| tx.set_line_api_version(id(), "v26.0"))
+    ));
+    assert!(is_not_found(
+        s.write(|tx| tx.set_line_version_warned(id(), "v26.0:0"))
+    ));
 }
 
 fn fields(name: &str, company: Option<&str>, numbers: &[&str]) -> ContactFields {

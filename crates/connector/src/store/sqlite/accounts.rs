@@ -18,7 +18,8 @@ const SMS_ENABLED: &str =
     "EXISTS (SELECT 1 FROM lines l WHERE l.org_id = o.id AND l.carrier IS NOT NULL)";
 
 const LINE_COLUMNS: &str = "id, org_id, phone_number_id, waba_id, display_phone_number, \
-     access_token, app_secret, verify_token, api_base_url, api_version, owner_user_id, carrier";
+     access_token, app_secret, verify_token, api_base_url, api_version, owner_user_id, carrier, \
+     api_version_warned";
 
 fn line_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Line> {
     let carrier: Option<String> = r.get(11)?;
@@ -35,6 +36,7 @@ fn line_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Line> {
         api_version: r.get(9)?,
         owner_user_id: UserId(uuid_col(r.get(10)?)?),
         carrier: carrier.map(json_col::<CarrierAccount>).transpose()?,
+        api_version_warned: r.get(12)?,
     })
 }
 
@@ -268,6 +270,22 @@ impl AccountTx for SqliteTx<'_> {
         let n = self.exec(
             "UPDATE lines SET carrier = ?2 WHERE id = ?1",
             params![line.to_string(), carrier.map(json)],
+        )?;
+        touched(n)
+    }
+
+    fn set_line_api_version(&mut self, line: Uuid, version: &str) -> Result<()> {
+        let n = self.exec(
+            "UPDATE lines SET api_version = ?2 WHERE id = ?1",
+            params![line.to_string(), version],
+        )?;
+        touched(n)
+    }
+
+    fn set_line_version_warned(&mut self, line: Uuid, warned: &str) -> Result<()> {
+        let n = self.exec(
+            "UPDATE lines SET api_version_warned = ?2 WHERE id = ?1",
+            params![line.to_string(), warned],
         )?;
         touched(n)
     }

@@ -114,6 +114,9 @@ fn migrations_list() -> Vec<M<'static>> {
         M::up(include_str!(
             "../../../migrations/sqlite/008_every_kind.sql"
         )),
+        M::up(include_str!(
+            "../../../migrations/sqlite/009_api_version_warned.sql"
+        )),
     ]
 }
 

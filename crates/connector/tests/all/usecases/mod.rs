@@ -5,6 +5,7 @@
 //! empty store and uses explicit times (no clock, no sleeps). What every store backend must
 //! keep is the persistence suite (`store_conformance`).
 
+mod api_versions;
 mod harness;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -53,7 +54,7 @@ fn new_line(owner: multiline_domain::ids::UserId, number: &str) -> NewLine {
         app_secret: "secret".into(),
         verify_token: "verify".into(),
         api_base_url: "http://127.0.0.1:9".into(),
-        api_version: "v21.0".into(),
+        api_version: multiline_domain::graph_version::DEFAULT.into(),
         owner_user_id: owner,
     }
 }

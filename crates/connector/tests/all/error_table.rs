@@ -1,0 +1,82 @@
+//! Every row of the domain's table of Meta's errors (`cloud_errors::TABLE`), played by the
+//! simulator on a real send: a temporary error is retried and the message delivered once; a
+//! media hiccup tried once more; an error that blocks the line keeps the message waiting (not
+//! failed) until the line can send; one that concerns the message fails it with the table's
+//! sentence, and 131047 marks the thread as needing a template.
+
+use multiline_domain::api::DeliveryState;
+use multiline_domain::cloud_errors::{Disposition, TABLE};
+use wa_sim::Fault;
+
+use crate::support::{ANA, Harness};
+
+#[tokio::test]
+async fn every_row_of_the_error_table_ends_as_the_table_says() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    // 131047 last: it leaves the thread needing a template.
+    let mut rows: Vec<_> = TABLE.iter().collect();
+    rows.sort_by_key(|r| r.disposition == Disposition::TemplateRequired);
+    for (i, row) in rows.iter().enumerate() {
+        let text = format!("Message {i} meets error {}", row.code);
+        let status = match row.code {
+            2 | 131000 | 131016 | 133004 => Some(500),
+            130429 => Some(429),
+            _ => None,
+        };
+        h.demo.sim.inject_fault(
+            Fault::Error {
+                code: row.code,
+                status,
+            },
+            1,
+        );
+        let sent = h.send_text(&thread, &text).await;
+        let delivered = |h: &Harness| h.demo.sim.received(ANA).iter().any(|r| r.text == text);
+        match row.disposition {
+            Disposition::Retry | Disposition::RetryOnce | Disposition::LineBlocked => {
+                // Refused once, then the retry goes through: delivered, once.
+                h.retry_until(|h| delivered(h)).await;
+                h.settle().await;
+                let stored = h.messages(&thread).await;
+                let m = stored.iter().find(|m| m.id == sent.id).unwrap();
+                assert_eq!(m.state, DeliveryState::Delivered, "{}: {m:?}", row.code);
+                let times = h
+                    .demo
+                    .sim
+                    .received(ANA)
+                    .iter()
+                    .filter(|r| r.text == text)
+                    .count();
+                assert_eq!(times, 1, "{}: sent once", row.code);
+            }
+            Disposition::Permanent | Disposition::TemplateRequired => {
+                h.retry_until(|h| h.demo.sim.faults_pending() == 0).await;
+                let failed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                    loop {
+                        let stored = h.messages(&thread).await;
+                        let m = stored.iter().find(|m| m.id == sent.id).unwrap().clone();
+                        if m.state == DeliveryState::Failed {
+                            return m;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                })
+                .await
+                .unwrap_or_else(|_| panic!("{}: failed", row.code));
+                assert_eq!(
+                    failed.failure.as_deref(),
+                    row.sentence,
+                    "{}: the table's sentence",
+                    row.code
+                );
+                assert!(!delivered(&h), "{}: never sent", row.code);
+            }
+            Disposition::Unknown => unreachable!("the table names no unknown outcome"),
+        }
+        assert_eq!(h.demo.sim.faults_pending(), 0, "{}: played", row.code);
+    }
+    // After 131047 the thread asks for a template.
+    let after: multiline_domain::api::Thread = h.get(&format!("/v1/threads/{}", thread.id)).await;
+    assert!(after.template_required, "{after:?}");
+}
