@@ -144,6 +144,11 @@ async fn record(
     let id = job.message_id;
     let error = match result {
         Ok(wamid) => {
+            if job.line.blocked_told.is_some() {
+                let line = job.line.id;
+                ctx.run(move |env| deliver::line_unblocked(env, line))
+                    .await?;
+            }
             let wamid = wamid.clone();
             return Ok(ctx
                 .run(move |env| deliver::complete_sent(env, id, &wamid))
@@ -187,6 +192,13 @@ async fn record(
                 _ => "the WhatsApp line cannot send",
             };
             tracing::error!(line = %job.line.id, code = ?error.code, "{what}: an admin must fix it");
+            if job.channel == Channel::Whatsapp {
+                let (line, code, sentence) = (job.line.id, error.code.unwrap_or(0), reason.clone());
+                ctx.tell(
+                    ctx.run(move |env| deliver::line_blocked(env, line, code, &sentence))
+                        .await?,
+                );
+            }
             true
         }
         Disposition::Retry => job.attempts < MAX_ATTEMPTS,

@@ -255,13 +255,21 @@ impl App {
         self.wait_for_css(&self.ids.css(key)).await
     }
 
+    /// Waits for an element matching `css`. A lookup that meets a page being reloaded (signing
+    /// out reloads the app) is asked again on the new page.
     pub async fn wait_for_css(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        self.driver
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .with_context(|| format!("waiting for {css}"))
+        within(WAIT, &format!("waiting for {css}"), async {
+            loop {
+                match self.driver.find(Locator::Css(css)).await {
+                    Ok(element) => return Ok(element),
+                    Err(e) if replaced(&e) || unloading(&e) => tokio::time::sleep(POLL).await,
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e).context(format!("waiting for {css}")));
+                    }
+                }
+            }
+        })
+        .await
     }
 
     /// Waits until some element matching `css` has `text` in its text content.
@@ -304,6 +312,8 @@ impl App {
                     let element = self.wait_for_text(css, text).await?;
                     match element.click().await {
                         Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
+                        // The click reloaded the page before WebDriver answered: it was done.
+                        Err(e) if unloading(&e) => return Ok(()),
                         other => return Ok(other?),
                     }
                 }
@@ -324,6 +334,8 @@ impl App {
                 let element = self.wait_for_css(css).await?;
                 match element.click().await {
                     Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
+                    // The click reloaded the page before WebDriver answered: it was done.
+                    Err(e) if unloading(&e) => return Ok(()),
                     other => return Ok(other?),
                 }
             }
@@ -483,6 +495,15 @@ impl App {
 
 /// Whether a WebDriver error means the element was re-rendered away between finding and
 /// using it (retry), rather than a real failure.
+/// WebKitWebDriver's answer to a command the page's unload cut short ("Callback was not
+/// called before the unload event"): the page is being replaced (a reload on sign-out).
+fn unloading(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => e.message.contains("before the unload event"),
+        _ => false,
+    }
+}
+
 fn replaced(error: &fantoccini::error::CmdError) -> bool {
     match error {
         fantoccini::error::CmdError::Standard(e) => {

@@ -156,6 +156,9 @@ pub trait AccountTx {
     /// Remembers the last end-of-version warning told about the line (`v21.0:30`), read
     /// back as [`Line::api_version_warned`].
     fn set_line_version_warned(&mut self, line: Uuid, warned: &str) -> Result<()>;
+    /// Remembers the error that stops the line from sending, as told to its owner (`None`
+    /// once it sends again), read back as [`Line::blocked_told`].
+    fn set_line_blocked_told(&mut self, line: Uuid, code: Option<&str>) -> Result<()>;
 }
 
 /// The address book.

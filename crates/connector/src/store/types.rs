@@ -97,6 +97,18 @@ pub struct Line {
     pub carrier: Option<CarrierAccount>,
     /// The last warning told about the end of `api_version` (`v21.0:30`), if any.
     pub api_version_warned: Option<String>,
+    /// The error code that stops the line from sending, once its owner was told of it.
+    pub blocked_told: Option<String>,
+}
+
+impl Line {
+    /// The line's number as people read it (`+15550001111`), or as configured when it is not
+    /// a number.
+    pub fn number_for_people(&self) -> String {
+        multiline_domain::phone::E164::from_wa_id(&self.display_phone_number)
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_else(|_| self.display_phone_number.clone())
+    }
 }
 
 /// What connecting a line takes.

@@ -220,9 +220,11 @@ pub fn session(env: &Env<'_>, user: UserId) -> Result<Session> {
     env.store.read(|tx| tx.session(user))
 }
 
-/// Connects a business number (or updates the one with the same phone number id). Secrets
-/// (token, app secret) are not written to the audit.
+/// Connects a business number (or updates the one with the same phone number id); its
+/// Graph API version must be one Meta answers. Secrets (token, app secret) are not written
+/// to the audit.
 pub fn connect_line(env: &Env<'_>, org: OrganizationId, line: &NewLine) -> Result<Uuid> {
+    super::api_versions::settable(&line.api_version, env.now.date_naive())?;
     let id = env.ids.next_uuid();
     env.store.write(|tx| {
         let id = tx.upsert_line(org, id, line)?;

@@ -9,30 +9,32 @@ use multiline_domain::api::Event;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::graph_version::{self, Standing};
 use multiline_domain::ids::OrganizationId;
-use multiline_domain::phone::E164;
 
 use super::{Env, Told, audit};
 use crate::error::{Error, Result};
 use crate::store::{Line, StoreExt};
 
-/// Sets the organization's line to `version`; refused (nothing written) when the version is
-/// not Meta's form or has ended. Audited with what it was.
-pub fn set(env: &Env<'_>, org: OrganizationId, version: &str) -> Result<Line> {
-    let today = env.now.date_naive();
+/// Whether a line may be set to `version` on `today`: refused when it is not Meta's form
+/// (`v25.0`) or Meta no longer answers it. For `set` and for connecting a line.
+pub fn settable(version: &str, today: chrono::NaiveDate) -> Result<()> {
     match graph_version::standing(version, today) {
-        Err(e) => return Err(Error::invalid(ErrorCode::InvalidRequest, e.to_string())),
-        Ok(Standing::Ended { .. }) => {
-            return Err(Error::invalid(
-                ErrorCode::InvalidRequest,
-                format!(
-                    "Meta no longer answers the Graph API {version}: choose a current version, \
-                     e.g. {}",
-                    graph_version::DEFAULT
-                ),
-            ));
-        }
-        Ok(_) => {}
+        Err(e) => Err(Error::invalid(ErrorCode::InvalidRequest, e.to_string())),
+        Ok(Standing::Ended { .. }) => Err(Error::invalid(
+            ErrorCode::InvalidRequest,
+            format!(
+                "Meta no longer answers the Graph API {version}: choose a current version, \
+                 e.g. {}",
+                graph_version::DEFAULT
+            ),
+        )),
+        Ok(_) => Ok(()),
     }
+}
+
+/// Sets the organization's line to `version`; refused (nothing written) when the version is
+/// not [`settable`]. Audited with what it was.
+pub fn set(env: &Env<'_>, org: OrganizationId, version: &str) -> Result<Line> {
+    settable(version, env.now.date_naive())?;
     env.store.write(|tx| {
         let line = tx.line_of_org(org)?;
         tx.set_line_api_version(line.id, version)?;
@@ -63,9 +65,7 @@ pub fn watch(env: &Env<'_>) -> Result<Told> {
                 Err(Error::NotFound) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            let number = E164::from_wa_id(&line.display_phone_number)
-                .map(|n| n.as_str().to_owned())
-                .unwrap_or_else(|_| line.display_phone_number.clone());
+            let number = line.number_for_people();
             let Some(warning) =
                 graph_version::warning(&line.api_version, &number, &org.id.to_string(), today)
             else {

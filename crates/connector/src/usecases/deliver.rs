@@ -169,3 +169,58 @@ pub(crate) fn fail_message(
     let msg = tx.message(id)?;
     announce(tx, msg.thread_id, Some(&msg), now)
 }
+
+/// The provider refuses to send anything from `line` (`code`: a bad token, a payment or
+/// registration problem, a policy block, an ended API version): the line's owner is told
+/// once, with what it means (`sentence`), and it is audited; the messages wait in the queue.
+/// Telling again waits until the line has sent (see [`line_unblocked`]) or the code changes.
+pub fn line_blocked(env: &Env<'_>, line: uuid::Uuid, code: u32, sentence: &str) -> Result<Told> {
+    env.store.write(|tx| {
+        let line = tx.line(line)?;
+        let key = code.to_string();
+        if line.blocked_told.as_deref() == Some(key.as_str()) {
+            return Ok(Told::new());
+        }
+        tx.set_line_blocked_told(line.id, Some(&key))?;
+        audit(
+            tx,
+            line.org_id,
+            env.now,
+            "connector",
+            "line.blocked",
+            None,
+            serde_json::json!({ "line": line.id, "code": code, "sentence": sentence }),
+        )?;
+        let text = format!(
+            "WhatsApp refuses to send from the line {} (error {code}): {sentence} Messages to \
+             guests wait and go out once it is fixed.",
+            line.number_for_people()
+        );
+        tx.push_event(
+            line.owner_user_id,
+            &multiline_domain::api::Event::LineProblem { text },
+            env.now,
+        )?;
+        Ok(vec![line.owner_user_id])
+    })
+}
+
+/// The line sent again after being blocked: a later block is told anew. Audited.
+pub fn line_unblocked(env: &Env<'_>, line: uuid::Uuid) -> Result<()> {
+    env.store.write(|tx| {
+        let line = tx.line(line)?;
+        let Some(code) = line.blocked_told else {
+            return Ok(());
+        };
+        tx.set_line_blocked_told(line.id, None)?;
+        audit(
+            tx,
+            line.org_id,
+            env.now,
+            "connector",
+            "line.unblocked",
+            None,
+            serde_json::json!({ "line": line.id, "code": code }),
+        )
+    })
+}

@@ -1,10 +1,12 @@
 //! Every row of the domain's table of Meta's errors (`cloud_errors::TABLE`), played by the
 //! simulator on a real send: a temporary error is retried and the message delivered once; a
 //! media hiccup tried once more; an error that blocks the line keeps the message waiting (not
-//! failed) until the line can send; one that concerns the message fails it with the table's
-//! sentence, and 131047 marks the thread as needing a template.
+//! failed) until the line can send, and its owner is told once (again after the line sent);
+//! one that concerns the message fails it with the table's sentence, and 131047 marks the
+//! thread as needing a template.
 
-use multiline_domain::api::DeliveryState;
+use multiline_connector::usecases::events;
+use multiline_domain::api::{DeliveryState, Event};
 use multiline_domain::cloud_errors::{Disposition, TABLE};
 use wa_sim::Fault;
 
@@ -76,6 +78,43 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
         }
         assert_eq!(h.demo.sim.faults_pending(), 0, "{}: played", row.code);
     }
+    // Each block told to the line's owner once, audited, and lifted when the line sent.
+    let blocking: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.disposition == Disposition::LineBlocked)
+        .map(|r| i64::from(r.code))
+        .collect();
+    let audit = h.audit();
+    let logged = |action: &str| -> Vec<i64> {
+        audit
+            .iter()
+            .filter(|r| r["action"] == action)
+            .map(|r| {
+                r["detail"]["code"]
+                    .as_i64()
+                    .or_else(|| r["detail"]["code"].as_str()?.parse().ok())
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(logged("line.blocked"), blocking);
+    assert_eq!(logged("line.unblocked"), blocking);
+    let owner = h.line().owner_user_id;
+    let problems: Vec<String> = events::after(&h.env(), owner, 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Event::LineProblem { text } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), blocking.len(), "{problems:#?}");
+    assert!(
+        problems[0].starts_with("WhatsApp refuses to send from the line +15550001111 (error 0):"),
+        "{}",
+        problems[0]
+    );
+
     // After 131047 the thread asks for a template.
     let after: multiline_domain::api::Thread = h.get(&format!("/v1/threads/{}", thread.id)).await;
     assert!(after.template_required, "{after:?}");

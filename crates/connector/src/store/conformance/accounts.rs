@@ -159,7 +159,7 @@ pub fn sessions_expire_and_can_be_revoked(s: &dyn Store) {
 }
 
 /// Lines: updated by their phone number id (keeping their id), their carrier, their API
-/// version and its warning.
+/// version and its warning, what blocks them as told.
 pub fn lines_are_updated_by_their_phone_number_id(s: &dyn Store) {
     let w = world(s);
     let mut changed = new_line(w.sam.user_id, "15550001111");

@@ -19,7 +19,7 @@ const SMS_ENABLED: &str =
 
 const LINE_COLUMNS: &str = "id, org_id, phone_number_id, waba_id, display_phone_number, \
      access_token, app_secret, verify_token, api_base_url, api_version, owner_user_id, carrier, \
-     api_version_warned";
+     api_version_warned, blocked_told";
 
 fn line_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Line> {
     let carrier: Option<String> = r.get(11)?;
@@ -37,6 +37,7 @@ fn line_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Line> {
         owner_user_id: UserId(uuid_col(r.get(10)?)?),
         carrier: carrier.map(json_col::<CarrierAccount>).transpose()?,
         api_version_warned: r.get(12)?,
+        blocked_told: r.get(13)?,
     })
 }
 
@@ -278,6 +279,14 @@ impl AccountTx for SqliteTx<'_> {
         let n = self.exec(
             "UPDATE lines SET api_version = ?2 WHERE id = ?1",
             params![line.to_string(), version],
+        )?;
+        touched(n)
+    }
+
+    fn set_line_blocked_told(&mut self, line: Uuid, code: Option<&str>) -> Result<()> {
+        let n = self.exec(
+            "UPDATE lines SET blocked_told = ?2 WHERE id = ?1",
+            params![line.to_string(), code],
         )?;
         touched(n)
     }

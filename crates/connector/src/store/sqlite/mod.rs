@@ -115,7 +115,7 @@ fn migrations_list() -> Vec<M<'static>> {
             "../../../migrations/sqlite/008_every_kind.sql"
         )),
         M::up(include_str!(
-            "../../../migrations/sqlite/009_api_version_warned.sql"
+            "../../../migrations/sqlite/009_line_warnings.sql"
         )),
     ]
 }

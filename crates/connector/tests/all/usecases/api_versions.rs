@@ -3,7 +3,7 @@
 
 use chrono::{TimeZone, Utc};
 use multiline_connector::error::Error;
-use multiline_connector::usecases::api_versions;
+use multiline_connector::usecases::{accounts, api_versions};
 use multiline_domain::api::Event;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::time::Timestamp;
@@ -90,6 +90,13 @@ fn the_owner_is_told_before_the_lines_api_version_ends_and_an_admin_moves_it() {
             other => panic!("{bad}: {other:?}"),
         }
     }
+    // Nor can a line be connected with one.
+    let mut line = super::new_line(w.alex.user_id, "15550003333");
+    line.api_version = "v21.0".into();
+    assert!(matches!(
+        accounts::connect_line(&s.at(day(2027, 1, 22)), org, &line),
+        Err(Error::Invalid { .. })
+    ));
     assert_eq!(s.row_counts().unwrap(), before);
 
     // The admin moves the line: audited with what it was; nothing more to say.
