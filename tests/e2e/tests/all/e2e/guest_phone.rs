@@ -43,7 +43,9 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     // Something else than text, from the page's own buttons: a location and a voice note.
     app.click_text("summary", "Send something else").await?;
     app.click_text(".quick button", "Location").await?;
+    app.wait_for_text(".msg", "Location").await?;
     app.click_text(".quick button", "Voice note").await?;
+    app.wait_for_text(".msg", "Voice note").await?;
     let shot = app.screenshot("07-guest-phone").await?;
     println!("screenshot: {}", shot.display());
 
