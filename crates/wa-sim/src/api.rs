@@ -73,8 +73,8 @@ async fn check_version(
                 StatusCode::BAD_REQUEST,
                 2635,
                 format!(
-                    "(#2635) You are calling a deprecated version of the Graph API ({first}). \
-                 Please update to the latest version: v{}.0.",
+                    "You are calling a deprecated version of the Graph API ({first}). Please \
+                 update to the latest version: v{}.0.",
                     multiline_domain::graph_version::VERSIONS[0].major
                 ),
             )
@@ -277,9 +277,15 @@ impl GraphError {
 
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
+        // Meta's shape: `message` is "(#code) title", the details in `error_data`.
+        let message = if self.message.starts_with("(#") {
+            self.message.clone()
+        } else {
+            format!("(#{}) {}", self.code, self.message)
+        };
         let body = json!({
             "error": {
-                "message": self.message,
+                "message": message,
                 "type": "OAuthException",
                 "code": self.code,
                 "error_data": { "messaging_product": "whatsapp", "details": self.message },

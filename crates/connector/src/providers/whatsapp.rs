@@ -81,10 +81,47 @@ struct GraphErrorBody {
     error: GraphError,
 }
 
+/// Meta's error object: `message` is `(#<code>) <title>`, `error_data.details` says more.
 #[derive(Deserialize)]
 struct GraphError {
     message: String,
     code: u32,
+    #[serde(default)]
+    error_data: Option<GraphErrorData>,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorData {
+    #[serde(default)]
+    details: Option<String>,
+}
+
+impl GraphError {
+    /// What a person reads: the title without Meta's `(#code) ` prefix, and the details
+    /// when they add something.
+    fn words(&self) -> String {
+        let prefix = format!("(#{}) ", self.code);
+        let title = self
+            .message
+            .strip_prefix(&prefix)
+            .unwrap_or(&self.message)
+            .trim();
+        match self
+            .error_data
+            .as_ref()
+            .and_then(|d| d.details.as_deref())
+            .map(str::trim)
+        {
+            Some(details) if !details.is_empty() && !title.contains(details) => {
+                if details.starts_with(title) || title.is_empty() {
+                    details.to_owned()
+                } else {
+                    format!("{title}: {details}")
+                }
+            }
+            _ => title.to_owned(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -381,7 +418,7 @@ fn graph_error(status: reqwest::StatusCode, bytes: &[u8]) -> ProviderError {
             } else {
                 disposition(body.error.code)
             },
-            message: body.error.message,
+            message: body.error.words(),
         },
         Err(_) => ProviderError {
             code: None,
@@ -398,6 +435,31 @@ fn graph_error(status: reqwest::StatusCode, bytes: &[u8]) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Meta's published example of an error answer (Cloud API "Error codes" page, the
+    /// response to a send to a number not in a test number's allowed list).
+    #[test]
+    fn metas_error_shape_reads_as_its_title_and_details() {
+        let body = br#"{"error":{"message":"(#131030) Recipient phone number not in allowed list","type":"OAuthException","code":131030,"error_data":{"messaging_product":"whatsapp","details":"Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again."},"error_subcode":2655007,"fbtrace_id":"Az8or2yhqkZfEZ-_4Qn_Bam"}}"#;
+        let error = graph_error(reqwest::StatusCode::BAD_REQUEST, body);
+        assert_eq!(error.code, Some(131030));
+        assert_eq!(
+            error.message,
+            "Recipient phone number not in allowed list: Add recipient phone number to \
+             recipient list and try again."
+        );
+        // A title and details that differ are both kept; a bare message stays as it is.
+        let body = br#"{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100,"error_data":{"details":"Parameter value is not valid"}}}"#;
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_REQUEST, body).message,
+            "Invalid parameter: Parameter value is not valid"
+        );
+        let body = br#"{"error":{"message":"Something odd","code":4242}}"#;
+        assert_eq!(
+            graph_error(reqwest::StatusCode::BAD_REQUEST, body).message,
+            "Something odd"
+        );
+    }
 
     #[test]
     fn a_5xx_is_retried_whatever_its_code_and_a_bare_4xx_is_permanent() {

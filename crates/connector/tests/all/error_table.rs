@@ -16,6 +16,33 @@ use crate::support::{ANA, Harness};
 async fn every_row_of_the_error_table_ends_as_the_table_says() {
     let h = Harness::start().await;
     let thread = h.ana_thread().await;
+    // A code the table does not list fails the message with Meta's words, read from Meta's
+    // shape ("(#code) title", `error_data.details`) without the prefix.
+    h.demo.sim.inject_fault(
+        Fault::Error {
+            code: 4242,
+            status: None,
+        },
+        1,
+    );
+    let odd = h.send_text(&thread, "An odd one").await;
+    let failed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let stored = h.messages(&thread).await;
+            let m = stored.iter().find(|m| m.id == odd.id).unwrap().clone();
+            if m.state == DeliveryState::Failed {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("an unlisted code fails the message");
+    assert_eq!(
+        failed.failure.as_deref(),
+        Some("WhatsApp refused the message: Injected error 4242 (error 4242).")
+    );
+
     // 131047 last: it leaves the thread needing a template.
     let mut rows: Vec<_> = TABLE.iter().collect();
     rows.sort_by_key(|r| r.disposition == Disposition::TemplateRequired);
