@@ -1,0 +1,47 @@
+/**
+ * What the fake answers for a thread's composer, template and opt-in controls: looked up in
+ * the rules the domain computed in Rust (`bindings/rules.json`), never decided here; and the
+ * parts of a message that say nothing beyond its body.
+ */
+import type { Consent } from "./bindings/Consent";
+import type { Message } from "./bindings/Message";
+import type { ThreadSummary } from "./bindings/ThreadSummary";
+import sendRules from "./bindings/rules.json";
+
+export type Rules = Pick<ThreadSummary, "composer" | "template" | "opt_in">;
+
+/**
+ * What the core answers for a thread in each situation the fake uses, computed by the
+ * domain's rules in Rust (`export_bindings_send_rules`, crates/client/src/view.rs) and
+ * looked up here: the fake decides nothing itself.
+ */
+const RULES = sendRules as Record<string, Rules>;
+
+function rulesFor(key: string): Rules {
+  const rules = RULES[key];
+  if (!rules) throw new Error(`no generated send rules for ${key}`);
+  return structuredClone(rules);
+}
+
+/** What the core allows in an SMS thread (F22): text unless the guest texted STOP. */
+export function fakeSmsRules(consent: Consent): Rules {
+  return rulesFor(consent.state === "revoked" ? "sms/revoked" : "sms/none");
+}
+
+/** Nothing is sent in a voicemail thread. */
+export function voicemailRules(): Rules {
+  return rulesFor("voicemail");
+}
+
+/** What a message says about itself beyond its body, for one that is none of those: no quote,
+ * not forwarded, no ad, no reactions. */
+export function plain(): Pick<Message, "reply_to" | "forwarded" | "ad" | "reactions"> {
+  return { reply_to: null, forwarded: null, ad: null, reactions: [] };
+}
+
+/** What the core allows in a WhatsApp thread with `consent`, its window open or closed. */
+export function fakeRules(consent: Consent, windowOpen: boolean): Rules {
+  const state =
+    consent.state === "revoked" && consent.guest_returned_at ? "revoked_returned" : consent.state;
+  return rulesFor(`whatsapp/${state}/${windowOpen ? "open" : "closed"}`);
+}
