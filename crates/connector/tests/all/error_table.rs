@@ -6,11 +6,31 @@
 //! thread as needing a template.
 
 use multiline_connector::usecases::events;
-use multiline_domain::api::{DeliveryState, Event};
+use multiline_domain::api::{DeliveryState, Event, Message, Thread};
 use multiline_domain::cloud_errors::{Disposition, TABLE};
+use multiline_domain::ids::MessageId;
 use wa_sim::Fault;
 
 use crate::support::{ANA, Harness};
+
+/// The message once the connector has failed it (waiting for the system, within 10 s).
+async fn until_failed(
+    h: &Harness,
+    thread: &Thread,
+    id: MessageId,
+) -> Result<Message, tokio::time::error::Elapsed> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let stored = h.messages(thread).await;
+            let m = stored.iter().find(|m| m.id == id).unwrap().clone();
+            if m.state == DeliveryState::Failed {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+}
 
 #[tokio::test]
 async fn every_row_of_the_error_table_ends_as_the_table_says() {
@@ -26,18 +46,9 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
         1,
     );
     let odd = h.send_text(&thread, "An odd one").await;
-    let failed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        loop {
-            let stored = h.messages(&thread).await;
-            let m = stored.iter().find(|m| m.id == odd.id).unwrap().clone();
-            if m.state == DeliveryState::Failed {
-                return m;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("an unlisted code fails the message");
+    let failed = until_failed(&h, &thread, odd.id)
+        .await
+        .expect("an unlisted code fails the message");
     assert_eq!(
         failed.failure.as_deref(),
         Some("WhatsApp refused the message: Injected error 4242 (error 4242).")
@@ -81,18 +92,9 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
             }
             Disposition::Permanent | Disposition::TemplateRequired => {
                 h.retry_until(|h| h.demo.sim.faults_pending() == 0).await;
-                let failed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                    loop {
-                        let stored = h.messages(&thread).await;
-                        let m = stored.iter().find(|m| m.id == sent.id).unwrap().clone();
-                        if m.state == DeliveryState::Failed {
-                            return m;
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                })
-                .await
-                .unwrap_or_else(|_| panic!("{}: failed", row.code));
+                let failed = until_failed(&h, &thread, sent.id)
+                    .await
+                    .unwrap_or_else(|_| panic!("{}: failed", row.code));
                 assert_eq!(
                     failed.failure.as_deref(),
                     row.sentence,
