@@ -37,6 +37,9 @@ macro_rules! with_commands {
             save_media,
             open_url,
             use_new_number,
+            retry_message,
+            send_by_sms,
+            upload_header_picture,
             list_colleagues,
             change_participants,
         }

@@ -267,6 +267,35 @@ pub async fn get_media(core: State<'_, Core>, media_id: MediaId) -> Cmd<String> 
     Ok(core.client().await?.media(media_id).await?)
 }
 
+/// A failed message's Retry: the same message, queued again once.
+#[tauri::command]
+pub async fn retry_message(core: State<'_, Core>, message_id: MessageId) -> Cmd<Message> {
+    Ok(core.client().await?.retry_message(message_id).await?)
+}
+
+/// A failed WhatsApp text's "Send by SMS instead": answers the SMS thread it went to.
+#[tauri::command]
+pub async fn send_by_sms(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    message_id: MessageId,
+) -> Cmd<ThreadSummary> {
+    Ok(core
+        .client()
+        .await?
+        .send_by_sms(thread_id, message_id)
+        .await?)
+}
+
+/// A prepared picture uploaded for a template's header: its media id (the header's value).
+#[tauri::command]
+pub async fn upload_header_picture(
+    core: State<'_, Core>,
+    photo_id: String,
+) -> Cmd<multiline_domain::ids::MediaId> {
+    Ok(core.client().await?.upload_header_picture(photo_id).await?)
+}
+
 /// F23: use the guest's new number, as WhatsApp's notice in the thread says.
 #[tauri::command]
 pub async fn use_new_number(core: State<'_, Core>, message_id: MessageId) -> Cmd<Message> {

@@ -69,6 +69,7 @@ mod tests {
                 },
                 state: DeliveryState::Delivered,
                 failure: None,
+                remedy: None,
                 created_at: now() - age,
                 reply_to: None,
                 forwarded: None,

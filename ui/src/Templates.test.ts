@@ -159,6 +159,8 @@ describe("Template tool", () => {
       "appointment_reminder",
       "conversation_restart",
       "statement_ready",
+      "summer_sale",
+      "winter_teaser",
     ]);
     expect(options[0]).toHaveTextContent("Appointment reminder");
     expect(options[0]).toHaveTextContent("Utility");
@@ -212,6 +214,70 @@ describe("Template tool", () => {
     expect(item).toHaveAttribute(
       "title",
       "Waiting for the guest to reply with consent to the opt-in request.",
+    );
+  });
+
+  it("redraws_the_open_picker_when_the_core_says_templates_changed", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-5");
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuTemplate));
+    const row = await screen.findByTestId(`${testIds.templateRow}-summer_sale`);
+    expect(row).toHaveAttribute("data-status", "APPROVED");
+
+    // WhatsApp paused it, and a new one was approved, while the picker is open.
+    const sale = fake.templates.find((t) => t.name === "summer_sale");
+    if (!sale) throw new Error("seed changed: no summer_sale");
+    sale.status = "PAUSED";
+    fake.templates.push({ ...sale, name: "autumn_offer", status: "APPROVED" });
+    fake.emit({ kind: "templates_changed" });
+
+    await waitFor(() =>
+      expect(screen.getByTestId(`${testIds.templateRow}-summer_sale`)).toHaveAttribute(
+        "data-status",
+        "PAUSED",
+      ),
+    );
+    expect(
+      within(screen.getByTestId(`${testIds.templateRow}-summer_sale`)).getByRole("button"),
+    ).toBeDisabled();
+    expect(screen.getByTestId(`${testIds.templateRow}-autumn_offer`)).toBeInTheDocument();
+  });
+
+  it("sends_the_summer_sale_with_its_picture_link_ending_and_coupon", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-5");
+    await user.click(screen.getByTestId(testIds.expandButton));
+    await user.click(screen.getByTestId(testIds.menuTemplate));
+    const row = await screen.findByTestId(`${testIds.templateRow}-summer_sale`);
+    await user.click(within(row).getByRole("button"));
+
+    await user.click(screen.getByRole("button", { name: "Use the template's picture" }));
+    await user.type(screen.getByTestId(testIds.templateField), "Priya");
+    await user.type(screen.getByTestId(`${testIds.templateSlot}-button-0`), "SUMMER24");
+    await user.type(screen.getByTestId(`${testIds.templateSlot}-button-1`), "PRIYA10");
+    await waitFor(() => expect(screen.getByTestId(testIds.templateSend)).toBeEnabled());
+    await user.click(screen.getByTestId(testIds.templateSend));
+
+    await waitFor(() => expect(calls(fake, "sendTemplate")).toHaveLength(1));
+    expect(calls(fake, "sendTemplate")[0]?.args[3]).toEqual([
+      {
+        part: "header",
+        key: "media",
+        value: "https://northwind.example/templates/summer_sale.jpg",
+      },
+      { part: "body", key: "1", value: "Priya" },
+      { part: "button", key: "0", value: "SUMMER24" },
+      { part: "button", key: "1", value: "PRIYA10" },
+    ]);
+    // The sent bubble: the header's picture (a link: named, not loaded) and the buttons.
+    await waitFor(() =>
+      expect(byTestId(testIds.messageBubble).at(-1)).toHaveTextContent("our summer sale is on"),
+    );
+    const bubble = byTestId(testIds.messageBubble).at(-1) as HTMLElement;
+    expect(within(bubble).getByTestId(testIds.messageTemplateHeader)).toHaveTextContent("Picture");
+    expect(within(bubble).getByTestId(testIds.messageTemplateButtons)).toHaveTextContent(
+      "Shop the sale",
     );
   });
 

@@ -285,6 +285,18 @@ impl ConnectorApi {
         .await
     }
 
+    /// Sends a failed message again (`POST /v1/messages/{id}/retry`).
+    pub async fn retry(
+        &self,
+        message: multiline_domain::ids::MessageId,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/messages/{message}/retry"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
     pub async fn use_new_number(
         &self,
         message: multiline_domain::ids::MessageId,

@@ -163,6 +163,8 @@ impl Client {
             language: language.clone(),
             text: template.preview(&map),
             components,
+            header: template.header_file(&map).map(Box::new),
+            buttons: template.button_labels(),
         };
         let request = OutboxRequest::Template {
             name,
@@ -172,6 +174,80 @@ impl Client {
         self.queue(thread, Draft::Template, body, request).await
     }
 
+    /// Sends a failed message again (its Retry): the same message, with its client id, queued
+    /// by the connector once however often this is called. Needs the connector.
+    pub async fn retry_message(&self, message: MessageId) -> Result<Message> {
+        let again = self.inner.api.retry(message).await?;
+        let put = again.clone();
+        self.inner.cache(move |c| c.put_message(&put)).await?;
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: again.clone(),
+        });
+        Ok(again)
+    }
+
+    /// "Send by SMS instead" for a WhatsApp text that could not be delivered (the number is
+    /// not on WhatsApp): the text goes, as a new message, to the SMS thread with the same
+    /// guest's number (opened if needed). Answers that thread, for the UI to show.
+    pub async fn send_by_sms(
+        &self,
+        thread: ThreadId,
+        message: MessageId,
+    ) -> Result<view::ThreadSummary> {
+        let t = self
+            .inner
+            .cache(move |c| c.thread(thread))
+            .await?
+            .ok_or(ClientError::NotFound("conversation"))?;
+        let messages = self.inner.cache(move |c| c.messages(thread)).await?;
+        let text = match messages
+            .into_iter()
+            .find(|m| m.id == message)
+            .map(|m| m.body)
+        {
+            Some(MessageBody::Text { text }) => text,
+            Some(_) => {
+                return Err(ClientError::Invalid {
+                    code: ErrorCode::MmsUnsupported,
+                    message: "Only a text can be sent by SMS instead.".into(),
+                });
+            }
+            None => return Err(ClientError::NotFound("message")),
+        };
+        let (Some(contact), Some(phone)) = (t.contact_id, t.guest_phone.clone()) else {
+            return Err(ClientError::Invalid {
+                code: ErrorCode::SmsUnavailable,
+                message: "This guest has no saved phone number to text.".into(),
+            });
+        };
+        let sms = self.open_sms_thread(contact, phone.as_str()).await?;
+        self.send_text(sms.id, text).await?;
+        Ok(sms)
+    }
+
+    /// Uploads a prepared picture (`prepare_photo`) for a template's header now, answering
+    /// the connector's media id (the header's value). Needs the connector.
+    pub async fn upload_header_picture(&self, prepared: String) -> Result<MediaId> {
+        let id = prepared.clone();
+        let file = self
+            .inner
+            .cache(move |c| c.media_file(&id))
+            .await?
+            .ok_or(ClientError::NotFound("picture"))?;
+        let bytes = tokio::fs::read(&file)
+            .await
+            .map_err(|e| ClientError::Invalid {
+                code: ErrorCode::PictureMissing,
+                message: format!("The picture could not be read: {e}"),
+            })?;
+        let info = self
+            .inner
+            .api
+            .upload_media(bytes, "image/jpeg", |_, _| {})
+            .await?;
+        Ok(info.id)
+    }
+
     /// Queues the organization's opt-in request to the thread's guest (F4).
     pub async fn send_opt_in(&self, thread: ThreadId) -> Result<Message> {
         let body = MessageBody::Template {
@@ -179,6 +255,8 @@ impl Client {
             language: String::new(),
             text: "Asking for consent to message on WhatsApp…".into(),
             components: Vec::new(),
+            header: None,
+            buttons: Vec::new(),
         };
         self.queue(thread, Draft::OptIn, body, OutboxRequest::OptIn)
             .await
@@ -220,6 +298,7 @@ impl Client {
             body,
             state: DeliveryState::Sending,
             failure: None,
+            remedy: None,
             created_at: now,
             reply_to: None,
             forwarded: None,

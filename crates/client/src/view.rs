@@ -336,7 +336,11 @@ pub fn template_preview(template: &Template, values: &TemplateValues) -> Templat
                     ValueError::Missing { part, key }
                     | ValueError::Unexpected { part, key }
                     | ValueError::LineBreak { part, key }
-                    | ValueError::TooManySpaces { part, key } => (*part, Some(key.clone())),
+                    | ValueError::TooManySpaces { part, key }
+                    | ValueError::Needed { part, key, .. }
+                    | ValueError::BadMedia { part, key }
+                    | ValueError::BadCoordinate { part, key, .. }
+                    | ValueError::BadUrlSuffix { part, key } => (*part, Some(key.clone())),
                     ValueError::TooLong { part, .. } => (*part, None),
                 };
                 TemplateProblem {

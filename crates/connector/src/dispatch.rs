@@ -15,6 +15,7 @@ use rand::Rng;
 use multiline_domain::api::{Channel, MessageBody};
 use multiline_domain::cloud_errors::{Disposition, UNKNOWN_OUTCOME, describe_failure};
 use multiline_domain::ids::UserId;
+use multiline_domain::messages::Remedy;
 
 use crate::ctx::Ctx;
 use crate::providers::ProviderError;
@@ -66,7 +67,15 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     ctx.send_rate.until_key_ready(&job.line.id).await;
     let result = match (job.channel, &job.body) {
         (Channel::Sms, body) => send_text_message(ctx, &job, body).await,
-        (_, MessageBody::Picture { media_id, .. }) => send_picture(ctx, &job, *media_id).await,
+        (_, MessageBody::Picture { media_id, .. } | MessageBody::Document { media_id, .. }) => {
+            send_with_upload(ctx, &job, *media_id).await
+        }
+        (
+            _,
+            MessageBody::Template {
+                header: Some(file), ..
+            },
+        ) if let Some(media_id) = file.media_id => send_with_upload(ctx, &job, media_id).await,
         _ => ctx.whatsapp.send(&job.line, &job.to, &job.body, None).await,
     };
     let id = job.message_id;
@@ -116,9 +125,10 @@ async fn send_text_message(
     carrier.send_text(account, to, text, &callback).await
 }
 
-/// A picture: uploaded to the line's number first (nothing reaches the guest yet, so an
-/// upload failure is retried like any transient one), then sent by its Cloud API media id.
-async fn send_picture(
+/// A picture, a document (or a template whose header is a picture the user attached):
+/// uploaded to the line's number first (nothing reaches the guest yet, so an upload failure
+/// is retried like any transient one), then sent by its Cloud API media id.
+async fn send_with_upload(
     ctx: &Ctx,
     job: &OutboundJob,
     media_id: multiline_domain::ids::MediaId,
@@ -126,7 +136,7 @@ async fn send_picture(
     let media = ctx
         .run(move |env| crate::usecases::media::media(env, media_id))
         .await
-        .map_err(|e| ProviderError::permanent(format!("the picture is missing: {e}")))?;
+        .map_err(|e| ProviderError::permanent(format!("the file is missing: {e}")))?;
     let cloud_id = ctx
         .whatsapp
         .upload_media(&job.line, media.bytes, &media.info.mime_type)
@@ -144,7 +154,7 @@ async fn record(
     let id = job.message_id;
     let error = match result {
         Ok(wamid) => {
-            if job.line.blocked_told.is_some() {
+            if job.line.blocked_told.is_some() && job.channel == Channel::Whatsapp {
                 let line = job.line.id;
                 ctx.run(move |env| deliver::line_unblocked(env, line))
                     .await?;
@@ -184,8 +194,8 @@ async fn record(
         _ => describe_failure(error.code.unwrap_or(0), &error.message),
     };
     let retry = match error.disposition {
-        // The line cannot send (bad token, restricted account): the queue is kept and
-        // retried with backoff until an admin fixes the line.
+        // The line cannot send (bad token, restricted account): the line is paused and the
+        // message waits in the queue with the others until the line is resumed.
         Disposition::LineBlocked => {
             let what = match job.channel {
                 Channel::Sms => "the line's SMS carrier refuses its credentials",
@@ -198,6 +208,10 @@ async fn record(
                     ctx.run(move |env| deliver::line_blocked(env, line, code, &sentence))
                         .await?,
                 );
+                // Paused: back in the queue as it was, due as soon as the line is resumed.
+                let at = ctx.clock.now();
+                ctx.run(move |env| deliver::retry_at(env, id, at)).await?;
+                return Ok(Vec::new());
             }
             true
         }
@@ -210,8 +224,15 @@ async fn record(
         ctx.run(move |env| deliver::retry_at(env, id, at)).await?;
         return Ok(Vec::new());
     }
-    let template_required = error.disposition == Disposition::TemplateRequired;
+    let failure = match job.channel {
+        Channel::Sms => deliver::Failure {
+            reason,
+            template_required: false,
+            remedy: (error.disposition == Disposition::Unknown).then_some(Remedy::Retry),
+        },
+        _ => deliver::Failure::whatsapp(error.code, error.disposition, reason),
+    };
     Ok(ctx
-        .run(move |env| deliver::complete_failed(env, id, &reason, template_required))
+        .run(move |env| deliver::complete_failed(env, id, &failure))
         .await?)
 }

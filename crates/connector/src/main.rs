@@ -14,7 +14,7 @@ use multiline_connector::admin::{self, FileConfig};
 use multiline_connector::ctx::Ctx;
 use multiline_connector::server::Connector;
 use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
-use multiline_connector::usecases::{accounts, api_versions};
+use multiline_connector::usecases::{accounts, api_versions, deliver};
 use multiline_connector::{inbox, template_sync};
 use multiline_domain::graph_version::{self, Standing};
 use multiline_domain::ids::OrganizationId;
@@ -98,6 +98,12 @@ enum LineCommand {
         #[arg(long)]
         org: OrganizationId,
         version: String,
+    },
+    /// Resumes a line that WhatsApp refused to send from (a token, payment, registration or
+    /// policy problem, now fixed): its queued messages go out, in order, once each.
+    Resume {
+        #[arg(long)]
+        org: OrganizationId,
     },
 }
 
@@ -421,7 +427,13 @@ async fn main() -> anyhow::Result<()> {
                 LineCommand::SetApiVersion { org, version } => {
                     api_versions::set(&env, org, &version)?
                 }
+                LineCommand::Resume { org } => deliver::resume(&env, org)?,
             };
+            if let Some(code) = &line.blocked_told {
+                println!(
+                    "PAUSED: WhatsApp refused to send (error {code}); fix it, then `line resume`"
+                );
+            }
             let standing = graph_version::standing(&line.api_version, env.now.date_naive());
             let until = match standing {
                 Ok(

@@ -43,6 +43,24 @@ fn watch_api_versions(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// How often a line paused for its credentials is probed (see
+/// `usecases::deliver::PROBED_CODES`).
+const PROBE_PAUSED_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Every [`PROBE_PAUSED_EVERY`]: a line paused because WhatsApp refused its token is asked
+/// for its templates (a read that sends nothing); when that works again, the line resumes
+/// and its queue goes out.
+fn probe_paused_lines(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PROBE_PAUSED_EVERY).await;
+            if let Err(error) = crate::template_sync::probe_paused(&ctx).await {
+                tracing::warn!(%error, "probing the paused lines failed");
+            }
+        }
+    })
+}
+
 impl Connector {
     /// Starts the HTTP server on `listener`, the dispatch worker and the inbox worker.
     /// Messages that were in flight when a previous process died are failed first (never
@@ -85,6 +103,7 @@ impl Connector {
             crate::dispatch::spawn(ctx.clone()),
             crate::inbox::spawn(ctx.clone()),
             watch_api_versions(ctx.clone()),
+            probe_paused_lines(ctx.clone()),
         ];
         let stop = Arc::new(Stop {
             signal,

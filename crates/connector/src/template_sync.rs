@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use uuid::Uuid;
 
 use crate::ctx::Ctx;
-use crate::usecases::{accounts, templates};
+use crate::usecases::{accounts, deliver, templates};
 
 /// Fetches the line's templates from the Cloud API and stores them. Answers how many.
 pub async fn sync(ctx: &Ctx, line: Uuid) -> anyhow::Result<usize> {
@@ -21,4 +21,24 @@ pub async fn sync(ctx: &Ctx, line: Uuid) -> anyhow::Result<usize> {
         .await?;
     ctx.tell(told);
     Ok(count)
+}
+
+/// Probes each line paused for its credentials (`deliver::PROBED_CODES`) with a read of its
+/// templates: one that answers is resumed (audited as the connector's), and the dispatch
+/// worker is woken. Answers the lines resumed.
+pub async fn probe_paused(ctx: &Ctx) -> anyhow::Result<Vec<Uuid>> {
+    let mut resumed = Vec::new();
+    for line in ctx.run(deliver::probed_lines).await? {
+        if ctx.whatsapp.templates(&line).await.is_ok() {
+            let id = line.id;
+            ctx.run(move |env| deliver::unpause(env, id, "connector").map(|_| ()))
+                .await?;
+            tracing::info!(line = %id, "the line's credentials work again: resumed");
+            resumed.push(id);
+        }
+    }
+    if !resumed.is_empty() {
+        ctx.dispatch.notify_one();
+    }
+    Ok(resumed)
 }

@@ -265,7 +265,7 @@ fn seed_conversations(env: &Env<'_>, line: uuid::Uuid) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo's templates, in Meta's listing shape (one not yet approved).
+/// The demo's templates, in Meta's listing shape (one not yet approved, one paused).
 pub fn templates() -> Vec<Template> {
     let t = |id: &str, name: &str, status: &str, category: &str, components: serde_json::Value| {
         Template {
@@ -309,6 +309,38 @@ pub fn templates() -> Vec<Template> {
             "UTILITY",
             json!([
                 { "type": "BODY", "text": "Hello {{1}}, following up on our conversation. Reply to this message to continue.",
+                  "example": { "body_text": [["Ana"]] } }
+            ]),
+        ),
+        // A picture header, a URL button with a variable ending, a copy code and a quick reply
+        // (Meta's listing shape: developers.facebook.com/documentation/business-messaging/
+        // whatsapp/templates/components).
+        t(
+            "1005",
+            "summer_sale",
+            "APPROVED",
+            "MARKETING",
+            json!([
+                { "type": "HEADER", "format": "IMAGE",
+                  "example": { "header_handle": ["https://scontent.whatsapp.net/v/t61/summer-sale.jpg"] } },
+                { "type": "BODY", "text": "Hi {{1}}, our summer sale is on: 20% off every service until Sunday.",
+                  "example": { "body_text": [["Ana"]] } },
+                { "type": "FOOTER", "text": "Reply STOP to opt out" },
+                { "type": "BUTTONS", "buttons": [
+                    { "type": "URL", "text": "Book now", "url": "https://northwind.example/book/{{1}}",
+                      "example": ["https://northwind.example/book/summer"] },
+                    { "type": "COPY_CODE", "example": "SUMMER20" },
+                    { "type": "QUICK_REPLY", "text": "Not interested" }
+                ] }
+            ]),
+        ),
+        t(
+            "1006",
+            "winter_teaser",
+            "PAUSED",
+            "MARKETING",
+            json!([
+                { "type": "BODY", "text": "Winter tyres are back in stock, {{1}}.",
                   "example": { "body_text": [["Ana"]] } }
             ]),
         ),

@@ -186,6 +186,19 @@ pub struct SendPictureRequest {
     pub caption: Option<String>,
 }
 
+/// `POST /v1/threads/{id}/documents`: send a document uploaded with `POST /v1/media`, under
+/// the name the guest sees. `client_id` is the idempotency key, as for texts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendDocumentRequest {
+    pub client_id: ClientMessageId,
+    pub media_id: MediaId,
+    pub filename: String,
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
 /// The answer to `POST /v1/media`: the stored picture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -173,6 +173,21 @@ pub fn describe_failure(code: u32, title: &str) -> String {
     }
 }
 
+/// What a user can do about a message that failed with `disposition` (after its retries, if
+/// any) and Meta's `code`: send a template for a closed window (131047), text a number that
+/// is not on WhatsApp (131026), send again what might go through now (a temporary failure
+/// whose retries ran out, an unknown outcome); nothing for the rest, which would fail the
+/// same way again.
+pub fn remedy(disposition: Disposition, code: Option<u32>) -> Option<crate::messages::Remedy> {
+    use crate::messages::Remedy;
+    match (disposition, code) {
+        (TemplateRequired, _) | (_, Some(131047)) => Some(Remedy::Template),
+        (_, Some(131026)) => Some(Remedy::Sms),
+        (Retry | RetryOnce | Disposition::Unknown, _) => Some(Remedy::Retry),
+        _ => None,
+    }
+}
+
 /// How the connector treats each Cloud API error code.
 pub fn disposition(code: u32) -> Disposition {
     lookup(code).map_or(Permanent, |r| r.disposition)
@@ -229,6 +244,23 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), TABLE.len(), "one row per code");
+    }
+
+    #[test]
+    fn each_failure_offers_its_next_step() {
+        use crate::messages::Remedy;
+        let step = |code: u32| remedy(disposition(code), Some(code));
+        assert_eq!(step(131047), Some(Remedy::Template));
+        assert_eq!(step(131026), Some(Remedy::Sms));
+        for code in [2, 4, 131000, 131016, 131056, 131057, 133004, 130429, 131053] {
+            assert_eq!(step(code), Some(Remedy::Retry), "{code}");
+        }
+        for code in [
+            131049, 131050, 131051, 131021, 132000, 132012, 132015, 132018, 4242,
+        ] {
+            assert_eq!(step(code), None, "{code}");
+        }
+        assert_eq!(remedy(Disposition::Unknown, None), Some(Remedy::Retry));
     }
 
     #[test]

@@ -119,6 +119,10 @@ error_codes! {
     MmsUnsupported = "mms_unsupported",
     NotAnImage = "not_an_image",
     ImageTooLarge = "image_too_large",
+    /// Not a file WhatsApp takes as a document (PDF, Word, Excel, PowerPoint, text).
+    NotADocument = "not_a_document",
+    /// A document over WhatsApp's 100 MB.
+    DocumentTooLarge = "document_too_large",
 
     // ---- templates ----
     UnknownTemplate = "unknown_template",
@@ -126,6 +130,10 @@ error_codes! {
     InvalidTemplateValues = "invalid_template_values",
     OptInTemplateMissing = "opt_in_template_missing",
     OptInTemplateInvalid = "opt_in_template_invalid",
+
+    // ---- failed messages ----
+    /// Only a message the business sent can be sent again.
+    NotRetryable = "not_retryable",
 
     // ---- threads and participants ----
     UnknownNumber = "unknown_number",

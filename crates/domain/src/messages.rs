@@ -12,6 +12,7 @@ use ts_rs::TS;
 
 use crate::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
 use crate::templates::SendComponent;
+pub use crate::templates::TemplateFile;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -28,6 +29,12 @@ pub enum MessageBody {
         text: String,
         /// The send request's `components` (the filled parameters).
         components: Vec<SendComponent>,
+        /// The header's file, as the guest sees it above the text.
+        #[serde(default)]
+        header: Option<Box<TemplateFile>>,
+        /// The buttons' labels, as the guest sees them under the text.
+        #[serde(default)]
+        buttons: Vec<String>,
     },
     /// A picture (F16-F18), stored by the connector: `GET /v1/media/{media_id}` has it.
     Picture {
@@ -352,6 +359,9 @@ pub struct Message {
     pub state: DeliveryState,
     /// Why a failed message failed, in words a user understands.
     pub failure: Option<String>,
+    /// What a user can do about it (Meta's error table says which).
+    #[serde(default)]
+    pub remedy: Option<Remedy>,
     pub created_at: DateTime<Utc>,
     /// The message this one answers.
     #[serde(default)]
@@ -364,6 +374,19 @@ pub struct Message {
     /// Reactions to this message, oldest first.
     #[serde(default)]
     pub reactions: Vec<Reaction>,
+}
+
+/// What a user can do about a failed message: send it again (the same message, never a
+/// copy), send a template instead (the 24-hour window closed), or text it by SMS (the
+/// number is not on WhatsApp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Remedy {
+    Retry,
+    Template,
+    Sms,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -37,6 +37,40 @@ pub const MAX_WHATSAPP_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 /// The picture formats the Cloud API takes as an image message (WebP is for stickers).
 pub const WHATSAPP_IMAGE_TYPES: &[&str] = &["image/jpeg", "image/png"];
 
+/// The Cloud API's limit for a document (100 MB).
+pub const MAX_WHATSAPP_DOCUMENT_BYTES: u64 = 100 * 1024 * 1024;
+/// The documents the Cloud API takes (Meta's "Supported media types": text, PDF, Word,
+/// Excel, PowerPoint), by file name extension.
+pub const WHATSAPP_DOCUMENT_TYPES: &[(&str, &str)] = &[
+    ("pdf", "application/pdf"),
+    ("txt", "text/plain"),
+    ("doc", "application/msword"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("xls", "application/vnd.ms-excel"),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("ppt", "application/vnd.ms-powerpoint"),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+];
+
+/// The MIME type a document named `filename` is sent as, by its extension; `None` for a file
+/// WhatsApp does not take as a document.
+pub fn document_type(filename: &str) -> Option<&'static str> {
+    let (_, ext) = filename.rsplit_once('.')?;
+    WHATSAPP_DOCUMENT_TYPES
+        .iter()
+        .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+        .map(|(_, mime)| *mime)
+}
+
 /// The kinds of outbound message the rules tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboundKind {
@@ -101,6 +135,11 @@ pub enum Draft<'a> {
         caption: Option<&'a str>,
         attachment: Option<Attachment<'a>>,
     },
+    /// A document (a PDF, an Office file, a text file), with its caption as typed.
+    Document {
+        caption: Option<&'a str>,
+        attachment: Option<Attachment<'a>>,
+    },
     /// An approved template (its values are checked by [`crate::templates`]).
     Template,
     /// The organization's opt-in request template.
@@ -110,7 +149,9 @@ pub enum Draft<'a> {
 impl Draft<'_> {
     pub fn kind(&self) -> OutboundKind {
         match self {
-            Draft::Text(_) | Draft::Picture { .. } => OutboundKind::FreeForm,
+            Draft::Text(_) | Draft::Picture { .. } | Draft::Document { .. } => {
+                OutboundKind::FreeForm
+            }
             Draft::Template => OutboundKind::Template,
             Draft::OptIn => OutboundKind::OptInTemplate,
         }
@@ -151,12 +192,16 @@ pub enum Refusal {
     SmsTooLong,
     #[error("A caption can have at most {MAX_CAPTION_CHARS} characters.")]
     CaptionTooLong,
-    #[error("Pictures can't be sent by SMS yet; send them on WhatsApp.")]
+    #[error("Pictures and files can't be sent by SMS yet; send them on WhatsApp.")]
     MmsUnsupported,
     #[error("Send pictures as JPEG or PNG.")]
     NotAnImage,
     #[error("Pictures can be at most 5 MB.")]
     ImageTooLarge,
+    #[error("Send documents as PDF, Word, Excel, PowerPoint or text files.")]
+    NotADocument,
+    #[error("Documents can be at most 100 MB.")]
+    DocumentTooLarge,
 }
 
 impl Refusal {
@@ -180,6 +225,8 @@ impl Refusal {
             Refusal::MmsUnsupported => ErrorCode::MmsUnsupported,
             Refusal::NotAnImage => ErrorCode::NotAnImage,
             Refusal::ImageTooLarge => ErrorCode::ImageTooLarge,
+            Refusal::NotADocument => ErrorCode::NotADocument,
+            Refusal::DocumentTooLarge => ErrorCode::DocumentTooLarge,
         }
     }
 }
@@ -227,6 +274,18 @@ pub fn decide(facts: &SendFacts, draft: &Draft<'_>, now: Timestamp) -> Result<()
             }
             attachment.map_or(Ok(()), check_picture)
         }
+        Draft::Document {
+            caption,
+            attachment,
+        } => {
+            if facts.channel == Channel::Sms {
+                return Err(Refusal::MmsUnsupported);
+            }
+            if caption_to_send(caption).is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
+                return Err(Refusal::CaptionTooLong);
+            }
+            attachment.map_or(Ok(()), check_document)
+        }
         Draft::Template | Draft::OptIn => Ok(()),
     }
 }
@@ -239,6 +298,21 @@ pub fn check_picture(file: Attachment<'_>) -> Result<(), Refusal> {
     }
     if file.bytes > MAX_WHATSAPP_IMAGE_BYTES {
         return Err(Refusal::ImageTooLarge);
+    }
+    Ok(())
+}
+
+/// May this file be sent as a WhatsApp document? One of [`WHATSAPP_DOCUMENT_TYPES`], at
+/// most 100 MB.
+pub fn check_document(file: Attachment<'_>) -> Result<(), Refusal> {
+    if !WHATSAPP_DOCUMENT_TYPES
+        .iter()
+        .any(|(_, mime)| *mime == file.mime_type)
+    {
+        return Err(Refusal::NotADocument);
+    }
+    if file.bytes > MAX_WHATSAPP_DOCUMENT_BYTES {
+        return Err(Refusal::DocumentTooLarge);
     }
     Ok(())
 }

@@ -10,10 +10,20 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod listing;
+mod send;
+
+pub use listing::{Button, Header, HeaderMedia, ListedComponent, TemplateFile};
+pub use send::{LocationParam, MediaParam, SendComponent, SendParameter};
+
 /// The Cloud API's limit on a template body after filling its variables (error 132005).
 pub const MAX_BODY_CHARS: usize = 1024;
 /// The Cloud API's limit on a text header after filling its variable.
 pub const MAX_HEADER_CHARS: usize = 60;
+/// A copy-code button's code: at most 15 characters.
+pub const MAX_COUPON_CHARS: usize = 15;
+/// A URL button's address after its variable is filled.
+pub const MAX_URL_CHARS: usize = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,6 +35,11 @@ pub enum TemplateStatus {
     Rejected,
     Paused,
     Disabled,
+    InAppeal,
+    PendingDeletion,
+    Deleted,
+    LimitExceeded,
+    Archived,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -74,28 +89,45 @@ impl Variable {
 pub enum Part {
     Header,
     Body,
+    /// A button's value (a URL's variable ending, a coupon code); the key is its index.
+    Button,
 }
 
-/// One value to fill: its part and variable.
+/// One value to fill: its part, its variable (for values that are not text variables,
+/// `Named` with the key: "media", "latitude", or a button's index "0"), and what it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct Slot {
     pub part: Part,
     pub variable: Variable,
+    pub kind: SlotKind,
+    /// May be left empty (a location's name and address).
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// What a slot asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SlotKind {
+    /// Text for a `{{1}}` or `{{name}}` variable.
+    Text,
+    /// The header's picture, video, GIF or document: a media id (`POST /v1/media`) or an
+    /// `https://` link (the template's sample).
+    Media,
+    Latitude,
+    Longitude,
+    PlaceName,
+    PlaceAddress,
+    /// The variable end of a URL button's address.
+    UrlSuffix,
+    /// A copy-code button's code.
+    CouponCode,
 }
 
 /// Filled values, by part and variable key ("1", "first_name").
 pub type TemplateValues = BTreeMap<(Part, String), String>;
-
-/// A button of the BUTTONS component (quick replies are what the opt-in uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[ts(export)]
-pub struct Button {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub text: String,
-}
 
 /// A template as listed by `GET /{waba-id}/message_templates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -107,8 +139,7 @@ pub struct Template {
     pub status: TemplateStatus,
     pub category: TemplateCategory,
     pub parameter_format: ParameterFormat,
-    /// A text header, if any (media headers are not supported yet).
-    pub header: Option<String>,
+    pub header: Option<Header>,
     pub body: String,
     pub footer: Option<String>,
     pub buttons: Vec<Button>,
@@ -131,6 +162,10 @@ pub enum TemplateError {
     Mixed,
     #[error("the template has a component of unknown type {0}")]
     Component(String),
+    #[error("the template has a header of a format MultiLine cannot send: {0}")]
+    HeaderFormat(String),
+    #[error("the template has a button MultiLine cannot send: {0}")]
+    Button(String),
     #[error(
         "the opt-in template may only use the guest's first name ({{{{1}}}}) and the business name ({{{{2}}}}), not {{{{{0}}}}}"
     )]
@@ -152,6 +187,19 @@ pub enum ValueError {
     TooManySpaces { part: Part, key: String },
     #[error("The message would be {len} characters long; the limit is {max}.")]
     TooLong { part: Part, len: usize, max: usize },
+    /// A value that is not text: the header's file, a place, a button's value.
+    #[error("Fill in {what}.")]
+    Needed {
+        part: Part,
+        key: String,
+        what: String,
+    },
+    #[error("The header's file must be one you attached or an https:// link.")]
+    BadMedia { part: Part, key: String },
+    #[error("The {key} must be a number between -{max} and {max}.")]
+    BadCoordinate { part: Part, key: String, max: u32 },
+    #[error("The link's ending cannot contain spaces.")]
+    BadUrlSuffix { part: Part, key: String },
 }
 
 /// Problems with filled values as one sentence per problem, for an error message.
@@ -217,18 +265,6 @@ fn check_sequence(vars: &[Variable]) -> Result<(), TemplateError> {
     Ok(())
 }
 
-/// A component as the Cloud API lists it (`{"type": "BODY", "text": ...}`); unknown fields
-/// (`example`, ...) are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ListedComponent {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub format: Option<String>,
-    pub text: Option<String>,
-    #[serde(default)]
-    pub buttons: Vec<Button>,
-}
-
 /// Fills the opt-in request template: `{{1}}` (or `{{first_name}}`) with the guest's first
 /// name, `{{2}}` (or `{{business_name}}`) with the organization's name.
 pub fn opt_in_values(
@@ -257,33 +293,9 @@ pub fn opt_in_values(
         .collect()
 }
 
-/// One component of a send request's `template.components`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SendComponent {
-    /// "header" or "body"
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub parameters: Vec<SendParameter>,
-}
-
-/// `{"type": "text", "text": "Ana"}`, with `parameter_name` for named variables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SendParameter {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[ts(optional)]
-    pub parameter_name: Option<String>,
-}
-
 impl Template {
     /// Builds a template from a listing entry's components (Meta's `{"type": "BODY", ...}`
-    /// objects), checking its variables. Media headers are ignored: only text is supported.
+    /// objects), checking its variables, header and buttons.
     pub fn from_components(
         name: &str,
         language: &str,
@@ -298,17 +310,16 @@ impl Template {
         let mut buttons = Vec::new();
         for c in components {
             match c.kind.to_ascii_uppercase().as_str() {
-                "HEADER"
-                    if c.format
-                        .as_deref()
-                        .is_none_or(|f| f.eq_ignore_ascii_case("TEXT")) =>
-                {
-                    header = c.text;
-                }
-                "HEADER" => {}
+                "HEADER" => header = Some(Header::from_listing(c)?),
                 "BODY" => body = c.text,
                 "FOOTER" => footer = c.text,
-                "BUTTONS" => buttons = c.buttons,
+                "BUTTONS" => {
+                    buttons = c
+                        .buttons
+                        .into_iter()
+                        .map(Button::from_listing)
+                        .collect::<Result<_, _>>()?
+                }
                 other => return Err(TemplateError::Component(other.into())),
             }
         }
@@ -327,9 +338,14 @@ impl Template {
         Ok(template)
     }
 
+    /// The text of a text header.
+    pub fn header_text(&self) -> Option<&str> {
+        self.header.as_ref().and_then(Header::text)
+    }
+
     /// Checks the variables: well-formed, not mixed, positional ones numbered 1..n per part.
     pub fn check(&self) -> Result<(), TemplateError> {
-        if let Some(header) = &self.header {
+        if let Some(header) = self.header_text() {
             check_sequence(&variables_in(header)?)?;
         }
         check_sequence(&variables_in(&self.body)?)?;
@@ -341,12 +357,31 @@ impl Template {
         Ok(())
     }
 
-    /// The values to fill, header first, each part's variables in order (positional by
-    /// number, named by first appearance).
+    /// The values to fill: the header's (its text variables, its file, or its place), the
+    /// body's variables in order (positional by number, named by first appearance), then
+    /// each button that takes a value.
     pub fn slots(&self) -> Vec<Slot> {
+        let slot = |part, key: &str, kind, optional| Slot {
+            part,
+            variable: Variable::Named(key.to_owned()),
+            kind,
+            optional,
+        };
         let mut out = Vec::new();
+        match &self.header {
+            Some(h) if h.media().is_some() => {
+                out.push(slot(Part::Header, "media", SlotKind::Media, false));
+            }
+            Some(Header::Location) => {
+                out.push(slot(Part::Header, "latitude", SlotKind::Latitude, false));
+                out.push(slot(Part::Header, "longitude", SlotKind::Longitude, false));
+                out.push(slot(Part::Header, "name", SlotKind::PlaceName, true));
+                out.push(slot(Part::Header, "address", SlotKind::PlaceAddress, true));
+            }
+            _ => {}
+        }
         for (part, text) in [
-            (Part::Header, self.header.as_deref()),
+            (Part::Header, self.header_text()),
             (Part::Body, Some(self.body.as_str())),
         ] {
             let Some(text) = text else { continue };
@@ -355,7 +390,20 @@ impl Template {
                 (Variable::Positional(x), Variable::Positional(y)) => x.cmp(y),
                 _ => std::cmp::Ordering::Equal,
             });
-            out.extend(vars.into_iter().map(|variable| Slot { part, variable }));
+            out.extend(vars.into_iter().map(|variable| Slot {
+                part,
+                variable,
+                kind: SlotKind::Text,
+                optional: false,
+            }));
+        }
+        for (i, button) in self.buttons.iter().enumerate() {
+            let kind = match button {
+                Button::CopyCode { .. } => SlotKind::CouponCode,
+                b if b.url_prefix().is_some() => SlotKind::UrlSuffix,
+                _ => continue,
+            };
+            out.push(slot(Part::Button, &i.to_string(), kind, false));
         }
         out
     }
@@ -389,10 +437,11 @@ impl Template {
         out
     }
 
-    /// The message as the guest will read it: header, body and footer, one per line.
+    /// The message's text as the guest will read it: a text header, the body and the
+    /// footer, one per line (a media header, a place and the buttons are drawn apart).
     pub fn preview(&self, values: &TemplateValues) -> String {
         let mut lines = Vec::new();
-        if let Some(header) = &self.header {
+        if let Some(header) = self.header_text() {
             lines.push(Self::fill(header, Part::Header, values));
         }
         lines.push(Self::fill(&self.body, Part::Body, values));
@@ -402,32 +451,95 @@ impl Template {
         lines.join("\n")
     }
 
+    /// A URL button's address with its ending filled in.
+    pub fn button_url(&self, index: usize, values: &TemplateValues) -> Option<String> {
+        match self.buttons.get(index)? {
+            Button::Url { url, .. } => Some(Self::fill(url, Part::Button, &{
+                let mut v = TemplateValues::new();
+                if let Some(suffix) = values.get(&(Part::Button, index.to_string())) {
+                    v.insert((Part::Button, "1".into()), suffix.clone());
+                }
+                v
+            })),
+            _ => None,
+        }
+    }
+
     /// Checks `values` the way the Cloud API will: every variable filled, nothing extra, no
-    /// new lines or tabs, at most four spaces in a row, and the filled text within limits.
-    /// Answers every problem, in slot order.
+    /// new lines or tabs, at most four spaces in a row, the filled text within limits, the
+    /// header's file and place, the buttons' values. Answers every problem, in slot order.
     pub fn validate(&self, values: &TemplateValues) -> Result<(), Vec<ValueError>> {
         let slots = self.slots();
         let mut errors = Vec::new();
         for slot in &slots {
             let key = slot.variable.key();
-            match values.get(&(slot.part, key.clone())) {
-                None => errors.push(ValueError::Missing {
-                    part: slot.part,
-                    key,
-                }),
-                Some(v) if v.trim().is_empty() => errors.push(ValueError::Missing {
-                    part: slot.part,
-                    key,
-                }),
-                Some(v) if v.contains(['\n', '\r', '\t']) => errors.push(ValueError::LineBreak {
-                    part: slot.part,
-                    key,
-                }),
-                Some(v) if v.contains("     ") => errors.push(ValueError::TooManySpaces {
-                    part: slot.part,
-                    key,
-                }),
-                Some(_) => {}
+            let part = slot.part;
+            let given = values
+                .get(&(part, key.clone()))
+                .filter(|v| !v.trim().is_empty());
+            let Some(v) = given else {
+                if !slot.optional {
+                    errors.push(self.needed(slot));
+                }
+                continue;
+            };
+            match slot.kind {
+                SlotKind::Text | SlotKind::PlaceName | SlotKind::PlaceAddress => {
+                    if v.contains(['\n', '\r', '\t']) {
+                        errors.push(ValueError::LineBreak { part, key });
+                    } else if v.contains("     ") {
+                        errors.push(ValueError::TooManySpaces { part, key });
+                    }
+                }
+                SlotKind::Media => {
+                    let v = v.trim();
+                    let link = v.starts_with("https://") && !v.contains(char::is_whitespace);
+                    if !link && uuid::Uuid::parse_str(v).is_err() {
+                        errors.push(ValueError::BadMedia { part, key });
+                    }
+                }
+                SlotKind::Latitude | SlotKind::Longitude => {
+                    let max = if slot.kind == SlotKind::Latitude {
+                        90
+                    } else {
+                        180
+                    };
+                    let ok = v
+                        .trim()
+                        .parse::<f64>()
+                        .is_ok_and(|n| n.is_finite() && n.abs() <= f64::from(max));
+                    if !ok {
+                        errors.push(ValueError::BadCoordinate { part, key, max });
+                    }
+                }
+                SlotKind::UrlSuffix => {
+                    if v.trim().contains(char::is_whitespace) {
+                        errors.push(ValueError::BadUrlSuffix { part, key });
+                    } else if let Some(url) = key
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| self.button_url(i, values))
+                        && url.chars().count() > MAX_URL_CHARS
+                    {
+                        errors.push(ValueError::TooLong {
+                            part,
+                            len: url.chars().count(),
+                            max: MAX_URL_CHARS,
+                        });
+                    }
+                }
+                SlotKind::CouponCode => {
+                    let len = v.trim().chars().count();
+                    if v.trim().contains(char::is_whitespace) {
+                        errors.push(ValueError::TooManySpaces { part, key });
+                    } else if len > MAX_COUPON_CHARS {
+                        errors.push(ValueError::TooLong {
+                            part,
+                            len,
+                            max: MAX_COUPON_CHARS,
+                        });
+                    }
+                }
             }
         }
         for (part, key) in values.keys() {
@@ -450,7 +562,7 @@ impl Template {
                     max: MAX_BODY_CHARS,
                 });
             }
-            if let Some(header) = &self.header {
+            if let Some(header) = self.header_text() {
                 let len = Self::fill(header, Part::Header, values).chars().count();
                 if len > MAX_HEADER_CHARS {
                     errors.push(ValueError::TooLong {
@@ -468,40 +580,28 @@ impl Template {
         }
     }
 
-    /// The `components` of a send request, after [`Template::validate`] passed.
-    pub fn send_components(
-        &self,
-        values: &TemplateValues,
-    ) -> Result<Vec<SendComponent>, Vec<ValueError>> {
-        self.validate(values)?;
-        let mut out = Vec::new();
-        for part in [Part::Header, Part::Body] {
-            let parameters: Vec<SendParameter> = self
-                .slots()
-                .into_iter()
-                .filter(|s| s.part == part)
-                .map(|s| SendParameter {
-                    kind: "text".into(),
-                    text: values[&(part, s.variable.key())].clone(),
-                    parameter_name: match &s.variable {
-                        Variable::Named(name) => Some(name.clone()),
-                        Variable::Positional(_) => None,
-                    },
-                })
-                .collect();
-            if !parameters.is_empty() {
-                let kind = if part == Part::Header {
-                    "header"
-                } else {
-                    "body"
-                };
-                out.push(SendComponent {
-                    kind: kind.into(),
-                    parameters,
-                });
-            }
+    /// The problem for an empty slot.
+    fn needed(&self, slot: &Slot) -> ValueError {
+        let (part, key) = (slot.part, slot.variable.key());
+        let what = match slot.kind {
+            SlotKind::Text => return ValueError::Missing { part, key },
+            SlotKind::Media => self
+                .header
+                .as_ref()
+                .and_then(Header::media)
+                .map_or("the header's file", HeaderMedia::what),
+            SlotKind::Latitude => "the place's latitude",
+            SlotKind::Longitude => "the place's longitude",
+            SlotKind::PlaceName => "the place's name",
+            SlotKind::PlaceAddress => "the place's address",
+            SlotKind::UrlSuffix => "the link's ending",
+            SlotKind::CouponCode => "the coupon code",
+        };
+        ValueError::Needed {
+            part,
+            key,
+            what: what.to_owned(),
         }
-        Ok(out)
     }
 }
 

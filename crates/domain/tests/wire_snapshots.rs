@@ -37,6 +37,7 @@ fn message() -> Message {
         },
         state: DeliveryState::Delivered,
         failure: None,
+        remedy: None,
         created_at: at(9),
         reply_to: None,
         forwarded: None,
@@ -241,12 +242,14 @@ fn errors_and_template_parameters() {
                 format: Some("TEXT".into()),
                 text: Some("Reminder".into()),
                 buttons: vec![],
+                example: None,
             },
             ListedComponent {
                 kind: "BODY".into(),
                 format: None,
                 text: Some("Hi {{1}}, see you at {{2}}.".into()),
                 buttons: vec![],
+                example: None,
             },
         ],
     )

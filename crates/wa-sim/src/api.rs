@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use multiline_domain::window::WINDOW;
 use serde_json::{Value, json};
 
+pub(crate) use crate::graph_error::GraphError;
 use crate::state::{Fault, Received, SimState};
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
@@ -27,10 +28,10 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
             state.clone(),
             check_version,
         ))
-        // Uploads up to the 5 MB limit plus the multipart framing; larger ones get Meta's
-        // error rather than a bare 413.
+        // Uploads up to the 100 MB document limit plus the multipart framing; larger ones
+        // get Meta's error rather than a bare 413.
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::state::IMAGE_LIMIT * 2,
+            DOCUMENT_LIMIT + 1024 * 1024,
         ))
         .with_state(state)
 }
@@ -96,6 +97,9 @@ fn media_error(details: impl Into<String>) -> GraphError {
 }
 
 /// `POST /{phone-number-id}/media`: multipart with `messaging_product`, `type` and `file`.
+/// Meta's limit for a document: 100 MB.
+const DOCUMENT_LIMIT: usize = 100 * 1024 * 1024;
+
 async fn upload_media(
     State(state): State<Arc<SimState>>,
     Path((_version, phone_number_id)): Path<(String, String)>,
@@ -137,18 +141,43 @@ async fn upload_media(
     let kind = kind.ok_or_else(|| GraphError::invalid("(#100) The parameter type is required."))?;
     let (_, bytes) =
         file.ok_or_else(|| GraphError::invalid("(#100) The parameter file is required."))?;
-    let magic_ok = match kind.as_str() {
-        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+    // Meta's supported media types (images 5 MB; documents 100 MB), checked by their bytes.
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+    let (magic_ok, limit, what) = match kind.as_str() {
+        "image/jpeg" => (
+            bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+            crate::state::IMAGE_LIMIT,
+            "images",
+        ),
+        "image/png" => (
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            crate::state::IMAGE_LIMIT,
+            "images",
+        ),
+        "application/pdf" => (bytes.starts_with(b"%PDF-"), DOCUMENT_LIMIT, "documents"),
+        "text/plain" => (
+            std::str::from_utf8(&bytes).is_ok(),
+            DOCUMENT_LIMIT,
+            "documents",
+        ),
+        k if k.starts_with("application/vnd.openxmlformats-officedocument.") => (
+            bytes.starts_with(b"PK\x03\x04"),
+            DOCUMENT_LIMIT,
+            "documents",
+        ),
+        "application/msword" | "application/vnd.ms-excel" | "application/vnd.ms-powerpoint" => {
+            (bytes.starts_with(OLE), DOCUMENT_LIMIT, "documents")
+        }
         other => return Err(media_error(format!("Unsupported media type: {other}"))),
     };
     if !magic_ok {
         return Err(media_error(format!("The file is not a valid {kind}")));
     }
-    if bytes.len() > crate::state::IMAGE_LIMIT {
+    if bytes.len() > limit {
         return Err(media_error(format!(
-            "The image is {} bytes: images may be at most 5 MB",
-            bytes.len()
+            "The file is {} bytes: {what} may be at most {} MB",
+            bytes.len(),
+            limit / (1024 * 1024)
         )));
     }
     let id = state.store_media(bytes.to_vec(), &kind);
@@ -255,47 +284,6 @@ async fn attachment(
         .into_response())
 }
 
-/// A Graph API error: `{"error": {"message", "type", "code", "error_data", "fbtrace_id"}}`.
-pub(crate) struct GraphError {
-    status: StatusCode,
-    code: u32,
-    message: String,
-}
-
-impl GraphError {
-    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        GraphError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-    fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, 100, message)
-    }
-}
-
-impl IntoResponse for GraphError {
-    fn into_response(self) -> Response {
-        // Meta's shape: `message` is "(#code) title", the details in `error_data`.
-        let message = if self.message.starts_with("(#") {
-            self.message.clone()
-        } else {
-            format!("(#{}) {}", self.code, self.message)
-        };
-        let body = json!({
-            "error": {
-                "message": message,
-                "type": "OAuthException",
-                "code": self.code,
-                "error_data": { "messaging_product": "whatsapp", "details": self.message },
-                "fbtrace_id": "AsimTrace000"
-            }
-        });
-        (self.status, Json(body)).into_response()
-    }
-}
-
 fn check_token(state: &SimState, headers: &HeaderMap) -> Result<(), GraphError> {
     let expected = format!("Bearer {}", state.config.access_token);
     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
@@ -315,7 +303,7 @@ async fn send(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, GraphError> {
     check_token(&state, &headers)?;
-    play_fault(&state).await?;
+    let mut late = play_fault(&state).await?;
     if phone_number_id != state.config.phone_number_id {
         return Err(GraphError::invalid(format!(
             "Unsupported post request. Object with ID '{phone_number_id}' does not exist"
@@ -357,31 +345,8 @@ async fn send(
     };
     let kind = request["type"].as_str().unwrap_or("text").to_owned();
     let text = match kind.as_str() {
-        "text" => request["text"]["body"]
-            .as_str()
-            .filter(|b| !b.is_empty())
-            .ok_or_else(|| GraphError::invalid("(#100) The parameter text['body'] is required."))?
-            .to_owned(),
         "template" => check_template(&state, &request["template"])?,
-        "image" => {
-            let id = request["image"]["id"].as_str().unwrap_or_default();
-            if !state.world().media.contains_key(id) {
-                return Err(GraphError::invalid(format!(
-                    "(#100) Invalid parameter: media id '{id}' does not exist"
-                )));
-            }
-            request["image"]["caption"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        }
-        other => {
-            return Err(GraphError::new(
-                StatusCode::BAD_REQUEST,
-                131051,
-                format!("Unsupported message type: {other}"),
-            ));
-        }
+        other => crate::outbound::check(&state, other, &request)?,
     };
     let now = state.clock.now();
     let template_category = (kind == "template")
@@ -400,21 +365,24 @@ async fn send(
         let mut world = state.world();
         let wamid = world.wamid();
         let quiet = world.quiet_statuses;
+        // A number not on WhatsApp: accepted, then `failed` with 131026 (Meta's usual way;
+        // it answers 131026 at once only sometimes).
         let Some(guest) = world.guests.get_mut(&to) else {
-            return Err(GraphError::new(
-                StatusCode::BAD_REQUEST,
-                131026,
-                "Message undeliverable: the recipient is not a WhatsApp user",
-            ));
+            drop(world);
+            state.failed(&wamid, &to, 131026);
+            return Ok(Json(accepted(&request, &to, None, &wamid, &kind)));
         };
-        // Meta's rule: free-form only within 24 h of the guest's last message.
+        // Meta's rule: free-form only within 24 h of the guest's last message; outside it
+        // the send is accepted and fails moments later with 131047.
         let in_window = guest.last_message_at.is_some_and(|at| now < at + WINDOW);
         if kind != "template" && !in_window {
-            return Err(GraphError::new(
-                StatusCode::BAD_REQUEST,
-                131047,
-                "Re-engagement message: more than 24 hours have passed since the recipient last replied",
-            ));
+            late = Some(131047);
+        }
+        if let Some(code) = late {
+            let user_id = guest.user_id.clone();
+            drop(world);
+            state.failed(&wamid, &to, code);
+            return Ok(Json(accepted(&request, &to, Some(&user_id), &wamid, &kind)));
         }
         let chat_open = guest.chat_open_until.is_some_and(|until| now < until);
         guest.received.push(Received {
@@ -440,25 +408,38 @@ async fn send(
             (true, false) => state.status(&wamid, &to, "delivered", category),
         }
     }
+    Ok(Json(accepted(&request, &to, Some(&user_id), &wamid, &kind)))
+}
+
+/// Meta's answer to an accepted send: the contact as asked for, the wamid, and for a
+/// template its `message_status` (`accepted`; paced templates would say
+/// `held_for_quality_assessment`).
+fn accepted(request: &Value, to: &str, user_id: Option<&str>, wamid: &str, kind: &str) -> Value {
     let contact = if request["to"].is_string() {
         json!({ "input": request["to"], "wa_id": to })
     } else {
         json!({ "input": request["recipient"], "user_id": user_id })
     };
-    Ok(Json(json!({
+    let mut message = json!({ "id": wamid });
+    if kind == "template" {
+        message["message_status"] = json!("accepted");
+    }
+    json!({
         "messaging_product": "whatsapp",
         "contacts": [contact],
-        "messages": [{ "id": wamid }]
-    })))
+        "messages": [message]
+    })
 }
 
-/// Plays the next injected fault, if any: an error answer, or a delay before going on.
-async fn play_fault(state: &SimState) -> Result<(), GraphError> {
+/// Plays the next injected fault, if any: an error answer, or a delay before going on. A
+/// late failure goes on too, answering the code the send must fail with by webhook.
+async fn play_fault(state: &SimState) -> Result<Option<u32>, GraphError> {
     match state.next_fault() {
-        None => Ok(()),
+        None => Ok(None),
+        Some(Fault::Late { code }) => Ok(Some(code)),
         Some(Fault::Delay { ms }) => {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-            Ok(())
+            Ok(None)
         }
         Some(Fault::ServerError) => Err(GraphError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -480,72 +461,42 @@ async fn play_fault(state: &SimState) -> Result<(), GraphError> {
     }
 }
 
-/// Looks the template up like Meta does (name + language, APPROVED) and checks the body's
-/// parameter count. Returns the template's name for the guest's inbox.
+/// Looks the template up like Meta does (name + language) and checks its status and
+/// parameters (see `outbound::check_template_components`). Returns the template's name for
+/// the guest's inbox.
 fn check_template(state: &SimState, template: &Value) -> Result<String, GraphError> {
     let name = template["name"].as_str().unwrap_or_default();
     let language = template["language"]["code"].as_str().unwrap_or_default();
-    let world = state.world();
-    let found = world
-        .templates
-        .iter()
-        .find(|t| t.name == name && t.language == language)
-        .ok_or_else(|| {
-            GraphError::new(
-                StatusCode::NOT_FOUND,
-                132001,
-                format!("Template name does not exist in the translation: {name} ({language})"),
-            )
-        })?;
-    if found.status != "APPROVED" {
-        return Err(GraphError::new(
+    let found = {
+        let world = state.world();
+        world
+            .templates
+            .iter()
+            .find(|t| t.name == name && t.language == language)
+            .cloned()
+    };
+    let found = found.ok_or_else(|| {
+        GraphError::new(
+            StatusCode::NOT_FOUND,
+            132001,
+            format!("Template name does not exist in the translation: {name} ({language})"),
+        )
+    })?;
+    let refused = |code, why: &str| {
+        GraphError::new(
             StatusCode::BAD_REQUEST,
-            132015,
-            format!("Template is {}", found.status),
-        ));
+            code,
+            format!("Template is {why}: {name}"),
+        )
+    };
+    match found.status.as_str() {
+        "APPROVED" => {}
+        "PAUSED" => return Err(refused(132015, "paused")),
+        "DISABLED" => return Err(refused(132016, "disabled")),
+        _ => return Err(refused(132001, "not approved")),
     }
-    let body_text = found
-        .components
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find_map(|c| {
-            (c["type"] == "BODY").then(|| c["text"].as_str().unwrap_or_default().to_owned())
-        });
-    let expected = body_text.as_deref().map(count_variables).unwrap_or(0);
-    let given = template["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["type"] == "body")
-        .map(|c| c["parameters"].as_array().map_or(0, Vec::len))
-        .sum::<usize>();
-    if given != expected {
-        return Err(GraphError::new(
-            StatusCode::BAD_REQUEST,
-            132000,
-            format!(
-                "Number of parameters does not match the expected number of params ({expected})"
-            ),
-        ));
-    }
+    crate::outbound::check_template_components(&found, template)?;
     Ok(name.to_owned())
-}
-
-/// The number of distinct `{{...}}` variables in a template text.
-fn count_variables(text: &str) -> usize {
-    let mut seen = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        let name = after[..end].trim();
-        if !seen.contains(&name) {
-            seen.push(name);
-        }
-        rest = &after[end + 2..];
-    }
-    seen.len()
 }
 
 async fn templates(

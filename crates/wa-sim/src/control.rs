@@ -27,6 +27,10 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/control/guests/{wa_id}/image", post(guest_sends_image))
         .route("/control/guests/{wa_id}/reachable", post(set_reachable))
         .route("/control/faults", post(inject_fault).delete(clear_faults))
+        .route(
+            "/control/templates/{name}/status",
+            post(set_template_status),
+        )
         .route("/control/webhooks", post(plan_webhooks))
         .route("/control/clock/advance", post(advance_clock))
         // A guest's picture may be as large as the Cloud API allows.
@@ -105,6 +109,28 @@ fn one() -> u32 {
 }
 
 /// `{"kind": "server_error" | "rate_limit" | "error" (+ "code") | "delay" (+ "ms"), "count": N}`
+#[derive(Deserialize)]
+struct TemplateStatus {
+    /// APPROVED, PAUSED, DISABLED, REJECTED, ARCHIVED...
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Meta changes a template's status (pauses it for low quality, disables it, approves it
+/// again): the listing says so from now on, and a `message_template_status_update` webhook
+/// tells the business.
+async fn set_template_status(
+    State(state): State<Arc<SimState>>,
+    Path(name): Path<String>,
+    Json(body): Json<TemplateStatus>,
+) -> Result<StatusCode, (StatusCode, String)> {
+    state
+        .template_status(&name, &body.status, body.reason.as_deref())
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| (StatusCode::NOT_FOUND, e.to_string()))
+}
+
 async fn inject_fault(
     State(state): State<Arc<SimState>>,
     Json(body): Json<PlannedFault>,

@@ -367,6 +367,59 @@ impl SimState {
     /// A status webhook for a message the business sent the guest, with Meta's `pricing` on
     /// `sent` and `delivered` (`template_category`: the template's category, for a template).
     pub fn status(&self, wamid: &str, wa_id: &str, status: &str, template_category: Option<&str>) {
+        self.status_with(wamid, wa_id, status, template_category, 131026);
+    }
+
+    /// A template's status changes: every language of `name` gets `status`, and a
+    /// `message_template_status_update` webhook says so (Meta's shape: `event`, the
+    /// template's id, name and language, `reason`).
+    pub fn template_status(
+        &self,
+        name: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Result<(), SimError> {
+        let changed: Vec<(String, String)> = {
+            let mut world = self.world();
+            world
+                .templates
+                .iter_mut()
+                .filter(|t| t.name == name)
+                .map(|t| {
+                    t.status = status.to_owned();
+                    (t.id.clone(), t.language.clone())
+                })
+                .collect()
+        };
+        if changed.is_empty() {
+            return Err(SimError::NoSuchTemplate(name.into()));
+        }
+        for (id, language) in changed {
+            self.enqueue_change(json!({
+                "event": status,
+                "message_template_id": id.parse::<u64>().map_or(json!(id), |n| json!(n)),
+                "message_template_name": name,
+                "message_template_language": language,
+                "reason": reason.unwrap_or("NONE"),
+            }));
+        }
+        Ok(())
+    }
+
+    /// A `failed` status webhook with Meta's `code`: how a send that was accepted (200, a
+    /// wamid) fails later (131047 window, 131026 undeliverable, 131049 and 131050 marketing).
+    pub fn failed(&self, wamid: &str, wa_id: &str, code: u32) {
+        self.status_with(wamid, wa_id, "failed", None, code);
+    }
+
+    fn status_with(
+        &self,
+        wamid: &str,
+        wa_id: &str,
+        status: &str,
+        template_category: Option<&str>,
+        code: u32,
+    ) {
         let guest = self.world().guests.get(wa_id).cloned();
         let mut entry = json!({
             "id": wamid,
@@ -391,11 +444,12 @@ impl SimState {
             };
         }
         if status == "failed" {
+            let (title, details) = failure_words(code);
             entry["errors"] = json!([{
-                "code": 131026,
-                "title": "Message undeliverable",
-                "message": "Message undeliverable",
-                "error_data": { "details": "The recipient's phone could not be reached." },
+                "code": code,
+                "title": title,
+                "message": title,
+                "error_data": { "details": details },
                 "href": "/documentation/business-messaging/whatsapp/support/error-codes"
             }]);
         }
@@ -437,5 +491,27 @@ impl SimState {
             self.status(wamid, wa_id, "read", None);
         }
         Ok(unread.len())
+    }
+}
+
+/// The title and details of a late failure, as Meta's error-codes page words them.
+fn failure_words(code: u32) -> (&'static str, &'static str) {
+    match code {
+        131047 => (
+            "Re-engagement message",
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        ),
+        131049 => (
+            "This message was not delivered to maintain healthy ecosystem engagement.",
+            "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+        ),
+        131050 => (
+            "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business",
+            "The recipient stopped marketing messages from this business.",
+        ),
+        _ => (
+            "Message undeliverable",
+            "The recipient's phone could not be reached.",
+        ),
     }
 }

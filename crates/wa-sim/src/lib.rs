@@ -20,7 +20,9 @@ pub(crate) fn opaque_id() -> uuid::fmt::Simple {
 
 mod api;
 mod control;
+mod graph_error;
 mod inbound;
+mod outbound;
 mod samples;
 mod state;
 mod twilio;

@@ -135,6 +135,9 @@ pub enum Fault {
     RateLimit,
     /// The answer comes after `ms` milliseconds (then the call goes on normally).
     Delay { ms: u64 },
+    /// The send is accepted (200, a wamid) and fails moments later by a `failed` status
+    /// webhook with Meta's `code` (131049, 131050, ...), as Meta's late failures do.
+    Late { code: u32 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +148,8 @@ pub enum SimError {
     NoTemplate(String),
     #[error("guest {0} received nothing to answer or react to")]
     NothingToAnswer(String),
+    #[error("no template named {0}")]
+    NoSuchTemplate(String),
 }
 
 /// Moves the shared clock forward (the demo's; tests inject their own clocks instead).

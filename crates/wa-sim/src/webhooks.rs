@@ -137,7 +137,15 @@ impl Delivery {
     /// A body of Meta's shape for these changes: one entry, or two when there are three or
     /// more (Meta groups updates by entry as it likes; a receiver must read them all).
     fn body(&self, changes: &[Value]) -> Vec<u8> {
-        let change = |value: &Value| json!({ "value": value, "field": "messages" });
+        // A template's status change is its own field (Meta's `message_template_status_update`).
+        let change = |value: &Value| {
+            let field = if value.get("message_template_id").is_some() {
+                "message_template_status_update"
+            } else {
+                "messages"
+            };
+            json!({ "value": value, "field": field })
+        };
         let entry = |changes: &[Value]| json!({ "id": self.waba_id, "changes": changes.iter().map(change).collect::<Vec<_>>() });
         let entries = if changes.len() >= 3 {
             let (a, b) = changes.split_at(changes.len() / 2);

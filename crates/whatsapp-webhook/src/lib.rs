@@ -113,7 +113,7 @@ pub enum Content {
     /// A message to keep in the thread. A body that carries a file has placeholders for it
     /// (a nil media id, size 0) until the file, named by `media`, is downloaded.
     Body {
-        body: MessageBody,
+        body: Box<MessageBody>,
         media: Option<MediaRef>,
         /// A template quick-reply button's payload.
         payload: Option<String>,

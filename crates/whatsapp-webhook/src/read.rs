@@ -226,7 +226,7 @@ fn unreadable_kind(kind: &str) -> MessageBody {
 
 fn body(body: MessageBody) -> Content {
     Content::Body {
-        body,
+        body: Box::new(body),
         media: None,
         payload: None,
     }
@@ -286,7 +286,7 @@ fn content(v: &Value, kind: &str, errors: &[wire::Error]) -> Content {
                 },
             };
             Content::Body {
-                body: message_body,
+                body: Box::new(message_body),
                 media: Some(MediaRef {
                     id: m.id,
                     kind: media_kind,
@@ -326,13 +326,13 @@ fn content(v: &Value, kind: &str, errors: &[wire::Error]) -> Content {
             Some(b) => {
                 let payload = non_empty(Some(b.payload));
                 Content::Body {
-                    body: MessageBody::Choice {
+                    body: Box::new(MessageBody::Choice {
                         text: non_empty(Some(b.text))
                             .or_else(|| payload.clone())
                             .unwrap_or_default(),
                         description: None,
                         id: payload.clone(),
-                    },
+                    }),
                     media: None,
                     payload,
                 }

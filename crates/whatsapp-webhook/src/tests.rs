@@ -40,8 +40,8 @@ fn reads_every_element_and_sets_aside_only_what_it_cannot_use() {
         panic!("a text")
     };
     assert_eq!(
-        body,
-        &MessageBody::Text {
+        **body,
+        MessageBody::Text {
             text: "Does it come in another color?".into()
         }
     );
@@ -49,12 +49,15 @@ fn reads_every_element_and_sets_aside_only_what_it_cannot_use() {
     assert_eq!(m[0].guest.name.as_deref(), Some("Sheena Nelson"));
     assert_eq!(m[0].at.unwrap().timestamp(), 1_749_416_383);
     let Content::Body {
-        body: MessageBody::Sticker { animated, .. },
+        body,
         media: Some(media),
         ..
     } = &m[1].content
     else {
         panic!("a sticker: {:?}", m[1].content)
+    };
+    let MessageBody::Sticker { animated, .. } = **body else {
+        panic!("a sticker: {body:?}")
     };
     assert!(!animated);
     assert_eq!(media.kind, MediaKind::Sticker);

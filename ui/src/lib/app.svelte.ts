@@ -8,6 +8,7 @@ import type { AccountState } from "./ipc/bindings/AccountState";
 import type { Contact } from "./ipc/bindings/Contact";
 import type { ContactDraft } from "./ipc/bindings/ContactDraft";
 import type { ContactId } from "./ipc/bindings/ContactId";
+import type { MessageId } from "./ipc/bindings/MessageId";
 import type { ThreadId } from "./ipc/bindings/ThreadId";
 import type { ThreadSummary } from "./ipc/bindings/ThreadSummary";
 import type { UiEvent } from "./ipc/bindings/UiEvent";
@@ -249,6 +250,17 @@ export class AppState {
       const thread = await this.ipc.openSmsThread(contactId, phone);
       this.threads.upsert(thread);
       this.openThread(thread.id, thread);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  /** A failed WhatsApp text sent by SMS instead; opens the SMS thread it went to. */
+  async sendBySms(threadId: ThreadId, messageId: MessageId): Promise<void> {
+    try {
+      const sms = await this.ipc.sendBySms(threadId, messageId);
+      this.threads.upsert(sms);
+      this.openThread(sms.id, sms);
     } catch (error) {
       this.report(error);
     }

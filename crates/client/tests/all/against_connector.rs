@@ -11,6 +11,7 @@ use multiline_connector::server::Connector;
 use multiline_demo::{self as demo, Demo, DemoOptions};
 use multiline_domain::api::{DeliveryState, Direction, MessageBody};
 use multiline_domain::errors::ErrorCode;
+use multiline_domain::templates::TemplateStatus;
 use multiline_domain::time::SystemClock;
 
 const ANA: &str = "12025550147";
@@ -112,13 +113,22 @@ async fn first_sync_then_live_events() {
     assert!(
         matches!(&voicemail.composer, Composer::Refused { reason, .. } if *reason == ErrorCode::VoicemailOnly)
     );
+    // The picker's list: approved and paused ones, never the opt-in request (sent from its
+    // own flow), never one still pending.
+    let listed: Vec<(String, TemplateStatus)> = client
+        .templates()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.name, t.status))
+        .collect();
+    assert!(listed.contains(&("summer_sale".into(), TemplateStatus::Approved)));
+    assert!(listed.contains(&("winter_teaser".into(), TemplateStatus::Paused)));
     assert!(
-        client
-            .templates()
-            .await
-            .unwrap()
+        !listed
             .iter()
-            .any(|t| t.name == "optin_request")
+            .any(|(n, _)| n == "optin_request" || n == "spring_offer"),
+        "{listed:?}"
     );
 
     let mut events = client.subscribe();

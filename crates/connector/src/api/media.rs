@@ -1,13 +1,15 @@
-//! Pictures: `POST /v1/media` stores an upload (checked: JPEG or PNG by its bytes, a readable
-//! header, at most the Cloud API's 5 MB), `GET /v1/media/{id}` returns one the caller may
-//! see, `POST /v1/threads/{id}/pictures` sends an uploaded one.
+//! Pictures and documents: `POST /v1/media` stores an upload (a picture checked: JPEG or PNG
+//! by its bytes, a readable header, at most the Cloud API's 5 MB; a document: one of the
+//! types WhatsApp takes, its bytes of that kind, at most 100 MB), `GET /v1/media/{id}`
+//! returns one the caller may see, `POST /v1/threads/{id}/pictures` and
+//! `.../documents` send an uploaded one.
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use multiline_domain::api::{MediaInfo, Message, SendPictureRequest};
+use multiline_domain::api::{MediaInfo, Message, SendDocumentRequest, SendPictureRequest};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{MediaId, ThreadId};
 use multiline_domain::policy::{self, Attachment, Refusal};
@@ -23,13 +25,77 @@ fn too_large() -> ApiError {
     ApiError::Refused(Refusal::ImageTooLarge)
 }
 
-#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG or PNG picture, at most 5 MB."), responses((status = 201, body = MediaInfo), (status = 413, description = "`image_too_large`", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_an_image`, `corrupt_image`.", body = super::ErrorBody)))]
+/// The largest document accepted: the Cloud API's document limit (the domain's rule).
+pub const MAX_DOCUMENT_BYTES: usize = policy::MAX_WHATSAPP_DOCUMENT_BYTES as usize;
+
+/// Whether `bytes` are what a document of type `mime` starts with: a PDF's `%PDF-`, the
+/// ZIP of an Office Open XML file, the compound file of an older Office file, UTF-8 text.
+fn looks_like(mime: &str, bytes: &[u8]) -> bool {
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    match mime {
+        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        "text/plain" => std::str::from_utf8(bytes).is_ok(),
+        m if m.contains("openxmlformats") => bytes.starts_with(b"PK\x03\x04"),
+        _ => bytes.starts_with(OLE),
+    }
+}
+
+/// A document upload (its `Content-Type` one WhatsApp takes): read up to 100 MB, its bytes
+/// checked against its type.
+async fn upload_document(
+    ctx: Ctx,
+    auth: Auth,
+    mime: &'static str,
+    body: Body,
+) -> Result<(StatusCode, Json<MediaInfo>), ApiError> {
+    let too_large = || ApiError::Refused(Refusal::DocumentTooLarge);
+    let bytes = axum::body::to_bytes(body, MAX_DOCUMENT_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    if bytes.is_empty() || !looks_like(mime, &bytes) {
+        return Err(ApiError::BadRequest {
+            code: ErrorCode::NotADocument,
+            message: format!("The file is not a readable {mime} document."),
+        });
+    }
+    let info = ctx
+        .run(move |env| media::put_upload(env, auth.caller, mime, (0, 0), &bytes))
+        .await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "A JPEG or PNG picture, at most 5 MB; or a document (`Content-Type` application/pdf, text/plain, or a Word, Excel or PowerPoint type), at most 100 MB."), responses((status = 201, body = MediaInfo), (status = 413, description = "`image_too_large`, `document_too_large`", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_an_image`, `corrupt_image`, `not_a_document`.", body = super::ErrorBody)))]
 pub async fn upload(
     State(ctx): State<Ctx>,
     auth: Auth,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<MediaInfo>), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if let Some(mime) = declared.and_then(|d| {
+        policy::WHATSAPP_DOCUMENT_TYPES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| *m == d)
+    }) {
+        if headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .is_some_and(|n| n > MAX_DOCUMENT_BYTES)
+        {
+            return Err(ApiError::Refused(Refusal::DocumentTooLarge));
+        }
+        return upload_document(ctx, auth, mime, body).await;
+    }
     if headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
@@ -199,6 +265,23 @@ pub async fn send(
                 req.caption.as_deref(),
             )
         })
+        .await?;
+    ctx.tell(told);
+    ctx.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(message)))
+}
+
+/// Queues an uploaded document with its file name; answers 202 with the stored message.
+/// Idempotent on `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/documents", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = SendDocumentRequest, responses((status = 202, description = "Queued (`sending`).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `unknown_media`, `media_already_sent`, `not_a_document`, `caption_too_long`, `invalid_request` (no file name), `not_found`, and the refusals of a text send.", body = super::ErrorBody)))]
+pub async fn send_document(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<SendDocumentRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let (message, told) = ctx
+        .run(move |env| send::send_document(env, auth.caller, id, &req))
         .await?;
     ctx.tell(told);
     ctx.dispatch.notify_one();

@@ -62,7 +62,9 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
         .routes(routes!(carrier::transcription))
         .routes(routes!(threads::mark_heard))
         .routes(routes!(threads::use_new_number))
+        .routes(routes!(threads::retry))
         .routes(routes!(media::send))
+        .routes(routes!(media::send_document))
         .routes(routes!(media::download));
     // Uploads read their body themselves, up to the picture limit.
     let uploads = OpenApiRouter::new().routes(routes!(media::upload));
@@ -118,7 +120,7 @@ pub fn router(ctx: Ctx) -> Router {
         (name = "threads", description = "Conversations and who is in them (F10-F13, F19-F20)."),
         (name = "messages", description = "Sending: text, template, opt-in, picture (F4-F9, F18)."),
         (name = "templates", description = "Approved templates (F15)."),
-        (name = "media", description = "Pictures (F16-F18)."),
+        (name = "media", description = "Pictures (F16-F18) and documents."),
         (name = "events", description = "The per-user event stream."),
         (name = "webhooks", description = "The Cloud API's and the carrier's callbacks."),
     )
@@ -233,8 +235,9 @@ fn refusal_status(r: Refusal) -> StatusCode {
         | Refusal::SmsTooLong
         | Refusal::CaptionTooLong
         | Refusal::MmsUnsupported
-        | Refusal::NotAnImage => StatusCode::BAD_REQUEST,
-        Refusal::ImageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        | Refusal::NotAnImage
+        | Refusal::NotADocument => StatusCode::BAD_REQUEST,
+        Refusal::ImageTooLarge | Refusal::DocumentTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Refusal::ConsentMissing
         | Refusal::ConsentPending
         | Refusal::OptedOut

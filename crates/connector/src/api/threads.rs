@@ -12,7 +12,7 @@ use multiline_domain::templates::Template;
 
 use super::{ApiError, ApiJson, ApiPath, Auth};
 use crate::ctx::Ctx;
-use crate::usecases::{participants, send, templates, threads};
+use crate::usecases::{deliver, participants, send, templates, threads};
 
 #[utoipa::path(get, path = "/v1/threads", tag = "threads", security(("bearer" = [])), responses((status = 200, description = "The caller's threads, newest activity first.", body = Vec<Thread>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn list(State(ctx): State<Ctx>, auth: Auth) -> Result<Json<Vec<Thread>>, ApiError> {
@@ -77,16 +77,15 @@ pub async fn send_text(
     Ok((StatusCode::ACCEPTED, Json(message)))
 }
 
-/// `GET /v1/templates`: the organization's approved templates (F15).
-#[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("bearer" = [])), responses((status = 200, description = "Approved templates only (F15).", body = Vec<Template>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
+/// `GET /v1/templates`: the templates the picker lists (F15): approved and paused ones, never
+/// the opt-in request.
+#[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("bearer" = [])), responses((status = 200, description = "Approved and paused templates (F15), by name; paused ones are shown, not offered; the opt-in request is left out.", body = Vec<Template>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]
 pub async fn templates(
     State(ctx): State<Ctx>,
     auth: Auth,
 ) -> Result<Json<Vec<Template>>, ApiError> {
     let org = auth.caller.org_id;
-    Ok(Json(
-        ctx.run(move |env| templates::approved(env, org)).await?,
-    ))
+    Ok(Json(ctx.run(move |env| templates::listed(env, org)).await?))
 }
 
 /// Queues an approved template (F9). Idempotent on `client_id`.
@@ -172,6 +171,22 @@ pub async fn mark_heard(
         .await?;
     ctx.tell(told);
     Ok(axum::Json(message))
+}
+
+/// `POST /v1/messages/{id}/retry`: send a failed message again: the same message (same
+/// client id), queued once however often this is called.
+#[utoipa::path(post, path = "/v1/messages/{id}/retry", tag = "messages", security(("bearer" = [])), params(("id" = multiline_domain::ids::MessageId, Path)), responses((status = 202, description = "The message, `sending` again (or as it is, when it was not failed).", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `not_retryable`, or what a new message of its kind would be refused for (`window_closed_use_template`, `opted_out`, ...).", body = super::ErrorBody)))]
+pub async fn retry(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<multiline_domain::ids::MessageId>,
+) -> Result<(StatusCode, axum::Json<Message>), ApiError> {
+    let (message, told) = ctx
+        .run(move |env| deliver::retry(env, auth.caller, id))
+        .await?;
+    ctx.tell(told);
+    ctx.dispatch.notify_one();
+    Ok((StatusCode::ACCEPTED, axum::Json(message)))
 }
 
 /// `POST /v1/messages/{id}/use-number`: the caller confirms WhatsApp's notice that the guest

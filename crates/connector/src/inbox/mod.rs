@@ -356,6 +356,14 @@ async fn whatsapp(
             .collect();
     }
     for field in &notification.other_fields {
+        if field == "message_template_status_update" {
+            // A template was approved, paused, disabled...: the line's copy follows Meta's
+            // listing at once (apps are told), so the picker never offers a paused one.
+            if let Err(error) = crate::template_sync::sync(ctx, line.id).await {
+                tracing::warn!(%error, line = %line.id, "template sync after a status update failed");
+            }
+            continue;
+        }
         tracing::info!(%field, line = %line.id, "a webhook change of a field not read here");
     }
     let now = ctx.clock.now();
@@ -401,7 +409,7 @@ async fn whatsapp(
                 body,
                 media,
                 payload,
-            } => (body.clone(), media, payload.clone()),
+            } => ((**body).clone(), media, payload.clone()),
         };
         let mut about = MessageAbout {
             reply_to: m.reply_to.clone(),

@@ -307,12 +307,26 @@ impl WhatsApp for CloudApi {
                 language,
                 components,
                 ..
-            } => json!({
-                "messaging_product": "whatsapp",
-                "recipient_type": "individual",
-                                "type": "template",
-                "template": { "name": name, "language": { "code": language }, "components": components }
-            }),
+            } => {
+                // A header file the user attached goes by the id its upload answered.
+                let mut components = components.clone();
+                if let Some(id) = cloud_media_id {
+                    for m in components
+                        .iter_mut()
+                        .flat_map(|c| c.parameters.iter_mut())
+                        .filter_map(|p| p.media_mut())
+                        .filter(|m| m.id.is_some())
+                    {
+                        m.id = Some(id.to_owned());
+                    }
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "type": "template",
+                    "template": { "name": name, "language": { "code": language }, "components": components }
+                })
+            }
             MessageBody::Picture { caption, .. } => {
                 let Some(id) = cloud_media_id else {
                     return Err(ProviderError {
@@ -330,6 +344,27 @@ impl WhatsApp for CloudApi {
                     "recipient_type": "individual",
                                         "type": "image",
                     "image": image
+                })
+            }
+            MessageBody::Document {
+                filename, caption, ..
+            } => {
+                let Some(id) = cloud_media_id else {
+                    return Err(ProviderError {
+                        code: None,
+                        message: "a document is sent after its upload".into(),
+                        disposition: Disposition::Permanent,
+                    });
+                };
+                let mut document = json!({ "id": id, "filename": filename });
+                if let Some(caption) = caption.as_deref().filter(|c| !c.trim().is_empty()) {
+                    document["caption"] = json!(caption);
+                }
+                json!({
+                    "messaging_product": "whatsapp",
+                    "recipient_type": "individual",
+                    "type": "document",
+                    "document": document
                 })
             }
             _ => {

@@ -33,8 +33,9 @@ use multiline_domain::consent::Consent;
 use multiline_domain::ids::{
     ClientMessageId, ContactId, MediaId, MessageId, OrganizationId, ThreadId, UserId,
 };
+use multiline_domain::messages::Remedy;
 use multiline_domain::phone::E164;
-use multiline_domain::templates::Template;
+use multiline_domain::templates::{Template, TemplateStatus};
 use multiline_domain::time::Timestamp;
 use uuid::Uuid;
 
@@ -284,6 +285,11 @@ pub trait MessageTx {
         state: DeliveryState,
         failure: Option<&str>,
     ) -> Result<()>;
+    /// What a user can do about a failed message.
+    fn set_message_remedy(&mut self, id: MessageId, remedy: Option<Remedy>) -> Result<()>;
+    /// A failed message back to `sending`, its failure and remedy cleared. `false` (nothing
+    /// changed) unless it was failed: two retries at once make one.
+    fn unfail_message(&mut self, id: MessageId) -> Result<bool>;
     fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()>;
     fn set_message_body(&mut self, id: MessageId, body: &MessageBody) -> Result<()>;
 }
@@ -391,8 +397,16 @@ pub trait TemplateTx {
         name: &str,
         language: &str,
     ) -> Result<Option<Template>>;
+    /// The ones in one of `statuses`, by name then language.
+    fn templates_in(
+        &mut self,
+        org: OrganizationId,
+        statuses: &[TemplateStatus],
+    ) -> Result<Vec<Template>>;
     /// The approved ones, by name.
-    fn approved_templates(&mut self, org: OrganizationId) -> Result<Vec<Template>>;
+    fn approved_templates(&mut self, org: OrganizationId) -> Result<Vec<Template>> {
+        self.templates_in(org, &[TemplateStatus::Approved])
+    }
 }
 
 /// Per-user event logs.

@@ -38,6 +38,10 @@ pub fn set(env: &Env<'_>, org: OrganizationId, version: &str) -> Result<Line> {
     env.store.write(|tx| {
         let line = tx.line_of_org(org)?;
         tx.set_line_api_version(line.id, version)?;
+        // A line paused for its ended version (2635) sends again on a current one.
+        if line.blocked_told.as_deref() == Some("2635") {
+            tx.set_line_blocked_told(line.id, None)?;
+        }
         audit(
             tx,
             org,

@@ -5,8 +5,10 @@
 //! never sent again: the providers have no idempotency key, and a guest must never get a
 //! message twice.
 
-use multiline_domain::api::{Channel, DeliveryState, MessageBody};
-use multiline_domain::ids::{MessageId, ThreadId};
+use multiline_domain::api::{Channel, DeliveryState, Message, MessageBody};
+use multiline_domain::cloud_errors::{self, Disposition};
+use multiline_domain::ids::{MessageId, OrganizationId, ThreadId};
+use multiline_domain::messages::Remedy;
 use multiline_domain::time::Timestamp;
 
 use super::{Env, Told, announce, audit, receive, tell};
@@ -109,16 +111,57 @@ pub fn complete_sent(env: &Env<'_>, id: MessageId, wamid: &str) -> Result<Told> 
     })
 }
 
+/// Why a message will not be sent, and what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// In words a user understands.
+    pub reason: String,
+    /// Puts the thread into "template required" (Cloud API 131047).
+    pub template_required: bool,
+    pub remedy: Option<Remedy>,
+}
+
+impl Failure {
+    /// A WhatsApp failure with Meta's `code`, as the error table says.
+    pub fn whatsapp(code: Option<u32>, disposition: Disposition, reason: String) -> Failure {
+        Failure {
+            reason,
+            template_required: disposition == Disposition::TemplateRequired || code == Some(131047),
+            remedy: cloud_errors::remedy(disposition, code),
+        }
+    }
+}
+
 /// The message will not be sent: `failed` with a reason a user understands.
-/// `template_required` puts the thread into "template required" (Cloud API 131047).
-pub fn complete_failed(
-    env: &Env<'_>,
-    id: MessageId,
-    reason: &str,
-    template_required: bool,
-) -> Result<Told> {
-    env.store
-        .write(|tx| fail_message(tx, id, reason, template_required, env.now))
+pub fn complete_failed(env: &Env<'_>, id: MessageId, failure: &Failure) -> Result<Told> {
+    env.store.write(|tx| fail_message(tx, id, failure, env.now))
+}
+
+/// Retry (the user's): the same failed message queued again, with its client id; nothing
+/// is sent twice, and a message that is not failed (already retried) is left as it is.
+/// Only a participant of the thread may, and only what may be sent now.
+pub fn retry(env: &Env<'_>, caller: super::Caller, id: MessageId) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        let msg = tx.message(id)?;
+        super::send::check_can_resend(env, tx, caller, &msg)?;
+        if !tx.unfail_message(id)? {
+            return Ok((msg, Told::new()));
+        }
+        tx.queue(id, msg.thread_id, env.now)?;
+        let org = tx.thread(msg.thread_id)?.org_id;
+        audit(
+            tx,
+            org,
+            env.now,
+            &caller.user_id.to_string(),
+            "message.retried",
+            Some(msg.thread_id),
+            serde_json::json!({ "message_id": id }),
+        )?;
+        let msg = tx.message(id)?;
+        let told = announce(tx, msg.thread_id, Some(&msg), env.now)?;
+        Ok((msg, told))
+    })
 }
 
 /// Puts an in-flight message back in the queue, due at `at`.
@@ -132,10 +175,12 @@ pub fn recover_in_flight(env: &Env<'_>) -> Result<Told> {
     env.store.write(|tx| {
         let mut told = Vec::new();
         for id in tx.in_flight()? {
-            tell(
-                &mut told,
-                fail_message(tx, id, RESTARTED_WHILE_SENDING, false, env.now)?,
-            );
+            let failure = Failure {
+                reason: RESTARTED_WHILE_SENDING.to_owned(),
+                template_required: false,
+                remedy: Some(Remedy::Retry),
+            };
+            tell(&mut told, fail_message(tx, id, &failure, env.now)?);
         }
         Ok(told)
     })
@@ -146,14 +191,15 @@ pub fn recover_in_flight(env: &Env<'_>) -> Result<Told> {
 pub(crate) fn fail_message(
     tx: &mut dyn Tx,
     id: MessageId,
-    reason: &str,
-    template_required: bool,
+    failure: &Failure,
     now: Timestamp,
 ) -> Result<Told> {
     let msg = tx.message(id)?;
+    let reason = failure.reason.as_str();
     tx.set_message_state(id, DeliveryState::Failed, Some(reason))?;
+    tx.set_message_remedy(id, failure.remedy)?;
     tx.dequeue(id)?;
-    if template_required {
+    if failure.template_required {
         tx.set_template_required(msg.thread_id, true)?;
     }
     let org = tx.thread(msg.thread_id)?.org_id;
@@ -171,9 +217,12 @@ pub(crate) fn fail_message(
 }
 
 /// The provider refuses to send anything from `line` (`code`: a bad token, a payment or
-/// registration problem, a policy block, an ended API version): the line's owner is told
-/// once, with what it means (`sentence`), and it is audited; the messages wait in the queue.
-/// Telling again waits until the line has sent (see [`line_unblocked`]) or the code changes.
+/// registration problem, a policy block, an ended API version): the line is **paused**
+/// (nothing more of its WhatsApp queue is tried; every queued message waits, none is lost),
+/// its owner is told once, with what it means (`sentence`), and it is audited. It sends
+/// again when an admin resumes it ([`resume`], `multiline-connector line resume`), when
+/// its version is moved to a current one, or when the connector sees the cause fixed
+/// ([`PROBED_CODES`]).
 pub fn line_blocked(env: &Env<'_>, line: uuid::Uuid, code: u32, sentence: &str) -> Result<Told> {
     env.store.write(|tx| {
         let line = tx.line(line)?;
@@ -192,8 +241,9 @@ pub fn line_blocked(env: &Env<'_>, line: uuid::Uuid, code: u32, sentence: &str) 
             serde_json::json!({ "line": line.id, "code": code, "sentence": sentence }),
         )?;
         let text = format!(
-            "WhatsApp refuses to send from the line {} (error {code}): {sentence} Messages to \
-             guests wait and go out once it is fixed.",
+            "WhatsApp refuses to send from the line {} (error {code}): {sentence} The line is \
+             paused: messages to guests wait and go out once it is fixed and resumed \
+             (multiline-connector line resume).",
             line.number_for_people()
         );
         tx.push_event(
@@ -207,20 +257,59 @@ pub fn line_blocked(env: &Env<'_>, line: uuid::Uuid, code: u32, sentence: &str) 
 
 /// The line sent again after being blocked: a later block is told anew. Audited.
 pub fn line_unblocked(env: &Env<'_>, line: uuid::Uuid) -> Result<()> {
+    unpause(env, line, "connector").map(|_| ())
+}
+
+/// The codes whose cause a read with the line's token shows fixed (authentication and
+/// permission: 0, 3, 10, 190, 200): while a line is paused for one of these, the connector
+/// tries such a read now and then and resumes the line when it succeeds. A payment,
+/// registration or policy block is only lifted by an admin.
+pub const PROBED_CODES: &[&str] = &["0", "3", "10", "190", "200"];
+
+/// The paused lines the connector may probe (see [`PROBED_CODES`]).
+pub fn probed_lines(env: &Env<'_>) -> Result<Vec<Line>> {
+    let orgs = env.store.read(|tx| tx.organizations())?;
+    let mut out = Vec::new();
+    for org in orgs {
+        let Ok(line) = env.store.read(|tx| tx.line_of_org(org.id)) else {
+            continue;
+        };
+        if line
+            .blocked_told
+            .as_deref()
+            .is_some_and(|c| PROBED_CODES.contains(&c))
+        {
+            out.push(line);
+        }
+    }
+    Ok(out)
+}
+
+/// An admin resumes the organization's paused line (`multiline-connector line resume`): its
+/// queued messages go out, in order, once each. Audited; a line that was not paused is left
+/// as it is.
+pub fn resume(env: &Env<'_>, org: OrganizationId) -> Result<Line> {
+    let line = env.store.read(|tx| tx.line_of_org(org))?;
+    unpause(env, line.id, "admin")
+}
+
+/// Clears the pause of `line`, audited as `by`.
+pub fn unpause(env: &Env<'_>, line: uuid::Uuid, by: &str) -> Result<Line> {
     env.store.write(|tx| {
         let line = tx.line(line)?;
-        let Some(code) = line.blocked_told else {
-            return Ok(());
+        let Some(code) = &line.blocked_told else {
+            return Ok(line);
         };
         tx.set_line_blocked_told(line.id, None)?;
         audit(
             tx,
             line.org_id,
             env.now,
-            "connector",
-            "line.unblocked",
+            by,
+            "line.resumed",
             None,
             serde_json::json!({ "line": line.id, "code": code }),
-        )
+        )?;
+        tx.line(line.id)
     })
 }

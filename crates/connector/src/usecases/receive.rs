@@ -5,6 +5,7 @@
 //! standing (F5-F6 consent; F22 STOP / START).
 
 use multiline_domain::api::{Channel, DeliveryState, Direction, Event, MessageBody, Notice};
+use multiline_domain::cloud_errors;
 use multiline_domain::ids::{MediaId, MessageId, ThreadId};
 use multiline_domain::time::Timestamp;
 use multiline_domain::window::WindowFacts;
@@ -506,7 +507,9 @@ pub(crate) fn status_of(
             return Ok(Vec::new());
         }
         let (code, reason) = update.error.clone().unwrap_or((0, "Not delivered.".into()));
-        return deliver::fail_message(tx, id, &reason, code == 131047, now);
+        let failure =
+            deliver::Failure::whatsapp(Some(code), cloud_errors::disposition(code), reason);
+        return deliver::fail_message(tx, id, &failure, now);
     }
     let next = msg.state.advance(update.state);
     if next == msg.state {

@@ -4,11 +4,16 @@
 //! same one again answers the first message. Also reading a thread's messages, playing a
 //! voicemail, and using a guest's new number.
 
-use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody, Notice};
+use multiline_domain::api::{
+    DeliveryState, Direction, MediaInfo, Message, MessageBody, Notice, SendDocumentRequest,
+};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, MediaId, MessageId, ThreadId};
+use multiline_domain::messages::TemplateFile;
 use multiline_domain::policy::{self, Attachment, Draft, OutboundKind, SendFacts};
-use multiline_domain::templates::{self, Part, Template, TemplateStatus, TemplateValues};
+use multiline_domain::templates::{
+    self, HeaderMedia, Part, Template, TemplateStatus, TemplateValues,
+};
 
 use super::{Env, Told, actor, announce, audit, check_participant};
 use crate::error::{Error, Result};
@@ -55,28 +60,7 @@ pub fn send_picture(
         if let Some(done) = existing(tx, caller, thread, client_id)? {
             return Ok((done, Vec::new()));
         }
-        // `existing` checked the thread (not found, not a participant); now the picture:
-        // only its uploader may send it, once.
-        let record = tx
-            .media_record(caller.org_id, media)?
-            .filter(|m| m.uploader == Some(caller.user_id))
-            .ok_or_else(|| {
-                Error::invalid(
-                    ErrorCode::UnknownMedia,
-                    "There is no such picture: upload it first.",
-                )
-            })?;
-        match record.thread {
-            Some(t) if t != thread => {
-                return Err(Error::invalid(
-                    ErrorCode::MediaAlreadySent,
-                    "That picture was sent in another conversation: upload it again.",
-                ));
-            }
-            Some(_) => {}
-            None => tx.attach_media(media, thread)?,
-        }
-        let info = record.info;
+        let info = claim_upload(tx, caller, thread, media)?;
         let draft = Draft::Picture {
             caption,
             attachment: Some(Attachment {
@@ -92,6 +76,74 @@ pub fn send_picture(
         };
         enqueue(env, tx, caller, thread, client_id, draft, body)
     })
+}
+
+/// A document the caller uploaded (`POST /v1/media`), under the name the guest sees, with an
+/// optional caption: a free-form message, under the same rules as a text.
+pub fn send_document(
+    env: &Env<'_>,
+    caller: Caller,
+    thread: ThreadId,
+    req: &SendDocumentRequest,
+) -> Result<(Message, Told)> {
+    env.store.write(|tx| {
+        if let Some(done) = existing(tx, caller, thread, req.client_id)? {
+            return Ok((done, Vec::new()));
+        }
+        let filename = req.filename.trim();
+        if filename.is_empty() || filename.chars().count() > 240 || filename.contains(['/', '\\']) {
+            return Err(Error::invalid(
+                ErrorCode::InvalidRequest,
+                "A document needs a file name (at most 240 characters, no folders).",
+            ));
+        }
+        let info = claim_upload(tx, caller, thread, req.media_id)?;
+        let draft = Draft::Document {
+            caption: req.caption.as_deref(),
+            attachment: Some(Attachment {
+                mime_type: &info.mime_type,
+                bytes: info.size,
+            }),
+        };
+        let body = MessageBody::Document {
+            media_id: info.id,
+            mime_type: info.mime_type.clone(),
+            size: info.size,
+            filename: filename.to_owned(),
+            caption: policy::caption_to_send(req.caption.as_deref()).map(str::to_owned),
+        };
+        enqueue(env, tx, caller, thread, req.client_id, draft, body)
+    })
+}
+
+/// The upload `media` for a message in `thread`: `existing` checked the thread (not found,
+/// not a participant); only its uploader may send it, once, in one conversation.
+fn claim_upload(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    media: MediaId,
+) -> Result<MediaInfo> {
+    let record = tx
+        .media_record(caller.org_id, media)?
+        .filter(|m| m.uploader == Some(caller.user_id))
+        .ok_or_else(|| {
+            Error::invalid(
+                ErrorCode::UnknownMedia,
+                "There is no such file: upload it first.",
+            )
+        })?;
+    match record.thread {
+        Some(t) if t != thread => {
+            return Err(Error::invalid(
+                ErrorCode::MediaAlreadySent,
+                "That file was sent in another conversation: upload it again.",
+            ));
+        }
+        Some(_) => {}
+        None => tx.attach_media(media, thread)?,
+    }
+    Ok(record.info)
 }
 
 /// An approved template (F9, F15), looked up by name and language, its values checked as the
@@ -275,6 +327,44 @@ fn existing(
     tx.message(id).map(Some)
 }
 
+/// Whether `msg` may be sent again now (Retry): the caller is in its thread, it is the
+/// business's, and the rules allow its kind in the thread today (a closed window refuses a
+/// text, as for a new one).
+pub(super) fn check_can_resend(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    caller: Caller,
+    msg: &Message,
+) -> Result<()> {
+    check_participant(tx, caller, msg.thread_id)?;
+    let draft = match (&msg.direction, &msg.body) {
+        (Direction::Outbound, MessageBody::Text { text }) => Draft::Text(text),
+        (Direction::Outbound, MessageBody::Picture { caption, .. }) => Draft::Picture {
+            caption: caption.as_deref(),
+            attachment: None,
+        },
+        (Direction::Outbound, MessageBody::Document { caption, .. }) => Draft::Document {
+            caption: caption.as_deref(),
+            attachment: None,
+        },
+        (Direction::Outbound, MessageBody::Template { name, language, .. }) => {
+            let org = tx.organization(caller.org_id)?;
+            if org.opt_in_template == (name.clone(), language.clone()) {
+                Draft::OptIn
+            } else {
+                Draft::Template
+            }
+        }
+        _ => {
+            return Err(Error::invalid(
+                ErrorCode::NotRetryable,
+                "Only a message sent from MultiLine can be sent again.",
+            ));
+        }
+    };
+    decide(env, tx, caller, msg.thread_id, draft)
+}
+
 /// The rules' answer for `draft` in `thread` now: the thread's facts, the organization's
 /// WhatsApp switch, the domain's one decision.
 fn decide(
@@ -317,16 +407,57 @@ fn template_body(
         )
     })?;
     let text = Template::fill(&template.body, Part::Body, values);
-    let text = match &template.header {
+    let text = match template.header_text() {
         Some(header) => format!("{}\n{text}", Template::fill(header, Part::Header, values)),
         None => text,
+    };
+    let header = match template.header_file(values) {
+        Some(file) => Some(Box::new(checked_header_file(tx, caller, file)?)),
+        None => None,
     };
     Ok(MessageBody::Template {
         name: name.to_owned(),
         language: language.to_owned(),
         text,
         components,
+        header,
+        buttons: template.button_labels(),
     })
+}
+
+/// A template header's file: a link (the template's sample) as it is, or a picture the
+/// caller uploaded (`POST /v1/media`), which the dispatch worker uploads to the Cloud API.
+fn checked_header_file(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    file: TemplateFile,
+) -> Result<TemplateFile> {
+    let Some(id) = file.media_id else {
+        return Ok(file);
+    };
+    let record = tx
+        .media_record(caller.org_id, id)?
+        .filter(|m| m.uploader == Some(caller.user_id))
+        .ok_or_else(|| {
+            Error::invalid(
+                ErrorCode::UnknownMedia,
+                "There is no such file for the template's header: attach it again.",
+            )
+        })?;
+    if file.kind != HeaderMedia::Image || !record.info.mime_type.starts_with("image/") {
+        return Err(Error::invalid(
+            ErrorCode::InvalidTemplateValues,
+            format!("{} must be a picture here.", capitalized(file.kind.what())),
+        ));
+    }
+    Ok(file)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Decides, then queues `body`: stored as `sending` with its outbox row, the thread's

@@ -1,7 +1,8 @@
 //! A line's Graph API version past Meta's end date: the simulator refuses it as Meta's
 //! deprecated-version error (2635), the connector warned the owner the day before (and 90,
 //! 30 and 7 days before: `usecases::api_versions`), keeps the message waiting (the line is
-//! blocked, nothing is lost or failed) and sends it once after an admin moves the line.
+//! paused: nothing more is tried, nothing is lost or failed) and sends it once after an
+//! admin moves the line.
 
 use chrono::TimeZone;
 use multiline_connector::usecases::api_versions;
@@ -39,8 +40,19 @@ async fn an_ended_version_is_refused_and_the_line_waits_until_an_admin_moves_it(
     h.settle().await;
     let thread = h.ana_thread().await;
     let sent = h.send_text(&thread, "Yes, since this morning.").await;
-    h.retry_until(|h| h.demo.sim.refused_calls("v21.0") >= 2)
+    h.retry_until(|h| h.line().blocked_told.as_deref() == Some("2635"))
         .await;
+    // The line is paused: nothing more is tried, however long it waits.
+    for _ in 0..5 {
+        h.advance(chrono::Duration::minutes(10));
+        h.demo.connector.ctx.dispatch.notify_one();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!(
+        h.demo.sim.refused_calls("v21.0"),
+        1,
+        "one call, then paused"
+    );
     let waiting = h.messages(&thread).await;
     let waiting = waiting.iter().find(|m| m.id == sent.id).unwrap();
     assert_eq!(

@@ -1,13 +1,14 @@
 //! Every row of the domain's table of Meta's errors (`cloud_errors::TABLE`), played by the
 //! simulator on a real send: a temporary error is retried and the message delivered once; a
-//! media hiccup tried once more; an error that blocks the line keeps the message waiting (not
-//! failed) until the line can send, and its owner is told once (again after the line sent);
+//! media hiccup tried once more; an error that blocks the line pauses it: the message waits
+//! (not failed, nothing more tried) until an admin resumes the line, and its owner is told
+//! once (again after a resume);
 //! one that concerns the message fails it with the table's sentence, and 131047 marks the
 //! thread as needing a template.
 
-use multiline_connector::usecases::events;
+use multiline_connector::usecases::{deliver, events};
 use multiline_domain::api::{DeliveryState, Event, Message, Thread};
-use multiline_domain::cloud_errors::{Disposition, TABLE};
+use multiline_domain::cloud_errors::{self, Disposition, TABLE};
 use multiline_domain::ids::MessageId;
 use wa_sim::Fault;
 
@@ -75,6 +76,23 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
         let delivered = |h: &Harness| h.demo.sim.received(ANA).iter().any(|r| r.text == text);
         match row.disposition {
             Disposition::Retry | Disposition::RetryOnce | Disposition::LineBlocked => {
+                if row.disposition == Disposition::LineBlocked {
+                    // The line pauses: the message waits, and nothing more is tried until
+                    // an admin resumes the line.
+                    let code = row.code.to_string();
+                    h.retry_until(|h| h.line().blocked_told.as_deref() == Some(code.as_str()))
+                        .await;
+                    for _ in 0..3 {
+                        h.advance(chrono::Duration::minutes(10));
+                        h.demo.connector.ctx.dispatch.notify_one();
+                        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                    }
+                    let stored = h.messages(&thread).await;
+                    let m = stored.iter().find(|m| m.id == sent.id).unwrap();
+                    assert_eq!(m.state, DeliveryState::Sending, "{}: waits", row.code);
+                    assert!(!delivered(&h), "{}: paused", row.code);
+                    deliver::resume(&h.env(), h.demo.org).unwrap();
+                }
                 // Refused once, then the retry goes through: delivered, once.
                 h.retry_until(|h| delivered(h)).await;
                 h.settle().await;
@@ -101,13 +119,19 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
                     "{}: the table's sentence",
                     row.code
                 );
+                assert_eq!(
+                    failed.remedy,
+                    cloud_errors::remedy(row.disposition, Some(row.code)),
+                    "{}: the next step offered",
+                    row.code
+                );
                 assert!(!delivered(&h), "{}: never sent", row.code);
             }
             Disposition::Unknown => unreachable!("the table names no unknown outcome"),
         }
         assert_eq!(h.demo.sim.faults_pending(), 0, "{}: played", row.code);
     }
-    // Each block told to the line's owner once, audited, and lifted when the line sent.
+    // Each block told to the line's owner once, audited, and lifted when the admin resumed.
     let blocking: Vec<i64> = rows
         .iter()
         .filter(|r| r.disposition == Disposition::LineBlocked)
@@ -127,7 +151,7 @@ async fn every_row_of_the_error_table_ends_as_the_table_says() {
             .collect()
     };
     assert_eq!(logged("line.blocked"), blocking);
-    assert_eq!(logged("line.unblocked"), blocking);
+    assert_eq!(logged("line.resumed"), blocking);
     let owner = h.line().owner_user_id;
     let problems: Vec<String> = events::after(&h.env(), owner, 0, 100_000)
         .unwrap()

@@ -296,7 +296,7 @@ async fn opt_in_request_then_consent_then_free_messaging() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(
-        names.contains(&"optin_request") && names.contains(&"appointment_reminder"),
+        !names.contains(&"optin_request") && names.contains(&"appointment_reminder"),
         "{names:?}"
     );
     assert!(
@@ -734,11 +734,18 @@ async fn uploads_that_are_not_pictures_or_too_large_are_refused_and_nothing_is_s
     let thread = h.ana_thread().await;
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         (
-            "text/plain",
-            b"just some text".to_vec(),
+            "text/html",
+            b"<p>just some markup</p>".to_vec(),
             400,
             "not_an_image",
         ),
+        (
+            "application/pdf",
+            b"GIF89a: not a PDF".to_vec(),
+            400,
+            "not_a_document",
+        ),
+        ("text/plain", vec![0xC3, 0x28, 0xA0], 400, "not_a_document"),
         (
             "image/jpeg",
             b"%PDF-1.7 renamed".to_vec(),

@@ -450,6 +450,8 @@ fn every_refusal_has_its_own_code_but_the_two_lengths() {
         Refusal::MmsUnsupported,
         Refusal::NotAnImage,
         Refusal::ImageTooLarge,
+        Refusal::NotADocument,
+        Refusal::DocumentTooLarge,
     ];
     let mut by_code: HashMap<ErrorCode, Vec<Refusal>> = HashMap::new();
     for r in all {
@@ -461,4 +463,33 @@ fn every_refusal_has_its_own_code_but_the_two_lengths() {
         [Refusal::WhatsappTextTooLong, Refusal::SmsTooLong]
     );
     assert_eq!(by_code.len(), all.len() - 1);
+}
+
+#[test]
+fn documents_follow_the_free_form_rules_and_metas_types_and_size() {
+    use crate::policy::{Attachment, check_document, document_type};
+    assert_eq!(document_type("Quote 2026.PDF"), Some("application/pdf"));
+    assert_eq!(
+        document_type("prices.xlsx"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert_eq!(document_type("notes.txt"), Some("text/plain"));
+    assert_eq!(document_type("setup.exe"), None);
+    assert_eq!(document_type("no-extension"), None);
+    let pdf = |bytes| Attachment {
+        mime_type: "application/pdf",
+        bytes,
+    };
+    assert_eq!(check_document(pdf(100 * 1024 * 1024)), Ok(()));
+    assert_eq!(
+        check_document(pdf(100 * 1024 * 1024 + 1)),
+        Err(Refusal::DocumentTooLarge)
+    );
+    assert_eq!(
+        check_document(Attachment {
+            mime_type: "application/x-msdownload",
+            bytes: 10
+        }),
+        Err(Refusal::NotADocument)
+    );
 }

@@ -8,6 +8,7 @@ fn body(text: &str) -> Vec<ListedComponent> {
         format: None,
         text: Some(text.into()),
         buttons: vec![],
+        example: None,
     }]
 }
 
@@ -164,9 +165,15 @@ fn send_components_carry_the_values_in_order_with_names_for_named_templates() {
         .unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].kind, "body");
-    let texts: Vec<_> = c[0].parameters.iter().map(|p| p.text.as_str()).collect();
+    let texts: Vec<_> = c[0].parameters.iter().filter_map(|p| p.text()).collect();
     assert_eq!(texts, ["Ana", "3 pm"]);
-    assert!(c[0].parameters.iter().all(|p| p.parameter_name.is_none()));
+    assert!(c[0].parameters.iter().all(|p| matches!(
+        p,
+        SendParameter::Text {
+            parameter_name: None,
+            ..
+        }
+    )));
 
     let named = Template::from_components(
         "t",
@@ -180,10 +187,10 @@ fn send_components_carry_the_values_in_order_with_names_for_named_templates() {
     let c = named
         .send_components(&values(&[("first_name", "Ana")]))
         .unwrap();
-    assert_eq!(
-        c[0].parameters[0].parameter_name.as_deref(),
-        Some("first_name")
-    );
+    assert!(matches!(
+        &c[0].parameters[0],
+        SendParameter::Text { parameter_name: Some(n), .. } if n == "first_name"
+    ));
 }
 
 #[test]
@@ -200,6 +207,8 @@ fn opt_in_is_filled_with_first_name_and_business() {
         Err(TemplateError::OptInVariable("3".into()))
     );
 }
+
+mod media_and_buttons;
 
 proptest! {
     /// A template with n variables needs exactly n values: n pass, any fewer or more fail.

@@ -140,7 +140,17 @@ export function sendText(threadId: ThreadId, text: string): Promise<Message> {
   return call("send_text", { threadId, text });
 }
 
-/** The organization's approved templates (F15). */
+/** A failed message's Retry: the same message queued again, answered in state "sending". */
+export function retryMessage(messageId: MessageId): Promise<Message> {
+  return call("retry_message", { messageId });
+}
+
+/** A failed WhatsApp text sent by SMS instead: the SMS thread with the same guest it went to. */
+export function sendBySms(threadId: ThreadId, messageId: MessageId): Promise<ThreadSummary> {
+  return call("send_by_sms", { threadId, messageId });
+}
+
+/** The organization's approved and paused templates (F15); only approved ones can be sent. */
 export function listTemplates(): Promise<Template[]> {
   return call("list_templates");
 }
@@ -177,6 +187,11 @@ export function markRead(threadId: ThreadId): Promise<void> {
 /** F16-F18: a chosen picture's bytes, sent raw; the core bounds, uprights and strips it. */
 export function preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto> {
   return call("prepare_photo", bytes);
+}
+
+/** A prepared picture uploaded for a template's header: its id is the header's value. */
+export function uploadHeaderPicture(photoId: string): Promise<MediaId> {
+  return call("upload_header_picture", { photoId });
 }
 
 export function sendPicture(

@@ -34,9 +34,9 @@ export function voicemailRules(): Rules {
 }
 
 /** What a message says about itself beyond its body, for one that is none of those: no quote,
- * not forwarded, no ad, no reactions. */
-export function plain(): Pick<Message, "reply_to" | "forwarded" | "ad" | "reactions"> {
-  return { reply_to: null, forwarded: null, ad: null, reactions: [] };
+ * not forwarded, no ad, no reactions, nothing to do about a failure. */
+export function plain(): Pick<Message, "reply_to" | "forwarded" | "ad" | "reactions" | "remedy"> {
+  return { reply_to: null, forwarded: null, ad: null, reactions: [], remedy: null };
 }
 
 /** What the core allows in a WhatsApp thread with `consent`, its window open or closed. */

@@ -12,7 +12,8 @@ import type { FilledValue } from "./bindings/FilledValue";
 import type { Part } from "./bindings/Part";
 import type { Template } from "./bindings/Template";
 import type { TemplatePreview } from "./bindings/TemplatePreview";
-import { fields, segments } from "../template/variables";
+import type { SlotKind } from "./bindings/SlotKind";
+import { headerText, segments, slots } from "../template/variables";
 
 export function demoSeed(nowMs: number): {
   contacts: Contact[];
@@ -139,8 +140,8 @@ export function demoSeed(nowMs: number): {
       contact_name: "Priya Sharma",
       guest_phone: "+919812345678",
       status: "open",
-      last_message_preview: "Thank you for the update!",
-      last_message_at: at(60 * 24 * 3),
+      last_message_preview: "Could we move the signing to Monday?",
+      last_message_at: at(60 * 24 * 2),
       unread_count: 0,
       ...whatsapp({ state: "granted", at: at(60 * 24 * 5), reply: "Yes" }, false),
     },
@@ -212,6 +213,8 @@ export function demoSeed(nowMs: number): {
     language: "en_US",
     text: `Hi ${name}, this is Northwind Bank. May we send you messages about your requests here on WhatsApp? Reply YES to agree or STOP to opt out.`,
     components: [],
+    header: null,
+    buttons: [],
   });
   const messages: Message[] = [
     msg("m-1", "t-1", "outbound", "", 60 * 24 + 40, { state: "read", body: optIn("Maria") }),
@@ -238,6 +241,7 @@ export function demoSeed(nowMs: number): {
     msg("m-6b", "t-1", "outbound", "Shall I book a slot at 3 pm?", 11, {
       state: "failed",
       failure: "The guest's phone could not be reached. Try again later.",
+      remedy: "retry",
     }),
     msg("m-7", "t-1", "inbound", "Is Thursday afternoon fine?", 5),
     msg("m-8", "t-1", "inbound", "Perfect, I'll bring the signed forms on Thursday.", 4),
@@ -258,6 +262,23 @@ export function demoSeed(nowMs: number): {
     }),
     msg("m-12", "t-5", "outbound", "Your mortgage documents are ready to sign.", 60 * 24 * 3 + 10),
     msg("m-13", "t-5", "inbound", "Thank you for the update!", 60 * 24 * 3),
+    msg("m-13b", "t-5", "outbound", "", 60 * 24 * 3 - 60 * 4, {
+      body: {
+        type: "template",
+        name: "summer_sale",
+        language: "en_US",
+        text: "Hi Priya, our summer sale is on.\nReply STOP to opt out",
+        components: [],
+        header: { kind: "image", media_id: null, link: SUMMER_SALE_PICTURE },
+        buttons: ["Shop the sale", "Copy offer code"],
+      },
+    }),
+    msg("m-13c", "t-5", "outbound", "Could we move the signing to Monday?", 60 * 24 * 2, {
+      state: "failed",
+      failure:
+        "More than 24 hours have passed since Priya last wrote. Send a template to restart the conversation.",
+      remedy: "template",
+    }),
     msg("m-14", "t-6", "outbound", "Your new card has been posted.", 60 * 24 * 8 + 30),
     msg("m-15", "t-6", "inbound", "STOP", 60 * 24 * 8),
     ...everyKind(at, msg),
@@ -443,7 +464,11 @@ function everyKind(
   ];
 }
 
-/** The demo's approved templates (as the connector's demo seeds them, plus a named one). */
+/** The summer sale template's approved sample picture (a link: the app does not load it). */
+export const SUMMER_SALE_PICTURE = "https://northwind.example/templates/summer_sale.jpg";
+
+/** The demo's templates as the core lists them: approved ones (as the connector's demo seeds
+ * them, plus a named one and a marketing one with a picture and buttons) and a paused one. */
 export function demoTemplates(): Template[] {
   const base: Omit<Template, "name" | "body"> = {
     language: "en_US",
@@ -458,7 +483,7 @@ export function demoTemplates(): Template[] {
     {
       ...base,
       name: "appointment_reminder",
-      header: "Reminder",
+      header: { format: "TEXT", text: "Reminder" },
       body: "Hi {{1}}, this is a reminder of your appointment on {{2}}. Reply here if you need to change it.",
       footer: "Reply STOP to opt out",
     },
@@ -473,10 +498,49 @@ export function demoTemplates(): Template[] {
       parameter_format: "NAMED",
       body: "Hi {{first_name}}, your {{month}} statement is ready. Reply here with any questions.",
     },
+    {
+      ...base,
+      name: "summer_sale",
+      category: "MARKETING",
+      header: { format: "IMAGE", sample: SUMMER_SALE_PICTURE },
+      body: "Hi {{1}}, our summer sale is on.",
+      footer: "Reply STOP to opt out",
+      buttons: [
+        {
+          type: "URL",
+          text: "Shop the sale",
+          url: "https://northwind.example/sale/{{1}}",
+          example: "https://northwind.example/sale/SUMMER24",
+        },
+        { type: "COPY_CODE", example: "SUMMER24" },
+      ],
+    },
+    {
+      ...base,
+      name: "winter_teaser",
+      status: "PAUSED",
+      category: "MARKETING",
+      body: "Hi {{1}}, something warm is coming this winter. Stay tuned!",
+    },
   ];
 }
 
-/** The template's text with `values` filled in, and a "Fill in {{key}}." per empty one. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MEDIA_WHAT: Record<string, string> = {
+  IMAGE: "the header's picture",
+  VIDEO: "the header's video",
+  GIF: "the header's GIF",
+  DOCUMENT: "the header's document",
+};
+const NEEDED: Partial<Record<SlotKind, string>> = {
+  latitude: "the place's latitude",
+  longitude: "the place's longitude",
+  url_suffix: "the link's ending",
+  coupon_code: "the coupon code",
+};
+
+/** The template's text with `values` filled in, and the core's problem per empty or wrong
+ * value (its sentences, `ValueError`'s), so the demo and the tests meet the same answers. */
 export function fakePreview(template: Template, values: FilledValue[]): TemplatePreview {
   const value = (part: Part, key: string) =>
     values.find((v) => v.part === part && v.key === key)?.value;
@@ -485,12 +549,33 @@ export function fakePreview(template: Template, values: FilledValue[]): Template
       .map((s) => (s.kind === "text" ? s.text : value(part, s.key) || `{{${s.key}}}`))
       .join("");
   const lines: string[] = [];
-  if (template.header !== null) lines.push(fill("header", template.header));
+  const header = headerText(template.header);
+  if (header !== null) lines.push(fill("header", header));
   lines.push(fill("body", template.body));
   if (template.footer !== null) lines.push(template.footer);
-  const problems: TemplatePreview["problems"] = fields(template)
-    .filter((f) => (value(f.part, f.key) ?? "").trim() === "")
-    .map((f) => ({ part: f.part, key: f.key, message: `Fill in {{${f.key}}}.` }));
+  const problems: TemplatePreview["problems"] = [];
+  for (const slot of slots(template)) {
+    const given = (value(slot.part, slot.key) ?? "").trim();
+    const problem = (message: string) => problems.push({ part: slot.part, key: slot.key, message });
+    if (given === "") {
+      if (slot.optional) continue;
+      if (slot.kind === "text") problem(`Fill in {{${slot.key}}}.`);
+      else if (slot.kind === "media")
+        problem(`Fill in ${MEDIA_WHAT[template.header?.format ?? ""] ?? "the header's file"}.`);
+      else problem(`Fill in ${NEEDED[slot.kind] ?? "this value"}.`);
+      continue;
+    }
+    if (slot.kind === "media" && !UUID.test(given) && !/^https:\/\/\S+$/.test(given))
+      problem("The header's file must be one you attached or an https:// link.");
+    if (slot.kind === "latitude" || slot.kind === "longitude") {
+      const max = slot.kind === "latitude" ? 90 : 180;
+      const n = Number(given);
+      if (!Number.isFinite(n) || Math.abs(n) > max)
+        problem(`The ${slot.key} must be a number between -${max} and ${max}.`);
+    }
+    if (slot.kind === "url_suffix" && /\s/.test(given))
+      problem("The link's ending cannot contain spaces.");
+  }
   const text = lines.join("\n");
   if (text.length > 1024)
     problems.push({

@@ -10,10 +10,13 @@ import type { Consent } from "./bindings/Consent";
 import type { Contact } from "./bindings/Contact";
 import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ContactPhone } from "./bindings/ContactPhone";
+import type { FilledValue } from "./bindings/FilledValue";
 import type { Message } from "./bindings/Message";
+import type { TemplateFile } from "./bindings/TemplateFile";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
 import type { Template } from "./bindings/Template";
+import { mediaHeader } from "../template/variables";
 import { rowOf } from "../thread/row";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
@@ -72,6 +75,14 @@ function compareRows(a: ThreadCursor, b: ThreadCursor): number {
   return time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** A random UUID (the connector's media ids are UUIDs). */
+function uuid(): string {
+  if (typeof crypto !== "undefined" && "randomUUID" in crypto) return crypto.randomUUID();
+  const hex = (n: number) =>
+    Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+}
+
 function nextId(prefix: string): string {
   counter += 1;
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
@@ -107,6 +118,8 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
   const listeners = new Set<(event: UiEvent) => void>();
   const failures = new Map<string, AppError>();
   const preparedPhotos = new Set<string>();
+  /** Header pictures uploaded for templates (their media ids). */
+  const uploadedHeaders = new Set<string>();
   const seed = options.contacts ? null : demoSeed(now());
 
   const fake: FakeIpc = {
@@ -309,9 +322,65 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       if (options.autoProgress) progress(message);
       return structuredClone(message);
     },
+    async retryMessage(messageId) {
+      record("retryMessage", messageId);
+      const index = fake.messages.findIndex((m) => m.id === messageId);
+      const failed = fake.messages[index];
+      if (!failed) throw { code: "not_found", message: "This message no longer exists." };
+      if (failed.state !== "failed" || failed.remedy !== "retry")
+        throw { code: "not_retryable", message: "This message cannot be sent again." };
+      // The same message, never a copy: back in the outbox.
+      const message: Message = { ...failed, state: "sending", failure: null, remedy: null };
+      fake.messages[index] = message;
+      fake.emit({ kind: "message_upserted", message: structuredClone(message) });
+      if (options.autoProgress) progress(message);
+      return structuredClone(message);
+    },
+    async sendBySms(threadId, messageId) {
+      record("sendBySms", threadId, messageId);
+      const thread = find(threadId);
+      const failed = fake.messages.find((m) => m.id === messageId && m.thread_id === threadId);
+      if (!failed) throw { code: "not_found", message: "This message no longer exists." };
+      if (failed.body.type !== "text" || failed.remedy !== "sms")
+        throw { code: "invalid_request", message: "Only a failed text can be sent by SMS." };
+      if (!fake.session.organization.sms_enabled)
+        throw { code: "sms_unavailable", message: "Texting is not set up for your line." };
+      if (thread.guest_phone === null)
+        throw { code: "unknown_number", message: "This guest has no phone number to text." };
+      const phone = thread.guest_phone;
+      let sms = fake.threads.find(
+        (t) => t.channel === "sms" && t.guest_phone === phone && t.status === "open",
+      );
+      if (!sms) {
+        const consent: Consent = { state: "none" };
+        sms = {
+          id: nextId("t"),
+          channel: "sms",
+          contact_id: thread.contact_id,
+          contact_name: thread.contact_name,
+          guest_phone: phone,
+          status: "open",
+          last_message_preview: null,
+          last_message_at: iso(),
+          unread_count: 0,
+          ...fakeSmsRules(consent),
+          consent,
+          participants: [structuredClone(fake.session.user)],
+        };
+        fake.threads.push(sms);
+      }
+      refuseUnless(sms.composer);
+      const message = outbound(sms.id, { type: "text", text: failed.body.text });
+      touch(sms, failed.body.text, message.created_at);
+      if (options.autoProgress) progress(message);
+      return structuredClone(sms);
+    },
     async listTemplates() {
       record("listTemplates");
-      return fake.templates.map((t) => structuredClone(t));
+      // Like the core: approved and paused ones (a paused one shows, but cannot be sent).
+      return fake.templates
+        .filter((t) => t.status === "APPROVED" || t.status === "PAUSED")
+        .map((t) => structuredClone(t));
     },
     async previewTemplate(name, language, values) {
       record("previewTemplate", name, language, values);
@@ -321,7 +390,13 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       record("sendTemplate", threadId, name, language, values);
       const thread = find(threadId);
       refuseUnless(thread.template);
-      const preview = fakePreview(template(name, language), values);
+      const chosen = template(name, language);
+      if (chosen.status !== "APPROVED")
+        throw {
+          code: "template_not_approved",
+          message: "This template is paused by WhatsApp and cannot be sent now.",
+        };
+      const preview = fakePreview(chosen, values);
       if (!preview.ready)
         throw {
           code: "invalid_template_values",
@@ -333,6 +408,8 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         language,
         text: preview.text,
         components: [],
+        header: headerFile(chosen, values),
+        buttons: chosen.buttons.map((b) => (b.type === "COPY_CODE" ? "Copy offer code" : b.text)),
       });
       // F9: a template restarts the conversation window.
       openWindows.add(threadId);
@@ -355,6 +432,14 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       const id = `p-${fake.calls.length}`;
       preparedPhotos.add(id);
       return { id, width: 1600, height: 1200, bytes: bytes.length, thumbnail: FAKE_PICTURE };
+    },
+    async uploadHeaderPicture(photoId) {
+      record("uploadHeaderPicture", photoId);
+      if (!preparedPhotos.has(photoId))
+        throw { code: "not_found", message: "That picture no longer exists." };
+      const mediaId = uuid();
+      uploadedHeaders.add(mediaId);
+      return mediaId;
     },
     async sendPicture(threadId, preparedId, caption) {
       record("sendPicture", threadId, preparedId, caption);
@@ -490,6 +575,8 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         language: "en_US",
         text,
         components: [],
+        header: null,
+        buttons: [],
       });
       thread.consent = { state: "requested", at: message.created_at };
       Object.assign(thread, fakeRules(thread.consent, false));
@@ -551,6 +638,18 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     return thread;
   }
 
+  /** The header's file as the core stores it on the sent message: the attached picture or
+   * the link given. */
+  function headerFile(chosen: Template, values: FilledValue[]): TemplateFile | null {
+    const header = mediaHeader(chosen.header);
+    if (!header) return null;
+    const value = values.find((v) => v.part === "header" && v.key === "media")?.value.trim() ?? "";
+    const kind = header.format.toLowerCase() as TemplateFile["kind"];
+    return uploadedHeaders.has(value)
+      ? { kind, media_id: value, link: null }
+      : { kind, media_id: null, link: value };
+  }
+
   function template(name: string, language: string): Template {
     const found = fake.templates.find((t) => t.name === name && t.language === language);
     if (!found) throw { code: "not_found", message: "This template is no longer available." };
@@ -591,11 +690,14 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
 
   /** The connector acknowledges with its own id; the client id ties it to the pending bubble. */
   function progress(pending: Message): void {
-    const serverId = nextId("m");
+    // A retried message keeps the id the connector gave it.
+    const serverId = pending.id.startsWith("local-") ? nextId("m") : pending.id;
     const steps: Array<Message["state"]> = ["sent", "delivered", "read"];
     steps.forEach((state, i) =>
       later(700 + i * 1300, () => {
-        const index = fake.messages.findIndex((m) => m.client_id === pending.client_id);
+        const index = fake.messages.findIndex((m) =>
+          pending.client_id !== null ? m.client_id === pending.client_id : m.id === pending.id,
+        );
         const updated: Message = { ...pending, id: serverId, state };
         if (index >= 0) fake.messages[index] = updated;
         fake.emit({ kind: "message_upserted", message: structuredClone(updated) });

@@ -61,6 +61,10 @@ export interface Ipc {
     limit?: number | null,
   ): Promise<Message[]>;
   sendText(threadId: ThreadId, text: string): Promise<Message>;
+  /** A failed message queued again (the same message, "sending"). */
+  retryMessage(messageId: MessageId): Promise<Message>;
+  /** A failed WhatsApp text sent by SMS; the SMS thread it went to. */
+  sendBySms(threadId: ThreadId, messageId: MessageId): Promise<ThreadSummary>;
   listTemplates(): Promise<Template[]>;
   previewTemplate(name: string, language: string, values: FilledValue[]): Promise<TemplatePreview>;
   sendTemplate(
@@ -72,6 +76,7 @@ export interface Ipc {
   sendOptIn(threadId: ThreadId): Promise<Message>;
   markRead(threadId: ThreadId): Promise<void>;
   preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
+  uploadHeaderPicture(photoId: string): Promise<MediaId>;
   sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
   getMedia(mediaId: MediaId): Promise<string>;
   openMedia(mediaId: MediaId, filename: string): Promise<void>;

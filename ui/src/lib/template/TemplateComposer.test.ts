@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { FilledValue } from "../ipc/bindings/FilledValue";
@@ -142,5 +142,143 @@ describe("Template tool", () => {
     await user.click(screen.getByTestId(testIds.templateCancel));
     expect(oncancel).toHaveBeenCalledTimes(1);
     expect(onsend).not.toHaveBeenCalled();
+  });
+});
+
+describe("Template tool: header, buttons and their values", () => {
+  const slot = (part: string, key: string) =>
+    screen.getByTestId(`${testIds.templateSlot}-${part}-${key}`);
+  const JPEG = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])], "sale.jpg", {
+    type: "image/jpeg",
+  });
+
+  it("asks_for_the_picture_the_link_ending_and_the_coupon_code", () => {
+    setup(named("summer_sale"));
+
+    const media = slot("header", "media");
+    expect(within(media).getByRole("button", { name: "Choose picture…" })).toBeInTheDocument();
+    expect(
+      within(media).getByRole("button", { name: "Use the template's picture" }),
+    ).toBeInTheDocument();
+    const ending = slot("button", "0");
+    expect(ending).toHaveAccessibleName("Link ending for “Shop the sale”");
+    // The fixed start of the address is shown before the ending.
+    expect(ending.closest("label")).toHaveTextContent("https://northwind.example/sale/");
+    expect(slot("button", "1")).toHaveAccessibleName("Coupon code");
+    // The text variable stays in the text.
+    expect(fields().map((f) => [f.dataset.part, f.dataset.key])).toEqual([["body", "1"]]);
+  });
+
+  it("previews_the_header_above_the_text_and_the_buttons_as_the_guest_sees_them", async () => {
+    const { user } = setup(named("summer_sale"));
+    const header = screen.getByTestId(testIds.templatePreviewHeader);
+    expect(header).toHaveTextContent("Picture");
+    const buttons = screen.getByTestId(testIds.templatePreviewButtons);
+    const items = within(buttons).getAllByRole("listitem");
+    expect(items.map((b) => b.textContent?.trim())).toEqual(["Shop the sale", "Copy offer code"]);
+    expect(items[0]).toHaveAttribute("title", "https://northwind.example/sale/{{1}}");
+
+    await user.type(slot("button", "0"), "SUMMER24");
+    expect(items[0]).toHaveAttribute("title", "https://northwind.example/sale/SUMMER24");
+
+    await user.click(screen.getByRole("button", { name: "Use the template's picture" }));
+    expect(within(header).getByRole("img")).toHaveAttribute(
+      "src",
+      "https://northwind.example/templates/summer_sale.jpg",
+    );
+    // The header is drawn above the text.
+    const text = screen.getByTestId(testIds.templatePreview);
+    expect(header.compareDocumentPosition(text) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it("uploads_a_chosen_picture_and_sends_its_media_id", async () => {
+    const { user, fake, onsend } = setup(named("summer_sale"));
+
+    await user.upload(screen.getByTestId(testIds.templatePictureInput) as HTMLInputElement, JPEG);
+
+    await waitFor(() => expect(slot("header", "media").dataset.value).not.toBe(""));
+    const mediaId = slot("header", "media").dataset.value ?? "";
+    // Prepared like a Photo Library picture, then uploaded for the header.
+    const commands = fake.calls.map((c) => c.command);
+    expect(commands.indexOf("preparePhoto")).toBeGreaterThanOrEqual(0);
+    expect(commands.indexOf("uploadHeaderPicture")).toBeGreaterThan(
+      commands.indexOf("preparePhoto"),
+    );
+    // The thumbnail beside the buttons and in the preview.
+    expect(within(slot("header", "media")).getByRole("img")).toHaveAttribute(
+      "src",
+      expect.stringMatching(/^data:image\/jpeg/),
+    );
+    expect(
+      within(screen.getByTestId(testIds.templatePreviewHeader)).getByRole("img"),
+    ).toHaveAttribute("src", expect.stringMatching(/^data:image\/jpeg/));
+
+    await user.type(field("body", "1"), "Maria");
+    await user.type(slot("button", "0"), "SUMMER24");
+    await user.type(slot("button", "1"), "MARIA10");
+    const send = screen.getByTestId(testIds.templateSend);
+    await waitFor(() => expect(send).toBeEnabled());
+    await user.click(send);
+
+    expect(onsend).toHaveBeenCalledWith([
+      { part: "header", key: "media", value: mediaId },
+      { part: "body", key: "1", value: "Maria" },
+      { part: "button", key: "0", value: "SUMMER24" },
+      { part: "button", key: "1", value: "MARIA10" },
+    ]);
+  });
+
+  it("keeps_send_disabled_until_the_coupon_code_is_given", async () => {
+    const { user } = setup(named("summer_sale"));
+    await user.click(screen.getByRole("button", { name: "Use the template's picture" }));
+    await user.type(field("body", "1"), "Maria");
+    await user.type(slot("button", "0"), "SUMMER24");
+    await waitFor(() =>
+      expect(screen.getByTestId(testIds.templatePreview)).toHaveTextContent("Hi Maria"),
+    );
+    expect(screen.getByTestId(testIds.templateSend)).toBeDisabled();
+
+    // Enter in the last field asks to send: the missing value says so.
+    await user.click(slot("button", "1"));
+    await user.keyboard("{Enter}");
+    expect(slot("button", "1")).toHaveAttribute("aria-invalid", "true");
+    expect(slot("button", "1")).toHaveFocus();
+    expect(screen.getByText("Fill in the coupon code.")).toBeInTheDocument();
+  });
+
+  it("offers_only_the_template_s_own_file_for_a_video_or_a_document", () => {
+    const base = named("conversation_restart");
+    const { unmount } = render(TemplateComposer, {
+      props: {
+        template: { ...base, header: { format: "VIDEO", sample: null } },
+        onsend: vi.fn(),
+        oncancel: vi.fn(),
+      },
+      context: ipcContext(createFakeIpc({ contacts: [], threads: [], messages: [] })),
+    });
+    const media = slot("header", "media");
+    expect(media).toHaveTextContent("This template sends its own video.");
+    expect(within(media).queryByRole("button")).toBeNull();
+    expect(screen.getByTestId(testIds.templatePreviewHeader)).toHaveTextContent("Video");
+    unmount();
+
+    setup({
+      ...base,
+      header: { format: "DOCUMENT", sample: "https://northwind.example/terms.pdf" },
+    });
+    const document = slot("header", "media");
+    expect(within(document).queryByRole("button", { name: "Choose picture…" })).toBeNull();
+    expect(
+      within(document).getByRole("button", { name: "Use the template's document" }),
+    ).toBeInTheDocument();
+  });
+
+  it("asks_for_a_place_for_a_location_header", () => {
+    setup({ ...named("conversation_restart"), header: { format: "LOCATION" } });
+    expect(slot("header", "latitude")).toHaveAccessibleName("Latitude");
+    expect(slot("header", "longitude")).toHaveAccessibleName("Longitude");
+    expect(slot("header", "name")).toHaveAccessibleName("Place name");
+    expect(slot("header", "address")).toHaveAccessibleName("Place address");
+    expect(screen.getByTestId(testIds.templatePreviewHeader)).toHaveTextContent("Location");
   });
 });

@@ -2,11 +2,36 @@
  * Where a template's variables sit in its text, for the layout of the Template tool only:
  * whether the values are valid is for the core to say (`preview_template`'s problems).
  */
+import type { Button } from "../ipc/bindings/Button";
+import type { Header } from "../ipc/bindings/Header";
 import type { Part } from "../ipc/bindings/Part";
+import type { SlotKind } from "../ipc/bindings/SlotKind";
 import type { Template } from "../ipc/bindings/Template";
 
 export type Segment = { kind: "text"; text: string } | { kind: "variable"; key: string };
 export type Field = { part: Part; key: string };
+/** A value to fill, as the core's `Slot` names it: its part, its key ("1", "first_name",
+ * "media", "latitude", a button's index "0"), what it asks for, and whether it may stay empty. */
+export type SlotField = Field & { kind: SlotKind; optional: boolean };
+
+/** The file kinds a header can show. */
+export type MediaHeader = Extract<Header, { sample: string | null }>;
+
+/** The text of a text header, else null. */
+export function headerText(header: Header | null): string | null {
+  return header?.format === "TEXT" ? header.text : null;
+}
+
+/** A file header (image, video, GIF, document), else null. */
+export function mediaHeader(header: Header | null): MediaHeader | null {
+  return header !== null && "sample" in header ? header : null;
+}
+
+/** A URL button's fixed start when its address ends in `{{1}}` (the guest's link ending
+ * goes after it), else null. */
+export function urlPrefix(button: Button): string | null {
+  return button.type === "URL" && button.url.endsWith("{{1}}") ? button.url.slice(0, -5) : null;
+}
 
 const VARIABLE = /\{\{([^{}]+)\}\}/g;
 
@@ -28,7 +53,7 @@ export function segments(text: string): Segment[] {
 export function fields(template: Pick<Template, "header" | "body">): Field[] {
   const out: Field[] = [];
   const parts: Array<[Part, string | null]> = [
-    ["header", template.header],
+    ["header", headerText(template.header)],
     ["body", template.body],
   ];
   for (const [part, text] of parts) {
@@ -37,6 +62,33 @@ export function fields(template: Pick<Template, "header" | "body">): Field[] {
         out.push({ part, key: segment.key });
     }
   }
+  return out;
+}
+
+/**
+ * Every value to fill, in the core's order (`Template::slots`): the header's file or place,
+ * the text variables, then each button that takes a value (a link ending, a coupon code).
+ */
+export function slots(template: Pick<Template, "header" | "body" | "buttons">): SlotField[] {
+  const slot = (part: Part, key: string, kind: SlotKind, optional = false): SlotField => ({
+    part,
+    key,
+    kind,
+    optional,
+  });
+  const out: SlotField[] = [];
+  if (mediaHeader(template.header)) out.push(slot("header", "media", "media"));
+  if (template.header?.format === "LOCATION") {
+    out.push(slot("header", "latitude", "latitude"));
+    out.push(slot("header", "longitude", "longitude"));
+    out.push(slot("header", "name", "place_name", true));
+    out.push(slot("header", "address", "place_address", true));
+  }
+  for (const f of fields(template)) out.push(slot(f.part, f.key, "text"));
+  template.buttons.forEach((button, i) => {
+    if (button.type === "COPY_CODE") out.push(slot("button", String(i), "coupon_code"));
+    else if (urlPrefix(button) !== null) out.push(slot("button", String(i), "url_suffix"));
+  });
   return out;
 }
 

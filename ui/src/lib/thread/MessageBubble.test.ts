@@ -1,10 +1,11 @@
-import { render, screen, waitFor } from "@testing-library/svelte";
+import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Message } from "../ipc/bindings/Message";
 import { createFakeIpc, plain } from "../ipc/fake";
 import { ipcContext } from "../ipc/ipc";
 import { testIds } from "../testids";
+import type { Remedies } from "./FailedActions.svelte";
 import MessageBubble from "./MessageBubble.svelte";
 
 const picture: Message = {
@@ -82,5 +83,148 @@ describe("A received picture", () => {
       context: ipcContext(ipc),
     });
     expect(screen.queryByRole("button", { name: "Open the photo full size" })).toBeNull();
+  });
+});
+
+describe("A template message", () => {
+  type TemplateBody = Extract<Message["body"], { type: "template" }>;
+  const template = (header: TemplateBody["header"]): Message => ({
+    ...picture,
+    id: "m-t",
+    direction: "outbound",
+    state: "delivered",
+    body: {
+      type: "template",
+      name: "summer_sale",
+      language: "en_US",
+      text: "Hi Ana, our summer sale is on.",
+      components: [],
+      header,
+      buttons: ["Shop the sale", "Copy offer code"],
+    },
+  });
+
+  it("draws_an_attached_header_picture_above_the_text_and_the_buttons_under_it", async () => {
+    setup(template({ kind: "image", media_id: "media-9", link: null }));
+    const header = screen.getByTestId(testIds.messageTemplateHeader);
+    const image = await within(header).findByRole("img");
+    expect(image.getAttribute("src")).toMatch(/^data:image\//);
+    const text = screen.getByTestId(testIds.messageText);
+    expect(header.compareDocumentPosition(text) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    const buttons = screen.getByTestId(testIds.messageTemplateButtons);
+    expect(
+      within(buttons)
+        .getAllByRole("listitem")
+        .map((b) => b.textContent?.trim()),
+    ).toEqual(["Shop the sale", "Copy offer code"]);
+    expect(text.compareDocumentPosition(buttons) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
+  it("names_a_header_given_by_link_without_loading_it", () => {
+    const { ipc } = setup(
+      template({ kind: "image", media_id: null, link: "https://northwind.example/sale.jpg" }),
+    );
+    const header = screen.getByTestId(testIds.messageTemplateHeader);
+    expect(header).toHaveTextContent("Picture");
+    expect(within(header).queryByRole("img")).toBeNull();
+    expect(ipc.calls.some((c) => c.command === "getMedia")).toBe(false);
+  });
+});
+
+describe("A failed message", () => {
+  const failed = (remedy: Message["remedy"], body: Message["body"] = textBody): Message => ({
+    ...picture,
+    id: "m-f",
+    direction: "outbound",
+    state: "failed",
+    failure: "Could not be delivered.",
+    remedy,
+    body,
+  });
+  const textBody: Message["body"] = { type: "text", text: "See you at 3 pm?" };
+
+  function show(message: Message, remedies: Remedies) {
+    const user = userEvent.setup();
+    render(MessageBubble, {
+      props: { message, showAuthor: false, first: true, remedies },
+      context: ipcContext(createFakeIpc()),
+    });
+    return user;
+  }
+
+  const all = () => ({
+    retry: vi.fn(async (_id: string) => {}),
+    template: vi.fn(),
+    sms: vi.fn(async (_id: string) => {}),
+  });
+
+  it("offers_retry_and_sends_one_request_however_often_it_is_tapped", async () => {
+    let answer: () => void = () => {};
+    const remedies = {
+      ...all(),
+      retry: vi.fn((_id: string) => new Promise<void>((resolve) => (answer = resolve))),
+    };
+    const user = show(failed("retry"), remedies);
+    expect(screen.queryByTestId(testIds.failedSendTemplate)).toBeNull();
+    expect(screen.queryByTestId(testIds.failedSendSms)).toBeNull();
+    const retry = screen.getByTestId(testIds.failedRetry);
+    expect(retry).toHaveTextContent("Retry");
+
+    await user.click(retry);
+    expect(retry).toBeDisabled();
+    await user.click(retry);
+    await user.dblClick(retry);
+    expect(remedies.retry).toHaveBeenCalledTimes(1);
+    expect(remedies.retry).toHaveBeenCalledWith("m-f");
+
+    answer();
+    await waitFor(() => expect(retry).toBeEnabled());
+  });
+
+  it("offers_a_template_when_the_window_closed", async () => {
+    const remedies = all();
+    const user = show(failed("template"), remedies);
+    expect(screen.queryByTestId(testIds.failedRetry)).toBeNull();
+    await user.click(screen.getByTestId(testIds.failedSendTemplate));
+    expect(remedies.template).toHaveBeenCalledTimes(1);
+  });
+
+  it("says_why_a_template_cannot_be_sent_now", () => {
+    const refusal = "Waiting for the guest to reply with consent to the opt-in request.";
+    show(failed("template"), { ...all(), templateRefusal: refusal });
+    const button = screen.getByTestId(testIds.failedSendTemplate);
+    expect(button).toBeDisabled();
+    expect(button).toHaveAttribute("title", refusal);
+  });
+
+  it("offers_sms_for_a_text_where_the_line_can_text", async () => {
+    const remedies = all();
+    const user = show(failed("sms"), remedies);
+    await user.click(screen.getByTestId(testIds.failedSendSms));
+    expect(remedies.sms).toHaveBeenCalledWith("m-f");
+  });
+
+  it("hides_sms_where_the_line_cannot_text_or_the_message_is_not_a_text", () => {
+    const { unmount } = render(MessageBubble, {
+      props: {
+        message: failed("sms"),
+        showAuthor: false,
+        first: true,
+        remedies: { ...all(), sms: undefined },
+      },
+      context: ipcContext(createFakeIpc()),
+    });
+    expect(screen.queryByTestId(testIds.failedSendSms)).toBeNull();
+    unmount();
+
+    show(failed("sms", picture.body), all());
+    expect(screen.queryByTestId(testIds.failedSendSms)).toBeNull();
+  });
+
+  it("offers_nothing_without_a_remedy", () => {
+    show(failed(null), all());
+    expect(screen.getByRole("note")).toHaveTextContent("Could not be delivered.");
+    for (const id of [testIds.failedRetry, testIds.failedSendTemplate, testIds.failedSendSms])
+      expect(screen.queryByTestId(id)).toBeNull();
   });
 });

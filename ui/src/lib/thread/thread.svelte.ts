@@ -1,5 +1,6 @@
 import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Message } from "../ipc/bindings/Message";
+import type { MessageId } from "../ipc/bindings/MessageId";
 import type { PreparedPhoto } from "../ipc/bindings/PreparedPhoto";
 import type { ThreadId } from "../ipc/bindings/ThreadId";
 import type { ThreadSummary } from "../ipc/bindings/ThreadSummary";
@@ -130,6 +131,18 @@ export class ThreadStore {
     } catch (error) {
       this.report(error);
       return false;
+    }
+  }
+
+  /** A failed message's Retry: the same message queued again (error shown if refused). */
+  async retry(messageId: MessageId): Promise<void> {
+    try {
+      const message = await this.ipc.retryMessage(messageId);
+      // An event may already have moved it further on; a failed copy gives way.
+      const known = this.messages.find((m) => m.id === message.id);
+      if (!known || known.state === "failed") this.upsert(message);
+    } catch (error) {
+      this.report(error);
     }
   }
 

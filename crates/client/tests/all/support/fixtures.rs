@@ -45,6 +45,7 @@ pub fn message(thread: ThreadId, text: &str, at: DateTime<Utc>) -> Message {
         },
         state: DeliveryState::Delivered,
         failure: None,
+        remedy: None,
         created_at: at,
         reply_to: None,
         forwarded: None,

@@ -2,6 +2,7 @@
 
 use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody, Quote, Reaction};
 use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
+use multiline_domain::messages::Remedy;
 use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
@@ -14,7 +15,7 @@ use crate::store::{Error, MessageTx, NewMessage, NewReaction, Result};
 const MESSAGE_SELECT: &str = "SELECT m.id, m.client_id, m.thread_id, m.direction, u.name, m.body,
          m.state, m.failure, m.created_at, m.forwarded, m.ad, m.reply_to_wamid,
          q.id, q.thread_id, q.direction, q.body, r.emoji, r.by_name, r.reacted_at,
-         qt.line_id = t.line_id
+         qt.line_id = t.line_id, m.remedy
      FROM messages m
      JOIN threads t ON t.id = m.thread_id
      LEFT JOIN users u ON u.id = m.author_user_id
@@ -70,6 +71,7 @@ fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
         body: json_col(r.get(5)?)?,
         state: enum_col(r.get(6)?)?,
         failure: r.get(7)?,
+        remedy: r.get::<_, Option<String>>(20)?.map(enum_col).transpose()?,
         created_at: from_micros(r.get(8)?),
         forwarded: r.get::<_, Option<String>>(9)?.map(enum_col).transpose()?,
         ad: r.get::<_, Option<String>>(10)?.map(json_col).transpose()?,
@@ -249,6 +251,23 @@ impl MessageTx for SqliteTx<'_> {
             params![id.to_string(), enum_str(&state), failure],
         )?;
         touched(n)
+    }
+
+    fn set_message_remedy(&mut self, id: MessageId, remedy: Option<Remedy>) -> Result<()> {
+        let n = self.exec(
+            "UPDATE messages SET remedy = ?2 WHERE id = ?1",
+            params![id.to_string(), remedy.as_ref().map(enum_str)],
+        )?;
+        touched(n)
+    }
+
+    fn unfail_message(&mut self, id: MessageId) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE messages SET state = 'sending', failure = NULL, remedy = NULL, wamid = NULL
+             WHERE id = ?1 AND state = 'failed'",
+            params![id.to_string()],
+        )?;
+        Ok(n == 1)
     }
 
     fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()> {

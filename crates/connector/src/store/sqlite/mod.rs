@@ -117,6 +117,7 @@ fn migrations_list() -> Vec<M<'static>> {
         M::up(include_str!(
             "../../../migrations/sqlite/009_line_warnings.sql"
         )),
+        M::up(include_str!("../../../migrations/sqlite/010_remedies.sql")),
     ]
 }
 

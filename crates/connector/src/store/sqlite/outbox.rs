@@ -9,7 +9,10 @@ use super::{SqliteTx, enum_col, enum_str, from_micros, micros, uuid_col};
 use crate::store::{Claimed, EarlyStatus, OutboxTx, Result};
 
 /// Heads of their thread's queue: nothing of the same thread was queued before them.
-const HEAD: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_id = o.thread_id AND e.position < o.position)";
+/// And not of a WhatsApp thread whose line is paused (`blocked_told`): those wait.
+const HEAD: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.thread_id = o.thread_id AND e.position < o.position)
+     AND NOT EXISTS (SELECT 1 FROM threads pt JOIN lines pl ON pl.id = pt.line_id
+         WHERE pt.id = o.thread_id AND pt.channel = 'whatsapp' AND pl.blocked_told IS NOT NULL)";
 
 impl OutboxTx for SqliteTx<'_> {
     fn queue(&mut self, message: MessageId, thread: ThreadId, due: Timestamp) -> Result<()> {

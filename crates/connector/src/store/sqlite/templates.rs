@@ -128,13 +128,25 @@ impl TemplateTx for SqliteTx<'_> {
             .flatten())
     }
 
-    fn approved_templates(&mut self, org: OrganizationId) -> Result<Vec<Template>> {
+    fn templates_in(
+        &mut self,
+        org: OrganizationId,
+        statuses: &[TemplateStatus],
+    ) -> Result<Vec<Template>> {
+        // The statuses as Meta writes them, from the domain's own names.
+        let wanted: Vec<String> = statuses
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
         let sql = format!(
             "SELECT {TEMPLATE_COLUMNS} FROM templates t JOIN lines l ON l.id = t.line_id
-             WHERE l.org_id = ?1 AND t.status = 'APPROVED' ORDER BY t.name, t.language"
+             WHERE l.org_id = ?1 AND t.status IN (SELECT value FROM json_each(?2))
+             ORDER BY t.name, t.language"
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map([org.to_string()], template_row)?;
+        let wanted = serde_json::to_string(&wanted).unwrap_or_default();
+        let rows = stmt.query_map(params![org.to_string(), wanted], template_row)?;
         Ok(rows
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()

@@ -305,7 +305,15 @@ impl Rules {
         template_required: bool,
         now: Timestamp,
     ) -> Result<Told> {
-        deliver::complete_failed(&self.at(now), id, reason, template_required)
+        let failure = deliver::Failure {
+            reason: reason.to_owned(),
+            template_required,
+            remedy: template_required.then_some(multiline_domain::messages::Remedy::Template),
+        };
+        deliver::complete_failed(&self.at(now), id, &failure)
+    }
+    pub fn retry(&self, caller: Caller, id: MessageId, now: Timestamp) -> Result<(Message, Told)> {
+        deliver::retry(&self.at(now), caller, id)
     }
     pub fn retry_at(&self, id: MessageId, at: Timestamp) -> Result<()> {
         deliver::retry_at(&self.now(), id, at)

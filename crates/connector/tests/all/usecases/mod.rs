@@ -524,6 +524,54 @@ fn a_template_required_failure_marks_the_thread() {
     assert!(!s.thread(w.alex, thread).unwrap().template_required);
 }
 
+#[test]
+fn retry_queues_the_same_failed_message_once() {
+    let s = &Rules::new();
+    let w = world(s);
+    let thread = open_conversation(s, &w);
+    send(s, w.alex, thread, "hello").unwrap();
+    let sent = s.messages(w.alex, thread).unwrap().pop().unwrap();
+    let job = s.claim_next(t0()).unwrap().unwrap();
+    let failure = multiline_connector::usecases::deliver::Failure::whatsapp(
+        None,
+        multiline_domain::cloud_errors::Disposition::Unknown,
+        "broke".into(),
+    );
+    multiline_connector::usecases::deliver::complete_failed(&s.at(t0()), job.message_id, &failure)
+        .unwrap();
+    let failed = s.messages(w.alex, thread).unwrap().pop().unwrap();
+    assert_eq!(failed.state, DeliveryState::Failed);
+    assert_eq!(
+        failed.remedy,
+        Some(multiline_domain::messages::Remedy::Retry)
+    );
+    // Someone who is not in the thread may not.
+    assert!(s.retry(w.olga, job.message_id, t0()).is_err());
+    // Two retries (a double tap, two devices) queue it once, with the same id and client id.
+    let (again, told) = s.retry(w.alex, job.message_id, t0()).unwrap();
+    assert!(!told.is_empty());
+    let (twice, told) = s.retry(w.alex, job.message_id, t0()).unwrap();
+    assert!(told.is_empty());
+    for m in [&again, &twice] {
+        assert_eq!(m.id, sent.id);
+        assert_eq!(m.client_id, sent.client_id);
+        assert_eq!(m.state, DeliveryState::Sending);
+        assert_eq!((m.failure.as_deref(), m.remedy), (None, None));
+    }
+    let job = s.claim_next(t0()).unwrap().expect("queued again");
+    assert_eq!(job.message_id, sent.id);
+    assert!(s.claim_next(t0()).unwrap().is_none(), "queued once");
+    let before = s.messages(w.alex, thread).unwrap().len();
+    s.complete_sent(job.message_id, "wamid.again", t0())
+        .unwrap();
+    assert_eq!(s.messages(w.alex, thread).unwrap().len(), before);
+    // A message that is not failed is answered as it is.
+    let (sent_one, told) = s.retry(w.alex, job.message_id, t0()).unwrap();
+    assert_eq!(sent_one.state, DeliveryState::Sent);
+    assert!(told.is_empty());
+    assert!(s.claim_next(t0()).unwrap().is_none());
+}
+
 // ---- inbound --------------------------------------------------------------------------
 
 #[test]

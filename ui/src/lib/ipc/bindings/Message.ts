@@ -8,6 +8,7 @@ import type { MessageBody } from "./MessageBody";
 import type { MessageId } from "./MessageId";
 import type { Quote } from "./Quote";
 import type { Reaction } from "./Reaction";
+import type { Remedy } from "./Remedy";
 import type { ThreadId } from "./ThreadId";
 
 export type Message = { id: MessageId, client_id: ClientMessageId | null, thread_id: ThreadId, direction: Direction, 
@@ -18,7 +19,11 @@ author_name: string | null, body: MessageBody, state: DeliveryState,
 /**
  * Why a failed message failed, in words a user understands.
  */
-failure: string | null, created_at: string, 
+failure: string | null, 
+/**
+ * What a user can do about it (Meta's error table says which).
+ */
+remedy: Remedy | null, created_at: string, 
 /**
  * The message this one answers.
  */

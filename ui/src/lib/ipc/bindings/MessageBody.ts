@@ -6,12 +6,21 @@ import type { MediaId } from "./MediaId";
 import type { Notice } from "./Notice";
 import type { SendComponent } from "./SendComponent";
 import type { SystemEvent } from "./SystemEvent";
+import type { TemplateFile } from "./TemplateFile";
 
 export type MessageBody = { "type": "text", text: string, } | { "type": "template", name: string, language: string, text: string, 
 /**
  * The send request's `components` (the filled parameters).
  */
-components: Array<SendComponent>, } | { "type": "picture", media_id: MediaId, caption: string | null, width: number, height: number, } | { "type": "audio", media_id: MediaId, mime_type: string, 
+components: Array<SendComponent>, 
+/**
+ * The header's file, as the guest sees it above the text.
+ */
+header: TemplateFile | null, 
+/**
+ * The buttons' labels, as the guest sees them under the text.
+ */
+buttons: Array<string>, } | { "type": "picture", media_id: MediaId, caption: string | null, width: number, height: number, } | { "type": "audio", media_id: MediaId, mime_type: string, 
 /**
  * Bytes.
  */

@@ -3,4 +3,4 @@
 /**
  * Where a variable sits.
  */
-export type Part = "header" | "body";
+export type Part = "header" | "body" | "button";

@@ -6,6 +6,14 @@ import type { SendParameter } from "./SendParameter";
  */
 export type SendComponent = { 
 /**
- * "header" or "body"
+ * "header", "body" or "button"
  */
-type: string, parameters: Array<SendParameter>, };
+type: string, 
+/**
+ * A button's kind: "url", "copy_code", "quick_reply".
+ */
+sub_type?: string, 
+/**
+ * A button's position, as a string ("0").
+ */
+index?: string, parameters: Array<SendParameter>, };

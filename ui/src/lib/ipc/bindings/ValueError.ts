@@ -4,4 +4,4 @@ import type { Part } from "./Part";
 /**
  * Why filled values would be refused by the Cloud API.
  */
-export type ValueError = { "code": "missing", part: Part, key: string, } | { "code": "unexpected", part: Part, key: string, } | { "code": "line_break", part: Part, key: string, } | { "code": "too_many_spaces", part: Part, key: string, } | { "code": "too_long", part: Part, len: number, max: number, };
+export type ValueError = { "code": "missing", part: Part, key: string, } | { "code": "unexpected", part: Part, key: string, } | { "code": "line_break", part: Part, key: string, } | { "code": "too_many_spaces", part: Part, key: string, } | { "code": "too_long", part: Part, len: number, max: number, } | { "code": "needed", part: Part, key: string, what: string, } | { "code": "bad_media", part: Part, key: string, } | { "code": "bad_coordinate", part: Part, key: string, max: number, } | { "code": "bad_url_suffix", part: Part, key: string, };
