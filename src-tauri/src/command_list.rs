@@ -40,6 +40,8 @@ macro_rules! with_commands {
             retry_message,
             send_by_sms,
             upload_header_picture,
+            prepare_document,
+            send_document,
             list_colleagues,
             change_participants,
         }

@@ -247,6 +247,39 @@ pub async fn prepare_photo(
         .await?)
 }
 
+/// A document the user chose (the Expand menu's Document, a drop, a paste): its bytes as the
+/// raw request body, kept on this device until it is sent.
+#[tauri::command]
+pub async fn prepare_document(
+    core: State<'_, Core>,
+    request: tauri::ipc::Request<'_>,
+) -> Cmd<multiline_client::documents::PreparedDocument> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::new(
+            ErrorCode::InvalidRequest,
+            "The document did not arrive as bytes.",
+        ));
+    };
+    let bytes = bytes.clone();
+    Ok(core.client().await?.prepare_document(bytes).await?)
+}
+
+/// Queues a prepared document under its file name, with an optional caption.
+#[tauri::command]
+pub async fn send_document(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+    prepared_id: String,
+    filename: String,
+    caption: Option<String>,
+) -> Cmd<Message> {
+    Ok(core
+        .client()
+        .await?
+        .send_document(thread_id, prepared_id, filename, caption)
+        .await?)
+}
+
 #[tauri::command]
 pub async fn send_picture(
     core: State<'_, Core>,

@@ -53,6 +53,7 @@ async fn start(
         connector_addr: "127.0.0.1:0".parse()?,
         sim_addr,
         clock: clock.clone(),
+        cloud_timeout: None,
     })
     .await?;
     // `MULTILINE_DEMO_WHATSAPP=off|on`: an admin turning WhatsApp off or on for the demo's

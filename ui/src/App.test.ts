@@ -439,7 +439,7 @@ describe("Thread", () => {
     await waitFor(() => expect(screen.queryByTestId(testIds.uploadProgress)).toBeNull());
   });
 
-  it("takes_a_picture_dropped_on_the_conversation_and_refuses_other_files", async () => {
+  it("takes_a_picture_dropped_on_the_conversation_before_any_other_file", async () => {
     const { user, fake } = await renderApp();
     await openThread(user, "t-1");
     const view = screen.getByTestId(testIds.threadView);
@@ -450,9 +450,8 @@ describe("Thread", () => {
     expect(screen.getByTestId(testIds.photoDrop)).toBeInTheDocument();
     await fireEvent.drop(view, drag([pdf]));
     expect(screen.queryByTestId(testIds.photoDrop)).toBeNull();
-    expect(
-      await screen.findByText("Only pictures can be dropped here: JPEG, PNG or WebP."),
-    ).toBeInTheDocument();
+    // Documents out: a file that is not a picture waits in the document composer.
+    expect(await screen.findByTestId(testIds.documentComposer)).toBeInTheDocument();
     expect(fake.calls.some((c) => c.command === "preparePhoto")).toBe(false);
 
     const jpeg = new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])], "car.jpg", {

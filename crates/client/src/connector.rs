@@ -390,6 +390,28 @@ impl ConnectorApi {
         .await
     }
 
+    /// Sends an uploaded document under `filename` (`POST /v1/threads/{id}/documents`),
+    /// idempotent on `client_id`.
+    pub async fn send_document(
+        &self,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        media_id: multiline_domain::ids::MediaId,
+        filename: String,
+        caption: Option<String>,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/documents"),
+            &multiline_domain::api::SendDocumentRequest {
+                client_id,
+                media_id,
+                filename,
+                caption,
+            },
+        )
+        .await
+    }
+
     /// A picture's bytes and MIME type (`GET /v1/media/{id}`).
     pub async fn media(
         &self,

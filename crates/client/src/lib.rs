@@ -23,6 +23,7 @@ pub mod account;
 pub mod cache;
 pub mod connector;
 pub mod contacts;
+pub mod documents;
 mod errors;
 pub mod keychain;
 pub mod media;

@@ -91,7 +91,57 @@ async fn send_picture(
     caption: Option<String>,
     media_id: Option<multiline_domain::ids::MediaId>,
 ) -> Result<multiline_domain::api::Message, ApiError> {
-    let media_id = match media_id {
+    let remember = |id| OutboxRequest::Picture {
+        prepared: prepared.to_owned(),
+        caption: caption.clone(),
+        media_id: Some(id),
+    };
+    let media_id = upload_once(inner, p, prepared, "image/jpeg", media_id, remember).await?;
+    inner
+        .api
+        .send_picture(p.thread_id, p.client_id, media_id, caption)
+        .await
+}
+
+/// Uploads a prepared document (once), then sends it under its name.
+async fn send_document(
+    inner: &Arc<Inner>,
+    p: &Pending,
+    (prepared, filename, mime_type): (&str, &str, &str),
+    caption: Option<String>,
+    media_id: Option<multiline_domain::ids::MediaId>,
+) -> Result<multiline_domain::api::Message, ApiError> {
+    let remember = |id| OutboxRequest::Document {
+        prepared: prepared.to_owned(),
+        filename: filename.to_owned(),
+        mime_type: mime_type.to_owned(),
+        caption: caption.clone(),
+        media_id: Some(id),
+    };
+    let media_id = upload_once(inner, p, prepared, mime_type, media_id, remember).await?;
+    inner
+        .api
+        .send_document(
+            p.thread_id,
+            p.client_id,
+            media_id,
+            filename.to_owned(),
+            caption,
+        )
+        .await
+}
+
+/// The connector's id of a prepared file: the one kept with the queued request, or else the
+/// file uploaded now (with `upload_progress` events) and its id kept (`remember`).
+async fn upload_once(
+    inner: &Arc<Inner>,
+    p: &Pending,
+    prepared: &str,
+    mime_type: &str,
+    media_id: Option<multiline_domain::ids::MediaId>,
+    remember: impl FnOnce(multiline_domain::ids::MediaId) -> OutboxRequest,
+) -> Result<multiline_domain::ids::MediaId, ApiError> {
+    Ok(match media_id {
         Some(id) => id,
         None => {
             let id = prepared.to_owned();
@@ -102,13 +152,13 @@ async fn send_picture(
                 .ok_or_else(|| {
                     refused(
                         ErrorCode::PictureMissing,
-                        "The picture is no longer on this device.".into(),
+                        "The file is no longer on this device.".into(),
                     )
                 })?;
             let bytes = tokio::fs::read(&file).await.map_err(|e| {
                 refused(
                     ErrorCode::PictureMissing,
-                    format!("The picture could not be read: {e}"),
+                    format!("The file could not be read: {e}"),
                 )
             })?;
             let (events, thread_id, client_id) = (inner.events.clone(), p.thread_id, p.client_id);
@@ -125,15 +175,8 @@ async fn send_picture(
                     });
                 }
             };
-            let info = inner
-                .api
-                .upload_media(bytes, "image/jpeg", progress)
-                .await?;
-            let request = OutboxRequest::Picture {
-                prepared: prepared.to_owned(),
-                caption: caption.clone(),
-                media_id: Some(info.id),
-            };
+            let info = inner.api.upload_media(bytes, mime_type, progress).await?;
+            let request = remember(info.id);
             let client_id = p.client_id;
             // Best effort: without it a retry uploads again, which is harmless.
             let _ = inner
@@ -141,11 +184,7 @@ async fn send_picture(
                 .await;
             info.id
         }
-    };
-    inner
-        .api
-        .send_picture(p.thread_id, p.client_id, media_id, caption)
-        .await
+    })
 }
 
 fn refused(code: ErrorCode, message: String) -> ApiError {
@@ -185,6 +224,16 @@ async fn send_thread(
                 caption,
                 media_id,
             } => send_picture(inner, &p, prepared, caption.clone(), *media_id).await,
+            OutboxRequest::Document {
+                prepared,
+                filename,
+                mime_type,
+                caption,
+                media_id,
+            } => {
+                let file = (prepared.as_str(), filename.as_str(), mime_type.as_str());
+                send_document(inner, &p, file, caption.clone(), *media_id).await
+            }
         };
         match sent {
             Ok(message) => {

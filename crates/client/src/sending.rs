@@ -277,7 +277,7 @@ impl Client {
 
     /// Writes a message to the outbox (shown at once as `sending`) and wakes the sender,
     /// unless the rules already say no to `draft`.
-    async fn queue(
+    pub(crate) async fn queue(
         &self,
         thread: ThreadId,
         draft: Draft<'_>,

@@ -51,6 +51,7 @@ async fn run() {
         connector_addr: "127.0.0.1:0".parse().unwrap(),
         sim_addr: "127.0.0.1:0".parse().unwrap(),
         clock: Arc::new(SystemClock),
+        cloud_timeout: None,
     })
     .await
     .unwrap();

@@ -76,7 +76,12 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
                 header: Some(file), ..
             },
         ) if let Some(media_id) = file.media_id => send_with_upload(ctx, &job, media_id).await,
-        _ => ctx.whatsapp.send(&job.line, &job.to, &job.body, None).await,
+        _ => {
+            let callback = job.message_id.to_string();
+            ctx.whatsapp
+                .send(&job.line, &job.to, &job.body, None, &callback)
+                .await
+        }
     };
     let id = job.message_id;
     // Once the Cloud API was called, its answer must be recorded: a failed store write is
@@ -141,8 +146,9 @@ async fn send_with_upload(
         .whatsapp
         .upload_media(&job.line, media.bytes, &media.info.mime_type)
         .await?;
+    let callback = job.message_id.to_string();
     ctx.whatsapp
-        .send(&job.line, &job.to, &job.body, Some(&cloud_id))
+        .send(&job.line, &job.to, &job.body, Some(&cloud_id), &callback)
         .await
 }
 

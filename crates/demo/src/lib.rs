@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use multiline_connector::ctx::Ctx;
+use multiline_connector::providers::whatsapp::CloudApi;
 use multiline_connector::server::Connector;
 use multiline_connector::store::sqlite::SqliteStore;
 use multiline_connector::store::{
@@ -66,6 +67,9 @@ pub struct DemoOptions {
     pub connector_addr: SocketAddr,
     pub sim_addr: SocketAddr,
     pub clock: Arc<dyn Clock>,
+    /// How long the connector waits for the Cloud API's answer (tests of a lost answer
+    /// shorten it); the connector's 20 s when `None`.
+    pub cloud_timeout: Option<std::time::Duration>,
 }
 
 pub struct Demo {
@@ -98,7 +102,10 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     // the guest phone, a thread that knows them by their user id only.
     sim.add_username_guest(USERNAME_GUEST.0, USERNAME_GUEST.1, USERNAME_GUEST.2);
 
-    let ctx = Ctx::new(store, options.clock);
+    let mut ctx = Ctx::new(store, options.clock);
+    if let Some(timeout) = options.cloud_timeout {
+        ctx.whatsapp = Arc::new(CloudApi::with_timeout(timeout));
+    }
     let sim_url = sim.base_url();
     let seeding = ctx.clone();
     let (org, line_id, recent) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {

@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         connector_addr: cli.listen,
         sim_addr: cli.sim_listen,
         clock: Arc::new(SystemClock),
+        cloud_timeout: None,
     })
     .await?;
     if let Some(volume) = cli.volume {

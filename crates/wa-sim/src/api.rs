@@ -296,9 +296,29 @@ fn check_token(state: &SimState, headers: &HeaderMap) -> Result<(), GraphError> 
     }
 }
 
+/// `POST /{version}/{phone-number-id}/messages`. Like Meta's servers, the simulator goes on
+/// with a send whose caller stopped waiting (a timeout): the work runs to its end on its
+/// own task, and only its answer is lost.
 async fn send(
     State(state): State<Arc<SimState>>,
-    Path((_version, phone_number_id)): Path<(String, String)>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, GraphError> {
+    tokio::spawn(send_on(state, (version, phone_number_id), headers, body))
+        .await
+        .unwrap_or_else(|e| {
+            Err(GraphError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                2,
+                format!("The simulator failed: {e}"),
+            ))
+        })
+}
+
+async fn send_on(
+    state: Arc<SimState>,
+    (_version, phone_number_id): (String, String),
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, GraphError> {
@@ -361,6 +381,11 @@ async fn send(
         })
         .flatten();
     let reachable = !state.world().unreachable.contains(&to);
+    let buttons = if kind == "template" {
+        crate::outbound::button_labels(&state, &request["template"])
+    } else {
+        Vec::new()
+    };
     let (wamid, chat_open, quiet, user_id) = {
         let mut world = state.world();
         let wamid = world.wamid();
@@ -393,6 +418,7 @@ async fn send(
             request: request.clone(),
             // Read at once with the chat open; never, off the network.
             read: chat_open || !reachable,
+            buttons: buttons.clone(),
         });
         (wamid, chat_open, quiet, guest.user_id.clone())
     };
@@ -462,8 +488,8 @@ async fn play_fault(state: &SimState) -> Result<Option<u32>, GraphError> {
 }
 
 /// Looks the template up like Meta does (name + language) and checks its status and
-/// parameters (see `outbound::check_template_components`). Returns the template's name for
-/// the guest's inbox.
+/// parameters (see `outbound::check_template_components`). Returns the body as the guest
+/// reads it, filled.
 fn check_template(state: &SimState, template: &Value) -> Result<String, GraphError> {
     let name = template["name"].as_str().unwrap_or_default();
     let language = template["language"]["code"].as_str().unwrap_or_default();
@@ -496,7 +522,7 @@ fn check_template(state: &SimState, template: &Value) -> Result<String, GraphErr
         _ => return Err(refused(132001, "not approved")),
     }
     crate::outbound::check_template_components(&found, template)?;
-    Ok(name.to_owned())
+    Ok(crate::outbound::filled_body(&found, template))
 }
 
 async fn templates(

@@ -26,6 +26,10 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/control/guests/{wa_id}/button", post(guest_presses_button))
         .route("/control/guests/{wa_id}/image", post(guest_sends_image))
         .route("/control/guests/{wa_id}/reachable", post(set_reachable))
+        .route(
+            "/control/guests/{wa_id}/last-message",
+            post(set_last_message),
+        )
         .route("/control/faults", post(inject_fault).delete(clear_faults))
         .route(
             "/control/templates/{name}/status",
@@ -84,6 +88,25 @@ async fn guest_sends_image(
 #[derive(Deserialize)]
 struct Reachable {
     reachable: bool,
+}
+
+#[derive(Deserialize)]
+struct LastMessage {
+    /// How long ago Meta saw the guest's last message (its own record of the window).
+    hours_ago: i64,
+}
+
+/// Meta's record of when the guest last wrote, set back: its 24-hour rule then refuses
+/// free-form sends the connector (whose record is newer) still lets through, as when the
+/// two disagree by a race.
+async fn set_last_message(
+    State(state): State<Arc<SimState>>,
+    Path(wa_id): Path<String>,
+    Json(body): Json<LastMessage>,
+) -> StatusCode {
+    let at = state.clock.now() - chrono::Duration::hours(body.hours_ago);
+    state.set_guest_last_message_at(&wa_id, at);
+    StatusCode::NO_CONTENT
 }
 
 async fn set_reachable(

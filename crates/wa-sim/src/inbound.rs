@@ -426,6 +426,16 @@ impl SimState {
             "status": status,
             "timestamp": self.clock.now().timestamp().to_string(),
         });
+        // Meta echoes the send's `biz_opaque_callback_data` in each of its statuses.
+        if let Some(callback) = guest.as_ref().and_then(|g| {
+            g.received
+                .iter()
+                .find(|r| r.wamid == wamid)
+                .and_then(|r| r.request["biz_opaque_callback_data"].as_str())
+                .map(str::to_owned)
+        }) {
+            entry["biz_opaque_callback_data"] = json!(callback);
+        }
         match &guest {
             Some(g) => {
                 if g.shares_number {

@@ -23,7 +23,7 @@ mod control;
 mod graph_error;
 mod inbound;
 mod outbound;
-mod samples;
+pub mod samples;
 mod state;
 mod twilio;
 mod webhooks;
@@ -201,6 +201,12 @@ impl Simulator {
     /// The next `count` Graph API calls (sends, media) play `fault`. Planned faults queue up.
     pub fn inject_fault(&self, fault: Fault, count: u32) {
         self.state.inject_fault(fault, count);
+    }
+
+    /// Meta changes a template's status (every language of `name`) and tells the business
+    /// by a `message_template_status_update` webhook.
+    pub fn set_template_status(&self, name: &str, status: &str) -> Result<(), state::SimError> {
+        self.state.template_status(name, status, None)
     }
 
     /// Calls the planned faults still wait for (0 once the last one was played).

@@ -258,3 +258,59 @@ pub(crate) fn check_template_components(
     }
     Ok(())
 }
+
+/// The template's body as the guest reads it: each `{{1}}` or `{{name}}` replaced by its
+/// parameter's text (positional ones in order, named ones by `parameter_name`).
+pub(crate) fn filled_body(found: &crate::state::Template, request: &Value) -> String {
+    let listed = found.components.as_array().cloned().unwrap_or_default();
+    let text = listed
+        .iter()
+        .find(|c| c["type"] == "BODY")
+        .and_then(|c| c["text"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let params = request["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "body")
+        .and_then(|c| c["parameters"].as_array().cloned())
+        .unwrap_or_default();
+    let mut out = text;
+    for (i, name) in variables(&out.clone()).iter().enumerate() {
+        let value = params
+            .iter()
+            .find(|p| p["parameter_name"].as_str() == Some(name.as_str()))
+            .or_else(|| params.get(i))
+            .and_then(|p| p["text"].as_str())
+            .unwrap_or_default();
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    out
+}
+
+/// What the guest reads on a template's buttons (a copy-code button: "Copy offer code").
+pub(crate) fn button_labels(state: &SimState, template: &Value) -> Vec<String> {
+    let name = template["name"].as_str().unwrap_or_default();
+    let language = template["language"]["code"].as_str().unwrap_or_default();
+    let world = state.world();
+    let Some(found) = world
+        .templates
+        .iter()
+        .find(|t| t.name == name && t.language == language)
+    else {
+        return Vec::new();
+    };
+    found
+        .components
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["type"] == "BUTTONS")
+        .flat_map(|c| c["buttons"].as_array().cloned().unwrap_or_default())
+        .map(|b| match b["text"].as_str() {
+            Some(text) => text.to_owned(),
+            None => "Copy offer code".to_owned(),
+        })
+        .collect()
+}

@@ -104,6 +104,9 @@ pub struct Received {
     /// Whether the guest has read it (a `read` status went out).
     #[serde(default)]
     pub read: bool,
+    /// A template's buttons, as the guest's phone shows them under it.
+    #[serde(default)]
+    pub buttons: Vec<String>,
 }
 
 /// A stored media file (an upload by the business, or a guest's picture).

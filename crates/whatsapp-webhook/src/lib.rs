@@ -86,7 +86,7 @@ pub struct Element {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Message(Box<Message>),
-    Status(Status),
+    Status(Box<Status>),
     /// Cannot be used (no id, no sender, an unknown status): kept as evidence, with why.
     Unreadable {
         reason: String,
@@ -237,6 +237,8 @@ pub struct Status {
     /// Who it went to (`recipient_id`, `recipient_user_id`).
     pub recipient: Guest,
     pub pricing: Option<Pricing>,
+    /// The send's `biz_opaque_callback_data`, echoed by Meta (the connector's message id).
+    pub callback: Option<String>,
 }
 
 /// What Meta says a message costs (`pricing`).

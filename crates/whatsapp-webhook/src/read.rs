@@ -502,7 +502,7 @@ fn status(raw: &str) -> Item {
         None if state == DeliveryState::Failed => Some((0, describe_failure(0, "Not delivered"))),
         None => None,
     };
-    Item::Status(Status {
+    Item::Status(Box::new(Status {
         wamid,
         state,
         error,
@@ -521,5 +521,6 @@ fn status(raw: &str) -> Item {
             model: p.pricing_model,
             category: p.category,
         }),
-    })
+        callback: non_empty(s.biz_opaque_callback_data),
+    }))
 }

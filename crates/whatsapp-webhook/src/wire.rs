@@ -227,6 +227,7 @@ pub struct Status {
     #[serde(default)]
     pub errors: Vec<Error>,
     pub pricing: Option<Pricing>,
+    pub biz_opaque_callback_data: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -540,7 +540,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(100);
 
 /// Runs `f` (a polling loop) for at most `limit`; `what` names what was awaited.
-async fn within<T>(
+pub async fn within<T>(
     limit: Duration,
     what: &str,
     f: impl std::future::Future<Output = anyhow::Result<T>>,
@@ -733,6 +733,39 @@ impl SimControl {
                 tokio::time::sleep(POLL).await;
             }
         })
+        .await
+    }
+
+    /// Any call of the simulator's control API, its JSON answer discarded.
+    pub async fn control(&self, path: &str, body: Value) -> anyhow::Result<()> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await?;
+        accepted(response).await
+    }
+
+    /// Waits until the guest has received the template `name` (its `text` is the filled body,
+    /// as the guest reads it).
+    pub async fn wait_received_template(&self, wa_id: &str, name: &str) -> anyhow::Result<Value> {
+        within(
+            WAIT,
+            &format!("guest {wa_id} to receive the template {name}"),
+            async {
+                loop {
+                    let received = self.received(wa_id).await?;
+                    if let Some(m) = received
+                        .into_iter()
+                        .find(|m| m["request"]["template"]["name"] == name)
+                    {
+                        return Ok(m);
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
+            },
+        )
         .await
     }
 

@@ -28,6 +28,16 @@ pub enum OutboxRequest {
         #[serde(default)]
         media_id: Option<multiline_domain::ids::MediaId>,
     },
+    /// A document kept on this device (`prepare_document`), sent under `filename`: uploaded
+    /// once, as for a picture.
+    Document {
+        prepared: String,
+        filename: String,
+        mime_type: String,
+        caption: Option<String>,
+        #[serde(default)]
+        media_id: Option<multiline_domain::ids::MediaId>,
+    },
 }
 
 /// A message waiting in the outbox.

@@ -22,6 +22,7 @@ async fn demo(dir: &std::path::Path) -> Demo {
         connector_addr: "127.0.0.1:0".parse().unwrap(),
         sim_addr: "127.0.0.1:0".parse().unwrap(),
         clock: Arc::new(SystemClock),
+        cloud_timeout: None,
     })
     .await
     .unwrap()
@@ -305,7 +306,17 @@ async fn a_refused_message_is_marked_failed_and_the_next_one_still_goes() {
     let reason = failed.failure.unwrap();
     assert!(reason.contains("template"), "suggests a template: {reason}");
     until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if matches!(&message.body, MessageBody::Template { name, .. } if name == "conversation_restart") && message.state >= DeliveryState::Sent)).await;
-    let received: Vec<String> = demo.sim.received(ANA).into_iter().map(|r| r.text).collect();
+    let received: Vec<String> = demo
+        .sim
+        .received(ANA)
+        .into_iter()
+        .map(|r| {
+            r.request["template"]["name"]
+                .as_str()
+                .unwrap_or(&r.text)
+                .to_owned()
+        })
+        .collect();
     assert_eq!(
         received,
         ["conversation_restart"],

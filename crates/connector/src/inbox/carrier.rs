@@ -77,6 +77,7 @@ pub(super) async fn carrier(
             });
         }
         CarrierEvent::Status { id, state, error } => arrivals.statuses.push(StatusUpdate {
+            callback: None,
             wamid: id,
             state,
             error,

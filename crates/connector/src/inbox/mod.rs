@@ -384,6 +384,11 @@ async fn whatsapp(
                     wamid: s.wamid.clone(),
                     state: s.state,
                     error: s.error.clone(),
+                    callback: s
+                        .callback
+                        .as_deref()
+                        .and_then(|c| uuid::Uuid::parse_str(c).ok())
+                        .map(multiline_domain::ids::MessageId),
                 });
                 continue;
             }

@@ -51,9 +51,14 @@ impl ProviderError {
 /// The HTTP client for a provider's API: a call that has not answered in 20 s is given up
 /// (and, having been sent, never retried blindly).
 pub(crate) fn http_client() -> reqwest::Client {
+    http_client_with(Duration::from_secs(20))
+}
+
+/// [`http_client`] giving a call up after `timeout`.
+pub(crate) fn http_client_with(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5).min(timeout))
         .build()
         .expect("a TLS HTTP client builds")
 }

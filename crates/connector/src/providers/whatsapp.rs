@@ -17,13 +17,16 @@ use crate::store::{GuestIds, Line, ListedTemplate};
 #[async_trait::async_trait]
 pub trait WhatsApp: Send + Sync {
     /// Sends one message to the guest from the line; answers its wamid. A picture is sent
-    /// by the Cloud API media id its upload answered (`media_id`).
+    /// by the Cloud API media id its upload answered (`media_id`). `callback` (the message's
+    /// id) rides along as `biz_opaque_callback_data`: Meta echoes it in the message's status
+    /// webhooks, which is how a send whose answer was lost is recognised.
     async fn send(
         &self,
         line: &Line,
         to: &GuestIds,
         body: &MessageBody,
         media_id: Option<&str>,
+        callback: &str,
     ) -> Result<String, ProviderError>;
     /// Uploads a picture to the line's number; answers the Cloud API's media id.
     async fn upload_media(
@@ -133,6 +136,15 @@ impl Default for CloudApi {
     fn default() -> Self {
         CloudApi {
             http: super::http_client(),
+        }
+    }
+}
+
+impl CloudApi {
+    /// A client that gives a call up after `timeout` (tests of a lost answer).
+    pub fn with_timeout(timeout: std::time::Duration) -> CloudApi {
+        CloudApi {
+            http: super::http_client_with(timeout),
         }
     }
 }
@@ -294,6 +306,7 @@ impl WhatsApp for CloudApi {
         to: &GuestIds,
         body: &MessageBody,
         cloud_media_id: Option<&str>,
+        callback: &str,
     ) -> Result<String, ProviderError> {
         let mut payload = match body {
             MessageBody::Text { text } => json!({
@@ -375,6 +388,7 @@ impl WhatsApp for CloudApi {
                 });
             }
         };
+        payload["biz_opaque_callback_data"] = json!(callback);
         // The number with its `+` (without it Meta may read it in the business number's
         // country); a guest known only by their business-scoped user id by `recipient`.
         match (&to.phone, &to.user_id) {

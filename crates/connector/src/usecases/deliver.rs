@@ -63,8 +63,12 @@ pub fn next_due(env: &Env<'_>) -> Result<Option<Timestamp>> {
 /// opt-in template makes the guest's consent `Requested` (F4). Statuses that came before
 /// this answer are applied now.
 pub fn complete_sent(env: &Env<'_>, id: MessageId, wamid: &str) -> Result<Told> {
-    let now = env.now;
-    env.store.write(|tx| {
+    env.store.write(|tx| sent_in(tx, id, wamid, env.now))
+}
+
+/// [`complete_sent`] in the caller's transaction.
+pub(crate) fn sent_in(tx: &mut dyn Tx, id: MessageId, wamid: &str, now: Timestamp) -> Result<Told> {
+    {
         let msg = tx.message(id)?;
         tx.set_message_wamid(id, wamid)?;
         tx.set_message_state(id, msg.state.advance(DeliveryState::Sent), None)?;
@@ -104,11 +108,45 @@ pub fn complete_sent(env: &Env<'_>, id: MessageId, wamid: &str) -> Result<Told> 
                 wamid: early.wamid,
                 state: early.state,
                 error: early.error,
+                callback: None,
             };
             tell(&mut told, receive::status_of(tx, id, &update, now)?);
         }
         Ok(told)
-    })
+    }
+}
+
+/// A status names, by its callback data, a message of `line` whose send's answer was lost
+/// (failed with an unknown outcome, offering Retry): the send did reach WhatsApp. The
+/// message becomes what it is (sent under `wamid`, then the status applied), so Retry is no
+/// longer offered and nothing is sent twice. Answers `None` when `id` is no such message.
+pub(crate) fn recover_lost_answer(
+    tx: &mut dyn Tx,
+    line: uuid::Uuid,
+    id: MessageId,
+    wamid: &str,
+    now: Timestamp,
+) -> Result<Option<Told>> {
+    let Ok(msg) = tx.message(id) else {
+        return Ok(None);
+    };
+    let thread = tx.thread(msg.thread_id)?;
+    let lost = msg.state == DeliveryState::Failed
+        && msg.remedy == Some(Remedy::Retry)
+        && thread.line_id == line;
+    if !lost || !tx.unfail_message(id)? {
+        return Ok(None);
+    }
+    audit(
+        tx,
+        thread.org_id,
+        now,
+        "connector",
+        "message.recovered",
+        Some(msg.thread_id),
+        serde_json::json!({ "message_id": id, "wamid": wamid }),
+    )?;
+    sent_in(tx, id, wamid, now).map(Some)
 }
 
 /// Why a message will not be sent, and what the user can do about it.

@@ -71,6 +71,9 @@ pub struct StatusUpdate {
     /// For `failed`: the provider's code and the sentence to show, put into words by the
     /// provider's layer.
     pub error: Option<(u32, String)>,
+    /// The message the send named in its callback data (WhatsApp's
+    /// `biz_opaque_callback_data`), when the status carried it.
+    pub callback: Option<MessageId>,
 }
 
 /// A problem the provider reports with the line's account or number.
@@ -479,6 +482,13 @@ fn apply_status(
 ) -> Result<Told> {
     match tx.outbound_by_wamid(line, &update.wamid)? {
         Some(id) => status_of(tx, id, update, now),
+        None if let Some(id) = update.callback
+            && let Some(mut told) =
+                deliver::recover_lost_answer(tx, line, id, &update.wamid, now)? =>
+        {
+            tell(&mut told, status_of(tx, id, update, now)?);
+            Ok(told)
+        }
         None => {
             tx.keep_early_status(
                 line,

@@ -140,6 +140,29 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
     let listed = ok(connector(&data).args(["org", "list"]).output().unwrap());
     assert!(listed.contains("Fjord Bikes\twhatsapp on"), "{listed}");
 
+    // A line WhatsApp paused (its token refused) is resumed by the admin.
+    {
+        let store = multiline_connector::admin::open_store(&data).unwrap();
+        let org_id: multiline_domain::ids::OrganizationId = org.parse().unwrap();
+        use multiline_connector::store::StoreExt as _;
+        store
+            .write(|tx| {
+                let line = tx.line_of_org(org_id)?;
+                tx.set_line_blocked_told(line.id, Some("190"))
+            })
+            .unwrap();
+    }
+    let shown = ok(connector(&data)
+        .args(["line", "show", "--org", &org])
+        .output()
+        .unwrap());
+    assert!(shown.contains("PAUSED") && shown.contains("190"), "{shown}");
+    let resumed = ok(connector(&data)
+        .args(["line", "resume", "--org", &org])
+        .output()
+        .unwrap());
+    assert!(!resumed.contains("PAUSED"), "{resumed}");
+
     // The same store through a configuration file instead of the environment.
     let config = dir.path().join("connector.toml");
     std::fs::write(
@@ -179,7 +202,8 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
             "line.connected",
             "whatsapp.enabled",
             "window_rule.changed",
-            "consent_keywords.changed"
+            "consent_keywords.changed",
+            "line.resumed"
         ]
     );
     assert!(

@@ -10,6 +10,7 @@ mod carrier;
 mod cli;
 mod cloud_api;
 mod error_table;
+mod late_failures;
 mod malformed;
 mod meta_scenarios;
 mod openapi;

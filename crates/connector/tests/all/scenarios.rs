@@ -434,7 +434,13 @@ async fn templates_are_checked_like_the_cloud_api_and_go_out_after_the_window() 
     })
     .await;
     let received = h.demo.sim.received(ANA);
-    assert_eq!(received.last().unwrap().text, "appointment_reminder");
+    let got = received.last().unwrap();
+    assert_eq!(got.request["template"]["name"], "appointment_reminder");
+    assert_eq!(
+        got.text,
+        "Hi Ana, this is a reminder of your appointment on Friday at 3 pm. Reply here if you need to change it.",
+        "the guest reads the body filled"
+    );
     match &sent.body {
         MessageBody::Template { text, .. } => assert!(
             text.contains("Hi Ana, this is a reminder of your appointment on Friday at 3 pm."),

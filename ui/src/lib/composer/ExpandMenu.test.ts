@@ -13,7 +13,7 @@ function setup(template: Composer = { state: "allowed" }) {
 }
 
 describe("Expand menu", () => {
-  it("opens_with_template_camera_and_photo_library", async () => {
+  it("opens_with_template_camera_photo_library_and_document", async () => {
     const { user, button } = setup();
     expect(screen.queryByTestId(testIds.expandMenu)).toBeNull();
 
@@ -27,8 +27,10 @@ describe("Expand menu", () => {
       testIds.menuTemplate,
       testIds.menuCamera,
       testIds.menuPhotoLibrary,
+      testIds.menuDocument,
     ]);
     expect(items[0]).toHaveTextContent("Template");
+    expect(items[3]).toHaveTextContent("Document");
     expect(items[0]).toHaveFocus();
   });
 
@@ -43,11 +45,11 @@ describe("Expand menu", () => {
     expect(button).toHaveAttribute("aria-expanded", "false");
   });
 
-  it("marks_camera_and_photo_library_as_coming_later", async () => {
+  it("marks_camera_photo_library_and_document_as_coming_later", async () => {
     const { user, button, ontemplate } = setup();
     await user.click(button);
 
-    for (const id of [testIds.menuCamera, testIds.menuPhotoLibrary]) {
+    for (const id of [testIds.menuCamera, testIds.menuPhotoLibrary, testIds.menuDocument]) {
       const item = screen.getByTestId(id);
       expect(item).toHaveAttribute("aria-disabled", "true");
       expect(item).toHaveAttribute("title", "Comes in a later release");
@@ -67,9 +69,11 @@ describe("Expand menu", () => {
     await user.keyboard("{ArrowDown}");
     expect(screen.getByTestId(testIds.menuPhotoLibrary)).toHaveFocus();
     await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId(testIds.menuDocument)).toHaveFocus();
+    await user.keyboard("{ArrowDown}");
     expect(screen.getByTestId(testIds.menuTemplate)).toHaveFocus();
     await user.keyboard("{ArrowUp}");
-    expect(screen.getByTestId(testIds.menuPhotoLibrary)).toHaveFocus();
+    expect(screen.getByTestId(testIds.menuDocument)).toHaveFocus();
   });
 
   it("opens_the_template_tool_when_the_core_allows_templates", async () => {
@@ -136,5 +140,47 @@ describe("Expand menu", () => {
     expect(item).toHaveAttribute("title", expect.stringContaining("24-hour window"));
     await user.click(item);
     expect(refusedPhoto).not.toHaveBeenCalled();
+  });
+
+  it("opens_the_document_chooser_like_the_photo_library_and_disables_it_when_refused", async () => {
+    const ondocument = vi.fn();
+    const user = userEvent.setup();
+    const { unmount } = render(ExpandMenu, {
+      props: {
+        template: { state: "allowed" },
+        ontemplate: vi.fn(),
+        photo: { state: "allowed" },
+        onphoto: vi.fn(),
+        ondocument,
+      },
+    });
+    await user.click(screen.getByTestId(testIds.expandButton));
+    const document = screen.getByTestId(testIds.menuDocument);
+    expect(document).toHaveAttribute("data-testid", "expand-document");
+    expect(document).not.toHaveAttribute("aria-disabled");
+    await user.click(document);
+    expect(ondocument).toHaveBeenCalledOnce();
+    expect(screen.queryByTestId(testIds.expandMenu)).toBeNull();
+    unmount();
+
+    const refusedDocument = vi.fn();
+    const message = "The 24-hour window has closed. Send a template to restart the conversation.";
+    render(ExpandMenu, {
+      props: {
+        template: { state: "allowed" },
+        ontemplate: vi.fn(),
+        photo: { state: "refused", reason: "window_closed_use_template", message },
+        onphoto: vi.fn(),
+        ondocument: refusedDocument,
+      },
+    });
+    await user.click(screen.getByTestId(testIds.expandButton));
+    const item = screen.getByTestId(testIds.menuDocument);
+    expect(item).toHaveAttribute("aria-disabled", "true");
+    expect(item).toHaveAttribute("title", message);
+    expect(item).toHaveTextContent(message);
+    await user.click(item);
+    expect(refusedDocument).not.toHaveBeenCalled();
+    expect(screen.getByTestId(testIds.menuPhotoLibrary)).toHaveAttribute("aria-disabled", "true");
   });
 });

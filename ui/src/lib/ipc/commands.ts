@@ -13,6 +13,7 @@ import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
 import type { MessageId } from "./bindings/MessageId";
 import type { ParticipantChange } from "./bindings/ParticipantChange";
+import type { PreparedDocument } from "./bindings/PreparedDocument";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
@@ -200,6 +201,23 @@ export function sendPicture(
   caption: string | null,
 ): Promise<Message> {
   return call("send_picture", { threadId, preparedId, caption });
+}
+
+/** Documents out: a chosen file's bytes, sent raw, kept on this device until sent;
+ * `document_too_large` over WhatsApp's 100 MB. */
+export function prepareDocument(bytes: Uint8Array): Promise<PreparedDocument> {
+  return call("prepare_document", bytes);
+}
+
+/** Queues a prepared document under `filename` (what the guest sees); resolves with the
+ * message "sending". `not_a_document` unless the name is a PDF, Office or text file's. */
+export function sendDocument(
+  threadId: ThreadId,
+  preparedId: string,
+  filename: string,
+  caption: string | null,
+): Promise<Message> {
+  return call("send_document", { threadId, preparedId, filename, caption });
 }
 
 /** A stored file (a picture, a recording, a video...) as a `data:` URL (fetched once, then

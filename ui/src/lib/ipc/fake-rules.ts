@@ -45,3 +45,26 @@ export function fakeRules(consent: Consent, windowOpen: boolean): Rules {
     consent.state === "revoked" && consent.guest_returned_at ? "revoked_returned" : consent.state;
   return rulesFor(`whatsapp/${state}/${windowOpen ? "open" : "closed"}`);
 }
+
+/** The documents WhatsApp takes, by file name extension, as the domain lists them
+ * (`policy::WHATSAPP_DOCUMENT_TYPES`): what the fake's `sendDocument` accepts. */
+export const DOCUMENT_TYPES: Readonly<Record<string, string>> = {
+  pdf: "application/pdf",
+  txt: "text/plain",
+  doc: "application/msword",
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  xls: "application/vnd.ms-excel",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  ppt: "application/vnd.ms-powerpoint",
+  pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+};
+
+/** Meta's limit for a document (`policy::MAX_WHATSAPP_DOCUMENT_BYTES`). */
+export const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
+
+/** The document's type by its name's extension (any case), or null: not one WhatsApp takes. */
+export function documentMime(filename: string): string | null {
+  const dot = filename.lastIndexOf(".");
+  if (dot < 0) return null;
+  return DOCUMENT_TYPES[filename.slice(dot + 1).toLowerCase()] ?? null;
+}

@@ -20,7 +20,7 @@ import { mediaHeader } from "../template/variables";
 import { rowOf } from "../thread/row";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import type { UiEvent } from "./bindings/UiEvent";
-import { fakeRules, fakeSmsRules, plain } from "./fake-rules";
+import { documentMime, fakeRules, fakeSmsRules, MAX_DOCUMENT_BYTES, plain } from "./fake-rules";
 import { demoSeed, demoTemplates, fakePreview } from "./fake-seed";
 import type { Ipc, ThreadCursor, Unlisten } from "./ipc";
 
@@ -118,6 +118,8 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
   const listeners = new Set<(event: UiEvent) => void>();
   const failures = new Map<string, AppError>();
   const preparedPhotos = new Set<string>();
+  /** Documents kept "on this device" until sent: their sizes by prepared id. */
+  const preparedDocuments = new Map<string, number>();
   /** Header pictures uploaded for templates (their media ids). */
   const uploadedHeaders = new Set<string>();
   const seed = options.contacts ? null : demoSeed(now());
@@ -455,6 +457,47 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
         height: 1200,
       });
       touch(thread, caption ? `Photo: ${caption}` : "Photo", message.created_at);
+      if (options.autoProgress) progress(message);
+      return structuredClone(message);
+    },
+    async prepareDocument(bytes) {
+      record("prepareDocument", bytes.length);
+      if (bytes.length > MAX_DOCUMENT_BYTES)
+        throw { code: "document_too_large", message: "Documents can be at most 100 MB." };
+      if (bytes.length === 0) throw { code: "file_unreadable", message: "The file is empty." };
+      // "doc-": the fake's `getMedia` answers its document for these.
+      const id = `doc-${fake.calls.length}`;
+      preparedDocuments.set(id, bytes.length);
+      return { id, bytes: bytes.length };
+    },
+    async sendDocument(threadId, preparedId, filename, caption) {
+      record("sendDocument", threadId, preparedId, filename, caption);
+      const size = preparedDocuments.get(preparedId);
+      if (size === undefined)
+        throw { code: "not_found", message: "That document no longer exists." };
+      const name = filename.trim();
+      const mime = documentMime(name);
+      if (mime === null)
+        throw {
+          code: "not_a_document",
+          message: "Send documents as PDF, Word, Excel, PowerPoint or text files.",
+        };
+      const thread = find(threadId);
+      refuseUnless(thread.composer);
+      if (thread.channel === "sms")
+        throw {
+          code: "mms_unsupported",
+          message: "Pictures and files can't be sent by SMS yet; send them on WhatsApp.",
+        };
+      const message = outbound(threadId, {
+        type: "document",
+        media_id: preparedId,
+        mime_type: mime,
+        size,
+        filename: name,
+        caption,
+      });
+      touch(thread, `Document: ${name}`, message.created_at);
       if (options.autoProgress) progress(message);
       return structuredClone(message);
     },

@@ -14,6 +14,7 @@ import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
 import type { MessageId } from "./bindings/MessageId";
 import type { ParticipantChange } from "./bindings/ParticipantChange";
+import type { PreparedDocument } from "./bindings/PreparedDocument";
 import type { PreparedPhoto } from "./bindings/PreparedPhoto";
 import type { Session } from "./bindings/Session";
 import type { SyncState } from "./bindings/SyncState";
@@ -78,6 +79,13 @@ export interface Ipc {
   preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
   uploadHeaderPicture(photoId: string): Promise<MediaId>;
   sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
+  prepareDocument(bytes: Uint8Array): Promise<PreparedDocument>;
+  sendDocument(
+    threadId: ThreadId,
+    preparedId: string,
+    filename: string,
+    caption: string | null,
+  ): Promise<Message>;
   getMedia(mediaId: MediaId): Promise<string>;
   openMedia(mediaId: MediaId, filename: string): Promise<void>;
   saveMedia(mediaId: MediaId, filename: string): Promise<boolean>;

@@ -168,6 +168,24 @@ export class ThreadStore {
     }
   }
 
+  /** Documents out: keeps the file's bytes on this device, then queues it under `filename`;
+   * resolves false (error shown) if the core refused either step. */
+  async sendDocument(
+    bytes: Uint8Array,
+    filename: string,
+    caption: string | null,
+  ): Promise<boolean> {
+    try {
+      const prepared = await this.ipc.prepareDocument(bytes);
+      const message = await this.ipc.sendDocument(this.threadId, prepared.id, filename, caption);
+      this.upsert(message, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      this.report(error);
+      return false;
+    }
+  }
+
   /** F9/F15: queues an approved template; resolves false (error shown) if the core refused. */
   async sendTemplate(name: string, language: string, values: FilledValue[]): Promise<boolean> {
     try {

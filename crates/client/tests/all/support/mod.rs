@@ -18,6 +18,7 @@ pub async fn demo_with_clock(
         connector_addr: "127.0.0.1:0".parse().unwrap(),
         sim_addr: "127.0.0.1:0".parse().unwrap(),
         clock: clock.clone(),
+        cloud_timeout: None,
     })
     .await
     .unwrap();

@@ -50,6 +50,19 @@ impl Harness {
 
     /// The demo, its clock starting at `now`.
     pub async fn start_at(now: multiline_domain::time::Timestamp) -> Harness {
+        Harness::start_with(now, None).await
+    }
+
+    /// The demo whose connector gives a Cloud API call up after `timeout` (a lost answer).
+    pub async fn start_with_cloud_timeout(timeout: std::time::Duration) -> Harness {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap();
+        Harness::start_with(now, Some(timeout)).await
+    }
+
+    async fn start_with(
+        now: multiline_domain::time::Timestamp,
+        cloud_timeout: Option<std::time::Duration>,
+    ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(now));
         let demo = demo::start(DemoOptions {
@@ -57,6 +70,7 @@ impl Harness {
             connector_addr: "127.0.0.1:0".parse().unwrap(),
             sim_addr: "127.0.0.1:0".parse().unwrap(),
             clock: clock.clone(),
+            cloud_timeout,
         })
         .await
         .unwrap();

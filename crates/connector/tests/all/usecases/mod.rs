@@ -409,6 +409,7 @@ fn statuses_never_go_backwards() {
     let one = send(s, w.alex, thread, "one").unwrap();
     let two = send(s, w.alex, thread, "two").unwrap();
     let status = |wamid: &str, state| StatusUpdate {
+        callback: None,
         wamid: wamid.into(),
         state,
         error: None,
@@ -435,6 +436,7 @@ fn statuses_never_go_backwards() {
     let job = s.claim_next(t0()).unwrap().unwrap();
     s.complete_sent(job.message_id, "wamid.3", t0()).unwrap();
     let failed = StatusUpdate {
+        callback: None,
         wamid: "wamid.3".into(),
         state: DeliveryState::Failed,
         error: Some((131026, "Message undeliverable".into())),

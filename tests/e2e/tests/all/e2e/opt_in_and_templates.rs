@@ -21,7 +21,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for("optInDialog").await?;
     app.screenshot("03-opt-in-dialog").await?;
     app.click("optInConfirm").await?;
-    let opt_in = app.sim.wait_received(BEN, "optin_request").await?;
+    let opt_in = app.sim.wait_received_template(BEN, "optin_request").await?;
     assert_eq!(opt_in["type"], "template");
     assert_eq!(
         opt_in["request"]["template"]["components"][0]["parameters"][0]["text"],
@@ -80,7 +80,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.screenshot("05-template-picker").await?;
     wait_enabled(app, "templateSend").await?;
     app.click("templateSend").await?;
-    let sent = app.sim.wait_received(BEN, "appointment_reminder").await?;
+    let sent = app
+        .sim
+        .wait_received_template(BEN, "appointment_reminder")
+        .await?;
     let params = &sent["request"]["template"]["components"][0]["parameters"];
     assert_eq!(params[1]["text"], "Friday at 3 pm");
     let bubble = format!(

@@ -48,7 +48,9 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for_css(&field).await?.send_keys("Ana").await?;
     wait_enabled(app, "templateSend", true).await?;
     app.click("templateSend").await?;
-    app.sim.wait_received(ANA, "conversation_restart").await?;
+    app.sim
+        .wait_received_template(ANA, "conversation_restart")
+        .await?;
 
     // Ana answers; free messaging is back.
     app.sim.guest_sends(ANA, "Sure, go ahead").await?;
