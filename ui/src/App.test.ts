@@ -4,22 +4,13 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "./lib/ipc/bindings/Message";
 import { createFakeIpc, plain } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
-import { byTestId, renderApp } from "./test/app";
+import { byTestId, openThread, renderApp } from "./test/app";
 import { LIST_DRAWN, PAGE } from "./lib/thread/threads.svelte";
 import App from "./App.svelte";
 
 async function openContacts(user: ReturnType<typeof userEvent.setup>) {
   await user.click(screen.getByTestId(testIds.navContacts));
   await waitFor(() => expect(byTestId(testIds.contactRow).length).toBeGreaterThan(0));
-}
-
-async function openThread(user: ReturnType<typeof userEvent.setup>, threadId: string) {
-  const row = document.querySelector<HTMLElement>(
-    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
-  );
-  if (!row) throw new Error(`no row for ${threadId}`);
-  await user.click(row);
-  await waitFor(() => expect(byTestId(testIds.messageBubble).length).toBeGreaterThan(0));
 }
 
 describe("Contacts tab", () => {

@@ -1,23 +1,13 @@
 /** Documents out: the Expand menu's Document, drops and pastes, the document composer and the
  * bubble of a document the user sent. */
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
-import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Message } from "./lib/ipc/bindings/Message";
 import { createFakeIpc, plain } from "./lib/ipc/fake";
 import { ipcContext } from "./lib/ipc/ipc";
 import { testIds } from "./lib/testids";
 import MessageBubble from "./lib/thread/MessageBubble.svelte";
-import { byTestId, renderApp } from "./test/app";
-
-async function openThread(user: ReturnType<typeof userEvent.setup>, threadId: string) {
-  const row = document.querySelector<HTMLElement>(
-    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
-  );
-  if (!row) throw new Error(`no row for ${threadId}`);
-  await user.click(row);
-  await waitFor(() => expect(byTestId(testIds.messageBubble).length).toBeGreaterThan(0));
-}
+import { byTestId, openThread, renderApp } from "./test/app";
 
 /** A PDF of `bytes` bytes. */
 function pdf(name = "invoice.pdf", bytes = 2500): File {

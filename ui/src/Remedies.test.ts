@@ -1,29 +1,15 @@
 /** A failed message's one-tap actions through the whole app, on the fake core. */
 import { screen, waitFor, within } from "@testing-library/svelte";
-import type userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { createFakeIpc, type FakeIpc } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
-import { byTestId, renderApp } from "./test/app";
-
-type User = ReturnType<typeof userEvent.setup>;
-
-async function openThread(user: User, threadId: string) {
-  const row = document.querySelector<HTMLElement>(
-    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
-  );
-  if (!row) throw new Error(`no row for ${threadId}`);
-  await user.click(row);
-  return screen.findByTestId(testIds.threadView);
-}
+import { byTestId, calls, openThread, renderApp } from "./test/app";
 
 function bubble(id: string): HTMLElement {
   const found = byTestId(testIds.messageBubble).find((b) => b.dataset.messageId === id);
   if (!found) throw new Error(`no bubble ${id}`);
   return found;
 }
-
-const calls = (fake: FakeIpc, command: string) => fake.calls.filter((c) => c.command === command);
 
 /** Maria's failed "Shall I book a slot at 3 pm?" (t-1), its remedy set to `remedy`. */
 function withRemedy(remedy: "retry" | "sms", smsEnabled = true): FakeIpc {

@@ -1,12 +1,9 @@
 /** The opt-in (F4-F6) and Template tool (F14-F15) flows through the whole app, on the fake core. */
 import { screen, waitFor, within } from "@testing-library/svelte";
-import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { fakeRules, type FakeIpc } from "./lib/ipc/fake";
+import { fakeRules } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
-import { byTestId, renderApp } from "./test/app";
-
-type User = ReturnType<typeof userEvent.setup>;
+import { byTestId, calls, openThread, renderApp, type User } from "./test/app";
 
 async function tapWhatsapp(user: User, contact: string, phone: string) {
   await user.click(screen.getByTestId(testIds.navContacts));
@@ -14,17 +11,6 @@ async function tapWhatsapp(user: User, contact: string, phone: string) {
   await user.click(await screen.findByRole("button", { name: `WhatsApp ${phone}` }));
   await screen.findByTestId(testIds.threadView);
 }
-
-async function openThread(user: User, threadId: string) {
-  const row = document.querySelector<HTMLElement>(
-    `[data-testid="${testIds.threadRow}"][data-thread-id="${threadId}"]`,
-  );
-  if (!row) throw new Error(`no row for ${threadId}`);
-  await user.click(row);
-  return screen.findByTestId(testIds.threadView);
-}
-
-const calls = (fake: FakeIpc, command: string) => fake.calls.filter((c) => c.command === command);
 
 describe("Opt-in", () => {
   it("asks_before_sending_the_opt_in_to_a_contact_without_consent", async () => {

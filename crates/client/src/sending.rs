@@ -222,7 +222,9 @@ impl Client {
         };
         let sms = self.open_sms_thread(contact, phone.as_str()).await?;
         self.send_text(sms.id, text).await?;
-        Ok(sms)
+        // As the thread is now (the UI puts this answer over its row: a summary read before
+        // the send would undo the events that came meanwhile).
+        Ok(self.thread_summary(sms.id).await?.unwrap_or(sms))
     }
 
     /// Uploads a prepared picture (`prepare_photo`) for a template's header now, answering
@@ -306,10 +308,15 @@ impl Client {
             reactions: Vec::new(),
         };
         let m = message.clone();
-        self.inner.cache(move |c| c.enqueue(&m, &request)).await?;
+        let row = self.inner.cache(move |c| c.enqueue(&m, &request)).await?;
         self.inner.emit(UiEvent::MessageUpserted {
             message: message.clone(),
         });
+        if let Some(thread) = row {
+            self.inner.emit(UiEvent::ThreadUpserted {
+                thread: self.inner.summary(&thread),
+            });
+        }
         self.inner.outbox_wake.notify_one();
         Ok(message)
     }

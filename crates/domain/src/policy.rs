@@ -265,29 +265,30 @@ pub fn decide(facts: &SendFacts, draft: &Draft<'_>, now: Timestamp) -> Result<()
         Draft::Picture {
             caption,
             attachment,
-        } => {
-            if facts.channel == Channel::Sms {
-                return Err(Refusal::MmsUnsupported);
-            }
-            if caption_to_send(caption).is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
-                return Err(Refusal::CaptionTooLong);
-            }
-            attachment.map_or(Ok(()), check_picture)
-        }
+        } => check_file(facts, caption, attachment, check_picture),
         Draft::Document {
             caption,
             attachment,
-        } => {
-            if facts.channel == Channel::Sms {
-                return Err(Refusal::MmsUnsupported);
-            }
-            if caption_to_send(caption).is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
-                return Err(Refusal::CaptionTooLong);
-            }
-            attachment.map_or(Ok(()), check_document)
-        }
+        } => check_file(facts, caption, attachment, check_document),
         Draft::Template | Draft::OptIn => Ok(()),
     }
+}
+
+/// A picture or a document: not by SMS, its caption within the limit, the file as `check`
+/// says (when its bytes are at hand).
+fn check_file(
+    facts: &SendFacts,
+    caption: Option<&str>,
+    attachment: Option<Attachment<'_>>,
+    check: fn(Attachment<'_>) -> Result<(), Refusal>,
+) -> Result<(), Refusal> {
+    if facts.channel == Channel::Sms {
+        return Err(Refusal::MmsUnsupported);
+    }
+    if caption_to_send(caption).is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
+        return Err(Refusal::CaptionTooLong);
+    }
+    attachment.map_or(Ok(()), check)
 }
 
 /// May this file be sent as a WhatsApp picture? JPEG or PNG, at most 5 MB (the connector

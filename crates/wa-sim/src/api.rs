@@ -109,9 +109,7 @@ async fn upload_media(
     check_token(&state, &headers)?;
     play_fault(&state).await?;
     if phone_number_id != state.config.phone_number_id {
-        return Err(GraphError::invalid(format!(
-            "Object with ID '{phone_number_id}' does not exist"
-        )));
+        return Err(GraphError::unknown_object("post", &phone_number_id));
     }
     let (mut product, mut kind, mut file) = (None, None, None);
     while let Some(field) = form
@@ -209,13 +207,11 @@ async fn media_lookup(
     media_outage(&state)?;
     let now = state.clock.now();
     let mut world = state.world();
-    let media = world.media.get(&media_id).cloned().ok_or_else(|| {
-        GraphError::new(
-            StatusCode::NOT_FOUND,
-            100,
-            format!("Unsupported get request. Object with ID '{media_id}' does not exist"),
-        )
-    })?;
+    let media = world
+        .media
+        .get(&media_id)
+        .cloned()
+        .ok_or_else(|| GraphError::unknown_object("get", &media_id))?;
     let token = crate::opaque_id().to_string();
     world.downloads.insert(
         token.clone(),
@@ -325,9 +321,7 @@ async fn send_on(
     check_token(&state, &headers)?;
     let mut late = play_fault(&state).await?;
     if phone_number_id != state.config.phone_number_id {
-        return Err(GraphError::invalid(format!(
-            "Unsupported post request. Object with ID '{phone_number_id}' does not exist"
-        )));
+        return Err(GraphError::unknown_object("post", &phone_number_id));
     }
     let request: Value = serde_json::from_slice(&body)
         .map_err(|_| GraphError::invalid("The request body is not valid JSON"))?;
@@ -525,19 +519,34 @@ fn check_template(state: &SimState, template: &Value) -> Result<String, GraphErr
     Ok(crate::outbound::filled_body(&found, template))
 }
 
+#[derive(serde::Deserialize)]
+struct ListingQuery {
+    /// `summary=total_count`: Meta adds `{"summary": {"total_count": N}}`.
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+/// `GET /{version}/{waba-id}/message_templates`: every template with its components (and
+/// each variable's `example`), one page; `summary` when asked for.
 async fn templates(
     State(state): State<Arc<SimState>>,
     Path((_version, waba_id)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<ListingQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
     check_token(&state, &headers)?;
     if waba_id != state.config.waba_id {
-        return Err(GraphError::invalid(format!(
-            "Object with ID '{waba_id}' does not exist"
-        )));
+        return Err(GraphError::unknown_object("get", &waba_id));
     }
-    let data = serde_json::to_value(&state.world().templates).expect("templates serialize");
-    Ok(Json(
-        json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } }),
-    ))
+    let templates = state.world().templates.clone();
+    let data = serde_json::to_value(&templates).expect("templates serialize");
+    let mut answer =
+        json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } });
+    if query
+        .summary
+        .is_some_and(|s| s.split(',').any(|f| f.trim() == "total_count"))
+    {
+        answer["summary"] = json!({ "total_count": templates.len() });
+    }
+    Ok(Json(answer))
 }

@@ -11,6 +11,9 @@ pub(crate) struct GraphError {
     status: StatusCode,
     code: u32,
     message: String,
+    /// `OAuthException` for most, `GraphMethodException` for an unknown object.
+    kind: &'static str,
+    subcode: Option<u32>,
 }
 
 impl GraphError {
@@ -19,6 +22,25 @@ impl GraphError {
             status,
             code,
             message: message.into(),
+            kind: "OAuthException",
+            subcode: None,
+        }
+    }
+
+    /// An id that names nothing this token may see: HTTP 400, `GraphMethodException`, code
+    /// 100, subcode 33, as Meta answers it.
+    pub(crate) fn unknown_object(method: &str, id: &str) -> Self {
+        GraphError {
+            kind: "GraphMethodException",
+            subcode: Some(33),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                100,
+                format!(
+                    "Unsupported {method} request. Object with ID '{id}' does not exist, cannot \
+                     be loaded due to missing permissions, or does not support this operation."
+                ),
+            )
         }
     }
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -34,15 +56,18 @@ impl IntoResponse for GraphError {
         } else {
             format!("(#{}) {}", self.code, self.message)
         };
-        let body = json!({
+        let mut body = json!({
             "error": {
                 "message": message,
-                "type": "OAuthException",
+                "type": self.kind,
                 "code": self.code,
                 "error_data": { "messaging_product": "whatsapp", "details": self.message },
                 "fbtrace_id": "AsimTrace000"
             }
         });
+        if let Some(subcode) = self.subcode {
+            body["error"]["error_subcode"] = json!(subcode);
+        }
         (self.status, Json(body)).into_response()
     }
 }

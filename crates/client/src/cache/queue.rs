@@ -1,11 +1,11 @@
 //! The outbox: messages written on this device and waiting for the connector, kept in the
 //! same file as the messages they show, so a queued message and its bubble never disagree.
 
-use multiline_domain::api::{DeliveryState, FilledValue, Message};
+use multiline_domain::api::{DeliveryState, FilledValue, Message, Thread};
 use multiline_domain::ids::{ClientMessageId, ThreadId};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Cache, CacheError, Result, upsert_message};
+use super::{Cache, CacheError, Result, upsert_message, upsert_thread};
 
 /// What a queued message asks the connector to send.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,8 +51,9 @@ pub struct Pending {
 
 impl Cache {
     /// Writes a message locally (shown as `sending`) and queues it, in one transaction:
-    /// once this returns, the message survives the app being killed.
-    pub fn enqueue(&self, message: &Message, request: &OutboxRequest) -> Result<()> {
+    /// once this returns, the message survives the app being killed. Its thread's row shows
+    /// it at once (preview and time, as the connector's copy will); answers that thread.
+    pub fn enqueue(&self, message: &Message, request: &OutboxRequest) -> Result<Option<Thread>> {
         let client_id = message
             .client_id
             .expect("outbox messages carry a client id");
@@ -66,7 +67,21 @@ impl Cache {
                     serde_json::to_string(request)?
                 ],
             )?;
-            Ok(())
+            let data: Option<String> = tx
+                .query_row(
+                    "SELECT data FROM threads WHERE id = ?1",
+                    [message.thread_id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(data) = data else {
+                return Ok(None);
+            };
+            let mut thread: Thread = serde_json::from_str(&data)?;
+            thread.last_message_preview = Some(message.body.preview());
+            thread.last_message_at = Some(message.created_at);
+            upsert_thread(tx, &thread)?;
+            Ok(Some(thread))
         })
     }
 

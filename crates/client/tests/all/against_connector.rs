@@ -722,3 +722,66 @@ async fn a_contact_is_added_with_its_numbers_checked_then_changed_and_deleted() 
     let e = refused(client.delete_contact(dana.id).await.map(|_| dana.clone()));
     assert_eq!(e.code, ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn a_text_whatsapp_cannot_deliver_is_retried_or_sent_by_sms() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo(dir.path()).await;
+    let client = sign_in(dir.path(), demo.connector.url()).await;
+    let thread = client.threads().await.unwrap()[0].id;
+    let mut events = client.subscribe();
+
+    // Ana's phone is off the network: WhatsApp takes the text, then fails it (131026).
+    demo.sim.set_reachable(ANA, false);
+    let sent = client
+        .send_text(thread, "Can you call us back today?".into())
+        .await
+        .unwrap();
+    let failed = until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.client_id == sent.client_id && message.state == DeliveryState::Failed)).await;
+    let UiEvent::MessageUpserted { message: failed } = failed else {
+        unreachable!()
+    };
+    assert_eq!(failed.remedy, Some(multiline_domain::messages::Remedy::Sms));
+
+    // "Send by SMS": the same text, in the SMS thread with her number, as it now is.
+    let sms = client.send_by_sms(thread, failed.id).await.unwrap();
+    assert_eq!(sms.channel, multiline_domain::api::Channel::Sms);
+    assert_ne!(sms.id, thread);
+    assert_eq!(
+        sms.last_message_preview.as_deref(),
+        Some("Can you call us back today?")
+    );
+    let texted = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let Some(t) = demo
+                .sim
+                .texts_received("+12025550147")
+                .into_iter()
+                .find(|t| t.body == "Can you call us back today?")
+            {
+                return t;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the carrier got the text");
+    assert_eq!(texted.body, "Can you call us back today?");
+
+    // Back on the network, Retry (twice) sends the WhatsApp text once, the same message.
+    demo.sim.set_reachable(ANA, true);
+    let retried = client.retry_message(failed.id).await.unwrap();
+    assert_eq!(retried.client_id, sent.client_id);
+    client.retry_message(failed.id).await.unwrap();
+    until(&mut events, |e| matches!(e, UiEvent::MessageUpserted { message } if message.id == failed.id && message.state == DeliveryState::Delivered)).await;
+    let times = demo
+        .sim
+        .received(ANA)
+        .iter()
+        .filter(|r| r.text == "Can you call us back today?")
+        .count();
+    assert_eq!(
+        times, 2,
+        "the undelivered send (in the simulator's record) and one retry, never a third"
+    );
+}

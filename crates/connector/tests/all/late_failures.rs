@@ -195,6 +195,16 @@ async fn a_send_whose_answer_was_lost_is_recognised_and_retry_never_sends_it_twi
     assert_eq!(received_times(&h, "Second try"), 1);
 }
 
+/// Sends the demo's `summer_sale` template in `thread` with `values`; the raw answer.
+async fn summer_sale(h: &Harness, thread: &Thread, values: serde_json::Value) -> reqwest::Response {
+    h.post(
+        &format!("/v1/threads/{}/templates", thread.id),
+        json!({ "client_id": ClientMessageId::random(), "name": "summer_sale",
+                "language": "en_US", "values": values }),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_template_with_a_picture_header_and_buttons_goes_out_as_meta_takes_it() {
     let h = Harness::start().await;
@@ -202,31 +212,16 @@ async fn a_template_with_a_picture_header_and_buttons_goes_out_as_meta_takes_it(
     let templates: Vec<Template> = h.get("/v1/templates").await;
     let sale = templates.iter().find(|t| t.name == "summer_sale").unwrap();
     assert!(sale.header.as_ref().unwrap().media().is_some());
-    let picture: multiline_domain::api::MediaInfo = h
-        .http
-        .post(h.url("/v1/media"))
-        .bearer_auth(&h.token)
-        .header("content-type", "image/jpeg")
-        .body(wa_sim::samples::PHOTO.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let picture = h
+        .uploaded("image/jpeg", wa_sim::samples::PHOTO.to_vec())
+        .await;
     let values = json!([
         { "part": "header", "key": "media", "value": picture.id },
         { "part": "body", "key": "1", "value": "Ana" },
         { "part": "button", "key": "0", "value": "ana-2026" },
         { "part": "button", "key": "1", "value": "SUMMER20" },
     ]);
-    let r = h
-        .post(
-            &format!("/v1/threads/{}/templates", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "name": "summer_sale",
-                    "language": "en_US", "values": values }),
-        )
-        .await;
+    let r = summer_sale(&h, &thread, values.clone()).await;
     assert_eq!(r.status(), 202, "{:?}", r.text().await);
     h.retry_until(|h| {
         h.demo
@@ -263,16 +258,12 @@ async fn a_template_with_a_picture_header_and_buttons_goes_out_as_meta_takes_it(
     );
 
     // Without the header's picture Meta would refuse it (132012): the connector refuses first.
-    let r = h
-        .post(
-            &format!("/v1/threads/{}/templates", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "name": "summer_sale",
-                    "language": "en_US", "values": [
-                        { "part": "body", "key": "1", "value": "Ana" },
-                        { "part": "button", "key": "0", "value": "x" },
-                        { "part": "button", "key": "1", "value": "y" } ] }),
-        )
-        .await;
+    let without_picture = json!([
+        { "part": "body", "key": "1", "value": "Ana" },
+        { "part": "button", "key": "0", "value": "x" },
+        { "part": "button", "key": "1", "value": "y" },
+    ]);
+    let r = summer_sale(&h, &thread, without_picture).await;
     assert_eq!(r.status(), 400);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_template_values");
@@ -296,13 +287,7 @@ async fn a_template_with_a_picture_header_and_buttons_goes_out_as_meta_takes_it(
             .then_some(())
     })
     .await;
-    let r = h
-        .post(
-            &format!("/v1/threads/{}/templates", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "name": "summer_sale",
-                    "language": "en_US", "values": values }),
-        )
-        .await;
+    let r = summer_sale(&h, &thread, values).await;
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "template_not_approved");
 }
@@ -312,18 +297,7 @@ async fn a_document_goes_out_with_its_name() {
     let h = Harness::start().await;
     let thread = h.ana_thread().await;
     let pdf = wa_sim::samples::INVOICE.to_vec();
-    let info: multiline_domain::api::MediaInfo = h
-        .http
-        .post(h.url("/v1/media"))
-        .bearer_auth(&h.token)
-        .header("content-type", "application/pdf")
-        .body(pdf.clone())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = h.uploaded("application/pdf", pdf.clone()).await;
     assert_eq!(info.mime_type, "application/pdf");
     let r = h
         .post(

@@ -116,6 +116,25 @@ impl Harness {
         r.json().await.unwrap()
     }
 
+    /// Uploads a file as the signed-in user (`POST /v1/media`); the raw answer.
+    pub async fn upload(&self, mime: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/media"))
+            .bearer_auth(&self.token)
+            .header("content-type", mime)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`Harness::upload`], accepted: the stored file.
+    pub async fn uploaded(&self, mime: &str, bytes: Vec<u8>) -> multiline_domain::api::MediaInfo {
+        let r = self.upload(mime, bytes).await;
+        assert_eq!(r.status(), 201, "upload refused");
+        r.json().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.http
             .post(self.url(path))

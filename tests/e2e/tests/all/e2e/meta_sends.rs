@@ -195,6 +195,9 @@ async fn not_on_whatsapp(app: &App) -> anyhow::Result<()> {
     ))
     .await?;
     app.sim.wait_texted(ANA_NUMBER, text).await?;
+    // Its row in the list shows it, as any message sent.
+    let sms_row = format!("{}[data-channel='sms']", app.ids.css("threadRow"));
+    app.wait_for_text(&sms_row, text).await?;
     app.screenshot("25-sent-by-sms").await?;
     app.sim
         .control(
