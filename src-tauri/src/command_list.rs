@@ -40,6 +40,7 @@ macro_rules! with_commands {
             retry_message,
             send_by_sms,
             upload_header_picture,
+            upload_header_document,
             prepare_document,
             send_document,
             list_colleagues,

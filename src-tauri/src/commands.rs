@@ -329,6 +329,20 @@ pub async fn upload_header_picture(
     Ok(core.client().await?.upload_header_picture(photo_id).await?)
 }
 
+/// A prepared PDF uploaded for a template's document header: its media id.
+#[tauri::command]
+pub async fn upload_header_document(
+    core: State<'_, Core>,
+    prepared_id: String,
+    filename: String,
+) -> Cmd<multiline_domain::ids::MediaId> {
+    Ok(core
+        .client()
+        .await?
+        .upload_header_document(prepared_id, filename)
+        .await?)
+}
+
 /// F23: use the guest's new number, as WhatsApp's notice in the thread says.
 #[tauri::command]
 pub async fn use_new_number(core: State<'_, Core>, message_id: MessageId) -> Cmd<Message> {

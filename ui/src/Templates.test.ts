@@ -146,6 +146,7 @@ describe("Template tool", () => {
       "conversation_restart",
       "statement_ready",
       "summer_sale",
+      "invoice_ready",
       "winter_teaser",
     ]);
     expect(options[0]).toHaveTextContent("Appointment reminder");

@@ -250,6 +250,39 @@ impl Client {
         Ok(info.id)
     }
 
+    /// Uploads a prepared document (`prepare_document`) for a template's DOCUMENT header now,
+    /// answering the connector's media id (the header's value). Meta takes a PDF there.
+    pub async fn upload_header_document(
+        &self,
+        prepared: String,
+        filename: String,
+    ) -> Result<MediaId> {
+        if policy::document_type(&filename) != Some("application/pdf") {
+            return Err(ClientError::Invalid {
+                code: ErrorCode::NotADocument,
+                message: "A template's document must be a PDF.".into(),
+            });
+        }
+        let id = prepared.clone();
+        let file = self
+            .inner
+            .cache(move |c| c.media_file(&id))
+            .await?
+            .ok_or(ClientError::NotFound("document"))?;
+        let bytes = tokio::fs::read(&file)
+            .await
+            .map_err(|e| ClientError::Invalid {
+                code: ErrorCode::FileUnreadable,
+                message: format!("The document could not be read: {e}"),
+            })?;
+        let info = self
+            .inner
+            .api
+            .upload_media(bytes, "application/pdf", |_, _| {})
+            .await?;
+        Ok(info.id)
+    }
+
     /// Queues the organization's opt-in request to the thread's guest (F4).
     pub async fn send_opt_in(&self, thread: ThreadId) -> Result<Message> {
         let body = MessageBody::Template {

@@ -32,6 +32,14 @@ pub fn backoff(attempts: u32) -> chrono::Duration {
     chrono::Duration::milliseconds((base as f64 * jitter) as i64)
 }
 
+/// Backoff before attempt `n + 1` after Meta's pair rate limit (131056: this business wrote
+/// to the same guest too often): 4^(n-1) seconds as Meta advises (1 s, 4 s, 16 s ...),
+/// at most an hour. The guest's queue waits; other guests' go on.
+pub fn pair_backoff(attempts: u32) -> chrono::Duration {
+    let secs = 4u64.saturating_pow(attempts.saturating_sub(1)).min(3600);
+    chrono::Duration::seconds(secs as i64)
+}
+
 /// How many times a transient failure is retried before the message fails.
 pub const MAX_ATTEMPTS: u32 = 8;
 
@@ -226,7 +234,11 @@ async fn record(
         _ => false,
     };
     if retry {
-        let at = ctx.clock.now() + backoff(job.attempts);
+        let wait = match error.code {
+            Some(131056) => pair_backoff(job.attempts),
+            _ => backoff(job.attempts),
+        };
+        let at = ctx.clock.now() + wait;
         ctx.run(move |env| deliver::retry_at(env, id, at)).await?;
         return Ok(Vec::new());
     }
@@ -241,4 +253,20 @@ async fn record(
     Ok(ctx
         .run(move |env| deliver::complete_failed(env, id, &failure))
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_the_pair_rate_waits_four_times_longer_each_time() {
+        for attempts in 1..=12 {
+            let base = (1_000u64 << (attempts - 1).min(12)).min(300_000) as f64;
+            let got = backoff(attempts).num_milliseconds() as f64;
+            assert!(got >= base * 0.8 && got <= base * 1.2, "{attempts}: {got}");
+        }
+        let waits: Vec<i64> = (1..=7).map(|n| pair_backoff(n).num_seconds()).collect();
+        assert_eq!(waits, [1, 4, 16, 64, 256, 1024, 3600]);
+    }
 }

@@ -342,6 +342,18 @@ pub fn templates() -> Vec<Template> {
             ]),
         ),
         t(
+            "1007",
+            "invoice_ready",
+            "APPROVED",
+            "UTILITY",
+            json!([
+                { "type": "HEADER", "format": "DOCUMENT",
+                  "example": { "header_handle": ["https://northwind.example/templates/invoice.pdf"] } },
+                { "type": "BODY", "text": "Hi {{1}}, your invoice is ready.",
+                  "example": { "body_text": [["Ana"]] } }
+            ]),
+        ),
+        t(
             "1006",
             "winter_teaser",
             "PAUSED",

@@ -444,10 +444,18 @@ fn checked_header_file(
                 "There is no such file for the template's header: attach it again.",
             )
         })?;
-    if file.kind != HeaderMedia::Image || !record.info.mime_type.starts_with("image/") {
+    // What Meta takes as a header by id: a picture (JPEG, PNG) for IMAGE, a PDF for
+    // DOCUMENT; a video or a GIF header goes by its sample link.
+    let mime = record.info.mime_type.as_str();
+    let (fits, wanted) = match file.kind {
+        HeaderMedia::Image => (mime.starts_with("image/"), "a picture"),
+        HeaderMedia::Document => (mime == "application/pdf", "a PDF"),
+        HeaderMedia::Video | HeaderMedia::Gif => (false, "the template's sample"),
+    };
+    if !fits {
         return Err(Error::invalid(
             ErrorCode::InvalidTemplateValues,
-            format!("{} must be a picture here.", capitalized(file.kind.what())),
+            format!("{} must be {wanted} here.", capitalized(file.kind.what())),
         ));
     }
     Ok(file)

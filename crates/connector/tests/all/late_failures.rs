@@ -293,6 +293,58 @@ async fn a_template_with_a_picture_header_and_buttons_goes_out_as_meta_takes_it(
 }
 
 #[tokio::test]
+async fn a_document_header_goes_by_the_uploaded_pdfs_id_and_nothing_else_fits_it() {
+    let h = Harness::start().await;
+    let thread = h.ana_thread().await;
+    let pdf = h
+        .uploaded("application/pdf", wa_sim::samples::INVOICE.to_vec())
+        .await;
+    let picture = h
+        .uploaded("image/jpeg", wa_sim::samples::PHOTO.to_vec())
+        .await;
+    let path = format!("/v1/threads/{}/templates", thread.id);
+    let send = |media: String| {
+        h.post(
+            &path,
+            json!({ "client_id": ClientMessageId::random(), "name": "invoice_ready",
+                    "language": "en_US", "values": [
+                        { "part": "header", "key": "media", "value": media },
+                        { "part": "body", "key": "1", "value": "Ana" } ] }),
+        )
+    };
+    let r = send(picture.id.to_string()).await;
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "The header's document must be a PDF here."
+    );
+    let r = send(pdf.id.to_string()).await;
+    assert_eq!(r.status(), 202);
+    h.retry_until(|h| {
+        h.demo
+            .sim
+            .received(ANA)
+            .iter()
+            .any(|r| r.kind == "template")
+    })
+    .await;
+    let got = h
+        .demo
+        .sim
+        .received(ANA)
+        .into_iter()
+        .find(|r| r.kind == "template")
+        .unwrap();
+    let id = got.request["template"]["components"][0]["parameters"][0]["document"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(h.demo.sim.media(&id).unwrap(), wa_sim::samples::INVOICE);
+    assert_eq!(got.text, "Hi Ana, your invoice is ready.");
+}
+
+#[tokio::test]
 async fn a_document_goes_out_with_its_name() {
     let h = Harness::start().await;
     let thread = h.ana_thread().await;

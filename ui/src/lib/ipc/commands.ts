@@ -195,6 +195,12 @@ export function uploadHeaderPicture(photoId: string): Promise<MediaId> {
   return call("upload_header_picture", { photoId });
 }
 
+/** A prepared document (`prepareDocument`) uploaded for a template's DOCUMENT header under
+ * `filename`: its id is the header's value. `not_a_document` unless the name is a PDF's. */
+export function uploadHeaderDocument(preparedId: string, filename: string): Promise<MediaId> {
+  return call("upload_header_document", { preparedId, filename });
+}
+
 export function sendPicture(
   threadId: ThreadId,
   preparedId: string,

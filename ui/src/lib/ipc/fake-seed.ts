@@ -467,8 +467,12 @@ function everyKind(
 /** The summer sale template's approved sample picture (a link: the app does not load it). */
 export const SUMMER_SALE_PICTURE = "https://northwind.example/templates/summer_sale.jpg";
 
+/** The invoice template's approved sample document (a link). */
+export const INVOICE_DOCUMENT = "https://northwind.example/templates/invoice.pdf";
+
 /** The demo's templates as the core lists them: approved ones (as the connector's demo seeds
- * them, plus a named one and a marketing one with a picture and buttons) and a paused one. */
+ * them, plus a named one, a marketing one with a picture and buttons, and one with a
+ * document) and a paused one. */
 export function demoTemplates(): Template[] {
   const base: Omit<Template, "name" | "body"> = {
     language: "en_US",
@@ -514,6 +518,12 @@ export function demoTemplates(): Template[] {
         },
         { type: "COPY_CODE", example: "SUMMER24" },
       ],
+    },
+    {
+      ...base,
+      name: "invoice_ready",
+      header: { format: "DOCUMENT", sample: INVOICE_DOCUMENT },
+      body: "Hi {{1}}, your invoice is ready.",
     },
     {
       ...base,

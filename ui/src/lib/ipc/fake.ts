@@ -443,6 +443,17 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       uploadedHeaders.add(mediaId);
       return mediaId;
     },
+    async uploadHeaderDocument(preparedId, filename) {
+      record("uploadHeaderDocument", preparedId, filename);
+      // Like the core: Meta takes only a PDF in a template's header, by the file's name.
+      if (documentMime(filename.trim()) !== "application/pdf")
+        throw { code: "not_a_document", message: "A template's document must be a PDF." };
+      if (!preparedDocuments.has(preparedId))
+        throw { code: "not_found", message: "That document no longer exists." };
+      const mediaId = uuid();
+      uploadedHeaders.add(mediaId);
+      return mediaId;
+    },
     async sendPicture(threadId, preparedId, caption) {
       record("sendPicture", threadId, preparedId, caption);
       const thread = find(threadId);

@@ -78,6 +78,8 @@ export interface Ipc {
   markRead(threadId: ThreadId): Promise<void>;
   preparePhoto(bytes: Uint8Array): Promise<PreparedPhoto>;
   uploadHeaderPicture(photoId: string): Promise<MediaId>;
+  /** A prepared PDF uploaded for a template's DOCUMENT header; `not_a_document` otherwise. */
+  uploadHeaderDocument(preparedId: string, filename: string): Promise<MediaId>;
   sendPicture(threadId: ThreadId, preparedId: string, caption: string | null): Promise<Message>;
   prepareDocument(bytes: Uint8Array): Promise<PreparedDocument>;
   sendDocument(

@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FilledValue } from "../ipc/bindings/FilledValue";
 import type { Template } from "../ipc/bindings/Template";
 import { createFakeIpc, demoTemplates } from "../ipc/fake";
@@ -246,7 +246,7 @@ describe("Template tool: header, buttons and their values", () => {
     expect(screen.getByText("Fill in the coupon code.")).toBeInTheDocument();
   });
 
-  it("offers_only_the_template_s_own_file_for_a_video_or_a_document", () => {
+  it("offers_only_the_template_s_own_file_for_a_video_and_a_pdf_for_a_document", () => {
     const base = named("conversation_restart");
     const { unmount } = render(TemplateComposer, {
       props: {
@@ -268,6 +268,8 @@ describe("Template tool: header, buttons and their values", () => {
     });
     const document = slot("header", "media");
     expect(within(document).queryByRole("button", { name: "Choose picture…" })).toBeNull();
+    expect(within(document).queryByRole("button", { name: "Take photo…" })).toBeNull();
+    expect(within(document).getByRole("button", { name: "Choose PDF…" })).toBeInTheDocument();
     expect(
       within(document).getByRole("button", { name: "Use the template's document" }),
     ).toBeInTheDocument();
@@ -280,5 +282,132 @@ describe("Template tool: header, buttons and their values", () => {
     expect(slot("header", "name")).toHaveAccessibleName("Place name");
     expect(slot("header", "address")).toHaveAccessibleName("Place address");
     expect(screen.getByTestId(testIds.templatePreviewHeader)).toHaveTextContent("Location");
+  });
+});
+
+describe("Template tool: a header's picture from the camera", () => {
+  const slot = (part: string, key: string) =>
+    screen.getByTestId(`${testIds.templateSlot}-${part}-${key}`);
+
+  /** A camera that answers (as the camera's own test mocks it), and a frame to take: jsdom
+   * draws nothing, so the still is handed over as the JPEG the canvas would make. */
+  function aCamera() {
+    const stop = vi.fn();
+    const stream = { getTracks: () => [{ stop }] } as unknown as MediaStream;
+    Object.defineProperty(navigator, "mediaDevices", {
+      configurable: true,
+      value: { getUserMedia: vi.fn(() => Promise.resolve(stream)) },
+    });
+    vi.spyOn(HTMLVideoElement.prototype, "videoWidth", "get").mockReturnValue(1280);
+    vi.spyOn(HTMLVideoElement.prototype, "videoHeight", "get").mockReturnValue(720);
+    vi.spyOn(HTMLMediaElement.prototype, "play").mockResolvedValue(undefined);
+    vi.spyOn(HTMLMediaElement.prototype, "pause").mockReturnValue(undefined);
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue({
+      drawImage: vi.fn(),
+    } as unknown as CanvasRenderingContext2D);
+    vi.spyOn(HTMLCanvasElement.prototype, "toBlob").mockImplementation((done) =>
+      done(new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 9, 9])], { type: "image/jpeg" })),
+    );
+    return { stop };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    Reflect.deleteProperty(navigator, "mediaDevices");
+  });
+
+  it("takes_a_photo_with_the_camera_and_uses_it_as_the_header_s_picture", async () => {
+    const { stop } = aCamera();
+    const { user, fake } = setup(named("summer_sale"));
+
+    await user.click(screen.getByTestId(testIds.templateTakePhoto));
+    const camera = await screen.findByTestId(testIds.camera);
+    await waitFor(() => expect(screen.getByTestId(testIds.cameraCapture)).toBeEnabled());
+    await user.click(screen.getByTestId(testIds.cameraCapture));
+    await user.click(await within(camera).findByTestId(testIds.cameraUse));
+
+    expect(screen.queryByTestId(testIds.camera)).toBeNull();
+    expect(stop).toHaveBeenCalled();
+    await waitFor(() => expect(slot("header", "media").dataset.value).not.toBe(""));
+    // The same path as a chosen picture: prepared, then uploaded for the header.
+    const commands = fake.calls.map((c) => c.command);
+    expect(commands.indexOf("uploadHeaderPicture")).toBeGreaterThan(
+      commands.indexOf("preparePhoto"),
+    );
+    expect(commands.indexOf("preparePhoto")).toBeGreaterThanOrEqual(0);
+    expect(within(slot("header", "media")).getByRole("img")).toHaveAttribute(
+      "src",
+      expect.stringMatching(/^data:image\/jpeg/),
+    );
+  });
+
+  it("offers_the_camera_only_for_a_picture", () => {
+    setup(named("invoice_ready"));
+    expect(screen.queryByTestId(testIds.templateTakePhoto)).toBeNull();
+  });
+});
+
+describe("Template tool: a header's PDF", () => {
+  const slot = (part: string, key: string) =>
+    screen.getByTestId(`${testIds.templateSlot}-${part}-${key}`);
+  const pdfInput = () => screen.getByTestId(testIds.templateDocumentInput) as HTMLInputElement;
+
+  it("uploads_a_chosen_pdf_under_its_name_and_sends_its_media_id", async () => {
+    const { user, fake, onsend } = setup(named("invoice_ready"));
+    const invoice = new File(["%PDF-1.4 an invoice"], "Invoice 2024-117.pdf", {
+      type: "application/pdf",
+    });
+
+    await user.upload(pdfInput(), invoice);
+
+    await waitFor(() => expect(slot("header", "media").dataset.value).not.toBe(""));
+    const mediaId = slot("header", "media").dataset.value ?? "";
+    const prepare = fake.calls.findIndex((c) => c.command === "prepareDocument");
+    const upload = fake.calls.findIndex((c) => c.command === "uploadHeaderDocument");
+    expect(prepare).toBeGreaterThanOrEqual(0);
+    expect(upload).toBeGreaterThan(prepare);
+    expect(fake.calls[upload]?.args[1]).toBe("Invoice 2024-117.pdf");
+    // Its name and size beside the buttons, and its name in the preview's header.
+    expect(within(slot("header", "media")).getByRole("group")).toHaveTextContent(
+      "Invoice 2024-117.pdf",
+    );
+    expect(slot("header", "media")).toHaveTextContent(`PDF · ${invoice.size} bytes`);
+    expect(screen.getByTestId(testIds.templatePreviewHeader)).toHaveTextContent(
+      "Invoice 2024-117.pdf",
+    );
+
+    await user.type(field("body", "1"), "Maria");
+    const send = screen.getByTestId(testIds.templateSend);
+    await waitFor(() => expect(send).toBeEnabled());
+    await user.click(send);
+
+    expect(onsend).toHaveBeenCalledWith([
+      { part: "header", key: "media", value: mediaId },
+      { part: "body", key: "1", value: "Maria" },
+    ]);
+  });
+
+  it("refuses_a_file_that_is_not_a_pdf_in_the_core_s_words", async () => {
+    const { fake } = setup(named("invoice_ready"));
+    const notes = new File(["some notes"], "notes.txt", { type: "text/plain" });
+
+    // The chooser offers PDFs; a file chosen anyway is the core's to refuse.
+    await userEvent.setup({ applyAccept: false }).upload(pdfInput(), notes);
+
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "A template's document must be a PDF.",
+    );
+    expect(fake.calls.some((c) => c.command === "uploadHeaderDocument")).toBe(true);
+    expect(slot("header", "media").dataset.value).toBe("");
+    expect(screen.getByTestId(testIds.templatePreviewHeader)).toHaveTextContent("Document");
+    expect(screen.getByTestId(testIds.templateSend)).toBeDisabled();
+  });
+
+  it("keeps_the_template_s_own_document", async () => {
+    const { user } = setup(named("invoice_ready"));
+    await user.click(screen.getByRole("button", { name: "Use the template's document" }));
+    expect(slot("header", "media").dataset.value).toBe(
+      "https://northwind.example/templates/invoice.pdf",
+    );
   });
 });
