@@ -3,7 +3,8 @@
 //! pausing a template takes it out of the open picker; a text the simulator takes and then
 //! fails with 131047 offers "Send a template", which opens the picker; a text to a phone
 //! WhatsApp cannot reach fails with 131026 and "Send by SMS" texts it; a PDF from the Expand
-//! menu reaches the guest with its name.
+//! menu reaches the guest with its name; the guest phone page shows the template's picture
+//! and buttons and the PDF's name.
 
 use multiline_e2e::App;
 use serde_json::json;
@@ -27,6 +28,50 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     window_closed_at_meta(app).await?;
     not_on_whatsapp(app).await?;
     a_document(app).await?;
+    on_the_guest_phone(app).await?;
+    Ok(())
+}
+
+/// The demo's guest phone page, as Ana: the template with its header picture and its
+/// buttons, and the PDF with its name.
+async fn on_the_guest_phone(app: &App) -> anyhow::Result<()> {
+    app.driver
+        .goto(&format!("{}/guest", app.sim.base_url()))
+        .await?;
+    app.wait_for_text("#guest option", "Ana Silva").await?;
+    app.driver
+        .find(fantoccini::Locator::Css("#guest"))
+        .await?
+        .select_by_label("Ana Silva")
+        .await?;
+    app.wait_for_css("[data-testid='guest-template-header']")
+        .await?;
+    multiline_e2e::within(
+        multiline_e2e::WAIT,
+        "the header picture to show on the guest phone",
+        async {
+            loop {
+                let loaded = app
+                    .driver
+                    .execute(
+                        "const img = document.querySelector(\"[data-testid='guest-template-header']\");
+                         return !!img && img.complete && img.naturalWidth > 0;",
+                        vec![],
+                    )
+                    .await?;
+                if loaded.as_bool() == Some(true) {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        },
+    )
+    .await?;
+    app.wait_for_text("[data-testid='guest-template-button']", "Book now")
+        .await?;
+    app.wait_for_text("[data-testid='guest-document']", "invoice.pdf")
+        .await?;
+    app.screenshot("28-guest-phone").await?;
     Ok(())
 }
 
