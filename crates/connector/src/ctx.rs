@@ -36,6 +36,13 @@ pub struct Ctx {
     pub public_url: String,
     /// Sends per second and business number: the Cloud API's default throughput (80).
     pub send_rate: Arc<governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
+    /// Counts wrong passwords per account and address (see [`crate::throttle`]).
+    pub sign_in_throttle: Arc<crate::throttle::SignInThrottle>,
+    /// Where passwords are checked, a few at once in memory kept for it (see
+    /// [`crate::passwords`]).
+    pub password_slots: Arc<crate::passwords::Slots>,
+    /// The HTTP server's timeouts and connection cap.
+    pub server_limits: crate::serve::ServerLimits,
     /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
@@ -55,6 +62,9 @@ impl Ctx {
             send_rate: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
                 SENDS_PER_SECOND,
             ))),
+            sign_in_throttle: Arc::default(),
+            password_slots: Arc::default(),
+            server_limits: crate::serve::ServerLimits::default(),
             stopping: tokio::sync::watch::channel(false).1,
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use multiline_domain::time::Clock;
 use tokio::net::TcpListener;
 
-use crate::ctx::{Ctx, until_stopped};
+use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::usecases::deliver;
 
@@ -88,16 +88,8 @@ impl Connector {
         let addr = listener.local_addr()?;
         ctx.public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
         let app = crate::api::router(ctx.clone());
-        let mut stopped = stopped;
-        let server = tokio::spawn(async move {
-            let shutdown = async move { until_stopped(&mut stopped).await };
-            if let Err(error) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(%error, "connector server stopped");
-            }
-        });
+        let limits = ctx.server_limits.clone();
+        let server = tokio::spawn(crate::serve::serve(listener, app, limits, stopped));
         let tasks = vec![
             server,
             crate::dispatch::spawn(ctx.clone()),

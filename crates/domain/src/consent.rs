@@ -87,6 +87,8 @@ pub enum KeywordError {
     Empty(&'static str),
     #[error("\"{0}\" cannot both grant and revoke consent")]
     Both(String),
+    #[error("{0}")]
+    TooLong(String),
 }
 
 impl ConsentKeywords {
@@ -107,6 +109,9 @@ impl ConsentKeywords {
                 .map(|w| normalise_reply(w))
                 .filter(|w| !w.is_empty())
             {
+                crate::limits::KEYWORD
+                    .check(&w)
+                    .map_err(KeywordError::TooLong)?;
                 if !out.contains(&w) {
                     out.push(w);
                 }

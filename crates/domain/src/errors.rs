@@ -62,6 +62,10 @@ error_codes! {
     Unauthorized = "unauthorized",
     /// Wrong email or password.
     InvalidCredentials = "invalid_credentials",
+    /// Too many wrong passwords for this account or from this address: wait (`Retry-After`).
+    TooManyAttempts = "too_many_attempts",
+    /// The connector is checking too many passwords at once: try again in a moment.
+    Busy = "busy",
     /// Nobody is signed in, or the connector ended the session (app).
     SignedOut = "signed_out",
     /// The connector cannot be reached (app).
@@ -88,6 +92,8 @@ error_codes! {
     InvalidJson = "invalid_json",
     InvalidQuery = "invalid_query",
     UnsupportedMediaType = "unsupported_media_type",
+    /// The request's body did not arrive in time (`408`).
+    BodyTimeout = "body_timeout",
     BodyTooLarge = "body_too_large",
     InvalidForm = "invalid_form",
     InvalidWebhook = "invalid_webhook",

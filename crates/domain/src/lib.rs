@@ -64,6 +64,7 @@ pub mod consent;
 pub mod errors;
 pub mod graph_version;
 pub mod ids;
+pub mod limits;
 pub mod messages;
 pub mod participants;
 pub mod phone;

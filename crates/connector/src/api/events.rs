@@ -5,7 +5,8 @@
 
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::UserId;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -41,6 +42,14 @@ pub async fn subscribe(
     ApiQuery(resume): ApiQuery<Resume>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Event numbers are stored as SQL integers: a larger one names no event.
+    if i64::try_from(resume.after).is_err() {
+        return super::ApiError::BadRequest {
+            code: ErrorCode::InvalidQuery,
+            message: format!("after={} is beyond any event number.", resume.after),
+        }
+        .into_response();
+    }
     let user = auth.caller.user_id;
     ws.on_upgrade(move |socket| stream(ctx, user, auth.token, resume.after, socket))
 }

@@ -11,7 +11,7 @@ mod threads;
 mod webhook;
 
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -157,6 +157,16 @@ pub enum ApiError {
     TooLarge { code: ErrorCode, message: String },
     #[error("{message}")]
     Forbidden { code: ErrorCode, message: String },
+    /// The body stopped arriving (`ServerLimits::body_timeout`) or broke off.
+    #[error("the request body did not arrive")]
+    BodyTimeout,
+    /// `429` with `Retry-After`.
+    #[error("{message}")]
+    TooMany {
+        code: ErrorCode,
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -201,6 +211,31 @@ impl IntoResponse for ApiError {
             }
             ApiError::Forbidden { code, message } => {
                 (StatusCode::FORBIDDEN, *code, message.clone())
+            }
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::BodyTimeout,
+                "The request body did not arrive in time.".to_owned(),
+            ),
+            ApiError::TooMany {
+                code,
+                message,
+                retry_after,
+            } => {
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        code: *code,
+                        message: message.clone(),
+                    },
+                };
+                // Whole seconds, rounded up: never "retry after 0".
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, secs.max(1).to_string())],
+                    axum::Json(body),
+                )
+                    .into_response();
             }
             ApiError::Conflict(what) => (
                 StatusCode::CONFLICT,
@@ -309,6 +344,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     code: ErrorCode::UnsupportedMediaType,
                     message: "Send JSON with Content-Type: application/json.".into(),
                 },
+                JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                    FailedToBufferBody::UnknownBodyError(_),
+                )) => ApiError::BodyTimeout,
                 JsonRejection::BytesRejection(_) => ApiError::TooLarge {
                     code: ErrorCode::BodyTooLarge,
                     message: format!(

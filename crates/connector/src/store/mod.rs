@@ -147,6 +147,9 @@ pub trait AccountTx {
     /// Adds the line `id`, or updates the one with the same phone number id (which keeps its
     /// id); answers the line's id.
     fn upsert_line(&mut self, org: OrganizationId, id: Uuid, line: &NewLine) -> Result<Uuid>;
+    /// The lines with this phone number id or this WhatsApp Business Account, in any
+    /// organization, oldest first.
+    fn lines_claiming(&mut self, phone_number_id: &str, waba_id: &str) -> Result<Vec<Line>>;
     fn line(&mut self, id: Uuid) -> Result<Line>;
     /// The organization's (first) line.
     fn line_of_org(&mut self, org: OrganizationId) -> Result<Line>;

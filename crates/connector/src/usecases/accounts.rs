@@ -3,20 +3,23 @@
 //! Passwords are kept only as argon2id hashes, session tokens only as SHA-256.
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use multiline_domain::api::{Organization, Session};
 use multiline_domain::consent::ConsentKeywords;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{OrganizationId, UserId};
+use multiline_domain::limits;
 use multiline_domain::window::WindowRule;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Env, audit};
 use crate::error::{Error, Result};
+use crate::passwords::{self, Memory};
 use crate::store::{
     Caller, CarrierAccount, Line, NewLine, NewUser, OrgRecord, OrgSetting, StoreExt,
 };
+use crate::throttle::{Key, Lockout};
 
 /// How long a session token stays valid.
 pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
@@ -54,6 +57,9 @@ pub fn create_organization(
             "An organization needs a name.",
         ));
     }
+    limits::ACCOUNT_NAME
+        .check(name)
+        .map_err(|sentence| Error::invalid(ErrorCode::InvalidName, sentence))?;
     let id: OrganizationId = env.ids.new();
     env.store.write(|tx| {
         tx.insert_organization(id, name, whatsapp_enabled, env.now)?;
@@ -135,6 +141,15 @@ pub fn create_user(
             format!("{email:?} is not an email address."),
         ));
     }
+    for (limit, value) in [
+        (limits::ACCOUNT_NAME, name.trim()),
+        (limits::EMAIL, email.as_str()),
+        (limits::PASSWORD, password),
+    ] {
+        limit
+            .check(value)
+            .map_err(|sentence| Error::invalid(ErrorCode::InvalidBody, sentence))?;
+    }
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::invalid(
             ErrorCode::InvalidBody,
@@ -177,21 +192,27 @@ pub fn user_by_email(env: &Env<'_>, email: &str) -> Result<Option<UserId>> {
         .map(|u| u.user.id))
 }
 
-/// Checks the password and opens a session for `token` (kept only as a hash). `None` for an
-/// unknown email or a wrong password alike, in the same time.
-pub fn sign_in(env: &Env<'_>, email: &str, password: &str, token: &str) -> Result<Option<Session>> {
+/// Checks the password (in `memory`, see [`crate::passwords`]) and opens a session for
+/// `token` (kept only as a hash). `None` for an unknown email or a wrong password alike, in
+/// the same time.
+pub fn sign_in(
+    env: &Env<'_>,
+    email: &str,
+    password: &str,
+    token: &str,
+    memory: &mut Memory,
+) -> Result<Option<Session>> {
+    if limits::EMAIL.check(email.trim()).is_err() || limits::PASSWORD.check(password).is_err() {
+        // No account has such an email or password: refused without hashing megabytes.
+        return Ok(None);
+    }
     let email = email.trim().to_lowercase();
     let user = env.store.read(|tx| tx.user_by_email(&email))?;
     let Some(user) = user else {
-        let dummy = PasswordHash::new(dummy_hash()).map_err(Error::corrupt)?;
-        let _ = Argon2::default().verify_password(password.as_bytes(), &dummy);
+        let _ = passwords::verify(memory, password, dummy_hash())?;
         return Ok(None);
     };
-    let hash = PasswordHash::new(&user.password_hash).map_err(Error::corrupt)?;
-    if Argon2::default()
-        .verify_password(password.as_bytes(), &hash)
-        .is_err()
-    {
+    if !passwords::verify(memory, password, &user.password_hash)? {
         return Ok(None);
     }
     let id = user.user.id;
@@ -201,6 +222,42 @@ pub fn sign_in(env: &Env<'_>, email: &str, password: &str, token: &str) -> Resul
             tx.session(id)
         })
         .map(Some)
+}
+
+/// Audits the locks a wrong password started (see [`crate::throttle`]), in the organization
+/// of the account tried; an email nobody has is only logged.
+pub fn sign_in_locked(env: &Env<'_>, email: &str, lockouts: &[Lockout]) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    for lock in lockouts {
+        let what = match &lock.key {
+            Key::Account(_) => "account".to_owned(),
+            Key::Address(ip) => format!("address {ip}"),
+        };
+        tracing::warn!(%email, what, until = %lock.until, failures = lock.failures,
+            "sign-in locked after wrong passwords");
+    }
+    let Some(user) = env.store.read(|tx| tx.user_by_email(&email))? else {
+        return Ok(());
+    };
+    env.store.write(|tx| {
+        for lock in lockouts {
+            let (kind, address) = match &lock.key {
+                Key::Account(_) => ("account", None),
+                Key::Address(ip) => ("address", Some(ip.to_string())),
+            };
+            audit(
+                tx,
+                user.org_id,
+                env.now,
+                "system",
+                "sign_in.locked",
+                None,
+                serde_json::json!({ "email": email, "locked": kind, "address": address,
+                    "until": lock.until, "failures": lock.failures }),
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The caller behind a bearer token, if its session is neither expired nor revoked.
@@ -221,12 +278,36 @@ pub fn session(env: &Env<'_>, user: UserId) -> Result<Session> {
 }
 
 /// Connects a business number (or updates the one with the same phone number id); its
-/// Graph API version must be one Meta answers. Secrets (token, app secret) are not written
+/// Graph API version must be one Meta answers. A line belongs to one organization: a phone
+/// number id or a WhatsApp Business Account connected in another organization is refused,
+/// and so is an owner from another organization. Secrets (token, app secret) are not written
 /// to the audit.
 pub fn connect_line(env: &Env<'_>, org: OrganizationId, line: &NewLine) -> Result<Uuid> {
     super::api_versions::settable(&line.api_version, env.now.date_naive())?;
     let id = env.ids.next_uuid();
     env.store.write(|tx| {
+        if tx.session(line.owner_user_id)?.organization.id != org {
+            return Err(Error::invalid(
+                ErrorCode::InvalidBody,
+                "The line's owner is a user of another organization: choose one of this \
+                 organization's users.",
+            ));
+        }
+        let claimed = tx.lines_claiming(&line.phone_number_id, &line.waba_id)?;
+        if let Some(other) = claimed.iter().find(|l| l.org_id != org) {
+            let what = if other.phone_number_id == line.phone_number_id {
+                format!("The phone number id {}", line.phone_number_id)
+            } else {
+                format!("The WhatsApp Business Account {}", line.waba_id)
+            };
+            return Err(Error::invalid(
+                ErrorCode::Conflict,
+                format!(
+                    "{what} is connected in another organization already; a line belongs to \
+                     one organization."
+                ),
+            ));
+        }
         let id = tx.upsert_line(org, id, line)?;
         audit(
             tx,

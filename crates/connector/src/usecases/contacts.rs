@@ -5,19 +5,20 @@
 use multiline_domain::api::{Contact, ContactInput, ContactPhone, Event};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ContactId, OrganizationId};
+use multiline_domain::limits;
 
 use super::{Env, Told, actor, announce_to_org, audit};
 use crate::error::{Error, Result};
 use crate::store::{Caller, ContactFields, NewContact, StoreExt};
 
 /// The longest name a contact may have.
-pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_NAME_CHARS: usize = limits::CONTACT_NAME.max_chars;
 /// The longest notes a contact may have.
-pub const MAX_NOTES_CHARS: usize = 4000;
+pub const MAX_NOTES_CHARS: usize = limits::NOTES.max_chars;
 
-/// A contact's input, checked and trimmed: a name, notes within their limit, and numbers
-/// that are valid, in libphonenumber's standard form (messages from the number arrive in
-/// it), each given once.
+/// A contact's input, checked and trimmed: a name, every text within its limit
+/// ([`limits`]), and numbers that are valid, in libphonenumber's standard form (messages
+/// from the number arrive in it), each given once.
 fn fields(input: &ContactInput) -> Result<ContactFields> {
     let name = input.name.trim();
     if name.is_empty() {
@@ -26,21 +27,24 @@ fn fields(input: &ContactInput) -> Result<ContactFields> {
             "A contact needs a name.",
         ));
     }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(
-            ErrorCode::InvalidName,
-            format!("A name can have at most {MAX_NAME_CHARS} characters."),
-        ));
-    }
-    if input
-        .notes
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS)
-    {
-        return Err(Error::invalid(
-            ErrorCode::InvalidNotes,
-            format!("Notes can have at most {MAX_NOTES_CHARS} characters."),
-        ));
+    let within = |limit: limits::Limit, value: Option<&str>, code| {
+        value
+            .map_or(Ok(()), |v| limit.check(v))
+            .map_err(|sentence| Error::invalid(code, sentence))
+    };
+    within(limits::CONTACT_NAME, Some(name), ErrorCode::InvalidName)?;
+    within(
+        limits::COMPANY,
+        input.company.as_deref(),
+        ErrorCode::InvalidBody,
+    )?;
+    within(
+        limits::NOTES,
+        input.notes.as_deref(),
+        ErrorCode::InvalidNotes,
+    )?;
+    for p in &input.phones {
+        within(limits::PHONE_LABEL, Some(&p.label), ErrorCode::InvalidBody)?;
     }
     let mut phones: Vec<ContactPhone> = Vec::new();
     for p in &input.phones {
@@ -117,6 +121,11 @@ pub fn add_contact(
 
 /// Contacts by name; `query` matches name, company or number. Deleted ones are hidden.
 pub fn contacts(env: &Env<'_>, org: OrganizationId, query: Option<&str>) -> Result<Vec<Contact>> {
+    if let Some(q) = query {
+        limits::SEARCH
+            .check(q)
+            .map_err(|sentence| Error::invalid(ErrorCode::InvalidQuery, sentence))?;
+    }
     env.store.read(|tx| tx.contacts(org, query))
 }
 

@@ -16,5 +16,6 @@ mod meta_scenarios;
 mod openapi;
 mod reliability;
 mod scenarios;
+mod security;
 mod store_conformance;
 mod usecases;

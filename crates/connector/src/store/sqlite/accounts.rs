@@ -259,6 +259,15 @@ impl AccountTx for SqliteTx<'_> {
             .id)
     }
 
+    fn lines_claiming(&mut self, phone_number_id: &str, waba_id: &str) -> Result<Vec<Line>> {
+        let sql = format!(
+            "SELECT {LINE_COLUMNS} FROM lines WHERE phone_number_id = ?1 OR waba_id = ?2 ORDER BY rowid"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![phone_number_id, waba_id], line_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn line(&mut self, id: Uuid) -> Result<Line> {
         self.line_where("id", &id.to_string())
     }

@@ -109,7 +109,13 @@ impl Rules {
         token: &str,
         now: Timestamp,
     ) -> Result<Option<Session>> {
-        accounts::sign_in(&self.at(now), email, password, token)
+        accounts::sign_in(
+            &self.at(now),
+            email,
+            password,
+            token,
+            &mut Default::default(),
+        )
     }
     pub fn caller(&self, token: &str, now: Timestamp) -> Result<Option<Caller>> {
         accounts::caller(&self.at(now), token)

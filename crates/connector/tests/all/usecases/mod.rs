@@ -6,7 +6,7 @@
 //! keep is the persistence suite (`store_conformance`).
 
 mod api_versions;
-mod harness;
+pub mod harness;
 
 use chrono::{Duration, TimeZone, Utc};
 use multiline_connector::error::{Error, Result};
@@ -45,7 +45,7 @@ pub struct World {
     pub ana_phone: E164,
 }
 
-fn new_line(owner: multiline_domain::ids::UserId, number: &str) -> NewLine {
+pub fn new_line(owner: multiline_domain::ids::UserId, number: &str) -> NewLine {
     NewLine {
         phone_number_id: format!("pn-{number}"),
         waba_id: format!("waba-{number}"),

@@ -1,0 +1,7 @@
+//! Who may do what, tried as an attacker would (issue "Nobody gets in where they don't
+//! belong"): one module per kind of attack, each test one thing that was possible before.
+
+mod abuse;
+mod limits;
+mod lines;
+mod served;
