@@ -163,9 +163,6 @@ impl Client {
         let account_dir = dir.clone();
         let cache =
             tokio::task::spawn_blocking(move || -> std::result::Result<Cache, CacheError> {
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    CacheError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-                })?;
                 Cache::open(&dir.join("cache.sqlite3"))
             })
             .await

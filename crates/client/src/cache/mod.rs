@@ -20,6 +20,8 @@ pub enum CacheError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("cached data is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("the cache's folder could not be made private: {0}")]
+    Files(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, CacheError>;
@@ -204,7 +206,12 @@ fn upsert_contact(tx: &Transaction<'_>, c: &Contact) -> Result<()> {
 }
 
 impl Cache {
+    /// Opens (creating if needed) the account's cache at `path`. It holds the account's
+    /// messages: the file is the user's alone (0600, and SQLite gives its WAL the same
+    /// mode), and so is its folder (0700), where the account's pictures and documents are
+    /// kept too.
     pub fn open(path: &Path) -> Result<Cache> {
+        owner_only(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -592,4 +599,40 @@ impl Cache {
     pub fn put_templates(&self, templates: &[Template]) -> Result<()> {
         self.write(|tx| Self::set_meta(tx, "templates", &serde_json::to_string(templates)?))
     }
+}
+
+/// `path`'s folder (created if needed) 0700, the file (created empty if needed) 0600.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let mode = |m| std::fs::Permissions::from_mode(m);
+    if let Some(folder) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)?;
+        std::fs::set_permissions(folder, mode(0o700))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(mode(0o600))?;
+    for suffix in ["-wal", "-shm"] {
+        let side = path.with_file_name(format!(
+            "{}{suffix}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        if side.exists() {
+            std::fs::set_permissions(side, mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> std::io::Result<()> {
+    // Windows and macOS keep app data under the user's profile, theirs by its ACL.
+    Ok(())
 }

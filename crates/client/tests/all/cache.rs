@@ -227,3 +227,25 @@ fn a_cache_written_before_search_existed_is_indexed_when_opened() {
     assert_eq!(cache.search_messages("invoice", 10).unwrap().len(), 1);
     assert_eq!(cache.search_contacts("elena", 10).unwrap().len(), 1);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_cache_and_its_folder_are_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("accounts").join("someone");
+    let path = folder.join("cache.sqlite3");
+    // A cache left world-readable by an older version is made private when opened.
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    drop(Cache::open(&path).unwrap());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cache = Cache::open(&path).unwrap();
+    cache.put_thread(&thread("written", Some(at(0)))).unwrap();
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = folder.join("cache.sqlite3-wal");
+    assert!(wal.exists(), "the cache writes ahead");
+    assert_eq!(mode(&wal), 0o600);
+}

@@ -26,7 +26,7 @@ mod threads;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::DateTime;
@@ -122,8 +122,12 @@ fn migrations_list() -> Vec<M<'static>> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date. The
+    /// store holds every message and every line's credentials: its file is the owner's alone
+    /// (0600; SQLite gives its WAL and shared-memory files the same mode), and so is the
+    /// folder it is in (0700).
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        owner_only(path).map_err(|e| Error::Backend(Box::new(e)))?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -248,4 +252,36 @@ pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<multiline_doma
 /// `NotFound` when an UPDATE or DELETE touched nothing.
 pub(crate) fn touched(n: usize) -> Result<()> {
     if n == 0 { Err(Error::NotFound) } else { Ok(()) }
+}
+
+/// Makes `path`'s folder (created if needed) 0700 and the file itself (created empty if
+/// needed) 0600, before SQLite opens it.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    for file in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{file}", path.display()));
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> std::io::Result<()> {
+    // Windows: the data folder under the user's profile is the user's by its ACL.
+    Ok(())
 }
