@@ -75,6 +75,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The audit record: check that none of it was edited, removed or reordered.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the API's OpenAPI document (JSON), as `GET /v1/openapi.json` serves it.
     Openapi,
     /// Webhooks set aside (dead letters): list them, or bring them back to be applied.
@@ -83,6 +86,17 @@ enum Command {
     /// The organization's WhatsApp line: its Graph API version.
     #[command(subcommand)]
     Line(LineCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the organization's hash chain: prints the number of records and the head (keep
+    /// it elsewhere: a later verify shows the chain still ends there), or each break, by
+    /// record id, and exits non-zero.
+    Verify {
+        #[arg(long)]
+        org: OrganizationId,
+    },
 }
 
 #[derive(Subcommand)]
@@ -452,6 +466,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Openapi => {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);
+        }
+        Command::Audit(AuditCommand::Verify { org }) => {
+            let ctx = admin::open(&data_dir, clock)?;
+            let check = accounts::verify_audit(&ctx.env(), org)?;
+            if check.problems.is_empty() {
+                println!("intact: {} records, head {}", check.records, check.head);
+            } else {
+                for problem in &check.problems {
+                    println!("{problem}");
+                }
+                anyhow::bail!(
+                    "the audit of {org} was tampered with: {} breaks in {} records",
+                    check.problems.len(),
+                    check.records
+                );
+            }
         }
         Command::ExportAudit { org, out } => {
             let ctx = admin::open(&data_dir, clock)?;

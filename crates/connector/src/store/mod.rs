@@ -21,6 +21,7 @@
 //!
 //! Methods block: callers run them on blocking threads, never on the async runtime.
 
+pub mod audit_chain;
 pub mod conformance;
 pub mod sqlite;
 mod types;
@@ -434,7 +435,14 @@ pub trait EventTx {
 
 /// The append-only audit record (F21).
 pub trait AuditTx {
+    /// Appends a record, chained to the organization's previous one (see [`audit_chain`]).
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// An organization's records with their links, oldest first, and its kept head (the
+    /// number of records and the latest hash), for `audit verify`.
+    fn audit_links(
+        &mut self,
+        org: OrganizationId,
+    ) -> Result<(Vec<audit_chain::AuditLink>, Option<audit_chain::Head>)>;
     /// Every record of an organization, oldest first, as JSON objects with `id`, `at`,
     /// `actor`, `action`, `thread_id` and `detail`.
     fn audit(&mut self, org: OrganizationId) -> Result<Vec<serde_json::Value>>;

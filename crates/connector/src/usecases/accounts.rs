@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{Env, audit};
 use crate::error::{Error, Result};
 use crate::passwords::{self, Memory};
+use crate::store::audit_chain::{self, AuditCheck};
 use crate::store::{
     Caller, CarrierAccount, Line, NewLine, NewUser, OrgRecord, OrgSetting, StoreExt,
 };
@@ -384,6 +385,12 @@ pub fn connect_carrier(
 /// Sets a line's carrier without an admin's audit record: the demo's own wiring at start.
 pub fn set_line_carrier(env: &Env<'_>, line: Uuid, carrier: Option<&CarrierAccount>) -> Result<()> {
     env.store.write(|tx| tx.set_line_carrier(line, carrier))
+}
+
+/// Walks the organization's audit hash chain (see [`crate::store::audit_chain`]).
+pub fn verify_audit(env: &Env<'_>, org: OrganizationId) -> Result<AuditCheck> {
+    let (links, head) = env.store.read(|tx| tx.audit_links(org))?;
+    Ok(audit_chain::verify(&org.to_string(), &links, head))
 }
 
 /// The organization's audit record, oldest first (F21).

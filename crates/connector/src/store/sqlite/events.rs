@@ -3,10 +3,10 @@
 use multiline_domain::api::{Event, EventEnvelope};
 use multiline_domain::ids::{OrganizationId, UserId};
 use multiline_domain::time::Timestamp;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteTx, from_micros, json, json_col, micros};
-use crate::store::{AuditEntry, AuditTx, EventTx, Result};
+use crate::store::{AuditEntry, AuditTx, EventTx, Result, audit_chain};
 
 impl EventTx for SqliteTx<'_> {
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
@@ -53,19 +53,75 @@ impl EventTx for SqliteTx<'_> {
 
 impl AuditTx for SqliteTx<'_> {
     fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
+        let org = e.org.to_string();
+        let (records, prev) = self
+            .row(
+                "SELECT records, hash FROM audit_heads WHERE org_id = ?1",
+                [&org],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, audit_chain::GENESIS.to_owned()));
+        let at = micros(e.at);
+        let detail = e.detail.to_string();
+        let hash = audit_chain::hash_entry(&prev, e, at, &detail);
         self.exec(
-            "INSERT INTO audit (org_id, at, actor, action, thread_id, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO audit (org_id, at, actor, action, thread_id, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                e.org.to_string(),
-                micros(e.at),
+                org,
+                at,
                 e.actor,
                 e.action,
                 e.thread.map(|t| t.to_string()),
-                e.detail.to_string()
+                detail,
+                prev,
+                hash
             ],
         )?;
+        self.exec(
+            "INSERT INTO audit_heads (org_id, records, hash) VALUES (?1, ?2, ?3)
+             ON CONFLICT (org_id) DO UPDATE SET records = excluded.records, hash = excluded.hash",
+            params![org, records + 1, hash],
+        )?;
         Ok(())
+    }
+
+    fn audit_links(
+        &mut self,
+        org: OrganizationId,
+    ) -> Result<(Vec<audit_chain::AuditLink>, Option<audit_chain::Head>)> {
+        let mut stmt = self.tx.prepare(
+            "SELECT id, at, actor, action, thread_id, detail, prev_hash, hash FROM audit
+             WHERE org_id = ?1 ORDER BY id",
+        )?;
+        let links = stmt
+            .query_map([org.to_string()], |r| {
+                Ok(audit_chain::AuditLink {
+                    id: r.get(0)?,
+                    at_micros: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    thread: r.get(4)?,
+                    detail: r.get(5)?,
+                    prev_hash: r.get(6)?,
+                    hash: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let head = self
+            .row(
+                "SELECT records, hash FROM audit_heads WHERE org_id = ?1",
+                [org.to_string()],
+                |r| {
+                    Ok(audit_chain::Head {
+                        records: r.get(0)?,
+                        hash: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok((links, head))
     }
 
     fn audit(&mut self, org: OrganizationId) -> Result<Vec<serde_json::Value>> {

@@ -118,7 +118,56 @@ fn migrations_list() -> Vec<M<'static>> {
             "../../../migrations/sqlite/009_line_warnings.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/010_remedies.sql")),
+        M::up_with_hook(
+            include_str!("../../../migrations/sqlite/011_audit_chain.sql"),
+            chain_existing_audit,
+        ),
     ]
+}
+
+/// 011's hook: chains the records written before it, organization by organization in id
+/// order, then makes the audit append-only again.
+fn chain_existing_audit(tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    let mut heads: std::collections::HashMap<String, (i64, String)> = Default::default();
+    let mut stmt = tx.prepare(
+        "SELECT id, org_id, at, actor, action, thread_id, detail FROM audit ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (id, org): (i64, String) = (r.get(0)?, r.get(1)?);
+        let thread: Option<String> = r.get(5)?;
+        let (count, prev) = heads
+            .entry(org.clone())
+            .or_insert_with(|| (0, super::audit_chain::GENESIS.to_owned()));
+        let hash = super::audit_chain::hash(
+            prev,
+            &org,
+            r.get(2)?,
+            &r.get::<_, String>(3)?,
+            &r.get::<_, String>(4)?,
+            thread.as_deref(),
+            &r.get::<_, String>(6)?,
+        );
+        tx.execute(
+            "UPDATE audit SET prev_hash = ?2, hash = ?3 WHERE id = ?1",
+            rusqlite::params![id, prev.as_str(), hash],
+        )?;
+        *count += 1;
+        *prev = hash;
+    }
+    drop(rows);
+    drop(stmt);
+    for (org, (count, hash)) in heads {
+        tx.execute(
+            "INSERT INTO audit_heads (org_id, records, hash) VALUES (?1, ?2, ?3)",
+            rusqlite::params![org, count, hash],
+        )?;
+    }
+    tx.execute_batch(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+             SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    )?;
+    Ok(())
 }
 
 impl SqliteStore {

@@ -114,3 +114,55 @@ fn a_voicemail_waiting_in_an_older_store_becomes_a_carrier_event() {
     );
     assert_eq!(rows[1].source, InboxSource::Whatsapp);
 }
+
+/// A store the previous version left with audit records (two organizations, interleaved)
+/// opens with them chained, in their order, and stays append-only; records written after
+/// continue the chain.
+#[test]
+fn an_older_stores_audit_is_chained_when_it_opens() {
+    use multiline_domain::ids::OrganizationId;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    let a = OrganizationId(uuid::Uuid::from_u128(1));
+    let b = OrganizationId(uuid::Uuid::from_u128(2));
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let upto_010 = Migrations::new(migrations_list()[..10].to_vec());
+        upto_010.to_latest(&mut conn).unwrap();
+        for (i, org) in [a, b, a, a, b].iter().enumerate() {
+            conn.execute(
+                "INSERT INTO audit (org_id, at, actor, action, thread_id, detail)
+                 VALUES (?1, ?2, 'admin', 'test', NULL, '{}')",
+                rusqlite::params![org.to_string(), i as i64],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .write(|tx| {
+            tx.append_audit(&AuditEntry {
+                org: a,
+                at: t0(),
+                actor: "admin".into(),
+                action: "after".into(),
+                thread: None,
+                detail: serde_json::json!({}),
+            })
+        })
+        .unwrap();
+    let check = |org: OrganizationId| {
+        let (links, head) = store.read(|tx| tx.audit_links(org)).unwrap();
+        crate::store::audit_chain::verify(&org.to_string(), &links, head)
+    };
+    let (ca, cb) = (check(a), check(b));
+    assert!(
+        ca.problems.is_empty() && cb.problems.is_empty(),
+        "{ca:?} {cb:?}"
+    );
+    assert_eq!((ca.records, cb.records), (4, 2));
+    let update = store
+        .conn()
+        .execute("UPDATE audit SET action = 'forged'", []);
+    assert!(update.is_err(), "append-only again: {update:?}");
+}

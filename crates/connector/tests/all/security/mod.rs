@@ -2,6 +2,7 @@
 //! belong"): one module per kind of attack, each test one thing that was possible before.
 
 mod abuse;
+mod audit;
 mod files;
 mod limits;
 mod lines;
