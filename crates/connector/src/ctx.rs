@@ -41,6 +41,9 @@ pub struct Ctx {
     /// Where passwords are checked, a few at once in memory kept for it (see
     /// [`crate::passwords`]).
     pub password_slots: Arc<crate::passwords::Slots>,
+    /// Moves when sessions may have ended (a sign-out here, or an admin command's write to
+    /// the store): open event sockets re-check theirs at once.
+    pub sessions_changed: Arc<tokio::sync::watch::Sender<u64>>,
     /// The HTTP server's timeouts and connection cap.
     pub server_limits: crate::serve::ServerLimits,
     /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
@@ -64,6 +67,7 @@ impl Ctx {
             ))),
             sign_in_throttle: Arc::default(),
             password_slots: Arc::default(),
+            sessions_changed: Arc::new(tokio::sync::watch::channel(0).0),
             server_limits: crate::serve::ServerLimits::default(),
             stopping: tokio::sync::watch::channel(false).1,
         }
@@ -95,6 +99,12 @@ impl Ctx {
             // No receivers is fine: nobody of that user is connected.
             let _ = self.live.send(user);
         }
+    }
+
+    /// Tells open event sockets to re-check their sessions.
+    pub fn sessions_may_have_ended(&self) {
+        self.sessions_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// `{public_url}/webhooks/carrier/{line}/{kind}`.

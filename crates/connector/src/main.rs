@@ -57,6 +57,14 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// A user: disable them (they cannot sign in; their open apps are signed out at once),
+    /// or enable them again.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Sessions: revoke every session of a user (their open apps are signed out at once and
+    /// ask them to sign in again; their data stays on their devices).
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
     /// Connect a WhatsApp business number (the access token, app secret and verify token
     /// are read from WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN).
     ConnectNumber(ConnectNumber),
@@ -86,6 +94,26 @@ enum Command {
     /// The organization's WhatsApp line: its Graph API version.
     #[command(subcommand)]
     Line(LineCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    Revoke {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -466,6 +494,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Openapi => {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);
+        }
+        Command::User(command) => {
+            let ctx = admin::open(&data_dir, clock)?;
+            let (email, disabled) = match command {
+                UserCommand::Disable { email } => (email, true),
+                UserCommand::Enable { email } => (email, false),
+            };
+            accounts::set_user_disabled(&ctx.env(), &email, disabled)
+                .with_context(|| format!("no user {email}"))?;
+            println!("{email} {}", if disabled { "disabled" } else { "enabled" });
+        }
+        Command::Sessions(SessionsCommand::Revoke { email }) => {
+            let ctx = admin::open(&data_dir, clock)?;
+            let ended = accounts::revoke_sessions(&ctx.env(), &email)
+                .with_context(|| format!("no user {email}"))?;
+            println!("{ended} sessions of {email} revoked");
         }
         Command::Audit(AuditCommand::Verify { org }) => {
             let ctx = admin::open(&data_dir, clock)?;

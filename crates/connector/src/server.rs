@@ -61,6 +61,32 @@ fn probe_paused_lines(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// How often the store is asked whether an admin command wrote to it.
+const OUTSIDE_WRITES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Every [`OUTSIDE_WRITES_EVERY`]: when another process committed to the store (an admin
+/// revoked sessions or disabled a user), open event sockets re-check their sessions, so a
+/// revoked app is cut off within a second. One cheap read, whatever the number of sockets.
+fn watch_outside_writes(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = None;
+        loop {
+            let store = ctx.store.clone();
+            match tokio::task::spawn_blocking(move || store.outside_writes()).await {
+                Ok(Ok(now)) => {
+                    if seen.is_some_and(|seen| seen != now) {
+                        ctx.sessions_may_have_ended();
+                    }
+                    seen = Some(now);
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "reading the store's write counter"),
+                Err(error) => tracing::warn!(%error, "reading the store's write counter"),
+            }
+            tokio::time::sleep(OUTSIDE_WRITES_EVERY).await;
+        }
+    })
+}
+
 impl Connector {
     /// Starts the HTTP server on `listener`, the dispatch worker and the inbox worker.
     /// Messages that were in flight when a previous process died are failed first (never
@@ -96,6 +122,7 @@ impl Connector {
             crate::inbox::spawn(ctx.clone()),
             watch_api_versions(ctx.clone()),
             probe_paused_lines(ctx.clone()),
+            watch_outside_writes(ctx.clone()),
         ];
         let stop = Arc::new(Stop {
             signal,

@@ -196,6 +196,31 @@ fn upsert_thread(tx: &Transaction<'_>, t: &Thread) -> Result<()> {
     Ok(())
 }
 
+/// A thread as the connector describes it. Its latest message never moves back: a
+/// description read before a message was queued here (a command's answer, an event in
+/// flight) keeps the cached, newer preview and time.
+fn upsert_described_thread(tx: &Transaction<'_>, thread: &Thread) -> Result<()> {
+    let cached: Option<String> = tx
+        .query_row(
+            "SELECT data FROM threads WHERE id = ?1",
+            [thread.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let cached = cached
+        .map(|data| serde_json::from_str::<Thread>(&data))
+        .transpose()?;
+    match cached {
+        Some(c) if c.last_message_at > thread.last_message_at => {
+            let mut merged = thread.clone();
+            merged.last_message_at = c.last_message_at;
+            merged.last_message_preview = c.last_message_preview;
+            upsert_thread(tx, &merged)
+        }
+        _ => upsert_thread(tx, thread),
+    }
+}
+
 fn upsert_contact(tx: &Transaction<'_>, c: &Contact) -> Result<()> {
     tx.execute(
         "INSERT INTO contacts (id, name, data) VALUES (?1, ?2, ?3)
@@ -308,7 +333,7 @@ impl Cache {
             }
             match event {
                 Event::MessageUpserted { message } => upsert_message(tx, message)?,
-                Event::ThreadUpserted { thread } => upsert_thread(tx, thread)?,
+                Event::ThreadUpserted { thread } => upsert_described_thread(tx, thread)?,
                 Event::ContactsChanged | Event::TemplatesChanged | Event::LineProblem { .. } => {}
                 // No longer in it: its messages go too (the outbox keeps what was queued
                 // there; the connector will refuse it, and it shows as failed).
@@ -344,8 +369,9 @@ impl Cache {
         })
     }
 
+    /// Stores a thread as the connector describes it (see [`upsert_described_thread`]).
     pub fn put_thread(&self, thread: &Thread) -> Result<()> {
-        self.write(|tx| upsert_thread(tx, thread))
+        self.write(|tx| upsert_described_thread(tx, thread))
     }
 
     pub fn put_message(&self, message: &Message) -> Result<()> {

@@ -137,6 +137,7 @@ pub async fn sign_out(
 ) -> Result<axum::http::StatusCode, ApiError> {
     ctx.run(move |env| accounts::sign_out(env, &auth.token))
         .await?;
+    ctx.sessions_may_have_ended();
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -67,6 +67,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
     // Subscribe before the first read so nothing committed in between is missed.
     let mut live = ctx.live.subscribe();
     let mut stopping = ctx.stopping.clone();
+    let mut sessions = ctx.sessions_changed.subscribe();
     loop {
         // A signed-out or expired session stops receiving at once.
         if !still_signed_in(&ctx, &token).await {
@@ -99,6 +100,12 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
         loop {
             tokio::select! {
                 _ = crate::ctx::until_stopped(&mut stopping) => return,
+                Ok(()) = sessions.changed() => {
+                    if !still_signed_in(&ctx, &token).await {
+                        let _ = socket.send(WsMessage::Close(None)).await;
+                        return;
+                    }
+                },
                 _ = tokio::time::sleep(KEEPALIVE) => {
                     if !still_signed_in(&ctx, &token).await
                         || socket.send(WsMessage::Ping(Default::default())).await.is_err()

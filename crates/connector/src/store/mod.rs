@@ -56,6 +56,11 @@ pub trait Store: Send + Sync {
     /// How many records of each kind are stored, by the backend's own names: tests check that
     /// refused work wrote nothing, anywhere.
     fn row_counts(&self) -> Result<Vec<(String, i64)>>;
+
+    /// A number that changes when another process (an admin command) commits to the store:
+    /// a running connector re-checks what it keeps in memory (open event sockets' sessions)
+    /// when it moves.
+    fn outside_writes(&self) -> Result<u64>;
 }
 
 /// [`Store`]'s transactions with a value: `store.write(|tx| ...)`.
@@ -130,7 +135,7 @@ pub trait AccountTx {
     /// is taken, in any organization.
     fn insert_user(&mut self, user: &NewUser) -> Result<()>;
     fn user_by_email(&mut self, email: &str) -> Result<Option<UserRecord>>;
-    /// The organization's users, by name.
+    /// The organization's users who are not disabled, by name.
     fn users_of_org(&mut self, org: OrganizationId) -> Result<Vec<User>>;
     /// The user and their organization (`GET /v1/me`).
     fn session(&mut self, user: UserId) -> Result<Session>;
@@ -141,10 +146,24 @@ pub trait AccountTx {
         created_at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()>;
-    /// Who holds a session that is neither expired at `now` nor revoked.
-    fn session_caller(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Caller>>;
+    /// Who holds a session that is not expired at `now`, was last seen after `idle_since`,
+    /// is not revoked, and whose user is not disabled; and when it was last seen.
+    fn session_caller(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<Option<(Caller, Timestamp)>>;
+    /// The session was used at `now` (never moves back).
+    fn touch_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()>;
     /// Revokes a session; an unknown one is fine.
     fn revoke_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()>;
+    /// Revokes every live session of a user; answers how many.
+    fn revoke_sessions_of(&mut self, user: UserId, now: Timestamp) -> Result<usize>;
+    /// Disables a user from `at` (or enables them again with `None`): a disabled user's
+    /// sessions are not callers, and they are no colleague to add.
+    /// [`Error::NotFound`] for an unknown user.
+    fn set_user_disabled(&mut self, user: UserId, at: Option<Timestamp>) -> Result<()>;
     /// Adds the line `id`, or updates the one with the same phone number id (which keeps its
     /// id); answers the line's id.
     fn upsert_line(&mut self, org: OrganizationId, id: Uuid, line: &NewLine) -> Result<Uuid>;

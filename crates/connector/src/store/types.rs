@@ -75,6 +75,8 @@ pub struct UserRecord {
     pub user: User,
     pub org_id: OrganizationId,
     pub password_hash: String,
+    /// Disabled by an admin: cannot sign in.
+    pub disabled: bool,
 }
 
 /// A business phone number connected to the Cloud API.

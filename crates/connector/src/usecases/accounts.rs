@@ -22,8 +22,14 @@ use crate::store::{
 };
 use crate::throttle::{Key, Lockout};
 
-/// How long a session token stays valid.
-pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+/// The longest a session lasts, however much it is used: then the user signs in again.
+pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(90);
+
+/// A session unused for this long ends (each use slides it forward).
+pub const SESSION_IDLE: chrono::Duration = chrono::Duration::days(14);
+
+/// A session's last use is written at most this often (not on every request).
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::hours(1);
 
 /// The shortest password a user may have.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -213,7 +219,7 @@ pub fn sign_in(
         let _ = passwords::verify(memory, password, dummy_hash())?;
         return Ok(None);
     };
-    if !passwords::verify(memory, password, &user.password_hash)? {
+    if !passwords::verify(memory, password, &user.password_hash)? || user.disabled {
         return Ok(None);
     }
     let id = user.user.id;
@@ -264,7 +270,66 @@ pub fn sign_in_locked(env: &Env<'_>, email: &str, lockouts: &[Lockout]) -> Resul
 /// The caller behind a bearer token, if its session is neither expired nor revoked.
 pub fn caller(env: &Env<'_>, token: &str) -> Result<Option<Caller>> {
     let hash = hash_token(token);
-    env.store.read(|tx| tx.session_caller(&hash, env.now))
+    let found = env
+        .store
+        .read(|tx| tx.session_caller(&hash, env.now, env.now - SESSION_IDLE))?;
+    let Some((caller, last_seen)) = found else {
+        return Ok(None);
+    };
+    if env.now - last_seen >= TOUCH_EVERY {
+        env.store.write(|tx| tx.touch_session(&hash, env.now))?;
+    }
+    Ok(Some(caller))
+}
+
+/// Ends every session of the user with this email (their open apps are signed out at
+/// once; their data stays on their devices); audited. Answers how many ended.
+pub fn revoke_sessions(env: &Env<'_>, email: &str) -> Result<usize> {
+    let user = user_record(env, email)?;
+    env.store.write(|tx| {
+        let ended = tx.revoke_sessions_of(user.user.id, env.now)?;
+        audit(
+            tx,
+            user.org_id,
+            env.now,
+            "admin",
+            "sessions.revoked",
+            None,
+            serde_json::json!({ "user_id": user.user.id, "email": user.user.email, "sessions": ended }),
+        )?;
+        Ok(ended)
+    })
+}
+
+/// Disables (or enables again) the user with this email: a disabled user cannot sign in,
+/// their sessions end at once, and they are no colleague to add; their messages and
+/// threads stay. Audited.
+pub fn set_user_disabled(env: &Env<'_>, email: &str, disabled: bool) -> Result<()> {
+    let user = user_record(env, email)?;
+    env.store.write(|tx| {
+        tx.set_user_disabled(user.user.id, disabled.then_some(env.now))?;
+        let ended = if disabled {
+            tx.revoke_sessions_of(user.user.id, env.now)?
+        } else {
+            0
+        };
+        audit(
+            tx,
+            user.org_id,
+            env.now,
+            "admin",
+            if disabled { "user.disabled" } else { "user.enabled" },
+            None,
+            serde_json::json!({ "user_id": user.user.id, "email": user.user.email, "sessions_ended": ended }),
+        )
+    })
+}
+
+fn user_record(env: &Env<'_>, email: &str) -> Result<crate::store::UserRecord> {
+    let email = email.trim().to_lowercase();
+    env.store
+        .read(|tx| tx.user_by_email(&email))?
+        .ok_or(Error::NotFound)
 }
 
 /// Revokes a session; an unknown token is fine.

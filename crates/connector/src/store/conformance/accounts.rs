@@ -145,7 +145,11 @@ pub fn sessions_expire_and_can_be_revoked(s: &dyn Store) {
         .unwrap();
     s.write(|tx| tx.insert_session("hash-2", w.sam.user_id, t0(), t(60)))
         .unwrap();
-    let caller = |hash: &str, at| s.read(|tx| tx.session_caller(hash, at)).unwrap();
+    let caller = |hash: &str, at| {
+        s.read(|tx| tx.session_caller(hash, at, t(-1)))
+            .unwrap()
+            .map(|(caller, _)| caller)
+    };
     assert_eq!(caller("hash-1", t(59)), Some(w.alex));
     assert_eq!(caller("hash-1", t(60)), None, "expired at its end");
     assert_eq!(caller("unknown", t(1)), None);
@@ -153,6 +157,40 @@ pub fn sessions_expire_and_can_be_revoked(s: &dyn Store) {
     s.write(|tx| tx.revoke_session("unknown", t(10))).unwrap();
     assert_eq!(caller("hash-1", t(11)), None);
     assert_eq!(caller("hash-2", t(11)), Some(w.sam), "only that session");
+    // Idle: last seen at or before `idle_since` is no caller; a use moves it forward.
+    let seen = |hash: &str, at, idle_since| {
+        s.read(|tx| tx.session_caller(hash, at, idle_since))
+            .unwrap()
+            .map(|(_, last_seen)| last_seen)
+    };
+    assert_eq!(seen("hash-2", t(20), t0()), None, "never used since t0");
+    assert_eq!(seen("hash-2", t(20), t(-1)), Some(t0()));
+    s.write(|tx| tx.touch_session("hash-2", t(15))).unwrap();
+    s.write(|tx| tx.touch_session("hash-2", t(12))).unwrap();
+    assert_eq!(seen("hash-2", t(20), t(14)), Some(t(15)), "never back");
+    // All of a user's sessions at once; a disabled user's are no callers.
+    s.write(|tx| tx.insert_session("hash-3", w.sam.user_id, t0(), t(60)))
+        .unwrap();
+    s.write(|tx| tx.set_user_disabled(w.sam.user_id, Some(t(16))))
+        .unwrap();
+    assert_eq!(caller("hash-3", t(17)), None, "disabled");
+    let names: Vec<_> = s
+        .read(|tx| tx.users_of_org(w.sam.org_id))
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["Alex Doe"], "a disabled user is no colleague");
+    s.write(|tx| tx.set_user_disabled(w.sam.user_id, None))
+        .unwrap();
+    assert_eq!(caller("hash-3", t(17)), Some(w.sam));
+    assert_eq!(
+        s.write(|tx| tx.revoke_sessions_of(w.sam.user_id, t(18)))
+            .unwrap(),
+        2
+    );
+    assert_eq!(caller("hash-2", t(19)), None);
+    assert_eq!(caller("hash-3", t(19)), None);
     let session = s.read(|tx| tx.session(w.alex.user_id)).unwrap();
     assert_eq!(session.user.email, "alex@acme.test");
     assert_eq!(session.organization.name, "Acme");

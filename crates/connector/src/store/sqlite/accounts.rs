@@ -7,7 +7,9 @@ use multiline_domain::time::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
-use super::{SqliteTx, enum_col, enum_str, json, json_col, micros, touched, user_row, uuid_col};
+use super::{
+    SqliteTx, enum_col, enum_str, from_micros, json, json_col, micros, touched, user_row, uuid_col,
+};
 use crate::store::{
     AccountTx, Caller, CarrierAccount, Error, Line, NewLine, NewUser, OrgRecord, OrgSetting,
     Result, UserRecord,
@@ -151,7 +153,7 @@ impl AccountTx for SqliteTx<'_> {
     fn user_by_email(&mut self, email: &str) -> Result<Option<UserRecord>> {
         Ok(self
             .row(
-                "SELECT id, org_id, name, email, password_hash FROM users WHERE email = ?1",
+                "SELECT id, org_id, name, email, password_hash, disabled_at FROM users WHERE email = ?1",
                 [email],
                 |r| {
                     Ok(UserRecord {
@@ -162,6 +164,7 @@ impl AccountTx for SqliteTx<'_> {
                         },
                         org_id: OrganizationId(uuid_col(r.get(1)?)?),
                         password_hash: r.get(4)?,
+                        disabled: r.get::<_, Option<i64>>(5)?.is_some(),
                     })
                 },
             )
@@ -170,7 +173,8 @@ impl AccountTx for SqliteTx<'_> {
 
     fn users_of_org(&mut self, org: OrganizationId) -> Result<Vec<User>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, name, email FROM users WHERE org_id = ?1 ORDER BY name COLLATE NOCASE, id",
+            "SELECT id, name, email FROM users WHERE org_id = ?1 AND disabled_at IS NULL
+             ORDER BY name COLLATE NOCASE, id",
         )?;
         let rows = stmt.query_map([org.to_string()], user_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -208,26 +212,49 @@ impl AccountTx for SqliteTx<'_> {
         expires_at: Timestamp,
     ) -> Result<()> {
         self.exec(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, user.to_string(), micros(created_at), micros(expires_at)],
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?3)",
+            params![
+                token_hash,
+                user.to_string(),
+                micros(created_at),
+                micros(expires_at)
+            ],
         )?;
         Ok(())
     }
 
-    fn session_caller(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<Caller>> {
+    fn session_caller(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<Option<(Caller, Timestamp)>> {
         Ok(self
             .row(
-                "SELECT u.id, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2",
-                params![token_hash, micros(now)],
+                "SELECT u.id, u.org_id, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+                   AND s.last_seen_at > ?3 AND u.disabled_at IS NULL",
+                params![token_hash, micros(now), micros(idle_since)],
                 |r| {
-                    Ok(Caller {
-                        user_id: UserId(uuid_col(r.get(0)?)?),
-                        org_id: OrganizationId(uuid_col(r.get(1)?)?),
-                    })
+                    Ok((
+                        Caller {
+                            user_id: UserId(uuid_col(r.get(0)?)?),
+                            org_id: OrganizationId(uuid_col(r.get(1)?)?),
+                        },
+                        from_micros(r.get(2)?),
+                    ))
                 },
             )
             .optional()?)
+    }
+
+    fn touch_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()> {
+        self.exec(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1 AND last_seen_at < ?2",
+            params![token_hash, micros(now)],
+        )?;
+        Ok(())
     }
 
     fn revoke_session(&mut self, token_hash: &str, now: Timestamp) -> Result<()> {
@@ -236,6 +263,22 @@ impl AccountTx for SqliteTx<'_> {
             params![token_hash, micros(now)],
         )?;
         Ok(())
+    }
+
+    fn revoke_sessions_of(&mut self, user: UserId, now: Timestamp) -> Result<usize> {
+        Ok(self.exec(
+            "UPDATE sessions SET revoked_at = ?2
+             WHERE user_id = ?1 AND revoked_at IS NULL",
+            params![user.to_string(), micros(now)],
+        )?)
+    }
+
+    fn set_user_disabled(&mut self, user: UserId, at: Option<Timestamp>) -> Result<()> {
+        let n = self.exec(
+            "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
+            params![user.to_string(), at.map(micros)],
+        )?;
+        touched(n)
     }
 
     fn upsert_line(&mut self, org: OrganizationId, id: Uuid, line: &NewLine) -> Result<Uuid> {

@@ -122,6 +122,7 @@ fn migrations_list() -> Vec<M<'static>> {
             include_str!("../../../migrations/sqlite/011_audit_chain.sql"),
             chain_existing_audit,
         ),
+        M::up(include_str!("../../../migrations/sqlite/012_sessions.sql")),
     ]
 }
 
@@ -235,6 +236,14 @@ impl Store for SqliteStore {
                 Ok((t, n))
             })
             .collect()
+    }
+
+    fn outside_writes(&self) -> Result<u64> {
+        // SQLite's own counter: it moves when another connection commits.
+        let version: i64 = self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(version as u64)
     }
 }
 

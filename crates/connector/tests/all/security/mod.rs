@@ -7,3 +7,4 @@ mod files;
 mod limits;
 mod lines;
 mod served;
+mod sessions;

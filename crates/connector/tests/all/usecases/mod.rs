@@ -11,7 +11,7 @@ pub mod harness;
 use chrono::{Duration, TimeZone, Utc};
 use multiline_connector::error::{Error, Result};
 use multiline_connector::store::{Caller, CarrierAccount, GuestIds, ListedTemplate, NewLine};
-use multiline_connector::usecases::accounts::SESSION_LIFETIME;
+use multiline_connector::usecases::accounts::{SESSION_IDLE, SESSION_LIFETIME};
 use multiline_connector::usecases::receive::{Inbound, ReceivedMedia, StatusUpdate};
 use multiline_domain::api::{
     Contact, ContactInput, ContactPhone, DeliveryState, Direction, Event, MessageBody,
@@ -191,6 +191,12 @@ fn sessions_expire_and_can_be_revoked() {
     assert_eq!(session.user.name, "Alex Doe");
     assert_eq!(session.organization.name, "Acme");
     assert_eq!(s.caller("tok-1", t0()).unwrap(), Some(w.alex));
+    // Used every 10 days, it slides up to its lifetime, and not past it.
+    let mut used = t0();
+    while used + Duration::days(10) < t0() + SESSION_LIFETIME {
+        used += Duration::days(10);
+        assert_eq!(s.caller("tok-1", used).unwrap(), Some(w.alex), "{used}");
+    }
     let almost = t0() + SESSION_LIFETIME - Duration::seconds(1);
     assert_eq!(s.caller("tok-1", almost).unwrap(), Some(w.alex));
     assert!(
@@ -198,6 +204,27 @@ fn sessions_expire_and_can_be_revoked() {
             .unwrap()
             .is_none(),
         "expired after its lifetime"
+    );
+    // Unused for the idle limit, it ends.
+    s.sign_in("alex@acme.test", "pw-alex-12345", "tok-3", t0())
+        .unwrap()
+        .unwrap();
+    let idle_end = t0() + SESSION_IDLE;
+    assert_eq!(
+        s.caller("tok-3", idle_end - Duration::seconds(1)).unwrap(),
+        Some(w.alex)
+    );
+    assert!(
+        s.caller("tok-3", idle_end - Duration::seconds(2) + SESSION_IDLE)
+            .unwrap()
+            .is_some(),
+        "the use just before slid it"
+    );
+    assert!(
+        s.caller("tok-3", idle_end + SESSION_IDLE * 2)
+            .unwrap()
+            .is_none(),
+        "idle too long"
     );
 
     s.sign_in("sam@acme.test", "pw-sam-12345", "tok-2", t0())
