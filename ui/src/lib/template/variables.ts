@@ -27,6 +27,24 @@ export function mediaHeader(header: Header | null): MediaHeader | null {
   return header !== null && "sample" in header ? header : null;
 }
 
+/** The key of a value in the Template tool's form and its ids: "part:key" ("body:1",
+ * "header:media"). */
+export function fieldId(part: Part, key: string): string {
+  return `${part}:${key}`;
+}
+
+const FILE_WORD: Record<string, string> = {
+  IMAGE: "picture",
+  VIDEO: "video",
+  GIF: "GIF",
+  DOCUMENT: "document",
+};
+
+/** How the Template tool names a header's file: "picture", "video", "GIF", "document". */
+export function fileWord(header: MediaHeader): string {
+  return FILE_WORD[header.format] ?? "file";
+}
+
 /** A URL button's fixed start when its address ends in `{{1}}` (the guest's link ending
  * goes after it), else null. */
 export function urlPrefix(button: Button): string | null {
