@@ -54,6 +54,9 @@ async fn start(
         sim_addr,
         clock: clock.clone(),
         cloud_timeout: None,
+        // `MULTILINE_DEMO_SIM_TOKEN`: the end-to-end tests choose the control token; else
+        // a random one per run, printed in the guest phone's address below.
+        sim_token: std::env::var("MULTILINE_DEMO_SIM_TOKEN").ok(),
     })
     .await?;
     // `MULTILINE_DEMO_WHATSAPP=off|on`: an admin turning WhatsApp off or on for the demo's
@@ -79,8 +82,8 @@ async fn start(
     }
     tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
     println!(
-        "MultiLine demo: play the customers on the guest phone at {}/guest",
-        demo.sim.base_url()
+        "MultiLine demo: play the customers on the guest phone at {}",
+        demo.sim.guest_url()
     );
     demo.sim.set_clock_control(Arc::new(move |by| {
         clock.advance(by);

@@ -52,6 +52,7 @@ async fn run() {
         sim_addr: "127.0.0.1:0".parse().unwrap(),
         clock: Arc::new(SystemClock),
         cloud_timeout: None,
+        sim_token: None,
     })
     .await
     .unwrap();

@@ -70,12 +70,28 @@ pub struct DemoOptions {
     /// How long the connector waits for the Cloud API's answer (tests of a lost answer
     /// shorten it); the connector's 20 s when `None`.
     pub cloud_timeout: Option<std::time::Duration>,
+    /// The simulator's control token (the end-to-end tests choose it); a random one when
+    /// `None`.
+    pub sim_token: Option<String>,
 }
 
 pub struct Demo {
     pub connector: Connector,
     pub sim: Simulator,
     pub org: OrganizationId,
+}
+
+/// Refuses an address other machines reach unless `public` (`--i-know-this-is-public`):
+/// the demo's users and passwords are printed and published, and its guest phone takes
+/// anyone's messages.
+pub fn loopback_unless_public(addrs: &[std::net::SocketAddr], public: bool) -> anyhow::Result<()> {
+    match addrs.iter().find(|a| !a.ip().is_loopback()) {
+        Some(addr) if !public => anyhow::bail!(
+            "{addr} is reachable from other machines, and the demo's users and passwords are \
+             public: listen on 127.0.0.1, or pass --i-know-this-is-public"
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Starts the simulator and the connector, seeding the store on first use.
@@ -91,7 +107,11 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     let listener = TcpListener::bind(options.connector_addr)
         .await
         .context("binding the connector")?;
-    let sim = Simulator::start(SimConfig::demo(), options.clock.clone(), sim_listener).await?;
+    let mut sim_config = SimConfig::demo();
+    if let Some(token) = options.sim_token.clone() {
+        sim_config.control_token = token;
+    }
+    let sim = Simulator::start(sim_config, options.clock.clone(), sim_listener).await?;
     for template in templates() {
         sim.add_template(template);
     }
@@ -474,4 +494,21 @@ pub fn seed_volume(
             .write(|tx| receive::apply(env, tx, &line, &arrivals))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_unless_told_the_demo_is_public() {
+        let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let local = [at("127.0.0.1:8080"), at("[::1]:8090")];
+        assert!(super::loopback_unless_public(&local, false).is_ok());
+        let open = [at("127.0.0.1:8080"), at("0.0.0.0:8090")];
+        let refused = super::loopback_unless_public(&open, false).unwrap_err();
+        assert!(
+            refused.to_string().contains("--i-know-this-is-public"),
+            "{refused}"
+        );
+        assert!(super::loopback_unless_public(&open, true).is_ok());
+    }
 }

@@ -24,6 +24,10 @@ struct Cli {
     /// conversation of that many messages.
     #[arg(long, value_parser = multiline_demo::parse_volume)]
     volume: Option<(usize, usize)>,
+    /// Listen on an address other machines reach, although the demo's users, passwords and
+    /// guest phone are public.
+    #[arg(long)]
+    i_know_this_is_public: bool,
 }
 
 #[tokio::main]
@@ -35,18 +39,23 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    multiline_demo::loopback_unless_public(
+        &[cli.listen, cli.sim_listen],
+        cli.i_know_this_is_public,
+    )?;
     let demo = multiline_demo::start(DemoOptions {
         data_dir: cli.data_dir,
         connector_addr: cli.listen,
         sim_addr: cli.sim_listen,
         clock: Arc::new(SystemClock),
         cloud_timeout: None,
+        sim_token: None,
     })
     .await?;
     if let Some(volume) = cli.volume {
         demo.add_volume(volume).await?;
     }
-    tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), "demo running");
+    tracing::info!(connector = %demo.connector.url(), simulator = %demo.sim.base_url(), guest_phone = %demo.sim.guest_url(), "demo running");
     for (_, email, password) in multiline_demo::USERS {
         tracing::info!(%email, %password, "demo user");
     }

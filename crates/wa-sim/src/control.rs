@@ -14,6 +14,69 @@ use serde_json::{Value, json};
 
 use crate::state::{Fault, Received, SimState};
 
+/// Guards `/control`: the run's token in `X-Sim-Token` (or, for a `GET` such as an `<img>`'s,
+/// `?token=`), and for a `POST` a JSON or picture body, never a type a cross-site "simple"
+/// request can carry (`text/plain`, forms). Other paths pass.
+pub(crate) async fn guard(
+    token: String,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/control/") {
+        return next.run(request).await;
+    }
+    let header = request
+        .headers()
+        .get("x-sim-token")
+        .and_then(|v| v.to_str().ok());
+    let query = (request.method() == axum::http::Method::GET)
+        .then(|| {
+            request.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|pair| pair.strip_prefix("token="))
+                    .map(str::to_owned)
+            })
+        })
+        .flatten();
+    let given = header.map(str::to_owned).or(query);
+    if given.as_deref() != Some(token.as_str()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "the simulator's control API needs this run's token (X-Sim-Token)",
+        )
+            .into_response();
+    }
+    if request.method() == axum::http::Method::POST {
+        let kind = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let allowed = kind.starts_with("application/json")
+            || kind.starts_with("image/")
+            || (kind.is_empty() && body_is_empty(&request));
+        if !allowed {
+            return (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send JSON (Content-Type: application/json) or a picture",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// A request that declares no body (`Content-Length: 0` or none).
+fn body_is_empty(request: &axum::extract::Request) -> bool {
+    request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|n| n.trim() == "0")
+}
+
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/guest", get(guest_page))

@@ -61,9 +61,13 @@ impl Simulator {
         *state.base_url.lock().unwrap_or_else(|e| e.into_inner()) = format!("http://{addr}");
         let twilio = twilio::TwilioState::new(TwilioAccount::demo());
         twilio.set_base_url(format!("http://{addr}"));
+        let token = state.config.control_token.clone();
         let app = api::router(state.clone())
             .merge(control::router(state.clone()))
-            .merge(twilio::router(twilio.clone()));
+            .merge(twilio::router(twilio.clone()))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                control::guard(token.clone(), request, next)
+            }));
         tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "simulator server stopped");
@@ -83,6 +87,21 @@ impl Simulator {
     /// The Graph API base URL, without the version: `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The guest phone's page, with the control token in its fragment (never sent to the
+    /// server or in a referrer; the page sends it with each request).
+    pub fn guest_url(&self) -> String {
+        format!(
+            "{}/guest#token={}",
+            self.base_url(),
+            self.state.config.control_token
+        )
+    }
+
+    /// What `/control` requests carry as `X-Sim-Token`.
+    pub fn control_token(&self) -> &str {
+        &self.state.config.control_token
     }
 
     pub fn config(&self) -> &SimConfig {

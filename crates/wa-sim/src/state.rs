@@ -18,6 +18,10 @@ pub struct SimConfig {
     pub access_token: String,
     /// The app secret that signs webhooks (X-Hub-Signature-256).
     pub app_secret: String,
+    /// What every `/control` request must carry (`X-Sim-Token`; a picture's `GET` may
+    /// name it as `?token=`): a random one per run, so a web page the user visits cannot
+    /// drive the demo's guests.
+    pub control_token: String,
 }
 
 impl SimConfig {
@@ -29,8 +33,16 @@ impl SimConfig {
             waba_id: "102290129340398".into(),
             access_token: "demo-access-token".into(),
             app_secret: "demo-app-secret".into(),
+            control_token: random_token(),
         }
     }
+}
+
+/// 24 random bytes, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
 }
 
 /// An approved (or not) message template, in Meta's listing shape.

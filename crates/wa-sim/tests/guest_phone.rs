@@ -16,7 +16,12 @@ async fn the_guest_phone_lists_guests_and_shows_what_they_received() {
     .unwrap();
     sim.add_guest("447911123456", "Ben Carter");
     sim.add_guest("12025550147", "Ana Silva");
-    let http = reqwest::Client::new();
+    let mut token = reqwest::header::HeaderMap::new();
+    token.insert("x-sim-token", sim.control_token().parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(token)
+        .build()
+        .unwrap();
     let base = sim.base_url();
 
     let page = http.get(format!("{base}/guest")).send().await.unwrap();

@@ -181,6 +181,7 @@ impl App {
             );
         }
         let sim_port = free_port();
+        let sim_token = format!("e2e-{}-{sim_port}", std::process::id());
         let port = free_port();
         let native_port = free_port();
         let tauri_driver = Command::new("tauri-driver")
@@ -192,6 +193,7 @@ impl App {
             ])
             .env("MULTILINE_DATA_DIR", dir)
             .env("MULTILINE_DEMO_SIM_ADDR", format!("127.0.0.1:{sim_port}"))
+            .env("MULTILINE_DEMO_SIM_TOKEN", &sim_token)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -240,10 +242,7 @@ impl App {
         Ok(App {
             driver,
             ids: TestIds::load(),
-            sim: SimControl {
-                base: format!("http://127.0.0.1:{sim_port}"),
-                http: reqwest::Client::new(),
-            },
+            sim: SimControl::new(format!("http://127.0.0.1:{sim_port}"), sim_token),
             tauri_driver,
             data_dir: dir.to_owned(),
             _data: owned,
@@ -576,12 +575,32 @@ async fn accepted(response: reqwest::Response) -> anyhow::Result<()> {
 pub struct SimControl {
     base: String,
     http: reqwest::Client,
+    token: String,
 }
 
 impl SimControl {
-    /// The simulator's base URL (its guest phone page is at `/guest`).
+    /// The control API at `base`, every request carrying the run's `token`.
+    fn new(base: String, token: String) -> SimControl {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-sim-token",
+            reqwest::header::HeaderValue::from_str(&token).expect("a token is ASCII"),
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client");
+        SimControl { base, http, token }
+    }
+
+    /// The simulator's base URL.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The guest phone's page, with the run's control token in its fragment.
+    pub fn guest_url(&self) -> String {
+        format!("{}/guest#token={}", self.base, self.token)
     }
 
     /// The guest with `wa_id` writes `text` to the business.

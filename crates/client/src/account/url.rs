@@ -30,7 +30,25 @@ pub fn connector_url(input: &str) -> Result<String> {
     if !plain {
         return Err(invalid());
     }
+    if url.scheme() == "http" && !loopback(&url) {
+        return Err(ClientError::Invalid {
+            code: ErrorCode::InvalidConnectorUrl,
+            message: "Use https:// for a connector on another machine: over http your password \
+                      and messages would cross the network unencrypted."
+                .into(),
+        });
+    }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// This machine: `localhost`, 127.0.0.0/8 or `::1` (the demo's connector, a local proxy).
+fn loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -44,6 +62,8 @@ mod url_tests {
         assert_eq!(ok("connector.example.com"), "https://connector.example.com");
         assert_eq!(ok(" https://c.example.com/ "), "https://c.example.com");
         assert_eq!(ok("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(ok("http://localhost:8080"), "http://localhost:8080");
+        assert_eq!(ok("http://[::1]:8080"), "http://[::1]:8080");
         assert_eq!(
             ok("https://c.example.com/multiline/"),
             "https://c.example.com/multiline"
@@ -56,6 +76,9 @@ mod url_tests {
             "https://c.example.com/?a=1",
             "https://user:pw@c.example.com",
             "http://exa mple.com",
+            // Another machine over http: the password would cross in clear.
+            "http://connector.example.com",
+            "http://10.0.0.5:8080",
         ] {
             let e = connector_url(bad).unwrap_err();
             assert!(

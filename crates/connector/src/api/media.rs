@@ -139,7 +139,7 @@ pub async fn download(
     let media = ctx
         .run(move |env| media::media_for(env, auth.caller, id))
         .await?;
-    let (content_type, inline) = served_type(&media.info.mime_type);
+    let (content_type, inline) = served_type(&media.info.mime_type, &media.bytes);
     let disposition = if inline { "inline" } else { "attachment" };
     Ok((
         [
@@ -190,8 +190,10 @@ const DOCUMENT_TYPES: &[&str] = &[
 /// The declared type is a guest's word: a picture, audio or video type from a short list is
 /// served as such (its parameters kept, `audio/ogg; codecs=opus`); a document type from a
 /// short list (or an Office one) as an attachment; anything else as
-/// `application/octet-stream`, an attachment. Always with `nosniff`.
-pub fn served_type(declared: &str) -> (String, bool) {
+/// `application/octet-stream`, an attachment. A picture, audio or video type is served in
+/// place only when the bytes are one (sniffed): a "picture" that is something else is an
+/// attachment of no type. Always with `nosniff`.
+pub fn served_type(declared: &str, bytes: &[u8]) -> (String, bool) {
     let essence = declared
         .split(';')
         .next()
@@ -200,6 +202,9 @@ pub fn served_type(declared: &str) -> (String, bool) {
         .to_ascii_lowercase();
     let tidy = declared.chars().all(|c| c.is_ascii_graphic() || c == ' ');
     if INLINE_TYPES.contains(&essence.as_str()) {
+        if !same_kind(&essence, bytes) {
+            return ("application/octet-stream".to_owned(), false);
+        }
         let t = if tidy { declared.to_owned() } else { essence };
         (t, true)
     } else if DOCUMENT_TYPES.contains(&essence.as_str())
@@ -208,6 +213,20 @@ pub fn served_type(declared: &str) -> (String, bool) {
         (essence, false)
     } else {
         ("application/octet-stream".to_owned(), false)
+    }
+}
+
+/// Whether `bytes` are what `essence` declares them to be: a picture for `image/`, a sound
+/// or a film for `audio/` and `video/` (one container holds either).
+fn same_kind(essence: &str, bytes: &[u8]) -> bool {
+    use infer::MatcherType::{Audio, Image, Video};
+    let Some(found) = infer::get(bytes) else {
+        return false;
+    };
+    match essence.split('/').next() {
+        Some("image") => found.matcher_type() == Image,
+        Some("audio" | "video") => matches!(found.matcher_type(), Audio | Video),
+        _ => false,
     }
 }
 
@@ -235,13 +254,32 @@ mod tests {
                 false,
             ),
         ];
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
+        let ogg = *b"OggS\0\x02\0\0\0\0\0\0\0\0";
+        let mp4 = *b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom";
+        let pdf = *b"%PDF-1.7\n";
         for (declared, served, inline) in cases {
+            let bytes: &[u8] = match declared.to_ascii_lowercase() {
+                d if d.starts_with("image/") => &jpeg,
+                d if d.starts_with("audio/") => &ogg,
+                d if d.starts_with("video/") => &mp4,
+                _ => &pdf,
+            };
             assert_eq!(
-                served_type(declared),
+                served_type(declared, bytes),
                 (served.to_owned(), inline),
                 "{declared}"
             );
         }
+        // A declared picture that is a web page is an attachment of no type.
+        assert_eq!(
+            served_type("image/jpeg", b"<html><script>alert(1)</script>"),
+            ("application/octet-stream".to_owned(), false)
+        );
+        assert_eq!(
+            served_type("audio/ogg", &jpeg),
+            ("application/octet-stream".to_owned(), false)
+        );
     }
 }
 

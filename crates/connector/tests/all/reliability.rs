@@ -258,7 +258,12 @@ async fn an_event_socket_that_drops_resumes_with_no_gap_and_no_repeat() {
 async fn simulator_faults_are_played_in_the_order_planned() {
     // The control API, as a person or the e2e tests use it.
     let h = Harness::start().await;
-    let http = reqwest::Client::new();
+    let mut token = reqwest::header::HeaderMap::new();
+    token.insert("x-sim-token", h.demo.sim.control_token().parse().unwrap());
+    let http = reqwest::Client::builder()
+        .default_headers(token)
+        .build()
+        .unwrap();
     let base = h.demo.sim.base_url();
     for body in [
         serde_json::json!({ "kind": "server_error", "count": 2 }),

@@ -19,6 +19,7 @@ pub async fn demo_with_clock(
         sim_addr: "127.0.0.1:0".parse().unwrap(),
         clock: clock.clone(),
         cloud_timeout: None,
+        sim_token: None,
     })
     .await
     .unwrap();

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod audit;
+mod edges;
 mod files;
 mod limits;
 mod lines;

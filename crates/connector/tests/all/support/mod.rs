@@ -71,6 +71,7 @@ impl Harness {
             sim_addr: "127.0.0.1:0".parse().unwrap(),
             clock: clock.clone(),
             cloud_timeout,
+            sim_token: None,
         })
         .await
         .unwrap();

@@ -16,9 +16,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .await?;
     app.wait_for("threadView").await?;
 
-    app.driver
-        .goto(&format!("{}/guest", app.sim.base_url()))
-        .await?;
+    app.driver.goto(&app.sim.guest_url()).await?;
     // The guests are listed by name; the person playing picks Ana.
     app.wait_for_text("#guest option", "Ana Silva").await?;
     app.driver

@@ -35,9 +35,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
 /// The demo's guest phone page, as Ana: the template with its header picture and its
 /// buttons, and the PDF with its name.
 async fn on_the_guest_phone(app: &App) -> anyhow::Result<()> {
-    app.driver
-        .goto(&format!("{}/guest", app.sim.base_url()))
-        .await?;
+    app.driver.goto(&app.sim.guest_url()).await?;
     app.wait_for_text("#guest option", "Ana Silva").await?;
     app.driver
         .find(fantoccini::Locator::Css("#guest"))
