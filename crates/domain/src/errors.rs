@@ -151,6 +151,9 @@ error_codes! {
     TargetNotParticipant = "target_not_participant",
     TargetIsSelf = "target_is_self",
     NotAColleague = "not_a_colleague",
+    /// A colleague holds the open conversation with this guest: they were asked to add the
+    /// caller (`409`).
+    JoinRequested = "join_requested",
 
     // ---- contacts ----
     InvalidName = "invalid_name",

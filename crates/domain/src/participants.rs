@@ -59,6 +59,11 @@ pub enum SystemEvent {
     Restarted {
         by: UserId,
     },
+    /// A colleague opened a conversation with the guest while this one was open: they ask to
+    /// be added (membership is only ever given by a participant).
+    AskedToJoin {
+        user: UserId,
+    },
 }
 
 /// Why an operation is refused.
@@ -112,6 +117,9 @@ impl SystemEvent {
             SystemEvent::Restarted { by } => {
                 format!("{} restarted the conversation", name(by))
             }
+            SystemEvent::AskedToJoin { user } => {
+                format!("{} asked to join the conversation", name(user))
+            }
         }
     }
 
@@ -124,6 +132,7 @@ impl SystemEvent {
             SystemEvent::Transferred { .. } => "thread.transferred",
             SystemEvent::Closed { .. } => "thread.closed",
             SystemEvent::Restarted { .. } => "thread.restarted",
+            SystemEvent::AskedToJoin { .. } => "participant.join_requested",
         }
     }
 }

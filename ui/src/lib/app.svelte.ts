@@ -240,7 +240,10 @@ export class AppState {
       // F4: a guest who has not consented is first asked, once the user agrees to ask.
       if (needsConsent(thread)) this.askConsent(thread.id);
     } catch (error) {
-      this.report(error);
+      // A colleague holds the conversation: they were asked to add this user.
+      const e = toAppError(error);
+      if (e.code === "join_requested") this.toasts.show(e.message, "info");
+      else this.report(error);
     }
   }
 

@@ -157,6 +157,9 @@ pub enum ApiError {
     TooLarge { code: ErrorCode, message: String },
     #[error("{message}")]
     Forbidden { code: ErrorCode, message: String },
+    /// `409` with its own code: the request cannot be done as the world now is.
+    #[error("{message}")]
+    Taken { code: ErrorCode, message: String },
     /// The body stopped arriving (`ServerLimits::body_timeout`) or broke off.
     #[error("the request body did not arrive")]
     BodyTimeout,
@@ -212,6 +215,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden { code, message } => {
                 (StatusCode::FORBIDDEN, *code, message.clone())
             }
+            ApiError::Taken { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
             ApiError::BodyTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::BodyTimeout,

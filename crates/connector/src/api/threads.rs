@@ -7,6 +7,7 @@ use multiline_domain::api::{
     Message, OpenThreadRequest, ParticipantsRequest, ParticipantsResponse, SendOptInRequest,
     SendTemplateRequest, SendTextRequest, Thread, User,
 };
+use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::ThreadId;
 use multiline_domain::templates::Template;
 
@@ -34,19 +35,34 @@ pub async fn get(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The open thread with that number, or a new one.", body = Thread), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`, `sms_unavailable`, `voicemail_thread`.", body = super::ErrorBody)))]
+#[utoipa::path(post, path = "/v1/threads", tag = "threads", security(("bearer" = [])), request_body = OpenThreadRequest, responses((status = 200, description = "The caller's open thread with that number, or a new one.", body = Thread), (status = 409, description = "`join_requested`: colleagues hold the open conversation with this guest; they were asked (in the thread) to add the caller.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `unknown_number`, `sms_unavailable`, `voicemail_thread`.", body = super::ErrorBody)))]
 pub async fn open(
     State(ctx): State<Ctx>,
     auth: Auth,
     ApiJson(req): ApiJson<OpenThreadRequest>,
 ) -> Result<Json<Thread>, ApiError> {
-    let (thread, told) = ctx
+    let opened = ctx
         .run(move |env| {
             threads::open_thread(env, auth.caller, req.contact_id, &req.phone, req.channel)
         })
         .await?;
-    ctx.tell(told);
-    Ok(Json(thread))
+    match opened {
+        threads::Opened::Thread { thread, told } => {
+            ctx.tell(told);
+            Ok(Json(*thread))
+        }
+        threads::Opened::AskedToJoin { holders, told } => {
+            ctx.tell(told);
+            Err(ApiError::Taken {
+                code: ErrorCode::JoinRequested,
+                message: format!(
+                    "{} {} this conversation open: they were asked to add you.",
+                    holders.join(" and "),
+                    if holders.len() == 1 { "has" } else { "have" }
+                ),
+            })
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/v1/threads/{id}/messages", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, description = "Oldest first.", body = Vec<Message>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]

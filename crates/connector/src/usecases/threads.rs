@@ -3,10 +3,11 @@
 //! standing from outside a conversation: consent an admin records, an opt-out the carrier
 //! reports.
 
-use multiline_domain::api::{Channel, Event, Thread};
+use multiline_domain::api::{Channel, DeliveryState, Direction, Event, MessageBody, Thread};
 use multiline_domain::consent::Consent;
 use multiline_domain::errors::ErrorCode;
-use multiline_domain::ids::{ContactId, ThreadId};
+use multiline_domain::ids::{ContactId, MessageId, ThreadId};
+use multiline_domain::participants::SystemEvent;
 use multiline_domain::phone::E164;
 use multiline_domain::time::Timestamp;
 use multiline_domain::window::WindowFacts;
@@ -14,21 +15,34 @@ use uuid::Uuid;
 
 use super::{Env, Told, actor, announce, audit, check_participant, tell};
 use crate::error::{Error, Result};
-use crate::store::{Caller, GuestIds, NewThread, Standing, StoreExt};
+use crate::store::{Caller, GuestIds, NewMessage, NewThread, Standing, StoreExt, Tx};
 
-/// The open thread with the contact on that number and channel, joining the caller to it if
-/// a colleague holds it (F12: reply from the contact's icon), or a new one with the caller as
-/// its participant. `unknown_number` if the number is not the contact's; `sms_unavailable`
-/// for SMS on a line without a carrier; `voicemail_thread` for voicemail (a caller opens
-/// those).
+/// What opening a conversation came to.
+#[derive(Debug)]
+pub enum Opened {
+    /// The caller's open thread with the guest (found, or new with the caller in it).
+    Thread { thread: Box<Thread>, told: Told },
+    /// Colleagues hold the open thread with this guest: the caller is not let in (only a
+    /// participant adds people); the thread shows that they asked to join, and its
+    /// participants are told.
+    AskedToJoin { holders: Vec<String>, told: Told },
+}
+
+/// The open thread with the contact on that number and channel, or a new one with the
+/// caller as its participant (F12: reply from the contact's icon). Membership is the only
+/// key to a thread: when colleagues hold the open thread with this guest, the caller asks
+/// to join, visibly ([`Opened::AskedToJoin`]), never silently. `unknown_number` if the
+/// number is not the contact's; `sms_unavailable` for SMS on a line without a carrier;
+/// `voicemail_thread` for voicemail (a caller opens those).
 pub fn open_thread(
     env: &Env<'_>,
     caller: Caller,
     contact: ContactId,
     phone: &E164,
     channel: Channel,
-) -> Result<(Thread, Told)> {
+) -> Result<Opened> {
     let new_id: ThreadId = env.ids.new();
+    let ask_id: MessageId = env.ids.new();
     env.store.write(|tx| {
         let c = tx.contact(caller.org_id, contact)?;
         if !c.phones.iter().any(|p| &p.number == phone) {
@@ -56,22 +70,8 @@ pub fn open_thread(
         }
         let guest = GuestIds::phone(phone.clone());
         let (id, told) = match tx.open_thread_of(line.id, channel, &guest)? {
-            Some(id) => {
-                if tx.join(id, caller.user_id, env.now)? {
-                    audit(
-                        tx,
-                        caller.org_id,
-                        env.now,
-                        &actor(caller),
-                        "participant.joined",
-                        Some(id),
-                        serde_json::json!({}),
-                    )?;
-                    (id, announce(tx, id, None, env.now)?)
-                } else {
-                    (id, Vec::new())
-                }
-            }
+            Some(id) if tx.is_participant(caller, id)? => (id, Vec::new()),
+            Some(id) => return ask_to_join(env, tx, caller, id, ask_id),
             None => {
                 tx.insert_thread(&NewThread {
                     id: new_id,
@@ -98,8 +98,89 @@ pub fn open_thread(
                 (new_id, announce(tx, new_id, None, env.now)?)
             }
         };
-        Ok((tx.thread_view(id, caller.user_id)?, told))
+        Ok(Opened::Thread {
+            thread: Box::new(tx.thread_view(id, caller.user_id)?),
+            told,
+        })
     })
+}
+
+/// The caller asks to join `thread`: a system line its participants see (once until they
+/// answer: a second ask adds nothing), audited. Answers who holds it.
+fn ask_to_join(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    line_id: MessageId,
+) -> Result<Opened> {
+    let holders = tx.participants(thread)?;
+    let names: std::collections::HashMap<_, _> = tx
+        .users_of_org(caller.org_id)?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let name = |u| names.get(&u).cloned().unwrap_or_else(|| "Someone".into());
+    let asked = SystemEvent::AskedToJoin {
+        user: caller.user_id,
+    };
+    // Already asked, with nothing about them since: not again.
+    let pending = tx
+        .messages(thread)?
+        .iter()
+        .rev()
+        .find_map(|m| match &m.body {
+            MessageBody::System { event, .. } if concerns(event, caller) => Some(event == &asked),
+            _ => None,
+        });
+    let mut told = Vec::new();
+    if pending != Some(true) {
+        let text = asked.sentence(name);
+        tx.insert_message(&NewMessage {
+            id: line_id,
+            thread,
+            direction: Direction::System,
+            author: None,
+            client_id: None,
+            wamid: None,
+            body: MessageBody::System {
+                event: asked.clone(),
+                text: text.clone(),
+            },
+            state: DeliveryState::Delivered,
+            created_at: env.now,
+            about: Default::default(),
+        })?;
+        tx.set_preview(thread, &text)?;
+        audit(
+            tx,
+            caller.org_id,
+            env.now,
+            &actor(caller),
+            asked.action(),
+            Some(thread),
+            serde_json::json!({ "event": asked, "text": text }),
+        )?;
+        let message = tx.message(line_id)?;
+        told = announce(tx, thread, Some(&message), env.now)?;
+    }
+    Ok(Opened::AskedToJoin {
+        holders: holders.into_iter().map(name).collect(),
+        told,
+    })
+}
+
+/// Whether a system line is about `caller` being in the thread or asking to be.
+fn concerns(event: &SystemEvent, caller: Caller) -> bool {
+    let me = caller.user_id;
+    match *event {
+        SystemEvent::Added { user, .. }
+        | SystemEvent::Removed { user, .. }
+        | SystemEvent::Left { user }
+        | SystemEvent::AskedToJoin { user } => user == me,
+        SystemEvent::Transferred { from, to } => from == me || to == me,
+        SystemEvent::Closed { .. } | SystemEvent::Restarted { .. } => false,
+    }
 }
 
 /// The caller's threads, newest activity first.

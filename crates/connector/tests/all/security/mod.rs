@@ -7,5 +7,7 @@ mod edges;
 mod files;
 mod limits;
 mod lines;
+mod matrix;
+mod membership;
 mod served;
 mod sessions;

@@ -180,7 +180,23 @@ impl Rules {
         channel: Channel,
         now: Timestamp,
     ) -> Result<(Thread, Told)> {
-        threads::open_thread(&self.at(now), caller, contact, phone, channel)
+        match threads::open_thread(&self.at(now), caller, contact, phone, channel)? {
+            threads::Opened::Thread { thread, told } => Ok((*thread, told)),
+            threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
+                multiline_domain::errors::ErrorCode::JoinRequested,
+                "colleagues hold the open thread",
+            )),
+        }
+    }
+    /// [`threads::open_thread`] as it is: the caller's thread, or an ask to join.
+    pub fn open_or_ask(
+        &self,
+        caller: Caller,
+        contact: ContactId,
+        phone: &E164,
+        now: Timestamp,
+    ) -> Result<threads::Opened> {
+        threads::open_thread(&self.at(now), caller, contact, phone, Channel::Whatsapp)
     }
     pub fn open_whatsapp_thread(
         &self,

@@ -115,7 +115,7 @@ fn inbound(wamid: &str, from: &E164, text: &str, at: Timestamp) -> Inbound {
 }
 
 /// A guest's message reaching `line` at `at` (its webhook processed then); who was told.
-fn writes(
+pub fn writes(
     s: &Rules,
     line: Uuid,
     wamid: &str,
@@ -129,7 +129,7 @@ fn writes(
 }
 
 /// Alex's thread with Ana, with Ana's consent and a message from her at `t0` (window open).
-fn open_conversation(s: &Rules, w: &World) -> ThreadId {
+pub fn open_conversation(s: &Rules, w: &World) -> ThreadId {
     let (thread, _) = s
         .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
         .unwrap();

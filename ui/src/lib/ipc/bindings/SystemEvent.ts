@@ -4,4 +4,4 @@ import type { UserId } from "./UserId";
 /**
  * What a thread shows as a system line, and the audit log records.
  */
-export type SystemEvent = { "kind": "added", by: UserId, user: UserId, } | { "kind": "removed", by: UserId, user: UserId, } | { "kind": "left", user: UserId, } | { "kind": "transferred", from: UserId, to: UserId, } | { "kind": "closed", by: UserId, } | { "kind": "restarted", by: UserId, };
+export type SystemEvent = { "kind": "added", by: UserId, user: UserId, } | { "kind": "removed", by: UserId, user: UserId, } | { "kind": "left", user: UserId, } | { "kind": "transferred", from: UserId, to: UserId, } | { "kind": "closed", by: UserId, } | { "kind": "restarted", by: UserId, } | { "kind": "asked_to_join", user: UserId, };
