@@ -83,6 +83,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Make a new key for the secrets in the store (tokens, app secrets) and seal them all
+    /// again with it. Stop the connector first; with MULTILINE_SECRET_KEY, it says how.
+    RotateKey,
     /// The audit record: check that none of it was edited, removed or reordered.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -510,6 +513,16 @@ async fn main() -> anyhow::Result<()> {
             let ended = accounts::revoke_sessions(&ctx.env(), &email)
                 .with_context(|| format!("no user {email}"))?;
             println!("{ended} sessions of {email} revoked");
+        }
+        Command::RotateKey => {
+            let store = admin::store_path(&data_dir);
+            let file = multiline_connector::store::secrets::rotate_key_file(&store)?;
+            // Opening the store seals everything with the new key, then forgets the old one.
+            admin::open_store(&data_dir)?;
+            println!(
+                "secrets sealed again with the new key in {}",
+                file.display()
+            );
         }
         Command::Audit(AuditCommand::Verify { org }) => {
             let ctx = admin::open(&data_dir, clock)?;

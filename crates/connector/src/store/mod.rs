@@ -23,6 +23,7 @@
 
 pub mod audit_chain;
 pub mod conformance;
+pub mod secrets;
 pub mod sqlite;
 mod types;
 

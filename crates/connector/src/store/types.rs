@@ -79,8 +79,9 @@ pub struct UserRecord {
     pub disabled: bool,
 }
 
-/// A business phone number connected to the Cloud API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A business phone number connected to the Cloud API. Its `Debug` leaves its secrets
+/// out: a line may be logged.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Line {
     pub id: Uuid,
     pub org_id: OrganizationId,
@@ -103,6 +104,23 @@ pub struct Line {
     pub blocked_told: Option<String>,
 }
 
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Line")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("phone_number_id", &self.phone_number_id)
+            .field("waba_id", &self.waba_id)
+            .field("display_phone_number", &self.display_phone_number)
+            .field("api_base_url", &self.api_base_url)
+            .field("api_version", &self.api_version)
+            .field("owner_user_id", &self.owner_user_id)
+            .field("carrier", &self.carrier.as_ref().map(|c| &c.account_sid))
+            .field("blocked_told", &self.blocked_told)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Line {
     /// The line's number as people read it (`+15550001111`), or as configured when it is not
     /// a number.
@@ -113,8 +131,8 @@ impl Line {
     }
 }
 
-/// What connecting a line takes.
-#[derive(Debug, Clone)]
+/// What connecting a line takes (no `Debug`: it carries secrets).
+#[derive(Clone)]
 pub struct NewLine {
     pub phone_number_id: String,
     pub waba_id: String,

@@ -48,9 +48,22 @@ impl SqliteTx<'_> {
         // `column` is one of our own literals, never input.
         let sql =
             format!("SELECT {LINE_COLUMNS} FROM lines WHERE {column} = ?1 ORDER BY rowid LIMIT 1");
-        self.row(&sql, [value], line_row)
+        let line = self
+            .row(&sql, [value], line_row)
             .optional()?
-            .ok_or(Error::NotFound)
+            .ok_or(Error::NotFound)?;
+        self.unseal(line)
+    }
+
+    /// A line as read, its secrets opened.
+    fn unseal(&self, mut line: Line) -> Result<Line> {
+        line.access_token = self.sealer.open(&line.access_token)?;
+        line.app_secret = self.sealer.open(&line.app_secret)?;
+        line.verify_token = self.sealer.open(&line.verify_token)?;
+        if let Some(c) = line.carrier.as_mut() {
+            c.auth_token = self.sealer.open(&c.auth_token)?;
+        }
+        Ok(line)
     }
 }
 
@@ -293,7 +306,8 @@ impl AccountTx for SqliteTx<'_> {
                  owner_user_id = excluded.owner_user_id",
             params![
                 id.to_string(), org.to_string(), line.phone_number_id, line.waba_id, line.display_phone_number,
-                line.access_token, line.app_secret, line.verify_token, line.api_base_url, line.api_version,
+                self.sealer.seal(&line.access_token), self.sealer.seal(&line.app_secret),
+                self.sealer.seal(&line.verify_token), line.api_base_url, line.api_version,
                 line.owner_user_id.to_string()
             ],
         )?;
@@ -308,7 +322,7 @@ impl AccountTx for SqliteTx<'_> {
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![phone_number_id, waba_id], line_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        rows.map(|l| self.unseal(l?)).collect()
     }
 
     fn line(&mut self, id: Uuid) -> Result<Line> {
@@ -322,7 +336,16 @@ impl AccountTx for SqliteTx<'_> {
     fn set_line_carrier(&mut self, line: Uuid, carrier: Option<&CarrierAccount>) -> Result<()> {
         let n = self.exec(
             "UPDATE lines SET carrier = ?2 WHERE id = ?1",
-            params![line.to_string(), carrier.map(json)],
+            params![
+                line.to_string(),
+                carrier
+                    .map(|c| CarrierAccount {
+                        auth_token: self.sealer.seal(&c.auth_token),
+                        ..c.clone()
+                    })
+                    .as_ref()
+                    .map(json)
+            ],
         )?;
         touched(n)
     }

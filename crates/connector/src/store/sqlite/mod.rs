@@ -27,6 +27,9 @@ mod threads;
 mod tests;
 
 use std::path::{Path, PathBuf};
+
+use crate::store::CarrierAccount;
+use crate::store::secrets::Sealer;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::DateTime;
@@ -41,11 +44,14 @@ use super::{Error, Result, Store, Tx};
 /// runtime.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Seals the lines' and carriers' secrets (see [`crate::store::secrets`]).
+    sealer: Sealer,
 }
 
 /// A transaction on the SQLite store: what [`Tx`] is for this backend.
 pub struct SqliteTx<'c> {
     tx: Transaction<'c>,
+    pub(crate) sealer: &'c Sealer,
 }
 
 impl SqliteTx<'_> {
@@ -186,9 +192,53 @@ impl SqliteStore {
         // Every statement the store runs stays prepared (see `SqliteTx::exec`).
         conn.set_prepared_statement_cache_capacity(256);
         migrations().to_latest(&mut conn)?;
-        Ok(SqliteStore {
+        let store = SqliteStore {
             conn: Mutex::new(conn),
-        })
+            sealer: Sealer::load(path)?,
+        };
+        store.seal_secrets_again()?;
+        crate::store::secrets::forget_previous(path)?;
+        Ok(store)
+    }
+
+    /// Seals every secret not sealed with the current key (stored before sealing, or by a
+    /// previous key): at every open, so a new key takes over everything at once.
+    fn seal_secrets_again(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rows: Vec<(String, [String; 3], Option<String>)> = tx
+            .prepare("SELECT id, access_token, app_secret, verify_token, carrier FROM lines")?
+            .query_map([], |r| {
+                Ok((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?], r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, secrets, carrier) in rows {
+            let carrier: Option<CarrierAccount> = carrier.map(json_col).transpose()?;
+            let stale = secrets.iter().any(|s| !self.sealer.is_current(s))
+                || carrier
+                    .as_ref()
+                    .is_some_and(|c| !self.sealer.is_current(&c.auth_token));
+            if !stale {
+                continue;
+            }
+            let mut again = Vec::with_capacity(3);
+            for s in &secrets {
+                again.push(self.sealer.seal(&self.sealer.open(s)?));
+            }
+            let carrier = carrier
+                .map(|mut c| -> Result<CarrierAccount> {
+                    c.auth_token = self.sealer.seal(&self.sealer.open(&c.auth_token)?);
+                    Ok(c)
+                })
+                .transpose()?;
+            tx.execute(
+                "UPDATE lines SET access_token = ?2, app_secret = ?3, verify_token = ?4,
+                     carrier = ?5 WHERE id = ?1",
+                rusqlite::params![id, again[0], again[1], again[2], carrier.as_ref().map(json)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -202,7 +252,10 @@ impl SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(behavior)?;
-        let mut tx = SqliteTx { tx };
+        let mut tx = SqliteTx {
+            tx,
+            sealer: &self.sealer,
+        };
         work(&mut tx)?;
         tx.tx.commit()?;
         Ok(())

@@ -9,5 +9,6 @@ mod limits;
 mod lines;
 mod matrix;
 mod membership;
+mod secrets;
 mod served;
 mod sessions;
