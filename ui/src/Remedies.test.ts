@@ -33,6 +33,28 @@ describe("Failed message", () => {
     expect(within(bubble("m-6b")).queryByTestId(testIds.failedRetry)).toBeNull();
   });
 
+  it("says_a_not_confirmed_message_may_have_arrived_and_sends_it_again_on_request", async () => {
+    const fake = withRemedy("retry");
+    const cut = fake.messages.find((m) => m.id === "m-6b");
+    if (!cut) throw new Error("seed changed: no m-6b");
+    cut.state = "unconfirmed";
+    cut.failure =
+      "Not confirmed: the connector restarted while sending this message, and WhatsApp may have delivered it. Check with the guest before you send it again.";
+    const { user } = await renderApp(fake);
+    await openThread(user, "t-1");
+
+    const note = within(bubble("m-6b")).getByRole("note");
+    expect(note).toHaveTextContent("Check with the guest before you send it again.");
+    expect(within(bubble("m-6b")).getByRole("img", { name: "Not confirmed" })).toBeInTheDocument();
+    const again = within(bubble("m-6b")).getByTestId(testIds.failedRetry);
+    expect(again).toHaveTextContent("Send again");
+
+    await user.click(again);
+
+    await waitFor(() => expect(bubble("m-6b")).toHaveAttribute("data-state", "sending"));
+    expect(calls(fake, "retryMessage").map((c) => c.args)).toEqual([["m-6b"]]);
+  });
+
   it("shows_a_refused_retry_as_the_app_shows_errors", async () => {
     const { user, fake } = await renderApp(withRemedy("retry"));
     await openThread(user, "t-1");

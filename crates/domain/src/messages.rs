@@ -409,6 +409,10 @@ pub enum Direction {
 pub enum DeliveryState {
     /// Written, not yet accepted by the Cloud API.
     Sending,
+    /// Handed to the provider, but the connector stopped before hearing its answer: it may
+    /// have been delivered. A status from the provider settles it; a user checks with the
+    /// guest before sending it again.
+    Unconfirmed,
     /// Accepted by the Cloud API.
     Sent,
     /// On the guest's phone.
@@ -426,7 +430,10 @@ impl DeliveryState {
     pub fn advance(self, next: DeliveryState) -> DeliveryState {
         match (self, next) {
             (DeliveryState::Failed, _) => DeliveryState::Failed,
-            (DeliveryState::Sending | DeliveryState::Sent, DeliveryState::Failed) => next,
+            (
+                DeliveryState::Sending | DeliveryState::Unconfirmed | DeliveryState::Sent,
+                DeliveryState::Failed,
+            ) => next,
             (_, DeliveryState::Failed) => self,
             _ => self.max(next),
         }

@@ -312,7 +312,7 @@ pub trait MessageTx {
     /// What a user can do about a failed message.
     fn set_message_remedy(&mut self, id: MessageId, remedy: Option<Remedy>) -> Result<()>;
     /// A failed message back to `sending`, its failure and remedy cleared. `false` (nothing
-    /// changed) unless it was failed: two retries at once make one.
+    /// changed) unless it was failed or not confirmed: two retries at once make one.
     fn unfail_message(&mut self, id: MessageId) -> Result<bool>;
     fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()>;
     fn set_message_body(&mut self, id: MessageId, body: &MessageBody) -> Result<()>;

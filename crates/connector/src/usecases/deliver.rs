@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::store::{GuestIds, Line, Standing, StoreExt, Tx};
 
 /// What a user reads for a message that was in flight when the connector stopped.
-pub const RESTARTED_WHILE_SENDING: &str = "The connector restarted while sending this message, so it may not have been delivered. Send it again if needed.";
+pub const RESTARTED_WHILE_SENDING: &str = "Not confirmed: the connector restarted while sending this message, and WhatsApp may have delivered it. Check with the guest before you send it again.";
 
 /// One message to hand to the Cloud API or the carrier.
 #[derive(Debug, Clone)]
@@ -131,8 +131,10 @@ pub(crate) fn recover_lost_answer(
         return Ok(None);
     };
     let thread = tx.thread(msg.thread_id)?;
-    let lost = msg.state == DeliveryState::Failed
-        && msg.remedy == Some(Remedy::Retry)
+    let lost = matches!(
+        msg.state,
+        DeliveryState::Failed | DeliveryState::Unconfirmed
+    ) && msg.remedy == Some(Remedy::Retry)
         && thread.line_id == line;
     if !lost || !tx.unfail_message(id)? {
         return Ok(None);
@@ -207,18 +209,34 @@ pub fn retry_at(env: &Env<'_>, id: MessageId, at: Timestamp) -> Result<()> {
     env.store.write(|tx| tx.retry_at(id, at))
 }
 
-/// After a crash: messages left in flight may or may not have reached the provider. They are
-/// failed, never re-sent; the user sees why and can send again.
+/// After a crash: messages left in flight may or may not have reached the provider. They
+/// are "not confirmed" ([`DeliveryState::Unconfirmed`]), never re-sent: a status webhook
+/// that names them (their callback data) settles them; a user who checked with the guest
+/// can send one again.
 pub fn recover_in_flight(env: &Env<'_>) -> Result<Told> {
     env.store.write(|tx| {
         let mut told = Vec::new();
         for id in tx.in_flight()? {
-            let failure = Failure {
-                reason: RESTARTED_WHILE_SENDING.to_owned(),
-                template_required: false,
-                remedy: Some(Remedy::Retry),
-            };
-            tell(&mut told, fail_message(tx, id, &failure, env.now)?);
+            let msg = tx.message(id)?;
+            tx.set_message_state(
+                id,
+                DeliveryState::Unconfirmed,
+                Some(RESTARTED_WHILE_SENDING),
+            )?;
+            tx.set_message_remedy(id, Some(Remedy::Retry))?;
+            tx.dequeue(id)?;
+            let org = tx.thread(msg.thread_id)?.org_id;
+            audit(
+                tx,
+                org,
+                env.now,
+                "connector",
+                "message.unconfirmed",
+                Some(msg.thread_id),
+                serde_json::json!({ "message_id": id, "reason": RESTARTED_WHILE_SENDING }),
+            )?;
+            let msg = tx.message(id)?;
+            tell(&mut told, announce(tx, msg.thread_id, Some(&msg), env.now)?);
         }
         Ok(told)
     })

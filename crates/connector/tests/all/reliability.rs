@@ -181,9 +181,20 @@ async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
 
     let stored = h.messages(&thread).await;
     let first = stored.iter().find(|m| m.id == in_flight.id).unwrap();
-    // Its outcome is unknown: it is failed with an explanation, never sent again.
-    assert_eq!(first.state, DeliveryState::Failed, "{first:?}");
-    assert!(first.failure.is_some());
+    // Its outcome was unknown: "not confirmed", never sent again; if it had reached the
+    // guest, WhatsApp's status (naming it in its callback data) settled it.
+    let reached = h
+        .demo
+        .sim
+        .received(ANA)
+        .iter()
+        .any(|r| r.text == "in flight when it died");
+    if reached {
+        assert!(first.state >= DeliveryState::Sent, "{first:?}");
+    } else {
+        assert_eq!(first.state, DeliveryState::Unconfirmed, "{first:?}");
+        assert!(first.failure.is_some());
+    }
     let second = stored.iter().find(|m| m.id == queued.id).unwrap();
     assert!(second.state >= DeliveryState::Sent, "{second:?}");
     let received = h.demo.sim.received(ANA);

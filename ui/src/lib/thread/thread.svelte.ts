@@ -140,7 +140,7 @@ export class ThreadStore {
       const message = await this.ipc.retryMessage(messageId);
       // An event may already have moved it further on; a failed copy gives way.
       const known = this.messages.find((m) => m.id === message.id);
-      if (!known || known.state === "failed") this.upsert(message);
+      if (!known || known.state === "failed" || known.state === "unconfirmed") this.upsert(message);
     } catch (error) {
       this.report(error);
     }

@@ -264,7 +264,7 @@ impl MessageTx for SqliteTx<'_> {
     fn unfail_message(&mut self, id: MessageId) -> Result<bool> {
         let n = self.exec(
             "UPDATE messages SET state = 'sending', failure = NULL, remedy = NULL, wamid = NULL
-             WHERE id = ?1 AND state = 'failed'",
+             WHERE id = ?1 AND state IN ('failed', 'unconfirmed')",
             params![id.to_string()],
         )?;
         Ok(n == 1)

@@ -12,3 +12,4 @@ mod membership;
 mod secrets;
 mod served;
 mod sessions;
+mod unconfirmed;

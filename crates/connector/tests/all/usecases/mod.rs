@@ -480,7 +480,7 @@ fn statuses_never_go_backwards() {
 }
 
 #[test]
-fn a_job_in_flight_at_a_crash_is_failed_not_resent() {
+fn a_job_in_flight_at_a_crash_is_not_confirmed_and_not_resent() {
     let s = &Rules::new();
     let w = world(s);
     let thread = open_conversation(s, &w);
@@ -495,8 +495,8 @@ fn a_job_in_flight_at_a_crash_is_failed_not_resent() {
         .into_iter()
         .find(|m| m.id.0 == held)
         .unwrap();
-    assert_eq!(msg.state, DeliveryState::Failed);
-    assert!(msg.failure.is_some());
+    assert_eq!(msg.state, DeliveryState::Unconfirmed);
+    assert!(msg.failure.unwrap().contains("Check with the guest"));
     let next = s.claim_next(t0()).unwrap().expect("the one behind goes");
     assert_eq!(next.message_id.0, behind);
     assert!(

@@ -4,4 +4,4 @@
  * A message's delivery state. Ordered: a status never moves backwards (a late `delivered`
  * webhook after `read` is ignored), except into `Failed`.
  */
-export type DeliveryState = "sending" | "sent" | "delivered" | "read" | "played" | "failed";
+export type DeliveryState = "sending" | "unconfirmed" | "sent" | "delivered" | "read" | "played" | "failed";

@@ -57,7 +57,10 @@ export function messageCommands(
       const index = fake.messages.findIndex((m) => m.id === messageId);
       const failed = fake.messages[index];
       if (!failed) throw { code: "not_found", message: "This message no longer exists." };
-      if (failed.state !== "failed" || failed.remedy !== "retry")
+      if (
+        (failed.state !== "failed" && failed.state !== "unconfirmed") ||
+        failed.remedy !== "retry"
+      )
         throw { code: "not_retryable", message: "This message cannot be sent again." };
       // The same message, never a copy: back in the outbox.
       const message: Message = { ...failed, state: "sending", failure: null, remedy: null };
