@@ -115,16 +115,3 @@ impl Ctx {
         )
     }
 }
-
-/// Waits until the connector shuts down (`Ctx::stopping` becomes true); forever if it never
-/// does (dropping the last `Connector` handle does not stop the server).
-pub async fn until_stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}

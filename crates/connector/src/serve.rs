@@ -12,8 +12,6 @@ use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::ctx::until_stopped;
-
 /// How long, and how many, the server allows its clients.
 #[derive(Debug, Clone)]
 pub struct ServerLimits {
@@ -143,4 +141,17 @@ pub fn client_addr(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| *addr)
+}
+
+/// Waits until the connector shuts down (`Ctx::stopping` becomes true); forever if it never
+/// does (dropping the last `Connector` handle does not stop the server).
+pub async fn until_stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

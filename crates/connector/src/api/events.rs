@@ -99,7 +99,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
         // `KEEPALIVE` lets both sides notice a connection that died silently.
         loop {
             tokio::select! {
-                _ = crate::ctx::until_stopped(&mut stopping) => return,
+                _ = crate::serve::until_stopped(&mut stopping) => return,
                 Ok(()) = sessions.changed() => {
                     if !still_signed_in(&ctx, &token).await {
                         let _ = socket.send(WsMessage::Close(None)).await;

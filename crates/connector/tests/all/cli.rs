@@ -2,13 +2,7 @@
 
 use std::process::{Command, Output};
 
-fn connector(data: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_multiline-connector"));
-    c.env("MULTILINE_DATA_DIR", data)
-        .env_remove("MULTILINE_CONFIG")
-        .env("RUST_LOG", "warn");
-    c
-}
+use crate::support::connector_cmd as connector;
 
 fn ok(output: Output) -> String {
     assert!(

@@ -3,25 +3,8 @@
 //! `multiline-connector audit verify`, which names the record.
 
 use std::path::Path;
-use std::process::Command;
 
-fn connector(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_multiline-connector"));
-    c.env("MULTILINE_DATA_DIR", data)
-        .env_remove("MULTILINE_CONFIG")
-        .env("RUST_LOG", "warn");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use crate::support::{connector_cmd as connector, run_ok as ok};
 
 /// An organization with a few audited changes; its id.
 fn organization(data: &Path) -> String {

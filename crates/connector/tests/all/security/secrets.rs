@@ -4,7 +4,7 @@
 //! scenario logged at `trace` writes no secret.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,29 +12,12 @@ use multiline_connector::usecases::accounts;
 use multiline_domain::time::SystemClock;
 use serde_json::{Value, json};
 
+use crate::support::{connector_cmd as connector, run_ok as ok};
+
 const ACCESS_TOKEN: &str = "EAAG-secret-access-token-4711";
 const APP_SECRET: &str = "app-secret-0815-very-private";
 const VERIFY_TOKEN: &str = "verify-token-1337-private";
 const PASSWORD: &str = "a-long-enough-password-42";
-
-fn connector(data: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_multiline-connector"));
-    c.env("MULTILINE_DATA_DIR", data)
-        .env_remove("MULTILINE_CONFIG")
-        .env_remove("MULTILINE_SECRET_KEY")
-        .env("RUST_LOG", "warn");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// An organization with a user, a WhatsApp line on `sim` and its carrier: (org, line).
 fn organization(data: &Path, sim: &wa_sim::Simulator) -> (String, String) {

@@ -2,6 +2,8 @@
 //! a process shows (its memory, its open-files limit).
 
 use std::process::{Child, Command, Stdio};
+
+use crate::support::{connector_cmd as connector, run_ok as run};
 use std::time::Duration;
 
 pub const EMAIL: &str = "ines@fjord.example";
@@ -11,24 +13,6 @@ pub struct Served {
     pub child: Child,
     pub url: String,
     _dir: tempfile::TempDir,
-}
-
-fn connector(data: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_multiline-connector"));
-    c.env("MULTILINE_DATA_DIR", data)
-        .env_remove("MULTILINE_CONFIG")
-        .env("RUST_LOG", "warn");
-    c
-}
-
-fn run(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 impl Served {

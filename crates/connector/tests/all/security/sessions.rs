@@ -11,19 +11,7 @@ use crate::support::{Harness, Socket};
 
 /// Runs an admin command against the running demo's store.
 fn admin(h: &Harness, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_multiline-connector"))
-        .env("MULTILINE_DATA_DIR", h.dir.path())
-        .env_remove("MULTILINE_CONFIG")
-        .env("RUST_LOG", "warn")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::support::run_ok(crate::support::connector_cmd(h.dir.path()).args(args))
 }
 
 /// Waits for the server to close the socket (a close frame or the end).

@@ -22,26 +22,38 @@ fn state_of(
         .state
 }
 
-#[test]
-fn a_send_cut_by_a_crash_is_not_confirmed_until_whatsapps_status_settles_it() {
-    let s = Rules::new();
-    let w = world(&s);
-    let thread = open_conversation(&s, &w);
+/// Alex's text to Ana, taken by the dispatcher, then the connector dies before recording
+/// WhatsApp's answer, and starts again.
+fn cut_by_a_crash(
+    s: &Rules,
+    w: &crate::usecases::World,
+    text: &str,
+) -> (
+    multiline_domain::ids::ThreadId,
+    multiline_domain::ids::MessageId,
+) {
+    let thread = open_conversation(s, w);
     let id = s
         .enqueue_text(
             w.alex,
             thread,
             multiline_domain::ids::ClientMessageId::random(),
-            "Your car is ready",
+            text,
             t0(),
         )
         .unwrap()
         .0
         .id;
-    let job = s.claim_next(t0()).unwrap().unwrap();
-    assert_eq!(job.message_id, id);
-    // The connector dies here: WhatsApp took it, the answer was never recorded.
+    assert_eq!(s.claim_next(t0()).unwrap().unwrap().message_id, id);
     s.recover_in_flight(t0()).unwrap();
+    (thread, id)
+}
+
+#[test]
+fn a_send_cut_by_a_crash_is_not_confirmed_until_whatsapps_status_settles_it() {
+    let s = Rules::new();
+    let w = world(&s);
+    let (thread, id) = cut_by_a_crash(&s, &w, "Your car is ready");
     assert_eq!(state_of(&s, &w, thread, id), DeliveryState::Unconfirmed);
     assert!(
         s.claim_next(t0()).unwrap().is_none(),
@@ -70,20 +82,7 @@ fn a_send_cut_by_a_crash_is_not_confirmed_until_whatsapps_status_settles_it() {
 fn a_user_who_checked_sends_a_not_confirmed_message_again_once() {
     let s = Rules::new();
     let w = world(&s);
-    let thread = open_conversation(&s, &w);
-    let id = s
-        .enqueue_text(
-            w.alex,
-            thread,
-            multiline_domain::ids::ClientMessageId::random(),
-            "Did this arrive?",
-            t0(),
-        )
-        .unwrap()
-        .0
-        .id;
-    s.claim_next(t0()).unwrap().unwrap();
-    s.recover_in_flight(t0()).unwrap();
+    let (_, id) = cut_by_a_crash(&s, &w, "Did this arrive?");
     let (again, _) = s.retry(w.alex, id, t0()).unwrap();
     assert_eq!(again.state, DeliveryState::Sending);
     assert_eq!(s.claim_next(t0()).unwrap().unwrap().message_id, id);

@@ -27,6 +27,28 @@ pub fn png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
     png
 }
 
+/// The built `multiline-connector` on the data folder `data`: no configuration file, no
+/// secrets key from the environment, warnings only.
+pub fn connector_cmd(data: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_multiline-connector"));
+    c.env("MULTILINE_DATA_DIR", data)
+        .env_remove("MULTILINE_CONFIG")
+        .env_remove("MULTILINE_SECRET_KEY")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+/// Runs an admin command that must succeed: its standard output, trimmed.
+pub fn run_ok(c: &mut std::process::Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// An id nothing has: for requests that name what does not exist.
 pub fn fresh_uuid() -> uuid::Uuid {
     multiline_domain::ids::MessageId::random().0
