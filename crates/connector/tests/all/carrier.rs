@@ -193,6 +193,8 @@ async fn a_forged_or_missing_signature_is_refused_and_nothing_is_stored() {
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains("<Response/>"));
     }
+    // Taken means kept in the inbox: applied by its worker, here at once.
+    h.settle().await;
     let sms: Vec<Thread> = threads(&h)
         .await
         .into_iter()
