@@ -1,10 +1,10 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Message } from "./lib/ipc/bindings/Message";
 import { createFakeIpc, plain } from "./lib/ipc/fake";
 import { testIds } from "./lib/testids";
-import { byTestId, openThread, renderApp } from "./test/app";
+import { byTestId, calls, openThread, renderApp } from "./test/app";
 import { LIST_DRAWN, PAGE } from "./lib/thread/threads.svelte";
 import App from "./App.svelte";
 
@@ -144,6 +144,40 @@ describe("Thread", () => {
     const last = byTestId(testIds.messageBubble).at(-1);
     expect(last).toHaveAttribute("data-direction", "inbound");
     expect(last).toHaveTextContent("Running 5 minutes late");
+  });
+
+  it("reads_a_reply_arriving_in_the_open_thread_whatever_the_order_of_the_events", async () => {
+    const { user, fake } = await renderApp();
+    await openThread(user, "t-1");
+    vi.spyOn(document, "hasFocus").mockReturnValue(true);
+    const reads = () => calls(fake, "markRead").length;
+    const before = reads();
+    const summary = fake.threads.find((t) => t.id === "t-1");
+    if (!summary) throw new Error("seed changed: no t-1");
+
+    // The message first (the list still says 0 unread), then the thread with its count.
+    fake.emit({
+      kind: "message_upserted",
+      message: {
+        id: "m-live",
+        client_id: null,
+        thread_id: "t-1",
+        direction: "inbound",
+        author_name: null,
+        body: { type: "text", text: "On my way" },
+        state: "delivered",
+        failure: null,
+        created_at: new Date().toISOString(),
+        ...plain(),
+      },
+    });
+    fake.emit({ kind: "thread_upserted", thread: { ...summary, unread_count: 1 } });
+
+    await waitFor(() => expect(reads()).toBeGreaterThan(before));
+    await waitFor(() => {
+      const row = byTestId(testIds.threadRow).find((r) => r.dataset.threadId === "t-1");
+      expect(row?.querySelector("[data-testid='" + testIds.unreadBadge + "']")).toBeNull();
+    });
   });
 
   it("shows_the_error_message_and_keeps_the_text_when_a_send_is_refused", async () => {

@@ -125,6 +125,17 @@ export class AppState {
       case "thread_upserted":
         this.threads.upsert(event.thread);
         this.thread?.setSummary(event.thread);
+        // The thread the user is looking at counts a new guest message as unread (its
+        // count may come after the message itself): read, so no badge stays on it.
+        if (
+          event.thread.id === this.thread?.threadId &&
+          event.thread.unread_count > 0 &&
+          document.hasFocus()
+        ) {
+          // Not `markRead`: the list applies upserts in batches, so it may not show the
+          // count yet; the event does.
+          this.ipc.markRead(event.thread.id).catch((error: unknown) => this.report(error));
+        }
         break;
       case "contacts_changed":
         void this.contacts.reload();
