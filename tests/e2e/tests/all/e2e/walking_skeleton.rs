@@ -60,6 +60,12 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.sim.guest_sends(ANA, reply).await?;
     let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, reply).await?;
+    // Read where it arrived: once the row shows the reply (its thread event, which counts it
+    // unread, has come), no unread badge stays on the thread being read.
+    let ana_row = format!("{}[data-channel='whatsapp']", app.ids.css("threadRow"));
+    app.wait_for_text(&ana_row, reply).await?;
+    app.wait_gone(&format!("{ana_row} {}", app.ids.css("unreadBadge")))
+        .await?;
     let shot = app.screenshot("02-thread-with-reply").await?;
     println!("screenshot: {}", shot.display());
     Ok(())
