@@ -153,7 +153,7 @@ pub fn change_participants(
 }
 
 /// A line the thread shows about itself. It changes the preview, never the window.
-fn system_line(
+pub(crate) fn system_line(
     tx: &mut dyn Tx,
     id: MessageId,
     thread: ThreadId,

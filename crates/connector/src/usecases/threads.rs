@@ -3,7 +3,7 @@
 //! standing from outside a conversation: consent an admin records, an opt-out the carrier
 //! reports.
 
-use multiline_domain::api::{Channel, DeliveryState, Direction, Event, MessageBody, Thread};
+use multiline_domain::api::{Channel, Event, MessageBody, Thread};
 use multiline_domain::consent::Consent;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ContactId, MessageId, ThreadId};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{Env, Told, actor, announce, audit, check_participant, tell};
 use crate::error::{Error, Result};
-use crate::store::{Caller, GuestIds, NewMessage, NewThread, Standing, StoreExt, Tx};
+use crate::store::{Caller, GuestIds, NewThread, Standing, StoreExt, Tx};
 
 /// What opening a conversation came to.
 #[derive(Debug)]
@@ -136,22 +136,7 @@ fn ask_to_join(
     let mut told = Vec::new();
     if pending != Some(true) {
         let text = asked.sentence(name);
-        tx.insert_message(&NewMessage {
-            id: line_id,
-            thread,
-            direction: Direction::System,
-            author: None,
-            client_id: None,
-            wamid: None,
-            body: MessageBody::System {
-                event: asked.clone(),
-                text: text.clone(),
-            },
-            state: DeliveryState::Delivered,
-            created_at: env.now,
-            about: Default::default(),
-        })?;
-        tx.set_preview(thread, &text)?;
+        super::participants::system_line(tx, line_id, thread, &asked, &text, env.now)?;
         audit(
             tx,
             caller.org_id,

@@ -7,20 +7,13 @@ use chrono::TimeZone;
 use multiline_connector::serve::ServerLimits;
 use multiline_connector::server::Connector;
 use multiline_domain::time::ManualClock;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::served::{PASSWORD, Served};
 use crate::support::Harness;
 
 async fn sign_in(h: &Harness, password: &str) -> reqwest::Response {
-    let (_, email, _) = multiline_demo::USERS[0];
-    h.http
-        .post(h.url("/v1/session"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
+    h.sign_in(multiline_demo::USERS[0].1, password).await
 }
 
 #[tokio::test]

@@ -86,23 +86,6 @@ struct World {
     alex_id: String,
 }
 
-async fn sign_in(h: &Harness, email: &str, password: &str) -> (String, Value) {
-    let r: Value = h
-        .http
-        .post(h.url("/v1/session"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        r["token"].as_str().unwrap().to_owned(),
-        r["session"].clone(),
-    )
-}
-
 async fn world() -> World {
     let h = Harness::start().await;
     let env = h.demo.connector.ctx.env();
@@ -113,10 +96,10 @@ async fn world() -> World {
     accounts::create_user(&env, other, "Olga", "olga@other.example", password).unwrap();
     let (_, alex_email, alex_password) = multiline_demo::USERS[0];
     let (_, sam_email, sam_password) = multiline_demo::USERS[1];
-    let (alex, alex_session) = sign_in(&h, alex_email, alex_password).await;
-    let (sam, sam_session) = sign_in(&h, sam_email, sam_password).await;
-    let (pat, _) = sign_in(&h, "pat@northwind.example", password).await;
-    let (olga, _) = sign_in(&h, "olga@other.example", password).await;
+    let (alex, alex_session) = h.signed_in(alex_email, alex_password).await;
+    let (sam, sam_session) = h.signed_in(sam_email, sam_password).await;
+    let (pat, _) = h.signed_in("pat@northwind.example", password).await;
+    let (olga, _) = h.signed_in("olga@other.example", password).await;
 
     // Alex's thread with Ana, with a picture sent in it; Sam was in it, then removed.
     let thread = h.ana_thread().await;

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
 
 use crate::support::{Harness, Socket};
 
@@ -40,14 +39,7 @@ async fn me(h: &Harness) -> u16 {
 }
 
 async fn sign_in(h: &Harness, email: &str, password: &str) -> u16 {
-    h.http
-        .post(h.url("/v1/session"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    h.sign_in(email, password).await.status().as_u16()
 }
 
 #[tokio::test]
@@ -75,21 +67,11 @@ async fn a_disabled_user_is_signed_out_cannot_sign_in_and_is_no_colleague() {
     assert_eq!(me(&h).await, 401);
     assert_eq!(sign_in(&h, alex, alex_password).await, 400);
     // Sam no longer sees Alex among the colleagues to add.
-    let r: serde_json::Value = h
-        .http
-        .post(h.url("/v1/session"))
-        .json(&json!({ "email": sam, "password": sam_password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sam_token = r["token"].as_str().unwrap();
+    let (sam_token, _) = h.signed_in(sam, sam_password).await;
     let colleagues: Vec<serde_json::Value> = h
         .http
         .get(h.url("/v1/users"))
-        .bearer_auth(sam_token)
+        .bearer_auth(&sam_token)
         .send()
         .await
         .unwrap()

@@ -118,6 +118,25 @@ impl Harness {
         }
     }
 
+    /// `POST /v1/session` with this email and password; the raw answer.
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/session"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`Harness::sign_in`], accepted: the token and the session.
+    pub async fn signed_in(&self, email: &str, password: &str) -> (String, serde_json::Value) {
+        let r: serde_json::Value = self.sign_in(email, password).await.json().await.unwrap();
+        (
+            r["token"].as_str().unwrap().to_owned(),
+            r["session"].clone(),
+        )
+    }
+
     /// Moves the connector's and the simulator's clock (they share it).
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
