@@ -55,6 +55,25 @@ describe("Sign-in screen", () => {
     expect(restart).not.toHaveBeenCalled();
   });
 
+  it("says_an_app_too_old_for_its_connector_and_which_version_to_install", async () => {
+    const fake = createFakeIpc({ signedOut: true });
+    const tooOld =
+      "This MultiLine app (0.1.0) is older than your organization's connector accepts: " +
+      "install MultiLine 0.2.0 or newer, then sign in again.";
+    fake.signIn = async () => {
+      throw { code: "app_too_old", message: tooOld };
+    };
+    const { user, restart } = renderApp(fake);
+    const password = await screen.findByTestId(testIds.signInPassword);
+
+    await user.type(password, `${FAKE_PASSWORD}{Enter}`);
+
+    expect(await screen.findByText(tooOld)).toBeInTheDocument();
+    expect(password).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByTestId(testIds.signInUrl)).not.toHaveAttribute("aria-invalid");
+    expect(restart).not.toHaveBeenCalled();
+  });
+
   it("signs_in_with_a_demo_account_and_starts_afresh", async () => {
     const fake = createFakeIpc({ signedOut: true });
     const { user, restart } = renderApp(fake);

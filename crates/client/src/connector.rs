@@ -6,10 +6,13 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use multiline_domain::api::{
+    APP_VERSION_HEADER, ContactInput, FilledValue, SendOptInRequest, SendTemplateRequest,
+    VersionInfo,
+};
+use multiline_domain::api::{
     Contact, ErrorBody, Message, OpenThreadRequest, SendTextRequest, Session, SignInRequest,
     SignInResponse, Thread,
 };
-use multiline_domain::api::{ContactInput, FilledValue, SendOptInRequest, SendTemplateRequest};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, ContactId, ThreadId};
 use multiline_domain::phone::E164;
@@ -53,25 +56,60 @@ pub struct ConnectorApi {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The app's version, named on every request ([`APP_VERSION_HEADER`]).
+    app_version: String,
 }
 
 impl ConnectorApi {
-    fn http() -> reqwest::Client {
+    fn http(app_version: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(app_version) {
+            headers.insert(APP_VERSION_HEADER, value);
+        }
         reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
+            .default_headers(headers)
             .build()
             .expect("an HTTP client builds")
     }
 
-    /// Signs in; answers the API handle (holding the token) and the session.
+    /// `GET /v1/version`: `None` from a connector older than the route (it serves every
+    /// app), or one that answers something else.
+    pub async fn version(base: &str, app_version: &str) -> Result<Option<VersionInfo>, ApiError> {
+        let base = base.trim_end_matches('/');
+        let response = send(Self::http(app_version).get(format!("{base}/v1/version"))).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        decode(response).await.map(Some).or_else(|e| match e {
+            ApiError::Refused { code, .. } if code != ErrorCode::AppTooOld => Ok(None),
+            e => Err(e),
+        })
+    }
+
+    /// Signs in; answers the API handle (holding the token) and the session. An app older
+    /// than the connector serves is told so before its password is sent.
     pub async fn sign_in(
         base: &str,
+        app_version: &str,
         email: &str,
         password: &str,
     ) -> Result<(ConnectorApi, Session), ApiError> {
-        let http = Self::http();
         let base = base.trim_end_matches('/').to_owned();
+        if let Some(info) = Self::version(&base, app_version).await?
+            && multiline_domain::version::is_older(app_version, &info.min_app_version)
+        {
+            return Err(ApiError::Refused {
+                status: StatusCode::UPGRADE_REQUIRED.as_u16(),
+                code: ErrorCode::AppTooOld,
+                message: multiline_domain::version::too_old_message(
+                    app_version,
+                    &info.min_app_version,
+                ),
+            });
+        }
+        let http = Self::http(app_version);
         let request = http
             .post(format!("{base}/v1/session"))
             .json(&SignInRequest {
@@ -84,22 +122,29 @@ impl ConnectorApi {
                 http,
                 base,
                 token: signed.token,
+                app_version: app_version.to_owned(),
             },
             signed.session,
         ))
     }
 
     /// An API handle for a token kept from an earlier sign-in.
-    pub fn with_token(base: &str, token: String) -> ConnectorApi {
+    pub fn with_token(base: &str, app_version: &str, token: String) -> ConnectorApi {
         ConnectorApi {
-            http: Self::http(),
+            http: Self::http(app_version),
             base: base.trim_end_matches('/').to_owned(),
             token,
+            app_version: app_version.to_owned(),
         }
     }
 
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The app version this handle names on its requests.
+    pub fn app_version(&self) -> &str {
+        &self.app_version
     }
 
     /// `ws://host/v1/events?after=N`

@@ -59,6 +59,8 @@ pub struct ClientConfig {
     pub clock: Arc<dyn Clock>,
     /// Where new ids come from (client message ids, prepared pictures).
     pub ids: Arc<dyn IdSource>,
+    /// The version the app names to the connector (this build's; tests name others).
+    pub app_version: String,
 }
 
 impl ClientConfig {
@@ -69,6 +71,7 @@ impl ClientConfig {
             connector_url,
             ids: Arc::new(ClockIds::new(clock.clone())),
             clock,
+            app_version: multiline_domain::version::THIS.to_owned(),
         }
     }
 }
@@ -144,13 +147,15 @@ impl Drop for Client {
 impl Client {
     /// Signs in to the connector and starts syncing. The cache is one SQLite file per account.
     pub async fn sign_in(config: ClientConfig, email: &str, password: &str) -> Result<Client> {
-        let (api, session) = ConnectorApi::sign_in(&config.connector_url, email, password).await?;
+        let (api, session) =
+            ConnectorApi::sign_in(&config.connector_url, &config.app_version, email, password)
+                .await?;
         Self::start(config, api, session).await
     }
 
     /// Resumes with a token from an earlier sign-in.
     pub async fn resume(config: ClientConfig, token: String) -> Result<Client> {
-        let api = ConnectorApi::with_token(&config.connector_url, token);
+        let api = ConnectorApi::with_token(&config.connector_url, &config.app_version, token);
         let session = api.me().await?;
         Self::start(config, api, session).await
     }

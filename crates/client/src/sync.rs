@@ -80,6 +80,11 @@ async fn connect_and_follow(inner: &Arc<Inner>) -> Result<(), ClientError> {
     let bearer = HeaderValue::from_str(&format!("Bearer {}", inner.api.token()))
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
     request.headers_mut().insert("authorization", bearer);
+    if let Ok(version) = HeaderValue::from_str(inner.api.app_version()) {
+        request
+            .headers_mut()
+            .insert(multiline_domain::api::APP_VERSION_HEADER, version);
+    }
     let (mut socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .map_err(|e| match e {

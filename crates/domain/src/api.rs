@@ -26,6 +26,21 @@ pub struct SignInRequest {
     pub password: String,
 }
 
+/// The request header naming the app's version (`0.1.0`), on every request the app makes.
+pub const APP_VERSION_HEADER: &str = "multiline-app-version";
+
+/// `GET /v1/version`: which connector this is, and the oldest app it serves. Answered to
+/// anyone (an app reads it before signing in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionInfo {
+    /// The connector's version (semantic versioning: `0.1.0`).
+    pub version: String,
+    /// The oldest app version the connector serves; an older app is answered
+    /// `426 app_too_old` on every request that names its version.
+    pub min_app_version: String,
+}
+
 /// Answer to a sign-in: the opaque bearer token (shown once) and who signed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

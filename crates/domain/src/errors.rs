@@ -76,6 +76,8 @@ error_codes! {
     InternalError = "internal_error",
     /// The app is still starting.
     Booting = "booting",
+    /// This app is older than the connector accepts (`426`): install a newer one.
+    AppTooOld = "app_too_old",
     /// The app could not start.
     BootFailed = "boot_failed",
     /// The app is closing.

@@ -72,4 +72,5 @@ pub mod policy;
 pub mod sms;
 pub mod templates;
 pub mod time;
+pub mod version;
 pub mod window;

@@ -8,3 +8,4 @@ mod against_connector;
 mod cache;
 mod keychain;
 mod same_refusals;
+mod versions;

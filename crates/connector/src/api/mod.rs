@@ -8,6 +8,7 @@ mod contacts;
 mod events;
 mod media;
 mod threads;
+mod version;
 mod webhook;
 
 use axum::Router;
@@ -28,6 +29,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 
 pub use auth::Auth;
+pub use version::MIN_APP_VERSION;
 
 /// The largest request body accepted on `/v1` (JSON) and on the carrier's webhooks.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -41,6 +43,7 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
     let json = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::sign_in, auth::sign_out))
         .routes(routes!(auth::me))
+        .routes(routes!(version::get))
         .routes(routes!(contacts::list, contacts::create))
         .routes(routes!(contacts::get, contacts::update, contacts::delete))
         .routes(routes!(threads::list, threads::open))
@@ -101,6 +104,8 @@ pub fn router(ctx: Ctx) -> Router {
     // An oversized upload is answered in the API's error shape by its handler.
     .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()))
     .merge(webhooks.layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)))
+    // First of all: an app too old for this connector is told so whatever it asks.
+    .layer(axum::middleware::from_fn(version::refuse_old_apps))
     .with_state(ctx)
 }
 
@@ -160,6 +165,9 @@ pub enum ApiError {
     /// `409` with its own code: the request cannot be done as the world now is.
     #[error("{message}")]
     Taken { code: ErrorCode, message: String },
+    /// `426`: the caller must be upgraded first (an app older than the connector serves).
+    #[error("{message}")]
+    UpgradeRequired { code: ErrorCode, message: String },
     /// The body stopped arriving (`ServerLimits::body_timeout`) or broke off.
     #[error("the request body did not arrive")]
     BodyTimeout,
@@ -216,6 +224,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::FORBIDDEN, *code, message.clone())
             }
             ApiError::Taken { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
+            ApiError::UpgradeRequired { code, message } => {
+                (StatusCode::UPGRADE_REQUIRED, *code, message.clone())
+            }
             ApiError::BodyTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 ErrorCode::BodyTimeout,

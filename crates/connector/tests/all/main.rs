@@ -6,6 +6,7 @@
 mod support;
 
 mod api_version;
+mod app_versions;
 mod carrier;
 mod cli;
 mod cloud_api;
