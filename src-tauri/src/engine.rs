@@ -17,13 +17,23 @@
 //! costs a second load of the binary and its 169 libraries: 60-90 ms of launch, measured
 //! (docs/benchmarks.md), paid for 25 MB held as long as the app runs.
 //!
-//! A user who sets `JSC_useJIT` themselves (to `1`, say) keeps their choice.
+//! The same `exec` sets `WEBKIT_DISABLE_DMABUF_RENDERER=1`: WebKitGTK's DMA-BUF renderer
+//! draws an empty window on machines without a GPU it can share buffers with (virtual
+//! machines, some NVIDIA drivers, Xvfb), and the tests run the app with it off. Set here,
+//! the installed app (started from the desktop entry, a terminal, anything) behaves as the
+//! tested one; no wrapper script is needed.
+//!
+//! A user who sets either variable themselves (`JSC_useJIT=1`, say) keeps their choice.
 
 use std::ffi::OsString;
 
 /// The JavaScriptCore option, as WebKit reads it from the environment.
 #[cfg(target_os = "linux")]
 const JIT: &str = "JSC_useJIT";
+
+/// What the app runs WebKit with, unless the environment says otherwise.
+#[cfg(target_os = "linux")]
+const DEFAULTS: [(&str, &str); 2] = [(JIT, "0"), ("WEBKIT_DISABLE_DMABUF_RENDERER", "1")];
 
 /// What [`configure`] found, said once logging is set up ([`report`]).
 #[derive(Debug)]
@@ -38,14 +48,18 @@ pub enum Engine {
     NotApplicable,
 }
 
-/// Re-executes the app with the JIT off, unless the environment already says what to do.
+/// Re-executes the app with [`DEFAULTS`] for the variables its environment does not name.
 /// Returns only when nothing is to be done, or when the `exec` failed. Must run first.
 #[cfg(target_os = "linux")]
 pub fn configure() -> Engine {
     use std::os::unix::process::CommandExt;
 
-    if let Some(value) = std::env::var_os(JIT) {
-        return Engine::Given(value);
+    let missing: Vec<_> = DEFAULTS
+        .iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Engine::Given(std::env::var_os(JIT).unwrap_or_default());
     }
     // /proc/self/exe: the binary this process runs, even when started through a link.
     let exe = match std::env::current_exe() {
@@ -57,7 +71,7 @@ pub fn configure() -> Engine {
     let error = std::process::Command::new(&exe)
         .arg0(arg0)
         .args(args)
-        .env(JIT, "0")
+        .envs(missing.iter().map(|(name, value)| (name, value)))
         .exec();
     Engine::Unchanged(format!("restarting {}: {error}", exe.display()))
 }
