@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// The address `serve` listens on.
     pub listen: Option<std::net::SocketAddr>,
+    /// The connector's address as the SMS carrier reaches it (`https://connector.example.com`).
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {

@@ -1,7 +1,8 @@
 //! `multiline-connector`: the connector server and its admin commands.
 //!
 //! Settings: `--data-dir` / `MULTILINE_DATA_DIR`, `--listen` / `MULTILINE_LISTEN`, else the
-//! configuration file (`--config` / `MULTILINE_CONFIG`, TOML with `data_dir` and `listen`),
+//! configuration file (`--config` / `MULTILINE_CONFIG`, TOML with `data_dir`, `listen` and
+//! `public_url`; packaging/connector/connector.toml has each, commented),
 //! else the defaults (`./connector-data`, `127.0.0.1:8080`). Secrets are taken from the
 //! environment, never from flags (flags show in process lists).
 
@@ -22,9 +23,12 @@ use multiline_domain::time::{Clock, SystemClock};
 use multiline_domain::window::WindowRule;
 
 #[derive(Parser)]
-#[command(about = "MultiLine WhatsApp connector: the server and its admin commands")]
+#[command(
+    version,
+    about = "MultiLine WhatsApp connector: the server and its admin commands"
+)]
 struct Cli {
-    /// A TOML configuration file (`data_dir`, `listen`).
+    /// A TOML configuration file (`data_dir`, `listen`, `public_url`).
     #[arg(long, global = true, env = "MULTILINE_CONFIG")]
     config: Option<PathBuf>,
     /// Where the connector keeps its SQLite store.
@@ -266,6 +270,21 @@ fn secret(name: &str) -> anyhow::Result<String> {
         .with_context(|| format!("set {name} in the environment"))
 }
 
+/// Ctrl-C, or the `SIGTERM` a service manager (`systemctl stop`) sends.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -286,6 +305,7 @@ async fn main() -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { listen, public_url } => {
+            let public_url = public_url.or(file.public_url);
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
@@ -304,8 +324,9 @@ async fn main() -> anyhow::Result<()> {
                     tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
                 }
             }
-            tracing::info!(url = %connector.url(), data = %data_dir.display(), "connector serving");
-            tokio::signal::ctrl_c().await?;
+            tracing::info!(url = %connector.url(), data = %data_dir.display(), version = multiline_domain::version::THIS, "connector serving");
+            stop_signal().await?;
+            tracing::info!("stopping: finishing what is in flight");
             connector.shutdown().await;
         }
         Command::Org(command) => {
