@@ -1,6 +1,7 @@
 //! The control API for tests and the demo (not part of Meta's API): drive simulated guests
 //! (text, a template's button, off the network), read what they received, inject faults
-//! into the next Graph API calls, duplicate or reorder the next webhooks, move the clock.
+//! into the next Graph API calls, duplicate or reorder the next webhooks, add templates and
+//! change their status, move the clock.
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/guest", get(guest_page))
         .route("/control/guests", get(guests))
         .route("/control/media/{id}", get(media))
+        .route("/control/guests", post(add_guest))
         .route("/control/guests/{wa_id}/send", post(guest_sends))
         .route("/control/guests/{wa_id}/message", post(guest_sends_message))
         .route("/control/guests/{wa_id}/read", post(guest_reads))
@@ -94,6 +96,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
             post(set_last_message),
         )
         .route("/control/faults", post(inject_fault).delete(clear_faults))
+        .route("/control/templates", post(add_template))
         .route(
             "/control/templates/{name}/status",
             post(set_template_status),
@@ -201,6 +204,29 @@ struct TemplateStatus {
     status: String,
     #[serde(default)]
     reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewGuest {
+    wa_id: String,
+    name: String,
+}
+
+/// A phone with WhatsApp, reachable from now on (the simulator knows only its guests: a
+/// send to any other number fails with 131026, as to a number not on WhatsApp).
+async fn add_guest(State(state): State<Arc<SimState>>, Json(guest): Json<NewGuest>) -> StatusCode {
+    state.add_guest(&guest.wa_id, &guest.name);
+    StatusCode::NO_CONTENT
+}
+
+/// The business creates a template in WhatsApp Manager (and Meta reviews it): the listing
+/// has it from now on, in the status given. The body is the template in Meta's listing shape.
+async fn add_template(
+    State(state): State<Arc<SimState>>,
+    Json(template): Json<crate::state::Template>,
+) -> StatusCode {
+    state.add_template(template);
+    StatusCode::NO_CONTENT
 }
 
 /// Meta changes a template's status (pauses it for low quality, disables it, approves it

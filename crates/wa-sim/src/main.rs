@@ -15,6 +15,10 @@ struct Args {
     /// The connector's webhook callback URL.
     #[arg(long, env = "WA_SIM_WEBHOOK_URL")]
     webhook_url: Option<String>,
+    /// The token the control API (`/control/*`, the guest phone) asks for; a random one,
+    /// printed at start, when not given.
+    #[arg(long, env = "WA_SIM_CONTROL_TOKEN")]
+    control_token: Option<String>,
 }
 
 #[tokio::main]
@@ -22,11 +26,19 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
-    let sim = Simulator::start(SimConfig::demo(), Arc::new(SystemClock), listener).await?;
+    let mut config = SimConfig::demo();
+    if let Some(token) = args.control_token {
+        config.control_token = token;
+    }
+    let sim = Simulator::start(config, Arc::new(SystemClock), listener).await?;
     if let Some(url) = args.webhook_url {
         sim.set_webhook_url(url);
     }
-    tracing::info!(addr = %sim.addr(), "simulator listening");
-    tokio::signal::ctrl_c().await?;
+    tracing::info!(addr = %sim.addr(), guest_phone = %sim.guest_url(), "simulator listening");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = term.recv() => {}
+    }
     Ok(())
 }
