@@ -12,13 +12,14 @@ export WEBKIT_DISABLE_DMABUF_RENDERER ?= 1
 APP_BIN := $(TARGET_DIR)/debug/multiline
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: help setup ui app run test test-rust test-ui e2e check bindings bindings-check openapi fmt bench fuzz fuzz-smoke
+.PHONY: help setup ui app run test test-rust test-ui e2e test-package package check bindings bindings-check openapi fmt bench fuzz fuzz-smoke
 
 help:
 	@echo "make run    build and start the app with its embedded demo"
 	@echo "make test   every test: Rust, UI, and end-to-end on the real app under Xvfb"
 	@echo "make check  formatting, clippy, IPC bindings drift, UI type check and lint"
 	@echo "make bench  benchmarks, each beside a reference measured in the same run"
+	@echo "make package  the app's .deb and .rpm and the connector's .deb (release build)"
 
 setup:
 	@bash scripts/setup.sh
@@ -99,7 +100,19 @@ test: setup
 	npm --prefix ui test
 	env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(MAKE) --no-print-directory fuzz-smoke
 	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test $(TEST_CARGO) --tests e2e:: -- --test-threads=1 --nocapture
+	bash scripts/test-package.sh
 	@echo "make test: all passed"
+
+# The packages of the debug build `make test` made, installed on this machine, checked, run
+# end to end (the installed connector and app) and removed (scripts/test-package.sh; root).
+test-package: setup
+	bash scripts/test-package.sh
+
+# The release packages (docs/packaging.md): the app's .deb and .rpm, the connector's .deb,
+# in target/release/packages/.
+package: ui
+	cargo build --release --locked -p multiline-app --features custom-protocol -p multiline-connector
+	bash scripts/package.sh release
 
 # The webhook parser under libFuzzer (cargo-fuzz, on the stable toolchain: RUSTC_BOOTSTRAP
 # lets it pass the sanitizer-coverage flags; no sanitizer). `make test` runs a fixed seed

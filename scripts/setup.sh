@@ -21,10 +21,12 @@ cmake nasm mold"
 # ImageMagick for screenshots of the X screen; libvips' tools for `make bench`, which puts the
 # photo pipeline beside vipsthumbnail and ImageMagick.
 TEST_PKGS="xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools imagemagick \
-libvips-tools xdotool fonts-noto-color-emoji"
+libvips-tools xdotool fonts-noto-color-emoji systemd desktop-file-utils rpm"
 # Playing what guests send: WebKitGTK plays media through GStreamer. Ogg/Opus voice notes and
 # MP3 (base, good), MP4 video with H.264 and AAC (libav's decoders). In the end-to-end tests,
 # xdotool answers the save dialog and the emoji font draws reactions in the screenshots.
+# The package test (scripts/test-package.sh) checks the service unit with systemd-analyze,
+# the desktop entry with desktop-file-validate, and reads the RPM with rpm.
 MEDIA_PKGS="gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav"
 
 missing=()

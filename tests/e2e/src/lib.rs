@@ -50,7 +50,8 @@ impl TestIds {
     }
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -517,7 +518,7 @@ fn replaced(error: &fantoccini::error::CmdError) -> bool {
 }
 
 /// A child process killed when dropped (a launch that fails halfway leaves nothing behind).
-struct KillOnDrop(Option<Child>);
+pub struct KillOnDrop(pub Option<Child>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -550,8 +551,9 @@ pub async fn within<T>(
     }
 }
 
-async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
-    within(limit, &format!("tauri-driver on port {port}"), async {
+/// Waits until something listens on `port` on loopback.
+pub async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
+    within(limit, &format!("a listener on port {port}"), async {
         while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err()
@@ -579,8 +581,9 @@ pub struct SimControl {
 }
 
 impl SimControl {
-    /// The control API at `base`, every request carrying the run's `token`.
-    fn new(base: String, token: String) -> SimControl {
+    /// The control API of a simulator at `base` (`http://127.0.0.1:8090`), every request
+    /// carrying the run's `token`.
+    pub fn new(base: String, token: String) -> SimControl {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(
             "x-sim-token",

@@ -10,6 +10,7 @@ mod every_kind;
 mod group_thread;
 mod group_transfer;
 mod guest_phone;
+mod installed;
 mod meta_sends;
 mod opt_in_and_templates;
 mod pictures;
