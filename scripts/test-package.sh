@@ -28,9 +28,11 @@ done
 getent passwd multiline >/dev/null && fail "a user 'multiline' exists here already"
 [ -e /etc/multiline ] && fail "/etc/multiline exists here already"
 [ -e /var/lib/multiline ] && fail "/var/lib/multiline exists here already"
+# What "as it was" is compared on: users, groups, and the installed packages.
+machine() { getent passwd; getent group; dpkg-query -W -f='${Package} ${Version} ${Status}\n'; }
 before=$(mktemp)
 trap 'rm -f "$before"' EXIT
-{ getent passwd; getent group; } | sort >"$before"
+machine | sort >"$before"
 
 bash scripts/package.sh debug
 APP_DEB=$(ls "$PACKAGES"/multiline_*.deb)
@@ -98,8 +100,10 @@ check "dpkg -r keeps the data, the settings and the user" \
 $SUDO dpkg --purge multiline multiline-connector >/dev/null
 check "dpkg --purge removes the data, the settings and the user" \
   bash -c "[ ! -e /var/lib/multiline ] && [ ! -e /etc/multiline ] && ! getent passwd multiline && ! getent group multiline"
+check "no file of either package is left" \
+  bash -c "! ls /usr/share/icons/hicolor/*/apps/multiline.png /usr/share/doc/multiline-connector 2>/dev/null | grep -q ."
 after=$(mktemp)
-{ getent passwd; getent group; } | sort >"$after"
-check "the machine's users and groups are as they were" cmp -s "$before" "$after"
+machine | sort >"$after"
+check "the machine's users, groups and packages are as they were" cmp -s "$before" "$after"
 rm -f "$after"
 echo "test-package: all passed"
