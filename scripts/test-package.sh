@@ -77,6 +77,9 @@ for option in "ProtectSystem=strict" "NoNewPrivileges=yes" "StateDirectory=multi
   "StateDirectoryMode=0700" "User=multiline"; do
   check "the unit sets $option" grep -qx "$option" /lib/systemd/system/multiline-connector.service
 done
+VERSION=$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')
+check "both packages have the workspace's version, $VERSION" \
+  test "$(dpkg-query -W -f='${Version} ' multiline multiline-connector)" = "$VERSION $VERSION "
 check "the installed connector answers its version" \
   bash -c "multiline-connector --version | grep -q \"$(dpkg-query -W -f='${Version}' multiline-connector)\""
 

@@ -8,26 +8,15 @@ use multiline_client::cache::ThreadCursor;
 use multiline_client::view::UiEvent;
 use multiline_client::{Client, ClientConfig};
 use multiline_connector::server::Connector;
-use multiline_demo::{self as demo, Demo, DemoOptions};
+use multiline_demo as demo;
 use multiline_domain::api::{DeliveryState, Direction, MessageBody};
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::templates::TemplateStatus;
 use multiline_domain::time::SystemClock;
 
-const ANA: &str = "12025550147";
+use crate::support::demo;
 
-async fn demo(dir: &std::path::Path) -> Demo {
-    demo::start(DemoOptions {
-        data_dir: dir.join("connector"),
-        connector_addr: "127.0.0.1:0".parse().unwrap(),
-        sim_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: Arc::new(SystemClock),
-        cloud_timeout: None,
-        sim_token: None,
-    })
-    .await
-    .unwrap()
-}
+const ANA: &str = "12025550147";
 
 async fn sign_in(dir: &std::path::Path, url: String) -> Client {
     let config = ClientConfig::new(dir.join("app"), url, Arc::new(SystemClock));

@@ -7,25 +7,14 @@ use std::time::Duration;
 
 use multiline_client::view::AppError;
 use multiline_client::{Client, ClientConfig};
-use multiline_demo::{self as demo, DemoOptions};
+use multiline_demo as demo;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::time::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const ANA: &str = "12025550147";
+use crate::support::demo;
 
-async fn demo(dir: &std::path::Path) -> demo::Demo {
-    demo::start(DemoOptions {
-        data_dir: dir.join("connector"),
-        connector_addr: "127.0.0.1:0".parse().unwrap(),
-        sim_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: Arc::new(SystemClock),
-        cloud_timeout: None,
-        sim_token: None,
-    })
-    .await
-    .unwrap()
-}
+const ANA: &str = "12025550147";
 
 fn config(dir: &std::path::Path, url: String, app_version: &str) -> ClientConfig {
     let mut config = ClientConfig::new(dir.join("app"), url, Arc::new(SystemClock));
