@@ -36,6 +36,7 @@ macro_rules! with_commands {
             open_media,
             save_media,
             open_url,
+            dial,
             use_new_number,
             retry_message,
             send_by_sms,

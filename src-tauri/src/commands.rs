@@ -415,6 +415,32 @@ pub async fn open_url(app: tauri::AppHandle, url: String) -> Cmd<()> {
         .map_err(|e| os_failed(format!("The link could not be opened: {e}")))
 }
 
+/// Calls a number through the system's `tel:` handler (a softphone, Phone Link, FaceTime).
+/// Where none is registered, answers `no_dialer` with the number to call from a phone: the
+/// call icon never does nothing.
+#[tauri::command]
+pub async fn dial(app: tauri::AppHandle, number: String) -> Cmd<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let number = multiline_domain::phone::E164::parse(&number, None).map_err(|_| AppError {
+        code: ErrorCode::InvalidPhone,
+        message: format!("{number} is not a phone number that can be called."),
+        field: None,
+    })?;
+    if !crate::dialer::registered().await {
+        return Err(AppError {
+            code: ErrorCode::NoDialer,
+            message: format!(
+                "No app on this computer makes phone calls. Call {} from your phone.",
+                number.international()
+            ),
+            field: None,
+        });
+    }
+    app.opener()
+        .open_url(format!("tel:{}", number.as_str()), None::<&str>)
+        .map_err(|e| os_failed(format!("The call could not be started: {e}")))
+}
+
 fn os_failed(message: String) -> AppError {
     tracing::warn!(%message, "the system refused");
     AppError {

@@ -8,6 +8,7 @@ mod boot;
 mod camera;
 mod commands;
 mod demo;
+mod dialer;
 mod engine;
 mod events;
 mod notify;

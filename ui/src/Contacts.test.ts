@@ -354,3 +354,44 @@ describe("Deleting a contact", () => {
     expect(screen.getByTestId(testIds.contactDeleteConfirm)).toBeEnabled();
   });
 });
+
+describe("Contact details: the actions beside a number", () => {
+  it("labels_each_action_with_text_and_a_tip", async () => {
+    const { user } = await renderApp();
+    await openContacts(user);
+    await openContact(user, "Sofia Rossi");
+
+    const phone = screen.getByTestId(testIds.callButton).closest("li") as HTMLElement;
+    const captions = Array.from(phone.querySelectorAll(".caption")).map((c) => c.textContent);
+    expect(captions).toEqual(["SMS", "Call", "WhatsApp"]);
+    const call = within(phone).getByRole("button", { name: "Call +393331234567" });
+    expect(call).not.toHaveAttribute("aria-disabled", "true");
+  });
+
+  it("calls_through_the_systems_phone_app", async () => {
+    const { user, fake } = await renderApp();
+    await openContacts(user);
+    await openContact(user, "Sofia Rossi");
+
+    await user.click(screen.getByTestId(testIds.callButton));
+
+    expect(calls(fake, "dial").map((c) => c.args)).toEqual([["+393331234567"]]);
+    expect(byTestId(testIds.errorBanner)).toHaveLength(0);
+  });
+
+  it("says_how_to_call_when_no_app_on_the_computer_makes_calls", async () => {
+    const { user, fake } = await renderApp();
+    await openContacts(user);
+    await openContact(user, "Sofia Rossi");
+    const message =
+      "No app on this computer makes phone calls. Call +39 333 123 4567 from your phone.";
+    fake.failNext("dial", { code: "no_dialer", message });
+
+    await user.click(screen.getByTestId(testIds.callButton));
+
+    await waitFor(() =>
+      expect(byTestId(testIds.errorBanner).map((t) => t.textContent?.trim())).toEqual([message]),
+    );
+    expect(byTestId(testIds.errorBanner)[0]).toHaveAttribute("role", "status");
+  });
+});

@@ -28,6 +28,23 @@ describe("Opt-in", () => {
     expect(calls(fake, "sendOptIn")).toHaveLength(0);
   });
 
+  it("links_whatsapps_business_policy_on_consent_opened_in_the_browser", async () => {
+    const { user, fake } = await renderApp();
+    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+
+    const link = await screen.findByTestId(testIds.consentPolicyLink);
+    expect(link).toHaveTextContent(
+      "Getting user consent to message is a WhatsApp Business policy.",
+    );
+    await user.click(link);
+
+    expect(calls(fake, "openUrl").map((c) => c.args)).toEqual([
+      ["https://www.whatsapp.com/legal/business-policy/?lang=en"],
+    ]);
+    expect(screen.getByTestId(testIds.optInDialog)).toBeInTheDocument();
+    expect(calls(fake, "sendOptIn")).toHaveLength(0);
+  });
+
   it("sends_the_opt_in_on_confirmation_and_waits_for_consent", async () => {
     const { user, fake } = await renderApp();
     await tapWhatsapp(user, "Sofia Rossi", "+393331234567");

@@ -103,6 +103,8 @@ error_codes! {
     WrongLine = "wrong_line",
     /// The system could not open a file or a link (app).
     OpenFailed = "open_failed",
+    /// No app on this computer makes phone calls (`tel:` has no handler) (app).
+    NoDialer = "no_dialer",
     InvalidRequest = "invalid_request",
     /// A page's cursor is incomplete.
     InvalidCursor = "invalid_cursor",

@@ -89,6 +89,18 @@ impl E164 {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// As people write it, grouped for its country: `+1 202-555-0147`, `+44 7911 123456`.
+    /// The E.164 form when the numbering plan does not know it.
+    pub fn international(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|n| {
+                n.format()
+                    .mode(phonenumber::Mode::International)
+                    .to_string()
+            })
+            .unwrap_or_else(|_| self.0.clone())
+    }
 }
 
 impl fmt::Display for E164 {
@@ -216,5 +228,15 @@ mod tests {
             assert_eq!(n.wa_id(), wa_id);
         }
         assert!(E164::parse("+11115550147", None).is_err());
+    }
+
+    #[test]
+    fn international_groups_the_digits_as_the_country_writes_them() {
+        let us = E164::parse("+12025550147", None).unwrap();
+        assert_eq!(us.international(), "+1 202-555-0147");
+        let uk = E164::parse("+447911123456", None).unwrap();
+        assert_eq!(uk.international(), "+44 7911 123456");
+        let unknown = E164::from_stored("+99912345678").unwrap();
+        assert_eq!(unknown.international(), "+99912345678");
     }
 }

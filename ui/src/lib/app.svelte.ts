@@ -24,6 +24,9 @@ import { ThreadsStore } from "./thread/threads.svelte";
 /** What the app does after a sign-in or sign-out: start afresh (App.svelte: reload the page). */
 export type AppOptions = { restart?: () => void };
 
+/** WhatsApp's Business Policy: consent, and the 24-hour session (as the help article links). */
+export const WHATSAPP_BUSINESS_POLICY = "https://www.whatsapp.com/legal/business-policy/?lang=en";
+
 export class AppState {
   readonly nav = new Nav();
   /** Signed in (the inbox), signed out (the sign-in screen), or failed to start. */
@@ -256,6 +259,25 @@ export class AppState {
       if (e.code === "join_requested") this.toasts.show(e.message, "info");
       else this.report(error);
     }
+  }
+
+  /**
+   * The call icon beside a number: the system's phone app calls it; without one, the user is
+   * told the number to call from a phone (never a button that does nothing).
+   */
+  async dial(phone: string): Promise<void> {
+    try {
+      await this.ipc.dial(phone);
+    } catch (error) {
+      const e = toAppError(error);
+      if (e.code === "no_dialer") this.toasts.show(e.message, "info");
+      else this.report(error);
+    }
+  }
+
+  /** A WhatsApp Business policy page, in the system's browser. */
+  openPolicy(): void {
+    this.ipc.openUrl(WHATSAPP_BUSINESS_POLICY).catch((error: unknown) => this.report(error));
   }
 
   /** F22: the SMS icon beside a number opens (or starts) that SMS thread. */

@@ -248,6 +248,11 @@ export function openUrl(url: string): Promise<void> {
   return call("open_url", { url });
 }
 
+/** A number called through the system's `tel:` handler (rejects `no_dialer` without one). */
+export function dial(number: string): Promise<void> {
+  return call("dial", { number });
+}
+
 /** F20: the organization's other users. */
 export function listColleagues(): Promise<User[]> {
   return call("list_colleagues");

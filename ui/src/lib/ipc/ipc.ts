@@ -92,6 +92,8 @@ export interface Ipc {
   openMedia(mediaId: MediaId, filename: string): Promise<void>;
   saveMedia(mediaId: MediaId, filename: string): Promise<boolean>;
   openUrl(url: string): Promise<void>;
+  /** Calls the number through the system's `tel:` handler; `no_dialer` when there is none. */
+  dial(number: string): Promise<void>;
   listColleagues(): Promise<User[]>;
   changeParticipants(threadId: ThreadId, change: ParticipantChange): Promise<ThreadSummary | null>;
   onUiEvent(handler: (event: UiEvent) => void): Promise<Unlisten>;

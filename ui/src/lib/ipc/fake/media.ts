@@ -38,6 +38,7 @@ export function mediaCommands(
   | "openMedia"
   | "saveMedia"
   | "openUrl"
+  | "dial"
 > {
   const { fake, options } = world;
   return {
@@ -131,6 +132,9 @@ export function mediaCommands(
     },
     async openUrl(url) {
       world.record("openUrl", url);
+    },
+    async dial(number) {
+      world.record("dial", number);
     },
   };
 }
