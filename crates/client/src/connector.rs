@@ -76,9 +76,8 @@ impl ConnectorApi {
 
     /// `GET /v1/version`: `None` from a connector older than the route (it serves every
     /// app), or one that answers something else.
-    pub async fn version(base: &str, app_version: &str) -> Result<Option<VersionInfo>, ApiError> {
-        let base = base.trim_end_matches('/');
-        let response = send(Self::http(app_version).get(format!("{base}/v1/version"))).await?;
+    async fn version(http: &reqwest::Client, base: &str) -> Result<Option<VersionInfo>, ApiError> {
+        let response = send(http.get(format!("{base}/v1/version"))).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -97,7 +96,8 @@ impl ConnectorApi {
         password: &str,
     ) -> Result<(ConnectorApi, Session), ApiError> {
         let base = base.trim_end_matches('/').to_owned();
-        if let Some(info) = Self::version(&base, app_version).await?
+        let http = Self::http(app_version);
+        if let Some(info) = Self::version(&http, &base).await?
             && multiline_domain::version::is_older(app_version, &info.min_app_version)
         {
             return Err(ApiError::Refused {
@@ -109,7 +109,6 @@ impl ConnectorApi {
                 ),
             });
         }
-        let http = Self::http(app_version);
         let request = http
             .post(format!("{base}/v1/session"))
             .json(&SignInRequest {

@@ -50,6 +50,25 @@ impl TestIds {
     }
 }
 
+/// Writes an executable shell script `name` into `dir` (a stand-in for a system tool the app
+/// runs, put first on its PATH with [`path_with`]); answers its path.
+pub fn stand_in(dir: &Path, name: &str, body: &str) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n"))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(path)
+}
+
+/// This process's PATH with `dir` first: for the app, so that it finds stand-ins there.
+pub fn path_with(dir: &Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// A port nothing listens on now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

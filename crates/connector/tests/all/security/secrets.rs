@@ -208,18 +208,7 @@ async fn a_full_scenario_logged_at_trace_writes_no_secret() {
         format!("{url}/webhooks/carrier/{line}/voice"),
     );
     let http = reqwest::Client::new();
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while http
-            .get(format!("{url}/v1/openapi.json"))
-            .send()
-            .await
-            .is_err()
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap();
+    crate::support::wait_serving(&url).await;
     // Signed in; a contact; the opt-in (a template: the access token), Ana's YES (a signed
     // webhook: the app secret), a text; a text by SMS and one back (the carrier's token).
     let signed: Value = http

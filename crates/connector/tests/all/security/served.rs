@@ -4,7 +4,6 @@
 use std::process::{Child, Command, Stdio};
 
 use crate::support::{connector_cmd as connector, run_ok as run};
-use std::time::Duration;
 
 pub const EMAIL: &str = "ines@fjord.example";
 pub const PASSWORD: &str = "a-long-enough-password";
@@ -59,19 +58,7 @@ impl Served {
             .spawn()
             .unwrap();
         let url = format!("http://{listen}");
-        let http = reqwest::Client::new();
-        tokio::time::timeout(Duration::from_secs(30), async {
-            while http
-                .get(format!("{url}/v1/openapi.json"))
-                .send()
-                .await
-                .is_err()
-            {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .expect("the connector serves");
+        crate::support::wait_serving(&url).await;
         Served {
             child,
             url,

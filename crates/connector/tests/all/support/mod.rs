@@ -38,6 +38,23 @@ pub fn connector_cmd(data: &std::path::Path) -> std::process::Command {
     c
 }
 
+/// Waits (30 s at most) until a connector started as its own process answers at `url`.
+pub async fn wait_serving(url: &str) {
+    let http = reqwest::Client::new();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while http
+            .get(format!("{url}/v1/openapi.json"))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the connector serves");
+}
+
 /// Runs an admin command that must succeed: its standard output, trimmed.
 pub fn run_ok(c: &mut std::process::Command) -> String {
     let out = c.output().unwrap();

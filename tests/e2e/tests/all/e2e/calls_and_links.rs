@@ -18,23 +18,21 @@ async fn the_call_icon_dials_or_says_how_and_the_policy_opens_in_the_browser() -
     let tools = tempfile::tempdir()?;
     let opened = tools.path().join("opened.log");
     let dialer = tools.path().join("dialer-registered");
-    script(
-        &tools.path().join("xdg-open"),
+    multiline_e2e::stand_in(
+        tools.path(),
+        "xdg-open",
         &format!("printf '%s\\n' \"$1\" >> '{}'", opened.display()),
     )?;
     // `xdg-mime query default x-scheme-handler/tel`: a desktop file's name, or nothing.
-    script(
-        &tools.path().join("xdg-mime"),
+    multiline_e2e::stand_in(
+        tools.path(),
+        "xdg-mime",
         &format!(
             "[ \"$3\" = x-scheme-handler/tel ] && [ -e '{}' ] && echo softphone.desktop; exit 0",
             dialer.display()
         ),
     )?;
-    let path = format!(
-        "{}:{}",
-        tools.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = multiline_e2e::path_with(tools.path());
     multiline_e2e::run_with("calls-and-links", &[("PATH", &path)], async |app| {
         scenario(app, &opened, &dialer).await
     })
@@ -79,14 +77,6 @@ async fn scenario(app: &App, opened: &Path, dialer: &Path) -> anyhow::Result<()>
     app.wait_for("optInDialog").await?;
     app.screenshot("51-opt-in-policy-link").await?;
     app.click("optInCancel").await?;
-    Ok(())
-}
-
-/// Writes an executable shell script.
-fn script(path: &Path, body: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n"))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
     Ok(())
 }
 

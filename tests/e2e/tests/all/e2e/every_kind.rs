@@ -29,21 +29,12 @@ async fn every_kind_a_guest_sends_arrives_live_and_works() -> anyhow::Result<()>
     // The system's opener, as the app finds it on PATH: records its argument.
     let tools = tempfile::tempdir()?;
     let opened = tools.path().join("opened.log");
-    let opener = tools.path().join("xdg-open");
-    std::fs::write(
-        &opener,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
-            opened.display()
-        ),
+    multiline_e2e::stand_in(
+        tools.path(),
+        "xdg-open",
+        &format!("printf '%s\\n' \"$1\" >> '{}'", opened.display()),
     )?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755))?;
-    let path = format!(
-        "{}:{}",
-        tools.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = multiline_e2e::path_with(tools.path());
     multiline_e2e::run_with("every-kind", &[("PATH", &path)], async |app| {
         scenario(app, &opened, tools.path()).await
     })
