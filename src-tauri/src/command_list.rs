@@ -21,6 +21,8 @@ macro_rules! with_commands {
             list_threads,
             get_thread,
             open_whatsapp_thread,
+            clock_now,
+            notify,
             open_sms_thread,
             mark_heard,
             list_messages,

@@ -125,12 +125,30 @@ pub async fn open_whatsapp_thread(
     core: State<'_, Core>,
     contact_id: ContactId,
     phone: String,
+    ask_consent: bool,
 ) -> Cmd<ThreadSummary> {
     Ok(core
         .client()
         .await?
-        .open_whatsapp_thread(contact_id, &phone)
+        .open_whatsapp_thread(contact_id, &phone, ask_consent)
         .await?)
+}
+
+/// The core's "now" (the demo's clock, moved or not): the times the UI shows follow it.
+#[tauri::command]
+pub async fn clock_now(core: State<'_, Core>) -> Cmd<multiline_domain::time::Timestamp> {
+    Ok(core.client().await?.now())
+}
+
+/// A desktop notification the UI decided on (a conversation's free messaging about to end).
+/// A system without a notification service only logs it.
+#[tauri::command]
+pub async fn notify(app: tauri::AppHandle, title: String, body: String) -> Cmd<()> {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        tracing::info!(%error, "no desktop notification");
+    }
+    Ok(())
 }
 
 /// F22: the SMS thread with a contact's number.

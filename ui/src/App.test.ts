@@ -69,18 +69,20 @@ describe("Contacts tab", () => {
   it("opens_the_whatsapp_thread_from_the_contact_in_the_messages_tab", async () => {
     const { user, fake } = await renderApp();
     await openContacts(user);
-    await user.click(screen.getByText("Sofia Rossi"));
-    await user.click(await screen.findByRole("button", { name: "WhatsApp +393331234567" }));
+    await user.click(screen.getByText("Priya Sharma"));
+    await user.click(await screen.findByRole("button", { name: "WhatsApp +919812345678" }));
 
     const view = await screen.findByTestId(testIds.threadView);
     expect(fake.calls.find((c) => c.command === "openWhatsappThread")?.args).toEqual([
-      "c-7",
-      "+393331234567",
+      "c-3",
+      "+919812345678",
+      false,
     ]);
-    expect(within(view).getByRole("heading", { name: "Sofia Rossi" })).toBeInTheDocument();
+    expect(view).toHaveAttribute("data-thread-id", "t-5");
+    expect(within(view).getByRole("heading", { name: "Priya Sharma" })).toBeInTheDocument();
     expect(screen.getByTestId(testIds.navMessages)).toHaveAttribute("aria-current", "page");
-    // A new thread waits for consent: the composer says why.
-    expect(within(view).getByTestId(testIds.composerNotice)).toHaveTextContent("consent");
+    // Her window has closed: the composer says why.
+    expect(within(view).getByTestId(testIds.composerNotice)).toHaveTextContent("template");
   });
 });
 

@@ -98,7 +98,8 @@ describe("A guest known by a WhatsApp username only", () => {
     const header = within(screen.getByTestId(testIds.threadView)).getByRole("heading", {
       name: "Rafael Costa",
     }).parentElement;
-    expect(header).toHaveTextContent(/^Rafael Costa\s*WhatsApp$/);
+    // No number: the channel alone (and how long free messaging lasts).
+    expect(header).toHaveTextContent(/^Rafael Costa\s*WhatsApp\s*· 23 h \d+ min left$/);
     expect(screen.queryByRole("button", { name: /^(Text back|Call)/ })).toBeNull();
 
     await user.click(screen.getByTestId(testIds.navHistory));

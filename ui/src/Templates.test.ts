@@ -12,10 +12,21 @@ async function tapWhatsapp(user: User, contact: string, phone: string) {
   await screen.findByTestId(testIds.threadView);
 }
 
+/** Taps the WhatsApp icon of a contact who has never been asked: the opt-in dialog opens,
+ * with no thread behind it yet. */
+async function tapWhatsappUnasked(user: User, contact: string, phone: string) {
+  await user.click(screen.getByTestId(testIds.navContacts));
+  await user.click(await screen.findByText(contact));
+  await user.click(await screen.findByRole("button", { name: `WhatsApp ${phone}` }));
+  return screen.findByTestId(testIds.optInDialog);
+}
+
+const SOFIA = "+393331234567";
+
 describe("Opt-in", () => {
   it("asks_before_sending_the_opt_in_to_a_contact_without_consent", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
 
     const dialog = await screen.findByRole("dialog");
     expect(dialog).toHaveAttribute("data-testid", testIds.optInDialog);
@@ -24,13 +35,15 @@ describe("Opt-in", () => {
     expect(dialog).toHaveTextContent(
       "The first time you message Sofia on WhatsApp, they must agree to receive messages. Send the opt-in message now?",
     );
-    // Nothing is sent until the user agrees.
+    // Nothing is sent, and no conversation exists, until the user agrees.
     expect(calls(fake, "sendOptIn")).toHaveLength(0);
+    expect(fake.threads.filter((t) => t.guest_phone === SOFIA)).toEqual([]);
+    expect(screen.queryByTestId(testIds.threadView)).toBeNull();
   });
 
   it("links_whatsapps_business_policy_on_consent_opened_in_the_browser", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
 
     const link = await screen.findByTestId(testIds.consentPolicyLink);
     expect(link).toHaveTextContent(
@@ -45,41 +58,58 @@ describe("Opt-in", () => {
     expect(calls(fake, "sendOptIn")).toHaveLength(0);
   });
 
-  it("sends_the_opt_in_on_confirmation_and_waits_for_consent", async () => {
+  it("opens_the_thread_with_the_opt_in_on_confirmation_and_waits_for_consent", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
 
     await user.click(await screen.findByTestId(testIds.optInConfirm));
 
     await waitFor(() => expect(screen.queryByTestId(testIds.optInDialog)).toBeNull());
-    const thread = fake.threads.find((t) => t.guest_phone === "+393331234567");
-    expect(calls(fake, "sendOptIn").map((c) => c.args)).toEqual([[thread?.id]]);
+    // Asked without the request first (refused: she must be asked), then with it.
+    expect(calls(fake, "openWhatsappThread").map((c) => c.args)).toEqual([
+      ["c-7", SOFIA, false],
+      ["c-7", SOFIA, true],
+    ]);
+    const threads = fake.threads.filter((t) => t.guest_phone === SOFIA);
+    expect(threads).toHaveLength(1);
+    expect(calls(fake, "sendOptIn").map((c) => c.args)).toEqual([[threads[0]?.id]]);
+    const view = await screen.findByTestId(testIds.threadView);
+    expect(view).toHaveAttribute("data-thread-id", threads[0]?.id);
     await waitFor(() =>
       expect(screen.getByTestId(testIds.consentNotice)).toHaveAttribute(
         "data-consent",
         "requested",
       ),
     );
-    const bubble = byTestId(testIds.messageBubble).at(-1);
+    const bubble = await waitFor(() => {
+      const last = byTestId(testIds.messageBubble).at(-1);
+      if (!last) throw new Error("no bubble yet");
+      return last;
+    });
     expect(bubble).toHaveTextContent("Template");
     expect(bubble).toHaveTextContent("Reply YES to agree");
   });
 
-  it("sends_nothing_when_the_user_cancels", async () => {
+  it("leaves_no_conversation_when_the_user_cancels", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    const before = fake.threads.length;
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
 
     await user.click(await screen.findByTestId(testIds.optInCancel));
 
     expect(screen.queryByTestId(testIds.optInDialog)).toBeNull();
     expect(calls(fake, "sendOptIn")).toHaveLength(0);
-    expect(screen.getByTestId(testIds.consentNotice)).toHaveAttribute("data-consent", "none");
+    expect(fake.threads).toHaveLength(before);
+    expect(screen.queryByTestId(testIds.threadView)).toBeNull();
+    await user.click(screen.getByTestId(testIds.navMessages));
+    expect(
+      byTestId(testIds.threadRow).filter((r) => r.textContent?.includes("Sofia Rossi")),
+    ).toEqual([]);
   });
 
   it("cancels_on_escape_and_keeps_focus_inside_while_open", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
-    const dialog = await screen.findByTestId(testIds.optInDialog);
+    const dialog = await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
     expect(screen.getByTestId(testIds.optInConfirm)).toHaveFocus();
 
     await user.tab();
@@ -99,32 +129,36 @@ describe("Opt-in", () => {
     expect(screen.queryByTestId(testIds.consentNotice)).toBeNull();
   });
 
-  it("reopens_the_dialog_from_the_notice_s_ask_for_consent_button", async () => {
+  it("asks_again_from_the_contact_after_cancelling", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
     await user.click(await screen.findByTestId(testIds.optInCancel));
 
-    await user.click(screen.getByTestId(testIds.askConsent));
+    await user.click(await screen.findByRole("button", { name: `WhatsApp ${SOFIA}` }));
     await user.click(await screen.findByTestId(testIds.optInConfirm));
 
     await waitFor(() => expect(calls(fake, "sendOptIn")).toHaveLength(1));
   });
 
-  it("shows_the_core_s_error_in_the_banner_when_the_opt_in_fails", async () => {
+  it("shows_the_core_s_error_and_leaves_no_conversation_when_the_opt_in_fails", async () => {
     const { user, fake } = await renderApp();
-    await tapWhatsapp(user, "Sofia Rossi", "+393331234567");
+    const before = fake.threads.length;
+    await tapWhatsappUnasked(user, "Sofia Rossi", SOFIA);
     fake.failNext("sendOptIn", {
-      code: "offline",
-      message: "You're offline. The opt-in will be sent when you're back online.",
+      code: "opt_in_template_missing",
+      message:
+        'The opt-in template "optin_request" (en_US) is not available. Ask an admin to sync templates.',
     });
 
     await user.click(await screen.findByTestId(testIds.optInConfirm));
 
     await waitFor(() =>
       expect(screen.getByTestId(testIds.errorBanner)).toHaveTextContent(
-        "You're offline. The opt-in will be sent when you're back online.",
+        'The opt-in template "optin_request" (en_US) is not available.',
       ),
     );
+    expect(fake.threads).toHaveLength(before);
+    expect(screen.queryByTestId(testIds.threadView)).toBeNull();
   });
 
   it("unlocks_the_composer_live_when_the_guest_consents", async () => {

@@ -305,6 +305,7 @@ impl ConnectorApi {
         contact_id: ContactId,
         phone: E164,
         channel: multiline_domain::api::Channel,
+        opt_in: Option<multiline_domain::ids::ClientMessageId>,
     ) -> Result<Thread, ApiError> {
         self.post(
             "/v1/threads",
@@ -312,6 +313,7 @@ impl ConnectorApi {
                 contact_id,
                 phone,
                 channel,
+                opt_in,
             },
         )
         .await

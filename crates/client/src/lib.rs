@@ -216,6 +216,9 @@ impl Client {
     /// Re-evaluates every thread's composer now (after the clock moved).
     pub fn clock_moved(&self) {
         self.inner.windows_wake.notify_one();
+        self.inner.emit(UiEvent::ClockMoved {
+            now: self.inner.clock.now(),
+        });
     }
 
     /// Live changes for the UI.

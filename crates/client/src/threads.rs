@@ -20,9 +20,18 @@ impl Client {
     /// Every thread's row, most recent activity first (the lists); the open thread's full
     /// summary is [`Client::thread_summary`].
     pub async fn threads(&self) -> Result<Vec<ThreadRow>> {
+        let (enabled, now) = self.row_facts();
         self.inner
-            .cache(|c| c.filter_map_threads(|t| Some(view::row(&t))))
+            .cache(move |c| c.filter_map_threads(|t| Some(view::row(&t, enabled, now))))
             .await
+    }
+
+    /// What a row needs beside its thread: the organization's WhatsApp switch and now.
+    fn row_facts(&self) -> (bool, multiline_domain::time::Timestamp) {
+        (
+            self.inner.session.organization.whatsapp_enabled,
+            self.inner.clock.now(),
+        )
     }
 
     /// A page of the rows: the `limit` threads after `after` (the last row of the page
@@ -38,7 +47,8 @@ impl Client {
             .inner
             .cache(move |c| c.threads_page(after.as_ref(), limit))
             .await?;
-        Ok(threads.iter().map(view::row).collect())
+        let (enabled, now) = self.row_facts();
+        Ok(threads.iter().map(|t| view::row(t, enabled, now)).collect())
     }
 
     pub async fn messages(&self, thread: ThreadId) -> Result<Vec<Message>> {
@@ -59,17 +69,24 @@ impl Client {
     }
 
     /// Opens (or returns) the WhatsApp thread with a contact's number. Needs the connector.
+    ///
+    /// A guest who must first be asked for consent has no thread until the opt-in request is
+    /// sent: without `ask_consent`, that is `consent_missing` and nothing is created (the UI
+    /// then offers to ask); with it, the thread opens with the request in it.
     pub async fn open_whatsapp_thread(
         &self,
         contact: ContactId,
         phone: &str,
+        ask_consent: bool,
     ) -> Result<ThreadSummary> {
-        self.open_thread(contact, phone, Channel::Whatsapp).await
+        let opt_in = ask_consent.then(|| self.inner.ids.new());
+        self.open_thread(contact, phone, Channel::Whatsapp, opt_in)
+            .await
     }
 
     /// Opens (or returns) the SMS thread with a contact's number (F22). Needs the connector.
     pub async fn open_sms_thread(&self, contact: ContactId, phone: &str) -> Result<ThreadSummary> {
-        self.open_thread(contact, phone, Channel::Sms).await
+        self.open_thread(contact, phone, Channel::Sms, None).await
     }
 
     async fn open_thread(
@@ -77,12 +94,17 @@ impl Client {
         contact: ContactId,
         phone: &str,
         channel: Channel,
+        opt_in: Option<multiline_domain::ids::ClientMessageId>,
     ) -> Result<ThreadSummary> {
         let phone = E164::parse(phone, None).map_err(|e| ClientError::Invalid {
             code: ErrorCode::InvalidPhone,
             message: e.to_string(),
         })?;
-        let thread = self.inner.api.open_thread(contact, phone, channel).await?;
+        let thread = self
+            .inner
+            .api
+            .open_thread(contact, phone, channel, opt_in)
+            .await?;
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
         let messages = self.inner.api.messages(thread.id).await?;

@@ -39,6 +39,10 @@ pub struct ThreadRow {
     pub last_message_preview: Option<String>,
     pub last_message_at: Option<Timestamp>,
     pub unread_count: u32,
+    /// WhatsApp: free-form messages may be sent until then (the 24-hour window), when they
+    /// may be sent at all; the countdown and the "Closing soon" group. Re-announced with
+    /// none once it has passed.
+    pub free_until: Option<Timestamp>,
 }
 
 /// The open thread: its row, what may be sent in it now, and who is in it (the thread
@@ -153,6 +157,11 @@ pub enum UiEvent {
     /// WhatsApp reports a problem with the user's line (its account or number), in words.
     LineProblem {
         text: String,
+    },
+    /// The core's clock moved by more than time passing (the demo's "skip ahead"): times
+    /// shown follow `now`.
+    ClockMoved {
+        now: Timestamp,
     },
 }
 
@@ -278,8 +287,8 @@ fn may(thread: &Thread, whatsapp_enabled: bool, kind: OutboundKind, now: Timesta
     }
 }
 
-/// A thread's row in the lists.
-pub fn row(thread: &Thread) -> ThreadRow {
+/// A thread's row in the lists, at `now`.
+pub fn row(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadRow {
     ThreadRow {
         id: thread.id,
         channel: thread.channel,
@@ -290,12 +299,13 @@ pub fn row(thread: &Thread) -> ThreadRow {
         last_message_preview: thread.last_message_preview.clone(),
         last_message_at: thread.last_message_at,
         unread_count: thread.unread_count,
+        free_until: policy::free_until(&policy::SendFacts::of(thread, whatsapp_enabled), now),
     }
 }
 
 pub fn summary(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadSummary {
     ThreadSummary {
-        row: row(thread),
+        row: row(thread, whatsapp_enabled, now),
         composer: may(thread, whatsapp_enabled, OutboundKind::FreeForm, now),
         template: may(thread, whatsapp_enabled, OutboundKind::Template, now),
         opt_in: may(thread, whatsapp_enabled, OutboundKind::OptInTemplate, now),

@@ -177,6 +177,12 @@ pub struct OpenThreadRequest {
     pub phone: E164,
     #[serde(default)]
     pub channel: Channel,
+    /// WhatsApp: send the opt-in request (with this idempotency key) as the thread opens, in
+    /// the same transaction. A guest who must first be asked has no thread until then:
+    /// without it, opening answers `consent_missing` and creates nothing, so a user who
+    /// decides not to ask leaves no empty conversation behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in: Option<ClientMessageId>,
 }
 
 /// `POST /v1/threads/{id}/messages`: send a text. `client_id` is the idempotency key: sending

@@ -318,6 +318,17 @@ pub fn check_document(file: Attachment<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Until when free-form messages may be sent (the 24-hour window as the user lives it): the
+/// moment the window closes when a free-form message may be sent `now`, else none. What the
+/// thread's countdown and the "Closing soon" group show.
+pub fn free_until(facts: &SendFacts, now: Timestamp) -> Option<Timestamp> {
+    if facts.channel != Channel::Whatsapp {
+        return None;
+    }
+    may_send(facts, OutboundKind::FreeForm, now).ok()?;
+    facts.window_rule.closes_at(facts.window)
+}
+
 /// May a message of `kind` be sent in a thread with these `facts` at `now`, whatever its
 /// content? Steps 1-5 of [`decide`]: what the composer, the template tool and the opt-in
 /// button show before anything is typed.

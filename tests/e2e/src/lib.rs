@@ -362,6 +362,14 @@ impl App {
         .await
     }
 
+    /// The text content of every element matching `css` now, in document order.
+    pub async fn texts(&self, css: &str) -> anyhow::Result<Vec<String>> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+                      .map(e => e.textContent);";
+        let texts = self.driver.execute(script, vec![json!(css)]).await?;
+        Ok(serde_json::from_value(texts)?)
+    }
+
     /// How many elements match `css` now, counted in the page.
     pub async fn count(&self, css: &str) -> anyhow::Result<u64> {
         let script = "return document.querySelectorAll(arguments[0]).length;";

@@ -16,16 +16,23 @@ import { toAppError } from "./ipc/errors";
 import { ipcContext, type Ipc, type Unlisten } from "./ipc/ipc";
 import { Nav, type Tab } from "./nav.svelte";
 import { SessionStore } from "./session/session.svelte";
+import { clock } from "./shared/clock.svelte";
 import { Toasts } from "./shared/toasts.svelte";
 import { TemplatesStore } from "./template/templates.svelte";
 import { ThreadStore } from "./thread/thread.svelte";
 import { ThreadsStore } from "./thread/threads.svelte";
+import { durationText, timeLeft, toNotify } from "./thread/window";
 
 /** What the app does after a sign-in or sign-out: start afresh (App.svelte: reload the page). */
 export type AppOptions = { restart?: () => void };
 
 /** WhatsApp's Business Policy: consent, and the 24-hour session (as the help article links). */
 export const WHATSAPP_BUSINESS_POLICY = "https://www.whatsapp.com/legal/business-policy/?lang=en";
+
+/** Who the opt-in dialog is about. */
+export type ConsentRequest = { name: string } & (
+  { threadId: ThreadId } | { contactId: ContactId; phone: string }
+);
 
 export class AppState {
   readonly nav = new Nav();
@@ -38,8 +45,9 @@ export class AppState {
   readonly templates: TemplatesStore;
   /** The open thread's messages; null when none is open. */
   thread = $state<ThreadStore | null>(null);
-  /** F4: the thread whose guest the user is being asked to send the opt-in to. */
-  consentRequest = $state<ThreadId | null>(null);
+  /** F4: the guest the user is being asked to send the opt-in to: in a thread, or a guest
+   * with no thread yet (it opens with the request; cancelling leaves nothing). */
+  consentRequest = $state<ConsentRequest | null>(null);
   /** The opt-in is being sent (the dialog's buttons wait). */
   sendingOptIn = $state(false);
   /** F17: how far the core is with the picture it is preparing (0-100), if any. */
@@ -49,6 +57,9 @@ export class AppState {
   /** F23: a new contact being added from a card a guest shared (the editor, pre-filled). */
   contactFromCard = $state<ContactDraft | null>(null);
   #unlisten: Unlisten | null = null;
+  /** Threads notified of their window's end, by the end notified (bookkeeping, never drawn). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #notifiedClosing = new Map<ThreadId, string>();
 
   readonly #restart: () => void;
 
@@ -74,6 +85,11 @@ export class AppState {
     } catch (error) {
       this.report(error);
     }
+    // Times shown follow the core's clock (the demo's may have been moved).
+    this.ipc
+      .clockNow()
+      .then((now) => clock.follow(now))
+      .catch((error: unknown) => this.report(error));
     await Promise.all([
       this.session.load(),
       this.threads.load(),
@@ -173,6 +189,29 @@ export class AppState {
       case "line_problem":
         this.lineProblem = event.text;
         break;
+      case "clock_moved":
+        clock.follow(event.now);
+        break;
+    }
+  }
+
+  /**
+   * A desktop notification for each of the user's conversations whose free messaging ends
+   * within `withinMs` of `now`, once per end (App.svelte calls it as the clock ticks and the
+   * list changes). The thread being read in a focused window is not notified: its countdown
+   * is in front of the user.
+   */
+  notifyClosing(now: number, withinMs: number): void {
+    const reading = document.hasFocus() ? (this.thread?.threadId ?? null) : null;
+    const due = toNotify(this.threads.inbox, now, withinMs, this.#notifiedClosing, reading);
+    for (const thread of due) {
+      const left = durationText(timeLeft(thread, now) ?? 0);
+      this.ipc
+        .notify(
+          `${thread.contact_name}: free messaging ends in ${left}`,
+          "Reply now: after that, only an approved template can be sent until they write again.",
+        )
+        .catch((error: unknown) => this.report(error));
     }
   }
 
@@ -248,15 +287,24 @@ export class AppState {
   /** F3/F12: the green icon beside a number opens (or starts) that WhatsApp thread. */
   async openWhatsapp(contactId: ContactId, phone: string): Promise<void> {
     try {
-      const thread = await this.ipc.openWhatsappThread(contactId, phone);
+      const thread = await this.ipc.openWhatsappThread(contactId, phone, false);
       this.threads.upsert(thread);
       this.openThread(thread.id, thread);
-      // F4: a guest who has not consented is first asked, once the user agrees to ask.
+      // An open thread whose guest has not consented (they wrote first): offered at once.
       if (needsConsent(thread)) this.askConsent(thread.id);
     } catch (error) {
-      // A colleague holds the conversation: they were asked to add this user.
       const e = toAppError(error);
-      if (e.code === "join_requested") this.toasts.show(e.message, "info");
+      // F4: a guest who must first be asked has no thread yet: it opens with the request,
+      // once the user agrees to send it.
+      if (e.code === "consent_missing") {
+        const name =
+          (this.contacts.current?.id === contactId ? this.contacts.current.name : null) ??
+          this.contacts.items.find((c) => c.id === contactId)?.name ??
+          phone;
+        this.consentRequest = { contactId, phone, name };
+      }
+      // A colleague holds the conversation: they were asked to add this user.
+      else if (e.code === "join_requested") this.toasts.show(e.message, "info");
       else this.report(error);
     }
   }
@@ -304,7 +352,9 @@ export class AppState {
 
   /** Opens the "Ask for consent" dialog for a thread. */
   askConsent(threadId: ThreadId): void {
-    this.consentRequest = threadId;
+    const thread = this.thread?.threadId === threadId ? this.thread.summary : null;
+    const name = thread?.contact_name ?? this.threads.get(threadId)?.contact_name;
+    if (name !== undefined) this.consentRequest = { threadId, name };
   }
 
   cancelConsent(): void {
@@ -313,12 +363,21 @@ export class AppState {
 
   /** The dialog's confirmation: sends the opt-in request (F4); errors show in the banner. */
   async confirmConsent(): Promise<void> {
-    const threadId = this.consentRequest;
-    if (threadId === null || this.sendingOptIn) return;
+    const request = this.consentRequest;
+    if (request === null || this.sendingOptIn) return;
     this.sendingOptIn = true;
     try {
-      const message = await this.ipc.sendOptIn(threadId);
-      if (this.thread?.threadId === threadId) this.thread.upsert(message, { ifAbsent: true });
+      if ("threadId" in request) {
+        const message = await this.ipc.sendOptIn(request.threadId);
+        if (this.thread?.threadId === request.threadId) {
+          this.thread.upsert(message, { ifAbsent: true });
+        }
+      } else {
+        // The thread and its request come together.
+        const thread = await this.ipc.openWhatsappThread(request.contactId, request.phone, true);
+        this.threads.upsert(thread);
+        this.openThread(thread.id, thread);
+      }
     } catch (error) {
       this.report(error);
     } finally {

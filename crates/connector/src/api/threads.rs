@@ -43,7 +43,14 @@ pub async fn open(
 ) -> Result<Json<Thread>, ApiError> {
     let opened = ctx
         .run(move |env| {
-            threads::open_thread(env, auth.caller, req.contact_id, &req.phone, req.channel)
+            threads::open_thread(
+                env,
+                auth.caller,
+                req.contact_id,
+                &req.phone,
+                req.channel,
+                req.opt_in,
+            )
         })
         .await?;
     match opened {

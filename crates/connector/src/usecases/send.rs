@@ -183,33 +183,43 @@ pub fn send_opt_in(
     thread: ThreadId,
     client_id: ClientMessageId,
 ) -> Result<(Message, Told)> {
-    env.store.write(|tx| {
-        if let Some(done) = existing(tx, caller, thread, client_id)? {
-            return Ok((done, Vec::new()));
-        }
-        decide(env, tx, caller, thread, Draft::OptIn)?;
-        let org = tx.organization(caller.org_id)?;
-        let (name, language) = &org.opt_in_template;
-        let template = tx.template(caller.org_id, name, language)?.ok_or_else(|| {
-            Error::invalid(
-                ErrorCode::OptInTemplateMissing,
-                format!(
-                    "The opt-in template \"{name}\" ({language}) is not available. Ask an admin to sync templates."
-                ),
-            )
-        })?;
-        let view = tx.thread_view(thread, caller.user_id)?;
-        let first_name = view
-            .contact_name
-            .split_whitespace()
-            .next()
-            .unwrap_or("there")
-            .to_owned();
-        let values = templates::opt_in_values(&template, &first_name, &org.name)
-            .map_err(|e| Error::invalid(ErrorCode::OptInTemplateInvalid, e.to_string()))?;
-        let body = template_body(tx, caller, name, language, &values)?;
-        enqueue(env, tx, caller, thread, client_id, Draft::OptIn, body)
-    })
+    env.store
+        .write(|tx| opt_in_within(env, tx, caller, thread, client_id))
+}
+
+/// [`send_opt_in`] within a transaction (opening a thread sends it in the same one).
+pub(super) fn opt_in_within(
+    env: &Env<'_>,
+    tx: &mut dyn Tx,
+    caller: Caller,
+    thread: ThreadId,
+    client_id: ClientMessageId,
+) -> Result<(Message, Told)> {
+    if let Some(done) = existing(tx, caller, thread, client_id)? {
+        return Ok((done, Vec::new()));
+    }
+    decide(env, tx, caller, thread, Draft::OptIn)?;
+    let org = tx.organization(caller.org_id)?;
+    let (name, language) = &org.opt_in_template;
+    let template = tx.template(caller.org_id, name, language)?.ok_or_else(|| {
+        Error::invalid(
+            ErrorCode::OptInTemplateMissing,
+            format!(
+                "The opt-in template \"{name}\" ({language}) is not available. Ask an admin to sync templates."
+            ),
+        )
+    })?;
+    let view = tx.thread_view(thread, caller.user_id)?;
+    let first_name = view
+        .contact_name
+        .split_whitespace()
+        .next()
+        .unwrap_or("there")
+        .to_owned();
+    let values = templates::opt_in_values(&template, &first_name, &org.name)
+        .map_err(|e| Error::invalid(ErrorCode::OptInTemplateInvalid, e.to_string()))?;
+    let body = template_body(tx, caller, name, language, &values)?;
+    enqueue(env, tx, caller, thread, client_id, Draft::OptIn, body)
 }
 
 /// A voicemail was played by the caller (F22): when it was first heard is kept, once;

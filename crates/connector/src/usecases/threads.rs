@@ -6,9 +6,10 @@
 use multiline_domain::api::{Channel, Event, MessageBody, Thread};
 use multiline_domain::consent::Consent;
 use multiline_domain::errors::ErrorCode;
-use multiline_domain::ids::{ContactId, MessageId, ThreadId};
+use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
 use multiline_domain::participants::SystemEvent;
 use multiline_domain::phone::E164;
+use multiline_domain::policy::{self, OutboundKind, Refusal, SendFacts};
 use multiline_domain::time::Timestamp;
 use multiline_domain::window::WindowFacts;
 use uuid::Uuid;
@@ -34,12 +35,18 @@ pub enum Opened {
 /// to join, visibly ([`Opened::AskedToJoin`]), never silently. `unknown_number` if the
 /// number is not the contact's; `sms_unavailable` for SMS on a line without a carrier;
 /// `voicemail_thread` for voicemail (a caller opens those).
+///
+/// A WhatsApp guest who must first be asked for consent (no consent, or a request unanswered
+/// for 24 hours, or an opt-out after which they wrote again) gets a thread only with the
+/// opt-in request: `opt_in` sends it in the same transaction; without it, `consent_missing`
+/// and nothing is created (the user may still decide not to ask).
 pub fn open_thread(
     env: &Env<'_>,
     caller: Caller,
     contact: ContactId,
     phone: &E164,
     channel: Channel,
+    opt_in: Option<ClientMessageId>,
 ) -> Result<Opened> {
     let new_id: ThreadId = env.ids.new();
     let ask_id: MessageId = env.ids.new();
@@ -69,7 +76,7 @@ pub fn open_thread(
             }
         }
         let guest = GuestIds::phone(phone.clone());
-        let (id, told) = match tx.open_thread_of(line.id, channel, &guest)? {
+        let (id, mut told) = match tx.open_thread_of(line.id, channel, &guest)? {
             Some(id) if tx.is_participant(caller, id)? => (id, Vec::new()),
             Some(id) => return ask_to_join(env, tx, caller, id, ask_id),
             None => {
@@ -95,9 +102,22 @@ pub fn open_thread(
                     Some(new_id),
                     serde_json::json!({ "guest": phone, "channel": channel }),
                 )?;
+                if channel == Channel::Whatsapp && opt_in.is_none() {
+                    // Rolled back with the error: nothing of the new thread stays.
+                    let view = tx.thread_view(new_id, caller.user_id)?;
+                    let enabled = tx.organization(caller.org_id)?.whatsapp_enabled;
+                    let facts = SendFacts::of(&view, enabled);
+                    if policy::may_send(&facts, OutboundKind::OptInTemplate, env.now).is_ok() {
+                        return Err(Refusal::ConsentMissing.into());
+                    }
+                }
                 (new_id, announce(tx, new_id, None, env.now)?)
             }
         };
+        if let (Channel::Whatsapp, Some(client_id)) = (channel, opt_in) {
+            let (_, asked) = super::send::opt_in_within(env, tx, caller, id, client_id)?;
+            told.extend(asked);
+        }
         Ok(Opened::Thread {
             thread: Box::new(tx.thread_view(id, caller.user_id)?),
             told,

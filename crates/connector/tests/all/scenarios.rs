@@ -267,20 +267,15 @@ async fn guest_replies_grant_and_revoke_consent() {
 #[tokio::test]
 async fn opt_in_request_then_consent_then_free_messaging() {
     let h = Harness::start().await;
-    // Ben has not been asked: the contact's WhatsApp thread refuses free-form text.
+    // Ben has not been asked: his WhatsApp thread is not opened without the opt-in request,
+    // and nothing is created (the user may decide not to ask).
     let contacts: Vec<Contact> = h.get("/v1/contacts?q=Ben").await;
     let ben = &contacts[0];
+    let before: Vec<Thread> = h.get("/v1/threads").await;
     let r = h
         .post(
             "/v1/threads",
             json!({ "contact_id": ben.id, "phone": ben.phones[0].number }),
-        )
-        .await;
-    let thread: Thread = r.json().await.unwrap();
-    let r = h
-        .post(
-            &format!("/v1/threads/{}/messages", thread.id),
-            json!({ "client_id": ClientMessageId::random(), "text": "Hi" }),
         )
         .await;
     assert_eq!(r.status(), 422);
@@ -288,6 +283,8 @@ async fn opt_in_request_then_consent_then_free_messaging() {
         r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
         "consent_missing"
     );
+    let after: Vec<Thread> = h.get("/v1/threads").await;
+    assert_eq!(after, before, "no thread was created");
 
     // The approved templates are listed; the pending one is not.
     let templates: Vec<serde_json::Value> = h.get("/v1/templates").await;
@@ -305,15 +302,21 @@ async fn opt_in_request_then_consent_then_free_messaging() {
     );
 
     // The opt-in request goes out as the template, filled by the connector.
+    // Opened with the request: the thread and the request come together.
     let mut socket = h.events(0).await;
+    let asking = ClientMessageId::random();
     let r = h
         .post(
-            &format!("/v1/threads/{}/opt-in", thread.id),
-            json!({ "client_id": ClientMessageId::random() }),
+            "/v1/threads",
+            json!({ "contact_id": ben.id, "phone": ben.phones[0].number, "opt_in": asking }),
         )
         .await;
-    assert_eq!(r.status(), 202);
-    let opt_in: Message = r.json().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let thread: Thread = r.json().await.unwrap();
+    let messages: Vec<Message> = h.get(&format!("/v1/threads/{}/messages", thread.id)).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let opt_in = messages[0].clone();
+    assert_eq!(opt_in.client_id, Some(asking));
     next_matching(&mut socket, |e| {
         message_event(e).is_some_and(|m| m.id == opt_in.id && m.state == DeliveryState::Delivered)
     })

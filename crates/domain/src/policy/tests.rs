@@ -429,6 +429,32 @@ fn the_window_closes_exactly_at_24_hours_under_either_rule() {
 }
 
 #[test]
+fn free_messaging_lasts_until_the_window_closes_and_only_while_text_may_be_sent() {
+    // The guest wrote at t(0): free until t(24), under either rule.
+    assert_eq!(free_until(&open(), t(1)), Some(t(24)));
+    let guest_rule = with(|f| {
+        f.window_rule = WindowRule::GuestMessage;
+        f.window.last_message_at = Some(t(20));
+    });
+    assert_eq!(free_until(&guest_rule, t(1)), Some(t(24)));
+    // Our own later message moves it under the any-message rule.
+    let ours_later = with(|f| f.window.last_message_at = Some(t(20)));
+    assert_eq!(free_until(&ours_later, t(23)), Some(t(44)));
+    // Once it has closed, or whenever free-form text is refused, there is nothing to count.
+    assert_eq!(free_until(&open(), t(24)), None);
+    for facts in [
+        with(|f| f.standing = Consent::None),
+        with(|f| f.standing = opted_out()),
+        with(|f| f.status = ThreadStatus::Closed),
+        with(|f| f.whatsapp_enabled = false),
+        with(|f| f.template_required = true),
+        with(|f| f.channel = Channel::Sms),
+    ] {
+        assert_eq!(free_until(&facts, t(1)), None, "{facts:?}");
+    }
+}
+
+#[test]
 fn every_refusal_has_its_own_code_but_the_two_lengths() {
     use std::collections::HashMap;
     let all = [

@@ -103,9 +103,24 @@ export function getThread(threadId: ThreadId): Promise<ThreadSummary | null> {
   return call("get_thread", { threadId });
 }
 
-/** The contact's open WhatsApp thread for `phone` (E.164), or a new one. */
-export function openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary> {
-  return call("open_whatsapp_thread", { contactId, phone });
+/** The contact's open WhatsApp thread for `phone` (E.164), or a new one (with the opt-in
+ * request when `askConsent`; a guest who must be asked first: `consent_missing`). */
+export function openWhatsappThread(
+  contactId: ContactId,
+  phone: string,
+  askConsent: boolean,
+): Promise<ThreadSummary> {
+  return call("open_whatsapp_thread", { contactId, phone, askConsent });
+}
+
+/** The core's "now" (the demo's clock, moved or not). */
+export function clockNow(): Promise<string> {
+  return call("clock_now");
+}
+
+/** A desktop notification the UI decided on. */
+export function notify(title: string, body: string): Promise<void> {
+  return call("notify", { title, body });
 }
 
 /** F22: the contact's open SMS thread for `phone` (E.164), or a new one. */

@@ -8,19 +8,24 @@ import type { Message } from "./bindings/Message";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
 import sendRules from "./bindings/rules.json";
 
-export type Rules = Pick<ThreadSummary, "composer" | "template" | "opt_in">;
+export type Rules = Pick<ThreadSummary, "composer" | "template" | "opt_in" | "free_until">;
+
+/** The generated part of the rules (the rest, `free_until`, is a time the fake knows). */
+type SendRules = Pick<ThreadSummary, "composer" | "template" | "opt_in">;
 
 /**
  * What the core answers for a thread in each situation the fake uses, computed by the
  * domain's rules in Rust (`export_bindings_send_rules`, crates/client/src/view.rs) and
  * looked up here: the fake decides nothing itself.
  */
-const RULES = sendRules as Record<string, Rules>;
+const RULES = sendRules as Record<string, SendRules>;
 
-function rulesFor(key: string): Rules {
+function rulesFor(key: string, freeUntil: string | null = null): Rules {
   const rules = RULES[key];
   if (!rules) throw new Error(`no generated send rules for ${key}`);
-  return structuredClone(rules);
+  // As the core: free messaging has an end only while free-form text may be sent.
+  const free_until = rules.composer.state === "allowed" ? freeUntil : null;
+  return { ...structuredClone(rules), free_until };
 }
 
 /** What the core allows in an SMS thread (F22): text unless the guest texted STOP. */
@@ -39,11 +44,24 @@ export function plain(): Pick<Message, "reply_to" | "forwarded" | "ad" | "reacti
   return { reply_to: null, forwarded: null, ad: null, reactions: [], remedy: null };
 }
 
-/** What the core allows in a WhatsApp thread with `consent`, its window open or closed. */
-export function fakeRules(consent: Consent, windowOpen: boolean): Rules {
+/** What the core allows in a WhatsApp thread with `consent`, its window open (until
+ * `closesAt`, when known) or closed. */
+export function fakeRules(
+  consent: Consent,
+  windowOpen: boolean,
+  closesAt: string | null = null,
+): Rules {
   const state =
     consent.state === "revoked" && consent.guest_returned_at ? "revoked_returned" : consent.state;
-  return rulesFor(`whatsapp/${state}/${windowOpen ? "open" : "closed"}`);
+  return rulesFor(
+    `whatsapp/${state}/${windowOpen ? "open" : "closed"}`,
+    windowOpen ? closesAt : null,
+  );
+}
+
+/** 24 hours after `iso`: when a window opened then closes. */
+export function dayAfter(iso: string): string {
+  return new Date(Date.parse(iso) + 86_400_000).toISOString();
 }
 
 /** The documents WhatsApp takes, by file name extension, as the domain lists them

@@ -75,8 +75,8 @@ export function demoSeed(nowMs: number): {
       phones: [{ number: "+393331234567", label: "mobile" }],
     },
   ];
-  const whatsapp = (consent: Consent, windowOpen: boolean) => ({
-    ...fakeRules(consent, windowOpen),
+  const whatsapp = (consent: Consent, windowOpen: boolean, closesAt: string | null = null) => ({
+    ...fakeRules(consent, windowOpen, closesAt),
     consent,
   });
   const sms = (consent: Consent) => ({ ...fakeSmsRules(consent), consent });
@@ -95,7 +95,7 @@ export function demoSeed(nowMs: number): {
       last_message_preview: "Perfect, I'll bring the signed forms on Thursday.",
       last_message_at: at(4),
       unread_count: 2,
-      ...whatsapp({ state: "granted", at: at(60 * 24 + 30), reply: "YES" }, true),
+      ...whatsapp({ state: "granted", at: at(60 * 24 + 30), reply: "YES" }, true, at(4 - 24 * 60)),
     },
     {
       id: "t-2",
@@ -182,7 +182,7 @@ export function demoSeed(nowMs: number): {
       last_message_preview: "Did you get everything?",
       last_message_at: at(30),
       unread_count: 1,
-      ...whatsapp({ state: "granted", at: at(60 * 3), reply: "Yes" }, true),
+      ...whatsapp({ state: "granted", at: at(60 * 3), reply: "Yes" }, true, at(30 - 24 * 60)),
     },
   ];
   const alex = { id: "u-1", name: "Alex Morgan", email: "alex.morgan@northwind.example" };

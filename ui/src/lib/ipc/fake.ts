@@ -38,6 +38,21 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
       return world.listen(handler);
     },
   };
+  // The thread and its opt-in request come together (the connector's one transaction).
+  const open = commands.openWhatsappThread;
+  commands.openWhatsappThread = async (contactId, phone, askConsent) => {
+    const before = world.fake.threads.length;
+    const thread = await open(contactId, phone, askConsent);
+    if (!askConsent || thread.opt_in.state !== "allowed") return thread;
+    try {
+      await commands.sendOptIn(thread.id);
+    } catch (error) {
+      // One transaction: a refused request leaves no thread.
+      world.fake.threads.splice(before);
+      throw error;
+    }
+    return structuredClone(world.find(thread.id));
+  };
   world.fake.account = options.signedOut ? signedOut(world.fake, null) : signedIn(world.fake);
   return Object.assign(world.fake, commands);
 }

@@ -51,7 +51,17 @@ export interface Ipc {
   deleteContact(contactId: ContactId): Promise<void>;
   listThreads(after?: ThreadCursor | null, limit?: number | null): Promise<ThreadRow[]>;
   getThread(threadId: ThreadId): Promise<ThreadSummary | null>;
-  openWhatsappThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
+  /** The open thread, or a new one; a guest who must first be asked: `consent_missing`
+   * (nothing created) unless `askConsent`, which opens it with the opt-in request. */
+  openWhatsappThread(
+    contactId: ContactId,
+    phone: string,
+    askConsent: boolean,
+  ): Promise<ThreadSummary>;
+  /** The core's "now" (ISO): the times shown follow it (the demo's clock moves). */
+  clockNow(): Promise<string>;
+  /** A desktop notification (one the UI decided on). */
+  notify(title: string, body: string): Promise<void>;
   openSmsThread(contactId: ContactId, phone: string): Promise<ThreadSummary>;
   markHeard(messageId: MessageId): Promise<Message>;
   /** F23: the thread writes to the guest's new number (a `number_changed` notice). */

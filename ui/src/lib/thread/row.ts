@@ -13,5 +13,6 @@ export function rowOf(t: ThreadRow): ThreadRow {
     last_message_preview: t.last_message_preview,
     last_message_at: t.last_message_at,
     unread_count: t.unread_count,
+    free_until: t.free_until,
   };
 }

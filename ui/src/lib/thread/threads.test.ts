@@ -16,6 +16,7 @@ function row(id: string, minute: number | null): ThreadRow {
     last_message_at:
       minute === null ? null : new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString(),
     unread_count: 0,
+    free_until: null,
   };
 }
 

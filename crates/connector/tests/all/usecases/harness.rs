@@ -180,7 +180,7 @@ impl Rules {
         channel: Channel,
         now: Timestamp,
     ) -> Result<(Thread, Told)> {
-        match threads::open_thread(&self.at(now), caller, contact, phone, channel)? {
+        match threads::open_thread(&self.at(now), caller, contact, phone, channel, None)? {
             threads::Opened::Thread { thread, told } => Ok((*thread, told)),
             threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
                 multiline_domain::errors::ErrorCode::JoinRequested,
@@ -196,7 +196,14 @@ impl Rules {
         phone: &E164,
         now: Timestamp,
     ) -> Result<threads::Opened> {
-        threads::open_thread(&self.at(now), caller, contact, phone, Channel::Whatsapp)
+        threads::open_thread(
+            &self.at(now),
+            caller,
+            contact,
+            phone,
+            Channel::Whatsapp,
+            None,
+        )
     }
     pub fn open_whatsapp_thread(
         &self,
@@ -206,6 +213,25 @@ impl Rules {
         now: Timestamp,
     ) -> Result<(Thread, Told)> {
         self.open_thread(caller, contact, phone, Channel::Whatsapp, now)
+    }
+    /// Opens the WhatsApp thread with the opt-in request in the same transaction (a guest
+    /// who must be asked has no thread before it).
+    pub fn open_asking_consent(
+        &self,
+        caller: Caller,
+        contact: ContactId,
+        phone: &E164,
+        opt_in: ClientMessageId,
+        now: Timestamp,
+    ) -> Result<(Thread, Told)> {
+        let at = self.at(now);
+        match threads::open_thread(&at, caller, contact, phone, Channel::Whatsapp, Some(opt_in))? {
+            threads::Opened::Thread { thread, told } => Ok((*thread, told)),
+            threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
+                multiline_domain::errors::ErrorCode::JoinRequested,
+                "colleagues hold the open thread",
+            )),
+        }
     }
     pub fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
         threads::threads(&self.now(), caller)

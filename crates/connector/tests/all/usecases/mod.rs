@@ -130,14 +130,14 @@ pub fn writes(
 
 /// Alex's thread with Ana, with Ana's consent and a message from her at `t0` (window open).
 pub fn open_conversation(s: &Rules, w: &World) -> ThreadId {
-    let (thread, _) = s
-        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
-        .unwrap();
     let granted = Consent::Granted {
         at: t0(),
         reply: "YES".into(),
     };
     s.set_guest_consent(w.line, &w.ana_phone, &granted, t0())
+        .unwrap();
+    let (thread, _) = s
+        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
         .unwrap();
     writes(s, w.line, "wamid.in.1", &w.ana_phone, "hello", t0());
     thread.id
@@ -356,8 +356,17 @@ fn a_disabled_organization_sends_nothing() {
 fn refusals_write_nothing() {
     let s = &Rules::new();
     let w = world(s);
+    let body = "Hi {{1}}, {{2}} would like to message you here. Reply YES to agree.";
+    s.replace_templates(w.line, &[listed("optin_request", "APPROVED", body)], t0())
+        .unwrap();
     let (thread, _) = s
-        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
+        .open_asking_consent(
+            w.alex,
+            w.ana.id,
+            &w.ana_phone,
+            ClientMessageId::random(),
+            t0(),
+        )
         .unwrap();
     let before = s.row_counts().unwrap();
     let refused = send(s, w.alex, thread.id, "hi");
@@ -995,13 +1004,37 @@ fn opt_in_then_consent_opens_the_window() {
     let body = "Hi {{1}}, {{2}} would like to message you here. Reply YES to agree.";
     s.replace_templates(w.line, &[listed("optin_request", "APPROVED", body)], t0())
         .unwrap();
+    // Ana has never been asked: no thread without the opt-in request, and nothing written.
+    let before = s.row_counts().unwrap();
+    let unasked = s.open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0());
+    assert!(
+        matches!(unasked, Err(Error::Refused(Refusal::ConsentMissing))),
+        "{unasked:?}"
+    );
+    assert_eq!(
+        s.row_counts().unwrap(),
+        before,
+        "no thread, no audit, no event"
+    );
+    assert!(s.threads(w.alex).unwrap().is_empty());
+    // Opened with the request: one thread, the request queued in it.
+    let asking = ClientMessageId::random();
     let (thread, _) = s
-        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
+        .open_asking_consent(w.alex, w.ana.id, &w.ana_phone, asking, t0())
         .unwrap();
-    assert_eq!(thread.consent, Consent::None);
-    let (request, _) = s
-        .enqueue_opt_in(w.alex, thread.id, ClientMessageId::random(), t0())
+    assert_eq!(thread.consent, Consent::None, "asked once it is sent");
+    let (request, _) = s.enqueue_opt_in(w.alex, thread.id, asking, t0()).unwrap();
+    assert_eq!(
+        s.messages(w.alex, thread.id).unwrap(),
+        vec![request.clone()],
+        "the same request, once"
+    );
+    // The same open again (a retried request) changes nothing.
+    let (again, _) = s
+        .open_asking_consent(w.alex, w.ana.id, &w.ana_phone, asking, t0())
         .unwrap();
+    assert_eq!(again.id, thread.id);
+    assert_eq!(s.messages(w.alex, thread.id).unwrap().len(), 1);
     assert_eq!(
         request.body.preview(),
         "Hi Ana, Acme would like to message you here. Reply YES to agree."
@@ -1197,8 +1230,17 @@ fn sms_needs_a_carrier_and_stop_stops_it() {
         s.open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Voicemail, t0()),
         ErrorCode::VoicemailThread
     ));
+    let body = "Hi {{1}}, {{2}} would like to message you here. Reply YES to agree.";
+    s.replace_templates(w.line, &[listed("optin_request", "APPROVED", body)], t0())
+        .unwrap();
     let (whatsapp, _) = s
-        .open_whatsapp_thread(w.alex, w.ana.id, &w.ana_phone, t0())
+        .open_asking_consent(
+            w.alex,
+            w.ana.id,
+            &w.ana_phone,
+            ClientMessageId::random(),
+            t0(),
+        )
         .unwrap();
     let (sms, _) = s
         .open_thread(w.alex, w.ana.id, &w.ana_phone, Channel::Sms, t0())
@@ -1216,7 +1258,11 @@ fn sms_needs_a_carrier_and_stop_stops_it() {
     // Her texts land in the SMS thread, not the WhatsApp one.
     guest_sms(s, &w, "SM1", "Stop.", later);
     assert_eq!(s.messages(w.alex, sms.id).unwrap().len(), 2);
-    assert!(s.messages(w.alex, whatsapp.id).unwrap().is_empty());
+    assert_eq!(
+        s.messages(w.alex, whatsapp.id).unwrap().len(),
+        1,
+        "the opt-in request alone"
+    );
     assert!(matches!(
         s.enqueue_text(w.alex, sms.id, ClientMessageId::random(), "Sorry", later),
         Err(Error::Refused(Refusal::SmsStopped))

@@ -1,7 +1,7 @@
-//! The call icon and WhatsApp's policy link, in the real app, handed to the system: the
-//! system's `xdg-open` and `xdg-mime` are stand-ins on the app's PATH, the first recording
-//! what it was asked to open, the second answering whether a `tel:` handler is registered
-//! (none at first, then one).
+//! The call icon and WhatsApp's policy links (consent, the 24-hour window), in the real app,
+//! handed to the system: the system's `xdg-open` and `xdg-mime` are stand-ins on the app's
+//! PATH, the first recording what it was asked to open, the second answering whether a `tel:`
+//! handler is registered (none at first, then one).
 
 use std::path::Path;
 use std::time::Duration;
@@ -77,6 +77,25 @@ async fn scenario(app: &App, opened: &Path, dialer: &Path) -> anyhow::Result<()>
     app.wait_for("optInDialog").await?;
     app.screenshot("51-opt-in-policy-link").await?;
     app.click("optInCancel").await?;
+
+    // The 24-hour notice links the same policy: Ana's window, closed a day later.
+    app.sim
+        .advance_clock(Duration::from_secs(25 * 3600))
+        .await?;
+    app.click_text(&app.ids.css("contactRow"), "Ana Silva")
+        .await?;
+    app.click_css(&format!(
+        "{}[data-phone='+12025550147']",
+        app.ids.css("whatsappButton")
+    ))
+    .await?;
+    app.click("windowPolicyLink").await?;
+    let handed = wait_opened(opened, 3).await?;
+    assert_eq!(
+        handed[2],
+        "https://www.whatsapp.com/legal/business-policy/?lang=en"
+    );
+    app.screenshot("52-window-policy-link").await?;
     Ok(())
 }
 

@@ -20,6 +20,26 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.click("whatsappButton").await?;
     app.wait_for("optInDialog").await?;
     app.screenshot("03-opt-in-dialog").await?;
+
+    // Cancelled: no WhatsApp conversation with Ben exists (his SMS thread is another).
+    app.click("optInCancel").await?;
+    app.wait_gone(&app.ids.css("optInDialog")).await?;
+    app.click("navMessages").await?;
+    app.wait_for("threadList").await?;
+    app.wait_for_text(&app.ids.css("threadRow"), "Ana Silva")
+        .await?;
+    let whatsapp_rows = format!("{}[data-channel='whatsapp']", app.ids.css("threadRow"));
+    let rows = app.texts(&whatsapp_rows).await?;
+    assert!(
+        !rows.iter().any(|r| r.contains("Ben Carter")),
+        "cancelling left a conversation: {rows:?}"
+    );
+
+    // Asked again, and confirmed: the thread opens with the request.
+    app.click("navContacts").await?;
+    app.click_text(&app.ids.css("contactRow"), "Ben Carter")
+        .await?;
+    app.click("whatsappButton").await?;
     app.click("optInConfirm").await?;
     let opt_in = app.sim.wait_received_template(BEN, "optin_request").await?;
     assert_eq!(opt_in["type"], "template");

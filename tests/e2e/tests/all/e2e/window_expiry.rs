@@ -1,6 +1,8 @@
-//! F7-F9 in the real app: 24 hours after the last message the free-form composer closes with
-//! the expiry notice; a template from the picker restarts the conversation, and once the
-//! guest answers, free messaging resumes. The demo's clock is moved, never waited for.
+//! F7-F9 in the real app: the thread counts down its free messaging, on the demo's clock;
+//! within the hour it is "Closing soon" at the top of Messages; 24 hours after the last
+//! message the free-form composer closes with the expiry notice, whose "Choose a template"
+//! restarts the conversation, and once the guest answers, free messaging resumes. The demo's
+//! clock is moved, never waited for.
 
 use std::time::Duration;
 
@@ -23,19 +25,40 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.click("whatsappButton").await?;
     app.wait_for("threadView").await?;
     wait_enabled(app, "composerInput", true).await?;
-
-    // A day and an hour later the window is closed, on screen, without any message.
-    app.sim
-        .advance_clock(Duration::from_secs(25 * 3600))
+    // She wrote two hours before the demo started: some 21 h 59 min of free messaging left.
+    app.wait_for_text(&app.ids.css("windowCountdown"), "Free messaging for 21 h")
         .await?;
+    app.wait_for_text(&app.ids.css("headerCountdown"), "21 h")
+        .await?;
+    assert_eq!(app.count(&app.ids.css("closingSoon")).await?, 0);
+
+    // 21 hours later (the demo's clock): under an hour left, and it moves without a message.
+    app.sim
+        .advance_clock(Duration::from_secs(21 * 3600))
+        .await?;
+    app.wait_for_text(&app.ids.css("headerCountdown"), " min left")
+        .await?;
+    let countdown = app.wait_for("windowCountdown").await?.text().await?;
+    assert!(
+        countdown.starts_with("Free messaging for 5") && countdown.ends_with(" min"),
+        "{countdown}"
+    );
+    // "Closing soon" at the top of Messages, with her in it.
+    app.wait_for_text(&app.ids.css("closingSoon"), "Ana Silva")
+        .await?;
+    app.screenshot("07-closing-soon").await?;
+
+    // A few hours more and the window is closed, on screen, without any message.
+    app.sim.advance_clock(Duration::from_secs(4 * 3600)).await?;
     app.wait_for_text(&app.ids.css("composerNotice"), EXPIRED)
         .await?;
     wait_enabled(app, "composerInput", false).await?;
+    app.wait_gone(&app.ids.css("windowCountdown")).await?;
+    app.wait_gone(&app.ids.css("closingSoon")).await?;
     app.screenshot("07-window-expired").await?;
 
-    // The Template tool restarts it.
-    app.click("expandButton").await?;
-    app.click("menuTemplate").await?;
+    // "Choose a template", in the notice, restarts it.
+    app.click("chooseTemplate").await?;
     let option = format!(
         "{}[data-template-name='conversation_restart']",
         app.ids.css("templateOption")

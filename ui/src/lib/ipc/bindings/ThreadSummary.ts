@@ -35,4 +35,10 @@ participants: Array<User>, id: ThreadId, channel: Channel, contact_id: ContactId
 /**
  * None for a WhatsApp user known only by their user id (a username user).
  */
-guest_phone: string | null, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, };
+guest_phone: string | null, status: ThreadStatus, last_message_preview: string | null, last_message_at: string | null, unread_count: number, 
+/**
+ * WhatsApp: free-form messages may be sent until then (the 24-hour window), when they
+ * may be sent at all; the countdown and the "Closing soon" group. Re-announced with
+ * none once it has passed.
+ */
+free_until: string | null, };

@@ -9,4 +9,4 @@ import type { UploadProgress } from "./UploadProgress";
 /**
  * A change the UI should show, pushed after the cache changed.
  */
-export type UiEvent = { "kind": "message_upserted", message: Message, } | { "kind": "thread_upserted", thread: ThreadSummary, } | { "kind": "contacts_changed" } | { "kind": "templates_changed" } | { "kind": "resync" } | { "kind": "sync_state_changed", sync: SyncState, } | { "kind": "thread_removed", thread_id: ThreadId, } | { "kind": "photo_progress", progress: PhotoProgress, } | { "kind": "upload_progress", progress: UploadProgress, } | { "kind": "line_problem", text: string, };
+export type UiEvent = { "kind": "message_upserted", message: Message, } | { "kind": "thread_upserted", thread: ThreadSummary, } | { "kind": "contacts_changed" } | { "kind": "templates_changed" } | { "kind": "resync" } | { "kind": "sync_state_changed", sync: SyncState, } | { "kind": "thread_removed", thread_id: ThreadId, } | { "kind": "photo_progress", progress: PhotoProgress, } | { "kind": "upload_progress", progress: UploadProgress, } | { "kind": "line_problem", text: string, } | { "kind": "clock_moved", now: string, };

@@ -1,7 +1,7 @@
 /**
  * The fake's media commands: preparing and sending a picture or a document, the bytes of a
  * media id (a tiny stand-in per kind), and opening or saving media and opening links (which
- * the fake only records).
+ * the fake only records); the system's side too: the clock, desktop notifications.
  */
 import { documentMime, MAX_DOCUMENT_BYTES } from "../fake-rules";
 import type { Ipc } from "../ipc";
@@ -39,6 +39,8 @@ export function mediaCommands(
   | "saveMedia"
   | "openUrl"
   | "dial"
+  | "clockNow"
+  | "notify"
 > {
   const { fake, options } = world;
   return {
@@ -135,6 +137,13 @@ export function mediaCommands(
     },
     async dial(number) {
       world.record("dial", number);
+    },
+    async clockNow() {
+      world.record("clockNow");
+      return world.iso();
+    },
+    async notify(title, body) {
+      world.record("notify", title, body);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Consent } from "../bindings/Consent";
 import type { Message } from "../bindings/Message";
-import { fakeRules, fakeSmsRules } from "../fake-rules";
+import { dayAfter, fakeRules, fakeSmsRules } from "../fake-rules";
 import type { Ipc } from "../ipc";
 import { nextId, type FakeWorld } from "./world";
 
@@ -131,7 +131,7 @@ export function messageCommands(
         world.later(5000, () => {
           thread.consent = { state: "granted", at: world.iso(), reply: "YES" };
           world.openWindows.add(threadId);
-          Object.assign(thread, fakeRules(thread.consent, true));
+          Object.assign(thread, fakeRules(thread.consent, true, dayAfter(world.iso())));
           world.receive(threadId, "YES");
         });
       }

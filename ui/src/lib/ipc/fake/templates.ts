@@ -5,7 +5,7 @@
 import type { FilledValue } from "../bindings/FilledValue";
 import type { Template } from "../bindings/Template";
 import type { TemplateFile } from "../bindings/TemplateFile";
-import { documentMime, fakeRules } from "../fake-rules";
+import { dayAfter, documentMime, fakeRules } from "../fake-rules";
 import { fakePreview } from "../fake-seed";
 import type { Ipc } from "../ipc";
 import { mediaHeader } from "../../template/variables";
@@ -80,7 +80,7 @@ export function templateCommands(
       });
       // F9: a template restarts the conversation window.
       world.openWindows.add(threadId);
-      Object.assign(thread, fakeRules(thread.consent, true));
+      Object.assign(thread, fakeRules(thread.consent, true, dayAfter(message.created_at)));
       world.touch(thread, preview.text, message.created_at);
       if (options.autoProgress) world.progress(message);
       return structuredClone(message);

@@ -44,8 +44,8 @@ export function threadCommands(
       const thread = fake.threads.find((t) => t.id === threadId);
       return thread ? structuredClone(thread) : null;
     },
-    async openWhatsappThread(contactId, phone) {
-      world.record("openWhatsappThread", contactId, phone);
+    async openWhatsappThread(contactId, phone, askConsent) {
+      world.record("openWhatsappThread", contactId, phone, askConsent);
       const contact = fake.contacts.find((c) => c.id === contactId);
       if (!contact) throw { code: "not_found", message: "This contact no longer exists." };
       const open = fake.threads.find(
@@ -58,6 +58,15 @@ export function threadCommands(
           state: "none",
         },
       );
+      const rules = fakeRules(consent, false);
+      // As the connector: a guest who must first be asked has no thread without the request.
+      if (rules.opt_in.state === "allowed" && !askConsent) {
+        throw {
+          code: "consent_missing",
+          message:
+            "This contact has not been asked for consent yet. Send the opt-in request first.",
+        };
+      }
       const thread: ThreadSummary = {
         id: nextId("t"),
         channel: "whatsapp",
@@ -68,7 +77,7 @@ export function threadCommands(
         last_message_preview: null,
         last_message_at: world.iso(),
         unread_count: 0,
-        ...fakeRules(consent, false),
+        ...rules,
         consent,
         participants: [structuredClone(fake.session.user)],
       };

@@ -9,7 +9,7 @@ import type { AppError } from "../bindings/AppError";
 import type { Message } from "../bindings/Message";
 import type { ThreadSummary } from "../bindings/ThreadSummary";
 import type { UiEvent } from "../bindings/UiEvent";
-import { fakeRules, plain } from "../fake-rules";
+import { dayAfter, fakeRules, plain } from "../fake-rules";
 import { demoSeed, demoTemplates } from "../fake-seed";
 import type { Ipc, Unlisten } from "../ipc";
 import type { FakeOptions, FakeState } from "./types";
@@ -184,7 +184,10 @@ export class FakeWorld {
     if (thread.consent.state === "revoked")
       thread.consent = { ...thread.consent, guest_returned_at: message.created_at };
     if (thread.channel === "whatsapp")
-      Object.assign(thread, fakeRules(thread.consent, this.openWindows.has(threadId)));
+      Object.assign(
+        thread,
+        fakeRules(thread.consent, this.openWindows.has(threadId), dayAfter(message.created_at)),
+      );
     fake.emit({ kind: "message_upserted", message: structuredClone(message) });
     this.touch(thread, text, message.created_at);
   }
