@@ -134,6 +134,37 @@ pub async fn open_whatsapp_thread(
         .await?)
 }
 
+/// Each of a contact's numbers on WhatsApp: where consent stands, and whether it may be asked.
+#[tauri::command]
+pub async fn whatsapp_standing(
+    core: State<'_, Core>,
+    contact_id: ContactId,
+) -> Cmd<Vec<multiline_client::consent::NumberStanding>> {
+    Ok(core.client().await?.whatsapp_standing(contact_id).await?)
+}
+
+/// The consent record of a thread's guest (Contact Details' "Consent record").
+#[tauri::command]
+pub async fn consent_record(
+    core: State<'_, Core>,
+    thread_id: ThreadId,
+) -> Cmd<multiline_client::consent::ConsentRecord> {
+    Ok(core.client().await?.consent_record(thread_id).await?)
+}
+
+/// Saves `content` (an export the UI made: JSON, a printable page) where the user chooses;
+/// false when they cancelled.
+#[tauri::command]
+pub async fn save_text(app: tauri::AppHandle, filename: String, content: String) -> Cmd<bool> {
+    let Some(path) = save_as(&app, &filename).await? else {
+        return Ok(false);
+    };
+    tokio::fs::write(&path, content)
+        .await
+        .map_err(|e| os_failed(format!("The file could not be written: {e}")))?;
+    Ok(true)
+}
+
 /// The core's "now" (the demo's clock, moved or not): the times the UI shows follow it.
 #[tauri::command]
 pub async fn clock_now(core: State<'_, Core>) -> Cmd<multiline_domain::time::Timestamp> {
@@ -396,24 +427,32 @@ pub async fn save_media(
     media_id: MediaId,
     filename: String,
 ) -> Cmd<bool> {
-    use tauri_plugin_dialog::DialogExt;
     let client = core.client().await?;
+    let Some(path) = save_as(&app, &filename).await? else {
+        return Ok(false);
+    };
+    client.save_media(media_id, &path).await?;
+    Ok(true)
+}
+
+/// Asks where to save a file named `filename` (made safe); none when the user cancelled.
+async fn save_as(app: &tauri::AppHandle, filename: &str) -> Cmd<Option<std::path::PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
         .set_title("Save as")
-        .set_file_name(multiline_client::media::safe_file_name(&filename))
+        .set_file_name(multiline_client::media::safe_file_name(filename))
         .save_file(move |chosen| {
             let _ = tx.send(chosen);
         });
     let Some(chosen) = rx.await.ok().flatten() else {
-        return Ok(false);
+        return Ok(None);
     };
-    let path = chosen
+    chosen
         .into_path()
-        .map_err(|e| os_failed(format!("That place cannot be written: {e}")))?;
-    client.save_media(media_id, &path).await?;
-    Ok(true)
+        .map(Some)
+        .map_err(|e| os_failed(format!("That place cannot be written: {e}")))
 }
 
 /// Opens a web page in the system's browser: only `https:` and `http:` links (a map, an

@@ -22,6 +22,7 @@
 pub mod account;
 pub mod cache;
 pub mod connector;
+pub mod consent;
 pub mod contacts;
 pub mod documents;
 mod errors;

@@ -69,6 +69,10 @@ pub struct Organization {
     /// F22: the organization's line has an SMS and voice carrier: texts can be sent.
     #[serde(default)]
     pub sms_enabled: bool,
+    /// The name of the template its opt-in requests go as (F4): how the app tells the
+    /// request among a thread's templates (the consent record).
+    #[serde(default)]
+    pub opt_in_template: String,
 }
 
 /// `GET /v1/me`: the signed-in user and their organization.

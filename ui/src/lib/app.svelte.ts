@@ -387,12 +387,10 @@ export class AppState {
   }
 }
 
-/** Whether opening this thread should offer the opt-in: the core allows it, nobody asked yet. */
+/** Whether opening this thread should offer the opt-in: the core allows it (never asked, asked
+ * 24 hours ago with no yes, or written again after an opt-out). */
 export function needsConsent(thread: ThreadSummary): boolean {
-  return (
-    thread.opt_in.state === "allowed" &&
-    (thread.consent.state === "none" || thread.consent.state === "revoked")
-  );
+  return thread.opt_in.state === "allowed" && thread.consent.state !== "granted";
 }
 
 const APP = Symbol("app");

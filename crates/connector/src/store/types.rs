@@ -46,6 +46,7 @@ impl OrgRecord {
             name: self.name.clone(),
             whatsapp_enabled: self.whatsapp_enabled,
             sms_enabled: self.sms_enabled,
+            opt_in_template: self.opt_in_template.0.clone(),
         }
     }
 }

@@ -7,7 +7,9 @@ import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
 import type { ContactDraft } from "./bindings/ContactDraft";
+import type { ConsentRecord } from "./bindings/ConsentRecord";
 import type { ContactId } from "./bindings/ContactId";
+import type { NumberStanding } from "./bindings/NumberStanding";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
@@ -111,6 +113,21 @@ export function openWhatsappThread(
   askConsent: boolean,
 ): Promise<ThreadSummary> {
   return call("open_whatsapp_thread", { contactId, phone, askConsent });
+}
+
+/** Each of a contact's numbers on WhatsApp: consent, and whether it may be asked now. */
+export function whatsappStanding(contactId: ContactId): Promise<NumberStanding[]> {
+  return call("whatsapp_standing", { contactId });
+}
+
+/** The consent record of a thread's guest. */
+export function consentRecord(threadId: ThreadId): Promise<ConsentRecord> {
+  return call("consent_record", { threadId });
+}
+
+/** Saves an export the UI made where the user chooses; false when they cancelled. */
+export function saveText(filename: string, content: string): Promise<boolean> {
+  return call("save_text", { filename, content });
 }
 
 /** The core's "now" (the demo's clock, moved or not). */

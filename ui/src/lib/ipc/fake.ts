@@ -11,6 +11,7 @@ import { fakeRules, fakeSmsRules, plain } from "./fake-rules";
 import { demoTemplates } from "./fake-seed";
 import type { Ipc, Unlisten } from "./ipc";
 import { accountCommands, signedIn, signedOut } from "./fake/account";
+import { consentCommands } from "./fake/consent";
 import { contactCommands } from "./fake/contacts";
 import { mediaCommands } from "./fake/media";
 import { messageCommands } from "./fake/messages";
@@ -34,6 +35,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     ...messageCommands(world),
     ...templateCommands(world),
     ...mediaCommands(world),
+    ...consentCommands(world),
     async onUiEvent(handler): Promise<Unlisten> {
       return world.listen(handler);
     },

@@ -5,6 +5,8 @@
 import { getContext, setContext } from "svelte";
 import * as commands from "./commands";
 import { onUiEvent, type Unlisten } from "./events";
+import type { ConsentRecord } from "./bindings/ConsentRecord";
+import type { NumberStanding } from "./bindings/NumberStanding";
 import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
 import type { ContactDraft } from "./bindings/ContactDraft";
@@ -58,6 +60,12 @@ export interface Ipc {
     phone: string,
     askConsent: boolean,
   ): Promise<ThreadSummary>;
+  /** Each of a contact's numbers on WhatsApp: consent, and whether it may be asked now. */
+  whatsappStanding(contactId: ContactId): Promise<NumberStanding[]>;
+  /** The consent record of a thread's guest (requests, the deciding reply, ids, times). */
+  consentRecord(threadId: ThreadId): Promise<ConsentRecord>;
+  /** Saves an export where the user chooses (a save dialog); false when cancelled. */
+  saveText(filename: string, content: string): Promise<boolean>;
   /** The core's "now" (ISO): the times shown follow it (the demo's clock moves). */
   clockNow(): Promise<string>;
   /** A desktop notification (one the UI decided on). */

@@ -128,7 +128,7 @@ impl AccountTx for SqliteTx<'_> {
 
     fn organizations(&mut self) -> Result<Vec<Organization>> {
         let sql = format!(
-            "SELECT o.id, o.name, o.whatsapp_enabled, {SMS_ENABLED}
+            "SELECT o.id, o.name, o.whatsapp_enabled, {SMS_ENABLED}, o.opt_in_template
              FROM organizations o ORDER BY o.created_at, o.id"
         );
         let mut stmt = self.tx.prepare(&sql)?;
@@ -138,6 +138,7 @@ impl AccountTx for SqliteTx<'_> {
                 name: r.get(1)?,
                 whatsapp_enabled: r.get(2)?,
                 sms_enabled: r.get(3)?,
+                opt_in_template: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -195,7 +196,8 @@ impl AccountTx for SqliteTx<'_> {
 
     fn session(&mut self, user: UserId) -> Result<Session> {
         let sql = format!(
-            "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled, {SMS_ENABLED}
+            "SELECT u.id, u.name, u.email, o.id, o.name, o.whatsapp_enabled, {SMS_ENABLED},
+                    o.opt_in_template
              FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?1"
         );
         self.row(&sql, [user.to_string()], |r| {
@@ -210,6 +212,7 @@ impl AccountTx for SqliteTx<'_> {
                     name: r.get(4)?,
                     whatsapp_enabled: r.get(5)?,
                     sms_enabled: r.get(6)?,
+                    opt_in_template: r.get(7)?,
                 },
             })
         })

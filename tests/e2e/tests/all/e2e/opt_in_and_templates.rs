@@ -58,9 +58,38 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     );
     app.screenshot("04-waiting-for-consent").await?;
 
+    // Ben answers "No": still no consent, and no second request for 24 hours.
+    app.sim.guest_sends(BEN, "No").await?;
+    let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
+    app.wait_for_text(&inbound, "No").await?;
+    app.wait_for_css(&waiting).await?;
+    assert_eq!(app.count(&app.ids.css("askConsent")).await?, 0);
+    // A day later (the demo's clock) the thread offers to ask again.
+    app.sim
+        .advance_clock(std::time::Duration::from_secs(25 * 3600))
+        .await?;
+    app.wait_for_text(&app.ids.css("consentNotice"), "You can ask again.")
+        .await?;
+    app.screenshot("04b-ask-again").await?;
+    app.click("askConsent").await?;
+    app.click("optInConfirm").await?;
+    multiline_e2e::within(multiline_e2e::WAIT, "the second opt-in request", async {
+        loop {
+            let requests = app.sim.received(BEN).await?;
+            let optins = requests
+                .iter()
+                .filter(|r| r["request"]["template"]["name"] == "optin_request")
+                .count();
+            if optins == 2 {
+                return anyhow::Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await?;
+
     // Ben replies "Yes": the composer unlocks without a reload.
     app.sim.guest_sends(BEN, "Yes").await?;
-    let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, "Yes").await?;
     wait_enabled(app, "composerInput").await?;
     let text = "Thank you, Ben! Your service is booked.";
@@ -113,6 +142,19 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for_text(&bubble, "reminder of your appointment on Friday at 3 pm")
         .await?;
     app.screenshot("06-template-sent").await?;
+
+    // Contact Details says so, and keeps the evidence: both requests and the "Yes".
+    app.click("navContacts").await?;
+    app.click_text(&app.ids.css("contactRow"), "Ben Carter")
+        .await?;
+    app.wait_for_text(&app.ids.css("consentStanding"), "by replying \"Yes\"")
+        .await?;
+    app.click("consentRecordButton").await?;
+    app.wait_for("consentRecord").await?;
+    assert_eq!(app.count(&app.ids.css("consentRequestItem")).await?, 2);
+    app.wait_for_text(&app.ids.css("consentReply"), "Yes")
+        .await?;
+    app.screenshot("06b-consent-record").await?;
     Ok(())
 }
 

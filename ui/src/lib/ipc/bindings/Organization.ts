@@ -9,4 +9,9 @@ whatsapp_enabled: boolean,
 /**
  * F22: the organization's line has an SMS and voice carrier: texts can be sent.
  */
-sms_enabled: boolean, };
+sms_enabled: boolean, 
+/**
+ * The name of the template its opt-in requests go as (F4): how the app tells the
+ * request among a thread's templates (the consent record).
+ */
+opt_in_template: string, };

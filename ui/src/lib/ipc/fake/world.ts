@@ -60,6 +60,7 @@ export class FakeWorld {
           name: "Northwind Bank",
           whatsapp_enabled: options.whatsappEnabled ?? true,
           sms_enabled: options.smsEnabled ?? true,
+          opt_in_template: "optin_request",
         },
       },
       account: { state: "booting" },
