@@ -185,5 +185,10 @@ describe("A draft when the window closes", () => {
     const field = await screen.findByRole("textbox", { name: /first_name|First name/i });
     expect(field).toHaveValue("Priya");
     expect(byTestId(testIds.templateSuggestion)).toEqual([]);
+    // Sent, the draft is gone: the field is empty when the composer returns.
+    await user.type(screen.getByRole("textbox", { name: /month/i }), "March");
+    await waitFor(() => expect(screen.getByTestId(testIds.templateSend)).toBeEnabled());
+    await user.click(screen.getByTestId(testIds.templateSend));
+    await waitFor(() => expect(screen.getByTestId(testIds.composerInput)).toHaveValue(""));
   });
 });

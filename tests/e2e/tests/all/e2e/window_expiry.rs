@@ -1,8 +1,9 @@
 //! F7-F9 in the real app: the thread counts down its free messaging, on the demo's clock;
 //! within the hour it is "Closing soon" at the top of Messages; 24 hours after the last
 //! message the free-form composer closes with the expiry notice, whose "Choose a template"
-//! restarts the conversation, and once the guest answers, free messaging resumes. The demo's
-//! clock is moved, never waited for.
+//! opens the Template tool, and the draft typed before is offered as the closest template
+//! (the guest's name filled); sent, it restarts the conversation, and once the guest answers,
+//! free messaging resumes. The demo's clock is moved, never waited for.
 
 use std::time::Duration;
 
@@ -47,6 +48,12 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for_text(&app.ids.css("closingSoon"), "Ana Silva")
         .await?;
     app.screenshot("07-closing-soon").await?;
+    // A draft typed, not sent, before the window closes.
+    let draft = "About your appointment on Friday: could we move it to 3 pm?";
+    app.wait_for("composerInput")
+        .await?
+        .send_keys(draft)
+        .await?;
 
     // A few hours more and the window is closed, on screen, without any message.
     app.sim.advance_clock(Duration::from_secs(4 * 3600)).await?;
@@ -57,23 +64,44 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_gone(&app.ids.css("closingSoon")).await?;
     app.screenshot("07-window-expired").await?;
 
-    // "Choose a template", in the notice, restarts it.
+    // "Choose a template", in the notice, opens the Template tool.
     app.click("chooseTemplate").await?;
-    let option = format!(
-        "{}[data-template-name='conversation_restart']",
-        app.ids.css("templateOption")
+    app.wait_for("templatePicker").await?;
+    // Esc closes it (WebDriver's key code for Escape).
+    app.driver
+        .active_element()
+        .await?
+        .send_keys("\u{E00C}")
+        .await?;
+    app.wait_gone(&app.ids.css("templatePicker")).await?;
+
+    // The stranded draft is offered as the template closest to it, Ana's name filled in.
+    let suggestion = format!(
+        "{}[data-template-name='appointment_reminder']",
+        app.ids.css("templateSuggestion")
     );
-    app.wait_for_css(&option).await?.click().await?;
-    let field = format!(
-        "{}[data-part='body'][data-key='1']",
-        app.ids.css("templateField")
-    );
-    app.wait_for_css(&field).await?.send_keys("Ana").await?;
+    app.click_css(&suggestion).await?;
+    let field = |key: &str| {
+        format!(
+            "{}[data-part='body'][data-key='{key}']",
+            app.ids.css("templateField")
+        )
+    };
+    let name = app.wait_for_css(&field("1")).await?;
+    assert_eq!(name.prop("value").await?.as_deref(), Some("Ana"));
+    app.wait_for_css(&field("2"))
+        .await?
+        .send_keys("Friday at 3 pm")
+        .await?;
+    app.screenshot("07b-draft-as-template").await?;
     wait_enabled(app, "templateSend", true).await?;
     app.click("templateSend").await?;
-    app.sim
-        .wait_received_template(ANA, "conversation_restart")
+    let sent = app
+        .sim
+        .wait_received_template(ANA, "appointment_reminder")
         .await?;
+    let params = &sent["request"]["template"]["components"][0]["parameters"];
+    assert_eq!(params[0]["text"], "Ana");
 
     // Ana answers; free messaging is back.
     app.sim.guest_sends(ANA, "Sure, go ahead").await?;
@@ -83,6 +111,15 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     )
     .await?;
     wait_enabled(app, "composerInput", true).await?;
+    // The draft went out as the template: the field is empty again.
+    assert_eq!(
+        app.wait_for("composerInput")
+            .await?
+            .prop("value")
+            .await?
+            .as_deref(),
+        Some("")
+    );
     let text = "Great, your car is ready. See you Friday!";
     app.wait_for("composerInput").await?.send_keys(text).await?;
     app.click("composerSend").await?;
