@@ -22,6 +22,7 @@ macro_rules! with_commands {
             get_thread,
             open_whatsapp_thread,
             clock_now,
+            search_messages,
             whatsapp_standing,
             consent_record,
             save_text,

@@ -165,6 +165,18 @@ pub async fn save_text(app: tauri::AppHandle, filename: String, content: String)
     Ok(true)
 }
 
+/// Messages with every word of `query`, newest first, grouped by conversation; within
+/// `thread_id` when given. From the cache: works offline.
+#[tauri::command]
+pub async fn search_messages(
+    core: State<'_, Core>,
+    query: String,
+    thread_id: Option<ThreadId>,
+    limit: usize,
+) -> Cmd<Vec<multiline_client::search::SearchGroup>> {
+    Ok(core.client().await?.search(query, thread_id, limit).await?)
+}
+
 /// The core's "now" (the demo's clock, moved or not): the times the UI shows follow it.
 #[tauri::command]
 pub async fn clock_now(core: State<'_, Core>) -> Cmd<multiline_domain::time::Timestamp> {

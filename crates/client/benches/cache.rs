@@ -66,7 +66,7 @@ fn main() {
         // Common, middling and rare words, typed as prefixes of 3+ letters.
         let word = &vocabulary[[0, 50, 500, 1500][i % 4] + i % 7];
         let prefix = &word[..word.len().min(3 + i % 3)];
-        hits.push(cache.search_messages(prefix, 50).unwrap().len());
+        hits.push(cache.search_messages(prefix, None, 50).unwrap().len());
     });
     hits.sort();
 

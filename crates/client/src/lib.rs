@@ -30,6 +30,7 @@ pub mod keychain;
 pub mod media;
 pub mod outbox;
 pub mod photo;
+pub mod search;
 pub mod sending;
 pub mod sync;
 pub mod threads;

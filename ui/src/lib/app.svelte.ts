@@ -18,6 +18,7 @@ import { Nav, type Tab } from "./nav.svelte";
 import { SessionStore } from "./session/session.svelte";
 import { clock } from "./shared/clock.svelte";
 import { Toasts } from "./shared/toasts.svelte";
+import { SearchStore } from "./search/search.svelte";
 import { TemplatesStore } from "./template/templates.svelte";
 import { ThreadStore } from "./thread/thread.svelte";
 import { ThreadsStore } from "./thread/threads.svelte";
@@ -43,6 +44,8 @@ export class AppState {
   readonly contacts: ContactsStore;
   readonly threads: ThreadsStore;
   readonly templates: TemplatesStore;
+  /** The Messages tab's search over every message. */
+  readonly search: SearchStore;
   /** The open thread's messages; null when none is open. */
   thread = $state<ThreadStore | null>(null);
   /** F4: the guest the user is being asked to send the opt-in to: in a thread, or a guest
@@ -73,6 +76,7 @@ export class AppState {
     this.contacts = new ContactsStore(ipc, report);
     this.threads = new ThreadsStore(ipc, report);
     this.templates = new TemplatesStore(ipc, report);
+    this.search = new SearchStore(ipc, report);
   }
 
   /** Listens first, then loads, so no event between the two is lost. Signed out: only the
@@ -224,8 +228,13 @@ export class AppState {
     this.nav.tab = tab;
   }
 
-  /** Opens a thread; `summary` when a command has just returned it (saves asking again). */
-  openThread(threadId: ThreadId | null, summary: ThreadSummary | null = null): void {
+  /** Opens a thread; `summary` when a command has just returned it (saves asking again);
+   * `at`: a message to scroll to and mark (a search hit). */
+  openThread(
+    threadId: ThreadId | null,
+    summary: ThreadSummary | null = null,
+    at: MessageId | null = null,
+  ): void {
     this.nav.tab = "messages";
     this.nav.threadId = threadId;
     if (threadId === null) {
@@ -234,9 +243,11 @@ export class AppState {
     }
     if (this.thread?.threadId === threadId) {
       if (summary) this.thread.setSummary(summary);
+      if (at !== null) this.thread.target = at;
       return;
     }
     const store = new ThreadStore(threadId, this.ipc, (error) => this.report(error), summary);
+    store.target = at;
     this.thread = store;
     void store.load();
     this.markRead(threadId);

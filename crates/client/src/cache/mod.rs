@@ -27,7 +27,10 @@ pub enum CacheError {
 pub type Result<T> = std::result::Result<T, CacheError>;
 
 mod queue;
+mod search;
+
 pub use queue::{OutboxRequest, Pending};
+pub use search::{Hit, MATCH_END, MATCH_START};
 
 fn data_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<String> {
     row.get(0)
@@ -73,17 +76,6 @@ impl ThreadCursor {
     pub fn after(thread: &Thread) -> ThreadCursor {
         ThreadCursor::new(thread.last_message_at, thread.id)
     }
-}
-
-/// A user's search words as an FTS5 query: every word must match as a prefix. Each word is
-/// quoted, so FTS5's syntax (`AND`, `NEAR`, `*`, `"`) in what was typed is only text.
-fn fts_query(query: &str) -> Option<String> {
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 pub struct Cache {
@@ -529,37 +521,6 @@ impl Cache {
             .collect::<Result<Vec<Message>>>()?;
         page.reverse();
         Ok(page)
-    }
-
-    /// Messages whose text has every word of `query` (word prefixes, accents and case
-    /// ignored), newest first.
-    pub fn search_messages(&self, query: &str, limit: usize) -> Result<Vec<Message>> {
-        let Some(fts) = fts_query(query) else {
-            return Ok(Vec::new());
-        };
-        let conn = self.conn();
-        // Newest first by rowid, which FTS5 walks in order and stops at the limit; rowids
-        // grow as messages arrive.
-        let mut stmt = conn.prepare_cached(
-            "SELECT m.data FROM messages_fts f JOIN messages m ON m.rowid = f.rowid
-             WHERE messages_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![fts, limit as i64], |r| r.get::<_, String>(0))?;
-        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
-    }
-
-    /// Contacts whose name or company has every word of `query` (prefixes), by name.
-    pub fn search_contacts(&self, query: &str, limit: usize) -> Result<Vec<Contact>> {
-        let Some(fts) = fts_query(query) else {
-            return Ok(Vec::new());
-        };
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT c.data FROM contacts_fts f JOIN contacts c ON c.rowid = f.rowid
-             WHERE contacts_fts MATCH ?1 ORDER BY c.name COLLATE NOCASE LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![fts, limit as i64], |r| r.get::<_, String>(0))?;
-        rows.map(|row| Ok(serde_json::from_str(&row?)?)).collect()
     }
 
     /// Records a picture prepared on this device.

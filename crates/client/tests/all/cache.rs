@@ -121,28 +121,48 @@ fn search_finds_words_by_prefix_ignoring_case_and_accents_newest_first() {
         .put_message(&message(t.id, "RENDEZ-VOUS déplacé à jeudi", at(3)))
         .unwrap();
 
-    let hits = cache.search_messages("rendez", 10).unwrap();
+    let hits = cache.search_messages("rendez", None, 10).unwrap();
     assert_eq!(
-        hits.iter().map(|m| m.body.preview()).collect::<Vec<_>>(),
+        hits.iter()
+            .map(|h| h.message.body.preview())
+            .collect::<Vec<_>>(),
         ["RENDEZ-VOUS déplacé à jeudi", "Le rendez-vous est confirmé"]
     );
     // Every word must match; accents are ignored both ways.
     assert_eq!(
-        cache.search_messages("confirme rendez", 10).unwrap().len(),
+        cache
+            .search_messages("confirme rendez", None, 10)
+            .unwrap()
+            .len(),
         1
     );
-    assert_eq!(cache.search_messages("deplace", 10).unwrap().len(), 1);
+    assert_eq!(cache.search_messages("deplace", None, 10).unwrap().len(), 1);
     assert!(
         cache
-            .search_messages("rendez lundi", 10)
+            .search_messages("rendez lundi", None, 10)
             .unwrap()
             .is_empty()
     );
     // FTS5's own syntax in what was typed is only text, never an error.
     for odd in ["\"", "AND", "rendez OR", "NEAR(", "*", "a\"b", "-", ""] {
-        cache.search_messages(odd, 10).unwrap();
+        cache.search_messages(odd, None, 10).unwrap();
     }
-    assert_eq!(cache.search_messages("vous\"", 10).unwrap().len(), 2);
+    assert_eq!(cache.search_messages("vous\"", None, 10).unwrap().len(), 2);
+
+    // Each match is marked in the snippet; a search within one thread stays in it.
+    let other = thread("Ana", Some(at(4)));
+    cache
+        .put_message(&message(other.id, "Rendez-vous pris pour lundi", at(4)))
+        .unwrap();
+    assert_eq!(cache.search_messages("rendez", None, 10).unwrap().len(), 3);
+    let here = cache.search_messages("rendez", Some(t.id), 10).unwrap();
+    assert_eq!(
+        here.iter().map(|h| h.snippet.as_str()).collect::<Vec<_>>(),
+        [
+            "\u{E000}RENDEZ\u{E001}-VOUS déplacé à jeudi",
+            "Le \u{E000}rendez\u{E001}-vous est confirmé"
+        ]
+    );
 }
 
 #[test]
@@ -151,17 +171,17 @@ fn search_follows_messages_that_change_or_go() {
     let t = thread("Ana", Some(at(1)));
     let mut m = message(t.id, "first draft", at(1));
     cache.put_message(&m).unwrap();
-    assert_eq!(cache.search_messages("draft", 10).unwrap().len(), 1);
+    assert_eq!(cache.search_messages("draft", None, 10).unwrap().len(), 1);
     // A status update keeps it findable once, an edit re-indexes it.
     m.state = multiline_domain::api::DeliveryState::Read;
     cache.put_message(&m).unwrap();
-    assert_eq!(cache.search_messages("draft", 10).unwrap().len(), 1);
+    assert_eq!(cache.search_messages("draft", None, 10).unwrap().len(), 1);
     m.body = multiline_domain::api::MessageBody::Text {
         text: "final words".into(),
     };
     cache.put_message(&m).unwrap();
-    assert!(cache.search_messages("draft", 10).unwrap().is_empty());
-    assert_eq!(cache.search_messages("final", 10).unwrap().len(), 1);
+    assert!(cache.search_messages("draft", None, 10).unwrap().is_empty());
+    assert_eq!(cache.search_messages("final", None, 10).unwrap().len(), 1);
 }
 
 #[test]
@@ -224,7 +244,7 @@ fn a_cache_written_before_search_existed_is_indexed_when_opened() {
         .unwrap();
     }
     let cache = Cache::open(&path).unwrap();
-    assert_eq!(cache.search_messages("invoice", 10).unwrap().len(), 1);
+    assert_eq!(cache.search_messages("invoice", None, 10).unwrap().len(), 1);
     assert_eq!(cache.search_contacts("elena", 10).unwrap().len(), 1);
 }
 

@@ -10,6 +10,7 @@ import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ConsentRecord } from "./bindings/ConsentRecord";
 import type { ContactId } from "./bindings/ContactId";
 import type { NumberStanding } from "./bindings/NumberStanding";
+import type { SearchGroup } from "./bindings/SearchGroup";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { MediaId } from "./bindings/MediaId";
 import type { Message } from "./bindings/Message";
@@ -128,6 +129,16 @@ export function consentRecord(threadId: ThreadId): Promise<ConsentRecord> {
 /** Saves an export the UI made where the user chooses; false when they cancelled. */
 export function saveText(filename: string, content: string): Promise<boolean> {
   return call("save_text", { filename, content });
+}
+
+/** Messages matching `query`, newest first, grouped by conversation (within one thread when
+ * `threadId` is given). */
+export function searchMessages(
+  query: string,
+  threadId: ThreadId | null,
+  limit: number,
+): Promise<SearchGroup[]> {
+  return call("search_messages", { query, threadId, limit });
 }
 
 /** The core's "now" (the demo's clock, moved or not). */

@@ -12,6 +12,7 @@ import { demoTemplates } from "./fake-seed";
 import type { Ipc, Unlisten } from "./ipc";
 import { accountCommands, signedIn, signedOut } from "./fake/account";
 import { consentCommands } from "./fake/consent";
+import { searchCommands } from "./fake/search";
 import { contactCommands } from "./fake/contacts";
 import { mediaCommands } from "./fake/media";
 import { messageCommands } from "./fake/messages";
@@ -36,6 +37,7 @@ export function createFakeIpc(options: FakeOptions = {}): FakeIpc {
     ...templateCommands(world),
     ...mediaCommands(world),
     ...consentCommands(world),
+    ...searchCommands(world),
     async onUiEvent(handler): Promise<Unlisten> {
       return world.listen(handler);
     },

@@ -7,6 +7,7 @@ import * as commands from "./commands";
 import { onUiEvent, type Unlisten } from "./events";
 import type { ConsentRecord } from "./bindings/ConsentRecord";
 import type { NumberStanding } from "./bindings/NumberStanding";
+import type { SearchGroup } from "./bindings/SearchGroup";
 import type { AccountState } from "./bindings/AccountState";
 import type { Contact } from "./bindings/Contact";
 import type { ContactDraft } from "./bindings/ContactDraft";
@@ -66,6 +67,9 @@ export interface Ipc {
   consentRecord(threadId: ThreadId): Promise<ConsentRecord>;
   /** Saves an export where the user chooses (a save dialog); false when cancelled. */
   saveText(filename: string, content: string): Promise<boolean>;
+  /** Messages with every word of `query` (prefixes), newest first, grouped by conversation;
+   * within one thread when `threadId` is given. Works offline (the cache). */
+  searchMessages(query: string, threadId: ThreadId | null, limit: number): Promise<SearchGroup[]>;
   /** The core's "now" (ISO): the times shown follow it (the demo's clock moves). */
   clockNow(): Promise<string>;
   /** A desktop notification (one the UI decided on). */

@@ -26,6 +26,8 @@ export class ThreadStore {
   /** More messages exist before the oldest one loaded. */
   hasOlder = $state(false);
   #loadingOlder = false;
+  /** A message to show and mark (a search hit), if any. */
+  target = $state<MessageId | null>(null);
   /** Queued pictures' upload (0-100) by `client_id`, until the connector has them. */
   uploads = $state<Record<string, number>>({});
 

@@ -16,6 +16,7 @@ mod meta_sends;
 mod opt_in_and_templates;
 mod pictures;
 mod screens;
+mod search;
 mod walking_skeleton;
 mod whatsapp_disabled;
 mod window_expiry;
