@@ -177,6 +177,13 @@ pub async fn search_messages(
     Ok(core.client().await?.search(query, thread_id, limit).await?)
 }
 
+/// Replies from a thread (History): the thread to write in (itself, the guest's open one, or
+/// itself reopened); `join_requested` when colleagues hold the guest's open one.
+#[tauri::command]
+pub async fn reply_from_thread(core: State<'_, Core>, thread_id: ThreadId) -> Cmd<ThreadSummary> {
+    Ok(core.client().await?.reply_from(thread_id).await?)
+}
+
 /// The core's "now" (the demo's clock, moved or not): the times the UI shows follow it.
 #[tauri::command]
 pub async fn clock_now(core: State<'_, Core>) -> Cmd<multiline_domain::time::Timestamp> {

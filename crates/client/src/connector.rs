@@ -319,6 +319,16 @@ impl ConnectorApi {
         .await
     }
 
+    /// The thread to reply in from `thread` (`POST /v1/threads/{id}/reply`): itself if open,
+    /// else the guest's open one, else itself reopened.
+    pub async fn reply_in(&self, thread: ThreadId) -> Result<Thread, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/reply"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
     /// A voicemail was played (`POST /v1/messages/{id}/heard`).
     pub async fn mark_heard(
         &self,

@@ -105,6 +105,18 @@ impl Client {
             .api
             .open_thread(contact, phone, channel, opt_in)
             .await?;
+        self.opened(thread).await
+    }
+
+    /// Replies from `thread` (History: "reply from any thread"): the thread to write in, the
+    /// guest's open conversation on the line, or this one reopened. Needs the connector.
+    pub async fn reply_from(&self, thread: ThreadId) -> Result<ThreadSummary> {
+        let thread = self.inner.api.reply_in(thread).await?;
+        self.opened(thread).await
+    }
+
+    /// A thread the connector opened or returned: cached with its messages, announced.
+    async fn opened(&self, thread: multiline_domain::api::Thread) -> Result<ThreadSummary> {
         let t = thread.clone();
         self.inner.cache(move |c| c.put_thread(&t)).await?;
         let messages = self.inner.api.messages(thread.id).await?;

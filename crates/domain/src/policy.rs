@@ -162,7 +162,7 @@ impl Draft<'_> {
 /// what to do instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("This conversation is closed. Open the contact to start a new one.")]
+    #[error("This conversation is closed. Reply to continue with this contact.")]
     ThreadClosed,
     #[error("WhatsApp is not enabled for your organization.")]
     WhatsappDisabled,

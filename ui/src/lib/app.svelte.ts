@@ -321,6 +321,26 @@ export class AppState {
   }
 
   /**
+   * History's Reply on a closed thread: the reply goes to the guest's open conversation on
+   * the line (which then links back to this one), or this one opens again. Colleagues who
+   * hold the open one are asked to add the user (said as information).
+   */
+  async replyFrom(threadId: ThreadId): Promise<void> {
+    try {
+      const thread = await this.ipc.replyFromThread(threadId);
+      this.threads.upsert(thread);
+      this.openThread(thread.id, thread);
+      if (thread.id !== threadId && this.thread?.threadId === thread.id) {
+        this.thread.from = threadId;
+      }
+    } catch (error) {
+      const e = toAppError(error);
+      if (e.code === "join_requested") this.toasts.show(e.message, "info");
+      else this.report(error);
+    }
+  }
+
+  /**
    * The call icon beside a number: the system's phone app calls it; without one, the user is
    * told the number to call from a phone (never a button that does nothing).
    */

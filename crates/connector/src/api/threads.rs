@@ -53,6 +53,11 @@ pub async fn open(
             )
         })
         .await?;
+    answer(&ctx, opened)
+}
+
+/// The thread to write in, or that colleagues hold it and were asked to add the caller.
+fn answer(ctx: &Ctx, opened: threads::Opened) -> Result<Json<Thread>, ApiError> {
     match opened {
         threads::Opened::Thread { thread, told } => {
             ctx.tell(told);
@@ -70,6 +75,18 @@ pub async fn open(
             })
         }
     }
+}
+
+#[utoipa::path(post, path = "/v1/threads/{id}/reply", tag = "threads", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, description = "The thread to reply in: this one if open; else the guest's open conversation on the line and channel; else this one, reopened.", body = Thread), (status = 409, description = "`join_requested`: colleagues hold the guest's open conversation; they were asked (in the thread) to add the caller.", body = super::ErrorBody), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`, `voicemail_thread`.", body = super::ErrorBody)))]
+pub async fn reply(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+) -> Result<Json<Thread>, ApiError> {
+    let opened = ctx
+        .run(move |env| threads::reply_in(env, auth.caller, id))
+        .await?;
+    answer(&ctx, opened)
 }
 
 #[utoipa::path(get, path = "/v1/threads/{id}/messages", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), responses((status = 200, description = "Oldest first.", body = Vec<Message>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `not_found`.", body = super::ErrorBody)))]

@@ -240,6 +240,9 @@ pub trait ThreadTx {
     /// all threads).
     fn last_guest_messages(&mut self, line: Uuid) -> Result<Vec<(E164, Timestamp)>>;
     fn close_thread(&mut self, id: ThreadId) -> Result<()>;
+    /// Opens a closed thread again; a conflict while its guest has another open thread on
+    /// the line and channel.
+    fn reopen_thread(&mut self, id: ThreadId) -> Result<()>;
     fn set_template_required(&mut self, id: ThreadId, required: bool) -> Result<()>;
     fn set_preview(&mut self, id: ThreadId, preview: &str) -> Result<()>;
     /// A message at `at` moves the window's facts forward (never back): the latest message,

@@ -3,7 +3,7 @@
 //! standing from outside a conversation: consent an admin records, an opt-out the carrier
 //! reports.
 
-use multiline_domain::api::{Channel, Event, MessageBody, Thread};
+use multiline_domain::api::{Channel, Event, MessageBody, Thread, ThreadStatus};
 use multiline_domain::consent::Consent;
 use multiline_domain::errors::ErrorCode;
 use multiline_domain::ids::{ClientMessageId, ContactId, MessageId, ThreadId};
@@ -121,6 +121,56 @@ pub fn open_thread(
         Ok(Opened::Thread {
             thread: Box::new(tx.thread_view(id, caller.user_id)?),
             told,
+        })
+    })
+}
+
+/// The caller replies from `thread` (F13: "You can access any of your threads to reply from
+/// the History page"): an open thread is itself; a closed one continues in the guest's open
+/// conversation on that line and channel (the caller's, or an ask to join the colleagues'
+/// who hold it), or, when none is open, is reopened (audited, announced). At most one open
+/// thread per (line, channel, guest) holds throughout. `voicemail_thread` for a voicemail
+/// (a caller opens those; the app offers a text or WhatsApp instead).
+pub fn reply_in(env: &Env<'_>, caller: Caller, thread: ThreadId) -> Result<Opened> {
+    let ask_id: MessageId = env.ids.new();
+    env.store.write(|tx| {
+        check_participant(tx, caller, thread)?;
+        let record = tx.thread(thread)?;
+        if record.channel == Channel::Voicemail {
+            return Err(Error::invalid(
+                ErrorCode::VoicemailThread,
+                "Voicemail conversations start with a call: text or WhatsApp the caller instead.",
+            ));
+        }
+        let id = match record.status {
+            ThreadStatus::Open => thread,
+            ThreadStatus::Closed => {
+                match tx.open_thread_of(record.line_id, record.channel, &record.guest)? {
+                    Some(open) if tx.is_participant(caller, open)? => open,
+                    Some(open) => return ask_to_join(env, tx, caller, open, ask_id),
+                    None => {
+                        tx.reopen_thread(thread)?;
+                        audit(
+                            tx,
+                            caller.org_id,
+                            env.now,
+                            &actor(caller),
+                            "thread.reopened",
+                            Some(thread),
+                            serde_json::json!({ "channel": record.channel }),
+                        )?;
+                        let told = announce(tx, thread, None, env.now)?;
+                        return Ok(Opened::Thread {
+                            thread: Box::new(tx.thread_view(thread, caller.user_id)?),
+                            told,
+                        });
+                    }
+                }
+            }
+        };
+        Ok(Opened::Thread {
+            thread: Box::new(tx.thread_view(id, caller.user_id)?),
+            told: Vec::new(),
         })
     })
 }

@@ -141,6 +141,11 @@ export function searchMessages(
   return call("search_messages", { query, threadId, limit });
 }
 
+/** The thread to reply in from `threadId` (itself, the guest's open one, or it reopened). */
+export function replyFromThread(threadId: ThreadId): Promise<ThreadSummary> {
+  return call("reply_from_thread", { threadId });
+}
+
 /** The core's "now" (the demo's clock, moved or not). */
 export function clockNow(): Promise<string> {
   return call("clock_now");

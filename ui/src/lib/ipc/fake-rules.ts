@@ -33,6 +33,11 @@ export function fakeSmsRules(consent: Consent): Rules {
   return rulesFor(consent.state === "revoked" ? "sms/revoked" : "sms/none");
 }
 
+/** Nothing is sent in a closed thread (History's Reply continues it). */
+export function closedRules(): Rules {
+  return rulesFor("closed");
+}
+
 /** Nothing is sent in a voicemail thread. */
 export function voicemailRules(): Rules {
   return rulesFor("voicemail");

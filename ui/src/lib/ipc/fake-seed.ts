@@ -7,7 +7,7 @@ import type { Contact } from "./bindings/Contact";
 import type { Message } from "./bindings/Message";
 import type { Consent } from "./bindings/Consent";
 import type { ThreadSummary } from "./bindings/ThreadSummary";
-import { fakeRules, fakeSmsRules, plain, voicemailRules } from "./fake-rules";
+import { closedRules, fakeRules, fakeSmsRules, plain, voicemailRules } from "./fake-rules";
 import type { FilledValue } from "./bindings/FilledValue";
 import type { Part } from "./bindings/Part";
 import type { Template } from "./bindings/Template";
@@ -168,7 +168,8 @@ export function demoSeed(nowMs: number): {
       last_message_preview: "Thanks, the account is open now.",
       last_message_at: at(60 * 24 * 12),
       unread_count: 0,
-      ...whatsapp({ state: "granted", at: at(60 * 24 * 14), reply: "YES" }, false),
+      ...closedRules(),
+      consent: { state: "granted", at: at(60 * 24 * 14), reply: "YES" },
     },
     {
       // F23: a guest known by a WhatsApp username only (no number, not a contact yet), who

@@ -70,6 +70,9 @@ export interface Ipc {
   /** Messages with every word of `query` (prefixes), newest first, grouped by conversation;
    * within one thread when `threadId` is given. Works offline (the cache). */
   searchMessages(query: string, threadId: ThreadId | null, limit: number): Promise<SearchGroup[]>;
+  /** History's Reply: the thread to write in from `threadId` (itself if open, the guest's
+   * open one, or it reopened); `join_requested` when colleagues hold the open one. */
+  replyFromThread(threadId: ThreadId): Promise<ThreadSummary>;
   /** The core's "now" (ISO): the times shown follow it (the demo's clock moves). */
   clockNow(): Promise<string>;
   /** A desktop notification (one the UI decided on). */

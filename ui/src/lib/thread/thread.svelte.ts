@@ -26,6 +26,8 @@ export class ThreadStore {
   /** More messages exist before the oldest one loaded. */
   hasOlder = $state(false);
   #loadingOlder = false;
+  /** The closed thread the user replied from, when the reply landed here (History). */
+  from = $state<ThreadId | null>(null);
   /** A message to show and mark (a search hit), if any. */
   target = $state<MessageId | null>(null);
   /** Queued pictures' upload (0-100) by `client_id`, until the connector has them. */

@@ -174,6 +174,19 @@ pub fn one_open_thread_per_line_channel_and_guest(s: &dyn Store) {
         ThreadStatus::Closed
     );
     assert!(is_not_found(s.write(|tx| tx.close_thread(ThreadId(id())))));
+    // A closed thread opens again only while no other is open for the guest.
+    assert!(
+        is_conflict(s.write(|tx| tx.reopen_thread(first))),
+        "reopened beside the open one"
+    );
+    s.write(|tx| tx.close_thread(second)).unwrap();
+    s.write(|tx| tx.reopen_thread(first)).unwrap();
+    assert_eq!(
+        s.read(|tx| tx.open_thread_of(w.line, Channel::Whatsapp, &w.ana_guest))
+            .unwrap(),
+        Some(first)
+    );
+    assert!(is_not_found(s.write(|tx| tx.reopen_thread(ThreadId(id())))));
 }
 
 pub fn activity_only_moves_forward(s: &dyn Store) {

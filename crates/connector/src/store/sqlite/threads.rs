@@ -251,6 +251,14 @@ impl ThreadTx for SqliteTx<'_> {
         touched(n)
     }
 
+    fn reopen_thread(&mut self, id: ThreadId) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET status = 'open' WHERE id = ?1",
+            [id.to_string()],
+        )?;
+        touched(n)
+    }
+
     fn set_template_required(&mut self, id: ThreadId, required: bool) -> Result<()> {
         let n = self.exec(
             "UPDATE threads SET template_required = ?2 WHERE id = ?1",

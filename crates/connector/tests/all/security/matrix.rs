@@ -209,7 +209,7 @@ fn expected(method: &str, route: &str, who: Who) -> Result<Expect, &'static str>
         | ("POST", "/v1/threads/{id}/messages" | "/v1/threads/{id}/templates")
         | ("POST", "/v1/threads/{id}/opt-in" | "/v1/threads/{id}/participants")
         | ("POST", "/v1/threads/{id}/pictures" | "/v1/threads/{id}/documents")
-        | ("POST", "/v1/threads/{id}/read")
+        | ("POST", "/v1/threads/{id}/read" | "/v1/threads/{id}/reply")
         | ("POST", "/v1/messages/{id}/heard" | "/v1/messages/{id}/retry")
         | ("POST", "/v1/messages/{id}/use-number")
         | ("GET", "/v1/media/{id}") => members_only(who),

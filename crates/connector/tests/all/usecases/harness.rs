@@ -233,6 +233,15 @@ impl Rules {
             )),
         }
     }
+    /// [`threads::reply_in`]: the thread to reply in from `thread`, or an ask to join.
+    pub fn reply_in(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        now: Timestamp,
+    ) -> Result<threads::Opened> {
+        threads::reply_in(&self.at(now), caller, thread)
+    }
     pub fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
         threads::threads(&self.now(), caller)
     }

@@ -14,7 +14,7 @@ use multiline_connector::store::{Caller, CarrierAccount, GuestIds, ListedTemplat
 use multiline_connector::usecases::accounts::{SESSION_IDLE, SESSION_LIFETIME};
 use multiline_connector::usecases::receive::{Inbound, ReceivedMedia, StatusUpdate};
 use multiline_domain::api::{
-    Contact, ContactInput, ContactPhone, DeliveryState, Direction, Event, MessageBody,
+    Contact, ContactInput, ContactPhone, DeliveryState, Direction, Event, MessageBody, ThreadStatus,
 };
 use multiline_domain::consent::{Consent, ConsentKeywords};
 use multiline_domain::errors::ErrorCode;
@@ -1389,5 +1389,50 @@ fn a_transcript_before_its_voicemail_waits_for_it() {
     assert!(matches!(
         message.body,
         MessageBody::Voicemail { transcript: Some(ref t), .. } if t == "Early words"
+    ));
+}
+
+#[test]
+fn a_reply_from_a_closed_thread_lands_in_the_guests_open_one_or_reopens_it() {
+    use multiline_connector::usecases::threads::Opened;
+    let s = &Rules::new();
+    let w = world(s);
+    let first = open_conversation(s, &w);
+    let opened = |o: Result<Opened>| match o {
+        Ok(Opened::Thread { thread, .. }) => thread,
+        other => panic!("not a thread: {other:?}"),
+    };
+    // An open thread is itself.
+    assert_eq!(opened(s.reply_in(w.alex, first, t0())).id, first);
+    // Restarted: the first is closed, a second open; replying from the first writes in it.
+    let (second, _) = s
+        .change_participants(w.alex, first, Operation::Restart, t0())
+        .unwrap();
+    let second = second.expect("the new thread").id;
+    let reply = opened(s.reply_in(w.alex, first, t0()));
+    assert_eq!((reply.id, reply.status), (second, ThreadStatus::Open));
+    assert_eq!(
+        s.thread(w.alex, first).unwrap().status,
+        ThreadStatus::Closed
+    );
+    // Handed to Sam: Alex asks to join rather than writing beside him.
+    s.change_participants(w.alex, second, Operation::Transfer(w.sam.user_id), t0())
+        .unwrap();
+    assert!(matches!(
+        s.reply_in(w.alex, first, t0()),
+        Ok(Opened::AskedToJoin { .. })
+    ));
+    // Sam leaves, the second closes: none is open, so the first opens again.
+    s.change_participants(w.sam, second, Operation::Leave, t0())
+        .unwrap();
+    let reopened = opened(s.reply_in(w.alex, first, t0()));
+    assert_eq!((reopened.id, reopened.status), (first, ThreadStatus::Open));
+    send(s, w.alex, first, "Back in this conversation").unwrap();
+    let audit = s.audit(w.alex.org_id).unwrap();
+    assert!(audit.iter().any(|r| r["action"] == "thread.reopened"));
+    // Someone not in it finds nothing.
+    assert!(matches!(
+        s.reply_in(w.olga, first, t0()),
+        Err(Error::NotFound)
     ));
 }

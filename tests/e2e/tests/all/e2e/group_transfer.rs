@@ -1,6 +1,7 @@
 //! Transfer and restart (F20) in the real app, checked from both users' apps: Alex hands
 //! Ana's conversation to Sam and no longer has it; Sam's app shows it with the line that
-//! says so; Sam restarts it, and Sam's History has the closed conversation and the new one.
+//! says so; Sam restarts it, and Sam's History has the closed conversation and the new one;
+//! a reply from the closed one goes to the open one.
 
 use multiline_e2e::App;
 
@@ -51,5 +52,31 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .await?;
     app.wait_for_text(&system, "Sam Rivera restarted the conversation")
         .await?;
+
+    // Sam replies from the closed one: the reply goes to Ana's open conversation, which
+    // links back to it; the guest's phone gets it.
+    let closed_id = app
+        .wait_for("threadView")
+        .await?
+        .attr("data-thread-id")
+        .await?
+        .expect("a thread id");
+    app.click("replyFromThread").await?;
+    app.wait_for("earlierThread").await?;
+    let open_id = app
+        .wait_for("threadView")
+        .await?
+        .attr("data-thread-id")
+        .await?
+        .expect("a thread id");
+    assert_ne!(
+        open_id, closed_id,
+        "the reply lands in the open conversation"
+    );
+    let text = "Following up from our earlier conversation, Ana.";
+    app.wait_for("composerInput").await?.send_keys(text).await?;
+    app.click("composerSend").await?;
+    app.sim.wait_received("12025550147", text).await?;
+    app.screenshot("23b-reply-from-history").await?;
     Ok(())
 }

@@ -26,6 +26,7 @@ export function threadCommands(
   | "openWhatsappThread"
   | "openSmsThread"
   | "markRead"
+  | "replyFromThread"
   | "listColleagues"
   | "changeParticipants"
 > {
@@ -111,6 +112,29 @@ export function threadCommands(
         participants: [structuredClone(fake.session.user)],
       };
       fake.threads.push(thread);
+      return structuredClone(thread);
+    },
+    async replyFromThread(threadId) {
+      world.record("replyFromThread", threadId);
+      const thread = world.find(threadId);
+      if (thread.status === "open") return structuredClone(thread);
+      const open = fake.threads.find(
+        (t) =>
+          t.channel === thread.channel &&
+          t.guest_phone !== null &&
+          t.guest_phone === thread.guest_phone &&
+          t.status === "open",
+      );
+      if (open) return structuredClone(open);
+      // None open: this one opens again, under the rules of its channel.
+      thread.status = "open";
+      Object.assign(
+        thread,
+        thread.channel === "sms"
+          ? fakeSmsRules(thread.consent)
+          : fakeRules(thread.consent, world.openWindows.has(thread.id)),
+      );
+      fake.emit({ kind: "thread_upserted", thread: structuredClone(thread) });
       return structuredClone(thread);
     },
     async markRead(threadId) {
