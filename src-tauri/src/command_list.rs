@@ -22,6 +22,7 @@ macro_rules! with_commands {
             get_thread,
             open_whatsapp_thread,
             clock_now,
+            add_note,
             reply_from_thread,
             search_messages,
             whatsapp_standing,

@@ -184,6 +184,12 @@ pub async fn reply_from_thread(core: State<'_, Core>, thread_id: ThreadId) -> Cm
     Ok(core.client().await?.reply_from(thread_id).await?)
 }
 
+/// A private note to the colleagues in the thread; never sent to the guest.
+#[tauri::command]
+pub async fn add_note(core: State<'_, Core>, thread_id: ThreadId, text: String) -> Cmd<Message> {
+    Ok(core.client().await?.add_note(thread_id, &text).await?)
+}
+
 /// The core's "now" (the demo's clock, moved or not): the times the UI shows follow it.
 #[tauri::command]
 pub async fn clock_now(core: State<'_, Core>) -> Cmd<multiline_domain::time::Timestamp> {

@@ -329,6 +329,23 @@ impl ConnectorApi {
         .await
     }
 
+    /// A private note to the colleagues in `thread` (`POST /v1/threads/{id}/notes`).
+    pub async fn add_note(
+        &self,
+        thread: ThreadId,
+        client_id: multiline_domain::ids::ClientMessageId,
+        text: &str,
+    ) -> Result<Message, ApiError> {
+        self.post(
+            &format!("/v1/threads/{thread}/notes"),
+            &multiline_domain::api::AddNoteRequest {
+                client_id,
+                text: text.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// A voicemail was played (`POST /v1/messages/{id}/heard`).
     pub async fn mark_heard(
         &self,

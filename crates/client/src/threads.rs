@@ -115,6 +115,19 @@ impl Client {
         self.opened(thread).await
     }
 
+    /// A private note to the colleagues in `thread` (never sent to the guest). Needs the
+    /// connector: a note is not queued (it is for colleagues who read the connector's copy).
+    pub async fn add_note(&self, thread: ThreadId, text: &str) -> Result<Message> {
+        let client_id = self.inner.ids.new();
+        let note = self.inner.api.add_note(thread, client_id, text).await?;
+        let cached = note.clone();
+        self.inner.cache(move |c| c.put_message(&cached)).await?;
+        self.inner.emit(UiEvent::MessageUpserted {
+            message: note.clone(),
+        });
+        Ok(note)
+    }
+
     /// A thread the connector opened or returned: cached with its messages, announced.
     async fn opened(&self, thread: multiline_domain::api::Thread) -> Result<ThreadSummary> {
         let t = thread.clone();

@@ -189,6 +189,16 @@ pub struct OpenThreadRequest {
     pub opt_in: Option<ClientMessageId>,
 }
 
+/// `POST /v1/threads/{id}/notes`: a private note to the colleagues in the thread (never sent
+/// to the guest). `client_id` is the idempotency key, as for a text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddNoteRequest {
+    pub client_id: ClientMessageId,
+    pub text: String,
+}
+
 /// `POST /v1/threads/{id}/messages`: send a text. `client_id` is the idempotency key: sending
 /// the same one twice stores and sends one message.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -398,6 +398,9 @@ pub enum Direction {
     Outbound,
     /// A line the thread shows about itself (someone added, left, ...); never sent.
     System,
+    /// A participant's private note to the colleagues in the thread (its author is
+    /// `author_name`); never sent to the guest.
+    Note,
 }
 
 /// A message's delivery state. Ordered: a status never moves backwards (a late `delivered`

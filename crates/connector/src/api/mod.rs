@@ -49,6 +49,7 @@ fn routes() -> (OpenApiRouter<Ctx>, OpenApiRouter<Ctx>, OpenApiRouter<Ctx>) {
         .routes(routes!(threads::list, threads::open))
         .routes(routes!(threads::get))
         .routes(routes!(threads::reply))
+        .routes(routes!(threads::add_note))
         .routes(routes!(threads::messages, threads::send_text))
         .routes(routes!(threads::send_template))
         .routes(routes!(threads::send_opt_in))

@@ -117,6 +117,24 @@ pub async fn send_text(
     Ok((StatusCode::ACCEPTED, Json(message)))
 }
 
+/// A private note to the colleagues in the thread; never sent to the guest. Idempotent on
+/// `client_id`.
+#[utoipa::path(post, path = "/v1/threads/{id}/notes", tag = "messages", security(("bearer" = [])), params(("id" = ThreadId, Path)), request_body = multiline_domain::api::AddNoteRequest, responses((status = 201, description = "Kept (direction `note`), shown to the thread's participants; nothing goes to the guest.", body = Message), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code: `empty_message`, `message_too_long`, `not_found`.", body = super::ErrorBody)))]
+pub async fn add_note(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ThreadId>,
+    ApiJson(req): ApiJson<multiline_domain::api::AddNoteRequest>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let (note, told) = ctx
+        .run(move |env| {
+            crate::usecases::notes::add_note(env, auth.caller, id, req.client_id, &req.text)
+        })
+        .await?;
+    ctx.tell(told);
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
 /// `GET /v1/templates`: the templates the picker lists (F15): approved and paused ones, never
 /// the opt-in request.
 #[utoipa::path(get, path = "/v1/templates", tag = "templates", security(("bearer" = [])), responses((status = 200, description = "Approved and paused templates (F15), by name; paused ones are shown, not offered; the opt-in request is left out.", body = Vec<Template>), (status = "4XX", description = "Refused: `{\"error\": {\"code\", \"message\"}}` with a stable code.", body = super::ErrorBody)))]

@@ -24,6 +24,7 @@ pub mod contacts;
 pub mod deliver;
 pub mod events;
 pub mod media;
+pub mod notes;
 pub mod participants;
 pub mod receive;
 pub mod send;

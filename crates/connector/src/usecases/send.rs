@@ -319,7 +319,7 @@ pub fn use_new_number(env: &Env<'_>, caller: Caller, id: MessageId) -> Result<(M
 }
 
 /// The message this author already sent with `client_id` (the idempotency key), if any.
-fn existing(
+pub(super) fn existing(
     tx: &mut dyn Tx,
     caller: Caller,
     thread: ThreadId,

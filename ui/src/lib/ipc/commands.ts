@@ -146,6 +146,11 @@ export function replyFromThread(threadId: ThreadId): Promise<ThreadSummary> {
   return call("reply_from_thread", { threadId });
 }
 
+/** A private note to the colleagues in the thread (never sent to the guest). */
+export function addNote(threadId: ThreadId, text: string): Promise<Message> {
+  return call("add_note", { threadId, text });
+}
+
 /** The core's "now" (the demo's clock, moved or not). */
 export function clockNow(): Promise<string> {
   return call("clock_now");

@@ -73,6 +73,8 @@ export interface Ipc {
   /** History's Reply: the thread to write in from `threadId` (itself if open, the guest's
    * open one, or it reopened); `join_requested` when colleagues hold the open one. */
   replyFromThread(threadId: ThreadId): Promise<ThreadSummary>;
+  /** A private note to the colleagues in the thread (direction `note`), never sent. */
+  addNote(threadId: ThreadId, text: string): Promise<Message>;
   /** The core's "now" (ISO): the times shown follow it (the demo's clock moves). */
   clockNow(): Promise<string>;
   /** A desktop notification (one the UI decided on). */

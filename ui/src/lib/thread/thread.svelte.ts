@@ -191,6 +191,18 @@ export class ThreadStore {
   }
 
   /** F9/F15: queues an approved template; resolves false (error shown) if the core refused. */
+  /** A private note to the colleagues here; resolves false when refused (error shown). */
+  async addNote(text: string): Promise<boolean> {
+    try {
+      const note = await this.ipc.addNote(this.threadId, text);
+      this.upsert(note, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      this.report(error);
+      return false;
+    }
+  }
+
   async sendTemplate(name: string, language: string, values: FilledValue[]): Promise<boolean> {
     try {
       const message = await this.ipc.sendTemplate(this.threadId, name, language, values);

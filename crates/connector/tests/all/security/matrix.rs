@@ -165,6 +165,7 @@ fn body(w: &World, method: &str, route: &str) -> Option<Value> {
         ("POST", "/v1/threads/{id}/templates") => json!({ "client_id": client_id,
             "name": "order_update", "language": "en_US", "values": [] }),
         ("POST", "/v1/threads/{id}/opt-in") => json!({ "client_id": client_id }),
+        ("POST", "/v1/threads/{id}/notes") => json!({ "client_id": client_id, "text": "Note" }),
         ("POST", "/v1/threads/{id}/participants") => json!({ "op": "add", "user_id": w.alex_id }),
         ("POST", "/v1/threads/{id}/pictures") => {
             json!({ "client_id": client_id, "media_id": w.media })
@@ -210,6 +211,7 @@ fn expected(method: &str, route: &str, who: Who) -> Result<Expect, &'static str>
         | ("POST", "/v1/threads/{id}/opt-in" | "/v1/threads/{id}/participants")
         | ("POST", "/v1/threads/{id}/pictures" | "/v1/threads/{id}/documents")
         | ("POST", "/v1/threads/{id}/read" | "/v1/threads/{id}/reply")
+        | ("POST", "/v1/threads/{id}/notes")
         | ("POST", "/v1/messages/{id}/heard" | "/v1/messages/{id}/retry")
         | ("POST", "/v1/messages/{id}/use-number")
         | ("GET", "/v1/media/{id}") => members_only(who),

@@ -242,6 +242,22 @@ impl Rules {
     ) -> Result<threads::Opened> {
         threads::reply_in(&self.at(now), caller, thread)
     }
+    pub fn add_note(
+        &self,
+        caller: Caller,
+        thread: ThreadId,
+        client_id: ClientMessageId,
+        text: &str,
+        now: Timestamp,
+    ) -> Result<(Message, Told)> {
+        multiline_connector::usecases::notes::add_note(
+            &self.at(now),
+            caller,
+            thread,
+            client_id,
+            text,
+        )
+    }
     pub fn threads(&self, caller: Caller) -> Result<Vec<Thread>> {
         threads::threads(&self.now(), caller)
     }

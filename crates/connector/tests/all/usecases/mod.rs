@@ -1436,3 +1436,58 @@ fn a_reply_from_a_closed_thread_lands_in_the_guests_open_one_or_reopens_it() {
         Err(Error::NotFound)
     ));
 }
+
+#[test]
+fn a_private_note_reaches_colleagues_and_never_the_guest() {
+    let s = &Rules::new();
+    let w = world(s);
+    let thread = open_conversation(s, &w);
+    s.change_participants(w.alex, thread, Operation::Add(w.sam.user_id), t0())
+        .unwrap();
+    let key = ClientMessageId::random();
+    let (note, told) = s
+        .add_note(w.alex, thread, key, "She prefers calls after 5 pm.", t0())
+        .unwrap();
+    assert_eq!(note.direction, Direction::Note);
+    assert_eq!(note.author_name.as_deref(), Some("Alex Doe"));
+    let mut told = told;
+    told.sort();
+    let mut both = vec![w.alex.user_id, w.sam.user_id];
+    both.sort();
+    assert_eq!(told, both, "the thread's participants are told");
+    // Nothing for the provider: no job, now or later.
+    assert!(s.claim_next(t0()).unwrap().is_none());
+    assert!(s.claim_next(t0() + Duration::hours(1)).unwrap().is_none());
+    // Sam reads it in the thread; the same key again is the same note.
+    assert!(s.messages(w.sam, thread).unwrap().contains(&note));
+    let (again, told) = s
+        .add_note(w.alex, thread, key, "She prefers calls after 5 pm.", t0())
+        .unwrap();
+    assert_eq!((again.id, told.len()), (note.id, 0));
+    // Audited like a message.
+    let audit = s.audit(w.alex.org_id).unwrap();
+    assert!(
+        audit.iter().any(|r| r["action"] == "note.added"
+            && r["detail"]["message_id"] == serde_json::json!(note.id))
+    );
+    // Refused: empty, too long, or a thread the caller is not in.
+    let refused = |r: Result<(multiline_domain::api::Message, _)>, want: Refusal| matches!(r, Err(Error::Refused(got)) if got == want);
+    assert!(refused(
+        s.add_note(w.alex, thread, ClientMessageId::random(), "  ", t0()),
+        Refusal::EmptyMessage
+    ));
+    assert!(refused(
+        s.add_note(
+            w.alex,
+            thread,
+            ClientMessageId::random(),
+            &"a".repeat(4097),
+            t0()
+        ),
+        Refusal::WhatsappTextTooLong
+    ));
+    assert!(matches!(
+        s.add_note(w.olga, thread, ClientMessageId::random(), "hi", t0()),
+        Err(Error::NotFound)
+    ));
+}

@@ -1,7 +1,7 @@
 //! A group thread in the real app (F19-F20), checked from both users' apps: Alex adds Sam to
 //! Ana's conversation from the People dialog; signed in as Sam, the app shows the thread with
-//! the system line, Sam writes to Ana and then leaves; signed in as Alex again, the thread
-//! shows that Sam left.
+//! the system line and Alex's private note (which Ana's phone never gets), Sam writes to Ana
+//! and then leaves; signed in as Alex again, the thread shows that Sam left.
 
 use multiline_e2e::App;
 
@@ -31,17 +31,37 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     let shot = app.screenshot("10-colleague-added").await?;
     println!("screenshot: {}", shot.display());
 
+    // A private note for Sam: kept in the thread, never sent to Ana.
+    let note = "Ana prefers a call after 5 pm; the invoice is paid.";
+    app.click("noteMode").await?;
+    app.wait_for("composerInput").await?.send_keys(note).await?;
+    app.click("composerSend").await?;
+    let notes = format!("{}[data-direction='note']", app.ids.css("messageBubble"));
+    app.wait_for_text(&notes, note).await?;
+    app.screenshot("10b-private-note").await?;
+    app.click("messageMode").await?;
+
     // Sam's app: the thread is there, with the line that says how.
     app.switch_user("Sam Rivera").await?;
     app.click_text(&app.ids.css("threadRow"), "Ana Silva")
         .await?;
     app.wait_for_text(&system, "Alex Morgan added Sam Rivera")
         .await?;
+    // Alex's note is here, marked as such.
+    app.wait_for_text(&notes, note).await?;
+    app.wait_for_text(&app.ids.css("privateNote"), "Private note · Alex Morgan")
+        .await?;
     let text = "Hi Ana, Sam here: I'll take care of your visit.";
     app.wait_for("composerInput").await?.send_keys(text).await?;
     app.click("composerSend").await?;
     let received = app.sim.wait_received(ANA, text).await?;
     assert_eq!(received["type"], "text");
+    // Ana's phone got Sam's text and never the note.
+    let all = app.sim.received(ANA).await?;
+    assert!(
+        !all.iter().any(|r| r.to_string().contains("prefers a call")),
+        "the note reached the guest: {all:?}"
+    );
     let mine = format!(
         "{}[data-direction='outbound']",
         app.ids.css("messageBubble")

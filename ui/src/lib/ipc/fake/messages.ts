@@ -22,6 +22,7 @@ export function messageCommands(
   | "retryMessage"
   | "sendBySms"
   | "sendOptIn"
+  | "addNote"
   | "useNewNumber"
   | "markHeard"
 > {
@@ -42,6 +43,20 @@ export function messageCommands(
       }
       const page = limit === null ? all : all.slice(Math.max(0, all.length - limit));
       return page.map((m) => structuredClone(m));
+    },
+    async addNote(threadId, text) {
+      world.record("addNote", threadId, text);
+      const thread = world.find(threadId);
+      if (text.trim() === "") throw { code: "empty_message", message: "Write something first." };
+      const note: Message = {
+        ...world.outbound(thread.id, { type: "text", text }),
+        direction: "note",
+        state: "delivered",
+      };
+      const index = fake.messages.findIndex((m) => m.id === note.id);
+      if (index >= 0) fake.messages[index] = note;
+      fake.emit({ kind: "message_upserted", message: structuredClone(note) });
+      return structuredClone(note);
     },
     async sendText(threadId, text) {
       world.record("sendText", threadId, text);
