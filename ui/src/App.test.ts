@@ -54,7 +54,7 @@ describe("Contacts tab", () => {
 
     const details = await screen.findByTestId(testIds.contactDetails);
     // The numbers and the other actions are there; only WhatsApp is gone.
-    expect(within(details).getByText("+15551234567")).toBeInTheDocument();
+    expect(within(details).getByText("+1 555 123 4567")).toBeInTheDocument();
     expect(within(details).getByRole("button", { name: "Call +15551234567" })).toBeInTheDocument();
     expect(within(details).queryByTestId(testIds.whatsappButton)).toBeNull();
     expect(within(details).queryByRole("button", { name: /^WhatsApp/ })).toBeNull();

@@ -84,7 +84,7 @@ describe("One inbox for WhatsApp, SMS and voicemail", () => {
       ]),
     );
     const view = await screen.findByTestId(testIds.threadView);
-    expect(within(view).getByText("SMS · +15551234567")).toBeInTheDocument();
+    expect(within(view).getByText("SMS · +1 555 123 4567")).toBeInTheDocument();
   });
 
   it("leaves_the_sms_button_disabled_where_texting_is_not_set_up", async () => {

@@ -37,7 +37,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
 
     // SMS: Ben's question, answered; he replies; all in one thread.
     app.click_text(&rows, "Ben Carter").await?;
-    app.wait_for_text(&app.ids.css("threadView"), "SMS · +447911123456")
+    app.wait_for_text(&app.ids.css("threadView"), "SMS · +44 7911 123456")
         .await?;
     assert_eq!(
         app.count(&app.ids.css("expandButton")).await?,
@@ -134,7 +134,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         app.ids.css("smsButton")
     ))
     .await?;
-    app.wait_for_text(&app.ids.css("threadView"), "SMS · +12025550147")
+    app.wait_for_text(&app.ids.css("threadView"), "SMS · +1 202 555 0147")
         .await?;
     app.wait_for("composerInput")
         .await?

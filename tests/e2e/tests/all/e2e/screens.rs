@@ -82,10 +82,42 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             app.wait_for("threadList").await?;
             shot(app, &name("messages")).await?;
 
+            // Search (issue 21): every message, by conversation; Esc clears it.
+            app.wait_for("searchMessages")
+                .await?
+                .send_keys("car")
+                .await?;
+            app.wait_for("searchHit").await?;
+            shot(app, &name("search")).await?;
+            app.wait_for("searchMessages")
+                .await?
+                .send_keys(ESCAPE)
+                .await?;
+            app.wait_for("threadList").await?;
+
             app.click_text(&app.ids.css("threadRow"), "Ana Silva")
                 .await?;
             app.wait_for("messageBubble").await?;
+            app.wait_for("windowCountdown").await?;
             shot(app, &name("thread")).await?;
+
+            // Within the thread: the search bar, then a private note's composer.
+            app.click("threadSearchButton").await?;
+            app.wait_for("threadSearchInput")
+                .await?
+                .send_keys("car")
+                .await?;
+            app.wait_for_text(&app.ids.css("threadSearchCount"), "1 of")
+                .await?;
+            shot(app, &name("thread-search")).await?;
+            app.wait_for("threadSearchInput")
+                .await?
+                .send_keys(ESCAPE)
+                .await?;
+            app.wait_gone(&app.ids.css("threadSearchInput")).await?;
+            app.click("noteMode").await?;
+            shot(app, &name("private-note")).await?;
+            app.click("messageMode").await?;
 
             app.click("expandButton").await?;
             app.wait_for("expandMenu").await?;
@@ -146,7 +178,14 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             app.click_text(&app.ids.css("contactRow"), "Ana Silva")
                 .await?;
             app.wait_for("contactDetails").await?;
+            app.wait_for("consentStanding").await?;
             shot(app, &name("contact-details")).await?;
+            // The consent record (issue 21), closed with Esc.
+            app.click("consentRecordButton").await?;
+            app.wait_for("consentRecord").await?;
+            shot(app, &name("consent-record")).await?;
+            escape(app).await?;
+            app.wait_gone(&app.ids.css("consentRecord")).await?;
             // The contact editor (F2), cancelled with Esc: nothing is saved.
             app.click("contactEdit").await?;
             app.wait_for("contactEditor").await?;
