@@ -11,6 +11,10 @@ async function openClosed(user: User) {
   const closed = await screen.findByRole("button", {
     name: /Closed.*Thanks, the account is open now/,
   });
+  // Told apart from the open one by when it was opened and who is in it.
+  expect(within(closed).getByTestId(testIds.historyAbout)).toHaveTextContent(
+    /^Opened .+ · Alex Morgan$/,
+  );
   await user.click(closed);
   const view = await screen.findByTestId(testIds.threadView);
   expect(view).toHaveAttribute("data-thread-id", "t-7");

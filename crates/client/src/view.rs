@@ -43,6 +43,10 @@ pub struct ThreadRow {
     /// may be sent at all; the countdown and the "Closing soon" group. Re-announced with
     /// none once it has passed.
     pub free_until: Option<Timestamp>,
+    /// When the conversation was opened, and who is in it (History tells a guest's
+    /// conversations apart by them).
+    pub opened_at: Option<Timestamp>,
+    pub participant_names: Vec<String>,
 }
 
 /// The open thread: its row, what may be sent in it now, and who is in it (the thread
@@ -300,6 +304,8 @@ pub fn row(thread: &Thread, whatsapp_enabled: bool, now: Timestamp) -> ThreadRow
         last_message_at: thread.last_message_at,
         unread_count: thread.unread_count,
         free_until: policy::free_until(&policy::SendFacts::of(thread, whatsapp_enabled), now),
+        opened_at: thread.opened_at,
+        participant_names: thread.participants.iter().map(|u| u.name.clone()).collect(),
     }
 }
 
@@ -454,6 +460,7 @@ mod tests {
             last_message_at: last,
             unread_count: 0,
             participants: Vec::new(),
+            opened_at: None,
         }
     }
 

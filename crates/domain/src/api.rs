@@ -169,6 +169,9 @@ pub struct Thread {
     /// The MultiLine users in the conversation now, in the order they joined (F19).
     #[serde(default)]
     pub participants: Vec<User>,
+    /// When the conversation was opened (History tells a guest's conversations apart by it).
+    #[serde(default)]
+    pub opened_at: Option<DateTime<Utc>>,
 }
 
 /// `POST /v1/threads`: open (or return the open) thread with a contact's number, on
@@ -408,6 +411,7 @@ mod tests {
             last_message_at: None,
             unread_count: 0,
             participants: Vec::new(),
+            opened_at: None,
         })
         .unwrap();
         json.as_object_mut().unwrap().remove("participants");

@@ -73,6 +73,7 @@ fn thread() -> Thread {
             name: "Alex Morgan".into(),
             email: "alex@northwind.example".into(),
         }],
+        opened_at: Some(at(7)),
     }
 }
 

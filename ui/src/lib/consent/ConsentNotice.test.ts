@@ -22,6 +22,8 @@ function thread(consent: Consent, overrides: Partial<ThreadSummary> = {}): Threa
     ...fakeRules(consent, true),
     consent,
     participants: [],
+    participant_names: [],
+    opened_at: null,
     ...overrides,
   };
 }

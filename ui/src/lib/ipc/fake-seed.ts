@@ -84,7 +84,7 @@ export function demoSeed(nowMs: number): {
     ...voicemailRules(),
     consent: { state: "none" } as Consent,
   };
-  const seeded: Array<Omit<ThreadSummary, "participants">> = [
+  const seeded: Array<Omit<ThreadSummary, "participants" | "participant_names" | "opened_at">> = [
     {
       id: "t-1",
       channel: "whatsapp",
@@ -187,7 +187,12 @@ export function demoSeed(nowMs: number): {
     },
   ];
   const alex = { id: "u-1", name: "Alex Morgan", email: "alex.morgan@northwind.example" };
-  const threads: ThreadSummary[] = seeded.map((t) => ({ ...t, participants: [alex] }));
+  const threads: ThreadSummary[] = seeded.map((t) => ({
+    ...t,
+    participants: [alex],
+    participant_names: [alex.name],
+    opened_at: t.last_message_at,
+  }));
   const msg = (
     id: string,
     thread_id: string,

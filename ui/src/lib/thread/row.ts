@@ -14,5 +14,7 @@ export function rowOf(t: ThreadRow): ThreadRow {
     last_message_at: t.last_message_at,
     unread_count: t.unread_count,
     free_until: t.free_until,
+    opened_at: t.opened_at,
+    participant_names: t.participant_names,
   };
 }

@@ -17,6 +17,8 @@ function row(id: string, minute: number | null): ThreadRow {
       minute === null ? null : new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString(),
     unread_count: 0,
     free_until: null,
+    opened_at: null,
+    participant_names: [],
   };
 }
 

@@ -18,6 +18,8 @@ function row(id: string, endsIn: number | null, status: ThreadRow["status"] = "o
     last_message_at: null,
     unread_count: 0,
     free_until: endsIn === null ? null : new Date(NOW + endsIn).toISOString(),
+    opened_at: null,
+    participant_names: [],
   };
 }
 

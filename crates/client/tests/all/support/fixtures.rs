@@ -30,6 +30,7 @@ pub fn thread(name: &str, last: Option<DateTime<Utc>>) -> Thread {
         last_message_at: last,
         unread_count: 0,
         participants: Vec::new(),
+        opened_at: None,
     }
 }
 

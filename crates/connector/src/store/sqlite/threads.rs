@@ -106,7 +106,8 @@ impl ThreadTx for SqliteTx<'_> {
         let row = self.row(
                 "SELECT c.name, t.last_message_preview, o.window_rule,
                         (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.direction = 'inbound'
-                            AND m.created_at > COALESCE(p.last_read_at, 0))
+                            AND m.created_at > COALESCE(p.last_read_at, 0)),
+                        t.created_at
                  FROM threads t
                  JOIN organizations o ON o.id = t.org_id
                  LEFT JOIN contacts c ON c.id = t.contact_id
@@ -119,12 +120,13 @@ impl ThreadTx for SqliteTx<'_> {
                         r.get::<_, Option<String>>(1)?,
                         enum_col(r.get(2)?)?,
                         r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
                     ))
                 },
             )
             .optional()?
             .ok_or(Error::NotFound)?;
-        let (contact_name, preview, window_rule, unread) = row;
+        let (contact_name, preview, window_rule, unread, opened_at) = row;
         let t = self.thread(id)?;
         let consent = match Standing::of(t.channel) {
             Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
@@ -151,6 +153,7 @@ impl ThreadTx for SqliteTx<'_> {
             last_message_at: t.window.last_message_at,
             unread_count: unread as u32,
             participants: self.participant_users(id)?,
+            opened_at: Some(from_micros(opened_at)),
         })
     }
 

@@ -18,4 +18,9 @@ guest_phone: string | null, status: ThreadStatus, last_message_preview: string |
  * may be sent at all; the countdown and the "Closing soon" group. Re-announced with
  * none once it has passed.
  */
-free_until: string | null, };
+free_until: string | null, 
+/**
+ * When the conversation was opened, and who is in it (History tells a guest's
+ * conversations apart by them).
+ */
+opened_at: string | null, participant_names: Array<string>, };

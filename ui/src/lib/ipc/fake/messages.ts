@@ -114,6 +114,8 @@ export function messageCommands(
           ...fakeSmsRules(consent),
           consent,
           participants: [structuredClone(fake.session.user)],
+          participant_names: [fake.session.user.name],
+          opened_at: world.iso(),
         };
         fake.threads.push(sms);
       }

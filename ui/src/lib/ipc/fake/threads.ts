@@ -81,6 +81,8 @@ export function threadCommands(
         ...rules,
         consent,
         participants: [structuredClone(fake.session.user)],
+        participant_names: [fake.session.user.name],
+        opened_at: world.iso(),
       };
       fake.threads.push(thread);
       return structuredClone(thread);
@@ -110,6 +112,8 @@ export function threadCommands(
         ...fakeSmsRules(consent),
         consent,
         participants: [structuredClone(fake.session.user)],
+        participant_names: [fake.session.user.name],
+        opened_at: world.iso(),
       };
       fake.threads.push(thread);
       return structuredClone(thread);
