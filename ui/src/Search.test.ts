@@ -86,6 +86,10 @@ describe("Searching in the open conversation", () => {
     await user.click(screen.getByTestId(testIds.threadSearchInput));
     await user.keyboard("{Shift>}{Enter}{/Shift}");
     expect(count).toHaveTextContent("1 of 3");
+    // Closed (Esc), the mark goes with it.
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId(testIds.threadSearchInput)).toBeNull();
+    await waitFor(() => expect(highlighted()).toEqual([]));
   });
 });
 

@@ -105,6 +105,14 @@ describe("Closing soon", () => {
     expect(calls(fake, "notify")[1]?.args[0]).toMatch(/^Rafael Costa: free messaging ends in/);
   });
 
+  it("says_many_closing_at_once_in_one_notification", async () => {
+    const fake = createFakeIpc();
+    for (const id of ["t-1", "t-2", "t-5", "t-8"]) endingIn(id, 20 * MIN, fake);
+    await renderApp(fake);
+    await waitFor(() => expect(calls(fake, "notify")).toHaveLength(1));
+    expect(calls(fake, "notify")[0]?.args[0]).toBe("Free messaging ends soon in 4 conversations");
+  });
+
   it("does_not_notify_when_the_user_turned_it_off", async () => {
     closingSoonSetting.set({ notify: false });
     const fake = endingIn("t-1", 30 * MIN);

@@ -578,6 +578,41 @@ pub async fn within<T>(
     }
 }
 
+/// The GTK save dialog ("Save as", the app's title for it): focused, its name field given the
+/// whole path, Enter.
+pub async fn answer_save_dialog(path: &Path) -> anyhow::Result<()> {
+    let xdotool = |args: &[&str]| {
+        std::process::Command::new("xdotool")
+            .args(args)
+            .output()
+            .context("running xdotool (make setup installs it)")
+    };
+    let window = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let out = xdotool(&["search", "--onlyvisible", "--name", "^Save as$"])?;
+            if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
+                return anyhow::Ok(id.to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .context("the save dialog opened")??;
+    let typed = path.display().to_string();
+    for args in [
+        vec!["windowfocus", "--sync", window.as_str()],
+        vec!["key", "--clearmodifiers", "ctrl+a"],
+        vec!["type", "--delay", "5", typed.as_str()],
+        vec!["key", "Return"],
+    ] {
+        let out = xdotool(&args)?;
+        if !out.status.success() {
+            bail!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    Ok(())
+}
+
 /// Waits until something listens on `port` on loopback.
 pub async fn wait_for_port(port: u16, limit: Duration) -> anyhow::Result<()> {
     within(limit, &format!("a listener on port {port}"), async {

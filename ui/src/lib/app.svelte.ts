@@ -30,6 +30,9 @@ export type AppOptions = { restart?: () => void };
 /** WhatsApp's Business Policy: consent, and the 24-hour session (as the help article links). */
 export const WHATSAPP_BUSINESS_POLICY = "https://www.whatsapp.com/legal/business-policy/?lang=en";
 
+/** More conversations than this closing at once are notified as one. */
+const MAX_CLOSING_NOTIFICATIONS = 3;
+
 /** Who the opt-in dialog is about. */
 export type ConsentRequest = { name: string } & (
   { threadId: ThreadId } | { contactId: ContactId; phone: string }
@@ -208,6 +211,16 @@ export class AppState {
   notifyClosing(now: number, withinMs: number): void {
     const reading = document.hasFocus() ? (this.thread?.threadId ?? null) : null;
     const due = toNotify(this.threads.inbox, now, withinMs, this.#notifiedClosing, reading);
+    // Many at once (the app opened after a while): one notification says so.
+    if (due.length > MAX_CLOSING_NOTIFICATIONS) {
+      this.ipc
+        .notify(
+          `Free messaging ends soon in ${due.length} conversations`,
+          "They are listed first in Messages, under Closing soon.",
+        )
+        .catch((error: unknown) => this.report(error));
+      return;
+    }
     for (const thread of due) {
       const left = durationText(timeLeft(thread, now) ?? 0);
       this.ipc

@@ -180,13 +180,14 @@ impl Rules {
         channel: Channel,
         now: Timestamp,
     ) -> Result<(Thread, Told)> {
-        match threads::open_thread(&self.at(now), caller, contact, phone, channel, None)? {
-            threads::Opened::Thread { thread, told } => Ok((*thread, told)),
-            threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
-                multiline_domain::errors::ErrorCode::JoinRequested,
-                "colleagues hold the open thread",
-            )),
-        }
+        thread_of(threads::open_thread(
+            &self.at(now),
+            caller,
+            contact,
+            phone,
+            channel,
+            None,
+        )?)
     }
     /// [`threads::open_thread`] as it is: the caller's thread, or an ask to join.
     pub fn open_or_ask(
@@ -225,13 +226,14 @@ impl Rules {
         now: Timestamp,
     ) -> Result<(Thread, Told)> {
         let at = self.at(now);
-        match threads::open_thread(&at, caller, contact, phone, Channel::Whatsapp, Some(opt_in))? {
-            threads::Opened::Thread { thread, told } => Ok((*thread, told)),
-            threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
-                multiline_domain::errors::ErrorCode::JoinRequested,
-                "colleagues hold the open thread",
-            )),
-        }
+        thread_of(threads::open_thread(
+            &at,
+            caller,
+            contact,
+            phone,
+            Channel::Whatsapp,
+            Some(opt_in),
+        )?)
     }
     /// [`threads::reply_in`]: the thread to reply in from `thread`, or an ask to join.
     pub fn reply_in(
@@ -493,5 +495,16 @@ impl Rules {
     }
     pub fn row_counts(&self) -> Result<Vec<(String, i64)>> {
         self.store.row_counts()
+    }
+}
+
+/// The thread an opening came to; colleagues holding it is an error here (`join_requested`).
+fn thread_of(opened: threads::Opened) -> Result<(Thread, Told)> {
+    match opened {
+        threads::Opened::Thread { thread, told } => Ok((*thread, told)),
+        threads::Opened::AskedToJoin { .. } => Err(multiline_connector::error::Error::invalid(
+            multiline_domain::errors::ErrorCode::JoinRequested,
+            "colleagues hold the open thread",
+        )),
     }
 }

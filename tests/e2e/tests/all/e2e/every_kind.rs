@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use multiline_e2e::App;
 use serde_json::json;
 
@@ -165,7 +165,7 @@ async fn scenario(app: &App, opened: &Path, tools: &Path) -> anyhow::Result<()> 
         app.ids.css("documentSave")
     ))
     .await?;
-    answer_save_dialog(&saved).await?;
+    multiline_e2e::answer_save_dialog(&saved).await?;
     tokio::time::timeout(Duration::from_secs(15), async {
         while std::fs::read(&saved).ok().as_deref() != Some(&sample("invoice.pdf").unwrap()[..]) {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -265,40 +265,5 @@ async fn shots(app: &App, what: &str) -> anyhow::Result<()> {
             vec![before],
         )
         .await?;
-    Ok(())
-}
-
-/// The GTK save dialog ("Save as", the app's title for it): focused, its name field given the
-/// whole path, Enter.
-async fn answer_save_dialog(path: &Path) -> anyhow::Result<()> {
-    let xdotool = |args: &[&str]| {
-        std::process::Command::new("xdotool")
-            .args(args)
-            .output()
-            .context("running xdotool (make setup installs it)")
-    };
-    let window = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let out = xdotool(&["search", "--onlyvisible", "--name", "^Save as$"])?;
-            if let Some(id) = String::from_utf8_lossy(&out.stdout).lines().next() {
-                return anyhow::Ok(id.to_owned());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    })
-    .await
-    .context("the save dialog opened")??;
-    let typed = path.display().to_string();
-    for args in [
-        vec!["windowfocus", "--sync", window.as_str()],
-        vec!["key", "--clearmodifiers", "ctrl+a"],
-        vec!["type", "--delay", "5", typed.as_str()],
-        vec!["key", "Return"],
-    ] {
-        let out = xdotool(&args)?;
-        if !out.status.success() {
-            bail!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
     Ok(())
 }

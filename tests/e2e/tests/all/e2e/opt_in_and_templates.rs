@@ -155,6 +155,30 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_for_text(&app.ids.css("consentReply"), "Yes")
         .await?;
     app.screenshot("06b-consent-record").await?;
+
+    // Saved as JSON through the system's save dialog: the evidence, as a file.
+    let dir = tempfile::tempdir()?;
+    let saved = dir.path().join("consent-ben.json");
+    app.click("consentSaveJson").await?;
+    multiline_e2e::answer_save_dialog(&saved).await?;
+    let record: serde_json::Value =
+        multiline_e2e::within(multiline_e2e::WAIT, "the consent record saved", async {
+            loop {
+                if let Ok(text) = std::fs::read_to_string(&saved)
+                    && let Ok(json) = serde_json::from_str(&text)
+                {
+                    return anyhow::Ok(json);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        })
+        .await?;
+    assert_eq!(record["contact_name"], "Ben Carter");
+    assert_eq!(record["number"], "+447911123456");
+    assert_eq!(record["consent"]["state"], "granted");
+    assert_eq!(record["requests"].as_array().map(Vec::len), Some(2));
+    assert_eq!(record["reply"]["text"], "Yes");
+    assert_eq!(record["exported_by"]["name"], "Alex Morgan");
     Ok(())
 }
 

@@ -216,6 +216,46 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             .await?;
     }
 
+    // The 24-hour window's states (issue 21), on the demo's clock: Ana's free messaging
+    // (from her picture, sent at the start) under an hour from its end ("Closing soon"),
+    // then ended (the closed notice's offers).
+    for (hours, screen) in [(23, "closing-soon"), (2, "window-closed")] {
+        app.sim
+            .advance_clock(std::time::Duration::from_secs(hours * 3600))
+            .await?;
+        for theme in ["light", "dark"] {
+            app.click("navSettings").await?;
+            app.click_css(&format!(
+                "[data-testid='{}-{theme}']",
+                app.ids.id("settingsTheme")
+            ))
+            .await?;
+            for (size, width) in [("desktop", w), ("narrow", 390)] {
+                app.driver
+                    .set_window_rect(x as u32, y as u32, width as u32, h as u32)
+                    .await?;
+                app.click("navMessages").await?;
+                back_to_list(app).await?;
+                if screen == "closing-soon" {
+                    app.wait_for_text(&app.ids.css("closingSoon"), "Ana Silva")
+                        .await?;
+                }
+                app.click_text(&app.ids.css("threadRow"), "Ana Silva")
+                    .await?;
+                if screen == "closing-soon" {
+                    app.wait_for_text(&app.ids.css("windowCountdown"), " min")
+                        .await?;
+                } else {
+                    app.wait_for("chooseTemplate").await?;
+                }
+                shot(app, &format!("{theme}-{size}-{screen}")).await?;
+            }
+        }
+        app.driver
+            .set_window_rect(x as u32, y as u32, w as u32, h as u32)
+            .await?;
+    }
+
     // The sign-in screen (the theme is the device's, kept across accounts): dark, then light.
     for theme in ["dark", "light"] {
         app.click("navSettings").await?;
