@@ -20,6 +20,16 @@ async fn shot(app: &App, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Settings' theme choice: "light" or "dark".
+async fn set_theme(app: &App, theme: &str) -> anyhow::Result<()> {
+    app.click("navSettings").await?;
+    app.click_css(&format!(
+        "[data-testid='{}-{theme}']",
+        app.ids.id("settingsTheme")
+    ))
+    .await
+}
+
 async fn escape(app: &App) -> anyhow::Result<()> {
     app.driver.active_element().await?.send_keys(ESCAPE).await?;
     Ok(())
@@ -65,12 +75,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     .save(&photo)?;
     let (x, y, w, h) = app.driver.get_window_rect().await?;
     for theme in ["light", "dark"] {
-        app.click("navSettings").await?;
-        app.click_css(&format!(
-            "[data-testid='{}-{theme}']",
-            app.ids.id("settingsTheme")
-        ))
-        .await?;
+        set_theme(app, theme).await?;
         for (size, width) in [("desktop", w), ("narrow", 390)] {
             app.driver
                 .set_window_rect(x as u32, y as u32, width as u32, h as u32)
@@ -224,12 +229,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
             .advance_clock(std::time::Duration::from_secs(hours * 3600))
             .await?;
         for theme in ["light", "dark"] {
-            app.click("navSettings").await?;
-            app.click_css(&format!(
-                "[data-testid='{}-{theme}']",
-                app.ids.id("settingsTheme")
-            ))
-            .await?;
+            set_theme(app, theme).await?;
             for (size, width) in [("desktop", w), ("narrow", 390)] {
                 app.driver
                     .set_window_rect(x as u32, y as u32, width as u32, h as u32)
@@ -258,12 +258,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
 
     // The sign-in screen (the theme is the device's, kept across accounts): dark, then light.
     for theme in ["dark", "light"] {
-        app.click("navSettings").await?;
-        app.click_css(&format!(
-            "[data-testid='{}-{theme}']",
-            app.ids.id("settingsTheme")
-        ))
-        .await?;
+        set_theme(app, theme).await?;
         app.click("signOut").await?;
         app.click("signOutConfirm").await?;
         for (size, width) in [("desktop", w), ("narrow", 390)] {
