@@ -406,7 +406,7 @@ describe("Thread", () => {
 
     await waitFor(() => expect(screen.getByTestId(testIds.photoComposer)).toBeInTheDocument());
     expect(screen.getByTestId(testIds.photoComposer)).toHaveTextContent(
-      "location and camera data removed",
+      "Location and camera data removed",
     );
     await user.type(screen.getByTestId(testIds.photoCaption), "Your car, ready");
     await user.click(screen.getByTestId(testIds.photoSend));
@@ -531,7 +531,7 @@ describe("Thread", () => {
     await waitFor(() =>
       expect(
         screen.getByText(
-          "This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.",
+          "This file is not a picture that can be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF.",
         ),
       ).toBeInTheDocument(),
     );

@@ -1,16 +1,21 @@
 //! The photo pipeline (F16-F18): what happens to a picture between the user choosing it and
 //! the connector uploading it.
 //!
-//! 1. The format is read from the bytes, not the file name: JPEG, PNG and WebP are accepted,
-//!    anything else is refused with a clear error (HEIC, GIF, a PDF renamed `.jpg`, ...).
+//! 1. The format is read from the bytes, not the file name: JPEG (baseline, progressive,
+//!    arithmetic; grayscale, CMYK, YCCK), PNG (8/16-bit, palette), WebP, GIF (the first frame),
+//!    and, with the `heif` feature, HEIC/HEIF and AVIF; anything else is refused with a clear
+//!    error (TIFF, a PDF renamed `.jpg`, ...). [`decode`] has the decoders.
 //! 2. The header is read first and checked against [`Limits`]: a decompression bomb (a small
 //!    file claiming 100000x100000 pixels) is refused before a pixel buffer exists.
 //! 3. Pixels are decoded: JPEG by libjpeg-turbo, straight at the smallest of 1/8, 1/4, 1/2 or
 //!    full size that is still at least the wanted size (shrink-on-load, as libvips does), with
-//!    any decoder warning (a truncated scan) an error; PNG and WebP by the `image` crate, with
-//!    transparency laid over white (WhatsApp shows pictures on white; JPEG has no alpha).
+//!    any decoder warning (a truncated scan) an error; the others by the `image` crate or
+//!    libheif, with transparency laid over white (WhatsApp shows pictures on white; JPEG has
+//!    no alpha).
 //! 4. The long edge is bounded ([`Options::long_edge`], 1600 px) with a Lanczos3 filter, then the
-//!    EXIF orientation is applied, so the result is upright whatever the camera wrote.
+//!    EXIF orientation (read leniently: [`orientation`]) is applied, so the result is upright
+//!    whatever the camera or the editor wrote; an embedded ICC profile (Display P3, Adobe RGB)
+//!    is converted to sRGB ([`color`]).
 //! 5. The JPEG is written from pixels alone: no EXIF (GPS, camera, time), no XMP, no ICC, no
 //!    comments survive. If it is over the Cloud API's image limit (5 MB), quality and then size
 //!    step down until it fits.
@@ -23,8 +28,16 @@
 use std::io::Cursor;
 
 use fast_image_resize as fr;
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, ImageFormat, ImageReader, RgbImage};
+
+mod color;
+mod decode;
+#[cfg(feature = "heif")]
+mod heif;
+#[cfg(feature = "heif")]
+#[doc(hidden)]
+pub mod heif_testing;
+mod orientation;
 use multiline_domain::errors::ErrorCode;
 
 /// The Cloud API's limit for an image message: 5 MB (the domain's rule, which the pipeline
@@ -133,10 +146,16 @@ impl Stage {
 /// written for the person who chose the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoError {
-    #[error("This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.")]
+    #[error(
+        "This file is not a picture that can be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF."
+    )]
     Unsupported,
-    #[error("{0} pictures can't be sent. Use a JPEG, PNG or WebP photo.")]
+    #[error("{0} pictures can't be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF.")]
     UnsupportedFormat(&'static str),
+    /// A format the pipeline converts, offered where only what the Cloud API takes is
+    /// accepted (an upload to the connector).
+    #[error("{0} pictures are converted by the app before they are sent; send the converted JPEG.")]
+    Unconverted(&'static str),
     #[error("The picture is damaged or incomplete ({0}).")]
     Corrupt(String),
     #[error("The file is too large ({mb} MB). Pictures up to {max_mb} MB can be sent.")]
@@ -156,9 +175,9 @@ impl PhotoError {
     /// The stable code the app and the connector answer with.
     pub fn code(&self) -> ErrorCode {
         match self {
-            PhotoError::Unsupported | PhotoError::UnsupportedFormat(_) => {
-                ErrorCode::UnsupportedImage
-            }
+            PhotoError::Unsupported
+            | PhotoError::UnsupportedFormat(_)
+            | PhotoError::Unconverted(_) => ErrorCode::UnsupportedImage,
             PhotoError::Corrupt(_) => ErrorCode::CorruptImage,
             PhotoError::FileTooLarge { .. } => ErrorCode::ImageFileTooLarge,
             PhotoError::TooManyPixels { .. } => ErrorCode::ImageTooLarge,
@@ -172,18 +191,16 @@ impl From<image::ImageError> for PhotoError {
     }
 }
 
-/// Reads the format from the file's first bytes.
+/// Reads the format from the file's first bytes: JPEG, PNG or WebP, what the connector takes
+/// for upload. Pictures [`process`] converts (HEIC, AVIF, GIF) are refused as unconverted.
 pub fn sniff(bytes: &[u8]) -> Result<ImageFormat, PhotoError> {
-    // HEIC/AVIF share the ISO-BMFF `ftyp` box; say what they are rather than "not a picture".
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        return Err(match &bytes[8..12] {
-            b"avif" | b"avis" => PhotoError::UnsupportedFormat("AVIF"),
-            _ => PhotoError::UnsupportedFormat("HEIC"),
-        });
+    // HEIC/AVIF: converted by `process`, never uploaded as they are (Meta takes JPEG and PNG).
+    if let Some(name) = decode::heif_brand(bytes) {
+        return Err(PhotoError::Unconverted(name));
     }
     match image::guess_format(bytes) {
         Ok(f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) => Ok(f),
-        Ok(ImageFormat::Gif) => Err(PhotoError::UnsupportedFormat("GIF")),
+        Ok(ImageFormat::Gif) => Err(PhotoError::Unconverted("GIF")),
         Ok(ImageFormat::Tiff) => Err(PhotoError::UnsupportedFormat("TIFF")),
         Ok(ImageFormat::Bmp) => Err(PhotoError::UnsupportedFormat("BMP")),
         _ => Err(PhotoError::Unsupported),
@@ -246,19 +263,20 @@ pub fn process(
             max_mb: limits.max_input_bytes / (1024 * 1024),
         });
     }
-    let format = sniff(bytes)?;
+    let kind = decode::kind(bytes)?;
     progress(Stage::Decoding);
-    let (rgb, orientation) = match format {
-        ImageFormat::Jpeg => decode_jpeg(bytes, options.long_edge, limits)?,
-        _ => decode_other(bytes, format, limits)?,
-    };
+    let decoded = decode::decode(bytes, kind, options.long_edge, limits)?;
 
     progress(Stage::Resizing);
+    let rgb = decoded.rgb;
     let (w, h) = fit(rgb.width(), rgb.height(), options.long_edge);
     let mut resized = DynamicImage::ImageRgb8(resize(&rgb, w, h));
     drop(rgb);
-    resized.apply_orientation(orientation);
-    let resized = resized.into_rgb8();
+    resized.apply_orientation(decoded.orientation);
+    let mut resized = resized.into_rgb8();
+    if let Some(icc) = decoded.icc {
+        color::to_srgb(&mut resized, &icc);
+    }
 
     progress(Stage::Encoding);
     let image = encode_within(&resized, options.quality, options.max_output_bytes)?;
@@ -272,88 +290,11 @@ pub fn process(
     Ok(Photo { image, thumbnail })
 }
 
-/// JPEG through libjpeg-turbo, decoded straight at a reduced size where the output allows
-/// (its IDCT scaling: the same shrink-on-load libvips does), never below the wanted size.
-/// Warnings are errors: a truncated or damaged scan is refused, not sent with a grey bottom.
-fn decode_jpeg(
-    bytes: &[u8],
-    long_edge: u32,
-    limits: &Limits,
-) -> Result<(RgbImage, Orientation), PhotoError> {
-    let mut decoder = turbojpeg::Decompressor::new().map_err(corrupt)?;
-    let header = decoder.read_header(bytes).map_err(corrupt)?;
-    check_size(header.width as u32, header.height as u32, limits)?;
-    let long = header.width.max(header.height);
-    let scale = [8, 4, 2]
-        .into_iter()
-        .map(|d| turbojpeg::ScalingFactor::new(1, d))
-        .find(|f| f.scale(long) >= long_edge as usize)
-        .unwrap_or(turbojpeg::ScalingFactor::ONE);
-    decoder.set_scaling_factor(scale).map_err(corrupt)?;
-    let size = header.scaled(scale);
-    let mut image = turbojpeg::Image {
-        pixels: vec![0; size.width * size.height * 3],
-        width: size.width,
-        pitch: size.width * 3,
-        height: size.height,
-        format: turbojpeg::PixelFormat::RGB,
-    };
-    decoder
-        .decompress(bytes, image.as_deref_mut())
-        .map_err(corrupt)?;
-    let rgb = RgbImage::from_raw(size.width as u32, size.height as u32, image.pixels)
-        .expect("buffer sized for the image");
-    // A picture whose EXIF cannot be read is shown as stored, like every viewer does.
-    Ok((
-        rgb,
-        exif_orientation(bytes).unwrap_or(Orientation::NoTransforms),
-    ))
-}
-
-fn corrupt(e: impl std::fmt::Display) -> PhotoError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> PhotoError {
     PhotoError::Corrupt(e.to_string())
 }
 
-/// The orientation tag of a JPEG's EXIF block.
-fn exif_orientation(jpeg: &[u8]) -> Option<Orientation> {
-    let exif = exif::Reader::new()
-        .read_from_container(&mut Cursor::new(jpeg))
-        .ok()?;
-    let value = exif
-        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
-        .value
-        .get_uint(0)?;
-    Orientation::from_exif(u8::try_from(value).ok()?)
-}
-
-/// PNG and WebP through the `image` crate, with its memory limits.
-fn decode_other(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &Limits,
-) -> Result<(RgbImage, Orientation), PhotoError> {
-    // The header alone first: its size is checked before any pixel buffer exists.
-    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
-    header.no_limits();
-    let (width, height) = header.into_dimensions()?;
-    check_size(width, height, limits)?;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_image_width = Some(limits.max_side);
-    decoder_limits.max_image_height = Some(limits.max_side);
-    // RGBA at 8 bits plus the decoder's own working memory.
-    decoder_limits.max_alloc = Some(limits.max_pixels * 4 + 64 * 1024 * 1024);
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| too_large(e, limits))?;
-    let (width, height) = decoder.dimensions();
-    check_size(width, height, limits)?;
-    // A picture whose EXIF cannot be read is shown as stored, like every viewer does.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let decoded = DynamicImage::from_decoder(decoder).map_err(|e| too_large(e, limits))?;
-    Ok((flatten(decoded), orientation))
-}
-
-fn check_size(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError> {
+pub(crate) fn check_size(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError> {
     if u64::from(width) * u64::from(height) > limits.max_pixels
         || width > limits.max_side
         || height > limits.max_side
@@ -368,17 +309,6 @@ fn check_size(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError
     Ok(())
 }
 
-/// The decoder's own limit errors (its working memory), said plainly.
-fn too_large(e: image::ImageError, limits: &Limits) -> PhotoError {
-    match e {
-        image::ImageError::Limits(_) => PhotoError::Corrupt(format!(
-            "it needs more memory to open than a picture of at most {} megapixels should",
-            limits.max_pixels / 1_000_000
-        )),
-        other => other.into(),
-    }
-}
-
 /// The size that fits `long_edge` keeping the aspect ratio; never larger than the input.
 pub fn fit(width: u32, height: u32, long_edge: u32) -> (u32, u32) {
     let long = width.max(height);
@@ -391,7 +321,7 @@ pub fn fit(width: u32, height: u32, long_edge: u32) -> (u32, u32) {
 }
 
 /// 8-bit RGB; transparency is laid over white.
-fn flatten(image: DynamicImage) -> RgbImage {
+pub(crate) fn flatten(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
         return image.into_rgb8();
     }

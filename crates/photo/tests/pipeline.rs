@@ -1,52 +1,12 @@
 //! The photo pipeline on real image files made here: JPEGs with real EXIF segments, PNGs with
 //! alpha, noise, damaged and hostile files.
 
+mod common;
+
+use common::*;
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
-use multiline_photo::{Options, PhotoError, Stage, process};
+use multiline_photo::{Options, Stage, process};
 use rand::{Rng, SeedableRng};
-
-const RED: [u8; 3] = [220, 30, 30];
-const GREEN: [u8; 3] = [30, 200, 30];
-const BLUE: [u8; 3] = [30, 30, 220];
-const WHITE: [u8; 3] = [250, 250, 250];
-
-/// How the picture should look: red top-left, green top-right, blue bottom-left, white
-/// bottom-right.
-fn upright_colour(x: u32, y: u32, w: u32, h: u32) -> [u8; 3] {
-    match (x < w / 2, y < h / 2) {
-        (true, true) => RED,
-        (false, true) => GREEN,
-        (true, false) => BLUE,
-        (false, false) => WHITE,
-    }
-}
-
-/// The pixels a camera stores for an upright `w`x`h` scene with EXIF orientation `o`, from
-/// the meaning of the tag in the EXIF 2.32 specification: where the stored image's row 0 and
-/// column 0 are in the scene. Maps a stored pixel to the scene pixel it shows.
-fn stored(o: u16, w: u32, h: u32) -> RgbImage {
-    let (sw, sh) = if o >= 5 { (h, w) } else { (w, h) };
-    RgbImage::from_fn(sw, sh, |x, y| {
-        let (vx, vy) = match o {
-            1 => (x, y),
-            2 => (w - 1 - x, y),
-            3 => (w - 1 - x, h - 1 - y),
-            4 => (x, h - 1 - y),
-            5 => (y, x),
-            6 => (w - 1 - y, x),
-            7 => (w - 1 - y, h - 1 - x),
-            8 => (y, h - 1 - x),
-            _ => unreachable!(),
-        };
-        Rgb(upright_colour(vx, vy, w, h))
-    })
-}
-
-fn jpeg(image: &RgbImage, quality: i32) -> Vec<u8> {
-    turbojpeg::compress_image(image, quality, turbojpeg::Subsamp::Sub2x2)
-        .unwrap()
-        .to_vec()
-}
 
 /// An EXIF APP1 segment (written by kamadak-exif) spliced in after the JPEG's SOI marker.
 fn with_exif(jpeg: &[u8], fields: &[exif::Field]) -> Vec<u8> {
@@ -106,23 +66,6 @@ fn gps() -> Vec<exif::Field> {
             exif::Value::Ascii(vec![b"2026:11:20 09:41:00".to_vec()]),
         ),
     ]
-}
-
-fn decode(bytes: &[u8]) -> RgbImage {
-    let image = turbojpeg::decompress(bytes, turbojpeg::PixelFormat::RGB).unwrap();
-    RgbImage::from_raw(image.width as u32, image.height as u32, image.pixels).unwrap()
-}
-
-fn near(actual: &Rgb<u8>, expected: [u8; 3]) -> bool {
-    actual
-        .0
-        .iter()
-        .zip(expected)
-        .all(|(a, e)| a.abs_diff(e) <= 24)
-}
-
-fn run(bytes: &[u8]) -> Result<multiline_photo::Photo, PhotoError> {
-    process(bytes, &Options::default(), |_| {})
 }
 
 #[test]
@@ -319,17 +262,34 @@ fn other_files_are_refused_by_what_they_are_not_by_their_name() {
     assert_eq!(e.code().as_str(), "unsupported_image");
     assert_eq!(
         e.to_string(),
-        "This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo."
+        "This file is not a picture that can be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF."
     );
-    let e = run(b"GIF89a\x01\x00\x01\x00\x00\x00\x00").unwrap_err();
+    let e = run(b"II*\0\x08\0\0\0\0\0").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "GIF pictures can't be sent. Use a JPEG, PNG or WebP photo."
+        "TIFF pictures can't be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF."
     );
-    let e = run(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00").unwrap_err();
-    assert_eq!(e.code().as_str(), "unsupported_image");
-    assert!(e.to_string().starts_with("HEIC pictures"));
     assert_eq!(run(&[]).unwrap_err().code().as_str(), "unsupported_image");
+}
+
+#[test]
+fn the_connector_takes_only_what_the_cloud_api_takes() {
+    // `sniff`, for uploads: HEIC and GIF are the app's to convert.
+    let e = multiline_photo::sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap_err();
+    assert_eq!(e.code().as_str(), "unsupported_image");
+    assert!(
+        e.to_string().starts_with("HEIC pictures are converted"),
+        "{e}"
+    );
+    let e = multiline_photo::sniff(b"GIF89a\x01\x00\x01\x00\x00\x00\x00").unwrap_err();
+    assert!(
+        e.to_string().starts_with("GIF pictures are converted"),
+        "{e}"
+    );
+    assert_eq!(
+        multiline_photo::sniff(&jpeg(&stored(1, 16, 16), 80)).unwrap(),
+        image::ImageFormat::Jpeg
+    );
 }
 
 #[test]

@@ -734,6 +734,18 @@ impl SimControl {
         Ok(())
     }
 
+    /// The bytes of a picture the business uploaded (its media id), as the guest's phone
+    /// gets them.
+    pub async fn media(&self, id: &str) -> anyhow::Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}/control/media/{id}", self.base))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(response.bytes().await?.to_vec())
+    }
+
     /// What the guest received, oldest first.
     pub async fn received(&self, wa_id: &str) -> anyhow::Result<Vec<Value>> {
         Ok(self

@@ -14,6 +14,12 @@ export const MAX_DOCUMENT_BYTES = 100 * 1024 * 1024;
 /** The core's words for a file over the limit (`document_too_large`). */
 export const DOCUMENT_TOO_LARGE = "Documents can be at most 100 MB.";
 
+/** What the Photo Library offers to choose: every format the core's photo pipeline reads
+ * (HEIC, AVIF and GIF are converted to JPEG there); the extensions for systems that have no
+ * type registered for HEIC or AVIF. */
+export const PICTURE_ACCEPT =
+  "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,image/avif,.heic,.heif,.avif";
+
 const PICTURE_EXTENSIONS = /\.(jpe?g|png|webp|gif|heic|heif|bmp|tiff?|avif)$/i;
 
 /** A picture, by its type or (a type the system left blank) its name: it keeps the photo

@@ -1,7 +1,8 @@
 //! Pictures both ways in the real app (F17-F18): a photo chosen from the library goes through
 //! the core's pipeline (its progress drawn), is previewed with its caption, uploaded (the
 //! upload's progress drawn on its bubble) and sent; a guest's picture arrives, shows in the
-//! thread and opens full size.
+//! thread and opens full size; an iPhone's HEIC photo, stored sideways, reaches the guest's
+//! phone as an upright JPEG (issue 18).
 
 use multiline_e2e::App;
 
@@ -136,5 +137,152 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .send_keys(&fantoccini::key::Key::Escape.to_string())
         .await?;
     app.wait_gone(&app.ids.css("pictureViewer")).await?;
+
+    // An iPhone photo: HEIC, a portrait (900 x 1200, red above blue) stored sideways with
+    // the container saying to turn it (EXIF orientation 6), as a phone held upright stores it.
+    let (w, h) = (900, 1200);
+    let stored = image::RgbImage::from_fn(h, w, |x, _| {
+        // Stored pixel (x, y) shows the scene's (w - 1 - y, x): red where the scene's y is
+        // in its upper half.
+        if x < h / 2 {
+            image::Rgb([210, 40, 40])
+        } else {
+            image::Rgb([40, 40, 210])
+        }
+    });
+    let heic = dir.path().join("IMG_0042.HEIC");
+    std::fs::write(
+        &heic,
+        multiline_photo::heif_testing::encode(&stored, false, 6),
+    )?;
+    app.wait_for_css(&app.ids.css("photoInput"))
+        .await?
+        .send_keys(&heic.display().to_string())
+        .await?;
+    app.wait_for_text(&app.ids.css("photoComposer"), "900 × 1200")
+        .await?;
+    let caption = "The door, from the side";
+    app.wait_for("photoCaption")
+        .await?
+        .send_keys(caption)
+        .await?;
+    app.screenshot("06c-heic-preview").await?;
+    app.click("photoSend").await?;
+    let received = app.sim.wait_received(ANA, caption).await?;
+    assert_eq!(received["type"], "image");
+    let id = received["request"]["image"]["id"]
+        .as_str()
+        .expect("an uploaded picture's id");
+    let sent: image::RgbImage = turbojpeg::decompress_image(&app.sim.media(id).await?)?;
+    assert_eq!(sent.dimensions(), (w, h), "upright: a portrait");
+    assert!(
+        near(sent.get_pixel(w / 2, h / 4), [210, 40, 40]),
+        "red above"
+    );
+    assert!(
+        near(sent.get_pixel(w / 2, 3 * h / 4), [40, 40, 210]),
+        "blue below"
+    );
+    app.wait_for_text(
+        &format!(
+            "{}[data-direction='outbound']",
+            app.ids.css("messageBubble")
+        ),
+        caption,
+    )
+    .await?;
+    app.screenshot("06d-heic-sent").await?;
+
+    // Five pictures chosen at once in the Photo Library (the chooser's answer: the input's
+    // files, one path a line), one removed, a caption each, four sent in the order shown.
+    let colours = [
+        [200, 40, 40],
+        [40, 160, 40],
+        [40, 40, 200],
+        [200, 160, 40],
+        [120, 40, 160],
+    ];
+    let mut paths = Vec::new();
+    for (i, colour) in colours.iter().enumerate() {
+        let path = dir.path().join(format!("car-{}.png", i + 1));
+        image::RgbImage::from_pixel(800, 600, image::Rgb(*colour)).save(&path)?;
+        paths.push(path.display().to_string());
+    }
+    app.wait_for_css(&app.ids.css("photoInput"))
+        .await?
+        .send_keys(&paths.join("\n"))
+        .await?;
+    let cards = app.ids.css("photoCard");
+    multiline_e2e::within(multiline_e2e::WAIT, "five pictures in the strip", async {
+        while app.count(&cards).await? != 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::Ok(())
+    })
+    .await?;
+    app.wait_for_css(&format!(
+        "{}[aria-label='Send 5 photos']",
+        app.ids.css("photoSend")
+    ))
+    .await?;
+    // The third goes.
+    app.click_css(&format!(
+        "{cards}:nth-child(3) {}",
+        app.ids.css("photoRemove")
+    ))
+    .await?;
+    app.wait_for_css(&format!(
+        "{}[aria-label='Send 4 photos']",
+        app.ids.css("photoSend")
+    ))
+    .await?;
+    let captions = [
+        "Front left",
+        "Front right",
+        "Rear bumper",
+        "The dent up close",
+    ];
+    let fields = app
+        .driver
+        .find_all(fantoccini::Locator::Css(&app.ids.css("photoCaption")))
+        .await?;
+    assert_eq!(fields.len(), 4);
+    for (field, caption) in fields.iter().zip(captions) {
+        field.send_keys(caption).await?;
+    }
+    app.screenshot("06e-several-pictures").await?;
+    app.click("photoSend").await?;
+    for caption in captions {
+        app.sim.wait_received(ANA, caption).await?;
+    }
+    app.wait_gone(&app.ids.css("photoComposer")).await?;
+    // In the order shown, each its own message, with its own picture (the removed blue one
+    // not among them).
+    let received = app.sim.received(ANA).await?;
+    let sent: Vec<&serde_json::Value> = received
+        .iter()
+        .filter(|m| captions.contains(&m["text"].as_str().unwrap_or("")))
+        .collect();
+    let order: Vec<&str> = sent.iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(order, captions);
+    for (m, colour) in sent
+        .iter()
+        .zip([colours[0], colours[1], colours[3], colours[4]])
+    {
+        let id = m["request"]["image"]["id"].as_str().expect("a picture");
+        let picture: image::RgbImage = turbojpeg::decompress_image(&app.sim.media(id).await?)?;
+        let centre = picture.get_pixel(picture.width() / 2, picture.height() / 2);
+        assert!(
+            near(centre, colour),
+            "{}: {centre:?}, expected {colour:?}",
+            m["text"]
+        );
+    }
+    app.screenshot("06f-several-pictures-sent").await?;
     Ok(())
+}
+
+/// Whether a pixel is `colour`, within JPEG's error.
+fn near(pixel: &image::Rgb<u8>, colour: [u8; 3]) -> bool {
+    pixel.0.iter().zip(colour).all(|(a, b)| a.abs_diff(b) < 30)
 }

@@ -53,7 +53,8 @@ export function mediaCommands(
       if (!jpeg && !png)
         throw {
           code: "unsupported_image",
-          message: "This file is not a picture that can be sent. Use a JPEG, PNG or WebP photo.",
+          message:
+            "This file is not a picture that can be sent. Use a photo: JPEG, PNG, HEIC, WebP or GIF.",
         };
       const id = `p-${fake.calls.length}`;
       world.preparedPhotos.add(id);
