@@ -422,6 +422,46 @@ fn png_of_every_depth_and_palette_webp_and_gif_are_read() {
     }
 }
 
+/// Runs one of libwebp's command-line encoders (Debian's `webp`, which `scripts/setup.sh`
+/// installs) in `dir` and reads what it wrote.
+fn libwebp_tool(dir: &std::path::Path, tool: &str, args: &[&str]) -> Vec<u8> {
+    let out = dir.join("out.webp");
+    let status = std::process::Command::new(tool)
+        .current_dir(dir)
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{tool} (Debian's webp package) could not run: {e}"));
+    assert!(status.success(), "{tool} failed");
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn lossy_and_animated_webp_as_libwebp_writes_them_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (o, name) in [(1, "upright.png"), (3, "upside-down.png")] {
+        DynamicImage::ImageRgb8(stored(o, W, H))
+            .save(dir.path().join(name))
+            .unwrap();
+    }
+    let lossy = libwebp_tool(dir.path(), "cwebp", &["-quiet", "-q", "85", "upright.png"]);
+    assert_eq!(&lossy[12..16], b"VP8 ", "a lossy WebP");
+    check(&lossy, false, "lossy WebP");
+    // Two frames, the second upside down: the first is the picture.
+    let animated = libwebp_tool(
+        dir.path(),
+        "img2webp",
+        &["-lossy", "-q", "85", "upright.png", "upside-down.png"],
+    );
+    assert!(
+        animated.windows(4).any(|w| w == b"ANMF"),
+        "an animated WebP"
+    );
+    check(&animated, false, "animated WebP");
+}
+
 // --- Colour --------------------------------------------------------------------------------------
 
 /// sRGB's transfer curve, as an ICC parametric curve (type 4).
