@@ -131,7 +131,9 @@ fuzz: setup
 # Release builds; figures are medians, reported as ratios against a reference from the same
 # run (docs/benchmarks.md).
 bench: setup
+	bash scripts/bench-setup.sh
 	cargo bench -p multiline-photo --bench photo
+	MULTILINE_BENCH_PYTHON=$(TARGET_DIR)/bench-venv/bin/python cargo bench -p multiline-photo --bench formats
 	cargo bench -p multiline-client --bench cache
 	cargo bench -p multiline-connector --bench connector
 	npm --prefix ui run build

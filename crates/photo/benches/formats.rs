@@ -1,0 +1,298 @@
+//! The photo pipeline beside libvips **in process** (pyvips, `benches/vips_in_process.py`),
+//! format by format (issue 18), in one run: time (medians), SSIM against a reference made
+//! from the full-resolution scene, bytes, and the pipeline's peak memory.
+//!
+//! The scene is a 4032 x 3024 (12 MP) photo-like picture (ImageMagick's fractal plasma with
+//! grain); each format is written from it by that format's own tools: ImageMagick (JPEG
+//! baseline, progressive, grayscale, CMYK; PNG; GIF at 1600 px, as GIFs are small), cwebp
+//! (lossy WebP), libheif's x265 (HEIC), avifenc (AVIF, 2016 x 1512: aom is slow to encode
+//! 12 MP). The reference is ImageMagick's Lanczos resize of the lossless scene (grayscale for
+//! the grayscale file). Both sides do the same job: decode, bound the long edge to 1600 px,
+//! upright, sRGB, JPEG quality 80 with optimised Huffman tables and no metadata.
+//!
+//! Peak memory: this binary re-runs itself on one file (`--one`) and reports how far the
+//! process's peak resident set (VmHWM) rose over what it was before the pipeline ran.
+
+// A benchmark measures wall time: it reads the real clock on purpose.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use multiline_photo::{Options, process};
+
+const RUNS: usize = 9;
+
+/// A file of the corpus: its name, and whether its reference is the grayscale one.
+struct Case {
+    name: &'static str,
+    file: PathBuf,
+    gray: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--one") {
+        let bytes = std::fs::read(&args[i + 1]).unwrap();
+        let before = vm_hwm_kb();
+        let photo = process(&bytes, &Options::default(), |_| {}).unwrap();
+        std::hint::black_box(photo);
+        println!("{}", vm_hwm_kb().saturating_sub(before));
+        return;
+    }
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    let python = std::env::var("MULTILINE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = std::env::temp_dir().join(format!("multiline-formats-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = corpus(&dir);
+
+    // The pipeline, in process, interleaved with nothing else (libvips runs after, alike).
+    let mut ours = Vec::new();
+    for case in &cases {
+        let bytes = std::fs::read(&case.file).unwrap();
+        let mut times = Vec::new();
+        let mut output = Vec::new();
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let photo = process(&bytes, &Options::default(), |_| {}).unwrap();
+            times.push(t.elapsed());
+            output = photo.image.bytes;
+        }
+        let out = dir.join(format!("{}.ours.jpg", case.name));
+        std::fs::write(&out, &output).unwrap();
+        ours.push((median(&times), out));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vips_in_process.py");
+    let printed = Command::new(&python)
+        .arg(&script)
+        .arg(RUNS.to_string())
+        .arg(&dir)
+        .args(cases.iter().map(|c| &c.file))
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let vips: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+
+    let reference = image::open(dir.join("reference.png")).unwrap().into_rgb8();
+    let reference_gray = image::open(dir.join("reference-gray.png"))
+        .unwrap()
+        .into_rgb8();
+    println!(
+        "photo pipeline vs libvips {} in process (pyvips thumbnail_buffer + jpegsave_buffer), \
+         long edge 1600, quality 80; median of {RUNS}",
+        vips_version(&python)
+    );
+    println!(
+        "{:<16} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "format", "ours", "libvips", "ratio", "SSIM", "vips", "bytes", "vips", "peak MB"
+    );
+    for (case, (time, out)) in cases.iter().zip(&ours) {
+        let vips_time = Duration::from_secs_f64(
+            vips[case.file.to_str().unwrap()]
+                .as_f64()
+                .expect("a median"),
+        );
+        let vips_out = dir.join(format!(
+            "{}.vips.jpg",
+            case.file.file_name().unwrap().to_str().unwrap()
+        ));
+        let reference = if case.gray {
+            &reference_gray
+        } else {
+            &reference
+        };
+        let (bytes, ssim) = quality(out, reference);
+        let (vips_bytes, vips_ssim) = quality(&vips_out, reference);
+        println!(
+            "{:<16} {:>7.1}ms {:>7.1}ms {:>6.2}x {:>8.4} {:>8.4} {:>9} {:>9} {:>9.1}",
+            case.name,
+            ms(*time),
+            ms(vips_time),
+            ms(vips_time) / ms(*time),
+            ssim,
+            vips_ssim,
+            bytes,
+            vips_bytes,
+            peak_mb(&case.file),
+        );
+    }
+    println!(
+        "ratio: libvips' time over ours (above 1: ours is faster). SSIM: RGB MSSIM against \
+         the reference. peak MB: the pipeline's rise in peak RSS, in its own process."
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Writes the corpus into `dir` (and the references); returns the cases.
+fn corpus(dir: &Path) -> Vec<Case> {
+    let scene = dir.join("scene.png");
+    // 12 MP, photo-like: fractal clouds with fine detail and sensor grain.
+    run(Command::new("convert")
+        .args([
+            "-seed",
+            "42",
+            "-size",
+            "4032x3024",
+            "plasma:fractal",
+            "-blur",
+            "0x0.7",
+            "-attenuate",
+            "0.15",
+            "+noise",
+            "Gaussian",
+        ])
+        .arg(&scene));
+    let convert = |name: &str, args: &[&str]| -> PathBuf {
+        let out = dir.join(name);
+        run(Command::new("convert").arg(&scene).args(args).arg(&out));
+        out
+    };
+    run(Command::new("convert")
+        .arg(&scene)
+        .args(["-filter", "Lanczos", "-resize", "1600x1600"])
+        .arg(dir.join("reference.png")));
+    run(Command::new("convert")
+        .arg(&scene)
+        .args([
+            "-colorspace",
+            "Gray",
+            "-filter",
+            "Lanczos",
+            "-resize",
+            "1600x1600",
+            "-colorspace",
+            "sRGB",
+            "-type",
+            "TrueColor",
+        ])
+        .arg(dir.join("reference-gray.png")));
+    let case = |name, file, gray| Case { name, file, gray };
+    let mut cases = vec![
+        case("JPEG", convert("baseline.jpg", &["-quality", "92"]), false),
+        case(
+            "JPEG progressive",
+            convert(
+                "progressive.jpg",
+                &["-interlace", "Plane", "-quality", "92"],
+            ),
+            false,
+        ),
+        case(
+            "JPEG grayscale",
+            convert("gray.jpg", &["-colorspace", "Gray", "-quality", "92"]),
+            true,
+        ),
+        case(
+            "JPEG CMYK",
+            convert("cmyk.jpg", &["-colorspace", "CMYK", "-quality", "92"]),
+            false,
+        ),
+        case("PNG", scene.clone(), false),
+        case(
+            "GIF",
+            convert("small.gif", &["-resize", "1600x1600"]),
+            false,
+        ),
+    ];
+    let webp = dir.join("lossy.webp");
+    run(Command::new("cwebp")
+        .args(["-quiet", "-q", "85"])
+        .arg(&scene)
+        .arg("-o")
+        .arg(&webp));
+    cases.push(case("WebP lossy", webp, false));
+    let heic = dir.join("photo.heic");
+    let pixels = image::open(&scene).unwrap().into_rgb8();
+    std::fs::write(
+        &heic,
+        multiline_photo::heif_testing::encode(&pixels, false, 1),
+    )
+    .unwrap();
+    cases.push(case("HEIC", heic, false));
+    let half = convert("half.png", &["-resize", "50%"]);
+    let avif = dir.join("photo.avif");
+    run(Command::new("avifenc")
+        .args(["-s", "10", "--min", "20", "--max", "30"])
+        .arg(&half)
+        .arg(&avif)
+        .stdout(std::process::Stdio::null()));
+    cases.push(case("AVIF (3 MP)", avif, false));
+    cases
+}
+
+/// Output bytes and SSIM against `reference` (the output resized to it if a side differs
+/// by rounding).
+fn quality(path: &Path, reference: &image::RgbImage) -> (usize, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut image: image::RgbImage = turbojpeg::decompress_image(&bytes).unwrap();
+    if image.dimensions() != reference.dimensions() {
+        image = image::imageops::resize(
+            &image,
+            reference.width(),
+            reference.height(),
+            image::imageops::FilterType::Lanczos3,
+        );
+    }
+    let ssim = image_compare::rgb_similarity_structure(
+        &image_compare::Algorithm::MSSIMSimple,
+        reference,
+        &image,
+    )
+    .unwrap()
+    .score;
+    (bytes.len(), ssim)
+}
+
+/// The pipeline's peak memory on `file`, in its own process.
+fn peak_mb(file: &Path) -> f64 {
+    let me = std::env::current_exe().unwrap();
+    let out = Command::new(me).arg("--one").arg(file).output().unwrap();
+    assert!(out.status.success());
+    let kb: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    kb / 1024.0
+}
+
+/// This process's peak resident set so far (Linux's VmHWM), in KiB.
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn vips_version(python: &str) -> String {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import pyvips; print(f'{pyvips.version(0)}.{pyvips.version(1)}')",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn run(command: &mut Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(status.success(), "{command:?}: {status}");
+}
