@@ -85,7 +85,7 @@ pub(crate) fn decode(
         Kind::Image(format) => other(bytes, format, limits),
         #[cfg(feature = "heif")]
         Kind::Heif(_) => {
-            let decoded = crate::heif::decode(bytes, limits)?;
+            let decoded = crate::heif::decode(bytes, long_edge, limits)?;
             Ok(Decoded {
                 rgb: decoded.rgb,
                 orientation: Orientation::NoTransforms,

@@ -11,13 +11,15 @@ use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 
 use crate::{Limits, PhotoError, check_size};
 
-/// A decoded HEIF/AVIF picture: upright RGB, and its ICC profile if it has one.
+/// A decoded HEIF/AVIF picture: upright RGB, already bounded to the long edge asked for
+/// (resized straight from libheif's buffer, without a copy of the full-size pixels), and its
+/// ICC profile if it has one.
 pub(crate) struct Decoded {
     pub rgb: RgbImage,
     pub icc: Option<Vec<u8>>,
 }
 
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
+pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoError> {
     let lib = LibHeif::new();
     let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = context.primary_image_handle().map_err(corrupt)?;
@@ -41,16 +43,23 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoErro
     check_size(width, height, limits)?;
     let channels = if chroma == RgbChroma::Rgba { 4 } else { 3 };
     let row = width as usize * channels;
+    let (w, h) = crate::fit(width, height, long_edge);
+    if channels == 3 && plane.stride == row {
+        let pixels = plane.data.get(..row * height as usize).ok_or_else(short)?;
+        let rgb = crate::resize_pixels(pixels, width, height, w, h);
+        return Ok(Decoded { rgb, icc });
+    }
     let mut pixels = Vec::with_capacity(row * height as usize);
     for line in plane.data.chunks(plane.stride).take(height as usize) {
         pixels.extend_from_slice(line.get(..row).ok_or_else(short)?);
     }
-    let rgb = if channels == 4 {
+    let full = if channels == 4 {
         let rgba = image::RgbaImage::from_raw(width, height, pixels).ok_or_else(short)?;
         crate::flatten(image::DynamicImage::ImageRgba8(rgba))
     } else {
         RgbImage::from_raw(width, height, pixels).ok_or_else(short)?
     };
+    let rgb = crate::resize(&full, w, h);
     Ok(Decoded { rgb, icc })
 }
 

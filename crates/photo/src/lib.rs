@@ -270,8 +270,12 @@ pub fn process(
     progress(Stage::Resizing);
     let rgb = decoded.rgb;
     let (w, h) = fit(rgb.width(), rgb.height(), options.long_edge);
-    let mut resized = DynamicImage::ImageRgb8(resize(&rgb, w, h));
-    drop(rgb);
+    // Already small enough (or resized by its decoder): no copy.
+    let mut resized = DynamicImage::ImageRgb8(if (w, h) == rgb.dimensions() {
+        rgb
+    } else {
+        resize(&rgb, w, h)
+    });
     resized.apply_orientation(decoded.orientation);
     let mut resized = resized.into_rgb8();
     if let Some(icc) = decoded.icc {
@@ -343,9 +347,20 @@ fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
     if (width, height) == src.dimensions() {
         return src.clone();
     }
-    let from =
-        fr::images::ImageRef::new(src.width(), src.height(), src.as_raw(), fr::PixelType::U8x3)
-            .expect("buffer sized for the image");
+    resize_pixels(src.as_raw(), src.width(), src.height(), width, height)
+}
+
+/// Lanczos3 from tightly packed RGB `pixels` (`src_width` x `src_height`), borrowed: a
+/// decoder's own buffer is resized without a copy.
+pub(crate) fn resize_pixels(
+    pixels: &[u8],
+    src_width: u32,
+    src_height: u32,
+    width: u32,
+    height: u32,
+) -> RgbImage {
+    let from = fr::images::ImageRef::new(src_width, src_height, pixels, fr::PixelType::U8x3)
+        .expect("buffer sized for the image");
     let mut to = fr::images::Image::new(width, height, fr::PixelType::U8x3);
     fr::Resizer::new()
         .resize(
