@@ -193,8 +193,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     .await?;
     app.screenshot("06d-heic-sent").await?;
 
-    // Five pictures chosen at once in the Photo Library (the chooser's answer: the input's
-    // files, one path a line), one removed, a caption each, four sent in the order shown.
+    // Five pictures dropped on the conversation at once, one removed, a caption each, four
+    // sent in the order shown. WebDriver has no native drop of files from the desktop, so the
+    // page is given the drop event the webview makes of one (tauri.conf.json leaves drops to
+    // the webview): its DataTransfer holding the five files.
     let colours = [
         [200, 40, 40],
         [40, 160, 40],
@@ -202,16 +204,29 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         [200, 160, 40],
         [120, 40, 160],
     ];
-    let mut paths = Vec::new();
+    let mut files = Vec::new();
     for (i, colour) in colours.iter().enumerate() {
-        let path = dir.path().join(format!("car-{}.png", i + 1));
-        image::RgbImage::from_pixel(800, 600, image::Rgb(*colour)).save(&path)?;
-        paths.push(path.display().to_string());
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(800, 600, image::Rgb(*colour))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+        files.push(serde_json::json!({ "name": format!("car-{}.png", i + 1), "bytes": png }));
     }
-    app.wait_for_css(&app.ids.css("photoInput"))
-        .await?
-        .send_keys(&paths.join("\n"))
+    let dropped = app
+        .driver
+        .execute(
+            "const [selector, files] = arguments;
+             const target = document.querySelector(selector);
+             const data = new DataTransfer();
+             for (const f of files)
+               data.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'image/png' }));
+             const drag = (type) => new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true });
+             target.dispatchEvent(drag('dragover'));
+             target.dispatchEvent(drag('drop'));
+             return data.files.length;",
+            vec![serde_json::json!(app.ids.css("threadView")), serde_json::json!(files)],
+        )
         .await?;
+    assert_eq!(dropped, serde_json::json!(5));
     let cards = app.ids.css("photoCard");
     multiline_e2e::within(multiline_e2e::WAIT, "five pictures in the strip", async {
         while app.count(&cards).await? != 5 {
@@ -279,6 +294,28 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         );
     }
     app.screenshot("06f-several-pictures-sent").await?;
+
+    // The Photo Library takes several at once too (the chooser's answer: the input's files,
+    // one path a line); Cancel drops the strip.
+    let paths: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let path = dir.path().join(format!("{name}.png"));
+            image::RgbImage::from_pixel(400, 300, image::Rgb([90, 90, 90])).save(&path)?;
+            anyhow::Ok(path.display().to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    app.wait_for_css(&app.ids.css("photoInput"))
+        .await?
+        .send_keys(&paths.join("\n"))
+        .await?;
+    app.wait_for_css(&format!(
+        "{}[aria-label='Send 2 photos']",
+        app.ids.css("photoSend")
+    ))
+    .await?;
+    app.click("photoCancel").await?;
+    app.wait_gone(&app.ids.css("photoComposer")).await?;
     Ok(())
 }
 
