@@ -15,7 +15,13 @@ use libheif_rs::{
 /// `image` (the pixels as stored) as HEIC (`avif`: AVIF) whose container says to show it
 /// as EXIF orientation `orientation` (1-8) says, as a phone writes a photo taken sideways.
 pub fn encode(image: &RgbImage, avif: bool, orientation: u8) -> Vec<u8> {
-    encode_in(image, avif, orientation, None)
+    encode_in(image, avif, orientation, None, false)
+}
+
+/// A HEIC as an iPhone writes one: the container's `irot`/`imir` for `orientation`, and an
+/// EXIF block whose orientation tag says the same (for software that reads only EXIF).
+pub fn encode_like_an_iphone(image: &RgbImage, orientation: u8) -> Vec<u8> {
+    encode_in(image, false, orientation, None, true)
 }
 
 /// [`encode`], its colour described by nclx code points with these primaries (sRGB's transfer
@@ -26,7 +32,7 @@ pub fn encode_with_primaries(
     avif: bool,
     primaries: libheif_rs::ColorPrimaries,
 ) -> Vec<u8> {
-    encode_in(image, avif, 1, Some(primaries))
+    encode_in(image, avif, 1, Some(primaries), false)
 }
 
 fn encode_in(
@@ -34,6 +40,7 @@ fn encode_in(
     avif: bool,
     orientation: u8,
     primaries: Option<libheif_rs::ColorPrimaries>,
+    with_exif: bool,
 ) -> Vec<u8> {
     let lib = LibHeif::new();
     let (w, h) = image.dimensions();
@@ -67,9 +74,23 @@ fn encode_in(
     encoder
         .set_quality(EncoderQuality::Lossy(90))
         .expect("a quality");
-    context
+    let handle = context
         .encode_image(&picture, &mut encoder, None)
         .expect("encoded");
+    if with_exif {
+        let field = exif::Field {
+            tag: exif::Tag::Orientation,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Short(vec![u16::from(orientation)]),
+        };
+        let mut writer = exif::experimental::Writer::new();
+        writer.push_field(&field);
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        writer.write(&mut tiff, false).expect("an EXIF block");
+        context
+            .add_exif_metadata(&handle, &tiff.into_inner())
+            .expect("EXIF added");
+    }
     let file = context.write_to_bytes().expect("written");
     // EXIF orientation as HEIF's transforms, applied in this order.
     let (irot, imir) = match orientation {

@@ -563,6 +563,20 @@ fn heic_in_all_8_orientations_and_avif_come_out_upright() {
 }
 
 #[test]
+fn an_iphone_heic_is_turned_once_by_its_container_not_again_by_its_exif() {
+    // Its `irot` and its EXIF orientation say the same turn; HEIF makes the container's the
+    // truth, so applying the EXIF too would turn the photo twice.
+    for o in [3, 6, 8] {
+        let bytes = heif::encode_like_an_iphone(&stored(o, W, H), o as u8);
+        assert!(
+            bytes.windows(4).any(|w| w == b"Exif"),
+            "the EXIF item is there"
+        );
+        check(&bytes, false, &format!("iPhone-like HEIC, orientation {o}"));
+    }
+}
+
+#[test]
 fn a_damaged_or_hostile_heic_is_refused_clearly() {
     let good = heif::encode(&stored(1, W, H), false, 1);
     let e = run(&good[..good.len() / 2]).unwrap_err();

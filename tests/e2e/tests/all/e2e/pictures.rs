@@ -139,7 +139,8 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.wait_gone(&app.ids.css("pictureViewer")).await?;
 
     // An iPhone photo: HEIC, a portrait (900 x 1200, red above blue) stored sideways with
-    // the container saying to turn it (EXIF orientation 6), as a phone held upright stores it.
+    // the container saying to turn it (`irot`, EXIF orientation 6's turn) and an EXIF block
+    // saying the same, as a phone held upright stores it.
     let (w, h) = (900, 1200);
     let stored = image::RgbImage::from_fn(h, w, |x, _| {
         // Stored pixel (x, y) shows the scene's (w - 1 - y, x): red where the scene's y is
@@ -153,7 +154,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     let heic = dir.path().join("IMG_0042.HEIC");
     std::fs::write(
         &heic,
-        multiline_photo::heif_testing::encode(&stored, false, 6),
+        multiline_photo::heif_testing::encode_like_an_iphone(&stored, 6),
     )?;
     app.wait_for_css(&app.ids.css("photoInput"))
         .await?
