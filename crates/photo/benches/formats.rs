@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{median, ms, run};
 use multiline_photo::{Options, process};
+
+mod common;
 
 const RUNS: usize = 9;
 
@@ -133,22 +136,7 @@ fn main() {
 /// Writes the corpus into `dir` (and the references); returns the cases.
 fn corpus(dir: &Path) -> Vec<Case> {
     let scene = dir.join("scene.png");
-    // 12 MP, photo-like: fractal clouds with fine detail and sensor grain.
-    run(Command::new("convert")
-        .args([
-            "-seed",
-            "42",
-            "-size",
-            "4032x3024",
-            "plasma:fractal",
-            "-blur",
-            "0x0.7",
-            "-attenuate",
-            "0.15",
-            "+noise",
-            "Gaussian",
-        ])
-        .arg(&scene));
+    common::scene(&scene, &[]);
     let convert = |name: &str, args: &[&str]| -> PathBuf {
         let out = dir.join(name);
         run(Command::new("convert").arg(&scene).args(args).arg(&out));
@@ -278,21 +266,4 @@ fn vips_version(python: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(status.success(), "{command:?}: {status}");
 }

@@ -16,7 +16,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{median, ms, run};
 use multiline_photo::{Options, process};
+
+mod common;
 
 const RUNS: usize = 15;
 
@@ -39,23 +42,7 @@ fn main() {
     let input = dir.join("camera.jpg");
     // A 4032 x 3024 (12.2 MP, a phone camera's size) photo-like scene: fractal clouds with
     // fine detail and sensor grain, saved at quality 92 like a camera does.
-    run(Command::new("convert")
-        .args([
-            "-seed",
-            "42",
-            "-size",
-            "4032x3024",
-            "plasma:fractal",
-            "-blur",
-            "0x0.7",
-            "-attenuate",
-            "0.15",
-            "+noise",
-            "Gaussian",
-            "-quality",
-            "92",
-        ])
-        .arg(&input));
+    common::scene(&input, &["-quality", "92"]);
     let reference = dir.join("reference.png");
     run(Command::new("convert")
         .arg(&input)
@@ -155,23 +142,6 @@ fn quality(path: &Path, reference: &image::RgbImage) -> (usize, f64) {
     .unwrap()
     .score;
     (bytes.len(), ssim)
-}
-
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn run(command: &mut Command) {
-    let status = command
-        .status()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(status.success(), "{command:?}: {status}");
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
