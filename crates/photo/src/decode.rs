@@ -67,7 +67,8 @@ pub(crate) fn heif_brand(bytes: &[u8]) -> Option<&'static str> {
 
 /// Pixels as stored, with what is needed to show them as meant.
 pub(crate) struct Decoded {
-    pub rgb: RgbImage,
+    /// RGB, or one grey band for a grayscale picture.
+    pub image: DynamicImage,
     /// To apply after resizing (libheif has already applied HEIF's own).
     pub orientation: Orientation,
     /// The embedded ICC profile, converted from after resizing.
@@ -87,7 +88,7 @@ pub(crate) fn decode(
         Kind::Heif(_) => {
             let decoded = crate::heif::decode(bytes, long_edge, limits)?;
             Ok(Decoded {
-                rgb: decoded.rgb,
+                image: DynamicImage::ImageRgb8(decoded.rgb),
                 orientation: Orientation::NoTransforms,
                 icc: decoded.icc,
             })
@@ -148,8 +149,11 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
         header.colorspace,
         turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
     );
+    let gray = header.colorspace == turbojpeg::Colorspace::Gray;
     let (format, channels) = if cmyk {
         (turbojpeg::PixelFormat::CMYK, 4)
+    } else if gray {
+        (turbojpeg::PixelFormat::GRAY, 1)
     } else {
         (turbojpeg::PixelFormat::RGB, 3)
     };
@@ -163,19 +167,28 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
     decoder
         .decompress(bytes, image.as_deref_mut())
         .map_err(corrupt)?;
-    let pixels = if cmyk {
-        crate::color::cmyk_to_rgb(&image.pixels, meta.adobe)
+    let (width, height) = (size.width as u32, size.height as u32);
+    let image = if gray {
+        DynamicImage::ImageLuma8(
+            image::GrayImage::from_raw(width, height, image.pixels)
+                .expect("buffer sized for the image"),
+        )
     } else {
-        image.pixels
+        let pixels = if cmyk {
+            crate::color::cmyk_to_rgb(&image.pixels, meta.adobe)
+        } else {
+            image.pixels
+        };
+        DynamicImage::ImageRgb8(
+            RgbImage::from_raw(width, height, pixels).expect("buffer sized for the image"),
+        )
     };
-    let rgb = RgbImage::from_raw(size.width as u32, size.height as u32, pixels)
-        .expect("buffer sized for the image");
     Ok(Decoded {
-        rgb,
+        image,
         // A picture whose EXIF cannot be read at all is shown as stored, as viewers do.
         orientation: meta.orientation.unwrap_or(Orientation::NoTransforms),
-        // A CMYK profile describes ink, not these RGB pixels.
-        icc: meta.icc.filter(|_| !cmyk),
+        // A CMYK profile describes ink, not these RGB pixels (and a grey one, one band).
+        icc: meta.icc.filter(|_| !cmyk && !gray),
     })
 }
 
@@ -204,8 +217,17 @@ fn other(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<Decoded, 
         .unwrap_or(Orientation::NoTransforms);
     let icc = decoder.icc_profile().ok().flatten();
     let decoded = DynamicImage::from_decoder(decoder).map_err(|e| too_large(e, limits))?;
+    // Grey without transparency stays one band; the rest RGB, transparency over white.
+    let gray = matches!(
+        decoded.color(),
+        image::ColorType::L8 | image::ColorType::L16
+    );
     Ok(Decoded {
-        rgb: flatten(decoded),
+        image: if gray {
+            DynamicImage::ImageLuma8(decoded.into_luma8())
+        } else {
+            DynamicImage::ImageRgb8(flatten(decoded))
+        },
         orientation,
         icc,
     })

@@ -64,7 +64,11 @@ pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<De
     } else {
         RgbImage::from_raw(width, height, pixels).ok_or_else(short)?
     };
-    let rgb = crate::resize(&full, w, h);
+    let rgb = if (w, h) == full.dimensions() {
+        full
+    } else {
+        crate::resize_pixels(full.as_raw(), width, height, w, h)
+    };
     Ok(Decoded { rgb, icc })
 }
 

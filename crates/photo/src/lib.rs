@@ -268,18 +268,21 @@ pub fn process(
     let decoded = decode::decode(bytes, kind, options.long_edge, limits)?;
 
     progress(Stage::Resizing);
-    let rgb = decoded.rgb;
-    let (w, h) = fit(rgb.width(), rgb.height(), options.long_edge);
+    let decoded_image = decoded.image;
+    let (w, h) = fit(
+        decoded_image.width(),
+        decoded_image.height(),
+        options.long_edge,
+    );
     // Already small enough (or resized by its decoder): no copy.
-    let mut resized = DynamicImage::ImageRgb8(if (w, h) == rgb.dimensions() {
-        rgb
+    let mut resized = if (w, h) == (decoded_image.width(), decoded_image.height()) {
+        decoded_image
     } else {
-        resize(&rgb, w, h)
-    });
+        resize(&decoded_image, w, h)
+    };
     resized.apply_orientation(decoded.orientation);
-    let mut resized = resized.into_rgb8();
-    if let Some(icc) = decoded.icc {
-        color::to_srgb(&mut resized, &icc);
+    if let (Some(icc), DynamicImage::ImageRgb8(rgb)) = (decoded.icc, &mut resized) {
+        color::to_srgb(rgb, &icc);
     }
 
     progress(Stage::Encoding);
@@ -343,11 +346,32 @@ pub(crate) fn flatten(image: DynamicImage) -> RgbImage {
     RgbImage::from_raw(w, h, rgb).expect("buffer sized for the image")
 }
 
-fn resize(src: &RgbImage, width: u32, height: u32) -> RgbImage {
-    if (width, height) == src.dimensions() {
+/// Lanczos3 to `width` x `height`: RGB, or one grey band (a grayscale photo stays one band
+/// from decoder to encoder: a third of the work, and a grayscale JPEG out).
+fn resize(src: &DynamicImage, width: u32, height: u32) -> DynamicImage {
+    if (width, height) == (src.width(), src.height()) {
         return src.clone();
     }
-    resize_pixels(src.as_raw(), src.width(), src.height(), width, height)
+    match src {
+        DynamicImage::ImageLuma8(gray) => DynamicImage::ImageLuma8(
+            image::GrayImage::from_raw(
+                width,
+                height,
+                resize_raw(gray.as_raw(), gray.dimensions(), (width, height), true),
+            )
+            .expect("buffer sized for the image"),
+        ),
+        other => {
+            let rgb = other.as_rgb8().expect("the pipeline works on RGB or grey");
+            DynamicImage::ImageRgb8(resize_pixels(
+                rgb.as_raw(),
+                rgb.width(),
+                rgb.height(),
+                width,
+                height,
+            ))
+        }
+    }
 }
 
 /// Lanczos3 from tightly packed RGB `pixels` (`src_width` x `src_height`), borrowed: a
@@ -359,36 +383,66 @@ pub(crate) fn resize_pixels(
     width: u32,
     height: u32,
 ) -> RgbImage {
-    let from = fr::images::ImageRef::new(src_width, src_height, pixels, fr::PixelType::U8x3)
+    RgbImage::from_raw(
+        width,
+        height,
+        resize_raw(pixels, (src_width, src_height), (width, height), false),
+    )
+    .expect("buffer sized for the image")
+}
+
+fn resize_raw(pixels: &[u8], from: (u32, u32), to: (u32, u32), gray: bool) -> Vec<u8> {
+    let kind = if gray {
+        fr::PixelType::U8
+    } else {
+        fr::PixelType::U8x3
+    };
+    let src = fr::images::ImageRef::new(from.0, from.1, pixels, kind)
         .expect("buffer sized for the image");
-    let mut to = fr::images::Image::new(width, height, fr::PixelType::U8x3);
+    let mut dst = fr::images::Image::new(to.0, to.1, kind);
     fr::Resizer::new()
         .resize(
-            &from,
-            &mut to,
+            &src,
+            &mut dst,
             &fr::ResizeOptions::new()
                 .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3)),
         )
         .expect("same pixel type on both sides");
-    RgbImage::from_raw(width, height, to.into_vec()).expect("buffer sized for the image")
+    dst.into_vec()
 }
 
-fn encode(image: &RgbImage, quality: u8) -> Result<Jpeg, PhotoError> {
+fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
+    let (pixels, format, subsamp, channels) = match image {
+        DynamicImage::ImageLuma8(gray) => (
+            gray.as_raw().as_slice(),
+            turbojpeg::PixelFormat::GRAY,
+            turbojpeg::Subsamp::Gray,
+            1,
+        ),
+        other => (
+            other
+                .as_rgb8()
+                .expect("the pipeline works on RGB or grey")
+                .as_raw()
+                .as_slice(),
+            turbojpeg::PixelFormat::RGB,
+            turbojpeg::Subsamp::Sub2x2,
+            3,
+        ),
+    };
     let mut compressor = turbojpeg::Compressor::new().map_err(corrupt)?;
     compressor
         .set_quality(i32::from(quality))
         .map_err(corrupt)?;
-    compressor
-        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
-        .map_err(corrupt)?;
+    compressor.set_subsamp(subsamp).map_err(corrupt)?;
     compressor.set_optimize(true).map_err(corrupt)?;
     let bytes = compressor
         .compress_to_vec(turbojpeg::Image {
-            pixels: image.as_raw().as_slice(),
+            pixels,
             width: image.width() as usize,
-            pitch: image.width() as usize * 3,
+            pitch: image.width() as usize * channels,
             height: image.height() as usize,
-            format: turbojpeg::PixelFormat::RGB,
+            format,
         })
         .map_err(corrupt)?;
     Ok(Jpeg {
@@ -401,7 +455,7 @@ fn encode(image: &RgbImage, quality: u8) -> Result<Jpeg, PhotoError> {
 /// Encodes at `quality`; while the result is over `max_bytes`, lowers the quality (down to
 /// 50), then shrinks the picture by a quarter at a time. Always ends: a small enough picture
 /// fits any limit a caller would set.
-fn encode_within(image: &RgbImage, quality: u8, max_bytes: usize) -> Result<Jpeg, PhotoError> {
+fn encode_within(image: &DynamicImage, quality: u8, max_bytes: usize) -> Result<Jpeg, PhotoError> {
     let mut quality = quality;
     let mut current = std::borrow::Cow::Borrowed(image);
     loop {
