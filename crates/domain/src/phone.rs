@@ -43,9 +43,21 @@ impl E164 {
                 input: input.to_owned(),
             });
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        // The phonenumber crate strips a trunk prefix even from a number written with its
+        // country code ("+7 8 ..."), and can then turn a number into one it does not itself
+        // accept ("+7888330000000" became "+78330000000", which it refuses). A number is only
+        // taken in the form that reads back as itself, so storing and reading it again agree.
+        let again = phonenumber::parse(None, &e164).ok();
+        if again.as_ref().is_none_or(|n| {
+            !phonenumber::is_valid(n)
+                || n.format().mode(phonenumber::Mode::E164).to_string() != e164
+        }) {
+            return Err(PhoneError::Invalid {
+                input: input.to_owned(),
+            });
+        }
+        Ok(Self(e164))
     }
 
     /// A number this system wrote (so validated when it entered): checks the E.164 form only,
@@ -172,6 +184,21 @@ mod tests {
                 proptest::prop_assert_eq!(E164::from_wa_id(once.wa_id()).unwrap(), once);
             }
         }
+    }
+
+    #[test]
+    fn a_number_the_library_would_not_read_back_is_refused() {
+        // Found by the property below: the trunk 8 stripped after +7 left a number the
+        // library itself refuses.
+        assert!(matches!(
+            E164::parse("+7888330000000", None),
+            Err(PhoneError::Invalid { .. })
+        ));
+        // A trunk 0 after +44 is still taken, as the number it stands for.
+        assert_eq!(
+            E164::parse("+4407911123456", None).unwrap().as_str(),
+            "+447911123456"
+        );
     }
 
     #[test]
