@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{median, ms, run};
+use common::{median, ms, quality, run};
 use multiline_photo::{Options, process};
 
 mod common;
@@ -213,29 +213,6 @@ fn corpus(dir: &Path) -> Vec<Case> {
         .stdout(std::process::Stdio::null()));
     cases.push(case("AVIF (3 MP)", avif, false));
     cases
-}
-
-/// Output bytes and SSIM against `reference` (the output resized to it if a side differs
-/// by rounding).
-fn quality(path: &Path, reference: &image::RgbImage) -> (usize, f64) {
-    let bytes = std::fs::read(path).unwrap();
-    let mut image: image::RgbImage = turbojpeg::decompress_image(&bytes).unwrap();
-    if image.dimensions() != reference.dimensions() {
-        image = image::imageops::resize(
-            &image,
-            reference.width(),
-            reference.height(),
-            image::imageops::FilterType::Lanczos3,
-        );
-    }
-    let ssim = image_compare::rgb_similarity_structure(
-        &image_compare::Algorithm::MSSIMSimple,
-        reference,
-        &image,
-    )
-    .unwrap()
-    .score;
-    (bytes.len(), ssim)
 }
 
 /// The pipeline's peak memory on `file`, in its own process.

@@ -1,4 +1,5 @@
-//! What the photo benchmarks share: the 12 MP photo-like scene, medians, and running a tool.
+//! What the photo benchmarks share: the 12 MP photo-like scene, output quality, medians, and
+//! running a tool.
 #![allow(dead_code)]
 
 use std::path::Path;
@@ -24,6 +25,29 @@ pub const SCENE: [&str; 11] = [
 /// Writes the scene to `out` (its format by the name), with `then` (say, a JPEG quality).
 pub fn scene(out: &Path, then: &[&str]) {
     run(Command::new("convert").args(SCENE).args(then).arg(out));
+}
+
+/// Output bytes and RGB MSSIM against `reference` (an output a pixel off the reference's
+/// size by rounding is resized to it first).
+pub fn quality(path: &Path, reference: &image::RgbImage) -> (usize, f64) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut image: image::RgbImage = turbojpeg::decompress_image(&bytes).unwrap();
+    if image.dimensions() != reference.dimensions() {
+        image = image::imageops::resize(
+            &image,
+            reference.width(),
+            reference.height(),
+            image::imageops::FilterType::Lanczos3,
+        );
+    }
+    let ssim = image_compare::rgb_similarity_structure(
+        &image_compare::Algorithm::MSSIMSimple,
+        reference,
+        &image,
+    )
+    .unwrap()
+    .score;
+    (bytes.len(), ssim)
 }
 
 pub fn median(times: &[Duration]) -> Duration {
