@@ -412,37 +412,31 @@ fn resize_raw(pixels: &[u8], from: (u32, u32), to: (u32, u32), gray: bool) -> Ve
 }
 
 fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
-    let (pixels, format, subsamp, channels) = match image {
-        DynamicImage::ImageLuma8(gray) => (
-            gray.as_raw().as_slice(),
-            turbojpeg::PixelFormat::GRAY,
-            turbojpeg::Subsamp::Gray,
-            1,
-        ),
-        other => (
-            other
-                .as_rgb8()
-                .expect("the pipeline works on RGB or grey")
-                .as_raw()
-                .as_slice(),
-            turbojpeg::PixelFormat::RGB,
-            turbojpeg::Subsamp::Sub2x2,
-            3,
-        ),
+    // Meta takes 8-bit RGB or RGBA images: a grey picture, resized as one band, is written
+    // as RGB (three equal bands, which cost little once the chroma is subsampled).
+    let widened;
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        other => {
+            widened = other.to_rgb8();
+            &widened
+        }
     };
     let mut compressor = turbojpeg::Compressor::new().map_err(corrupt)?;
     compressor
         .set_quality(i32::from(quality))
         .map_err(corrupt)?;
-    compressor.set_subsamp(subsamp).map_err(corrupt)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(corrupt)?;
     compressor.set_optimize(true).map_err(corrupt)?;
     let bytes = compressor
         .compress_to_vec(turbojpeg::Image {
-            pixels,
-            width: image.width() as usize,
-            pitch: image.width() as usize * channels,
-            height: image.height() as usize,
-            format,
+            pixels: rgb.as_raw().as_slice(),
+            width: rgb.width() as usize,
+            pitch: rgb.width() as usize * 3,
+            height: rgb.height() as usize,
+            format: turbojpeg::PixelFormat::RGB,
         })
         .map_err(corrupt)?;
     Ok(Jpeg {

@@ -108,17 +108,10 @@ pub fn assert_clean_jpeg(bytes: &[u8], label: &str) {
         bytes.len() <= multiline_photo::CLOUD_API_IMAGE_LIMIT,
         "{label}"
     );
-    // Colour as YCbCr of sRGB (no profile says otherwise), as every viewer reads it; a
-    // grayscale picture as one grey band.
+    // Colour as YCbCr of sRGB (no profile says otherwise), as every viewer reads it, and as
+    // Meta takes images (8-bit RGB).
     let header = turbojpeg::read_header(bytes).unwrap();
-    assert!(
-        matches!(
-            header.colorspace,
-            turbojpeg::Colorspace::YCbCr | turbojpeg::Colorspace::Gray
-        ),
-        "{label}: {:?}",
-        header.colorspace
-    );
+    assert_eq!(header.colorspace, turbojpeg::Colorspace::YCbCr, "{label}");
     let out = decode(bytes);
     assert!(out.width().max(out.height()) <= 1600, "{label}");
 }
