@@ -29,6 +29,20 @@ pub struct FileConfig {
     pub listen: Option<std::net::SocketAddr>,
     /// The connector's address as the SMS carrier reaches it (`https://connector.example.com`).
     pub public_url: Option<String>,
+    /// `text` or `json` log lines.
+    pub log_format: Option<LogFormat>,
+}
+
+/// How the connector writes its log lines.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people reading a terminal or the journal.
+    #[default]
+    Text,
+    /// One JSON object per line, with the id, method and path of the request being served:
+    /// for a log collector.
+    Json,
 }
 
 impl FileConfig {

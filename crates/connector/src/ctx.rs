@@ -48,12 +48,48 @@ pub struct Ctx {
     pub server_limits: crate::serve::ServerLimits,
     /// Becomes true when the connector shuts down: long-lived work (event sockets) ends.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// What the connector tells its monitoring (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// When set, `GET /metrics` wants `Authorization: Bearer` this (`--metrics-token`).
+    pub metrics_token: Option<String>,
+    /// The background workers, for `GET /readyz`.
+    pub workers: Arc<Workers>,
+}
+
+/// The background workers of a running connector, by name: `GET /readyz` says whether each
+/// still runs.
+#[derive(Default)]
+pub struct Workers(std::sync::Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>);
+
+impl Workers {
+    pub fn add(&self, name: &'static str, task: &tokio::task::JoinHandle<()>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name, task.abort_handle()));
+    }
+
+    /// The workers that ended (each runs until the connector stops, so none should).
+    pub fn stopped(&self) -> Vec<&'static str> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, task)| task.is_finished())
+            .map(|(name, _)| *name)
+            .collect()
+    }
 }
 
 impl Ctx {
+    /// A context on `store`, whose transactions are timed into the context's metrics.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Ctx {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         Ctx {
-            store,
+            store: Arc::new(crate::metrics::TimedStore {
+                inner: store,
+                metrics: metrics.clone(),
+            }),
             ids: Arc::new(ClockIds::new(clock.clone())),
             clock,
             live: broadcast::channel(1024).0,
@@ -70,6 +106,9 @@ impl Ctx {
             sessions_changed: Arc::new(tokio::sync::watch::channel(0).0),
             server_limits: crate::serve::ServerLimits::default(),
             stopping: tokio::sync::watch::channel(false).1,
+            metrics,
+            metrics_token: None,
+            workers: Arc::default(),
         }
     }
 
@@ -82,13 +121,15 @@ impl Ctx {
         }
     }
 
-    /// Runs a use case on a blocking thread, with the time it started at.
+    /// Runs a use case on a blocking thread, with the time it started at, in the caller's
+    /// span (what it logs carries the request's id).
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Env<'_>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let ctx = self.clone();
-        tokio::task::spawn_blocking(move || f(&ctx.env()))
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| f(&ctx.env())))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }

@@ -45,7 +45,9 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        let mut stopping = ctx.stopping.clone();
+        // Between jobs, the connector may stop: a job taken is always sent and recorded.
+        while !*stopping.borrow() {
             match run_once(&ctx).await {
                 Ok(true) => continue,
                 Ok(false) => {}
@@ -61,6 +63,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
             tokio::select! {
                 _ = ctx.dispatch.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
+                () = crate::serve::until_stopped(&mut stopping) => {}
             }
         }
     })
@@ -73,6 +76,7 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
     };
     // Meta's throughput limit per number: wait for a slot rather than collect 130429s.
     ctx.send_rate.until_key_ready(&job.line.id).await;
+    let started = crate::metrics::Stopwatch::start();
     let result = match (job.channel, &job.body) {
         (Channel::Sms, body) => send_text_message(ctx, &job, body).await,
         (_, MessageBody::Picture { media_id, .. } | MessageBody::Document { media_id, .. }) => {
@@ -91,6 +95,20 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
                 .await
         }
     };
+    ctx.metrics
+        .dispatch_duration
+        .get_or_create(&crate::metrics::DispatchLabels {
+            outcome: if result.is_ok() { "sent" } else { "failed" },
+        })
+        .observe(started.seconds());
+    if let Err(error) = &result {
+        let provider = match (job.channel, &job.line.carrier) {
+            (Channel::Sms, Some(account)) => account.provider.as_str(),
+            (Channel::Sms, None) => "carrier",
+            _ => "whatsapp",
+        };
+        ctx.metrics.provider_error(provider, error.code);
+    }
     let id = job.message_id;
     // Once the Cloud API was called, its answer must be recorded: a failed store write is
     // retried (each write is idempotent) rather than leaving the job in flight.

@@ -13,8 +13,8 @@
 //! - [`providers`]: the Cloud API and the carrier, behind the connector's traits;
 //! - [`store`]: the persistence contract ([`store::Store`]) and its SQLite backend.
 //!
-//! Plus [`admin`] (what the admin commands do), [`ctx`] (what handlers and workers run with)
-//! and [`server`] (a running connector).
+//! Plus [`admin`] (what the admin commands do), [`ctx`] (what handlers and workers run with),
+//! [`server`] (a running connector) and [`metrics`] (what it tells its monitoring).
 
 pub mod admin;
 pub mod api;
@@ -23,6 +23,7 @@ pub mod dispatch;
 pub mod error;
 pub mod inbox;
 pub mod media_facts;
+pub mod metrics;
 pub mod passwords;
 pub mod providers;
 pub mod serve;

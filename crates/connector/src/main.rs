@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use multiline_connector::admin::{self, FileConfig};
+use multiline_connector::admin::{self, FileConfig, LogFormat};
 use multiline_connector::ctx::Ctx;
 use multiline_connector::server::Connector;
 use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
@@ -34,6 +34,10 @@ struct Cli {
     /// Where the connector keeps its SQLite store.
     #[arg(long, global = true, env = "MULTILINE_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// How log lines are written to standard error: `text` (for people) or `json` (one
+    /// object per line, for a log collector). Levels: RUST_LOG (default `info`).
+    #[arg(long, global = true, env = "MULTILINE_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +52,17 @@ enum Command {
         /// `https://connector.example.com`); the carrier signs its webhooks over it.
         #[arg(long, env = "MULTILINE_PUBLIC_URL")]
         public_url: Option<String>,
+    },
+    /// Copy the store into a new file while the connector runs (SQLite's online backup),
+    /// checked. The key that seals the store's secrets is not in it: keep that apart.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the store with a backup (stop the connector first).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Organizations: create one, turn WhatsApp on or off, list them.
     #[command(subcommand)]
@@ -287,17 +302,20 @@ async fn stop_signal() -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let file = match &cli.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        );
+    match cli.log_format.or(file.log_format).unwrap_or_default() {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let data_dir = cli
         .data_dir
         .or(file.data_dir)
@@ -309,7 +327,10 @@ async fn main() -> anyhow::Result<()> {
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
-            let ctx = admin::open(&data_dir, clock)?;
+            let mut ctx = admin::open(&data_dir, clock)?;
+            ctx.metrics_token = std::env::var("MULTILINE_METRICS_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty());
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
@@ -327,7 +348,8 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(url = %connector.url(), data = %data_dir.display(), version = multiline_domain::version::THIS, "connector serving");
             stop_signal().await?;
             tracing::info!("stopping: finishing what is in flight");
-            connector.shutdown().await;
+            connector.stop().await;
+            tracing::info!("stopped");
         }
         Command::Org(command) => {
             let ctx = admin::open(&data_dir, clock)?;
@@ -534,6 +556,31 @@ async fn main() -> anyhow::Result<()> {
             let ended = accounts::revoke_sessions(&ctx.env(), &email)
                 .with_context(|| format!("no user {email}"))?;
             println!("{ended} sessions of {email} revoked");
+        }
+        Command::Backup { to } => {
+            let store = admin::store_path(&data_dir);
+            let facts = multiline_connector::store::sqlite::backup::backup(&store, &to)?;
+            println!(
+                "backed up to {} ({} bytes, schema {}); the key that seals its secrets is not \
+                 in it: keep {} (or MULTILINE_SECRET_KEY) apart, safely",
+                to.display(),
+                facts.bytes,
+                facts.schema,
+                multiline_connector::store::secrets::key_file(&store).display()
+            );
+        }
+        Command::Restore { from } => {
+            let store = admin::store_path(&data_dir);
+            let facts = multiline_connector::store::sqlite::backup::restore(&from, &store)?;
+            // Opening applies what migrations the backup lacks, and needs its key.
+            admin::open_store(&data_dir)
+                .context("the backup is restored, but opening it failed (is its key in place?)")?;
+            println!(
+                "restored {} (schema {}) into {}",
+                from.display(),
+                facts.schema,
+                store.display()
+            );
         }
         Command::RotateKey => {
             let store = admin::store_path(&data_dir);

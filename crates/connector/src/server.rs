@@ -19,11 +19,17 @@ pub struct Connector {
     stop: Arc<Stop>,
 }
 
-/// What [`Connector::shutdown`] stops.
+/// What [`Connector::shutdown`] and [`Connector::stop`] stop.
 struct Stop {
     signal: tokio::sync::watch::Sender<bool>,
-    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    tasks: std::sync::Mutex<Vec<(&'static str, tokio::task::JoinHandle<()>)>>,
 }
+
+/// The tasks that end by themselves when the connector stops (after finishing what they
+/// hold); the others are cut.
+const SERVER: &str = "http server";
+const DISPATCH: &str = "dispatch";
+const INBOX: &str = "inbox";
 
 /// How often the lines' Graph API versions are checked against Meta's schedule.
 const VERSION_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
@@ -117,13 +123,16 @@ impl Connector {
         let limits = ctx.server_limits.clone();
         let server = tokio::spawn(crate::serve::serve(listener, app, limits, stopped));
         let tasks = vec![
-            server,
-            crate::dispatch::spawn(ctx.clone()),
-            crate::inbox::spawn(ctx.clone()),
-            watch_api_versions(ctx.clone()),
-            probe_paused_lines(ctx.clone()),
-            watch_outside_writes(ctx.clone()),
+            (SERVER, server),
+            (DISPATCH, crate::dispatch::spawn(ctx.clone())),
+            (INBOX, crate::inbox::spawn(ctx.clone())),
+            ("api version watch", watch_api_versions(ctx.clone())),
+            ("paused lines probe", probe_paused_lines(ctx.clone())),
+            ("outside writes watch", watch_outside_writes(ctx.clone())),
         ];
+        for (name, task) in &tasks {
+            ctx.workers.add(name, task);
+        }
         let stop = Arc::new(Stop {
             signal,
             tasks: std::sync::Mutex::new(tasks),
@@ -131,15 +140,39 @@ impl Connector {
         Ok(Connector { ctx, addr, stop })
     }
 
-    /// Stops serving and working, as a process exit would (what is queued stays in the
-    /// store). Open event sockets end too.
+    /// Stops serving and working at once, as a process killed would (what is queued stays
+    /// in the store; a send in flight is failed at the next start). Open event sockets end.
     pub async fn shutdown(&self) {
         let _ = self.stop.signal.send(true);
-        let tasks = std::mem::take(&mut *self.stop.tasks.lock().unwrap_or_else(|e| e.into_inner()));
-        for task in tasks {
+        for (_, task) in self.take_tasks() {
             task.abort();
             let _ = task.await;
         }
+    }
+
+    /// Stops gracefully, as `SIGTERM` asks: stops accepting connections, lets the requests
+    /// in flight finish, lets the dispatch worker record the send it is making and the inbox
+    /// worker apply the batch it holds (each within [`crate::serve::ServerLimits::drain_timeout`]),
+    /// then stops the rest. Nothing is left claimed that a next start would have to fail.
+    pub async fn stop(&self) {
+        let _ = self.stop.signal.send(true);
+        let deadline = tokio::time::Instant::now() + self.ctx.server_limits.drain_timeout;
+        for (name, mut task) in self.take_tasks() {
+            if [SERVER, DISPATCH, INBOX].contains(&name)
+                && tokio::time::timeout_at(deadline, &mut task).await.is_ok()
+            {
+                continue;
+            }
+            if [DISPATCH, INBOX].contains(&name) {
+                tracing::warn!(worker = name, "still working after the drain timeout: cut");
+            }
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    fn take_tasks(&self) -> Vec<(&'static str, tokio::task::JoinHandle<()>)> {
+        std::mem::take(&mut *self.stop.tasks.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn addr(&self) -> SocketAddr {

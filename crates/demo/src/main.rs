@@ -60,6 +60,6 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(%email, %password, "demo user");
     }
     tokio::signal::ctrl_c().await?;
-    demo.connector.shutdown().await;
+    demo.connector.stop().await;
     Ok(())
 }

@@ -63,7 +63,24 @@ async fn still_signed_in(ctx: &Ctx, token: &str) -> bool {
     )
 }
 
+/// Counts an open event socket in the metrics while it lives.
+struct Open(prometheus_client::metrics::gauge::Gauge);
+
+impl Open {
+    fn new(ctx: &Ctx) -> Open {
+        ctx.metrics.event_sockets.inc();
+        Open(ctx.metrics.event_sockets.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socket: WebSocket) {
+    let _open = Open::new(&ctx);
     // Subscribe before the first read so nothing committed in between is missed.
     let mut live = ctx.live.subscribe();
     let mut stopping = ctx.stopping.clone();

@@ -7,6 +7,7 @@ mod carrier;
 mod contacts;
 mod events;
 mod media;
+mod ops;
 mod threads;
 mod version;
 mod webhook;
@@ -106,8 +107,37 @@ pub fn router(ctx: Ctx) -> Router {
     // An oversized upload is answered in the API's error shape by its handler.
     .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()))
     .merge(webhooks.layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)))
+    .route_layer(axum::middleware::from_fn(ops::note_route))
     // First of all: an app too old for this connector is told so whatever it asks.
     .layer(axum::middleware::from_fn(version::refuse_old_apps))
+    // For the load balancer and the monitoring, whatever the app's version.
+    .merge(
+        Router::new()
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz))
+            .route("/metrics", get(ops::metrics))
+            .route_layer(axum::middleware::from_fn(ops::note_route)),
+    )
+    .layer(axum::middleware::from_fn_with_state(
+        ctx.clone(),
+        ops::count_requests,
+    ))
+    // Each request has an id (the load balancer's `x-request-id`, else a new one): it is on
+    // every log line written while it is served, and on its response.
+    .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+    .layer(
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+        }),
+    )
+    .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+        tower_http::request_id::MakeRequestUuid,
+    ))
     .with_state(ctx)
 }
 

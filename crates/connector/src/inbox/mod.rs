@@ -114,7 +114,9 @@ pub fn backoff(attempts: u32) -> chrono::Duration {
 /// earliest row waiting for a retry is due.
 pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        let mut stopping = ctx.stopping.clone();
+        // Between batches, the connector may stop: a batch taken is applied.
+        while !*stopping.borrow() {
             if let Err(error) = drain(&ctx).await {
                 tracing::error!(%error, "inbox");
             }
@@ -132,6 +134,7 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
             tokio::select! {
                 _ = ctx.inbox.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
+                () = crate::serve::until_stopped(&mut stopping) => {}
             }
         }
     })
@@ -166,7 +169,8 @@ enum Failure {
 /// applied a row at a time, so one bad row is counted and set aside alone.
 pub async fn drain(ctx: &Ctx) -> Result<()> {
     let mut lines: HashMap<Uuid, Line> = HashMap::new();
-    loop {
+    // A stopping connector ends after the batch it holds; the rest waits in the store.
+    while !*ctx.stopping.borrow() {
         let rows = ctx
             .run(|env| env.store.read(|tx| tx.inbox_pending(env.now, BATCH)))
             .await?;
@@ -200,6 +204,7 @@ pub async fn drain(ctx: &Ctx) -> Result<()> {
             }
         }
     }
+    Ok(())
 }
 
 /// Applies rows and marks them done, in one transaction.

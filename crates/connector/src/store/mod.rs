@@ -62,6 +62,10 @@ pub trait Store: Send + Sync {
     /// a running connector re-checks what it keeps in memory (open event sockets' sessions)
     /// when it moves.
     fn outside_writes(&self) -> Result<u64>;
+
+    /// Whether this store can serve this build: an error when it cannot be reached; `false`
+    /// when its schema is older than the build's (migrations not applied yet).
+    fn schema_current(&self) -> Result<bool>;
 }
 
 /// [`Store`]'s transactions with a value: `store.write(|tx| ...)`.
@@ -336,6 +340,9 @@ pub trait OutboxTx {
     fn dequeue(&mut self, message: MessageId) -> Result<()>;
     /// Messages marked in flight.
     fn in_flight(&mut self) -> Result<Vec<MessageId>>;
+    /// What waits to go out, per line (queued and in flight; lines with nothing queued are
+    /// left out): how many, and when the oldest was written.
+    fn outbox_backlog(&mut self) -> Result<Vec<(Uuid, Backlog)>>;
     /// Keeps a status that came before its message's provider id was known.
     fn keep_early_status(&mut self, line: Uuid, status: &EarlyStatus, now: Timestamp)
     -> Result<()>;
@@ -381,6 +388,9 @@ pub trait InboxTx {
     ) -> Result<i64>;
     /// Rows set aside, oldest first.
     fn inbox_dead_letters(&mut self, limit: usize) -> Result<Vec<DeadLetter>>;
+    /// What waits to be applied (received, neither applied nor set aside) and how many rows
+    /// are set aside.
+    fn inbox_backlog(&mut self) -> Result<InboxBacklog>;
     /// Brings a set-aside row back, due now (or when it was last due, if earlier: an admin's
     /// clock may be ahead of the server's), its attempts counted from zero; false when there
     /// is no such dead letter.

@@ -347,6 +347,21 @@ pub enum InboxSource {
     Carrier,
 }
 
+/// What waits in a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    pub count: u64,
+    /// When the oldest waiting item was written (none when nothing waits).
+    pub oldest: Option<Timestamp>,
+}
+
+/// The webhook inbox's backlog: rows waiting to be applied, and rows set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InboxBacklog {
+    pub waiting: Backlog,
+    pub set_aside: u64,
+}
+
 /// A webhook waiting in the inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxRow {

@@ -15,6 +15,7 @@ mod late_failures;
 mod malformed;
 mod meta_scenarios;
 mod openapi;
+mod operations;
 mod reliability;
 mod scenarios;
 mod security;

@@ -143,13 +143,7 @@ async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
     h.demo.sim.inject_fault(Fault::Delay { ms: 5_000 }, 1);
     let in_flight = h.send_text(&thread, "in flight when it died").await;
     let queued = h.send_text(&thread, "queued behind it").await;
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while h.demo.sim.faults_pending() > 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the first send reached the Cloud API");
+    h.until_faults_met().await;
     let addr = h.demo.connector.addr();
     h.demo.connector.shutdown().await;
 

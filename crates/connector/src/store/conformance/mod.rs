@@ -65,6 +65,7 @@ macro_rules! store_conformance {
             early_statuses_are_kept_then_taken_once,
             the_inbox_retries_later_and_sets_aside,
             dead_letters_are_listed_retried_and_applied_once,
+            backlogs_count_what_waits,
             media_are_scoped_to_their_organization,
             templates_are_replaced_and_changes_noticed,
             events_are_numbered_per_user_without_gaps,

@@ -1,7 +1,7 @@
 //! The outbox's claims, early statuses, the inbox, events, the audit.
 
 use super::{outbound, t, t0, thread, world};
-use crate::store::{AuditEntry, EarlyStatus, InboxSource, Store, StoreExt};
+use crate::store::{AuditEntry, Backlog, EarlyStatus, InboxBacklog, InboxSource, Store, StoreExt};
 use multiline_domain::api::{DeliveryState, Event};
 
 pub fn the_outbox_hands_out_heads_of_threads_once(s: &dyn Store) {
@@ -161,6 +161,70 @@ pub fn the_inbox_retries_later_and_sets_aside(s: &dyn Store) {
         s.write(|tx| tx.take_early_transcript(w.line, "RE1"))
             .unwrap(),
         None
+    );
+}
+
+pub fn backlogs_count_what_waits(s: &dyn Store) {
+    assert!(s.schema_current().unwrap(), "a store opened is migrated");
+    let w = world(s);
+    assert_eq!(s.read(|tx| tx.outbox_backlog()).unwrap(), []);
+    assert_eq!(
+        s.read(|tx| tx.inbox_backlog()).unwrap(),
+        InboxBacklog::default()
+    );
+    let a = s.write(|tx| thread(tx, &w)).unwrap();
+    let a1 = outbound(a, w.alex.user_id, "a1", t(1));
+    let a2 = outbound(a, w.alex.user_id, "a2", t(2));
+    s.write(|tx| {
+        for m in [&a2, &a1] {
+            tx.insert_message(m)?;
+            tx.queue(m.id, m.thread, t(5))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    // In flight still waits to be done; its age is its message's.
+    s.write(|tx| tx.claim_next(t(5))).unwrap().unwrap();
+    let backlog = Backlog {
+        count: 2,
+        oldest: Some(t(1)),
+    };
+    assert_eq!(
+        s.read(|tx| tx.outbox_backlog()).unwrap(),
+        [(w.line, backlog)]
+    );
+    s.write(|tx| {
+        tx.dequeue(a1.id)?;
+        tx.dequeue(a2.id)
+    })
+    .unwrap();
+    assert_eq!(s.read(|tx| tx.outbox_backlog()).unwrap(), []);
+
+    let (first, _) = s
+        .write(|tx| {
+            let first = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{}", t(3))?;
+            let second = tx.inbox_push(w.other_line, InboxSource::Carrier, b"{}", t(4))?;
+            tx.inbox_set_aside(w.line, InboxSource::Whatsapp, b"?", "unreadable", t(4))?;
+            Ok((first, second))
+        })
+        .unwrap();
+    assert_eq!(
+        s.read(|tx| tx.inbox_backlog()).unwrap(),
+        InboxBacklog {
+            waiting: Backlog {
+                count: 2,
+                oldest: Some(t(3)),
+            },
+            set_aside: 1,
+        }
+    );
+    s.write(|tx| tx.inbox_done(first, t(6))).unwrap();
+    assert_eq!(
+        s.read(|tx| tx.inbox_backlog()).unwrap().waiting,
+        Backlog {
+            count: 1,
+            oldest: Some(t(4)),
+        }
     );
 }
 

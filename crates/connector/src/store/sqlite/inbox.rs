@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{SqliteTx, from_micros, micros, uuid_col};
-use crate::store::{DeadLetter, Error, InboxRow, InboxSource, InboxTx, Result};
+use crate::store::{
+    Backlog, DeadLetter, Error, InboxBacklog, InboxRow, InboxSource, InboxTx, Result,
+};
 
 fn source_str(source: InboxSource) -> &'static str {
     match source {
@@ -130,6 +132,27 @@ impl InboxTx for SqliteTx<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn inbox_backlog(&mut self) -> Result<InboxBacklog> {
+        // Both counts through their partial indexes.
+        let (count, oldest): (i64, Option<i64>) = self.row(
+            "SELECT COUNT(*), MIN(received_at) FROM webhook_inbox WHERE processed_at IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let set_aside: i64 = self.row(
+            "SELECT COUNT(*) FROM webhook_inbox WHERE dead_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(InboxBacklog {
+            waiting: Backlog {
+                count: count as u64,
+                oldest: oldest.map(from_micros),
+            },
+            set_aside: set_aside as u64,
+        })
     }
 
     fn inbox_retry(&mut self, id: i64, now: Timestamp) -> Result<bool> {

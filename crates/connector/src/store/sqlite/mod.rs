@@ -14,6 +14,7 @@
 //! One file per concern: the transaction type's impl of each trait.
 
 mod accounts;
+pub mod backup;
 mod contacts;
 mod events;
 mod inbox;
@@ -297,6 +298,16 @@ impl Store for SqliteStore {
             .conn()
             .query_row("PRAGMA data_version", [], |r| r.get(0))?;
         Ok(version as u64)
+    }
+
+    fn schema_current(&self) -> Result<bool> {
+        let conn = self.conn();
+        let applied = match migrations().current_version(&conn)? {
+            rusqlite_migration::SchemaVersion::Inside(n)
+            | rusqlite_migration::SchemaVersion::Outside(n) => n.get(),
+            rusqlite_migration::SchemaVersion::NoneSet => 0,
+        };
+        Ok(applied >= migrations_list().len())
     }
 }
 

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{SqliteTx, enum_col, enum_str, from_micros, micros, uuid_col};
-use crate::store::{Claimed, EarlyStatus, OutboxTx, Result};
+use crate::store::{Backlog, Claimed, EarlyStatus, OutboxTx, Result};
 
 /// Heads of their thread's queue: nothing of the same thread was queued before them.
 /// And not of a WhatsApp thread whose line is paused (`blocked_told`): those wait.
@@ -78,6 +78,24 @@ impl OutboxTx for SqliteTx<'_> {
             "SELECT message_id FROM outbox WHERE in_flight_since IS NOT NULL ORDER BY position",
         )?;
         let rows = stmt.query_map([], |r| Ok(MessageId(uuid_col(r.get(0)?)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn outbox_backlog(&mut self) -> Result<Vec<(Uuid, Backlog)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t.line_id, COUNT(*), MIN(m.created_at) FROM outbox o
+             JOIN threads t ON t.id = o.thread_id JOIN messages m ON m.id = o.message_id
+             GROUP BY t.line_id ORDER BY t.line_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                uuid_col(r.get(0)?)?,
+                Backlog {
+                    count: r.get::<_, i64>(1)? as u64,
+                    oldest: r.get::<_, Option<i64>>(2)?.map(from_micros),
+                },
+            ))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -246,6 +246,18 @@ impl Harness {
             .await
     }
 
+    /// Waits (10 s at most) until the Cloud API calls meant to meet the injected faults have
+    /// reached the simulator (a delayed one is then being held there).
+    pub async fn until_faults_met(&self) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while self.demo.sim.faults_pending() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the calls reached the Cloud API");
+    }
+
     /// Waits until the simulator has delivered every webhook and the connector has
     /// processed its inbox (polling the system, never waiting on time for a rule).
     pub async fn settle(&self) {
