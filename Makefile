@@ -96,7 +96,7 @@ test: setup
 	$(MAKE) --no-print-directory bindings-check BINDINGS_SCOPE="$(TEST_CARGO)"
 	npm --prefix ui run check
 	npm --prefix ui run lint
-	bash scripts/with-keyring.sh cargo test $(TEST_CARGO) --tests -- --include-ignored --skip e2e::
+	bash scripts/with-postgres.sh bash scripts/with-keyring.sh cargo test $(TEST_CARGO) --tests -- --include-ignored --skip e2e::
 	npm --prefix ui test
 	env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(MAKE) --no-print-directory fuzz-smoke
 	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test $(TEST_CARGO) --tests e2e:: -- --test-threads=1 --nocapture

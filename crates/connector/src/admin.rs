@@ -14,8 +14,10 @@ use serde::Deserialize;
 
 use crate::ctx::Ctx;
 use crate::providers::PROVIDERS;
-use crate::store::CarrierAccount;
+use crate::store::postgres::PgStore;
+use crate::store::secrets::Sealer;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{CarrierAccount, Store};
 use crate::usecases::{Env, accounts};
 
 /// The connector's settings: command-line flags win over environment variables, which win
@@ -31,6 +33,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: Option<LogFormat>,
+    /// A PostgreSQL database instead of the SQLite store (`postgres://...`).
+    pub database_url: Option<String>,
 }
 
 /// How the connector writes its log lines.
@@ -60,16 +64,70 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("connector.sqlite3")
 }
 
-/// Opens (creating if needed) the store in `data_dir`.
+/// Opens (creating if needed) the SQLite store in `data_dir`.
 pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
     Ok(SqliteStore::open(&store_path(data_dir))?)
 }
 
-/// A connector's context on the store in `data_dir`, for a command.
+/// A connector's context on the SQLite store in `data_dir`.
 pub fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Ctx> {
     Ok(Ctx::new(Arc::new(open_store(data_dir)?), clock))
+}
+
+/// Where the connector keeps its records: the SQLite store in the data folder (the
+/// default), or a PostgreSQL database (`--database-url`). The key that seals the secrets is
+/// in the data folder either way (unless `MULTILINE_SECRET_KEY`).
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl Storage {
+    /// Opens the store (PostgreSQL: connects and applies the migrations it lacks).
+    pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let Some(url) = &self.database_url else {
+            return Ok(Arc::new(open_store(&self.data_dir)?));
+        };
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating the data folder {}", self.data_dir.display()))?;
+        let beside = store_path(&self.data_dir);
+        let sealer = Sealer::load(&beside)?;
+        let store = PgStore::connect(url, sealer)
+            .with_context(|| format!("connecting to {}", redacted(url)))?;
+        crate::store::secrets::forget_previous(&beside)?;
+        Ok(Arc::new(store))
+    }
+
+    /// A connector's context on the store, for a command or the server.
+    pub fn open(&self, clock: Arc<dyn Clock>) -> anyhow::Result<Ctx> {
+        Ok(Ctx::new(self.open_store()?, clock))
+    }
+
+    /// The SQLite store's file, for what only SQLite does (`backup`, `restore`).
+    pub fn sqlite_file(&self, what: &str) -> anyhow::Result<PathBuf> {
+        if self.database_url.is_some() {
+            anyhow::bail!(
+                "{what} works on the SQLite store; for PostgreSQL use pg_dump and pg_restore \
+                 (docs/operations.md, \"Backups\")"
+            );
+        }
+        Ok(store_path(&self.data_dir))
+    }
+}
+
+/// A database URL as it may be shown: without its password.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Connects the SMS and voice carrier of the organization's line (F22), for a provider the

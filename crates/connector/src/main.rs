@@ -1,8 +1,8 @@
 //! `multiline-connector`: the connector server and its admin commands.
 //!
-//! Settings: `--data-dir` / `MULTILINE_DATA_DIR`, `--listen` / `MULTILINE_LISTEN`, else the
-//! configuration file (`--config` / `MULTILINE_CONFIG`, TOML with `data_dir`, `listen` and
-//! `public_url`; packaging/connector/connector.toml has each, commented),
+//! Settings: `--data-dir` / `MULTILINE_DATA_DIR`, `--listen` / `MULTILINE_LISTEN`,
+//! `--database-url` / `MULTILINE_DATABASE_URL` ..., else the configuration file (`--config` /
+//! `MULTILINE_CONFIG`, TOML; packaging/connector/connector.toml has each setting, commented),
 //! else the defaults (`./connector-data`, `127.0.0.1:8080`). Secrets are taken from the
 //! environment, never from flags (flags show in process lists).
 
@@ -34,6 +34,16 @@ struct Cli {
     /// Where the connector keeps its SQLite store.
     #[arg(long, global = true, env = "MULTILINE_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite store in the data folder
+    /// (`postgres://user:password@host:5432/multiline`): several instances share it. Keep a
+    /// password out of the command line: set it in the environment or the TOML file.
+    #[arg(
+        long,
+        global = true,
+        env = "MULTILINE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
     /// How log lines are written to standard error: `text` (for people) or `json` (one
     /// object per line, for a log collector). Levels: RUST_LOG (default `info`).
     #[arg(long, global = true, env = "MULTILINE_LOG_FORMAT")]
@@ -286,6 +296,39 @@ fn secret(name: &str) -> anyhow::Result<String> {
 }
 
 /// Ctrl-C, or the `SIGTERM` a service manager (`systemctl stop`) sends.
+/// `serve`: the connector until SIGTERM or Ctrl-C, then a graceful stop.
+async fn serve(
+    ctx: Ctx,
+    listen: std::net::SocketAddr,
+    public_url: Option<String>,
+    store: String,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let connector = Connector::start_with(ctx, listener, public_url).await?;
+    let lines = connector
+        .ctx
+        .run(|env| {
+            Ok(accounts::organizations(env)?
+                .into_iter()
+                .filter_map(|org| accounts::line_of_org(env, org.id).ok())
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    for line in lines {
+        if let Err(error) = template_sync::sync(&connector.ctx, line.id).await {
+            tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
+        }
+    }
+    tracing::info!(url = %connector.url(), %store, version = multiline_domain::version::THIS, "connector serving");
+    stop_signal().await?;
+    tracing::info!("stopping: finishing what is in flight");
+    connector.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
 async fn stop_signal() -> anyhow::Result<()> {
     #[cfg(unix)]
     {
@@ -300,8 +343,14 @@ async fn stop_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Admin commands run outside the async runtime, as the store's methods want (they block:
+/// PostgreSQL's client even refuses to run on an async thread); `serve` and the few calls
+/// that wait on the network run in it.
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let cli = Cli::parse();
     let file = match &cli.config {
         Some(path) => FileConfig::load(path)?,
@@ -320,6 +369,10 @@ async fn main() -> anyhow::Result<()> {
         .data_dir
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from("./connector-data"));
+    let storage = admin::Storage {
+        data_dir: data_dir.clone(),
+        database_url: cli.database_url.or(file.database_url),
+    };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve { listen, public_url } => {
@@ -327,32 +380,18 @@ async fn main() -> anyhow::Result<()> {
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
-            let mut ctx = admin::open(&data_dir, clock)?;
+            let mut ctx = storage.open(clock)?;
             ctx.metrics_token = std::env::var("MULTILINE_METRICS_TOKEN")
                 .ok()
                 .filter(|t| !t.is_empty());
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
-            let connector = Connector::start_with(ctx, listener, public_url).await?;
-            let env = connector.ctx.env();
-            let lines: Vec<_> = accounts::organizations(&env)?
-                .into_iter()
-                .filter_map(|org| accounts::line_of_org(&env, org.id).ok())
-                .collect();
-            for line in lines {
-                if let Err(error) = template_sync::sync(&connector.ctx, line.id).await {
-                    tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
-                }
-            }
-            tracing::info!(url = %connector.url(), data = %data_dir.display(), version = multiline_domain::version::THIS, "connector serving");
-            stop_signal().await?;
-            tracing::info!("stopping: finishing what is in flight");
-            connector.stop().await;
-            tracing::info!("stopped");
+            let store = storage.database_url.as_deref().map_or_else(
+                || admin::store_path(&data_dir).display().to_string(),
+                admin::redacted,
+            );
+            runtime.block_on(serve(ctx, listen, public_url, store))?;
         }
         Command::Org(command) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let env = ctx.env();
             let setting = |org, setting| {
                 accounts::set_org_setting(&env, org, &setting)
@@ -400,7 +439,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::CreateUser { org, name, email } => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let password = secret("MULTILINE_PASSWORD")?;
             let user =
                 accounts::create_user(&ctx.env(), org, &name, &email, &password).map_err(|e| {
@@ -414,7 +453,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{user}");
         }
         Command::ConnectNumber(c) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let env = ctx.env();
             let owner = accounts::user_by_email(&env, &c.owner_email)?
                 .with_context(|| format!("no user {}", c.owner_email))?;
@@ -437,7 +476,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("webhook callback path: /webhooks/whatsapp/{line}");
         }
         Command::ConnectCarrier(c) => {
-            let mut ctx = admin::open(&data_dir, clock)?;
+            let mut ctx = storage.open(clock)?;
             let account = CarrierAccount {
                 provider: c.provider,
                 account_sid: c.account_sid,
@@ -459,14 +498,14 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::SyncTemplates { org } => {
-            let ctx: Ctx = admin::open(&data_dir, clock)?;
+            let ctx: Ctx = storage.open(clock)?;
             let line =
                 accounts::line_of_org(&ctx.env(), org).context("the organization has no number")?;
-            let count = template_sync::sync(&ctx, line.id).await?;
+            let count = runtime.block_on(template_sync::sync(&ctx, line.id))?;
             println!("{count} templates");
         }
         Command::Inbox(command) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let env = ctx.env();
             match command {
                 InboxCommand::List { body } => {
@@ -507,7 +546,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Line(command) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let env = ctx.env();
             let line = match command {
                 LineCommand::Show { org } => accounts::line_of_org(&env, org)
@@ -542,7 +581,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", multiline_connector::api::openapi().to_pretty_json()?);
         }
         Command::User(command) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let (email, disabled) = match command {
                 UserCommand::Disable { email } => (email, true),
                 UserCommand::Enable { email } => (email, false),
@@ -552,13 +591,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{email} {}", if disabled { "disabled" } else { "enabled" });
         }
         Command::Sessions(SessionsCommand::Revoke { email }) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let ended = accounts::revoke_sessions(&ctx.env(), &email)
                 .with_context(|| format!("no user {email}"))?;
             println!("{ended} sessions of {email} revoked");
         }
         Command::Backup { to } => {
-            let store = admin::store_path(&data_dir);
+            let store = storage.sqlite_file("backup")?;
             let facts = multiline_connector::store::sqlite::backup::backup(&store, &to)?;
             println!(
                 "backed up to {} ({} bytes, schema {}); the key that seals its secrets is not \
@@ -570,7 +609,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Restore { from } => {
-            let store = admin::store_path(&data_dir);
+            let store = storage.sqlite_file("restore")?;
             let facts = multiline_connector::store::sqlite::backup::restore(&from, &store)?;
             // Opening applies what migrations the backup lacks, and needs its key.
             admin::open_store(&data_dir)
@@ -586,14 +625,14 @@ async fn main() -> anyhow::Result<()> {
             let store = admin::store_path(&data_dir);
             let file = multiline_connector::store::secrets::rotate_key_file(&store)?;
             // Opening the store seals everything with the new key, then forgets the old one.
-            admin::open_store(&data_dir)?;
+            storage.open_store()?;
             println!(
                 "secrets sealed again with the new key in {}",
                 file.display()
             );
         }
         Command::Audit(AuditCommand::Verify { org }) => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let check = accounts::verify_audit(&ctx.env(), org)?;
             if check.problems.is_empty() {
                 println!("intact: {} records, head {}", check.records, check.head);
@@ -609,7 +648,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::ExportAudit { org, out } => {
-            let ctx = admin::open(&data_dir, clock)?;
+            let ctx = storage.open(clock)?;
             let env = ctx.env();
             let count = match out {
                 Some(path) => {

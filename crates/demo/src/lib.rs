@@ -101,6 +101,12 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     let path = options.data_dir.join("connector.sqlite3");
     let store: Arc<dyn Store> =
         Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??);
+    start_on(store, options).await
+}
+
+/// [`start`] on a store the caller opened (the tests' PostgreSQL database); `data_dir` is
+/// not used.
+pub async fn start_on(store: Arc<dyn Store>, options: DemoOptions) -> anyhow::Result<Demo> {
     let sim_listener = TcpListener::bind(options.sim_addr)
         .await
         .context("binding the simulator")?;

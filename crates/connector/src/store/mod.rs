@@ -1,6 +1,7 @@
 //! The store's contract: what the connector asks of persistence, whatever the backend.
-//! [`sqlite::SqliteStore`] is the embedded default; another backend implements [`Store`] and
-//! the transaction traits below and must pass the same [`conformance`] suite.
+//! [`sqlite::SqliteStore`] is the embedded default; [`postgres::PgStore`] serves several
+//! instances. Each implements [`Store`] and the transaction traits below and passes the same
+//! [`conformance`] suite.
 //!
 //! The store decides nothing. The rules live in the use cases (`crate::usecases`), which read
 //! facts and write rows through one [`Tx`] each; a backend only keeps records:
@@ -14,7 +15,8 @@
 //!   ([`EventTx::push_event`]). A thread's messages are listed by their time, then in the
 //!   order they were stored.
 //! - **Idempotency.** A message's provider id (wamid) and an author's client id are unique:
-//!   inserting either again is [`Error::Conflict`], and nothing else is written.
+//!   inserting either again is [`Error::Conflict`], and nothing else is written. A conflict
+//!   ends the transaction (PostgreSQL takes nothing more in it): work returns it.
 //! - **Claims.** [`OutboxTx::claim_next`] hands out the oldest due message of a thread with
 //!   nothing earlier queued or in flight, once, and marks it in flight.
 //! - **Append-only audit.** Audit records are only ever added ([`AuditTx::append_audit`]).
@@ -23,6 +25,7 @@
 
 pub mod audit_chain;
 pub mod conformance;
+pub mod postgres;
 pub mod secrets;
 pub mod sqlite;
 mod types;

@@ -173,6 +173,18 @@ impl Sealer {
         String::from_utf8(plain).map_err(|_| Error::corrupt("a sealed secret that is not text"))
     }
 
+    /// A line as stored, its secrets opened (the access token, app secret, verify token and
+    /// the carrier's auth token).
+    pub fn open_line(&self, mut line: crate::store::Line) -> Result<crate::store::Line> {
+        line.access_token = self.open(&line.access_token)?;
+        line.app_secret = self.open(&line.app_secret)?;
+        line.verify_token = self.open(&line.verify_token)?;
+        if let Some(c) = line.carrier.as_mut() {
+            c.auth_token = self.open(&c.auth_token)?;
+        }
+        Ok(line)
+    }
+
     /// Whether `stored` is sealed with the current key (else sealing it again is due).
     pub fn is_current(&self, stored: &str) -> bool {
         stored

@@ -280,6 +280,48 @@ pub struct ThreadRecord {
     pub window: WindowFacts,
 }
 
+/// What a thread's view reads beside its record (see [`super::ThreadTx::thread_view`]).
+#[derive(Debug, Clone)]
+pub struct ViewFacts {
+    pub contact_name: Option<String>,
+    pub preview: Option<String>,
+    pub window_rule: WindowRule,
+    pub unread: i64,
+    pub opened_at: Timestamp,
+    pub consent: multiline_domain::consent::Consent,
+    pub participants: Vec<multiline_domain::api::User>,
+}
+
+impl ThreadRecord {
+    /// The thread as a user sees it, named by the contact's name; else the WhatsApp profile
+    /// name (or username); else the number.
+    pub fn view(self, facts: ViewFacts) -> multiline_domain::api::Thread {
+        let contact_name = facts
+            .contact_name
+            .or(self.guest_name)
+            .or_else(|| self.guest.phone.as_ref().map(|p| p.to_string()))
+            .unwrap_or_else(|| "WhatsApp user".to_owned());
+        multiline_domain::api::Thread {
+            id: self.id,
+            channel: self.channel,
+            contact_id: self.contact_id,
+            contact_name,
+            guest_phone: self.guest.phone,
+            guest_user_id: self.guest.user_id,
+            status: self.status,
+            consent: facts.consent,
+            window_rule: facts.window_rule,
+            window: self.window,
+            template_required: self.template_required,
+            last_message_preview: facts.preview,
+            last_message_at: self.window.last_message_at,
+            unread_count: u32::try_from(facts.unread).unwrap_or(u32::MAX),
+            participants: facts.participants,
+            opened_at: Some(facts.opened_at),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     pub id: MessageId,

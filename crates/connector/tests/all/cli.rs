@@ -239,3 +239,43 @@ fn an_admin_sets_up_an_organization_and_exports_its_audit_as_json_lines() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("data_dri"));
 }
+
+#[test]
+fn the_admin_commands_work_on_postgresql_and_backup_points_to_pg_dump() {
+    let db = crate::support::TestDatabase::new();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let on_pg = |c: &mut Command| {
+        c.env("MULTILINE_DATABASE_URL", &db.url);
+    };
+    let mut create = connector(&data);
+    on_pg(&mut create);
+    let org = ok(create
+        .args(["org", "create", "--name", "Fjord Bikes"])
+        .output()
+        .unwrap());
+    let mut list = connector(&data);
+    on_pg(&mut list);
+    assert!(ok(list.args(["org", "list"]).output().unwrap()).contains("Fjord Bikes"));
+    let mut verify = connector(&data);
+    on_pg(&mut verify);
+    let verified = ok(verify
+        .args(["audit", "verify", "--org", &org])
+        .output()
+        .unwrap());
+    assert!(verified.starts_with("intact: 1 records"), "{verified}");
+    // Nothing was written to a SQLite store: the organization is in PostgreSQL only.
+    assert!(!data.join("connector.sqlite3").exists());
+    let mut backup = connector(&data);
+    on_pg(&mut backup);
+    let refused = backup
+        .args([
+            "backup",
+            "--to",
+            dir.path().join("b.sqlite3").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+}

@@ -1,7 +1,8 @@
 //! The connector's integration tests, as one test binary (one link of the dependency graph
 //! instead of one per file): scenarios feature by feature over HTTP and the WebSocket, faults
 //! from the simulator, the carrier (SMS, voicemail), malformed input, the admin CLI, the
-//! OpenAPI document, and the store conformance suite on SQLite.
+//! OpenAPI document, the store conformance suite on SQLite and PostgreSQL, and scenarios
+//! again on PostgreSQL.
 
 mod support;
 
@@ -14,6 +15,7 @@ mod error_table;
 mod late_failures;
 mod malformed;
 mod meta_scenarios;
+mod on_postgres;
 mod openapi;
 mod operations;
 mod reliability;

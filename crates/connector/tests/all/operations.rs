@@ -37,7 +37,11 @@ async fn scrape(h: &Harness) -> String {
 
 #[tokio::test]
 async fn a_running_connector_is_alive_ready_and_tells_its_metrics() {
-    let h = Harness::start().await;
+    alive_ready_and_metrics(Harness::start().await).await;
+}
+
+/// `/healthz`, `/readyz` and `/metrics` after real traffic, on the store `h` runs on.
+pub(crate) async fn alive_ready_and_metrics(h: Harness) {
     let alive = h.http.get(h.url("/healthz")).send().await.unwrap();
     assert_eq!(alive.status(), 200);
     let ready = h.http.get(h.url("/readyz")).send().await.unwrap();
@@ -257,7 +261,11 @@ async fn readyz_is_503_while_the_store_is_down_and_200_when_it_is_back() {
 
 #[tokio::test]
 async fn a_graceful_stop_finishes_the_request_and_the_send_in_flight() {
-    let h = Harness::start().await;
+    graceful_stop(Harness::start().await).await;
+}
+
+/// A graceful stop with a request and a send in flight, on the store `h` runs on.
+pub(crate) async fn graceful_stop(h: Harness) {
     let thread = h.ana_thread().await;
     // A send the Cloud API is slow to answer: at the Cloud API when the stop comes.
     h.demo.sim.inject_fault(Fault::Delay { ms: 1_000 }, 1);
@@ -309,9 +317,12 @@ async fn a_graceful_stop_finishes_the_request_and_the_send_in_flight() {
     // ...and the send at the Cloud API is recorded: nothing is left in flight for the next
     // start to fail.
     assert_eq!(h.demo.sim.received(ANA).len(), 1);
-    let store = &h.demo.connector.ctx.store;
-    assert!(store.read(|tx| tx.in_flight()).unwrap().is_empty());
-    let outbox = store.read(|tx| tx.outbox_backlog()).unwrap();
+    let (in_flight, outbox) = h.blocking(|env| {
+        env.store
+            .read(|tx| Ok((tx.in_flight()?, tx.outbox_backlog()?)))
+            .unwrap()
+    });
+    assert!(in_flight.is_empty());
     assert_eq!(
         outbox.iter().map(|(_, b)| b.count).sum::<u64>(),
         1,

@@ -137,7 +137,11 @@ async fn duplicated_and_reordered_webhooks_are_stored_once_in_order() {
 
 #[tokio::test]
 async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
-    let h = Harness::start().await;
+    killed_mid_send(Harness::start().await).await;
+}
+
+/// The connector killed in the middle of a send, on the store `h` runs on.
+pub(crate) async fn killed_mid_send(h: Harness) {
     let thread = h.ana_thread().await;
     // The Cloud API takes long to answer the first send: the connector dies meanwhile.
     h.demo.sim.inject_fault(Fault::Delay { ms: 5_000 }, 1);

@@ -15,7 +15,11 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[tokio::test]
 async fn text_goes_to_the_cloud_api_and_the_reply_comes_back_live() {
-    let h = Harness::start().await;
+    text_goes_out_and_the_reply_comes_back_live(Harness::start().await).await;
+}
+
+/// The walking skeleton on the store `h` runs on (`on_postgres.rs` runs it on PostgreSQL).
+pub(crate) async fn text_goes_out_and_the_reply_comes_back_live(h: Harness) {
     let thread = h.ana_thread().await;
     let mut socket = h.events(0).await;
 

@@ -52,18 +52,7 @@ impl SqliteTx<'_> {
             .row(&sql, [value], line_row)
             .optional()?
             .ok_or(Error::NotFound)?;
-        self.unseal(line)
-    }
-
-    /// A line as read, its secrets opened.
-    fn unseal(&self, mut line: Line) -> Result<Line> {
-        line.access_token = self.sealer.open(&line.access_token)?;
-        line.app_secret = self.sealer.open(&line.app_secret)?;
-        line.verify_token = self.sealer.open(&line.verify_token)?;
-        if let Some(c) = line.carrier.as_mut() {
-            c.auth_token = self.sealer.open(&c.auth_token)?;
-        }
-        Ok(line)
+        self.sealer.open_line(line)
     }
 }
 
@@ -325,7 +314,7 @@ impl AccountTx for SqliteTx<'_> {
         );
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![phone_number_id, waba_id], line_row)?;
-        rows.map(|l| self.unseal(l?)).collect()
+        rows.map(|l| self.sealer.open_line(l?)).collect()
     }
 
     fn line(&mut self, id: Uuid) -> Result<Line> {

@@ -13,7 +13,9 @@ use super::{
     SqliteTx, enum_col, enum_str, from_micros, json, json_col, micros, phone_col, touched,
     user_row, uuid_col,
 };
-use crate::store::{Caller, Error, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx};
+use crate::store::{
+    Caller, Error, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx, ViewFacts,
+};
 
 fn standing_table(kind: Standing) -> &'static str {
     match kind {
@@ -132,29 +134,16 @@ impl ThreadTx for SqliteTx<'_> {
             Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
             None => Consent::None,
         };
-        // The contact's name; else the WhatsApp profile name (or username); else the number.
-        let contact_name = contact_name
-            .or_else(|| t.guest_name.clone())
-            .or_else(|| t.guest.phone.as_ref().map(|p| p.to_string()))
-            .unwrap_or_else(|| "WhatsApp user".to_owned());
-        Ok(Thread {
-            id,
-            channel: t.channel,
-            contact_id: t.contact_id,
+        let participants = self.participant_users(id)?;
+        Ok(t.view(ViewFacts {
             contact_name,
-            guest_phone: t.guest.phone,
-            guest_user_id: t.guest.user_id,
-            status: t.status,
-            consent,
+            preview,
             window_rule,
-            window: t.window,
-            template_required: t.template_required,
-            last_message_preview: preview,
-            last_message_at: t.window.last_message_at,
-            unread_count: unread as u32,
-            participants: self.participant_users(id)?,
-            opened_at: Some(from_micros(opened_at)),
-        })
+            unread,
+            opened_at: from_micros(opened_at),
+            consent,
+            participants,
+        }))
     }
 
     fn threads_of(&mut self, caller: Caller) -> Result<Vec<Thread>> {

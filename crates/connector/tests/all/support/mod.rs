@@ -66,6 +66,53 @@ pub fn run_ok(c: &mut std::process::Command) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// A new, empty database in the PostgreSQL cluster the test run started
+/// (`scripts/with-postgres.sh` sets `MULTILINE_TEST_POSTGRES`), dropped when this is.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+    admin: String,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        // PostgreSQL's client blocks, which it refuses to do on an async test's thread.
+        std::thread::spawn(TestDatabase::create).join().unwrap()
+    }
+
+    fn create() -> TestDatabase {
+        let admin = std::env::var("MULTILINE_TEST_POSTGRES").expect(
+            "MULTILINE_TEST_POSTGRES: run the tests through scripts/with-postgres.sh (make test \
+             does), which starts a throwaway PostgreSQL for them",
+        );
+        let name = format!("test_{}", fresh_uuid().simple());
+        let mut client =
+            postgres::Client::connect(&admin, postgres::NoTls).expect("the test cluster");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a test database");
+        let (base, _) = admin.rsplit_once('/').expect("a database URL");
+        TestDatabase {
+            url: format!("{base}/{name}"),
+            name,
+            admin,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut client) = postgres::Client::connect(&admin, postgres::NoTls) {
+                let _ =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        })
+        .join();
+    }
+}
+
 /// An id nothing has: for requests that name what does not exist.
 pub fn fresh_uuid() -> uuid::Uuid {
     multiline_domain::ids::MessageId::random().0
@@ -77,6 +124,8 @@ pub struct Harness {
     pub http: reqwest::Client,
     pub token: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database the demo runs on, when it does ([`Harness::on_postgres`]).
+    pub db: Option<TestDatabase>,
 }
 
 pub type Socket =
@@ -98,21 +147,51 @@ impl Harness {
         Harness::start_with(now, Some(timeout)).await
     }
 
+    /// The demo on a new PostgreSQL database instead of SQLite.
+    pub async fn on_postgres() -> Harness {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap();
+        let db = TestDatabase::new();
+        let url = db.url.clone();
+        let store = tokio::task::spawn_blocking(move || {
+            multiline_connector::store::postgres::PgStore::connect(
+                &url,
+                multiline_connector::store::secrets::Sealer::with_key(&[7; 32]),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let mut h = Harness::start_on(now, None, Some(Arc::new(store))).await;
+        h.db = Some(db);
+        h
+    }
+
     async fn start_with(
         now: multiline_domain::time::Timestamp,
         cloud_timeout: Option<std::time::Duration>,
     ) -> Harness {
+        Harness::start_on(now, cloud_timeout, None).await
+    }
+
+    async fn start_on(
+        now: multiline_domain::time::Timestamp,
+        cloud_timeout: Option<std::time::Duration>,
+        store: Option<Arc<dyn multiline_connector::store::Store>>,
+    ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(now));
-        let demo = demo::start(DemoOptions {
+        let options = DemoOptions {
             data_dir: dir.path().to_path_buf(),
             connector_addr: "127.0.0.1:0".parse().unwrap(),
             sim_addr: "127.0.0.1:0".parse().unwrap(),
             clock: clock.clone(),
             cloud_timeout,
             sim_token: None,
-        })
-        .await
+        };
+        let demo = match store {
+            Some(store) => demo::start_on(store, options).await,
+            None => demo::start(options).await,
+        }
         .unwrap();
         let http = reqwest::Client::new();
         let (_, email, password) = demo::USERS[0];
@@ -132,6 +211,7 @@ impl Harness {
             http,
             token,
             dir,
+            db: None,
         }
     }
 
@@ -291,19 +371,28 @@ impl Harness {
         self.demo.connector.ctx.env()
     }
 
+    /// Runs `f` with the use cases' environment on a thread of its own: the store's methods
+    /// block, and PostgreSQL's client refuses to on the test's async thread.
+    pub fn blocking<T: Send>(
+        &self,
+        f: impl FnOnce(&multiline_connector::usecases::Env<'_>) -> T + Send,
+    ) -> T {
+        std::thread::scope(|s| s.spawn(|| f(&self.env())).join().unwrap())
+    }
+
     /// The demo organization's line.
     pub fn line(&self) -> multiline_connector::store::Line {
-        accounts::line_of_org(&self.env(), self.demo.org).unwrap()
+        self.blocking(|env| accounts::line_of_org(env, self.demo.org).unwrap())
     }
 
     /// The demo organization's audit record.
     pub fn audit(&self) -> Vec<serde_json::Value> {
-        accounts::audit_record(&self.env(), self.demo.org).unwrap()
+        self.blocking(|env| accounts::audit_record(env, self.demo.org).unwrap())
     }
 
     /// What the store holds, by table.
     pub fn row_counts(&self) -> Vec<(String, i64)> {
-        self.demo.connector.ctx.store.row_counts().unwrap()
+        self.blocking(|env| env.store.row_counts().unwrap())
     }
 
     /// Moves the clock a minute at a time and wakes the inbox worker (so that an inbound

@@ -1,0 +1,292 @@
+//! Messages.
+
+use multiline_domain::api::{DeliveryState, Direction, Message, MessageBody, Quote, Reaction};
+use multiline_domain::ids::{ClientMessageId, MessageId, ThreadId, UserId};
+use multiline_domain::messages::Remedy;
+use multiline_domain::time::Timestamp;
+use postgres::Row;
+use uuid::Uuid;
+
+use super::{
+    Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_json_at, opt_time_at,
+    opt_uuid_at, time_at, touched, uuid_at,
+};
+use crate::store::{Error, MessageTx, NewMessage, NewReaction, Result};
+
+/// A message's columns and what is said about it: the message it answers (`q`, kept only
+/// when of the same line: `qt`), and the guest's reaction (`r`).
+const MESSAGE_SELECT: &str = "SELECT m.id, m.client_id, m.thread_id, m.direction, u.name, m.body,
+         m.state, m.failure, m.created_at, m.forwarded, m.ad, m.reply_to_wamid,
+         q.id, q.thread_id, q.direction, q.body, r.emoji, r.by_name, r.reacted_at,
+         qt.line_id = t.line_id, m.remedy
+     FROM messages m
+     JOIN threads t ON t.id = m.thread_id
+     LEFT JOIN users u ON u.id = m.author_user_id
+     LEFT JOIN messages q ON q.wamid = m.reply_to_wamid
+     LEFT JOIN threads qt ON qt.id = q.thread_id
+     LEFT JOIN reactions r ON r.line_id = t.line_id AND r.target_wamid = m.wamid
+         AND r.emoji <> ''";
+
+/// A nullable enum column.
+fn opt_enum_at<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<Option<T>> {
+    if col::<Option<&str>>(row, i)?.is_none() {
+        return Ok(None);
+    }
+    enum_at(row, i).map(Some)
+}
+
+/// What a message of `thread_id` answers, from [`MESSAGE_SELECT`]'s columns 12 to 15.
+fn quote_row(row: &Row, thread_id: ThreadId, same_line: bool) -> Result<Quote> {
+    let quoted: Option<&str> = col(row, 12)?;
+    if quoted.is_none() || !same_line {
+        return Ok(Quote {
+            message_id: None,
+            direction: None,
+            preview: String::new(),
+        });
+    }
+    let quoted_thread = ThreadId(uuid_at(row, 13)?);
+    let body: MessageBody = json_at(row, 15)?;
+    Ok(Quote {
+        // A message of an earlier thread with the guest is quoted, not linked.
+        message_id: (quoted_thread == thread_id)
+            .then(|| uuid_at(row, 12))
+            .transpose()?
+            .map(MessageId),
+        direction: Some(enum_at::<Direction>(row, 14)?),
+        preview: body.preview(),
+    })
+}
+
+/// A message from [`MESSAGE_SELECT`]'s columns.
+fn message_row(row: &Row) -> Result<Message> {
+    let thread_id = ThreadId(uuid_at(row, 2)?);
+    // A message of another line with the same wamid is not this one's to quote.
+    let same_line = col::<Option<bool>>(row, 19)?.unwrap_or(false);
+    let reply_to = match col::<Option<&str>>(row, 11)? {
+        None => None,
+        Some(_) => Some(quote_row(row, thread_id, same_line)?),
+    };
+    let reactions = match col::<Option<String>>(row, 16)? {
+        Some(emoji) => vec![Reaction {
+            emoji,
+            by: col(row, 17)?,
+            at: time_at(row, 18)?,
+        }],
+        None => Vec::new(),
+    };
+    Ok(Message {
+        id: MessageId(uuid_at(row, 0)?),
+        client_id: opt_uuid_at(row, 1)?.map(ClientMessageId),
+        thread_id,
+        direction: enum_at(row, 3)?,
+        author_name: col(row, 4)?,
+        body: json_at(row, 5)?,
+        state: enum_at(row, 6)?,
+        failure: col(row, 7)?,
+        remedy: opt_enum_at(row, 20)?,
+        created_at: time_at(row, 8)?,
+        forwarded: opt_enum_at(row, 9)?,
+        ad: opt_json_at(row, 10)?,
+        reply_to,
+        reactions,
+    })
+}
+
+/// The message id in the first column of a query's one row, if any.
+fn message_id(tx: &mut PgTx<'_>, sql: &str, params: Params<'_>) -> Result<Option<MessageId>> {
+    tx.opt(sql, params)?
+        .map(|row| uuid_at(&row, 0).map(MessageId))
+        .transpose()
+}
+
+impl MessageTx for PgTx<'_> {
+    fn insert_message(&mut self, m: &NewMessage) -> Result<()> {
+        self.exec(
+            "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, wamid,
+                     body, state, created_at, reply_to_wamid, forwarded, ad, raw)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            &[
+                &m.id.to_string(),
+                &m.thread.to_string(),
+                &enum_str(&m.direction),
+                &m.author.map(|a| a.to_string()),
+                &m.client_id.map(|c| c.to_string()),
+                &m.wamid,
+                &json(&m.body),
+                &enum_str(&m.state),
+                &micros(m.created_at),
+                &m.about.reply_to,
+                &m.about.forwarded.as_ref().map(enum_str),
+                &m.about.ad.as_ref().map(json),
+                &m.about.raw,
+            ],
+        )
+        .map_err(|e| match e {
+            Error::Conflict(_) => Error::Conflict("a message with this id exists"),
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    fn message(&mut self, id: MessageId) -> Result<Message> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
+        let row = self.one(&sql, &[&id.to_string()])?;
+        message_row(&row)
+    }
+
+    fn message_raw(&mut self, id: MessageId) -> Result<Option<String>> {
+        let row = self.one("SELECT raw FROM messages WHERE id = $1", &[&id.to_string()])?;
+        col(&row, 0)
+    }
+
+    fn messages(&mut self, thread: ThreadId) -> Result<Vec<Message>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.thread_id = $1 ORDER BY m.created_at, m.seq");
+        self.all(&sql, &[&thread.to_string()])?
+            .iter()
+            .map(message_row)
+            .collect()
+    }
+
+    fn message_by_client_id(
+        &mut self,
+        author: UserId,
+        client_id: ClientMessageId,
+    ) -> Result<Option<(MessageId, ThreadId)>> {
+        let Some(row) = self.opt(
+            "SELECT id, thread_id FROM messages WHERE author_user_id = $1 AND client_id = $2",
+            &[&author.to_string(), &client_id.to_string()],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            MessageId(uuid_at(&row, 0)?),
+            ThreadId(uuid_at(&row, 1)?),
+        )))
+    }
+
+    fn wamid_known(&mut self, wamid: &str) -> Result<bool> {
+        Ok(self
+            .opt("SELECT 1 FROM messages WHERE wamid = $1", &[&wamid])?
+            .is_some())
+    }
+
+    fn outbound_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>> {
+        message_id(
+            self,
+            "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+             WHERE m.wamid = $1 AND m.direction = 'outbound' AND t.line_id = $2",
+            &[&wamid, &line.to_string()],
+        )
+    }
+
+    fn message_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>> {
+        message_id(
+            self,
+            "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+             WHERE m.wamid = $1 AND t.line_id = $2",
+            &[&wamid, &line.to_string()],
+        )
+    }
+
+    fn set_reaction(&mut self, line: Uuid, target: &str, r: &NewReaction) -> Result<()> {
+        // A removal is kept as an empty emoji, so that a reaction delivered late (webhooks
+        // come out of order) does not come back over a newer removal.
+        self.exec(
+            "INSERT INTO reactions (line_id, target_wamid, emoji, by_name, reacted_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (line_id, target_wamid) DO UPDATE SET emoji = excluded.emoji,
+                 by_name = excluded.by_name, reacted_at = excluded.reacted_at
+             WHERE excluded.reacted_at >= reactions.reacted_at",
+            &[
+                &line.to_string(),
+                &target,
+                &r.emoji.as_deref().unwrap_or_default(),
+                &r.by,
+                &micros(r.at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn voicemail_by_recording(&mut self, line: Uuid, recording: &str) -> Result<Option<MessageId>> {
+        message_id(
+            self,
+            "SELECT m.id FROM messages m JOIN threads t ON t.id = m.thread_id
+             WHERE m.wamid = $1 AND t.line_id = $2 AND t.channel = 'voicemail'",
+            &[&recording, &line.to_string()],
+        )
+    }
+
+    fn newest_inbound_wamid(&mut self, thread: ThreadId) -> Result<Option<String>> {
+        self.opt(
+            "SELECT m.wamid FROM messages m JOIN threads t ON t.id = m.thread_id
+             WHERE m.thread_id = $1 AND m.direction = 'inbound' AND m.wamid IS NOT NULL
+               AND t.channel = 'whatsapp'
+             ORDER BY m.created_at DESC, m.seq DESC LIMIT 1",
+            &[&thread.to_string()],
+        )?
+        .map(|row| col::<String>(&row, 0))
+        .transpose()
+    }
+
+    fn latest_outbound_at(
+        &mut self,
+        thread: ThreadId,
+        until: Timestamp,
+    ) -> Result<Option<Timestamp>> {
+        let row = self.one(
+            "SELECT MAX(created_at) FROM messages
+             WHERE thread_id = $1 AND direction = 'outbound' AND created_at <= $2",
+            &[&thread.to_string(), &micros(until)],
+        )?;
+        opt_time_at(&row, 0)
+    }
+
+    fn set_message_state(
+        &mut self,
+        id: MessageId,
+        state: DeliveryState,
+        failure: Option<&str>,
+    ) -> Result<()> {
+        let n = self.exec(
+            "UPDATE messages SET state = $2, failure = COALESCE($3::text, failure) WHERE id = $1",
+            &[&id.to_string(), &enum_str(&state), &failure],
+        )?;
+        touched(n)
+    }
+
+    fn set_message_remedy(&mut self, id: MessageId, remedy: Option<Remedy>) -> Result<()> {
+        let n = self.exec(
+            "UPDATE messages SET remedy = $2 WHERE id = $1",
+            &[&id.to_string(), &remedy.as_ref().map(enum_str)],
+        )?;
+        touched(n)
+    }
+
+    fn unfail_message(&mut self, id: MessageId) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE messages SET state = 'sending', failure = NULL, remedy = NULL, wamid = NULL
+             WHERE id = $1 AND state IN ('failed', 'unconfirmed')",
+            &[&id.to_string()],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()> {
+        let n = self.exec(
+            "UPDATE messages SET wamid = $2 WHERE id = $1",
+            &[&id.to_string(), &wamid],
+        )?;
+        touched(n)
+    }
+
+    fn set_message_body(&mut self, id: MessageId, body: &MessageBody) -> Result<()> {
+        let n = self.exec(
+            "UPDATE messages SET body = $2 WHERE id = $1",
+            &[&id.to_string(), &json(body)],
+        )?;
+        touched(n)
+    }
+}

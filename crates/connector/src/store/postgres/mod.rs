@@ -1,0 +1,424 @@
+//! The backend for several connector instances: PostgreSQL (the synchronous `postgres`
+//! client, an `r2d2` pool, `refinery` migrations in `migrations/postgres/`, applied at
+//! connect). The same records as the SQLite backend, in PostgreSQL's types (see
+//! `V1__initial.sql`).
+//!
+//! How it keeps the contract ([`super`]):
+//! - a write is one SERIALIZABLE transaction: two instances' writes behave as if one ran
+//!   after the other, or one fails with a serialization failure and its work is run again
+//!   (the contract allows it: work has no effects of its own); a read is one REPEATABLE READ,
+//!   READ ONLY transaction (a consistent snapshot);
+//! - unique indexes make wamids and client ids unique (a second insert is `Conflict`);
+//! - triggers refuse any change to the audit table;
+//! - every statement is prepared once per connection and kept.
+//!
+//! One file per concern: the transaction type's impl of each trait.
+
+mod accounts;
+mod contacts;
+mod events;
+mod inbox;
+mod media;
+mod messages;
+mod outbox;
+mod templates;
+mod threads;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use multiline_domain::time::Timestamp;
+use postgres::error::SqlState;
+use postgres::types::{FromSql, ToSql};
+use postgres::{IsolationLevel, NoTls, Row, Statement};
+use uuid::Uuid;
+
+use super::secrets::Sealer;
+use super::{Error, Result, Store, Tx};
+pub(crate) use crate::store::sqlite::{enum_str, from_micros, json, micros};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// How many times a write that lost a serialization conflict is run again.
+const WRITE_ATTEMPTS: u32 = 10;
+
+/// A pooled connection: the client and the statements it has prepared.
+pub struct Conn {
+    /// Always there until the connection is dropped.
+    client: Option<postgres::Client>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client
+            .as_mut()
+            .expect("a connection has its client until dropped")
+    }
+}
+
+impl Drop for Conn {
+    /// Closing a client blocks, which the client refuses to do on an async thread (where the
+    /// last handle on the store may be dropped): there, it is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
+/// Opens connections for the pool.
+#[derive(Debug)]
+pub struct Connector {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Connector {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
+        Ok(Conn {
+            client: Some(self.config.connect(NoTls)?),
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
+        conn.client().simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.as_ref().is_none_or(postgres::Client::is_closed)
+    }
+}
+
+/// The PostgreSQL store. Callers run its transactions on blocking threads, never on the
+/// async runtime.
+pub struct PgStore {
+    pool: r2d2::Pool<Connector>,
+    /// Seals the lines' and carriers' secrets (see [`crate::store::secrets`]).
+    sealer: Sealer,
+}
+
+/// A transaction on the PostgreSQL store: what [`Tx`] is for this backend.
+pub struct PgTx<'c> {
+    tx: postgres::Transaction<'c>,
+    statements: &'c mut HashMap<String, Statement>,
+    pub(crate) sealer: &'c Sealer,
+}
+
+/// A statement's parameters.
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Runs a statement: the rows it touched.
+    pub(crate) fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.execute(&statement, params)?)
+    }
+
+    /// The one row of a query, if any.
+    pub(crate) fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query_opt(&statement, params)?)
+    }
+
+    /// The one row of a query (`NotFound` when there is none).
+    pub(crate) fn one(&mut self, sql: &str, params: Params<'_>) -> Result<Row> {
+        self.opt(sql, params)?.ok_or(Error::NotFound)
+    }
+
+    /// Every row of a query.
+    pub(crate) fn all(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.query(&statement, params)?)
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Error {
+        match e.code() {
+            Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
+                Error::Conflict("a record with this key exists")
+            }
+            _ => Error::Backend(Box::new(e)),
+        }
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Error {
+        Error::Backend(Box::new(e))
+    }
+}
+
+impl From<refinery::Error> for Error {
+    fn from(e: refinery::Error) -> Error {
+        Error::Backend(Box::new(e))
+    }
+}
+
+/// Whether `error` is PostgreSQL saying a transaction lost to a concurrent one (its work may
+/// be run again).
+fn lost_a_race(error: &Error) -> bool {
+    let Error::Backend(e) = error else {
+        return false;
+    };
+    e.downcast_ref::<postgres::Error>()
+        .and_then(postgres::Error::code)
+        .is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        })
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`),
+    /// applies the migrations it lacks, and seals every secret not sealed with `sealer`'s
+    /// current key.
+    pub fn connect(url: &str, sealer: Sealer) -> Result<PgStore> {
+        let config: postgres::Config = url.parse().map_err(|e| Error::Backend(Box::new(e)))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(2))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Connector { config })?;
+        {
+            let mut conn = pool.get()?;
+            embedded::migrations::runner().run(conn.client())?;
+        }
+        let store = PgStore { pool, sealer };
+        store.seal_secrets_again()?;
+        Ok(store)
+    }
+
+    /// Seals every secret not sealed with the current key (see the SQLite backend's).
+    fn seal_secrets_again(&self) -> Result<()> {
+        self.run(true, &mut |tx| {
+            let rows = tx.all(
+                "SELECT id, access_token, app_secret, verify_token, carrier FROM lines",
+                &[],
+            )?;
+            for row in rows {
+                let id: String = col(&row, 0)?;
+                let secrets: [String; 3] = [col(&row, 1)?, col(&row, 2)?, col(&row, 3)?];
+                let carrier: Option<String> = col(&row, 4)?;
+                let carrier: Option<super::CarrierAccount> =
+                    carrier.as_deref().map(json_str).transpose()?;
+                let current = secrets.iter().all(|s| tx.sealer.is_current(s))
+                    && carrier
+                        .as_ref()
+                        .is_none_or(|c| tx.sealer.is_current(&c.auth_token));
+                if current {
+                    continue;
+                }
+                let mut again = Vec::with_capacity(3);
+                for s in &secrets {
+                    again.push(tx.sealer.seal(&tx.sealer.open(s)?));
+                }
+                let carrier = carrier
+                    .map(|mut c| -> Result<super::CarrierAccount> {
+                        c.auth_token = tx.sealer.seal(&tx.sealer.open(&c.auth_token)?);
+                        Ok(c)
+                    })
+                    .transpose()?;
+                tx.exec(
+                    "UPDATE lines SET access_token = $2, app_secret = $3, verify_token = $4,
+                         carrier = $5 WHERE id = $1",
+                    &[
+                        &id,
+                        &again[0],
+                        &again[1],
+                        &again[2],
+                        &carrier.as_ref().map(json),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `work` in one transaction (see the module's docs), again after a lost race.
+    fn run(&self, write: bool, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let Conn { client, statements } = &mut *conn;
+        let client = client
+            .as_mut()
+            .expect("a connection has its client until dropped");
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = client
+                .build_transaction()
+                .isolation_level(if write {
+                    IsolationLevel::Serializable
+                } else {
+                    IsolationLevel::RepeatableRead
+                })
+                .read_only(!write)
+                .start()?;
+            let mut tx = PgTx {
+                tx,
+                statements,
+                sealer: &self.sealer,
+            };
+            let done = work(&mut tx).and_then(|()| Ok(tx.tx.commit()?));
+            match done {
+                Err(error) if attempt < WRITE_ATTEMPTS && lost_a_race(&error) => {
+                    // Dropping the transaction rolled it back: run the work again.
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt)));
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn write_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(true, &mut |tx| work(tx))
+    }
+
+    fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(false, &mut |tx| work(tx))
+    }
+
+    fn row_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut conn = self.pool.get()?;
+        let tables: Vec<String> = conn
+            .client()
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                   AND table_name NOT IN ('refinery_schema_history', 'access_changes')
+                 ORDER BY table_name",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        tables
+            .into_iter()
+            .map(|t| {
+                // `t` is a table name the schema itself listed, never input.
+                let n: i64 = conn
+                    .client()
+                    .query_one(&format!("SELECT COUNT(*) FROM \"{t}\""), &[])?
+                    .get(0);
+                Ok((t, n))
+            })
+            .collect()
+    }
+
+    fn outside_writes(&self) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        let n: i64 = conn
+            .client()
+            .query_one("SELECT n FROM access_changes", &[])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn schema_current(&self) -> Result<bool> {
+        let mut conn = self.pool.get()?;
+        let applied: Option<i32> = conn
+            .client()
+            .query_one("SELECT MAX(version) FROM refinery_schema_history", &[])?
+            .get(0);
+        let known = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(refinery::Migration::version)
+            .max()
+            .unwrap_or(0);
+        Ok(applied.and_then(|v| u32::try_from(v).ok()).unwrap_or(0) >= known)
+    }
+}
+
+// ---- how values are read --------------------------------------------------------------------
+
+/// Column `i` of `row`, as `T` (a stored value of another type is `Corrupt`).
+pub(crate) fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {
+    row.try_get(i).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+/// A UUID column.
+pub(crate) fn uuid_at(row: &Row, i: usize) -> Result<Uuid> {
+    let s: &str = col(row, i)?;
+    Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("{s:?}: {e}")))
+}
+
+/// A nullable UUID column.
+pub(crate) fn opt_uuid_at(row: &Row, i: usize) -> Result<Option<Uuid>> {
+    let s: Option<&str> = col(row, i)?;
+    s.map(|s| Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("{s:?}: {e}"))))
+        .transpose()
+}
+
+/// A time column (microseconds).
+pub(crate) fn time_at(row: &Row, i: usize) -> Result<Timestamp> {
+    Ok(from_micros(col(row, i)?))
+}
+
+/// A nullable time column.
+pub(crate) fn opt_time_at(row: &Row, i: usize) -> Result<Option<Timestamp>> {
+    Ok(col::<Option<i64>>(row, i)?.map(from_micros))
+}
+
+/// An enum column (its serde name).
+pub(crate) fn enum_at<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<T> {
+    let s: &str = col(row, i)?;
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| Error::Corrupt(format!("{s:?}: {e}")))
+}
+
+/// A JSON document column.
+pub(crate) fn json_at<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<T> {
+    json_str(col(row, i)?)
+}
+
+/// A nullable JSON document column.
+pub(crate) fn opt_json_at<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    i: usize,
+) -> Result<Option<T>> {
+    col::<Option<&str>>(row, i)?.map(json_str).transpose()
+}
+
+/// A stored JSON document.
+pub(crate) fn json_str<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Corrupt(format!("{e}: {s}")))
+}
+
+/// A stored E.164 number.
+pub(crate) fn phone_at(row: &Row, i: usize) -> Result<multiline_domain::phone::E164> {
+    let s: &str = col(row, i)?;
+    multiline_domain::phone::E164::from_stored(s).map_err(|e| Error::Corrupt(format!("{s:?}: {e}")))
+}
+
+/// A user from the columns (id, name, email) starting at `i`.
+pub(crate) fn user_at(row: &Row, i: usize) -> Result<multiline_domain::api::User> {
+    Ok(multiline_domain::api::User {
+        id: multiline_domain::ids::UserId(uuid_at(row, i)?),
+        name: col(row, i + 1)?,
+        email: col(row, i + 2)?,
+    })
+}
+
+/// `NotFound` when an UPDATE or DELETE touched nothing.
+pub(crate) fn touched(n: u64) -> Result<()> {
+    if n == 0 { Err(Error::NotFound) } else { Ok(()) }
+}

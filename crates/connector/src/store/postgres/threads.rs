@@ -1,0 +1,367 @@
+//! Threads, participants, and the guests' standing.
+
+use multiline_domain::api::{Channel, Thread, User};
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::{ContactId, OrganizationId, ThreadId, UserId};
+use multiline_domain::phone::E164;
+use multiline_domain::time::Timestamp;
+use multiline_domain::window::{WindowFacts, WindowRule};
+use postgres::Row;
+use uuid::Uuid;
+
+use super::{
+    Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_time_at, opt_uuid_at,
+    phone_at, time_at, touched, user_at, uuid_at,
+};
+use crate::store::{
+    Caller, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx, ViewFacts,
+};
+
+fn standing_table(kind: Standing) -> &'static str {
+    match kind {
+        Standing::Whatsapp => "consents",
+        Standing::Sms => "sms_consents",
+    }
+}
+
+/// A nullable stored E.164 number.
+fn opt_phone_at(row: &Row, i: usize) -> Result<Option<E164>> {
+    match col::<Option<&str>>(row, i)? {
+        Some(_) => phone_at(row, i).map(Some),
+        None => Ok(None),
+    }
+}
+
+impl PgTx<'_> {
+    fn thread_ids(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<ThreadId>> {
+        self.all(sql, params)?
+            .iter()
+            .map(|r| uuid_at(r, 0).map(ThreadId))
+            .collect()
+    }
+
+    fn participant_users(&mut self, thread: ThreadId) -> Result<Vec<User>> {
+        // COLLATE "C": byte order, as SQLite's BINARY compares names.
+        self.all(
+            "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
+             WHERE p.thread_id = $1 AND p.left_at IS NULL
+             ORDER BY p.joined_at, u.name COLLATE \"C\"",
+            &[&thread.to_string()],
+        )?
+        .iter()
+        .map(|r| user_at(r, 0))
+        .collect()
+    }
+}
+
+impl ThreadTx for PgTx<'_> {
+    fn insert_thread(&mut self, t: &NewThread) -> Result<()> {
+        self.exec(
+            "INSERT INTO threads (id, org_id, line_id, channel, guest, guest_phone, guest_user_id,
+                 guest_name, contact_id, status, template_required, last_message_at,
+                 last_guest_message_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13)",
+            &[
+                &t.id.to_string(),
+                &t.org.to_string(),
+                &t.line.to_string(),
+                &enum_str(&t.channel),
+                &t.guest.key,
+                &t.guest.phone.as_ref().map(|p| p.as_str()),
+                &t.guest.user_id,
+                &t.guest_name,
+                &t.contact.map(|c| c.to_string()),
+                &t.template_required,
+                &t.window.last_message_at.map(micros),
+                &t.window.last_guest_message_at.map(micros),
+                &micros(t.created_at),
+            ],
+        )?;
+        for user in &t.participants {
+            self.join(t.id, *user, t.created_at)?;
+        }
+        Ok(())
+    }
+
+    fn thread(&mut self, id: ThreadId) -> Result<ThreadRecord> {
+        let r = self.one(
+            "SELECT org_id, line_id, channel, guest, contact_id, status, template_required,
+                    last_message_at, last_guest_message_at, guest_phone, guest_user_id,
+                    guest_name
+             FROM threads WHERE id = $1",
+            &[&id.to_string()],
+        )?;
+        Ok(ThreadRecord {
+            id,
+            org_id: OrganizationId(uuid_at(&r, 0)?),
+            line_id: uuid_at(&r, 1)?,
+            channel: enum_at(&r, 2)?,
+            guest: GuestIds {
+                key: col(&r, 3)?,
+                phone: opt_phone_at(&r, 9)?,
+                user_id: col(&r, 10)?,
+            },
+            guest_name: col(&r, 11)?,
+            contact_id: opt_uuid_at(&r, 4)?.map(ContactId),
+            status: enum_at(&r, 5)?,
+            template_required: col(&r, 6)?,
+            window: WindowFacts {
+                last_message_at: opt_time_at(&r, 7)?,
+                last_guest_message_at: opt_time_at(&r, 8)?,
+            },
+        })
+    }
+
+    fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread> {
+        let r = self.one(
+            "SELECT c.name, t.last_message_preview, o.window_rule,
+                    (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.direction = 'inbound'
+                        AND m.created_at > COALESCE(p.last_read_at, 0)),
+                    t.created_at
+             FROM threads t
+             JOIN organizations o ON o.id = t.org_id
+             LEFT JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = $2
+             WHERE t.id = $1",
+            &[&id.to_string(), &user.to_string()],
+        )?;
+        let contact_name: Option<String> = col(&r, 0)?;
+        let preview: Option<String> = col(&r, 1)?;
+        let window_rule: WindowRule = enum_at(&r, 2)?;
+        let unread: i64 = col(&r, 3)?;
+        let opened_at = time_at(&r, 4)?;
+        let t = self.thread(id)?;
+        let consent = match Standing::of(t.channel) {
+            Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
+            None => Consent::None,
+        };
+        let participants = self.participant_users(id)?;
+        Ok(t.view(ViewFacts {
+            contact_name,
+            preview,
+            window_rule,
+            unread,
+            opened_at,
+            consent,
+            participants,
+        }))
+    }
+
+    fn threads_of(&mut self, caller: Caller) -> Result<Vec<Thread>> {
+        let ids = self.thread_ids(
+            "SELECT t.id FROM threads t JOIN participants p ON p.thread_id = t.id
+             WHERE p.user_id = $1 AND p.left_at IS NULL AND t.org_id = $2
+             ORDER BY COALESCE(t.last_message_at, t.created_at) DESC, t.id DESC",
+            &[&caller.user_id.to_string(), &caller.org_id.to_string()],
+        )?;
+        ids.into_iter()
+            .map(|id| self.thread_view(id, caller.user_id))
+            .collect()
+    }
+
+    fn open_thread_of(
+        &mut self,
+        line: Uuid,
+        channel: Channel,
+        guest: &GuestIds,
+    ) -> Result<Option<ThreadId>> {
+        // By key first (the unique open thread), then by either id it knows.
+        self.opt(
+            "SELECT id FROM threads WHERE line_id = $1 AND channel = $2 AND status = 'open'
+               AND (guest = $3 OR guest_phone = $4 OR guest_user_id = $5)
+             ORDER BY guest = $3 DESC, created_at LIMIT 1",
+            &[
+                &line.to_string(),
+                &enum_str(&channel),
+                &guest.key,
+                &guest.phone.as_ref().map(|p| p.as_str()),
+                &guest.user_id,
+            ],
+        )?
+        .map(|r| uuid_at(&r, 0).map(ThreadId))
+        .transpose()
+    }
+
+    fn learn_guest(&mut self, id: ThreadId, guest: &GuestIds, name: Option<&str>) -> Result<()> {
+        // Written only when something is new (most messages bring nothing new). The casts
+        // give PostgreSQL the parameters' types where they are only tested for NULL.
+        self.exec(
+            "UPDATE threads SET guest_phone = COALESCE(guest_phone, $2),
+                 guest_user_id = COALESCE($3, guest_user_id),
+                 guest_name = COALESCE($4, guest_name)
+             WHERE id = $1
+               AND (($2::text IS NOT NULL AND guest_phone IS NULL)
+                 OR ($3::text IS NOT NULL AND guest_user_id IS DISTINCT FROM $3)
+                 OR ($4::text IS NOT NULL AND guest_name IS DISTINCT FROM $4))",
+            &[
+                &id.to_string(),
+                &guest.phone.as_ref().map(|p| p.as_str()),
+                &guest.user_id,
+                &name,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_guest_phone(&mut self, id: ThreadId, phone: &E164) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET guest_phone = $2 WHERE id = $1",
+            &[&id.to_string(), &phone.as_str()],
+        )?;
+        touched(n)
+    }
+
+    fn threads_of_guest(
+        &mut self,
+        line: Uuid,
+        guest: &str,
+        channel: Option<Channel>,
+    ) -> Result<Vec<ThreadId>> {
+        self.thread_ids(
+            "SELECT id FROM threads WHERE line_id = $1 AND guest = $2
+               AND ($3::text IS NULL OR channel = $3) ORDER BY created_at, id",
+            &[&line.to_string(), &guest, &channel.map(|c| enum_str(&c))],
+        )
+    }
+
+    fn last_guest_messages(&mut self, line: Uuid) -> Result<Vec<(E164, Timestamp)>> {
+        self.all(
+            "SELECT guest_phone, MAX(last_guest_message_at) FROM threads
+             WHERE line_id = $1 AND last_guest_message_at IS NOT NULL AND guest_phone IS NOT NULL
+             GROUP BY guest_phone ORDER BY guest_phone",
+            &[&line.to_string()],
+        )?
+        .iter()
+        .map(|r| Ok((phone_at(r, 0)?, time_at(r, 1)?)))
+        .collect()
+    }
+
+    fn close_thread(&mut self, id: ThreadId) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET status = 'closed' WHERE id = $1",
+            &[&id.to_string()],
+        )?;
+        touched(n)
+    }
+
+    fn reopen_thread(&mut self, id: ThreadId) -> Result<()> {
+        // A second open thread of the guest breaks `threads_one_open`: a conflict.
+        let n = self.exec(
+            "UPDATE threads SET status = 'open' WHERE id = $1",
+            &[&id.to_string()],
+        )?;
+        touched(n)
+    }
+
+    fn set_template_required(&mut self, id: ThreadId, required: bool) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET template_required = $2 WHERE id = $1",
+            &[&id.to_string(), &required],
+        )?;
+        touched(n)
+    }
+
+    fn set_preview(&mut self, id: ThreadId, preview: &str) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET last_message_preview = $2 WHERE id = $1",
+            &[&id.to_string(), &preview],
+        )?;
+        touched(n)
+    }
+
+    fn record_activity(&mut self, id: ThreadId, at: Timestamp, from_guest: bool) -> Result<()> {
+        let n = self.exec(
+            "UPDATE threads SET last_message_at = GREATEST(COALESCE(last_message_at, 0), $2::bigint),
+                 last_guest_message_at = CASE WHEN $3::boolean
+                     THEN GREATEST(COALESCE(last_guest_message_at, 0), $2::bigint)
+                     ELSE last_guest_message_at END
+             WHERE id = $1",
+            &[&id.to_string(), &micros(at), &from_guest],
+        )?;
+        touched(n)
+    }
+
+    fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool> {
+        Ok(self
+            .opt(
+                "SELECT 1 FROM participants p JOIN threads t ON t.id = p.thread_id
+                 WHERE p.thread_id = $1 AND p.user_id = $2 AND p.left_at IS NULL AND t.org_id = $3",
+                &[
+                    &thread.to_string(),
+                    &caller.user_id.to_string(),
+                    &caller.org_id.to_string(),
+                ],
+            )?
+            .is_some())
+    }
+
+    fn participants(&mut self, thread: ThreadId) -> Result<Vec<UserId>> {
+        self.all(
+            "SELECT user_id FROM participants WHERE thread_id = $1 AND left_at IS NULL
+             ORDER BY joined_at, user_id",
+            &[&thread.to_string()],
+        )?
+        .iter()
+        .map(|r| uuid_at(r, 0).map(UserId))
+        .collect()
+    }
+
+    fn join(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<bool> {
+        let n = self.exec(
+            "INSERT INTO participants (thread_id, user_id, joined_at) VALUES ($1, $2, $3)
+             ON CONFLICT (thread_id, user_id) DO UPDATE SET left_at = NULL, joined_at = excluded.joined_at
+             WHERE participants.left_at IS NOT NULL",
+            &[&thread.to_string(), &user.to_string(), &micros(now)],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn leave(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()> {
+        self.exec(
+            "UPDATE participants SET left_at = $3 WHERE thread_id = $1 AND user_id = $2 AND left_at IS NULL",
+            &[&thread.to_string(), &user.to_string(), &micros(now)],
+        )?;
+        Ok(())
+    }
+
+    fn set_last_read(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<()> {
+        self.exec(
+            "UPDATE participants SET last_read_at = $3 WHERE thread_id = $1 AND user_id = $2",
+            &[&thread.to_string(), &user.to_string(), &micros(now)],
+        )?;
+        Ok(())
+    }
+
+    fn standing(&mut self, kind: Standing, line: Uuid, guest: &str) -> Result<Consent> {
+        // The table name is one of our own literals, never input.
+        let sql = format!(
+            "SELECT state FROM {} WHERE line_id = $1 AND guest = $2",
+            standing_table(kind)
+        );
+        match self.opt(&sql, &[&line.to_string(), &guest])? {
+            Some(r) => json_at(&r, 0),
+            None => Ok(Consent::None),
+        }
+    }
+
+    fn set_standing(
+        &mut self,
+        kind: Standing,
+        line: Uuid,
+        guest: &str,
+        consent: &Consent,
+        now: Timestamp,
+    ) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (line_id, guest, state, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (line_id, guest) DO UPDATE SET state = excluded.state,
+                 updated_at = excluded.updated_at",
+            standing_table(kind)
+        );
+        self.exec(
+            &sql,
+            &[&line.to_string(), &guest, &json(consent), &micros(now)],
+        )?;
+        Ok(())
+    }
+}

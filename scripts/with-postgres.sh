@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs a command with a throwaway PostgreSQL cluster: made in a temporary folder, listening on
+# 127.0.0.1 on a free port (and a socket in that folder), trusted user `app`, stopped and
+# removed when the command ends. The command finds it in MULTILINE_TEST_POSTGRES
+# (postgres://app@127.0.0.1:PORT/postgres); the connector's tests make a database per test in
+# it. PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
+set -euo pipefail
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+  echo "with-postgres: PostgreSQL's server is not installed (make setup installs it)" >&2
+  exit 1
+fi
+dir=$(mktemp -d /tmp/multiline-pg.XXXXXX)
+as_owner=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres: "$dir"
+  as_owner=(runuser -u postgres --)
+fi
+stop() {
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap stop EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U app --no-sync >"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; exit 1; }
+# Durability is not what the tests measure: fsync off makes a database per test cheap.
+"${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
+  "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+export MULTILINE_TEST_POSTGRES="postgres://app@127.0.0.1:$port/postgres"
+"$@"
