@@ -54,6 +54,12 @@ pub struct Ctx {
     pub metrics_token: Option<String>,
     /// The background workers, for `GET /readyz`.
     pub workers: Arc<Workers>,
+    /// Moves when events may have been committed that nobody was told of (the store's feed
+    /// of other instances' commits reconnected): every event socket reads again.
+    pub events_missed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// How often a store shared by several instances is searched for claims whose lease ran
+    /// out (a dead instance's sends).
+    pub lease_check_every: std::time::Duration,
 }
 
 /// The background workers of a running connector, by name: `GET /readyz` says whether each
@@ -109,6 +115,8 @@ impl Ctx {
             metrics,
             metrics_token: None,
             workers: Arc::default(),
+            events_missed: Arc::new(tokio::sync::watch::channel(0).0),
+            lease_check_every: std::time::Duration::from_secs(5),
         }
     }
 

@@ -270,4 +270,12 @@ impl Store for TimedStore {
     fn schema_current(&self) -> Result<bool> {
         self.inner.schema_current()
     }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
+
+    fn follow_events(&self, tell: crate::store::EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
+        self.inner.follow_events(tell)
+    }
 }

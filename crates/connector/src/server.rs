@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use multiline_domain::time::Clock;
+use multiline_domain::time::{Clock, Timestamp};
 use tokio::net::TcpListener;
 
 use crate::ctx::Ctx;
@@ -23,6 +23,8 @@ pub struct Connector {
 struct Stop {
     signal: tokio::sync::watch::Sender<bool>,
     tasks: std::sync::Mutex<Vec<(&'static str, tokio::task::JoinHandle<()>)>>,
+    /// The store's feed of other instances' commits, while the connector runs.
+    _following: Option<Box<dyn Send + Sync>>,
 }
 
 /// The tasks that end by themselves when the connector stops (after finishing what they
@@ -93,6 +95,30 @@ fn watch_outside_writes(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// How long a claim on a message in flight holds on a store several instances share: a
+/// send takes at most the Cloud API's timeout (20 s) and an upload; a claim older than this
+/// is a dead instance's.
+pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Every [`Ctx::lease_check_every`], on a store several instances share: messages whose
+/// claim's lease ran out (their instance died in the middle of the send) are recovered as
+/// at the start of a lone connector: not confirmed, never sent again. Each instance looks;
+/// the store's transactions make one of them do it.
+fn watch_leases(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match ctx
+                .run(|env| deliver::recover_in_flight(env, env.now - CLAIM_LEASE))
+                .await
+            {
+                Ok(told) => ctx.tell(told),
+                Err(error) => tracing::warn!(%error, "recovering expired claims failed"),
+            }
+            tokio::time::sleep(ctx.lease_check_every).await;
+        }
+    })
+}
+
 impl Connector {
     /// Starts the HTTP server on `listener`, the dispatch worker and the inbox worker.
     /// Messages that were in flight when a previous process died are failed first (never
@@ -115,8 +141,22 @@ impl Connector {
     ) -> anyhow::Result<Connector> {
         let (signal, stopped) = tokio::sync::watch::channel(false);
         ctx.stopping = stopped.clone();
-        let told = ctx.run(deliver::recover_in_flight).await?;
-        ctx.tell(told);
+        if !ctx.store.shared() {
+            // The one process on this store: whatever is in flight, a dead process left.
+            let told = ctx
+                .run(|env| deliver::recover_in_flight(env, Timestamp::MAX_UTC))
+                .await?;
+            ctx.tell(told);
+        }
+        let following = ctx.store.follow_events(Box::new({
+            let (live, missed) = (ctx.live.clone(), ctx.events_missed.clone());
+            move |user| match user {
+                Some(user) => {
+                    let _ = live.send(user);
+                }
+                None => missed.send_modify(|n| *n = n.wrapping_add(1)),
+            }
+        }))?;
         let addr = listener.local_addr()?;
         ctx.public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
         let app = crate::api::router(ctx.clone());
@@ -130,12 +170,17 @@ impl Connector {
             ("paused lines probe", probe_paused_lines(ctx.clone())),
             ("outside writes watch", watch_outside_writes(ctx.clone())),
         ];
+        let mut tasks = tasks;
+        if ctx.store.shared() {
+            tasks.push(("lease watch", watch_leases(ctx.clone())));
+        }
         for (name, task) in &tasks {
             ctx.workers.add(name, task);
         }
         let stop = Arc::new(Stop {
             signal,
             tasks: std::sync::Mutex::new(tasks),
+            _following: following,
         });
         Ok(Connector { ctx, addr, stop })
     }

@@ -85,6 +85,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
     let mut live = ctx.live.subscribe();
     let mut stopping = ctx.stopping.clone();
     let mut sessions = ctx.sessions_changed.subscribe();
+    let mut missed = ctx.events_missed.subscribe();
     loop {
         // A signed-out or expired session stops receiving at once.
         if !still_signed_in(&ctx, &token).await {
@@ -131,6 +132,7 @@ async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socke
                         return;
                     }
                 },
+                Ok(()) = missed.changed() => break,
                 news = live.recv() => match news {
                     Ok(u) if u == user => break,
                     Ok(_) => continue,

@@ -69,7 +69,26 @@ pub trait Store: Send + Sync {
     /// Whether this store can serve this build: an error when it cannot be reached; `false`
     /// when its schema is older than the build's (migrations not applied yet).
     fn schema_current(&self) -> Result<bool>;
+
+    /// Whether several connector processes may work on this store at once (PostgreSQL):
+    /// then a message in flight may be another live instance's, and is recovered only after
+    /// its claim's lease; a store one process alone uses (SQLite) recovers them all at start.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Calls `tell` with each user whose events another process committed (`None`: some may
+    /// have been missed; every event socket should look), until the returned guard is
+    /// dropped. `None` for a store one process alone uses (each commit's users are told in
+    /// that process).
+    fn follow_events(&self, tell: EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
+        let _ = tell;
+        Ok(None)
+    }
 }
+
+/// What [`Store::follow_events`] calls.
+pub type EventTell = Box<dyn Fn(Option<UserId>) + Send + Sync>;
 
 /// [`Store`]'s transactions with a value: `store.write(|tx| ...)`.
 pub trait StoreExt: Store {
@@ -341,8 +360,8 @@ pub trait OutboxTx {
     fn retry_at(&mut self, message: MessageId, at: Timestamp) -> Result<()>;
     /// Takes a message out of the queue (sent, or failed for good).
     fn dequeue(&mut self, message: MessageId) -> Result<()>;
-    /// Messages marked in flight.
-    fn in_flight(&mut self) -> Result<Vec<MessageId>>;
+    /// Messages marked in flight since before `claimed_before`, oldest claim first.
+    fn in_flight(&mut self, claimed_before: Timestamp) -> Result<Vec<MessageId>>;
     /// What waits to go out, per line (queued and in flight; lines with nothing queued are
     /// left out): how many, and when the oldest was written.
     fn outbox_backlog(&mut self) -> Result<Vec<(Uuid, Backlog)>>;

@@ -209,14 +209,16 @@ pub fn retry_at(env: &Env<'_>, id: MessageId, at: Timestamp) -> Result<()> {
     env.store.write(|tx| tx.retry_at(id, at))
 }
 
-/// After a crash: messages left in flight may or may not have reached the provider. They
+/// After a crash: messages left in flight (claimed before `claimed_before`: at the start of
+/// the one process on its store, all of them; with several instances, those whose claim's
+/// lease ran out, an instance that died) may or may not have reached the provider. They
 /// are "not confirmed" ([`DeliveryState::Unconfirmed`]), never re-sent: a status webhook
 /// that names them (their callback data) settles them; a user who checked with the guest
 /// can send one again.
-pub fn recover_in_flight(env: &Env<'_>) -> Result<Told> {
+pub fn recover_in_flight(env: &Env<'_>, claimed_before: Timestamp) -> Result<Told> {
     env.store.write(|tx| {
         let mut told = Vec::new();
-        for id in tx.in_flight()? {
+        for id in tx.in_flight(claimed_before)? {
             let msg = tx.message(id)?;
             tx.set_message_state(
                 id,

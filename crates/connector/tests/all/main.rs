@@ -12,6 +12,7 @@ mod carrier;
 mod cli;
 mod cloud_api;
 mod error_table;
+mod instances;
 mod late_failures;
 mod malformed;
 mod meta_scenarios;

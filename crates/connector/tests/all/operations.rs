@@ -11,7 +11,7 @@ use multiline_connector::server::Connector;
 use multiline_connector::store::sqlite::SqliteStore;
 use multiline_connector::store::{Error, Result, Store, StoreExt as _, Tx};
 use multiline_connector::usecases::accounts;
-use multiline_domain::time::Clock;
+use multiline_domain::time::{Clock, Timestamp};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wa_sim::Fault;
 
@@ -319,7 +319,7 @@ pub(crate) async fn graceful_stop(h: Harness) {
     assert_eq!(h.demo.sim.received(ANA).len(), 1);
     let (in_flight, outbox) = h.blocking(|env| {
         env.store
-            .read(|tx| Ok((tx.in_flight()?, tx.outbox_backlog()?)))
+            .read(|tx| Ok((tx.in_flight(Timestamp::MAX_UTC)?, tx.outbox_backlog()?)))
             .unwrap()
     });
     assert!(in_flight.is_empty());

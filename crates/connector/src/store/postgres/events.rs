@@ -47,6 +47,7 @@ fn audit_row(row: &Row) -> Result<serde_json::Value> {
 
 impl EventTx for PgTx<'_> {
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
+        let user_id = user;
         let user = user.to_string();
         let row = self.one(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE user_id = $1",
@@ -57,6 +58,10 @@ impl EventTx for PgTx<'_> {
             "INSERT INTO events (user_id, seq, payload, created_at) VALUES ($1, $2, $3, $4)",
             &[&user, &seq, &json(event), &micros(now)],
         )?;
+        // Every instance's sockets of this user hear of it when the transaction commits.
+        if self.announced.insert(user_id) {
+            self.exec("SELECT pg_notify($1, $2)", &[&super::EVENTS_CHANNEL, &user])?;
+        }
         Ok(seq as u64)
     }
 

@@ -25,6 +25,8 @@ mod templates;
 mod threads;
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use multiline_domain::time::Timestamp;
@@ -101,6 +103,9 @@ impl r2d2::ManageConnection for Connector {
 /// async runtime.
 pub struct PgStore {
     pool: r2d2::Pool<Connector>,
+    /// Where the pool connects: the feed of events ([`Store::follow_events`]) connects there
+    /// too, on a connection of its own.
+    config: postgres::Config,
     /// Seals the lines' and carriers' secrets (see [`crate::store::secrets`]).
     sealer: Sealer,
 }
@@ -110,6 +115,8 @@ pub struct PgTx<'c> {
     tx: postgres::Transaction<'c>,
     statements: &'c mut HashMap<String, Statement>,
     pub(crate) sealer: &'c Sealer,
+    /// The users this transaction announced events to (each is notified once, at commit).
+    pub(crate) announced: std::collections::HashSet<multiline_domain::ids::UserId>,
 }
 
 /// A statement's parameters.
@@ -195,12 +202,18 @@ impl PgStore {
             .max_size(16)
             .min_idle(Some(2))
             .connection_timeout(Duration::from_secs(10))
-            .build(Connector { config })?;
+            .build(Connector {
+                config: config.clone(),
+            })?;
         {
             let mut conn = pool.get()?;
             embedded::migrations::runner().run(conn.client())?;
         }
-        let store = PgStore { pool, sealer };
+        let store = PgStore {
+            pool,
+            config,
+            sealer,
+        };
         store.seal_secrets_again()?;
         Ok(store)
     }
@@ -274,6 +287,7 @@ impl PgStore {
                 tx,
                 statements,
                 sealer: &self.sealer,
+                announced: std::collections::HashSet::new(),
             };
             let done = work(&mut tx).and_then(|()| Ok(tx.tx.commit()?));
             match done {
@@ -332,6 +346,20 @@ impl Store for PgStore {
         Ok(n as u64)
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn follow_events(&self, tell: super::EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (config, stopped) = (self.config.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("store-events".to_owned())
+            .spawn(move || follow(&config, &tell, &stopped))
+            .map_err(|e| Error::Backend(Box::new(e)))?;
+        Ok(Some(Box::new(StopOnDrop(stop))))
+    }
+
     fn schema_current(&self) -> Result<bool> {
         let mut conn = self.pool.get()?;
         let applied: Option<i32> = conn
@@ -345,6 +373,63 @@ impl Store for PgStore {
             .max()
             .unwrap_or(0);
         Ok(applied.and_then(|v| u32::try_from(v).ok()).unwrap_or(0) >= known)
+    }
+}
+
+/// The channel each committed event is announced on: its payload is the user's id.
+pub(crate) const EVENTS_CHANNEL: &str = "multiline_events";
+
+/// Sets its flag when dropped: the feed of events stops.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The feed of events: LISTENs on [`EVENTS_CHANNEL`] (PostgreSQL delivers a NOTIFY when its
+/// transaction commits, in commit order) and tells each user named, until `stop`. A lost
+/// connection is made again; then `tell(None)`: what was committed meanwhile was not heard.
+fn follow(config: &postgres::Config, tell: &super::EventTell, stop: &AtomicBool) {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let mut first = true;
+    while !stop.load(Ordering::Relaxed) {
+        let mut client = match config.connect(NoTls) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::warn!(%error, "the store's event feed cannot connect; again in 1 s");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        if let Err(error) = client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")) {
+            tracing::warn!(%error, "the store's event feed cannot listen");
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        }
+        if !first {
+            tell(None);
+        }
+        first = false;
+        while !stop.load(Ordering::Relaxed) {
+            let next = client
+                .notifications()
+                .timeout_iter(Duration::from_millis(250))
+                .next();
+            match next {
+                Ok(Some(n)) => match Uuid::parse_str(n.payload()) {
+                    Ok(user) => tell(Some(multiline_domain::ids::UserId(user))),
+                    Err(_) => tell(None),
+                },
+                Ok(None) if client.is_closed() => break,
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "the store's event feed lost its connection");
+                    break;
+                }
+            }
+        }
     }
 }
 

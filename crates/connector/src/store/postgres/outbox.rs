@@ -112,10 +112,11 @@ impl OutboxTx for PgTx<'_> {
         Ok(())
     }
 
-    fn in_flight(&mut self) -> Result<Vec<MessageId>> {
+    fn in_flight(&mut self, claimed_before: Timestamp) -> Result<Vec<MessageId>> {
         let rows = self.all(
-            "SELECT message_id FROM outbox WHERE in_flight_since IS NOT NULL ORDER BY position",
-            &[],
+            "SELECT message_id FROM outbox WHERE in_flight_since < $1
+             ORDER BY in_flight_since, position",
+            &[&micros(claimed_before)],
         )?;
         rows.iter().map(|r| uuid_at(r, 0).map(MessageId)).collect()
     }

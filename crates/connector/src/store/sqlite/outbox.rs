@@ -73,11 +73,14 @@ impl OutboxTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn in_flight(&mut self) -> Result<Vec<MessageId>> {
+    fn in_flight(&mut self, claimed_before: Timestamp) -> Result<Vec<MessageId>> {
         let mut stmt = self.tx.prepare(
-            "SELECT message_id FROM outbox WHERE in_flight_since IS NOT NULL ORDER BY position",
+            "SELECT message_id FROM outbox WHERE in_flight_since < ?1
+             ORDER BY in_flight_since, position",
         )?;
-        let rows = stmt.query_map([], |r| Ok(MessageId(uuid_col(r.get(0)?)?)))?;
+        let rows = stmt.query_map([micros(claimed_before)], |r| {
+            Ok(MessageId(uuid_col(r.get(0)?)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -100,6 +100,28 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs statements as the cluster's administrator (on a thread of its own: the client
+    /// blocks).
+    pub fn admin(&self, statements: &[&str]) {
+        let admin = self.admin.clone();
+        let statements: Vec<String> = statements.iter().map(|s| (*s).to_owned()).collect();
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+            for statement in statements {
+                client.batch_execute(&statement).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
@@ -298,15 +320,7 @@ impl Harness {
     }
 
     pub async fn events(&self, after: u64) -> Socket {
-        let ws = self.demo.connector.url().replacen("http", "ws", 1);
-        let mut request = format!("{ws}/v1/events?after={after}")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.token).parse().unwrap(),
-        );
-        tokio_tungstenite::connect_async(request).await.unwrap().0
+        events_at(&self.demo.connector.url(), &self.token, after).await
     }
 
     /// Sends a text in `thread` through the API; returns the accepted (queued) message.
@@ -435,6 +449,19 @@ impl Harness {
 }
 
 /// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
+/// An event socket on the connector at `url` (an instance of several), signed in with
+/// `token`, from after event `after`.
+pub async fn events_at(url: &str, token: &str, after: u64) -> Socket {
+    let ws = url.replacen("http", "ws", 1);
+    let mut request = format!("{ws}/v1/events?after={after}")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
 pub async fn next_matching(
     socket: &mut Socket,
     what: impl Fn(&EventEnvelope) -> bool,

@@ -394,7 +394,7 @@ impl Rules {
         deliver::retry_at(&self.now(), id, at)
     }
     pub fn recover_in_flight(&self, now: Timestamp) -> Result<Told> {
-        deliver::recover_in_flight(&self.at(now))
+        deliver::recover_in_flight(&self.at(now), Timestamp::MAX_UTC)
     }
 
     // ---- what came in ----
