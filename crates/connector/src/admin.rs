@@ -88,8 +88,16 @@ pub struct Storage {
 impl Storage {
     /// Opens the store (PostgreSQL: connects and applies the migrations it lacks).
     pub fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        let Some(url) = &self.database_url else {
+        if self.database_url.is_none() {
             return Ok(Arc::new(open_store(&self.data_dir)?));
+        }
+        Ok(Arc::new(self.open_postgres()?))
+    }
+
+    /// Connects to the PostgreSQL store (`database_url`), applying the migrations it lacks.
+    pub fn open_postgres(&self) -> anyhow::Result<PgStore> {
+        let Some(url) = &self.database_url else {
+            anyhow::bail!("no PostgreSQL database is set (--database-url)");
         };
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating the data folder {}", self.data_dir.display()))?;
@@ -98,7 +106,7 @@ impl Storage {
         let store = PgStore::connect(url, sealer)
             .with_context(|| format!("connecting to {}", redacted(url)))?;
         crate::store::secrets::forget_previous(&beside)?;
-        Ok(Arc::new(store))
+        Ok(store)
     }
 
     /// A connector's context on the store, for a command or the server.

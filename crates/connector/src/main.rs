@@ -74,6 +74,17 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Move everything a SQLite store holds into a new, empty PostgreSQL database (stop the
+    /// connector first), then check each table's row count on both sides.
+    MigrateStore {
+        /// The SQLite store (`connector.sqlite3`); the data folder's when not given.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The PostgreSQL database: `--database-url` (or MULTILINE_DATABASE_URL) when not
+        /// given here; keep a password out of the command line.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Organizations: create one, turn WhatsApp on or off, list them.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -619,6 +630,28 @@ fn main() -> anyhow::Result<()> {
                 from.display(),
                 facts.schema,
                 store.display()
+            );
+        }
+        Command::MigrateStore { from, to } => {
+            let from = from.unwrap_or_else(|| admin::store_path(&data_dir));
+            let Some(url) = to.or(storage.database_url.clone()) else {
+                anyhow::bail!("say where to: --to postgres://... (or MULTILINE_DATABASE_URL)");
+            };
+            let target = admin::Storage {
+                data_dir: data_dir.clone(),
+                database_url: Some(url.clone()),
+            };
+            let store = target.open_postgres()?;
+            let moved = multiline_connector::store::migrate::sqlite_to_postgres(&from, &store)?;
+            for (table, rows) in &moved {
+                println!("{table}: {rows}");
+            }
+            println!(
+                "moved {} into {}: every table's rows counted on both sides; serve with \
+                 --database-url (the secrets key stays in {})",
+                from.display(),
+                admin::redacted(&url),
+                data_dir.display()
             );
         }
         Command::RotateKey => {

@@ -25,6 +25,7 @@
 
 pub mod audit_chain;
 pub mod conformance;
+pub mod migrate;
 pub mod postgres;
 pub mod secrets;
 pub mod sqlite;

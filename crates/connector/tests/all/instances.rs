@@ -30,6 +30,18 @@ async fn another_instance(h: &Harness) -> Connector {
     Connector::start_with(ctx, listener, None).await.unwrap()
 }
 
+/// Waits (10 s at most) until `done`, without moving the clock: here the clock decides
+/// whose claims have run out.
+async fn until(done: impl Fn() -> bool) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("it came to pass");
+}
+
 fn text(m: &Message) -> &str {
     match &m.body {
         MessageBody::Text { text } => text,
@@ -96,8 +108,7 @@ async fn a_users_socket_on_one_instance_hears_what_another_instance_committed() 
         assert_eq!(r.status(), 202);
         sent.push(format!("Update {n}"));
     }
-    h.retry_until(|h| h.demo.sim.received(ANA).len() >= 20)
-        .await;
+    until(|| h.demo.sim.received(ANA).len() >= 20).await;
     let received: Vec<String> = h
         .demo
         .sim
@@ -124,8 +135,7 @@ async fn a_send_in_flight_is_its_instances_until_the_lease_runs_out() {
     let first = h.send_text(&thread, "Sent by A").await;
     h.until_faults_met().await;
     let b = another_instance(&h).await;
-    h.retry_until(|h| !h.demo.sim.received(ANA).is_empty())
-        .await;
+    until(|| !h.demo.sim.received(ANA).is_empty()).await;
     let state =
         |h: &Harness, id| h.blocking(move |env| env.store.read(|tx| tx.message(id)).unwrap().state);
     tokio::time::timeout(Duration::from_secs(10), async {

@@ -67,3 +67,122 @@ async fn readyz_is_503_while_the_database_refuses_connections_and_200_when_it_is
     .await
     .expect("ready again once the database takes connections");
 }
+
+#[tokio::test]
+async fn migrate_store_moves_the_demo_and_the_app_sees_the_same_threads_and_audit() {
+    use std::sync::Arc;
+
+    use multiline_connector::ctx::Ctx;
+    use multiline_connector::server::Connector;
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+    use multiline_connector::usecases::accounts;
+
+    // The demo on SQLite, with a few thousand messages and some real traffic.
+    let h = Harness::start().await;
+    h.demo.add_volume((500, 2_500)).await.unwrap();
+    let thread = h.ana_thread().await;
+    h.send_text(&thread, "Your car is ready.").await;
+    h.demo
+        .sim
+        .guest_sends_text(crate::support::ANA, "Thanks!")
+        .unwrap();
+    h.retry_until(|h| !h.demo.sim.received(crate::support::ANA).is_empty())
+        .await;
+    h.settle().await;
+    let threads: serde_json::Value = h.get("/v1/threads").await;
+    let messages: serde_json::Value = h.get(&format!("/v1/threads/{}/messages", thread.id)).await;
+    let audit = h.audit();
+    let counts = h.row_counts();
+    h.demo.connector.stop().await;
+
+    let db = crate::support::TestDatabase::new();
+    let moved = {
+        let (data, url) = (h.dir.path().to_path_buf(), db.url.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::support::run_ok(crate::support::connector_cmd(&data).args([
+                "migrate-store",
+                "--to",
+                &url,
+            ]))
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        moved.contains("every table's rows counted on both sides"),
+        "{moved}"
+    );
+    assert!(
+        moved.contains(&format!("messages: {}", count_of(&counts, "messages"))),
+        "{moved}"
+    );
+
+    // A connector on PostgreSQL answers the app as the SQLite one did.
+    let (url, key) = (db.url.clone(), h.dir.path().join("connector.sqlite3"));
+    let store =
+        tokio::task::spawn_blocking(move || PgStore::connect(&url, Sealer::load(&key).unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let on_pg = Connector::start_with(Ctx::new(Arc::new(store), h.clock.clone()), listener, None)
+        .await
+        .unwrap();
+    let get = |path: String| {
+        let (http, token, base) = (h.http.clone(), h.token.clone(), on_pg.url());
+        async move {
+            let r = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    assert_eq!(get("/v1/threads".to_owned()).await, threads);
+    assert_eq!(
+        get(format!("/v1/threads/{}/messages", thread.id)).await,
+        messages
+    );
+    let ctx = on_pg.ctx.clone();
+    let org = h.demo.org;
+    let (their_audit, check) = tokio::task::spawn_blocking(move || {
+        let env = ctx.env();
+        (
+            accounts::audit_record(&env, org).unwrap(),
+            accounts::verify_audit(&env, org).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(their_audit, audit, "the audit export is identical");
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.records, audit.len());
+    on_pg.shutdown().await;
+
+    // Into a database that holds something: refused.
+    let again = {
+        let (data, url) = (h.dir.path().to_path_buf(), db.url.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::support::connector_cmd(&data)
+                .args(["migrate-store", "--to", &url])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+fn count_of(counts: &[(String, i64)], table: &str) -> i64 {
+    counts
+        .iter()
+        .find(|(t, _)| t == table)
+        .map(|(_, n)| *n)
+        .unwrap()
+}

@@ -264,6 +264,16 @@ impl PgStore {
         })
     }
 
+    /// Runs `work` with a connection of the pool, outside the store's transactions (what
+    /// only moving a whole store does: `migrate-store`).
+    pub(crate) fn with_client<T>(
+        &self,
+        work: impl FnOnce(&mut postgres::Client) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut conn = self.pool.get()?;
+        work(conn.client())
+    }
+
     /// Runs `work` in one transaction (see the module's docs), again after a lost race.
     fn run(&self, write: bool, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.pool.get()?;

@@ -96,6 +96,11 @@ impl From<rusqlite_migration::Error> for Error {
     }
 }
 
+/// How many schema steps this build knows (a store opened by it is at this version).
+pub(crate) fn schema_steps() -> usize {
+    migrations_list().len()
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(migrations_list())
 }
