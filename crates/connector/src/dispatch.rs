@@ -75,7 +75,20 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
         return Ok(false);
     };
     // Meta's throughput limit per number: wait for a slot rather than collect 130429s.
-    ctx.send_rate.until_key_ready(&job.line.id).await;
+    send_slot(ctx, job.line.id).await;
+    // On a store several instances share, the wait may have been long (a slot, a store out
+    // of reach): if the claim's lease ran out meanwhile, another instance has recovered the
+    // message, and it must not go out. (A lone connector's claims are its own until it
+    // restarts.)
+    let (id, claimed_at) = (job.message_id, job.claimed_at);
+    if ctx.store.shared()
+        && !ctx
+            .run(move |env| deliver::renew_claim(env, id, claimed_at))
+            .await?
+    {
+        tracing::warn!(message = %id, "its claim ran out before it was sent: left to the instance that took it over");
+        return Ok(true);
+    }
     let started = crate::metrics::Stopwatch::start();
     let result = match (job.channel, &job.body) {
         (Channel::Sms, body) => send_text_message(ctx, &job, body).await,
@@ -125,6 +138,36 @@ pub async fn run_once(ctx: &Ctx) -> anyhow::Result<bool> {
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+/// Waits for one of the line's send slots (Meta's throughput per number): this process's
+/// own limiter, or, on a store several instances share, the store's, which holds the rate
+/// for the line as a whole.
+async fn send_slot(ctx: &Ctx, line: uuid::Uuid) {
+    if !ctx.store.shared() {
+        ctx.send_rate.until_key_ready(&line).await;
+        return;
+    }
+    loop {
+        let store = ctx.store.clone();
+        let taken = tokio::task::spawn_blocking(move || {
+            store.take_send_slot(line, crate::ctx::SENDS_PER_SECOND)
+        })
+        .await;
+        let wait = match taken {
+            Ok(Ok(None)) => return,
+            Ok(Ok(Some(wait))) => wait,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "taking a send slot; again in 1 s");
+                Duration::from_secs(1)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "taking a send slot; again in 1 s");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::time::sleep(wait.min(Duration::from_secs(1))).await;
     }
 }
 

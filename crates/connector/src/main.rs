@@ -637,11 +637,11 @@ fn main() -> anyhow::Result<()> {
             let Some(url) = to.or(storage.database_url.clone()) else {
                 anyhow::bail!("say where to: --to postgres://... (or MULTILINE_DATABASE_URL)");
             };
-            let target = admin::Storage {
-                data_dir: data_dir.clone(),
-                database_url: Some(url.clone()),
-            };
-            let store = target.open_postgres()?;
+            // The key as it is: the first start on PostgreSQL seals again, then forgets.
+            let sealer =
+                multiline_connector::store::secrets::Sealer::load(&admin::store_path(&data_dir))?;
+            let store = multiline_connector::store::postgres::PgStore::connect(&url, sealer)
+                .with_context(|| format!("connecting to {}", admin::redacted(&url)))?;
             let moved = multiline_connector::store::migrate::sqlite_to_postgres(&from, &store)?;
             for (table, rows) in &moved {
                 println!("{table}: {rows}");

@@ -278,4 +278,16 @@ impl Store for TimedStore {
     fn follow_events(&self, tell: crate::store::EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
         self.inner.follow_events(tell)
     }
+
+    fn take_send_slot(
+        &self,
+        line: uuid::Uuid,
+        per_second: std::num::NonZeroU32,
+    ) -> Result<Option<Duration>> {
+        self.inner.take_send_slot(line, per_second)
+    }
+
+    fn claim_periodic(&self, job: &str, every: Duration) -> Result<bool> {
+        self.inner.claim_periodic(job, every)
+    }
 }

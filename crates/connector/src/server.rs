@@ -42,13 +42,37 @@ const VERSION_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(
 fn watch_api_versions(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match ctx.run(crate::usecases::api_versions::watch).await {
-                Ok(told) => ctx.tell(told),
-                Err(error) => tracing::warn!(%error, "checking the lines' API versions failed"),
+            if my_turn(&ctx, "api version watch", VERSION_CHECK_EVERY).await {
+                match ctx.run(crate::usecases::api_versions::watch).await {
+                    Ok(told) => ctx.tell(told),
+                    Err(error) => {
+                        tracing::warn!(%error, "checking the lines' API versions failed")
+                    }
+                }
             }
-            tokio::time::sleep(VERSION_CHECK_EVERY).await;
+            tokio::time::sleep(pace(&ctx, VERSION_CHECK_EVERY)).await;
         }
     })
+}
+
+/// Whether this instance does the periodic `job` now (see [`Store::claim_periodic`]); if the
+/// store cannot say, it does (the jobs are idempotent: twice is better than never).
+async fn my_turn(ctx: &Ctx, job: &'static str, every: std::time::Duration) -> bool {
+    let store = ctx.store.clone();
+    match tokio::task::spawn_blocking(move || store.claim_periodic(job, every)).await {
+        Ok(Ok(mine)) => mine,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, job, "claiming a periodic run");
+            true
+        }
+        Err(_) => true,
+    }
+}
+
+/// How often a periodic job's turn is asked for: each period alone; several instances ask
+/// six times a period, so that one of them starts it soon after the period ends.
+fn pace(ctx: &Ctx, every: std::time::Duration) -> std::time::Duration {
+    if ctx.store.shared() { every / 6 } else { every }
 }
 
 /// How often a line paused for its credentials is probed (see
@@ -61,7 +85,10 @@ const PROBE_PAUSED_EVERY: std::time::Duration = std::time::Duration::from_secs(5
 fn probe_paused_lines(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(PROBE_PAUSED_EVERY).await;
+            tokio::time::sleep(pace(&ctx, PROBE_PAUSED_EVERY)).await;
+            if !my_turn(&ctx, "paused lines probe", PROBE_PAUSED_EVERY).await {
+                continue;
+            }
             if let Err(error) = crate::template_sync::probe_paused(&ctx).await {
                 tracing::warn!(%error, "probing the paused lines failed");
             }

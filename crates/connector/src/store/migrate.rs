@@ -3,7 +3,8 @@
 //! text, times as microseconds, documents as JSON; see `migrations/postgres/V1__initial.sql`),
 //! so each row is copied as it is: the audit keeps its ids, order and hashes, the queues
 //! their positions, the sealed secrets their sealing (the key stays the data folder's).
-//! Then each table's rows are counted on both sides.
+//! Each table's rows are counted on both sides before the move commits; it all happens in
+//! one PostgreSQL transaction, from one SQLite snapshot.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use rusqlite::types::Value;
 
-use super::postgres::PgStore;
+use super::postgres::{BOOKKEEPING, PgStore};
 
 /// The tables, parents before children (foreign keys); every table of the PostgreSQL schema
 /// but its bookkeeping must be here, or the move is refused before it starts.
@@ -39,9 +40,6 @@ const TABLES: &[&str] = &[
     "media",
 ];
 
-/// PostgreSQL's own tables, not the store's records.
-const BOOKKEEPING: &[&str] = &["refinery_schema_history", "access_changes"];
-
 /// A column as PostgreSQL has it.
 struct Column {
     name: String,
@@ -55,6 +53,8 @@ pub fn sqlite_to_postgres(from: &Path, to: &PgStore) -> Result<Vec<(String, i64)
     let source =
         rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening {}", from.display()))?;
+    // One snapshot for the whole move and its counts, even if something still writes.
+    source.execute_batch("BEGIN")?;
     let version: i64 = source.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = super::sqlite::schema_steps();
     if usize::try_from(version).ok() != Some(current) {
@@ -94,20 +94,24 @@ pub fn sqlite_to_postgres(from: &Path, to: &PgStore) -> Result<Vec<(String, i64)
         for table in TABLES {
             copy_table(&source, &mut tx, table).with_context(|| format!("moving {table}"))?;
         }
-        tx.commit()?;
-        Ok(())
-    })?;
-    let moved = super::Store::row_counts(to)?;
-    for (table, n) in &moved {
-        let there: i64 =
-            source.query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {
-                r.get(0)
-            })?;
-        if there != *n {
-            bail!("{table}: {there} rows in SQLite, {n} in PostgreSQL");
+        // Counted on both sides before anything commits: a difference moves nothing.
+        let mut moved = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            let here: i64 =
+                source.query_row(&format!("SELECT COUNT(*) FROM \"{table}\""), [], |r| {
+                    r.get(0)
+                })?;
+            let there: i64 = tx
+                .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])?
+                .get(0);
+            if here != there {
+                bail!("{table}: {here} rows in SQLite, {there} in PostgreSQL: nothing was moved");
+            }
+            moved.push(((*table).to_owned(), there));
         }
-    }
-    Ok(moved)
+        tx.commit()?;
+        Ok(moved)
+    })
 }
 
 /// Copies one table's rows in the order they were stored, then moves its identity
@@ -136,6 +140,14 @@ fn copy_table(
         })
         .filter(|c| in_sqlite.contains(&c.name))
         .collect();
+    // A column only SQLite has would be lost: refused (the schemas must be kept alike).
+    let lost: Vec<&String> = in_sqlite
+        .iter()
+        .filter(|name| !columns.iter().any(|c| &&c.name == name))
+        .collect();
+    if !lost.is_empty() {
+        bail!("{table}: PostgreSQL has no column for {lost:?}");
+    }
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let list = names.join(", ");
     let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();

@@ -86,6 +86,30 @@ pub trait Store: Send + Sync {
         let _ = tell;
         Ok(None)
     }
+
+    /// Takes one of `line`'s send slots: Meta's throughput per business number,
+    /// `per_second` sends with a burst of as many, held by a store several instances share
+    /// for all of them, on the store's own clock (the one clock they share). `None`: taken;
+    /// `Some(wait)`: the next is free in `wait`. A store one process alone uses holds none
+    /// (that process limits itself): it refuses.
+    fn take_send_slot(
+        &self,
+        line: Uuid,
+        per_second: std::num::NonZeroU32,
+    ) -> Result<Option<std::time::Duration>> {
+        let _ = (line, per_second);
+        Err(Error::Backend(
+            "this store does not hold send slots: one process uses it".into(),
+        ))
+    }
+
+    /// Whether this process should start the periodic `job` now: on a store several
+    /// instances share, one of them per period of `every` (on the store's clock); on a store
+    /// one process uses, always (that process keeps its own pace).
+    fn claim_periodic(&self, job: &str, every: std::time::Duration) -> Result<bool> {
+        let _ = (job, every);
+        Ok(true)
+    }
 }
 
 /// What [`Store::follow_events`] calls.
@@ -361,6 +385,15 @@ pub trait OutboxTx {
     fn retry_at(&mut self, message: MessageId, at: Timestamp) -> Result<()>;
     /// Takes a message out of the queue (sent, or failed for good).
     fn dequeue(&mut self, message: MessageId) -> Result<()>;
+    /// Moves the claim on `message` taken at `claimed_at` to `now`; `false` (and nothing
+    /// written) when that claim is no longer there (the message was recovered, re-queued or
+    /// claimed again since).
+    fn renew_claim(
+        &mut self,
+        message: MessageId,
+        claimed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
     /// Messages marked in flight since before `claimed_before`, oldest claim first.
     fn in_flight(&mut self, claimed_before: Timestamp) -> Result<Vec<MessageId>>;
     /// What waits to go out, per line (queued and in flight; lines with nothing queued are

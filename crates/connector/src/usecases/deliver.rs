@@ -30,6 +30,8 @@ pub struct OutboundJob {
     pub attempts: u32,
     /// WhatsApp (the Cloud API) or SMS (the line's carrier).
     pub channel: Channel,
+    /// When the claim was taken (renewed just before the send: [`renew_claim`]).
+    pub claimed_at: Timestamp,
 }
 
 /// Takes the next due message (the oldest of a thread with nothing earlier queued or in
@@ -49,8 +51,18 @@ pub fn claim_next(env: &Env<'_>) -> Result<Option<OutboundJob>> {
             body: message.body,
             attempts: claimed.attempts,
             channel: thread.channel,
+            claimed_at: env.now,
         }))
     })
+}
+
+/// Just before the provider is called: renews the job's claim to `env.now` if it is still
+/// the one taken at `claimed_at`. `false` when it is not (another instance recovered it
+/// after its lease ran out while this one waited for a slot or for the store): the send
+/// must not happen.
+pub fn renew_claim(env: &Env<'_>, id: MessageId, claimed_at: Timestamp) -> Result<bool> {
+    env.store
+        .write(|tx| tx.renew_claim(id, claimed_at, env.now))
 }
 
 /// When the earliest queued message becomes due.

@@ -170,3 +170,71 @@ async fn a_send_in_flight_is_its_instances_until_the_lease_runs_out() {
     .expect("B recovered the dead instance's claim");
     b.shutdown().await;
 }
+
+#[test]
+fn a_lines_send_rate_is_held_for_all_instances_on_the_databases_clock() {
+    let db = crate::support::TestDatabase::new();
+    let connect = || PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let (a, b) = (connect(), connect());
+    let (line, other) = (crate::support::fresh_uuid(), crate::support::fresh_uuid());
+    let one_a_second = std::num::NonZeroU32::new(1).unwrap();
+    use multiline_connector::store::Store as _;
+    assert_eq!(a.take_send_slot(line, one_a_second).unwrap(), None);
+    // The slot A took is the line's: B waits for the next, at most a second.
+    let wait = b
+        .take_send_slot(line, one_a_second)
+        .unwrap()
+        .expect("no second slot within the second");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(1),
+        "{wait:?}"
+    );
+    // Another line's slots are its own.
+    assert_eq!(b.take_send_slot(other, one_a_second).unwrap(), None);
+}
+
+#[test]
+fn periodic_work_is_one_instances_per_period() {
+    let db = crate::support::TestDatabase::new();
+    let connect = || PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let (a, b) = (connect(), connect());
+    use multiline_connector::store::Store as _;
+    let hour = Duration::from_secs(3600);
+    assert!(a.claim_periodic("api version watch", hour).unwrap());
+    assert!(
+        !b.claim_periodic("api version watch", hour).unwrap(),
+        "A has this period"
+    );
+    assert!(
+        !a.claim_periodic("api version watch", hour).unwrap(),
+        "once per period"
+    );
+    assert!(
+        b.claim_periodic("paused lines probe", hour).unwrap(),
+        "each job its own"
+    );
+    // A period of nothing: every claim starts a new one.
+    assert!(
+        b.claim_periodic("api version watch", Duration::ZERO)
+            .unwrap()
+    );
+}
+
+#[test]
+fn instances_starting_together_on_a_new_database_all_start() {
+    let db = crate::support::TestDatabase::new();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || {
+                PgStore::connect(&url, Sealer::with_key(&[7; 32])).map(|_| ())
+            })
+        })
+        .collect();
+    for start in starts {
+        start
+            .join()
+            .unwrap()
+            .expect("each instance starts: one applies the schema, the others wait");
+    }
+}

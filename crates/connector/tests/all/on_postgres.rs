@@ -186,3 +186,37 @@ fn count_of(counts: &[(String, i64)], table: &str) -> i64 {
         .map(|(_, n)| *n)
         .unwrap()
 }
+
+#[test]
+fn work_that_goes_on_after_a_failed_statement_is_not_reported_as_committed() {
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+    use multiline_connector::store::{Store as _, StoreExt as _};
+    use multiline_domain::ids::OrganizationId;
+
+    let db = crate::support::TestDatabase::new();
+    let store = PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let now = multiline_connector::store::conformance::t0();
+    let first = OrganizationId(crate::support::fresh_uuid());
+    store
+        .write(|tx| tx.insert_organization(first, "Fjord Bikes", true, now))
+        .unwrap();
+    // The work writes, then ignores a failed insert (its id is taken) and returns Ok: in
+    // PostgreSQL the transaction was aborted there, and its COMMIT would roll back in
+    // silence. It is an error, and nothing of it is kept.
+    let second = OrganizationId(crate::support::fresh_uuid());
+    let outcome = store.write(|tx| {
+        tx.insert_organization(second, "Northwind", true, now)?;
+        let _ = tx.insert_organization(first, "Again", true, now);
+        Ok(())
+    });
+    assert!(outcome.is_err(), "{outcome:?}");
+    let organizations = store
+        .row_counts()
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t == "organizations")
+        .unwrap()
+        .1;
+    assert_eq!(organizations, 1);
+}

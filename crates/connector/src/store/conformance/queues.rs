@@ -42,6 +42,15 @@ pub fn the_outbox_hands_out_heads_of_threads_once(s: &dyn Store) {
     // Claims are dated: those older than a lease can be told from the others.
     assert_eq!(s.read(|tx| tx.in_flight(t(10))).unwrap(), []);
     assert_eq!(s.read(|tx| tx.in_flight(t(11))).unwrap(), [a1.id, b1.id]);
+    // A claim is renewed only by the one who holds it (the time it was taken names it).
+    assert!(!s.write(|tx| tx.renew_claim(b1.id, t(9), t(12))).unwrap());
+    assert!(s.write(|tx| tx.renew_claim(b1.id, t(10), t(12))).unwrap());
+    assert!(
+        !s.write(|tx| tx.renew_claim(b1.id, t(10), t(13))).unwrap(),
+        "renewed: now t12's"
+    );
+    assert_eq!(s.read(|tx| tx.in_flight(t(11))).unwrap(), [a1.id]);
+    assert_eq!(s.read(|tx| tx.in_flight(t(13))).unwrap(), [a1.id, b1.id]);
     // a1 goes back for a retry at +20: a2 still waits behind it.
     s.write(|tx| tx.retry_at(a1.id, t(20))).unwrap();
     assert_eq!(s.read(|tx| tx.next_due()).unwrap(), Some(t(20)));

@@ -43,6 +43,9 @@ mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
 
+/// The advisory lock held while migrations run (any number; this one spells "multilin").
+const MIGRATIONS_LOCK: i64 = 0x6d75_6c74_696c_696e;
+
 /// How many times a write that lost a serialization conflict is run again.
 const WRITE_ATTEMPTS: u32 = 10;
 
@@ -117,6 +120,8 @@ pub struct PgTx<'c> {
     pub(crate) sealer: &'c Sealer,
     /// The users this transaction announced events to (each is notified once, at commit).
     pub(crate) announced: std::collections::HashSet<multiline_domain::ids::UserId>,
+    /// The first statement that failed (see [`PgTx::noted`]).
+    aborted: Option<Aborted>,
 }
 
 /// A statement's parameters.
@@ -127,21 +132,40 @@ impl PgTx<'_> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.tx.prepare(sql)?;
+        let statement = self.tx.prepare(sql);
+        let statement = self.noted(statement)?;
         self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
+    }
+
+    /// A statement's outcome; its error noted first. After any error PostgreSQL takes
+    /// nothing more in the transaction and turns its COMMIT into a ROLLBACK without an
+    /// error: work that went on after one (a `NotFound` it expected) must not be reported
+    /// as committed ([`PgStore::run`] checks).
+    fn noted<T>(&mut self, outcome: std::result::Result<T, postgres::Error>) -> Result<T> {
+        outcome.map_err(|e| {
+            if self.aborted.is_none() {
+                self.aborted = Some(Aborted {
+                    code: e.code().cloned(),
+                    message: e.to_string(),
+                });
+            }
+            e.into()
+        })
     }
 
     /// Runs a statement: the rows it touched.
     pub(crate) fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
         let statement = self.statement(sql)?;
-        Ok(self.tx.execute(&statement, params)?)
+        let outcome = self.tx.execute(&statement, params);
+        self.noted(outcome)
     }
 
     /// The one row of a query, if any.
     pub(crate) fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
         let statement = self.statement(sql)?;
-        Ok(self.tx.query_opt(&statement, params)?)
+        let outcome = self.tx.query_opt(&statement, params);
+        self.noted(outcome)
     }
 
     /// The one row of a query (`NotFound` when there is none).
@@ -152,8 +176,30 @@ impl PgTx<'_> {
     /// Every row of a query.
     pub(crate) fn all(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
         let statement = self.statement(sql)?;
-        Ok(self.tx.query(&statement, params)?)
+        let outcome = self.tx.query(&statement, params);
+        self.noted(outcome)
     }
+}
+
+/// The first statement that failed in a transaction: PostgreSQL aborted the transaction
+/// there, whatever the work did with the error.
+#[derive(Debug)]
+struct Aborted {
+    code: Option<SqlState>,
+    message: String,
+}
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the transaction was aborted by: {}", self.message)
+    }
+}
+
+impl std::error::Error for Aborted {}
+
+/// Whether PostgreSQL's `code` says a transaction lost to a concurrent one.
+fn is_race(code: &SqlState) -> bool {
+    *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
 }
 
 impl From<postgres::Error> for Error {
@@ -185,11 +231,12 @@ fn lost_a_race(error: &Error) -> bool {
     let Error::Backend(e) = error else {
         return false;
     };
+    if let Some(aborted) = e.downcast_ref::<Aborted>() {
+        return aborted.code.as_ref().is_some_and(is_race);
+    }
     e.downcast_ref::<postgres::Error>()
         .and_then(postgres::Error::code)
-        .is_some_and(|c| {
-            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
-        })
+        .is_some_and(is_race)
 }
 
 impl PgStore {
@@ -207,7 +254,17 @@ impl PgStore {
             })?;
         {
             let mut conn = pool.get()?;
-            embedded::migrations::runner().run(conn.client())?;
+            let client = conn.client();
+            // Instances starting together: one applies what is missing, the others wait
+            // and find it applied. Each migration commits with its record (grouped); a
+            // migration this build does not know (a newer instance's) does not stop it.
+            client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATIONS_LOCK])?;
+            let ran = embedded::migrations::runner()
+                .set_grouped(true)
+                .set_abort_missing(false)
+                .run(client);
+            client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATIONS_LOCK])?;
+            ran?;
         }
         let store = PgStore {
             pool,
@@ -298,12 +355,27 @@ impl PgStore {
                 statements,
                 sealer: &self.sealer,
                 announced: std::collections::HashSet::new(),
+                aborted: None,
             };
-            let done = work(&mut tx).and_then(|()| Ok(tx.tx.commit()?));
+            let worked = work(&mut tx);
+            let done = match (worked, tx.aborted.take()) {
+                (Ok(()), None) => tx.tx.commit().map_err(Error::from),
+                // A lost race anywhere in the work: it runs again.
+                (_, Some(aborted)) if aborted.code.as_ref().is_some_and(is_race) => {
+                    Err(Error::Backend(Box::new(aborted)))
+                }
+                // The work's own refusal (a `Conflict` from a unique key...).
+                (Err(error), _) => Err(error),
+                // A statement failed and the work went on: nothing can commit, and the
+                // first failure says why.
+                (Ok(()), Some(aborted)) => Err(Error::Backend(Box::new(aborted))),
+            };
             match done {
                 Err(error) if attempt < WRITE_ATTEMPTS && lost_a_race(&error) => {
-                    // Dropping the transaction rolled it back: run the work again.
-                    std::thread::sleep(Duration::from_millis(u64::from(attempt)));
+                    // Dropping the transaction rolled it back: run the work again, after a
+                    // pause that grows and differs between instances.
+                    let pause = rand::random_range(1..=2u64 << attempt.min(6));
+                    std::thread::sleep(Duration::from_millis(pause));
                 }
                 done => return done,
             }
@@ -327,9 +399,9 @@ impl Store for PgStore {
             .query(
                 "SELECT table_name::text FROM information_schema.tables
                  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-                   AND table_name NOT IN ('refinery_schema_history', 'access_changes')
+                   AND NOT (table_name = ANY($1))
                  ORDER BY table_name",
-                &[],
+                &[&BOOKKEEPING],
             )?
             .iter()
             .map(|r| r.get(0))
@@ -370,6 +442,59 @@ impl Store for PgStore {
         Ok(Some(Box::new(StopOnDrop(stop))))
     }
 
+    fn take_send_slot(
+        &self,
+        line: Uuid,
+        per_second: std::num::NonZeroU32,
+    ) -> Result<Option<Duration>> {
+        // A generic cell rate algorithm on the line's theoretical arrival time (TAT), in one
+        // statement on the database's clock: each send moves the TAT one interval on; a send
+        // may go while the TAT is no more than a burst's worth of intervals ahead of now.
+        // Outside the store's serializable transactions: the row lock orders the instances.
+        let interval = 1_000_000 / i64::from(per_second.get());
+        let tolerance = interval * (i64::from(per_second.get()) - 1);
+        let line = line.to_string();
+        let mut conn = self.pool.get()?;
+        let client = conn.client();
+        client.execute(
+            "INSERT INTO line_rates (line_id, tat) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+            &[&line],
+        )?;
+        let taken = client.query_opt(
+            "UPDATE line_rates r SET tat = GREATEST(r.tat, n.us) + $2
+             FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
+             WHERE r.line_id = $1 AND GREATEST(r.tat, n.us) - $3 <= n.us
+             RETURNING r.tat",
+            &[&line, &interval, &tolerance],
+        )?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+        let wait: i64 = client
+            .query_one(
+                "SELECT GREATEST(r.tat, n.us) - $2 - n.us FROM line_rates r,
+                    (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
+                 WHERE r.line_id = $1",
+                &[&line, &tolerance],
+            )?
+            .get(0);
+        Ok(Some(Duration::from_micros(wait.max(1) as u64)))
+    }
+
+    fn claim_periodic(&self, job: &str, every: Duration) -> Result<bool> {
+        let every = i64::try_from(every.as_micros()).unwrap_or(i64::MAX);
+        let mut conn = self.pool.get()?;
+        let started = conn.client().query_opt(
+            "INSERT INTO periodic_runs AS p (job, started_at)
+             SELECT $1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+             ON CONFLICT (job) DO UPDATE SET started_at = excluded.started_at
+                 WHERE p.started_at <= excluded.started_at - $2
+             RETURNING p.started_at",
+            &[&job, &every],
+        )?;
+        Ok(started.is_some())
+    }
+
     fn schema_current(&self) -> Result<bool> {
         let mut conn = self.pool.get()?;
         let applied: Option<i32> = conn
@@ -385,6 +510,16 @@ impl Store for PgStore {
         Ok(applied.and_then(|v| u32::try_from(v).ok()).unwrap_or(0) >= known)
     }
 }
+
+/// The database's tables that keep no records of the store (row counts and `migrate-store`
+/// leave them out): the migrations' history, the access counter, the lines' send rates, the
+/// periodic work's last runs.
+pub const BOOKKEEPING: &[&str] = &[
+    "refinery_schema_history",
+    "access_changes",
+    "line_rates",
+    "periodic_runs",
+];
 
 /// The channel each committed event is announced on: its payload is the user's id.
 pub(crate) const EVENTS_CHANNEL: &str = "multiline_events";
@@ -403,7 +538,6 @@ impl Drop for StopOnDrop {
 /// connection is made again; then `tell(None)`: what was committed meanwhile was not heard.
 fn follow(config: &postgres::Config, tell: &super::EventTell, stop: &AtomicBool) {
     use postgres::fallible_iterator::FallibleIterator as _;
-    let mut first = true;
     while !stop.load(Ordering::Relaxed) {
         let mut client = match config.connect(NoTls) {
             Ok(client) => client,
@@ -418,11 +552,20 @@ fn follow(config: &postgres::Config, tell: &super::EventTell, stop: &AtomicBool)
             std::thread::sleep(Duration::from_secs(1));
             continue;
         }
-        if !first {
-            tell(None);
-        }
-        first = false;
+        // Anything committed before the LISTEN (the first time: while the connector was
+        // starting; after a lost connection: meanwhile) was not heard: sockets read again.
+        tell(None);
+        let mut quiet = 0;
         while !stop.load(Ordering::Relaxed) {
+            // A connection that died without a word (a NAT's timeout, a failover) is found
+            // out by a ping every 15 s of silence.
+            if quiet >= 60 {
+                quiet = 0;
+                if let Err(error) = client.batch_execute("") {
+                    tracing::warn!(%error, "the store's event feed lost its connection");
+                    break;
+                }
+            }
             let next = client
                 .notifications()
                 .timeout_iter(Duration::from_millis(250))
@@ -433,7 +576,7 @@ fn follow(config: &postgres::Config, tell: &super::EventTell, stop: &AtomicBool)
                     Err(_) => tell(None),
                 },
                 Ok(None) if client.is_closed() => break,
-                Ok(None) => {}
+                Ok(None) => quiet += 1,
                 Err(error) => {
                     tracing::warn!(%error, "the store's event feed lost its connection");
                     break;

@@ -121,6 +121,19 @@ impl OutboxTx for PgTx<'_> {
         rows.iter().map(|r| uuid_at(r, 0).map(MessageId)).collect()
     }
 
+    fn renew_claim(
+        &mut self,
+        message: MessageId,
+        claimed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE outbox SET in_flight_since = $3 WHERE message_id = $1 AND in_flight_since = $2",
+            &[&message.to_string(), &micros(claimed_at), &micros(now)],
+        )?;
+        Ok(n > 0)
+    }
+
     fn outbox_backlog(&mut self) -> Result<Vec<(Uuid, Backlog)>> {
         // `COLLATE "C"`: ordered by bytes, as SQLite orders text, whatever the database's
         // collation.

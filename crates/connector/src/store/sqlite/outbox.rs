@@ -84,6 +84,19 @@ impl OutboxTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn renew_claim(
+        &mut self,
+        message: MessageId,
+        claimed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE outbox SET in_flight_since = ?3 WHERE message_id = ?1 AND in_flight_since = ?2",
+            params![message.to_string(), micros(claimed_at), micros(now)],
+        )?;
+        Ok(n > 0)
+    }
+
     fn outbox_backlog(&mut self) -> Result<Vec<(Uuid, Backlog)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT t.line_id, COUNT(*), MIN(m.created_at) FROM outbox o
