@@ -454,11 +454,19 @@ fn accepted(request: &Value, to: &str, user_id: Option<&str>, wamid: &str, kind:
 /// Plays the next injected fault, if any: an error answer, or a delay before going on. A
 /// late failure goes on too, answering the code the send must fail with by webhook.
 async fn play_fault(state: &SimState) -> Result<Option<u32>, GraphError> {
+    // Watched before the fault is taken, so a release right after it is not missed.
+    let mut releases = state.releases.subscribe();
+    let seen = *releases.borrow_and_update();
     match state.next_fault() {
         None => Ok(None),
         Some(Fault::Late { code }) => Ok(Some(code)),
         Some(Fault::Delay { ms }) => {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(None)
+        }
+        Some(Fault::Hold) => {
+            // The sender lives in `state`, as long as this call.
+            let _ = releases.wait_for(|n| *n != seen).await;
             Ok(None)
         }
         Some(Fault::ServerError) => Err(GraphError::new(

@@ -233,6 +233,11 @@ impl Simulator {
         self.state.world().faults.iter().map(|(_, n)| n).sum()
     }
 
+    /// Lets the calls a [`Fault::Hold`] holds go on.
+    pub fn release_held(&self) {
+        self.state.releases.send_modify(|n| *n += 1);
+    }
+
     /// Takes the guest's phone off the network (sends then fail with 131026) or back.
     pub fn set_reachable(&self, wa_id: &str, reachable: bool) {
         self.state.set_reachable(wa_id, reachable);

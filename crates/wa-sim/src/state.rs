@@ -150,6 +150,9 @@ pub enum Fault {
     RateLimit,
     /// The answer comes after `ms` milliseconds (then the call goes on normally).
     Delay { ms: u64 },
+    /// The answer waits until the test releases it ([`crate::Simulator::release_held`]): a
+    /// call caught in flight for as long as a test looks at it, whatever the machine's speed.
+    Hold,
     /// The send is accepted (200, a wamid) and fails moments later by a `failed` status
     /// webhook with Meta's `code` (131049, 131050, ...), as Meta's late failures do.
     Late { code: u32 },
@@ -177,6 +180,8 @@ pub(crate) struct SimState {
     pub world: Mutex<World>,
     pub webhooks: mpsc::UnboundedSender<Value>,
     pub delivery: Arc<crate::webhooks::Delivery>,
+    /// Raised by each release of the calls a [`Fault::Hold`] holds.
+    pub releases: tokio::sync::watch::Sender<u64>,
     /// Where the simulator serves (for the media `url` webhooks carry).
     pub base_url: Mutex<String>,
 }
@@ -242,6 +247,7 @@ impl SimState {
             world: Mutex::new(World::default()),
             webhooks: tx,
             delivery,
+            releases: tokio::sync::watch::Sender::new(0),
             base_url: Mutex::new(String::new()),
         })
     }

@@ -269,6 +269,51 @@ impl App {
         })
     }
 
+    /// Runs `f` (a polling loop) for at most [`WAIT`]. On a timeout the error carries what
+    /// the app showed then: a screenshot (`target/e2e/timeout-<what>.png`) and the page's text,
+    /// so that a wait that failed once on a loaded machine can be understood afterwards.
+    async fn waiting<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        if let Ok(result) = tokio::time::timeout(WAIT, f).await {
+            return result;
+        }
+        let name: String = format!("timeout-{what}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(80)
+            .collect();
+        let looked = async {
+            let shot = match self.screenshot(&name).await {
+                Ok(path) => path.display().to_string(),
+                Err(e) => format!("(no screenshot: {e})"),
+            };
+            let text = match self
+                .driver
+                .execute(
+                    "return document.body ? document.body.innerText : '';",
+                    vec![],
+                )
+                .await
+            {
+                Ok(text) => text
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(2_000)
+                    .collect(),
+                Err(e) => format!("(no page text: {e})"),
+            };
+            (shot, text)
+        };
+        let (shot, text) = tokio::time::timeout(Duration::from_secs(10), looked)
+            .await
+            .unwrap_or_else(|_| ("(the app did not answer)".into(), String::new()));
+        bail!("timed out: {what}; the app then: {shot}\n--- its text ---\n{text}")
+    }
+
     /// Waits for the element with test id `key` and returns it.
     pub async fn wait_for(&self, key: &str) -> anyhow::Result<fantoccini::elements::Element> {
         self.wait_for_css(&self.ids.css(key)).await
@@ -277,7 +322,7 @@ impl App {
     /// Waits for an element matching `css`. A lookup that meets a page being reloaded (signing
     /// out reloads the app) is asked again on the new page.
     pub async fn wait_for_css(&self, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-        within(WAIT, &format!("waiting for {css}"), async {
+        self.waiting(&format!("waiting for {css}"), async {
             loop {
                 match self.driver.find(Locator::Css(css)).await {
                     Ok(element) => return Ok(element),
@@ -302,7 +347,7 @@ impl App {
     ) -> anyhow::Result<fantoccini::elements::Element> {
         let script = "return Array.from(document.querySelectorAll(arguments[0]))\
                       .findIndex(e => e.textContent.includes(arguments[1]));";
-        within(WAIT, &format!("a {css} with text {text:?}"), async {
+        self.waiting(&format!("a {css} with text {text:?}"), async {
             loop {
                 let index = self
                     .driver
@@ -323,21 +368,17 @@ impl App {
     /// Clicks the element matching `css` whose text contains `text`, once it is there. A list
     /// that re-renders between finding and clicking (a live update) is retried, not failed.
     pub async fn click_text(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        within(
-            WAIT,
-            &format!("clicking a {css} with text {text:?}"),
-            async {
-                loop {
-                    let element = self.wait_for_text(css, text).await?;
-                    match element.click().await {
-                        Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
-                        // The click reloaded the page before WebDriver answered: it was done.
-                        Err(e) if unloading(&e) => return Ok(()),
-                        other => return Ok(other?),
-                    }
+        self.waiting(&format!("clicking a {css} with text {text:?}"), async {
+            loop {
+                let element = self.wait_for_text(css, text).await?;
+                match element.click().await {
+                    Err(e) if replaced(&e) => tokio::time::sleep(POLL).await,
+                    // The click reloaded the page before WebDriver answered: it was done.
+                    Err(e) if unloading(&e) => return Ok(()),
+                    other => return Ok(other?),
                 }
-            },
-        )
+            }
+        })
         .await
     }
 
@@ -348,7 +389,7 @@ impl App {
     }
 
     pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
-        within(WAIT, &format!("clicking {css}"), async {
+        self.waiting(&format!("clicking {css}"), async {
             loop {
                 let element = self.wait_for_css(css).await?;
                 match element.click().await {
@@ -411,7 +452,7 @@ impl App {
     /// Waits until no element matches `css` (counted in the page: no element handles that a
     /// re-render could invalidate).
     pub async fn wait_gone(&self, css: &str) -> anyhow::Result<()> {
-        within(WAIT, &format!("no more {css}"), async {
+        self.waiting(&format!("no more {css}"), async {
             while self.count(css).await? != 0 {
                 tokio::time::sleep(POLL).await;
             }
@@ -454,7 +495,7 @@ impl App {
         let script = "const v = document.querySelector(arguments[0]); \
                       return !!v && v.videoWidth > 0 && !v.paused;";
         let css = self.ids.css("cameraPreview");
-        within(WAIT, "the camera preview showing frames", async {
+        self.waiting("the camera preview showing frames", async {
             while self.driver.execute(script, vec![json!(css)]).await? != json!(true) {
                 tokio::time::sleep(POLL).await;
             }

@@ -51,7 +51,9 @@ pub async fn subscribe(
         .into_response();
     }
     let user = auth.caller.user_id;
-    ws.on_upgrade(move |socket| stream(ctx, user, auth.token, resume.after, socket))
+    // Counted from the answer on: a client that has its socket is in the count.
+    let open = Open::new(&ctx);
+    ws.on_upgrade(move |socket| stream(ctx, user, auth.token, resume.after, socket, open))
 }
 
 /// Is the session behind `token` still valid (not signed out, not expired)?
@@ -79,8 +81,14 @@ impl Drop for Open {
     }
 }
 
-async fn stream(ctx: Ctx, user: UserId, token: String, mut after: u64, mut socket: WebSocket) {
-    let _open = Open::new(&ctx);
+async fn stream(
+    ctx: Ctx,
+    user: UserId,
+    token: String,
+    mut after: u64,
+    mut socket: WebSocket,
+    _open: Open,
+) {
     // Subscribe before the first read so nothing committed in between is missed.
     let mut live = ctx.live.subscribe();
     let mut stopping = ctx.stopping.clone();

@@ -149,7 +149,7 @@ async fn a_send_in_flight_is_its_instances_until_the_lease_runs_out() {
 
     // A dies in the middle of a send: B takes its claim over once the lease ran out, as a
     // lone connector does at its start (not confirmed, never sent again).
-    h.demo.sim.inject_fault(Fault::Delay { ms: 5_000 }, 1);
+    h.demo.sim.inject_fault(Fault::Hold, 1);
     let second = h.send_text(&thread, "A dies sending this").await;
     h.until_faults_met().await;
     h.demo.connector.shutdown().await;

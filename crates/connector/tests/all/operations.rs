@@ -50,8 +50,8 @@ pub(crate) async fn alive_ready_and_metrics(h: Harness) {
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(ready["workers"], "ok");
 
-    // A send the Cloud API refuses once (then takes), and one it is slow to answer: that one
-    // waits in flight while the clock moves 90 s.
+    // A send the Cloud API refuses once (then takes), and one it does not answer yet: that
+    // one waits in flight while the clock moves 90 s.
     let thread = h.ana_thread().await;
     h.demo.sim.inject_fault(
         Fault::Error {
@@ -63,7 +63,7 @@ pub(crate) async fn alive_ready_and_metrics(h: Harness) {
     h.send_text(&thread, "Your car is ready.").await;
     h.retry_until(|h| !h.demo.sim.received(ANA).is_empty())
         .await;
-    h.demo.sim.inject_fault(Fault::Delay { ms: 3_000 }, 1);
+    h.demo.sim.inject_fault(Fault::Hold, 1);
     h.send_text(&thread, "Pick it up until six.").await;
     h.until_faults_met().await;
     h.advance(chrono::Duration::seconds(90));
@@ -107,7 +107,7 @@ pub(crate) async fn alive_ready_and_metrics(h: Harness) {
     assert_eq!(value(&text, "multiline_event_sockets"), Some(1.0));
     assert_eq!(value(&text, "multiline_inbox_waiting"), Some(0.0));
     assert_eq!(value(&text, "multiline_inbox_set_aside"), Some(0.0));
-    // One failed attempt, then one sent (the slow one is still at the Cloud API).
+    // One failed attempt, then one sent (the held one is still at the Cloud API).
     assert_eq!(
         value(
             &text,
@@ -139,6 +139,7 @@ pub(crate) async fn alive_ready_and_metrics(h: Harness) {
         ),
         Some(1.0)
     );
+    h.demo.sim.release_held();
 }
 
 #[tokio::test]

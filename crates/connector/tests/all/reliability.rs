@@ -143,8 +143,8 @@ async fn the_connector_killed_mid_send_loses_nothing_and_sends_nothing_twice() {
 /// The connector killed in the middle of a send, on the store `h` runs on.
 pub(crate) async fn killed_mid_send(h: Harness) {
     let thread = h.ana_thread().await;
-    // The Cloud API takes long to answer the first send: the connector dies meanwhile.
-    h.demo.sim.inject_fault(Fault::Delay { ms: 5_000 }, 1);
+    // The Cloud API has not answered the first send when the connector dies.
+    h.demo.sim.inject_fault(Fault::Hold, 1);
     let in_flight = h.send_text(&thread, "in flight when it died").await;
     let queued = h.send_text(&thread, "queued behind it").await;
     h.until_faults_met().await;
