@@ -60,6 +60,8 @@ pub struct Ctx {
     /// How often a store shared by several instances is searched for claims whose lease ran
     /// out (a dead instance's sends).
     pub lease_check_every: std::time::Duration,
+    /// This process among the instances sharing a store: what its leases are held by.
+    pub instance: uuid::Uuid,
 }
 
 /// The background workers of a running connector, by name: `GET /readyz` says whether each
@@ -117,6 +119,7 @@ impl Ctx {
             workers: Arc::default(),
             events_missed: Arc::new(tokio::sync::watch::channel(0).0),
             lease_check_every: std::time::Duration::from_secs(5),
+            instance: uuid::Uuid::new_v4(),
         }
     }
 

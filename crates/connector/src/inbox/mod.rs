@@ -56,6 +56,11 @@ const MAX_BACKOFF_SECS: i64 = 300;
 /// Rows applied per transaction.
 const BATCH: usize = 32;
 
+/// How long an instance's claim on a line's inbox holds without being renewed (each batch
+/// renews it; an instance that died holds its lines that long). On a store several
+/// instances share, one at a time applies a line's rows (see [`crate::store::InboxTx::inbox_claim`]).
+pub const INBOX_LEASE: chrono::Duration = chrono::Duration::minutes(1);
+
 /// Keeps a verified webhook and wakes the worker: what a handler does before it answers.
 pub async fn keep(ctx: &Ctx, line: Uuid, source: InboxSource, body: Vec<u8>) -> Result<()> {
     ctx.run(move |env| {
@@ -165,14 +170,35 @@ enum Failure {
     Unreadable(String),
 }
 
-/// Applies every row due now, oldest first, a batch per transaction. A batch that fails is
-/// applied a row at a time, so one bad row is counted and set aside alone.
+/// Applies every row due now that this instance may take, oldest first, a batch per
+/// transaction; then, on a store several instances share, gives up its leases on the lines
+/// (another instance's new rows are not held up). A batch that fails is applied a row at a
+/// time, so one bad row is counted and set aside alone.
 pub async fn drain(ctx: &Ctx) -> Result<()> {
+    let applied = apply_due(ctx).await;
+    if ctx.store.shared() {
+        let holder = ctx.instance;
+        ctx.run(move |env| env.store.claim(|tx| tx.inbox_release(holder)))
+            .await?;
+    }
+    applied
+}
+
+async fn apply_due(ctx: &Ctx) -> Result<()> {
     let mut lines: HashMap<Uuid, Line> = HashMap::new();
+    let holder = ctx.instance;
     // A stopping connector ends after the batch it holds; the rest waits in the store.
     while !*ctx.stopping.borrow() {
+        // The one process on its store reads what is due; an instance among several claims
+        // a line's rows.
+        let shared = ctx.store.shared();
         let rows = ctx
-            .run(|env| env.store.read(|tx| tx.inbox_pending(env.now, BATCH)))
+            .run(move |env| match shared {
+                false => env.store.read(|tx| tx.inbox_pending(env.now, BATCH)),
+                true => env
+                    .store
+                    .claim(|tx| tx.inbox_claim(holder, env.now, env.now + INBOX_LEASE, BATCH)),
+            })
             .await?;
         if rows.is_empty() {
             return Ok(());

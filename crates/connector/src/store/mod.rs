@@ -58,6 +58,14 @@ pub trait Store: Send + Sync {
     /// Runs `work` in one read-only transaction: a consistent snapshot.
     fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
 
+    /// A write that takes queued work (the outbox's next message, a line's inbox rows) with
+    /// the contract of [`Store::write_with`]; on a store several instances share, instances
+    /// claiming at once take different work instead of conflicting (PostgreSQL: READ
+    /// COMMITTED, rows `FOR UPDATE SKIP LOCKED`). Only claims run in it.
+    fn claim_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.write_with(work)
+    }
+
     /// How many records of each kind are stored, by the backend's own names: tests check that
     /// refused work wrote nothing, anywhere.
     fn row_counts(&self) -> Result<Vec<(String, i64)>>;
@@ -120,6 +128,16 @@ pub trait StoreExt: Store {
     fn write<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut out = None;
         self.write_with(&mut |tx| {
+            out = Some(work(tx)?);
+            Ok(())
+        })?;
+        Ok(out.expect("the work ran to its end"))
+    }
+
+    /// [`Store::claim_with`] with a value.
+    fn claim<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.claim_with(&mut |tx| {
             out = Some(work(tx)?);
             Ok(())
         })?;
@@ -418,6 +436,28 @@ pub trait InboxTx {
     ) -> Result<i64>;
     /// Unprocessed rows due at `now`, oldest first.
     fn inbox_pending(&mut self, now: Timestamp, limit: usize) -> Result<Vec<InboxRow>>;
+    /// For `holder` (an instance): the due rows, oldest first (`limit` at most), of one line
+    /// whose inbox no other holder leases past `now`, that lease taken or renewed until
+    /// `until`. One instance at a time applies a line's rows, in their order, and a row's
+    /// failed attempts are counted once, not once per instance; a dead holder's lines are
+    /// taken over when its lease runs out. A store one process uses has one holder: it
+    /// hands every due row, as [`InboxTx::inbox_pending`] (run in [`Store::claim_with`]).
+    fn inbox_claim(
+        &mut self,
+        holder: Uuid,
+        now: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<InboxRow>> {
+        let _ = (holder, until);
+        self.inbox_pending(now, limit)
+    }
+    /// Gives up `holder`'s leases of lines' inboxes (its work there is done, or it stops):
+    /// another instance may take those lines at once.
+    fn inbox_release(&mut self, holder: Uuid) -> Result<()> {
+        let _ = holder;
+        Ok(())
+    }
     /// When the earliest unprocessed row is due.
     fn inbox_next_due(&mut self) -> Result<Option<Timestamp>>;
     /// Counts a failed attempt, due again at `retry_at`; after `max` attempts the row is set

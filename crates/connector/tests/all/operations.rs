@@ -67,6 +67,8 @@ pub(crate) async fn alive_ready_and_metrics(h: Harness) {
     h.send_text(&thread, "Pick it up until six.").await;
     h.until_faults_met().await;
     h.advance(chrono::Duration::seconds(90));
+    // WhatsApp's statuses of the first send are applied: the inbox is empty.
+    h.settle().await;
     let _socket = h.events(0).await;
 
     let text = scrape(&h).await;

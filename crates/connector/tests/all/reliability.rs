@@ -174,10 +174,24 @@ pub(crate) async fn killed_mid_send(h: Harness) {
     })
     .await
     .expect("the queued message went out after the restart");
-    h.settle().await;
-    multiline_connector::inbox::drain(&back.ctx).await.unwrap();
-
-    let stored = h.messages(&thread).await;
+    // The simulator has it: once the Cloud API's answer is recorded (and WhatsApp's statuses
+    // applied), the thread says so.
+    let stored = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            h.settle().await;
+            multiline_connector::inbox::drain(&back.ctx).await.unwrap();
+            let stored = h.messages(&thread).await;
+            if stored
+                .iter()
+                .any(|m| m.id == queued.id && m.state >= DeliveryState::Sent)
+            {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the queued message's send was recorded");
     let first = stored.iter().find(|m| m.id == in_flight.id).unwrap();
     // Its outcome was unknown: "not confirmed", never sent again; if it had reached the
     // guest, WhatsApp's status (naming it in its callback data) settled it.

@@ -64,6 +64,7 @@ macro_rules! store_conformance {
             the_outbox_hands_out_heads_of_threads_once,
             early_statuses_are_kept_then_taken_once,
             the_inbox_retries_later_and_sets_aside,
+            a_lines_inbox_is_one_instances_at_a_time,
             dead_letters_are_listed_retried_and_applied_once,
             backlogs_count_what_waits,
             media_are_scoped_to_their_organization,

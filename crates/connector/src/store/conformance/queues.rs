@@ -103,6 +103,48 @@ pub fn early_statuses_are_kept_then_taken_once(s: &dyn Store) {
     );
 }
 
+/// On a store several instances share, a line's inbox is one instance's at a time, until
+/// its lease runs out or it gives it up; the one process on its store is handed every row.
+pub fn a_lines_inbox_is_one_instances_at_a_time(s: &dyn Store) {
+    let w = world(s);
+    let (r1, r2, r3) = s
+        .write(|tx| {
+            let r1 = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"n\":1}", t(1))?;
+            let r2 = tx.inbox_push(w.other_line, InboxSource::Whatsapp, b"{\"n\":2}", t(2))?;
+            let r3 = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"n\":3}", t(3))?;
+            Ok((r1, r2, r3))
+        })
+        .unwrap();
+    let [a, b, c, d] = [1u128, 2, 3, 4].map(uuid::Uuid::from_u128);
+    // Claimed at `now` for a minute.
+    let claim = |holder, now: i64| {
+        s.claim(|tx| tx.inbox_claim(holder, t(now), t(now + 1), 10))
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
+    if !s.shared() {
+        assert_eq!(claim(a, 5), [r1, r2, r3]);
+        assert_eq!(claim(b, 5), [r1, r2, r3], "one process: one holder");
+        s.claim(|tx| tx.inbox_release(a)).unwrap();
+        return;
+    }
+    assert_eq!(claim(a, 5), [r1, r3], "the oldest row's line, in order");
+    assert_eq!(claim(b, 5), [r2], "the line nobody holds");
+    assert_eq!(claim(a, 5), [r1, r3], "renewed by its holder");
+    assert!(claim(c, 5).is_empty(), "every line is held");
+    // A's lease (renewed at 5) runs out at 6: its line is taken over; B's ran out too, and
+    // B, first to ask again, has it back.
+    assert_eq!(claim(c, 6), [r1, r3], "taken over after the lease");
+    assert_eq!(claim(b, 6), [r2]);
+    s.write(|tx| tx.inbox_done(r1, t(6))).unwrap();
+    assert_eq!(claim(c, 6), [r3], "applied rows are not handed out again");
+    assert!(claim(d, 6).is_empty());
+    s.claim(|tx| tx.inbox_release(b)).unwrap();
+    assert_eq!(claim(d, 6), [r2], "given up: taken at once");
+}
+
 pub fn the_inbox_retries_later_and_sets_aside(s: &dyn Store) {
     let w = world(s);
     let (first, second) = s

@@ -88,6 +88,50 @@ impl InboxTx for PgTx<'_> {
         rows.iter().map(inbox_row_at).collect()
     }
 
+    fn inbox_claim(
+        &mut self,
+        holder: Uuid,
+        now: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<InboxRow>> {
+        // The line of the oldest due row that no other holder leases: its lease taken (or
+        // renewed) by an atomic upsert. Two instances upserting the same line at once: the
+        // second waits for the first's commit, then finds the lease held and takes nothing.
+        let holder = holder.to_string();
+        let Some(line) = self.opt(
+            "INSERT INTO inbox_leases (line_id, holder, until)
+             SELECT i.line_id, $1, $3 FROM webhook_inbox i
+             WHERE i.processed_at IS NULL AND i.next_attempt_at <= $2
+               AND NOT EXISTS (SELECT 1 FROM inbox_leases l
+                   WHERE l.line_id = i.line_id AND l.holder <> $1 AND l.until > $2)
+             ORDER BY i.id LIMIT 1
+             ON CONFLICT (line_id) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+             WHERE inbox_leases.holder = EXCLUDED.holder OR inbox_leases.until <= $2
+             RETURNING line_id",
+            &[&holder, &micros(now), &micros(until)],
+        )?
+        else {
+            return Ok(Vec::new());
+        };
+        let line: String = col(&line, 0)?;
+        let rows = self.all(
+            "SELECT id, line_id, source, body, attempts FROM webhook_inbox
+             WHERE line_id = $1 AND processed_at IS NULL AND next_attempt_at <= $2
+             ORDER BY id LIMIT $3",
+            &[&line, &micros(now), &limit_of(limit)],
+        )?;
+        rows.iter().map(inbox_row_at).collect()
+    }
+
+    fn inbox_release(&mut self, holder: Uuid) -> Result<()> {
+        self.exec(
+            "DELETE FROM inbox_leases WHERE holder = $1",
+            &[&holder.to_string()],
+        )?;
+        Ok(())
+    }
+
     fn inbox_next_due(&mut self) -> Result<Option<Timestamp>> {
         let row = self.one(
             "SELECT MIN(next_attempt_at) FROM webhook_inbox WHERE processed_at IS NULL",

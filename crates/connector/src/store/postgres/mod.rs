@@ -7,7 +7,10 @@
 //! - a write is one SERIALIZABLE transaction: two instances' writes behave as if one ran
 //!   after the other, or one fails with a serialization failure and its work is run again
 //!   (the contract allows it: work has no effects of its own); a read is one REPEATABLE READ,
-//!   READ ONLY transaction (a consistent snapshot);
+//!   READ ONLY transaction (a consistent snapshot); a claim (taking queued work, see
+//!   [`Store::claim_with`]) is one READ COMMITTED transaction whose rows are locked
+//!   `FOR UPDATE SKIP LOCKED` or leased by an atomic upsert: instances claiming at once take
+//!   different work rather than fail and run again;
 //! - unique indexes make wamids and client ids unique (a second insert is `Conflict`);
 //! - triggers refuse any change to the audit table;
 //! - every statement is prepared once per connection and kept.
@@ -239,6 +242,14 @@ fn lost_a_race(error: &Error) -> bool {
         .is_some_and(is_race)
 }
 
+/// What a transaction is for (its isolation: see the module's docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    Write,
+    Claim,
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`),
     /// applies the migrations it lacks, and seals every secret not sealed with `sealer`'s
@@ -277,7 +288,7 @@ impl PgStore {
 
     /// Seals every secret not sealed with the current key (see the SQLite backend's).
     fn seal_secrets_again(&self) -> Result<()> {
-        self.run(true, &mut |tx| {
+        self.run(Mode::Write, &mut |tx| {
             let rows = tx.all(
                 "SELECT id, access_token, app_secret, verify_token, carrier FROM lines",
                 &[],
@@ -332,7 +343,7 @@ impl PgStore {
     }
 
     /// Runs `work` in one transaction (see the module's docs), again after a lost race.
-    fn run(&self, write: bool, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
+    fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.pool.get()?;
         let Conn { client, statements } = &mut *conn;
         let client = client
@@ -343,12 +354,12 @@ impl PgStore {
             attempt += 1;
             let tx = client
                 .build_transaction()
-                .isolation_level(if write {
-                    IsolationLevel::Serializable
-                } else {
-                    IsolationLevel::RepeatableRead
+                .isolation_level(match mode {
+                    Mode::Write => IsolationLevel::Serializable,
+                    Mode::Read => IsolationLevel::RepeatableRead,
+                    Mode::Claim => IsolationLevel::ReadCommitted,
                 })
-                .read_only(!write)
+                .read_only(mode == Mode::Read)
                 .start()?;
             let mut tx = PgTx {
                 tx,
@@ -385,11 +396,15 @@ impl PgStore {
 
 impl Store for PgStore {
     fn write_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.run(true, &mut |tx| work(tx))
+        self.run(Mode::Write, &mut |tx| work(tx))
+    }
+
+    fn claim_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(Mode::Claim, &mut |tx| work(tx))
     }
 
     fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.run(false, &mut |tx| work(tx))
+        self.run(Mode::Read, &mut |tx| work(tx))
     }
 
     fn row_counts(&self) -> Result<Vec<(String, i64)>> {
@@ -513,12 +528,13 @@ impl Store for PgStore {
 
 /// The database's tables that keep no records of the store (row counts and `migrate-store`
 /// leave them out): the migrations' history, the access counter, the lines' send rates, the
-/// periodic work's last runs.
+/// periodic work's last runs, the instances' leases on lines' inboxes.
 pub const BOOKKEEPING: &[&str] = &[
     "refinery_schema_history",
     "access_changes",
     "line_rates",
     "periodic_runs",
+    "inbox_leases",
 ];
 
 /// The channel each committed event is announced on: its payload is the user's id.

@@ -67,23 +67,26 @@ impl OutboxTx for PgTx<'_> {
     }
 
     fn claim_next(&mut self, now: Timestamp) -> Result<Option<Claimed>> {
-        // Writes run SERIALIZABLE: two instances claiming the same row conflict and one runs
-        // again. (Several instances will later take rows `FOR UPDATE SKIP LOCKED`, with
-        // leases, here.)
+        // Run in a claim (READ COMMITTED): a head another instance is claiming right now is
+        // skipped, not waited for, and this one takes the next (another thread's: a later
+        // message of the same thread is no head while the first is in the outbox). The
+        // claim's lease is `in_flight_since` (see `in_flight`).
         let sql = format!(
             "SELECT o.message_id, o.thread_id, o.attempts FROM outbox o
              WHERE o.in_flight_since IS NULL AND o.next_attempt_at <= $1 AND {HEAD}
-             ORDER BY o.position LIMIT 1"
+             ORDER BY o.position LIMIT 1 FOR UPDATE OF o SKIP LOCKED"
         );
         let Some(row) = self.opt(&sql, &[&micros(now)])? else {
             return Ok(None);
         };
         let claimed = claimed_at(&row)?;
-        self.exec(
-            "UPDATE outbox SET in_flight_since = $2, attempts = attempts + 1 WHERE message_id = $1",
+        let n = self.exec(
+            "UPDATE outbox SET in_flight_since = $2, attempts = attempts + 1
+             WHERE message_id = $1 AND in_flight_since IS NULL",
             &[&claimed.message.to_string(), &micros(now)],
         )?;
-        Ok(Some(claimed))
+        // The row is locked since the SELECT: nobody claimed it in between.
+        Ok((n == 1).then_some(claimed))
     }
 
     fn next_due(&mut self) -> Result<Option<Timestamp>> {
