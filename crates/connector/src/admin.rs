@@ -168,3 +168,74 @@ pub fn export_audit(
     out.flush()?;
     Ok(entries.len())
 }
+
+/// Sets how long a dead instance's claims hold (`serve --claim-lease`, in seconds): its
+/// sends in flight, and (half as long, renewed with each batch) its lines' inboxes.
+pub fn set_claim_lease(ctx: &mut Ctx, seconds: u64) -> anyhow::Result<()> {
+    if seconds == 0 {
+        anyhow::bail!("--claim-lease must be at least 1 second");
+    }
+    if seconds < 40 {
+        tracing::warn!(
+            seconds,
+            "a claim lease under 40 s: a send slower than it (the Cloud API may take 20 s) \
+             is taken for a dead instance's and left not confirmed"
+        );
+    }
+    let seconds = i64::try_from(seconds).context("--claim-lease is too large")?;
+    ctx.claim_lease =
+        chrono::Duration::try_seconds(seconds).context("--claim-lease is too large")?;
+    // Looked for at least four times per lease.
+    ctx.lease_check_every = ctx
+        .lease_check_every
+        .min(std::time::Duration::from_secs(seconds as u64) / 4);
+    Ok(())
+}
+
+/// `serve`: the connector until SIGTERM or Ctrl-C, then a graceful stop.
+pub async fn serve(
+    ctx: Ctx,
+    listen: std::net::SocketAddr,
+    public_url: Option<String>,
+    store: String,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let connector = crate::server::Connector::start_with(ctx, listener, public_url).await?;
+    let lines = connector
+        .ctx
+        .run(|env| {
+            Ok(accounts::organizations(env)?
+                .into_iter()
+                .filter_map(|org| accounts::line_of_org(env, org.id).ok())
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    for line in lines {
+        if let Err(error) = crate::template_sync::sync(&connector.ctx, line.id).await {
+            tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
+        }
+    }
+    tracing::info!(url = %connector.url(), %store, version = multiline_domain::version::THIS, "connector serving");
+    stop_signal().await?;
+    tracing::info!("stopping: finishing what is in flight");
+    connector.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C, or the `SIGTERM` a service manager (`systemctl stop`) sends.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

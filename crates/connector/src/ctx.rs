@@ -62,6 +62,10 @@ pub struct Ctx {
     pub lease_check_every: std::time::Duration,
     /// This process among the instances sharing a store: what its leases are held by.
     pub instance: uuid::Uuid,
+    /// How long a claim on a send in flight holds on a store several instances share (a
+    /// line's inbox: half as long, renewed with each batch); [`crate::server::CLAIM_LEASE`]
+    /// unless set (`serve --claim-lease`).
+    pub claim_lease: chrono::Duration,
 }
 
 /// The background workers of a running connector, by name: `GET /readyz` says whether each
@@ -120,6 +124,7 @@ impl Ctx {
             events_missed: Arc::new(tokio::sync::watch::channel(0).0),
             lease_check_every: std::time::Duration::from_secs(5),
             instance: uuid::Uuid::new_v4(),
+            claim_lease: crate::server::CLAIM_LEASE,
         }
     }
 

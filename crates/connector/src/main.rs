@@ -13,7 +13,6 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use multiline_connector::admin::{self, FileConfig, LogFormat};
 use multiline_connector::ctx::Ctx;
-use multiline_connector::server::Connector;
 use multiline_connector::store::{CarrierAccount, NewLine, OrgSetting};
 use multiline_connector::usecases::{accounts, api_versions, deliver};
 use multiline_connector::{inbox, template_sync};
@@ -62,6 +61,11 @@ enum Command {
         /// `https://connector.example.com`); the carrier signs its webhooks over it.
         #[arg(long, env = "MULTILINE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Seconds a dead instance's work waits before another instance on the same
+        /// PostgreSQL takes it over (its sends in flight, its lines' inboxes); longer than
+        /// the Cloud API's answer timeout (20 s).
+        #[arg(long, env = "MULTILINE_CLAIM_LEASE", default_value_t = 120)]
+        claim_lease: u64,
     },
     /// Copy the store into a new file while the connector runs (SQLite's online backup),
     /// checked. The key that seals the store's secrets is not in it: keep that apart.
@@ -306,54 +310,6 @@ fn secret(name: &str) -> anyhow::Result<String> {
         .with_context(|| format!("set {name} in the environment"))
 }
 
-/// Ctrl-C, or the `SIGTERM` a service manager (`systemctl stop`) sends.
-/// `serve`: the connector until SIGTERM or Ctrl-C, then a graceful stop.
-async fn serve(
-    ctx: Ctx,
-    listen: std::net::SocketAddr,
-    public_url: Option<String>,
-    store: String,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
-    let connector = Connector::start_with(ctx, listener, public_url).await?;
-    let lines = connector
-        .ctx
-        .run(|env| {
-            Ok(accounts::organizations(env)?
-                .into_iter()
-                .filter_map(|org| accounts::line_of_org(env, org.id).ok())
-                .collect::<Vec<_>>())
-        })
-        .await?;
-    for line in lines {
-        if let Err(error) = template_sync::sync(&connector.ctx, line.id).await {
-            tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
-        }
-    }
-    tracing::info!(url = %connector.url(), %store, version = multiline_domain::version::THIS, "connector serving");
-    stop_signal().await?;
-    tracing::info!("stopping: finishing what is in flight");
-    connector.stop().await;
-    tracing::info!("stopped");
-    Ok(())
-}
-
-async fn stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result?,
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
-}
-
 /// Admin commands run outside the async runtime, as the store's methods want (they block:
 /// PostgreSQL's client even refuses to run on an async thread); `serve` and the few calls
 /// that wait on the network run in it.
@@ -386,12 +342,17 @@ fn main() -> anyhow::Result<()> {
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { listen, public_url } => {
+        Command::Serve {
+            listen,
+            public_url,
+            claim_lease,
+        } => {
             let public_url = public_url.or(file.public_url);
             let listen = listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8080".parse().expect("a socket address"));
             let mut ctx = storage.open(clock)?;
+            admin::set_claim_lease(&mut ctx, claim_lease)?;
             ctx.metrics_token = std::env::var("MULTILINE_METRICS_TOKEN")
                 .ok()
                 .filter(|t| !t.is_empty());
@@ -399,7 +360,7 @@ fn main() -> anyhow::Result<()> {
                 || admin::store_path(&data_dir).display().to_string(),
                 admin::redacted,
             );
-            runtime.block_on(serve(ctx, listen, public_url, store))?;
+            runtime.block_on(admin::serve(ctx, listen, public_url, store))?;
         }
         Command::Org(command) => {
             let ctx = storage.open(clock)?;

@@ -122,9 +122,9 @@ fn watch_outside_writes(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// How long a claim on a message in flight holds on a store several instances share: a
-/// send takes at most the Cloud API's timeout (20 s) and an upload; a claim older than this
-/// is a dead instance's.
+/// How long a claim on a message in flight holds by default on a store several instances
+/// share ([`Ctx::claim_lease`]): a send takes at most the Cloud API's timeout (20 s) and an
+/// upload; a claim older than this is a dead instance's.
 pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Every [`Ctx::lease_check_every`], on a store several instances share: messages whose
@@ -132,10 +132,11 @@ pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// at the start of a lone connector: not confirmed, never sent again. Each instance looks;
 /// the store's transactions make one of them do it.
 fn watch_leases(ctx: Ctx) -> tokio::task::JoinHandle<()> {
+    let lease = ctx.claim_lease;
     tokio::spawn(async move {
         loop {
             match ctx
-                .run(|env| deliver::recover_in_flight(env, env.now - CLAIM_LEASE))
+                .run(move |env| deliver::recover_in_flight(env, env.now - lease))
                 .await
             {
                 Ok(told) => ctx.tell(told),

@@ -197,8 +197,12 @@ impl Delivery {
 /// Delivers what is queued, batching what waits together, and retries by the clock.
 pub(crate) fn spawn(mut rx: mpsc::UnboundedReceiver<Value>, delivery: Arc<Delivery>) {
     tokio::spawn(async move {
+        // A connection per delivery: behind a load balancer that balances connections (the
+        // tests' round robin in front of several connector instances), deliveries spread
+        // over the instances instead of following one kept-alive connection.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
             .build()
             .expect("a plain HTTP client builds");
         let mut retries: Vec<Retry> = Vec::new();

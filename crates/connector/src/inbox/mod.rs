@@ -56,11 +56,6 @@ const MAX_BACKOFF_SECS: i64 = 300;
 /// Rows applied per transaction.
 const BATCH: usize = 32;
 
-/// How long an instance's claim on a line's inbox holds without being renewed (each batch
-/// renews it; an instance that died holds its lines that long). On a store several
-/// instances share, one at a time applies a line's rows (see [`crate::store::InboxTx::inbox_claim`]).
-pub const INBOX_LEASE: chrono::Duration = chrono::Duration::minutes(1);
-
 /// Keeps a verified webhook and wakes the worker: what a handler does before it answers.
 pub async fn keep(ctx: &Ctx, line: Uuid, source: InboxSource, body: Vec<u8>) -> Result<()> {
     ctx.run(move |env| {
@@ -187,6 +182,9 @@ pub async fn drain(ctx: &Ctx) -> Result<()> {
 async fn apply_due(ctx: &Ctx) -> Result<()> {
     let mut lines: HashMap<Uuid, Line> = HashMap::new();
     let holder = ctx.instance;
+    // An instance's claim on a line's inbox holds half a claim lease without being renewed
+    // (each batch renews it; an instance that died holds its lines that long).
+    let lease = ctx.claim_lease / 2;
     // A stopping connector ends after the batch it holds; the rest waits in the store.
     while !*ctx.stopping.borrow() {
         // The one process on its store reads what is due; an instance among several claims
@@ -197,7 +195,7 @@ async fn apply_due(ctx: &Ctx) -> Result<()> {
                 false => env.store.read(|tx| tx.inbox_pending(env.now, BATCH)),
                 true => env
                     .store
-                    .claim(|tx| tx.inbox_claim(holder, env.now, env.now + INBOX_LEASE, BATCH)),
+                    .claim(|tx| tx.inbox_claim(holder, env.now, env.now + lease, BATCH)),
             })
             .await?;
         if rows.is_empty() {

@@ -5,7 +5,7 @@
 //! never sent again: the providers have no idempotency key, and a guest must never get a
 //! message twice.
 
-use multiline_domain::api::{Channel, DeliveryState, Message, MessageBody};
+use multiline_domain::api::{Channel, DeliveryState, Direction, Message, MessageBody};
 use multiline_domain::cloud_errors::{self, Disposition};
 use multiline_domain::ids::{MessageId, OrganizationId, ThreadId};
 use multiline_domain::messages::Remedy;
@@ -160,6 +160,31 @@ pub(crate) fn recover_lost_answer(
         Some(msg.thread_id),
         serde_json::json!({ "message_id": id, "wamid": wamid }),
     )?;
+    sent_in(tx, id, wamid, now).map(Some)
+}
+
+/// A status names, by its callback data, a message of `line` still being sent (its send's
+/// answer not recorded yet: on its way, or lost with an instance that died in the middle
+/// of the send): WhatsApp has it as `wamid`, so it is sent, now. Whoever records the answer
+/// later finds it done; an instance taking over the dead one's claim finds it no longer in
+/// flight (not "not confirmed"); a retry planned after an unknown outcome never happens.
+/// `None` when `id` is no such message.
+pub(crate) fn accepted_in_flight(
+    tx: &mut dyn Tx,
+    line: uuid::Uuid,
+    id: MessageId,
+    wamid: &str,
+    now: Timestamp,
+) -> Result<Option<Told>> {
+    let Ok(msg) = tx.message(id) else {
+        return Ok(None);
+    };
+    if msg.state != DeliveryState::Sending || msg.direction != Direction::Outbound {
+        return Ok(None);
+    }
+    if tx.thread(msg.thread_id)?.line_id != line {
+        return Ok(None);
+    }
     sent_in(tx, id, wamid, now).map(Some)
 }
 

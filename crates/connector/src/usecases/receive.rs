@@ -472,8 +472,9 @@ pub fn with_media(body: &MessageBody, media_id: MediaId, media: &ReceivedMedia) 
 
 /// Applies a status report: states never move backwards (a late `delivered` after `read` is
 /// ignored). Only the line's own messages: a webhook signed for one line never touches
-/// another's. A status for a wamid not recorded yet (the send's answer may still be on its
-/// way) is kept and applied when it is.
+/// another's. A status for a wamid not recorded yet names its message in its callback data
+/// (the connector's sends do): that message is sent, as that wamid (its answer may still be
+/// on its way, or lost). Without it, the status is kept and applied when the answer comes.
 fn apply_status(
     tx: &mut dyn Tx,
     line: Uuid,
@@ -485,6 +486,13 @@ fn apply_status(
         None if let Some(id) = update.callback
             && let Some(mut told) =
                 deliver::recover_lost_answer(tx, line, id, &update.wamid, now)? =>
+        {
+            tell(&mut told, status_of(tx, id, update, now)?);
+            Ok(told)
+        }
+        None if let Some(id) = update.callback
+            && let Some(mut told) =
+                deliver::accepted_in_flight(tx, line, id, &update.wamid, now)? =>
         {
             tell(&mut told, status_of(tx, id, update, now)?);
             Ok(told)

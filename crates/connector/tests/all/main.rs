@@ -23,4 +23,5 @@ mod reliability;
 mod scenarios;
 mod security;
 mod store_conformance;
+mod three_instances;
 mod usecases;

@@ -10,7 +10,8 @@
 //!   READ ONLY transaction (a consistent snapshot); a claim (taking queued work, see
 //!   [`Store::claim_with`]) is one READ COMMITTED transaction whose rows are locked
 //!   `FOR UPDATE SKIP LOCKED` or leased by an atomic upsert: instances claiming at once take
-//!   different work rather than fail and run again;
+//!   different work rather than fail and run again; writes queue on one advisory lock
+//!   ([`WRITES_LOCK`]) rather than fail each other on the rows every write touches;
 //! - unique indexes make wamids and client ids unique (a second insert is `Conflict`);
 //! - triggers refuse any change to the audit table;
 //! - every statement is prepared once per connection and kept.
@@ -48,6 +49,13 @@ mod embedded {
 
 /// The advisory lock held while migrations run (any number; this one spells "multilin").
 const MIGRATIONS_LOCK: i64 = 0x6d75_6c74_696c_696e;
+
+/// The advisory lock a write transaction holds from before it starts until after it ends
+/// (any number; this one spells "mlwrites"). Every write touches hot rows (the per-user
+/// event numbers, a thread's activity): run side by side under SERIALIZABLE, they fail
+/// each other in storms; queued on this lock, they run one after another, each seeing what
+/// the one before committed. Reads and claims do not take it.
+const WRITES_LOCK: i64 = 0x6d6c_7772_6974_6573;
 
 /// How many times a write that lost a serialization conflict is run again.
 const WRITE_ATTEMPTS: u32 = 10;
@@ -150,7 +158,11 @@ impl PgTx<'_> {
             if self.aborted.is_none() {
                 self.aborted = Some(Aborted {
                     code: e.code().cloned(),
-                    message: e.to_string(),
+                    // PostgreSQL's own words and code ("db error" alone says nothing).
+                    message: e.as_db_error().map_or_else(
+                        || e.to_string(),
+                        |db| format!("{} ({})", db.message(), db.code().code()),
+                    ),
                 });
             }
             e.into()
@@ -240,6 +252,13 @@ fn lost_a_race(error: &Error) -> bool {
     e.downcast_ref::<postgres::Error>()
         .and_then(postgres::Error::code)
         .is_some_and(is_race)
+}
+
+/// A pooled connection's client (there until the connection is dropped).
+fn expect_client(client: &mut Option<postgres::Client>) -> &mut postgres::Client {
+    client
+        .as_mut()
+        .expect("a connection has its client until dropped")
 }
 
 /// What a transaction is for (its isolation: see the module's docs).
@@ -342,13 +361,36 @@ impl PgStore {
         work(conn.client())
     }
 
-    /// Runs `work` in one transaction (see the module's docs), again after a lost race.
+    /// Runs `work` in one transaction (see the module's docs), again after a lost race; a
+    /// write holds [`WRITES_LOCK`] meanwhile.
     fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.pool.get()?;
         let Conn { client, statements } = &mut *conn;
-        let client = client
-            .as_mut()
-            .expect("a connection has its client until dropped");
+        if mode != Mode::Write {
+            return self.attempts(mode, expect_client(client), statements, work);
+        }
+        // Taken before the transaction begins, so its snapshot comes after the previous
+        // write's commit. A connection that breaks drops the lock with its session.
+        expect_client(client).execute("SELECT pg_advisory_lock($1)", &[&WRITES_LOCK])?;
+        let done = self.attempts(mode, expect_client(client), statements, work);
+        if let Err(error) =
+            expect_client(client).execute("SELECT pg_advisory_unlock($1)", &[&WRITES_LOCK])
+        {
+            // A session that may still hold the lock must not go back to the pool.
+            tracing::warn!(%error, "releasing the writes lock; the connection is closed");
+            *client = None;
+        }
+        done
+    }
+
+    /// [`PgStore::run`]'s transaction, run again after a lost race.
+    fn attempts(
+        &self,
+        mode: Mode,
+        client: &mut postgres::Client,
+        statements: &mut HashMap<String, Statement>,
+        work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -9,6 +9,8 @@ use std::time::Duration;
 use chrono::TimeZone;
 use futures_util::StreamExt;
 pub use multiline_connector::usecases::accounts;
+
+pub mod proxy;
 use multiline_demo::{self as demo, Demo, DemoOptions};
 use multiline_domain::api::{Contact, Event, EventEnvelope, Message, Thread};
 use multiline_domain::ids::ClientMessageId;
@@ -171,7 +173,12 @@ impl Harness {
 
     /// The demo on a new PostgreSQL database instead of SQLite.
     pub async fn on_postgres() -> Harness {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap();
+        Harness::on_postgres_at(chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap()).await
+    }
+
+    /// [`Harness::on_postgres`], its clock starting at `now` (beside connector processes,
+    /// which read the real clock: the real time).
+    pub async fn on_postgres_at(now: multiline_domain::time::Timestamp) -> Harness {
         let db = TestDatabase::new();
         let url = db.url.clone();
         let store = tokio::task::spawn_blocking(move || {
