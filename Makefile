@@ -74,7 +74,7 @@ test-ui: setup
 	npm --prefix ui test
 
 e2e: app
-	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test --locked -p multiline-e2e -- --test-threads=1 --nocapture
+	$(XVFB) bash scripts/with-postgres.sh env MULTILINE_APP_BIN=$(APP_BIN) cargo test --locked -p multiline-e2e -- --test-threads=1 --nocapture
 
 # `make test` compiles the workspace once: every library, binary, test and benchmark, with
 # the app serving its bundled UI (the binary the end-to-end tests drive), in one cargo
@@ -99,7 +99,7 @@ test: setup
 	bash scripts/with-postgres.sh bash scripts/with-keyring.sh cargo test $(TEST_CARGO) --tests -- --include-ignored --skip e2e::
 	npm --prefix ui test
 	env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS $(MAKE) --no-print-directory fuzz-smoke
-	$(XVFB) env MULTILINE_APP_BIN=$(APP_BIN) cargo test $(TEST_CARGO) --tests e2e:: -- --test-threads=1 --nocapture
+	$(XVFB) bash scripts/with-postgres.sh env MULTILINE_APP_BIN=$(APP_BIN) cargo test $(TEST_CARGO) --tests e2e:: -- --test-threads=1 --nocapture
 	bash scripts/test-package.sh
 	@echo "make test: all passed"
 
@@ -135,7 +135,7 @@ bench: setup
 	cargo bench -p multiline-photo --bench photo
 	MULTILINE_BENCH_PYTHON=$(TARGET_DIR)/bench-venv/bin/python cargo bench -p multiline-photo --bench formats
 	cargo bench -p multiline-client --bench cache
-	cargo bench -p multiline-connector --bench connector
+	MULTILINE_PG_DURABLE=1 bash scripts/with-postgres.sh cargo bench -p multiline-connector --bench connector
 	npm --prefix ui run build
 	cargo build --release -p multiline-app --features custom-protocol
 	cargo build --release -p multiline-demo

@@ -16,6 +16,11 @@ use crate::usecases::Env;
 /// The Cloud API's default throughput per business phone number (messages per second).
 pub const SENDS_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(80).unwrap();
 
+/// How long a claim on a message in flight holds by default on a store several instances
+/// share ([`Ctx::claim_lease`]): a send takes at most the Cloud API's timeout (20 s) and an
+/// upload; a claim older than this is a dead instance's.
+pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
 #[derive(Clone)]
 pub struct Ctx {
     pub store: Arc<dyn Store>,
@@ -63,7 +68,7 @@ pub struct Ctx {
     /// This process among the instances sharing a store: what its leases are held by.
     pub instance: uuid::Uuid,
     /// How long a claim on a send in flight holds on a store several instances share (a
-    /// line's inbox: half as long, renewed with each batch); [`crate::server::CLAIM_LEASE`]
+    /// line's inbox: half as long, renewed with each batch); [`CLAIM_LEASE`]
     /// unless set (`serve --claim-lease`).
     pub claim_lease: chrono::Duration,
 }
@@ -124,7 +129,7 @@ impl Ctx {
             events_missed: Arc::new(tokio::sync::watch::channel(0).0),
             lease_check_every: std::time::Duration::from_secs(5),
             instance: uuid::Uuid::new_v4(),
-            claim_lease: crate::server::CLAIM_LEASE,
+            claim_lease: CLAIM_LEASE,
         }
     }
 

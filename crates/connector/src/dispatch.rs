@@ -155,20 +155,21 @@ async fn send_slot(ctx: &Ctx, line: uuid::Uuid) {
             store.take_send_slot(line, crate::ctx::SENDS_PER_SECOND)
         })
         .await;
-        let wait = match taken {
+        let wait = match taken.map_err(|e| e.to_string()) {
             Ok(Ok(None)) => return,
             Ok(Ok(Some(wait))) => wait,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "taking a send slot; again in 1 s");
-                Duration::from_secs(1)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "taking a send slot; again in 1 s");
-                Duration::from_secs(1)
-            }
+            Ok(Err(error)) => slot_failed(&error.to_string()),
+            Err(error) => slot_failed(&error),
         };
         tokio::time::sleep(wait.min(Duration::from_secs(1))).await;
     }
+}
+
+/// A send slot that could not be taken (the store out of reach): said, and tried again in
+/// a second.
+fn slot_failed(error: &str) -> Duration {
+    tracing::warn!(%error, "taking a send slot; again in 1 s");
+    Duration::from_secs(1)
 }
 
 /// A text by SMS, through the line's carrier, with its status callback.

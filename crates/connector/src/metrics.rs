@@ -259,8 +259,8 @@ impl Store for TimedStore {
         self.timed("read", || self.inner.read_with(work))
     }
 
-    fn claim_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.timed("claim", || self.inner.claim_with(work))
+    fn queue_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.timed("queue", || self.inner.queue_with(work))
     }
 
     fn row_counts(&self) -> Result<Vec<(String, i64)>> {

@@ -122,10 +122,7 @@ fn watch_outside_writes(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// How long a claim on a message in flight holds by default on a store several instances
-/// share ([`Ctx::claim_lease`]): a send takes at most the Cloud API's timeout (20 s) and an
-/// upload; a claim older than this is a dead instance's.
-pub const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+pub use crate::ctx::CLAIM_LEASE;
 
 /// Every [`Ctx::lease_check_every`], on a store several instances share: messages whose
 /// claim's lease ran out (their instance died in the middle of the send) are recovered as

@@ -19,6 +19,7 @@ pub(crate) fn opaque_id() -> uuid::fmt::Simple {
 }
 
 mod api;
+pub mod balancer;
 mod control;
 mod graph_error;
 mod inbound;

@@ -58,9 +58,10 @@ const BATCH: usize = 32;
 
 /// Keeps a verified webhook and wakes the worker: what a handler does before it answers.
 pub async fn keep(ctx: &Ctx, line: Uuid, source: InboxSource, body: Vec<u8>) -> Result<()> {
+    // Only added to the inbox: on PostgreSQL, beside other webhooks' commits, not after them.
     ctx.run(move |env| {
         env.store
-            .write(|tx| tx.inbox_push(line, source, &body, env.now))
+            .queue(|tx| tx.inbox_push(line, source, &body, env.now))
     })
     .await?;
     ctx.inbox.notify_one();
@@ -173,7 +174,7 @@ pub async fn drain(ctx: &Ctx) -> Result<()> {
     let applied = apply_due(ctx).await;
     if ctx.store.shared() {
         let holder = ctx.instance;
-        ctx.run(move |env| env.store.claim(|tx| tx.inbox_release(holder)))
+        ctx.run(move |env| env.store.queue(|tx| tx.inbox_release(holder)))
             .await?;
     }
     applied
@@ -195,7 +196,7 @@ async fn apply_due(ctx: &Ctx) -> Result<()> {
                 false => env.store.read(|tx| tx.inbox_pending(env.now, BATCH)),
                 true => env
                     .store
-                    .claim(|tx| tx.inbox_claim(holder, env.now, env.now + lease, BATCH)),
+                    .queue(|tx| tx.inbox_claim(holder, env.now, env.now + lease, BATCH)),
             })
             .await?;
         if rows.is_empty() {

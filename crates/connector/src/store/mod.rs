@@ -58,11 +58,15 @@ pub trait Store: Send + Sync {
     /// Runs `work` in one read-only transaction: a consistent snapshot.
     fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
 
-    /// A write that takes queued work (the outbox's next message, a line's inbox rows) with
-    /// the contract of [`Store::write_with`]; on a store several instances share, instances
-    /// claiming at once take different work instead of conflicting (PostgreSQL: READ
-    /// COMMITTED, rows `FOR UPDATE SKIP LOCKED`). Only claims run in it.
-    fn claim_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    /// A write on the work queues alone: taking queued work (the outbox's next message, a
+    /// line's inbox rows) or adding to a queue (a webhook kept before it is answered), with
+    /// the contract of [`Store::write_with`]. Such a write changes no row that another
+    /// write reads and then changes, so on a store several instances share it need not
+    /// wait its turn behind the others: instances claiming at once take different work
+    /// instead of conflicting, and writes adding at once share their commit's flush
+    /// (PostgreSQL: READ COMMITTED, rows taken `FOR UPDATE SKIP LOCKED` or leased by an
+    /// atomic upsert, outside the writes lock). Only such work runs in it.
+    fn queue_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.write_with(work)
     }
 
@@ -134,10 +138,10 @@ pub trait StoreExt: Store {
         Ok(out.expect("the work ran to its end"))
     }
 
-    /// [`Store::claim_with`] with a value.
-    fn claim<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    /// [`Store::queue_with`] with a value.
+    fn queue<T>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut out = None;
-        self.claim_with(&mut |tx| {
+        self.queue_with(&mut |tx| {
             out = Some(work(tx)?);
             Ok(())
         })?;
@@ -441,7 +445,7 @@ pub trait InboxTx {
     /// `until`. One instance at a time applies a line's rows, in their order, and a row's
     /// failed attempts are counted once, not once per instance; a dead holder's lines are
     /// taken over when its lease runs out. A store one process uses has one holder: it
-    /// hands every due row, as [`InboxTx::inbox_pending`] (run in [`Store::claim_with`]).
+    /// hands every due row, as [`InboxTx::inbox_pending`] (run in [`Store::queue_with`]).
     fn inbox_claim(
         &mut self,
         holder: Uuid,

@@ -37,7 +37,7 @@ pub struct OutboundJob {
 /// Takes the next due message (the oldest of a thread with nothing earlier queued or in
 /// flight), marking it in flight.
 pub fn claim_next(env: &Env<'_>) -> Result<Option<OutboundJob>> {
-    env.store.claim(|tx| {
+    env.store.queue(|tx| {
         let Some(claimed) = tx.claim_next(env.now)? else {
             return Ok(None);
         };

@@ -17,8 +17,8 @@ use futures_util::StreamExt;
 use multiline_connector::store::StoreExt as _;
 use multiline_domain::api::{DeliveryState, Direction, EventEnvelope, Message, MessageBody};
 use serde_json::json;
+use wa_sim::balancer::RoundRobin;
 
-use crate::support::proxy::RoundRobin;
 use crate::support::{ANA, Harness, events_at, message_event};
 
 const INBOUND: usize = 2_000;
@@ -158,7 +158,9 @@ async fn three_instances_one_killed_mid_burst_lose_nothing_and_send_nothing_twic
         .map(|n| start_instance(&url, dir.path(), n))
         .collect();
     until_ready(&instances).await;
-    let balancer = RoundRobin::start(instances.iter().map(|i| i.addr).collect()).await;
+    let balancer = RoundRobin::start(instances.iter().map(|i| i.addr).collect())
+        .await
+        .unwrap();
     let hook_path = format!("/webhooks/whatsapp/{line}");
     h.demo
         .sim

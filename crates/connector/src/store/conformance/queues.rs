@@ -118,7 +118,7 @@ pub fn a_lines_inbox_is_one_instances_at_a_time(s: &dyn Store) {
     let [a, b, c, d] = [1u128, 2, 3, 4].map(uuid::Uuid::from_u128);
     // Claimed at `now` for a minute.
     let claim = |holder, now: i64| {
-        s.claim(|tx| tx.inbox_claim(holder, t(now), t(now + 1), 10))
+        s.queue(|tx| tx.inbox_claim(holder, t(now), t(now + 1), 10))
             .unwrap()
             .iter()
             .map(|r| r.id)
@@ -127,7 +127,7 @@ pub fn a_lines_inbox_is_one_instances_at_a_time(s: &dyn Store) {
     if !s.shared() {
         assert_eq!(claim(a, 5), [r1, r2, r3]);
         assert_eq!(claim(b, 5), [r1, r2, r3], "one process: one holder");
-        s.claim(|tx| tx.inbox_release(a)).unwrap();
+        s.queue(|tx| tx.inbox_release(a)).unwrap();
         return;
     }
     assert_eq!(claim(a, 5), [r1, r3], "the oldest row's line, in order");
@@ -141,7 +141,7 @@ pub fn a_lines_inbox_is_one_instances_at_a_time(s: &dyn Store) {
     s.write(|tx| tx.inbox_done(r1, t(6))).unwrap();
     assert_eq!(claim(c, 6), [r3], "applied rows are not handed out again");
     assert!(claim(d, 6).is_empty());
-    s.claim(|tx| tx.inbox_release(b)).unwrap();
+    s.queue(|tx| tx.inbox_release(b)).unwrap();
     assert_eq!(claim(d, 6), [r2], "given up: taken at once");
 }
 

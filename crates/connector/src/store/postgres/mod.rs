@@ -7,11 +7,12 @@
 //! - a write is one SERIALIZABLE transaction: two instances' writes behave as if one ran
 //!   after the other, or one fails with a serialization failure and its work is run again
 //!   (the contract allows it: work has no effects of its own); a read is one REPEATABLE READ,
-//!   READ ONLY transaction (a consistent snapshot); a claim (taking queued work, see
-//!   [`Store::claim_with`]) is one READ COMMITTED transaction whose rows are locked
-//!   `FOR UPDATE SKIP LOCKED` or leased by an atomic upsert: instances claiming at once take
-//!   different work rather than fail and run again; writes queue on one advisory lock
-//!   ([`WRITES_LOCK`]) rather than fail each other on the rows every write touches;
+//!   READ ONLY transaction (a consistent snapshot); a queue write (taking queued work or
+//!   adding to a queue, see [`Store::queue_with`]) is one READ COMMITTED transaction whose
+//!   rows are locked `FOR UPDATE SKIP LOCKED` or leased by an atomic upsert: instances
+//!   claiming at once take different work rather than fail and run again; other writes
+//!   queue on one advisory lock ([`WRITES_LOCK`]) rather than fail each other on the rows
+//!   every write touches;
 //! - unique indexes make wamids and client ids unique (a second insert is `Conflict`);
 //! - triggers refuse any change to the audit table;
 //! - every statement is prepared once per connection and kept.
@@ -21,6 +22,7 @@
 mod accounts;
 mod contacts;
 mod events;
+mod feed;
 mod inbox;
 mod media;
 mod messages;
@@ -30,7 +32,7 @@ mod threads;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use multiline_domain::time::Timestamp;
@@ -42,6 +44,8 @@ use uuid::Uuid;
 use super::secrets::Sealer;
 use super::{Error, Result, Store, Tx};
 pub(crate) use crate::store::sqlite::{enum_str, from_micros, json, micros};
+pub(crate) use feed::EVENTS_CHANNEL;
+use feed::{StopOnDrop, follow};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -54,7 +58,7 @@ const MIGRATIONS_LOCK: i64 = 0x6d75_6c74_696c_696e;
 /// (any number; this one spells "mlwrites"). Every write touches hot rows (the per-user
 /// event numbers, a thread's activity): run side by side under SERIALIZABLE, they fail
 /// each other in storms; queued on this lock, they run one after another, each seeing what
-/// the one before committed. Reads and claims do not take it.
+/// the one before committed. Reads and queue writes do not take it.
 const WRITES_LOCK: i64 = 0x6d6c_7772_6974_6573;
 
 /// How many times a write that lost a serialization conflict is run again.
@@ -266,7 +270,7 @@ fn expect_client(client: &mut Option<postgres::Client>) -> &mut postgres::Client
 enum Mode {
     Read,
     Write,
-    Claim,
+    Queue,
 }
 
 impl PgStore {
@@ -399,7 +403,7 @@ impl PgStore {
                 .isolation_level(match mode {
                     Mode::Write => IsolationLevel::Serializable,
                     Mode::Read => IsolationLevel::RepeatableRead,
-                    Mode::Claim => IsolationLevel::ReadCommitted,
+                    Mode::Queue => IsolationLevel::ReadCommitted,
                 })
                 .read_only(mode == Mode::Read)
                 .start()?;
@@ -441,8 +445,8 @@ impl Store for PgStore {
         self.run(Mode::Write, &mut |tx| work(tx))
     }
 
-    fn claim_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.run(Mode::Claim, &mut |tx| work(tx))
+    fn queue_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(Mode::Queue, &mut |tx| work(tx))
     }
 
     fn read_with(&self, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
@@ -578,73 +582,6 @@ pub const BOOKKEEPING: &[&str] = &[
     "periodic_runs",
     "inbox_leases",
 ];
-
-/// The channel each committed event is announced on: its payload is the user's id.
-pub(crate) const EVENTS_CHANNEL: &str = "multiline_events";
-
-/// Sets its flag when dropped: the feed of events stops.
-struct StopOnDrop(Arc<AtomicBool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The feed of events: LISTENs on [`EVENTS_CHANNEL`] (PostgreSQL delivers a NOTIFY when its
-/// transaction commits, in commit order) and tells each user named, until `stop`. A lost
-/// connection is made again; then `tell(None)`: what was committed meanwhile was not heard.
-fn follow(config: &postgres::Config, tell: &super::EventTell, stop: &AtomicBool) {
-    use postgres::fallible_iterator::FallibleIterator as _;
-    while !stop.load(Ordering::Relaxed) {
-        let mut client = match config.connect(NoTls) {
-            Ok(client) => client,
-            Err(error) => {
-                tracing::warn!(%error, "the store's event feed cannot connect; again in 1 s");
-                std::thread::sleep(Duration::from_secs(1));
-                continue;
-            }
-        };
-        if let Err(error) = client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")) {
-            tracing::warn!(%error, "the store's event feed cannot listen");
-            std::thread::sleep(Duration::from_secs(1));
-            continue;
-        }
-        // Anything committed before the LISTEN (the first time: while the connector was
-        // starting; after a lost connection: meanwhile) was not heard: sockets read again.
-        tell(None);
-        let mut quiet = 0;
-        while !stop.load(Ordering::Relaxed) {
-            // A connection that died without a word (a NAT's timeout, a failover) is found
-            // out by a ping every 15 s of silence.
-            if quiet >= 60 {
-                quiet = 0;
-                if let Err(error) = client.batch_execute("") {
-                    tracing::warn!(%error, "the store's event feed lost its connection");
-                    break;
-                }
-            }
-            let next = client
-                .notifications()
-                .timeout_iter(Duration::from_millis(250))
-                .next();
-            match next {
-                Ok(Some(n)) => match Uuid::parse_str(n.payload()) {
-                    Ok(user) => tell(Some(multiline_domain::ids::UserId(user))),
-                    Err(_) => tell(None),
-                },
-                Ok(None) if client.is_closed() => break,
-                Ok(None) => quiet += 1,
-                Err(error) => {
-                    tracing::warn!(%error, "the store's event feed lost its connection");
-                    break;
-                }
-            }
-        }
-    }
-}
-
-// ---- how values are read --------------------------------------------------------------------
 
 /// Column `i` of `row`, as `T` (a stored value of another type is `Corrupt`).
 pub(crate) fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T> {

@@ -9,8 +9,6 @@ use std::time::Duration;
 use chrono::TimeZone;
 use futures_util::StreamExt;
 pub use multiline_connector::usecases::accounts;
-
-pub mod proxy;
 use multiline_demo::{self as demo, Demo, DemoOptions};
 use multiline_domain::api::{Contact, Event, EventEnvelope, Message, Thread};
 use multiline_domain::ids::ClientMessageId;

@@ -122,7 +122,14 @@ async fn the_installed_app_signs_in_to_the_installed_connector_and_sends() -> an
         version["version"] == env!("CARGO_PKG_VERSION"),
         "the installed connector is this release: {version}"
     );
-    add_contact(&http, &connector_url).await?;
+    add_contact(
+        &http,
+        &connector_url,
+        (EMAIL, PASSWORD),
+        "Ben Installed",
+        GUEST,
+    )
+    .await?;
 
     let env = [
         ("MULTILINE_CONNECTOR_URL", connector_url.as_str()),
@@ -162,24 +169,54 @@ async fn scenario(app: &App, sim: &SimControl) -> anyhow::Result<()> {
     );
 
     // Signing in: the connector and the email are given, the password typed.
+    sign_in_opt_in(app, sim, PASSWORD, "Ben Installed", GUEST).await?;
+    send_delivered(
+        app,
+        sim,
+        GUEST,
+        "Hello Ben, this comes from the installed app.",
+    )
+    .await?;
+    app.screenshot("installed-app-sent").await?;
+    Ok(())
+}
+
+/// Signs in with `password` (the connector and the email given to the app), then asks the
+/// contact `contact` (WhatsApp id `guest`) for consent with the opt-in template; the guest
+/// answers "Yes", and the app shows it.
+pub(super) async fn sign_in_opt_in(
+    app: &App,
+    sim: &SimControl,
+    password: &str,
+    contact: &str,
+    guest: &str,
+) -> anyhow::Result<()> {
     app.wait_for("signIn").await?;
     app.wait_for("signInPassword")
         .await?
-        .send_keys(PASSWORD)
+        .send_keys(password)
         .await?;
     app.click("signInSubmit").await?;
-
-    // The opt-in first, then, after the guest's "Yes", a text.
     app.click("navContacts").await?;
-    app.click_text(&app.ids.css("contactRow"), "Ben Installed")
-        .await?;
+    app.click_text(&app.ids.css("contactRow"), contact).await?;
     app.click("whatsappButton").await?;
     app.wait_for("optInDialog").await?;
     app.click("optInConfirm").await?;
-    sim.wait_received_template(GUEST, "optin_request").await?;
-    sim.guest_sends(GUEST, "Yes").await?;
+    sim.wait_received_template(guest, "optin_request").await?;
+    sim.guest_sends(guest, "Yes").await?;
     let inbound = format!("{}[data-direction='inbound']", app.ids.css("messageBubble"));
     app.wait_for_text(&inbound, "Yes").await?;
+    Ok(())
+}
+
+/// Types `text` in the open thread and sends it; waits until the guest `guest` has it and
+/// the app shows it delivered.
+pub(super) async fn send_delivered(
+    app: &App,
+    sim: &SimControl,
+    guest: &str,
+    text: &str,
+) -> anyhow::Result<()> {
     let input = app.ids.css("composerInput");
     within(multiline_e2e::WAIT, "the composer to unlock", async {
         while !app.wait_for_css(&input).await?.is_enabled().await? {
@@ -188,21 +225,19 @@ async fn scenario(app: &App, sim: &SimControl) -> anyhow::Result<()> {
         Ok(())
     })
     .await?;
-    let text = "Hello Ben, this comes from the installed app.";
     app.wait_for_css(&input).await?.send_keys(text).await?;
     app.click("composerSend").await?;
-    sim.wait_received(GUEST, text).await?;
+    sim.wait_received(guest, text).await?;
     let delivered = format!(
         "{}[data-direction='outbound'][data-state='delivered']",
         app.ids.css("messageBubble")
     );
     app.wait_for_text(&delivered, text).await?;
-    app.screenshot("installed-app-sent").await?;
     Ok(())
 }
 
 /// The opt-in template, in Meta's listing shape (GET /{waba-id}/message_templates).
-fn opt_in_template() -> Value {
+pub(super) fn opt_in_template() -> Value {
     json!({
         "id": "2001",
         "name": "optin_request",
@@ -261,11 +296,18 @@ fn admin(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<String> {
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 
-/// The guest, in the organization's address book (through the API, as another app would).
-async fn add_contact(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+/// The guest `name` (WhatsApp id `wa_id`), in the address book of `email`'s organization
+/// (through the API, as another app would).
+pub(super) async fn add_contact(
+    http: &reqwest::Client,
+    url: &str,
+    (email, password): (&str, &str),
+    name: &str,
+    wa_id: &str,
+) -> anyhow::Result<()> {
     let session: Value = http
         .post(format!("{url}/v1/session"))
-        .json(&json!({ "email": EMAIL, "password": PASSWORD }))
+        .json(&json!({ "email": email, "password": password }))
         .send()
         .await?
         .error_for_status()?
@@ -275,8 +317,8 @@ async fn add_contact(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
     http.post(format!("{url}/v1/contacts"))
         .bearer_auth(token)
         .json(&json!({
-            "name": "Ben Installed",
-            "phones": [{ "number": format!("+{GUEST}"), "label": "mobile" }],
+            "name": name,
+            "phones": [{ "number": format!("+{wa_id}"), "label": "mobile" }],
         }))
         .send()
         .await?

@@ -2,6 +2,7 @@
 //! them apart: they need the built app and a display).
 
 mod account;
+mod balanced;
 mod calls_and_links;
 mod camera;
 mod channels;

@@ -1,6 +1,7 @@
-//! A load balancer for tests: a TCP proxy on loopback that hands each new connection to the
-//! next backend in turn (round robin), skipping a backend that refuses the connection (a
-//! dead instance), as a layer-4 balancer with health checks does. HTTP keep-alive keeps a
+//! The operator's load balancer in front of several connector instances, played for tests
+//! like the rest of the world around the connector: a TCP proxy on loopback that hands each
+//! new connection to the next backend in turn (round robin), skipping a backend that refuses
+//! the connection (a dead instance), as a layer-4 balancer with health checks does. HTTP keep-alive keeps a
 //! client's requests on one backend; a client that opens a connection per request is
 //! spread over all of them. WebSockets pass through untouched.
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::net::{TcpListener, TcpStream};
 
+/// The balancer; it stops when dropped.
 pub struct RoundRobin {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
@@ -17,9 +19,9 @@ pub struct RoundRobin {
 
 impl RoundRobin {
     /// Listens on a free loopback port in front of `backends`.
-    pub async fn start(backends: Vec<SocketAddr>) -> RoundRobin {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+    pub async fn start(backends: Vec<SocketAddr>) -> std::io::Result<RoundRobin> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
         let next = Arc::new(AtomicUsize::new(0));
         let backends = Arc::new(backends);
         let task = tokio::spawn(async move {
@@ -36,9 +38,10 @@ impl RoundRobin {
                 });
             }
         });
-        RoundRobin { addr, task }
+        Ok(RoundRobin { addr, task })
     }
 
+    /// `http://` and the address it listens on.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
