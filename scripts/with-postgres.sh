@@ -4,6 +4,10 @@
 # removed when the command ends. The command finds it in MULTILINE_TEST_POSTGRES
 # (postgres://app@127.0.0.1:PORT/postgres); the connector's tests make a database per test in
 # it. PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
+# The server skips what makes a commit durable (fsync, synchronous_commit and
+# full_page_writes off): cheap for the tests, which make a database each. With
+# MULTILINE_PG_DURABLE=1 (`make bench`, where skipping them would flatter PostgreSQL beside
+# SQLite), those three are left at PostgreSQL's defaults: durable.
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
@@ -25,8 +29,12 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U app --no-sync >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
 # Durability is not what the tests measure: fsync off makes a database per test cheap.
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${MULTILINE_PG_DURABLE:-}" = 1 ]; then
+  durability=""
+fi
 "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-  "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 export MULTILINE_TEST_POSTGRES="postgres://app@127.0.0.1:$port/postgres"
 "$@"
