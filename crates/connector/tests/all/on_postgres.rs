@@ -220,3 +220,42 @@ fn work_that_goes_on_after_a_failed_statement_is_not_reported_as_committed() {
         .1;
     assert_eq!(organizations, 1);
 }
+
+#[test]
+fn a_database_asked_for_tls_is_reached_over_tls_and_an_unknown_authority_refused() {
+    use multiline_connector::store::Store as _;
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+
+    let db = crate::support::TestDatabase::new();
+    // The test cluster's own authority (scripts/with-postgres.sh), as a managed database's
+    // CA bundle is given: libpq's options in the URL.
+    let ca = std::env::var("MULTILINE_TEST_POSTGRES_CA")
+        .expect("MULTILINE_TEST_POSTGRES_CA: scripts/with-postgres.sh sets it");
+    let url = format!("{}?sslmode=verify-full&sslrootcert={ca}", db.url);
+    let store = PgStore::connect(&url, Sealer::with_key(&[7; 32])).expect("connected over TLS");
+    assert!(store.row_counts().unwrap().iter().all(|(_, n)| *n == 0));
+    // The server says each of the store's connections to this database is encrypted.
+    let admin = std::env::var("MULTILINE_TEST_POSTGRES").unwrap();
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT COUNT(*), bool_and(s.ssl) FROM pg_stat_ssl s
+             JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+            &[&db.name()],
+        )
+        .unwrap();
+    let (connections, all_tls): (i64, Option<bool>) = (row.get(0), row.get(1));
+    assert!(connections >= 1);
+    assert_eq!(all_tls, Some(true));
+    // Without the cluster's authority (the public ones only), its certificate is refused.
+    let Err(refused) = PgStore::connect(
+        &format!("{}?sslmode=require", db.url),
+        Sealer::with_key(&[7; 32]),
+    ) else {
+        panic!("connected without trusting the server's authority");
+    };
+    let refused = refused.to_string();
+    assert!(refused.contains("certificate"), "{refused}");
+    drop(store);
+}

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use postgres::NoTls;
 use uuid::Uuid;
 
 /// The channel each committed event is announced on: its payload is the user's id.
@@ -23,10 +22,15 @@ impl Drop for StopOnDrop {
 /// The feed of events: LISTENs on [`EVENTS_CHANNEL`] (PostgreSQL delivers a NOTIFY when its
 /// transaction commits, in commit order) and tells each user named, until `stop`. A lost
 /// connection is made again; then `tell(None)`: what was committed meanwhile was not heard.
-pub(super) fn follow(config: &postgres::Config, tell: &crate::store::EventTell, stop: &AtomicBool) {
+pub(super) fn follow(
+    config: &postgres::Config,
+    tls: &super::tls::Tls,
+    tell: &crate::store::EventTell,
+    stop: &AtomicBool,
+) {
     use postgres::fallible_iterator::FallibleIterator as _;
     while !stop.load(Ordering::Relaxed) {
-        let mut client = match config.connect(NoTls) {
+        let mut client = match tls.connect(config) {
             Ok(client) => client,
             Err(error) => {
                 tracing::warn!(%error, "the store's event feed cannot connect; again in 1 s");

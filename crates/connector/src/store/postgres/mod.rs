@@ -29,6 +29,7 @@ mod messages;
 mod outbox;
 mod templates;
 mod threads;
+mod tls;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ use std::time::Duration;
 use multiline_domain::time::Timestamp;
 use postgres::error::SqlState;
 use postgres::types::{FromSql, ToSql};
-use postgres::{IsolationLevel, NoTls, Row, Statement};
+use postgres::{IsolationLevel, Row, Statement};
 use uuid::Uuid;
 
 use super::secrets::Sealer;
@@ -95,21 +96,22 @@ impl Drop for Conn {
 #[derive(Debug)]
 pub struct Connector {
     config: postgres::Config,
+    tls: tls::Tls,
 }
 
 impl r2d2::ManageConnection for Connector {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = tls::ConnectError;
 
-    fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
+    fn connect(&self) -> std::result::Result<Conn, tls::ConnectError> {
         Ok(Conn {
-            client: Some(self.config.connect(NoTls)?),
+            client: Some(self.tls.connect(&self.config)?),
             statements: HashMap::new(),
         })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
-        conn.client().simple_query("").map(|_| ())
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), tls::ConnectError> {
+        Ok(conn.client().simple_query("").map(|_| ())?)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -124,6 +126,7 @@ pub struct PgStore {
     /// Where the pool connects: the feed of events ([`Store::follow_events`]) connects there
     /// too, on a connection of its own.
     config: postgres::Config,
+    tls: tls::Tls,
     /// Seals the lines' and carriers' secrets (see [`crate::store::secrets`]).
     sealer: Sealer,
 }
@@ -276,15 +279,20 @@ enum Mode {
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`),
     /// applies the migrations it lacks, and seals every secret not sealed with `sealer`'s
-    /// current key.
+    /// current key. Over TLS when the URL says `sslmode=require` (see [`tls`]).
     pub fn connect(url: &str, sealer: Sealer) -> Result<PgStore> {
-        let config: postgres::Config = url.parse().map_err(|e| Error::Backend(Box::new(e)))?;
+        let (config, tls) = tls::parse(url)?;
+        // One connection first: a refusal (a password, a certificate) is said at once, with
+        // its cause, rather than after the pool's wait for connections that cannot come.
+        tls.connect(&config)
+            .map_err(|e| Error::Backend(Box::new(tls::ConnectError::from(e))))?;
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(2))
             .connection_timeout(Duration::from_secs(10))
             .build(Connector {
                 config: config.clone(),
+                tls: tls.clone(),
             })?;
         {
             let mut conn = pool.get()?;
@@ -303,6 +311,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             config,
+            tls,
             sealer,
         };
         store.seal_secrets_again()?;
@@ -495,10 +504,10 @@ impl Store for PgStore {
 
     fn follow_events(&self, tell: super::EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (config, stopped) = (self.config.clone(), stop.clone());
+        let (config, tls, stopped) = (self.config.clone(), self.tls.clone(), stop.clone());
         std::thread::Builder::new()
             .name("store-events".to_owned())
-            .spawn(move || follow(&config, &tell, &stopped))
+            .spawn(move || follow(&config, &tls, &tell, &stopped))
             .map_err(|e| Error::Backend(Box::new(e)))?;
         Ok(Some(Box::new(StopOnDrop(stop))))
     }
