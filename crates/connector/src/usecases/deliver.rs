@@ -209,9 +209,17 @@ impl Failure {
     }
 }
 
-/// The message will not be sent: `failed` with a reason a user understands.
+/// The message will not be sent: `failed` with a reason a user understands. Unless it is
+/// no longer being sent: WhatsApp's status, naming it, said it has it while the answer was
+/// on its way (a timeout's, say), or another instance recovered it: then the answer
+/// changes nothing.
 pub fn complete_failed(env: &Env<'_>, id: MessageId, failure: &Failure) -> Result<Told> {
-    env.store.write(|tx| fail_message(tx, id, failure, env.now))
+    env.store.write(|tx| {
+        if tx.message(id)?.state != DeliveryState::Sending {
+            return Ok(Told::new());
+        }
+        fail_message(tx, id, failure, env.now)
+    })
 }
 
 /// Retry (the user's): the same failed message queued again, with its client id; nothing

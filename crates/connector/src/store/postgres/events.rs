@@ -49,15 +49,14 @@ impl EventTx for PgTx<'_> {
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
         let user_id = user;
         let user = user.to_string();
+        // The user's next number and the event, in one statement (one round trip).
         let row = self.one(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE user_id = $1",
-            &[&user],
+            "INSERT INTO events (user_id, seq, payload, created_at)
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3 FROM events WHERE user_id = $1
+             RETURNING seq",
+            &[&user, &json(event), &micros(now)],
         )?;
         let seq: i64 = col(&row, 0)?;
-        self.exec(
-            "INSERT INTO events (user_id, seq, payload, created_at) VALUES ($1, $2, $3, $4)",
-            &[&user, &seq, &json(event), &micros(now)],
-        )?;
         // Every instance's sockets of this user hear of it when the transaction commits.
         if self.announced.insert(user_id) {
             self.exec("SELECT pg_notify($1, $2)", &[&super::EVENTS_CHANNEL, &user])?;
@@ -106,10 +105,14 @@ impl AuditTx for PgTx<'_> {
         let at = micros(e.at);
         let detail = e.detail.to_string();
         let hash = audit_chain::hash_entry(&prev, e, at, &detail);
-        // The id is the database's own (an identity column), in the order records are added.
+        // The id is the database's own (an identity column), in the order records are added;
+        // the record and the chain's new head in one statement (one round trip).
         self.exec(
-            "INSERT INTO audit (org_id, at, actor, action, thread_id, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "WITH added AS (
+                 INSERT INTO audit (org_id, at, actor, action, thread_id, detail, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING org_id)
+             INSERT INTO audit_heads (org_id, records, hash) SELECT org_id, $9, $8 FROM added
+             ON CONFLICT (org_id) DO UPDATE SET records = excluded.records, hash = excluded.hash",
             &[
                 &org,
                 &at,
@@ -119,12 +122,8 @@ impl AuditTx for PgTx<'_> {
                 &detail,
                 &prev,
                 &hash,
+                &(records + 1),
             ],
-        )?;
-        self.exec(
-            "INSERT INTO audit_heads (org_id, records, hash) VALUES ($1, $2, $3)
-             ON CONFLICT (org_id) DO UPDATE SET records = excluded.records, hash = excluded.hash",
-            &[&org, &(records + 1), &hash],
         )?;
         Ok(())
     }

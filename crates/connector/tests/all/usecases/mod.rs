@@ -489,6 +489,44 @@ fn statuses_never_go_backwards() {
 }
 
 #[test]
+fn a_status_naming_a_message_in_flight_sends_it_and_a_late_failed_answer_changes_nothing() {
+    let s = &Rules::new();
+    let w = world(s);
+    let thread = open_conversation(s, &w);
+    let one = send(s, w.alex, thread, "one").unwrap();
+    let two = send(s, w.alex, thread, "two").unwrap();
+    let job = s.claim_next(t0()).unwrap().unwrap();
+    // WhatsApp's status, with the send's callback data, comes before the send's answer.
+    let delivered = StatusUpdate {
+        callback: Some(job.message_id),
+        wamid: "wamid.early".into(),
+        state: DeliveryState::Delivered,
+        error: None,
+    };
+    s.apply_status(w.line, &delivered, t0()).unwrap();
+    assert_eq!(state_of(s, w.alex, thread, one), DeliveryState::Delivered);
+    // Out of the queue: the thread's next goes without waiting for the answer.
+    assert_eq!(s.claim_next(t0()).unwrap().unwrap().message_id.0, two);
+    // The answer, when it comes: a timeout's failure is not believed, a success is the same.
+    s.complete_failed(job.message_id, "no answer in time", false, t0())
+        .unwrap();
+    assert_eq!(state_of(s, w.alex, thread, one), DeliveryState::Delivered);
+    s.complete_sent(job.message_id, "wamid.early", t0())
+        .unwrap();
+    assert_eq!(state_of(s, w.alex, thread, one), DeliveryState::Delivered);
+    // Naming it again under another wamid (not the one it went out as): the message is no
+    // longer being sent, so the status is kept for that wamid, never applied to it.
+    let stray = StatusUpdate {
+        callback: Some(job.message_id),
+        wamid: "wamid.other".into(),
+        state: DeliveryState::Read,
+        error: None,
+    };
+    s.apply_status(w.line, &stray, t0()).unwrap();
+    assert_eq!(state_of(s, w.alex, thread, one), DeliveryState::Delivered);
+}
+
+#[test]
 fn a_job_in_flight_at_a_crash_is_not_confirmed_and_not_resent() {
     let s = &Rules::new();
     let w = world(s);
