@@ -113,15 +113,12 @@ async fn run() {
     let bare_rtt = bare_round_trips(&http, &bare_url, &phone_number_id).await;
 
     // Send throughput: texts to Ana (consented, window open) through the API.
-    let threads: Vec<serde_json::Value> = http
-        .get(format!("{}/v1/threads", demo.connector.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let threads: Vec<serde_json::Value> = get_json(
+        &http,
+        &format!("{}/v1/threads", demo.connector.url()),
+        &token,
+    )
+    .await;
     let ana = threads
         .iter()
         .find(|t| t["guest_phone"] == "+12025550147")
@@ -295,6 +292,22 @@ async fn ingest(http: &reqwest::Client, setup: &Setup, count: usize) -> Ingest {
     }
 }
 
+/// `GET url` as the user with `token`: the answer's JSON.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> T {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Signs the demo's first user in at `url`: the session's token.
 async fn sign_in(http: &reqwest::Client, url: &str) -> String {
     let (_, email, password) = demo::USERS[0];
@@ -316,15 +329,8 @@ async fn sign_in(http: &reqwest::Client, url: &str) -> String {
 async fn event_latency(http: &reqwest::Client, setup: &Setup, token: &str) -> Vec<Duration> {
     let webhook_url = setup.instances[0].webhook_url(setup.line);
     let events_url = setup.instances.last().unwrap().url();
-    let head: serde_json::Value = http
-        .get(format!("{events_url}/v1/events/head"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let head: serde_json::Value =
+        get_json(http, &format!("{events_url}/v1/events/head"), token).await;
     let ws = events_url.replacen("http", "ws", 1);
     let mut request = format!("{ws}/v1/events?after={}", head["seq"])
         .into_client_request()

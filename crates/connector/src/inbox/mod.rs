@@ -171,8 +171,10 @@ enum Failure {
 /// (another instance's new rows are not held up). A batch that fails is applied a row at a
 /// time, so one bad row is counted and set aside alone.
 pub async fn drain(ctx: &Ctx) -> Result<()> {
-    let applied = apply_due(ctx).await;
-    if ctx.store.shared() {
+    // Leases are taken only by claims that found rows: a drain that found none holds none.
+    let mut leased = false;
+    let applied = apply_due(ctx, &mut leased).await;
+    if leased {
         let holder = ctx.instance;
         ctx.run(move |env| env.store.queue(|tx| tx.inbox_release(holder)))
             .await?;
@@ -180,7 +182,8 @@ pub async fn drain(ctx: &Ctx) -> Result<()> {
     applied
 }
 
-async fn apply_due(ctx: &Ctx) -> Result<()> {
+/// [`drain`]'s batches; `leased` becomes true once a claim took a line's lease.
+async fn apply_due(ctx: &Ctx, leased: &mut bool) -> Result<()> {
     let mut lines: HashMap<Uuid, Line> = HashMap::new();
     let holder = ctx.instance;
     // An instance's claim on a line's inbox holds half a claim lease without being renewed
@@ -202,6 +205,7 @@ async fn apply_due(ctx: &Ctx) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
+        *leased |= shared;
         let mut work = Vec::with_capacity(rows.len());
         for row in rows {
             let (id, attempts) = (row.id, row.attempts);

@@ -128,11 +128,15 @@ pub(crate) fn sent_in(tx: &mut dyn Tx, id: MessageId, wamid: &str, now: Timestam
     }
 }
 
-/// A status names, by its callback data, a message of `line` whose send's answer was lost
-/// (failed with an unknown outcome, offering Retry): the send did reach WhatsApp. The
-/// message becomes what it is (sent under `wamid`, then the status applied), so Retry is no
-/// longer offered and nothing is sent twice. Answers `None` when `id` is no such message.
-pub(crate) fn recover_lost_answer(
+/// A status names, by its callback data, message `id` of `line`, whose wamid was never
+/// recorded: the send did reach WhatsApp, as `wamid`, and the message becomes what it is
+/// (sent, then the status applied). Either its send's answer is not recorded yet (on its
+/// way, or lost with an instance that died in the middle of the send): whoever records it
+/// later finds it done, an instance taking over the dead one's claim finds it no longer in
+/// flight (not "not confirmed"), a retry planned after an unknown outcome never happens. Or
+/// the answer was lost (failed with an unknown outcome, offering Retry): Retry is no longer
+/// offered, and nothing is sent twice. `None` when `id` is no such message.
+pub(crate) fn settle_by_callback(
     tx: &mut dyn Tx,
     line: uuid::Uuid,
     id: MessageId,
@@ -142,47 +146,29 @@ pub(crate) fn recover_lost_answer(
     let Ok(msg) = tx.message(id) else {
         return Ok(None);
     };
+    if msg.direction != Direction::Outbound {
+        return Ok(None);
+    }
     let thread = tx.thread(msg.thread_id)?;
+    if thread.line_id != line {
+        return Ok(None);
+    }
+    let in_flight = msg.state == DeliveryState::Sending;
     let lost = matches!(
         msg.state,
         DeliveryState::Failed | DeliveryState::Unconfirmed
-    ) && msg.remedy == Some(Remedy::Retry)
-        && thread.line_id == line;
-    if !lost || !tx.unfail_message(id)? {
-        return Ok(None);
-    }
-    audit(
-        tx,
-        thread.org_id,
-        now,
-        "connector",
-        "message.recovered",
-        Some(msg.thread_id),
-        serde_json::json!({ "message_id": id, "wamid": wamid }),
-    )?;
-    sent_in(tx, id, wamid, now).map(Some)
-}
-
-/// A status names, by its callback data, a message of `line` still being sent (its send's
-/// answer not recorded yet: on its way, or lost with an instance that died in the middle
-/// of the send): WhatsApp has it as `wamid`, so it is sent, now. Whoever records the answer
-/// later finds it done; an instance taking over the dead one's claim finds it no longer in
-/// flight (not "not confirmed"); a retry planned after an unknown outcome never happens.
-/// `None` when `id` is no such message.
-pub(crate) fn accepted_in_flight(
-    tx: &mut dyn Tx,
-    line: uuid::Uuid,
-    id: MessageId,
-    wamid: &str,
-    now: Timestamp,
-) -> Result<Option<Told>> {
-    let Ok(msg) = tx.message(id) else {
-        return Ok(None);
-    };
-    if msg.state != DeliveryState::Sending || msg.direction != Direction::Outbound {
-        return Ok(None);
-    }
-    if tx.thread(msg.thread_id)?.line_id != line {
+    ) && msg.remedy == Some(Remedy::Retry);
+    if lost && tx.unfail_message(id)? {
+        audit(
+            tx,
+            thread.org_id,
+            now,
+            "connector",
+            "message.recovered",
+            Some(msg.thread_id),
+            serde_json::json!({ "message_id": id, "wamid": wamid }),
+        )?;
+    } else if !in_flight {
         return Ok(None);
     }
     sent_in(tx, id, wamid, now).map(Some)

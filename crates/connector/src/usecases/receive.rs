@@ -485,14 +485,7 @@ fn apply_status(
         Some(id) => status_of(tx, id, update, now),
         None if let Some(id) = update.callback
             && let Some(mut told) =
-                deliver::recover_lost_answer(tx, line, id, &update.wamid, now)? =>
-        {
-            tell(&mut told, status_of(tx, id, update, now)?);
-            Ok(told)
-        }
-        None if let Some(id) = update.callback
-            && let Some(mut told) =
-                deliver::accepted_in_flight(tx, line, id, &update.wamid, now)? =>
+                deliver::settle_by_callback(tx, line, id, &update.wamid, now)? =>
         {
             tell(&mut told, status_of(tx, id, update, now)?);
             Ok(told)

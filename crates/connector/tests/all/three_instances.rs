@@ -19,7 +19,7 @@ use multiline_domain::api::{DeliveryState, Direction, EventEnvelope, Message, Me
 use serde_json::json;
 use wa_sim::balancer::RoundRobin;
 
-use crate::support::{ANA, Harness, events_at, message_event};
+use crate::support::{ANA, Harness, events_at, events_head_at, message_event};
 
 const INBOUND: usize = 2_000;
 const OUTBOUND: usize = 1_000;
@@ -167,20 +167,8 @@ async fn three_instances_one_killed_mid_burst_lose_nothing_and_send_nothing_twic
         .set_webhook_url(format!("{}{hook_path}", balancer.url()));
 
     // Alex's socket on instance 0, Sam's on instance 1; instance 2 is the one to die.
-    let head = |token: String, base: String| async move {
-        let r: serde_json::Value = reqwest::Client::new()
-            .get(format!("{base}/v1/events/head"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["seq"].as_u64().unwrap()
-    };
-    let alex_from = head(h.token.clone(), instances[0].url()).await;
-    let sam_from = head(sam_token.clone(), instances[1].url()).await;
+    let alex_from = events_head_at(&instances[0].url(), &h.token).await;
+    let sam_from = events_head_at(&instances[1].url(), &sam_token).await;
     let alex_events = record(events_at(&instances[0].url(), &h.token, alex_from).await);
     let sam_events = record(events_at(&instances[1].url(), &sam_token, sam_from).await);
 

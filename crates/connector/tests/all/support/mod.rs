@@ -453,7 +453,21 @@ impl Harness {
     }
 }
 
-/// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
+/// The number of the last event of `token`'s user, as the connector at `url` (an instance
+/// of several) says (`GET /v1/events/head`): what a socket resumes after.
+pub async fn events_head_at(url: &str, token: &str) -> u64 {
+    let head: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/v1/events/head"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    head["seq"].as_u64().unwrap()
+}
+
 /// An event socket on the connector at `url` (an instance of several), signed in with
 /// `token`, from after event `after`.
 pub async fn events_at(url: &str, token: &str, after: u64) -> Socket {
@@ -467,6 +481,7 @@ pub async fn events_at(url: &str, token: &str, after: u64) -> Socket {
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
+/// Reads events until one matches, within 10 s (waiting for the system, not for time to pass).
 pub async fn next_matching(
     socket: &mut Socket,
     what: impl Fn(&EventEnvelope) -> bool,

@@ -15,7 +15,9 @@ use multiline_e2e::{App, KillOnDrop, SimControl, free_port, root, wait_for_port,
 use serde_json::json;
 use wa_sim::balancer::RoundRobin;
 
-use super::installed::{add_contact, opt_in_template, send_delivered, sign_in_opt_in};
+use super::installed::{
+    add_contact, opt_in_template, send_delivered, set_up_organization, sign_in_opt_in,
+};
 
 const EMAIL: &str = "lena@balanced.example";
 const PASSWORD: &str = "two instances password";
@@ -96,51 +98,12 @@ async fn the_app_works_through_a_load_balancer_and_goes_on_when_an_instance_dies
     let sim_url = format!("http://127.0.0.1:{sim_port}");
 
     // The organization, its user and its number, by the admin command, in PostgreSQL.
-    let org = admin(
-        connector(&database_url, data.path()),
-        &["org", "create", "--name", "Balanced Co"],
-        &[],
-    )?;
-    admin(
-        connector(&database_url, data.path()),
-        &[
-            "create-user",
-            "--org",
-            &org,
-            "--name",
-            "Lena Balanced",
-            "--email",
-            EMAIL,
-        ],
-        &[("MULTILINE_PASSWORD", PASSWORD)],
-    )?;
-    let line = admin(
-        connector(&database_url, data.path()),
-        &[
-            "connect-number",
-            "--org",
-            &org,
-            "--phone-number-id",
-            "106540352242922",
-            "--waba-id",
-            "102290129340398",
-            "--display-number",
-            "15550001111",
-            "--owner-email",
-            EMAIL,
-            "--api-base-url",
-            &sim_url,
-        ],
-        &[
-            ("WHATSAPP_ACCESS_TOKEN", "demo-access-token"),
-            ("WHATSAPP_APP_SECRET", "demo-app-secret"),
-            ("WHATSAPP_VERIFY_TOKEN", "balanced-verify-token"),
-        ],
-    )?;
-    admin(
-        connector(&database_url, data.path()),
-        &["org", "enable-whatsapp", "--org", &org],
-        &[],
+    let (org, line) = set_up_organization(
+        |args: &[&str], env: &[(&str, &str)]| {
+            admin(connector(&database_url, data.path()), args, env)
+        },
+        ("Balanced Co", "Lena Balanced", EMAIL, PASSWORD),
+        &sim_url,
     )?;
 
     // The balancer in front of two instances (their ports chosen first), the simulator

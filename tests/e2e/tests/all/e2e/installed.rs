@@ -35,42 +35,11 @@ async fn the_installed_app_signs_in_to_the_installed_connector_and_sends() -> an
     let sim_url = format!("http://127.0.0.1:{sim_port}");
 
     // The organization, its user and its WhatsApp number, by the installed admin command.
-    let org = admin(&["org", "create", "--name", "Installed Co"], &[])?;
-    admin(
-        &[
-            "create-user",
-            "--org",
-            &org,
-            "--name",
-            "Ines Installed",
-            "--email",
-            EMAIL,
-        ],
-        &[("MULTILINE_PASSWORD", PASSWORD)],
+    let (org, line) = set_up_organization(
+        admin,
+        ("Installed Co", "Ines Installed", EMAIL, PASSWORD),
+        &sim_url,
     )?;
-    let line = admin(
-        &[
-            "connect-number",
-            "--org",
-            &org,
-            "--phone-number-id",
-            "106540352242922",
-            "--waba-id",
-            "102290129340398",
-            "--display-number",
-            "15550001111",
-            "--owner-email",
-            EMAIL,
-            "--api-base-url",
-            &sim_url,
-        ],
-        &[
-            ("WHATSAPP_ACCESS_TOKEN", "demo-access-token"),
-            ("WHATSAPP_APP_SECRET", "demo-app-secret"),
-            ("WHATSAPP_VERIFY_TOKEN", "installed-verify-token"),
-        ],
-    )?;
-    admin(&["org", "enable-whatsapp", "--org", &org], &[])?;
 
     // The connector as its unit starts it (the port moved by the environment, which wins
     // over the file: the test must not depend on 8080 being free).
@@ -179,6 +148,53 @@ async fn scenario(app: &App, sim: &SimControl) -> anyhow::Result<()> {
     .await?;
     app.screenshot("installed-app-sent").await?;
     Ok(())
+}
+
+/// An organization with a user and a WhatsApp number on the simulator at `sim_url`, made
+/// with the admin commands `admin` runs (`(arguments, environment)`: its standard output);
+/// `(organization name, user name, email, password)`. Its id and the line's.
+pub(super) fn set_up_organization(
+    admin: impl Fn(&[&str], &[(&str, &str)]) -> anyhow::Result<String>,
+    (company, name, email, password): (&str, &str, &str, &str),
+    sim_url: &str,
+) -> anyhow::Result<(String, String)> {
+    let org = admin(&["org", "create", "--name", company], &[])?;
+    admin(
+        &[
+            "create-user",
+            "--org",
+            &org,
+            "--name",
+            name,
+            "--email",
+            email,
+        ],
+        &[("MULTILINE_PASSWORD", password)],
+    )?;
+    let line = admin(
+        &[
+            "connect-number",
+            "--org",
+            &org,
+            "--phone-number-id",
+            "106540352242922",
+            "--waba-id",
+            "102290129340398",
+            "--display-number",
+            "15550001111",
+            "--owner-email",
+            email,
+            "--api-base-url",
+            sim_url,
+        ],
+        &[
+            ("WHATSAPP_ACCESS_TOKEN", "demo-access-token"),
+            ("WHATSAPP_APP_SECRET", "demo-app-secret"),
+            ("WHATSAPP_VERIFY_TOKEN", "e2e-verify-token"),
+        ],
+    )?;
+    admin(&["org", "enable-whatsapp", "--org", &org], &[])?;
+    Ok((org, line))
 }
 
 /// Signs in with `password` (the connector and the email given to the app), then asks the
