@@ -48,8 +48,10 @@ durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 if [ "${MULTILINE_PG_DURABLE:-}" = 1 ]; then
   durability=""
 fi
+# More server settings, for looking into it (e.g. "-c shared_preload_libraries=pg_stat_statements").
+extra="${MULTILINE_PG_OPTIONS:-}"
 "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-  "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability $tls -c max_connections=300" \
+  "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability $tls -c max_connections=300 $extra" \
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 export MULTILINE_TEST_POSTGRES="postgres://app@127.0.0.1:$port/postgres"
 export MULTILINE_TEST_POSTGRES_CA="$dir/ca.pem"

@@ -321,6 +321,14 @@ pub trait ThreadTx {
     /// A message at `at` moves the window's facts forward (never back): the latest message,
     /// and the guest's latest if `from_guest`.
     fn record_activity(&mut self, id: ThreadId, at: Timestamp, from_guest: bool) -> Result<()>;
+    /// A guest's message at `at`: its preview shown, the window's facts moved forward
+    /// ([`ThreadTx::record_activity`] from the guest), and no template required any more.
+    /// The three writes above; a backend may make them one.
+    fn guest_message_arrived(&mut self, id: ThreadId, at: Timestamp, preview: &str) -> Result<()> {
+        self.set_preview(id, preview)?;
+        self.record_activity(id, at, true)?;
+        self.set_template_required(id, false)
+    }
 
     /// Whether `caller` is a current participant of `thread` in their organization.
     fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool>;
@@ -555,6 +563,20 @@ pub trait EventTx {
         event: &multiline_domain::api::Event,
         now: Timestamp,
     ) -> Result<u64>;
+    /// Appends `events` to `user`'s log, in order; answers the last one's number.
+    /// [`EventTx::push_event`] for each; a backend may make them one write.
+    fn push_events(
+        &mut self,
+        user: UserId,
+        events: &[&multiline_domain::api::Event],
+        now: Timestamp,
+    ) -> Result<u64> {
+        let mut last = 0;
+        for event in events {
+            last = self.push_event(user, event, now)?;
+        }
+        Ok(last)
+    }
     /// The user's latest event number (0 before any).
     fn head_seq(&mut self, user: UserId) -> Result<u64>;
     /// Up to `limit` events numbered after `after`, in order.

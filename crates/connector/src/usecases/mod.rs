@@ -73,18 +73,16 @@ pub(crate) fn announce(
     now: Timestamp,
 ) -> Result<Told> {
     let users = tx.participants(thread)?;
+    let message = message.map(|message| Event::MessageUpserted {
+        message: message.clone(),
+    });
     for &user in &users {
-        if let Some(message) = message {
-            tx.push_event(
-                user,
-                &Event::MessageUpserted {
-                    message: message.clone(),
-                },
-                now,
-            )?;
-        }
-        let thread = tx.thread_view(thread, user)?;
-        tx.push_event(user, &Event::ThreadUpserted { thread }, now)?;
+        let thread = Event::ThreadUpserted {
+            thread: tx.thread_view(thread, user)?,
+        };
+        // The message first, then the thread it changed.
+        let events: Vec<&Event> = message.iter().chain([&thread]).collect();
+        tx.push_events(user, &events, now)?;
     }
     Ok(users)
 }

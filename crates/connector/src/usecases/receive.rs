@@ -241,7 +241,11 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
         created_at: sort_at,
         about: inbound.about.clone(),
     })?;
-    tx.set_preview(thread, &body.preview())?;
+    if direction == Direction::Inbound {
+        tx.guest_message_arrived(thread, at, &body.preview())?;
+    } else {
+        tx.set_preview(thread, &body.preview())?;
+    }
     audit(
         tx,
         line.org_id,
@@ -252,8 +256,6 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
         serde_json::json!({ "message_id": id, "wamid": inbound.wamid, "body": body }),
     )?;
     if direction == Direction::Inbound {
-        tx.record_activity(thread, at, true)?;
-        tx.set_template_required(thread, false)?;
         // Every guest message is delivered; it may also change consent (F5, F6), or whether
         // texts may be sent (an SMS STOP or START, F22).
         let text = body.words();

@@ -58,6 +58,8 @@ macro_rules! store_conformance {
             activity_only_moves_forward,
             standings_are_kept_per_kind_line_and_guest,
             guests_are_found_by_either_id_and_what_is_learnt_is_kept,
+            a_guest_message_moves_its_thread,
+            a_write_reads_its_own_changes,
             messages_are_unique_by_wamid_and_client_id,
             messages_are_listed_in_order_and_found_by_their_ids,
             what_a_message_says_about_itself_and_its_reactions_are_kept,

@@ -325,6 +325,37 @@ pub fn events_are_numbered_per_user_without_gaps(s: &dyn Store) {
             .unwrap(),
         4
     );
+    // Several at once: numbered on, in the order given, after one pushed alone.
+    let last = s
+        .write(|tx| {
+            tx.push_event(w.alex.user_id, &Event::ContactsChanged, t0())?;
+            tx.push_events(
+                w.alex.user_id,
+                &[&Event::TemplatesChanged, &Event::ContactsChanged],
+                t0(),
+            )
+        })
+        .unwrap();
+    assert_eq!(last, 7);
+    let tail: Vec<(u64, Event)> = s
+        .read(|tx| tx.events_after(w.alex.user_id, 4, 10))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.event))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            (5, Event::ContactsChanged),
+            (6, Event::TemplatesChanged),
+            (7, Event::ContactsChanged)
+        ]
+    );
+    assert_eq!(
+        s.write(|tx| tx.push_events(w.sam.user_id, &[&Event::TemplatesChanged], t0()))
+            .unwrap(),
+        2
+    );
 }
 
 pub fn the_audit_is_kept_in_order_per_organization(s: &dyn Store) {

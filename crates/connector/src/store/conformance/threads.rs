@@ -383,3 +383,97 @@ pub fn guests_are_found_by_either_id_and_what_is_learnt_is_kept(s: &dyn Store) {
         Some(thread)
     );
 }
+
+/// A guest's message moves a thread in one call: preview, the window's facts (forward only),
+/// no template required.
+pub fn a_guest_message_moves_its_thread(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    s.write(|tx| {
+        tx.record_activity(thread, t(20), false)?;
+        tx.set_template_required(thread, true)?;
+        tx.guest_message_arrived(thread, t(15), "Is it ready?")
+    })
+    .unwrap();
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(
+        record.window,
+        WindowFacts {
+            last_message_at: Some(t(20)),
+            last_guest_message_at: Some(t(15)),
+        },
+        "the latest message stays the later one"
+    );
+    assert!(!record.template_required);
+    let view = s.read(|tx| tx.thread_view(thread, w.alex.user_id)).unwrap();
+    assert_eq!(view.last_message_preview.as_deref(), Some("Is it ready?"));
+    s.write(|tx| tx.guest_message_arrived(thread, t(25), "Thanks"))
+        .unwrap();
+    let record = s.read(|tx| tx.thread(thread)).unwrap();
+    assert_eq!(
+        (
+            record.window.last_message_at,
+            record.window.last_guest_message_at
+        ),
+        (Some(t(25)), Some(t(25)))
+    );
+    assert!(
+        is_not_found(s.write(|tx| tx.guest_message_arrived(ThreadId(id()), t(1), "x"))),
+        "an unknown thread"
+    );
+}
+
+/// What a write reads after changing it is what it changed (a backend that remembers what
+/// it read within a transaction must forget it when the transaction changes it).
+pub fn a_write_reads_its_own_changes(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    let granted = Consent::Granted {
+        at: t(1),
+        reply: "yes".into(),
+    };
+    s.write(|tx| {
+        let key = w.ana_guest.key.as_str();
+        assert_eq!(tx.standing(Standing::Whatsapp, w.line, key)?, Consent::None);
+        tx.set_standing(Standing::Whatsapp, w.line, key, &granted, t(1))?;
+        assert_eq!(tx.standing(Standing::Whatsapp, w.line, key)?, granted);
+
+        let before = tx.participants(thread)?;
+        let view = tx.thread_view(thread, w.alex.user_id)?;
+        assert_eq!(view.consent, granted, "the view's standing too");
+        assert!(!before.contains(&w.olga.user_id));
+        tx.join(thread, w.olga.user_id, t(2))?;
+        assert!(tx.participants(thread)?.contains(&w.olga.user_id));
+        let view = tx.thread_view(thread, w.alex.user_id)?;
+        assert!(view.participants.iter().any(|u| u.id == w.olga.user_id));
+        tx.leave(thread, w.olga.user_id, t(3))?;
+        assert!(!tx.participants(thread)?.contains(&w.olga.user_id));
+
+        let org = w.alex.org_id;
+        assert!(tx.organization(org)?.whatsapp_enabled);
+        tx.set_org_setting(org, &crate::store::OrgSetting::WhatsappEnabled(false))?;
+        assert!(!tx.organization(org)?.whatsapp_enabled);
+
+        // Found, then something new learnt: written.
+        let named = GuestIds::of(Some(w.ana_phone.clone()), Some("US.77".into())).unwrap();
+        assert_eq!(
+            tx.open_thread_of(w.line, Channel::Whatsapp, &named)?,
+            Some(thread)
+        );
+        tx.learn_guest(thread, &named, Some("Ana B"))?;
+        let record = tx.thread(thread)?;
+        assert_eq!(
+            (
+                record.guest.user_id.as_deref(),
+                record.guest_name.as_deref()
+            ),
+            (Some("US.77"), Some("Ana B"))
+        );
+        // Found again, a new name: written again.
+        tx.open_thread_of(w.line, Channel::Whatsapp, &named)?;
+        tx.learn_guest(thread, &named, Some("Ana C"))?;
+        assert_eq!(tx.thread(thread)?.guest_name.as_deref(), Some("Ana C"));
+        Ok(())
+    })
+    .unwrap();
+}

@@ -101,13 +101,16 @@ impl AccountTx for PgTx<'_> {
     }
 
     fn organization(&mut self, org: OrganizationId) -> Result<OrgRecord> {
+        if let Some(known) = self.remembered.organizations.get(&org) {
+            return Ok(known.clone());
+        }
         let sql = format!(
             "SELECT o.name, o.whatsapp_enabled, o.window_rule, o.consent_keywords,
                     o.opt_in_template, o.opt_in_language, {SMS_ENABLED}
              FROM organizations o WHERE o.id = $1"
         );
         let r = self.one(&sql, &[&org.to_string()])?;
-        Ok(OrgRecord {
+        let record = OrgRecord {
             id: org,
             name: col(&r, 0)?,
             whatsapp_enabled: col(&r, 1)?,
@@ -115,7 +118,9 @@ impl AccountTx for PgTx<'_> {
             consent_keywords: opt_json_at::<ConsentKeywords>(&r, 3)?.unwrap_or_default(),
             opt_in_template: (col(&r, 4)?, col(&r, 5)?),
             sms_enabled: col(&r, 6)?,
-        })
+        };
+        self.remembered.organizations.insert(org, record.clone());
+        Ok(record)
     }
 
     fn organizations(&mut self) -> Result<Vec<Organization>> {

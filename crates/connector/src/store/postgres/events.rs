@@ -64,6 +64,29 @@ impl EventTx for PgTx<'_> {
         Ok(seq as u64)
     }
 
+    fn push_events(&mut self, user: UserId, events: &[&Event], now: Timestamp) -> Result<u64> {
+        let user_id = user;
+        let user = user.to_string();
+        let payloads: Vec<String> = events.iter().map(json).collect();
+        // The user's next numbers and the events, in one statement (one round trip).
+        let rows = self.all(
+            "INSERT INTO events (user_id, seq, payload, created_at)
+             SELECT $1, head.seq + p.n, p.payload, $3
+             FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE user_id = $1) head,
+                  unnest($2::text[]) WITH ORDINALITY AS p(payload, n)
+             RETURNING seq",
+            &[&user, &payloads, &micros(now)],
+        )?;
+        let mut last = 0;
+        for row in &rows {
+            last = last.max(col::<i64>(row, 0)?);
+        }
+        if !rows.is_empty() && self.announced.insert(user_id) {
+            self.exec("SELECT pg_notify($1, $2)", &[&super::EVENTS_CHANNEL, &user])?;
+        }
+        Ok(last as u64)
+    }
+
     fn head_seq(&mut self, user: UserId) -> Result<u64> {
         let row = self.one(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE user_id = $1",
@@ -95,12 +118,15 @@ impl EventTx for PgTx<'_> {
 impl AuditTx for PgTx<'_> {
     fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
         let org = e.org.to_string();
-        let (records, prev) = match self.opt(
-            "SELECT records, hash FROM audit_heads WHERE org_id = $1",
-            &[&org],
-        )? {
-            Some(row) => (col::<i64>(&row, 0)?, col::<String>(&row, 1)?),
-            None => (0, audit_chain::GENESIS.to_owned()),
+        let (records, prev) = match self.remembered.audit_heads.get(&e.org) {
+            Some(head) => head.clone(),
+            None => match self.opt(
+                "SELECT records, hash FROM audit_heads WHERE org_id = $1",
+                &[&org],
+            )? {
+                Some(row) => (col::<i64>(&row, 0)?, col::<String>(&row, 1)?),
+                None => (0, audit_chain::GENESIS.to_owned()),
+            },
         };
         let at = micros(e.at);
         let detail = e.detail.to_string();
@@ -125,6 +151,11 @@ impl AuditTx for PgTx<'_> {
                 &(records + 1),
             ],
         )?;
+        // The chain's new head, for this transaction's next record (the statement above
+        // made it forget the old one).
+        self.remembered
+            .audit_heads
+            .insert(e.org, (records + 1, hash));
         Ok(())
     }
 

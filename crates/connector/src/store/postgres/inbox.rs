@@ -98,14 +98,31 @@ impl InboxTx for PgTx<'_> {
         // The line of the oldest due row that no other holder leases: its lease taken (or
         // renewed) by an atomic upsert. Two instances upserting the same line at once: the
         // second waits for the first's commit, then finds the lease held and takes nothing.
+        // The lines with waiting rows are found by skipping through the index of a line's
+        // waiting rows (a step per line), and each line's first due row by one probe: an
+        // instance asking while another holds a long backlog reads a few index entries, not
+        // the backlog.
         let holder = holder.to_string();
         let Some(line) = self.opt(
-            "INSERT INTO inbox_leases (line_id, holder, until)
-             SELECT i.line_id, $1, $3 FROM webhook_inbox i
-             WHERE i.processed_at IS NULL AND i.next_attempt_at <= $2
+            "WITH RECURSIVE waiting (line_id) AS (
+                 (SELECT line_id FROM webhook_inbox WHERE processed_at IS NULL
+                  ORDER BY line_id LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT i.line_id FROM webhook_inbox i
+                         WHERE i.processed_at IS NULL AND i.line_id > w.line_id
+                         ORDER BY i.line_id LIMIT 1)
+                 FROM waiting w WHERE w.line_id IS NOT NULL
+             )
+             INSERT INTO inbox_leases (line_id, holder, until)
+             SELECT w.line_id, $1, $3 FROM waiting w
+             CROSS JOIN LATERAL (SELECT i.id FROM webhook_inbox i
+                 WHERE i.line_id = w.line_id AND i.processed_at IS NULL
+                   AND i.next_attempt_at <= $2
+                 ORDER BY i.id LIMIT 1) first
+             WHERE w.line_id IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM inbox_leases l
-                   WHERE l.line_id = i.line_id AND l.holder <> $1 AND l.until > $2)
-             ORDER BY i.id LIMIT 1
+                   WHERE l.line_id = w.line_id AND l.holder <> $1 AND l.until > $2)
+             ORDER BY first.id LIMIT 1
              ON CONFLICT (line_id) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
              WHERE inbox_leases.holder = EXCLUDED.holder OR inbox_leases.until <= $2
              RETURNING line_id",

@@ -27,6 +27,7 @@ mod inbox;
 mod media;
 mod messages;
 mod outbox;
+mod remember;
 mod templates;
 mod threads;
 mod tls;
@@ -140,6 +141,8 @@ pub struct PgTx<'c> {
     pub(crate) announced: std::collections::HashSet<multiline_domain::ids::UserId>,
     /// The first statement that failed (see [`PgTx::noted`]).
     aborted: Option<Aborted>,
+    /// Reads answered from memory after the first time (see [`remember`]).
+    remembered: remember::Remembered,
 }
 
 /// A statement's parameters.
@@ -147,6 +150,7 @@ pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 impl PgTx<'_> {
     fn statement(&mut self, sql: &str) -> Result<Statement> {
+        self.remembered.forget_for(sql);
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
@@ -422,6 +426,7 @@ impl PgStore {
                 sealer: &self.sealer,
                 announced: std::collections::HashSet::new(),
                 aborted: None,
+                remembered: remember::Remembered::default(),
             };
             let worked = work(&mut tx);
             let done = match (worked, tx.aborted.take()) {

@@ -9,6 +9,7 @@ use multiline_domain::window::{WindowFacts, WindowRule};
 use postgres::Row;
 use uuid::Uuid;
 
+use super::remember::KnownGuest;
 use super::{
     Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_time_at, opt_uuid_at,
     phone_at, time_at, touched, user_at, uuid_at,
@@ -32,6 +33,35 @@ fn opt_phone_at(row: &Row, i: usize) -> Result<Option<E164>> {
     }
 }
 
+/// A thread's record's columns, of `threads t` (read by [`thread_record_at`]).
+const THREAD_COLUMNS: &str = "t.org_id, t.line_id, t.channel, t.guest, t.contact_id, t.status, \
+     t.template_required, t.last_message_at, t.last_guest_message_at, t.guest_phone, \
+     t.guest_user_id, t.guest_name";
+const THREAD_COLUMN_COUNT: usize = 12;
+
+/// The thread `id`'s record from [`THREAD_COLUMNS`] starting at column `i`.
+fn thread_record_at(r: &Row, id: ThreadId, i: usize) -> Result<ThreadRecord> {
+    Ok(ThreadRecord {
+        id,
+        org_id: OrganizationId(uuid_at(r, i)?),
+        line_id: uuid_at(r, i + 1)?,
+        channel: enum_at(r, i + 2)?,
+        guest: GuestIds {
+            key: col(r, i + 3)?,
+            phone: opt_phone_at(r, i + 9)?,
+            user_id: col(r, i + 10)?,
+        },
+        guest_name: col(r, i + 11)?,
+        contact_id: opt_uuid_at(r, i + 4)?.map(ContactId),
+        status: enum_at(r, i + 5)?,
+        template_required: col(r, i + 6)?,
+        window: WindowFacts {
+            last_message_at: opt_time_at(r, i + 7)?,
+            last_guest_message_at: opt_time_at(r, i + 8)?,
+        },
+    })
+}
+
 impl PgTx<'_> {
     fn thread_ids(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<ThreadId>> {
         self.all(sql, params)?
@@ -41,16 +71,24 @@ impl PgTx<'_> {
     }
 
     fn participant_users(&mut self, thread: ThreadId) -> Result<Vec<User>> {
+        if let Some(known) = self.remembered.participant_users.get(&thread) {
+            return Ok(known.clone());
+        }
         // COLLATE "C": byte order, as SQLite's BINARY compares names.
-        self.all(
-            "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
+        let users = self
+            .all(
+                "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
              WHERE p.thread_id = $1 AND p.left_at IS NULL
              ORDER BY p.joined_at, u.name COLLATE \"C\"",
-            &[&thread.to_string()],
-        )?
-        .iter()
-        .map(|r| user_at(r, 0))
-        .collect()
+                &[&thread.to_string()],
+            )?
+            .iter()
+            .map(|r| user_at(r, 0))
+            .collect::<Result<Vec<_>>>()?;
+        self.remembered
+            .participant_users
+            .insert(thread, users.clone());
+        Ok(users)
     }
 }
 
@@ -85,52 +123,36 @@ impl ThreadTx for PgTx<'_> {
 
     fn thread(&mut self, id: ThreadId) -> Result<ThreadRecord> {
         let r = self.one(
-            "SELECT org_id, line_id, channel, guest, contact_id, status, template_required,
-                    last_message_at, last_guest_message_at, guest_phone, guest_user_id,
-                    guest_name
-             FROM threads WHERE id = $1",
+            &format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = $1"),
             &[&id.to_string()],
         )?;
-        Ok(ThreadRecord {
-            id,
-            org_id: OrganizationId(uuid_at(&r, 0)?),
-            line_id: uuid_at(&r, 1)?,
-            channel: enum_at(&r, 2)?,
-            guest: GuestIds {
-                key: col(&r, 3)?,
-                phone: opt_phone_at(&r, 9)?,
-                user_id: col(&r, 10)?,
-            },
-            guest_name: col(&r, 11)?,
-            contact_id: opt_uuid_at(&r, 4)?.map(ContactId),
-            status: enum_at(&r, 5)?,
-            template_required: col(&r, 6)?,
-            window: WindowFacts {
-                last_message_at: opt_time_at(&r, 7)?,
-                last_guest_message_at: opt_time_at(&r, 8)?,
-            },
-        })
+        thread_record_at(&r, id, 0)
     }
 
     fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread> {
+        // The thread's record and what the view adds, in one statement.
         let r = self.one(
-            "SELECT c.name, t.last_message_preview, o.window_rule,
-                    (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.direction = 'inbound'
+            &format!(
+                "SELECT {THREAD_COLUMNS}, c.name, t.last_message_preview, o.window_rule,
+                    (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id
+                        AND m.direction = 'inbound'
                         AND m.created_at > COALESCE(p.last_read_at, 0)),
                     t.created_at
-             FROM threads t
-             JOIN organizations o ON o.id = t.org_id
-             LEFT JOIN contacts c ON c.id = t.contact_id
-             LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = $2
-             WHERE t.id = $1",
+                 FROM threads t
+                 JOIN organizations o ON o.id = t.org_id
+                 LEFT JOIN contacts c ON c.id = t.contact_id
+                 LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = $2
+                 WHERE t.id = $1"
+            ),
             &[&id.to_string(), &user.to_string()],
         )?;
-        let contact_name: Option<String> = col(&r, 0)?;
-        let preview: Option<String> = col(&r, 1)?;
-        let window_rule: WindowRule = enum_at(&r, 2)?;
-        let unread: i64 = col(&r, 3)?;
-        let opened_at = time_at(&r, 4)?;
-        let t = self.thread(id)?;
+        let t = thread_record_at(&r, id, 0)?;
+        let i = THREAD_COLUMN_COUNT;
+        let contact_name: Option<String> = col(&r, i)?;
+        let preview: Option<String> = col(&r, i + 1)?;
+        let window_rule: WindowRule = enum_at(&r, i + 2)?;
+        let unread: i64 = col(&r, i + 3)?;
+        let opened_at = time_at(&r, i + 4)?;
         let consent = match Standing::of(t.channel) {
             Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
             None => Consent::None,
@@ -165,9 +187,11 @@ impl ThreadTx for PgTx<'_> {
         channel: Channel,
         guest: &GuestIds,
     ) -> Result<Option<ThreadId>> {
-        // By key first (the unique open thread), then by either id it knows.
-        self.opt(
-            "SELECT id FROM threads WHERE line_id = $1 AND channel = $2 AND status = 'open'
+        // By key first (the unique open thread), then by either id it knows; with what it
+        // knows of its guest (for `learn_guest`).
+        let Some(r) = self.opt(
+            "SELECT id, guest_phone, guest_user_id, guest_name FROM threads
+             WHERE line_id = $1 AND channel = $2 AND status = 'open'
                AND (guest = $3 OR guest_phone = $4 OR guest_user_id = $5)
              ORDER BY guest = $3 DESC, created_at LIMIT 1",
             &[
@@ -178,11 +202,30 @@ impl ThreadTx for PgTx<'_> {
                 &guest.user_id,
             ],
         )?
-        .map(|r| uuid_at(&r, 0).map(ThreadId))
-        .transpose()
+        else {
+            return Ok(None);
+        };
+        let id = ThreadId(uuid_at(&r, 0)?);
+        let known = KnownGuest {
+            phone: col(&r, 1)?,
+            user_id: col(&r, 2)?,
+            name: col(&r, 3)?,
+        };
+        self.remembered.guests.insert(id, known);
+        Ok(Some(id))
     }
 
     fn learn_guest(&mut self, id: ThreadId, guest: &GuestIds, name: Option<&str>) -> Result<()> {
+        let phone = guest.phone.as_ref().map(|p| p.as_str());
+        if self
+            .remembered
+            .guests
+            .get(&id)
+            .is_some_and(|known| !known.would_learn(phone, guest.user_id.as_deref(), name))
+        {
+            // Nothing new (most messages): not even a round trip.
+            return Ok(());
+        }
         // Written only when something is new (most messages bring nothing new). The casts
         // give PostgreSQL the parameters' types where they are only tested for NULL.
         self.exec(
@@ -281,6 +324,20 @@ impl ThreadTx for PgTx<'_> {
         touched(n)
     }
 
+    fn guest_message_arrived(&mut self, id: ThreadId, at: Timestamp, preview: &str) -> Result<()> {
+        // `set_preview`, `record_activity` from the guest and `set_template_required(false)`
+        // in one statement (one round trip).
+        let n = self.exec(
+            "UPDATE threads SET last_message_preview = $2,
+                 last_message_at = GREATEST(COALESCE(last_message_at, 0), $3::bigint),
+                 last_guest_message_at = GREATEST(COALESCE(last_guest_message_at, 0), $3::bigint),
+                 template_required = FALSE
+             WHERE id = $1",
+            &[&id.to_string(), &preview, &micros(at)],
+        )?;
+        touched(n)
+    }
+
     fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool> {
         Ok(self
             .opt(
@@ -296,14 +353,20 @@ impl ThreadTx for PgTx<'_> {
     }
 
     fn participants(&mut self, thread: ThreadId) -> Result<Vec<UserId>> {
-        self.all(
-            "SELECT user_id FROM participants WHERE thread_id = $1 AND left_at IS NULL
-             ORDER BY joined_at, user_id",
-            &[&thread.to_string()],
-        )?
-        .iter()
-        .map(|r| uuid_at(r, 0).map(UserId))
-        .collect()
+        if let Some(known) = self.remembered.participants.get(&thread) {
+            return Ok(known.clone());
+        }
+        let users = self
+            .all(
+                "SELECT user_id FROM participants WHERE thread_id = $1 AND left_at IS NULL
+                 ORDER BY joined_at, user_id",
+                &[&thread.to_string()],
+            )?
+            .iter()
+            .map(|r| uuid_at(r, 0).map(UserId))
+            .collect::<Result<Vec<_>>>()?;
+        self.remembered.participants.insert(thread, users.clone());
+        Ok(users)
     }
 
     fn join(&mut self, thread: ThreadId, user: UserId, now: Timestamp) -> Result<bool> {
@@ -334,14 +397,20 @@ impl ThreadTx for PgTx<'_> {
 
     fn standing(&mut self, kind: Standing, line: Uuid, guest: &str) -> Result<Consent> {
         // The table name is one of our own literals, never input.
+        let key = (standing_table(kind), line, guest.to_owned());
+        if let Some(known) = self.remembered.standings.get(&key) {
+            return Ok(known.clone());
+        }
         let sql = format!(
             "SELECT state FROM {} WHERE line_id = $1 AND guest = $2",
             standing_table(kind)
         );
-        match self.opt(&sql, &[&line.to_string(), &guest])? {
-            Some(r) => json_at(&r, 0),
-            None => Ok(Consent::None),
-        }
+        let standing = match self.opt(&sql, &[&line.to_string(), &guest])? {
+            Some(r) => json_at(&r, 0)?,
+            None => Consent::None,
+        };
+        self.remembered.standings.insert(key, standing.clone());
+        Ok(standing)
     }
 
     fn set_standing(

@@ -1,0 +1,177 @@
+//! Reads a transaction makes again and again, answered from memory after the first time.
+//!
+//! Applying a batch of webhooks reads the same organization, guest standings, participants
+//! and audit chain head for message after message; each read is a round trip to the server,
+//! and round trips are what a message costs on PostgreSQL (docs/benchmarks.md). What is
+//! remembered lives as long as the transaction attempt ([`super::PgTx`]), where nothing else
+//! changes it: a write holds the writes lock (no other write runs), a read sees one
+//! snapshot. The transaction's own changes are the only ones it can miss, so any statement
+//! that is not a plain `SELECT` and names a table a remembered answer was read from forgets
+//! that answer (and the audit head is kept up to date by the one method that moves it).
+
+use std::collections::HashMap;
+
+use multiline_domain::api::User;
+use multiline_domain::consent::Consent;
+use multiline_domain::ids::{OrganizationId, ThreadId, UserId};
+use uuid::Uuid;
+
+use crate::store::OrgRecord;
+
+/// What this transaction has read, by what it was asked.
+#[derive(Default)]
+pub(super) struct Remembered {
+    /// `organization`: reads `organizations` and `lines` (whether SMS is on).
+    pub organizations: HashMap<OrganizationId, OrgRecord>,
+    /// `standing`, by its table (`consents` or `sms_consents`), line and guest key.
+    pub standings: HashMap<(&'static str, Uuid, String), Consent>,
+    /// `participants`: reads `participants`.
+    pub participants: HashMap<ThreadId, Vec<UserId>>,
+    /// The participants a thread's view lists: reads `participants` and `users`.
+    pub participant_users: HashMap<ThreadId, Vec<User>>,
+    /// Each organization's audit chain head (records, hash): moved only by `append_audit`.
+    pub audit_heads: HashMap<OrganizationId, (i64, String)>,
+    /// What a thread found by `open_thread_of` knows of its guest (number, user id, profile
+    /// name), for `learn_guest` to write only what is new: reads `threads`.
+    pub guests: HashMap<ThreadId, KnownGuest>,
+}
+
+/// What a thread knows of its guest besides their key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct KnownGuest {
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+    pub name: Option<String>,
+}
+
+impl KnownGuest {
+    /// Whether learning these would change anything (the rule `learn_guest`'s statement
+    /// keeps: a number only where none is known, a user id or name when different).
+    pub fn would_learn(
+        &self,
+        phone: Option<&str>,
+        user_id: Option<&str>,
+        name: Option<&str>,
+    ) -> bool {
+        (phone.is_some() && self.phone.is_none())
+            || user_id.is_some_and(|u| self.user_id.as_deref() != Some(u))
+            || name.is_some_and(|n| self.name.as_deref() != Some(n))
+    }
+}
+
+impl Remembered {
+    /// Forgets what the statement `sql` may change, unless it only reads.
+    pub fn forget_for(&mut self, sql: &str) {
+        if is_plain_select(sql) {
+            return;
+        }
+        let names = |table: &str| sql.contains(table);
+        if names("organizations") || names("lines") {
+            self.organizations.clear();
+        }
+        if names("consents") {
+            self.standings.clear();
+        }
+        if names("participants") {
+            self.participants.clear();
+            self.participant_users.clear();
+        }
+        if names("users") {
+            self.participant_users.clear();
+        }
+        if names("audit") {
+            self.audit_heads.clear();
+        }
+        if names("threads") {
+            self.guests.clear();
+        }
+    }
+}
+
+/// Whether `sql` is a `SELECT` (which changes nothing: the data-modifying statements begin
+/// with `INSERT`, `UPDATE`, `DELETE` or a `WITH`, and `SELECT pg_notify` writes no table).
+fn is_plain_select(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|head| head.eq_ignore_ascii_case("select"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Remembered {
+        let org = OrganizationId(Uuid::nil());
+        let mut r = Remembered::default();
+        r.standings
+            .insert(("consents", Uuid::nil(), "k".into()), Consent::None);
+        r.participants.insert(ThreadId(Uuid::nil()), vec![]);
+        r.participant_users.insert(ThreadId(Uuid::nil()), vec![]);
+        r.audit_heads.insert(org, (1, "h".into()));
+        r
+    }
+
+    fn counts(r: &Remembered) -> [usize; 4] {
+        [
+            r.standings.len(),
+            r.participants.len(),
+            r.participant_users.len(),
+            r.audit_heads.len(),
+        ]
+    }
+
+    #[test]
+    fn a_guest_is_learnt_only_when_something_is_new() {
+        let known = KnownGuest {
+            phone: None,
+            user_id: Some("US.1".into()),
+            name: Some("Ana".into()),
+        };
+        assert!(!known.would_learn(None, None, None));
+        assert!(!known.would_learn(None, Some("US.1"), Some("Ana")));
+        assert!(
+            known.would_learn(Some("+12025550147"), None, None),
+            "a number"
+        );
+        assert!(
+            known.would_learn(None, Some("US.2"), None),
+            "another user id"
+        );
+        assert!(known.would_learn(None, None, Some("Ana B")), "another name");
+        let with_phone = KnownGuest {
+            phone: Some("+12025550147".into()),
+            ..known
+        };
+        assert!(
+            !with_phone.would_learn(Some("+447911123456"), None, None),
+            "a known number is never replaced"
+        );
+    }
+
+    #[test]
+    fn reads_forget_nothing() {
+        let mut r = full();
+        r.forget_for("  SELECT state FROM consents WHERE line_id = $1");
+        r.forget_for("select 1 from participants");
+        assert_eq!(counts(&r), [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn a_write_forgets_what_it_names() {
+        let mut r = full();
+        r.forget_for("UPDATE threads SET last_message_preview = $2 WHERE id = $1");
+        assert_eq!(counts(&r), [1, 1, 1, 1], "threads are not remembered");
+        r.forget_for("INSERT INTO sms_consents (line_id, guest, state) VALUES ($1, $2, $3)");
+        assert_eq!(counts(&r), [0, 1, 1, 1]);
+        r.forget_for("UPDATE users SET disabled_at = $2 WHERE id = $1");
+        assert_eq!(
+            counts(&r),
+            [0, 1, 0, 1],
+            "a user's name is in the view's list"
+        );
+        r.forget_for("WITH added AS (INSERT INTO audit ...) INSERT INTO audit_heads ...");
+        assert_eq!(counts(&r), [0, 1, 0, 0]);
+        r.forget_for("UPDATE participants SET left_at = $3");
+        assert_eq!(counts(&r), [0, 0, 0, 0]);
+    }
+}
