@@ -485,6 +485,17 @@ pub trait InboxTx {
     /// Marks a row applied; false when it was not waiting (applied or set aside already:
     /// a second worker's copy, whose effects must not be written twice).
     fn inbox_done(&mut self, id: i64, now: Timestamp) -> Result<bool>;
+    /// [`InboxTx::inbox_done`] for each row of `ids`: the ones it marked (those that were
+    /// waiting), in any order. A backend may mark them in one write.
+    fn inbox_done_all(&mut self, ids: &[i64], now: Timestamp) -> Result<Vec<i64>> {
+        let mut done = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if self.inbox_done(id, now)? {
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
     /// Keeps a row set aside at once (a dead letter: what cannot be read), with why.
     fn inbox_set_aside(
         &mut self,

@@ -211,6 +211,8 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
         &inbound.guest,
         inbound.guest_name.as_deref(),
     )?;
+    // Read while the thread is as it was found (a backend may have it at hand then).
+    let guest_key = tx.thread(thread)?.guest.key;
     let body = store_media(env, tx, line, thread, inbound)?;
     let (body, direction) = match body {
         MessageBody::Notice { notice, text } => {
@@ -260,7 +262,7 @@ fn ingest(env: &Env<'_>, tx: &mut dyn Tx, line: &Line, inbound: &Inbound) -> Res
         // texts may be sent (an SMS STOP or START, F22).
         let text = body.words();
         if let Some(kind) = Standing::of(inbound.channel) {
-            let key = tx.thread(thread)?.guest.key;
+            let key = guest_key;
             let before = tx.standing(kind, line.id, &key)?;
             let after = match kind {
                 Standing::Whatsapp => {

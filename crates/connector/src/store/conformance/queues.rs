@@ -399,6 +399,22 @@ pub fn dead_letters_are_listed_retried_and_applied_once(s: &dyn Store) {
     // Applied by one worker: a second worker's copy finds it done and writes nothing.
     assert!(s.write(|tx| tx.inbox_done(row, t(2))).unwrap());
     assert!(!s.write(|tx| tx.inbox_done(row, t(2))).unwrap());
+    // A batch: only the rows still waiting are marked.
+    let (a, b) = s
+        .write(|tx| {
+            let a = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"a\":1}", t(1))?;
+            let b = tx.inbox_push(w.line, InboxSource::Whatsapp, b"{\"b\":2}", t(1))?;
+            Ok((a, b))
+        })
+        .unwrap();
+    let mut done = s.write(|tx| tx.inbox_done_all(&[row, b, a], t(2))).unwrap();
+    done.sort();
+    assert_eq!(done, [a, b]);
+    assert!(
+        s.write(|tx| tx.inbox_done_all(&[a, b], t(2)))
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         !s.write(|tx| tx.inbox_failed(row, "late", 1, t(3), t(2)))
             .unwrap(),

@@ -473,6 +473,14 @@ pub fn a_write_reads_its_own_changes(s: &dyn Store) {
         tx.open_thread_of(w.line, Channel::Whatsapp, &named)?;
         tx.learn_guest(thread, &named, Some("Ana C"))?;
         assert_eq!(tx.thread(thread)?.guest_name.as_deref(), Some("Ana C"));
+        // A thread read, moved, read again.
+        assert!(!tx.thread(thread)?.template_required);
+        tx.set_template_required(thread, true)?;
+        assert!(tx.thread(thread)?.template_required);
+        tx.guest_message_arrived(thread, t(4), "Hi")?;
+        let record = tx.thread(thread)?;
+        assert!(!record.template_required);
+        assert_eq!(record.window.last_guest_message_at, Some(t(4)));
         Ok(())
     })
     .unwrap();

@@ -247,6 +247,18 @@ impl InboxTx for PgTx<'_> {
         Ok(n > 0)
     }
 
+    fn inbox_done_all(&mut self, ids: &[i64], now: Timestamp) -> Result<Vec<i64>> {
+        // One statement for a batch (one round trip).
+        self.all(
+            "UPDATE webhook_inbox SET processed_at = $2
+             WHERE id = ANY($1) AND processed_at IS NULL RETURNING id",
+            &[&ids, &micros(now)],
+        )?
+        .iter()
+        .map(|r| col(r, 0))
+        .collect()
+    }
+
     fn keep_early_transcript(
         &mut self,
         line: Uuid,

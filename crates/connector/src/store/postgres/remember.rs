@@ -16,7 +16,7 @@ use multiline_domain::consent::Consent;
 use multiline_domain::ids::{OrganizationId, ThreadId, UserId};
 use uuid::Uuid;
 
-use crate::store::OrgRecord;
+use crate::store::{OrgRecord, ThreadRecord};
 
 /// What this transaction has read, by what it was asked.
 #[derive(Default)]
@@ -31,32 +31,23 @@ pub(super) struct Remembered {
     pub participant_users: HashMap<ThreadId, Vec<User>>,
     /// Each organization's audit chain head (records, hash): moved only by `append_audit`.
     pub audit_heads: HashMap<OrganizationId, (i64, String)>,
-    /// What a thread found by `open_thread_of` knows of its guest (number, user id, profile
-    /// name), for `learn_guest` to write only what is new: reads `threads`.
-    pub guests: HashMap<ThreadId, KnownGuest>,
+    /// Thread records read by `thread` or found by `open_thread_of` (so that `learn_guest`
+    /// writes only what is new, and the use case's next `thread` is free): reads `threads`.
+    pub threads: HashMap<ThreadId, ThreadRecord>,
 }
 
-/// What a thread knows of its guest besides their key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct KnownGuest {
-    pub phone: Option<String>,
-    pub user_id: Option<String>,
-    pub name: Option<String>,
-}
-
-impl KnownGuest {
-    /// Whether learning these would change anything (the rule `learn_guest`'s statement
-    /// keeps: a number only where none is known, a user id or name when different).
-    pub fn would_learn(
-        &self,
-        phone: Option<&str>,
-        user_id: Option<&str>,
-        name: Option<&str>,
-    ) -> bool {
-        (phone.is_some() && self.phone.is_none())
-            || user_id.is_some_and(|u| self.user_id.as_deref() != Some(u))
-            || name.is_some_and(|n| self.name.as_deref() != Some(n))
-    }
+/// Whether learning these of a thread's guest would change anything (the rule
+/// `learn_guest`'s statement keeps: a number only where none is known, a user id or a
+/// name when different).
+pub(super) fn would_learn(
+    known: &ThreadRecord,
+    phone: Option<&str>,
+    user_id: Option<&str>,
+    name: Option<&str>,
+) -> bool {
+    (phone.is_some() && known.guest.phone.is_none())
+        || user_id.is_some_and(|u| known.guest.user_id.as_deref() != Some(u))
+        || name.is_some_and(|n| known.guest_name.as_deref() != Some(n))
 }
 
 impl Remembered {
@@ -83,7 +74,7 @@ impl Remembered {
             self.audit_heads.clear();
         }
         if names("threads") {
-            self.guests.clear();
+            self.threads.clear();
         }
     }
 }
@@ -98,6 +89,8 @@ fn is_plain_select(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use multiline_domain::phone::E164;
+
     use super::*;
 
     fn full() -> Remembered {
@@ -122,28 +115,36 @@ mod tests {
 
     #[test]
     fn a_guest_is_learnt_only_when_something_is_new() {
-        let known = KnownGuest {
-            phone: None,
-            user_id: Some("US.1".into()),
-            name: Some("Ana".into()),
+        let known = ThreadRecord {
+            id: ThreadId(Uuid::nil()),
+            org_id: OrganizationId(Uuid::nil()),
+            line_id: Uuid::nil(),
+            channel: multiline_domain::api::Channel::Whatsapp,
+            guest: crate::store::GuestIds::of(None, Some("US.1".into())).unwrap(),
+            guest_name: Some("Ana".into()),
+            contact_id: None,
+            status: multiline_domain::api::ThreadStatus::Open,
+            template_required: false,
+            window: Default::default(),
         };
-        assert!(!known.would_learn(None, None, None));
-        assert!(!known.would_learn(None, Some("US.1"), Some("Ana")));
+        assert!(!would_learn(&known, None, None, None));
+        assert!(!would_learn(&known, None, Some("US.1"), Some("Ana")));
         assert!(
-            known.would_learn(Some("+12025550147"), None, None),
+            would_learn(&known, Some("+12025550147"), None, None),
             "a number"
         );
         assert!(
-            known.would_learn(None, Some("US.2"), None),
+            would_learn(&known, None, Some("US.2"), None),
             "another user id"
         );
-        assert!(known.would_learn(None, None, Some("Ana B")), "another name");
-        let with_phone = KnownGuest {
-            phone: Some("+12025550147".into()),
-            ..known
-        };
         assert!(
-            !with_phone.would_learn(Some("+447911123456"), None, None),
+            would_learn(&known, None, None, Some("Ana B")),
+            "another name"
+        );
+        let mut with_phone = known;
+        with_phone.guest.phone = Some(E164::parse("+12025550147", None).unwrap());
+        assert!(
+            !would_learn(&with_phone, Some("+447911123456"), None, None),
             "a known number is never replaced"
         );
     }

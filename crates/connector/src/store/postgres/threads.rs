@@ -9,7 +9,7 @@ use multiline_domain::window::{WindowFacts, WindowRule};
 use postgres::Row;
 use uuid::Uuid;
 
-use super::remember::KnownGuest;
+use super::remember::would_learn;
 use super::{
     Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_time_at, opt_uuid_at,
     phone_at, time_at, touched, user_at, uuid_at,
@@ -122,11 +122,16 @@ impl ThreadTx for PgTx<'_> {
     }
 
     fn thread(&mut self, id: ThreadId) -> Result<ThreadRecord> {
+        if let Some(known) = self.remembered.threads.get(&id) {
+            return Ok(known.clone());
+        }
         let r = self.one(
             &format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = $1"),
             &[&id.to_string()],
         )?;
-        thread_record_at(&r, id, 0)
+        let record = thread_record_at(&r, id, 0)?;
+        self.remembered.threads.insert(id, record.clone());
+        Ok(record)
     }
 
     fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread> {
@@ -190,10 +195,12 @@ impl ThreadTx for PgTx<'_> {
         // By key first (the unique open thread), then by either id it knows; with what it
         // knows of its guest (for `learn_guest`).
         let Some(r) = self.opt(
-            "SELECT id, guest_phone, guest_user_id, guest_name FROM threads
-             WHERE line_id = $1 AND channel = $2 AND status = 'open'
-               AND (guest = $3 OR guest_phone = $4 OR guest_user_id = $5)
-             ORDER BY guest = $3 DESC, created_at LIMIT 1",
+            &format!(
+                "SELECT t.id, {THREAD_COLUMNS} FROM threads t
+                 WHERE t.line_id = $1 AND t.channel = $2 AND t.status = 'open'
+                   AND (t.guest = $3 OR t.guest_phone = $4 OR t.guest_user_id = $5)
+                 ORDER BY t.guest = $3 DESC, t.created_at LIMIT 1"
+            ),
             &[
                 &line.to_string(),
                 &enum_str(&channel),
@@ -206,12 +213,8 @@ impl ThreadTx for PgTx<'_> {
             return Ok(None);
         };
         let id = ThreadId(uuid_at(&r, 0)?);
-        let known = KnownGuest {
-            phone: col(&r, 1)?,
-            user_id: col(&r, 2)?,
-            name: col(&r, 3)?,
-        };
-        self.remembered.guests.insert(id, known);
+        let record = thread_record_at(&r, id, 1)?;
+        self.remembered.threads.insert(id, record);
         Ok(Some(id))
     }
 
@@ -219,9 +222,9 @@ impl ThreadTx for PgTx<'_> {
         let phone = guest.phone.as_ref().map(|p| p.as_str());
         if self
             .remembered
-            .guests
+            .threads
             .get(&id)
-            .is_some_and(|known| !known.would_learn(phone, guest.user_id.as_deref(), name))
+            .is_some_and(|known| !would_learn(known, phone, guest.user_id.as_deref(), name))
         {
             // Nothing new (most messages): not even a round trip.
             return Ok(());
