@@ -574,19 +574,18 @@ pub trait EventTx {
         event: &multiline_domain::api::Event,
         now: Timestamp,
     ) -> Result<u64>;
-    /// Appends `events` to `user`'s log, in order; answers the last one's number.
-    /// [`EventTx::push_event`] for each; a backend may make them one write.
+    /// Appends `events` to `user`'s log, in order. [`EventTx::push_event`] for each; a
+    /// backend may make them one write (and send it with its next statement).
     fn push_events(
         &mut self,
         user: UserId,
         events: &[&multiline_domain::api::Event],
         now: Timestamp,
-    ) -> Result<u64> {
-        let mut last = 0;
+    ) -> Result<()> {
         for event in events {
-            last = self.push_event(user, event, now)?;
+            self.push_event(user, event, now)?;
         }
-        Ok(last)
+        Ok(())
     }
     /// The user's latest event number (0 before any).
     fn head_seq(&mut self, user: UserId) -> Result<u64>;

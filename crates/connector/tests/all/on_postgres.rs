@@ -221,6 +221,115 @@ fn work_that_goes_on_after_a_failed_statement_is_not_reported_as_committed() {
     assert_eq!(organizations, 1);
 }
 
+/// Writes held to be sent with the next statement (several in one round trip) fail their
+/// transaction as surely as writes sent at once: a held write that had to touch a row and
+/// touched none, or that PostgreSQL refused, even when the work ignores the error the next
+/// statement told, and even when the work ends before any statement tells it.
+#[test]
+fn held_writes_that_fail_fail_their_transaction() {
+    use multiline_connector::store::conformance::{t, thread, world};
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+    use multiline_connector::store::{Error, StoreExt as _};
+    use multiline_domain::ids::ThreadId;
+
+    let db = crate::support::TestDatabase::new();
+    let store = PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let w = world(&store);
+    let known = store.write(|tx| thread(tx, &w)).unwrap();
+    let unknown = ThreadId(crate::support::fresh_uuid());
+    let preview = |store: &PgStore| {
+        store
+            .read(|tx| tx.thread_view(known, w.alex.user_id))
+            .unwrap()
+            .last_message_preview
+    };
+    // Ignored: the read after the held write says NotFound; the work goes on and returns Ok.
+    let outcome = store.write(|tx| {
+        tx.guest_message_arrived(unknown, t(1), "lost")?;
+        let _ = tx.participants(known);
+        tx.guest_message_arrived(known, t(1), "kept?")?;
+        Ok(())
+    });
+    assert!(matches!(outcome, Err(Error::NotFound)), "{outcome:?}");
+    assert_eq!(preview(&store), None, "nothing of it committed");
+    // Told by the commit.
+    let outcome = store.write(|tx| {
+        tx.guest_message_arrived(known, t(1), "kept?")?;
+        tx.guest_message_arrived(unknown, t(1), "lost")
+    });
+    assert!(matches!(outcome, Err(Error::NotFound)), "{outcome:?}");
+    assert_eq!(preview(&store), None);
+    // Refused by PostgreSQL (a second message with the same wamid), told by the next read.
+    let message =
+        |wamid: &str| multiline_connector::store::conformance::inbound(known, wamid, "hi", t(2));
+    let outcome = store.write(|tx| {
+        tx.insert_message(&message("wamid.ONE"))?;
+        tx.insert_message(&message("wamid.ONE"))?;
+        tx.participants(known).map(|_| ())
+    });
+    assert!(matches!(outcome, Err(Error::Conflict(_))), "{outcome:?}");
+    assert!(
+        store
+            .read(|tx| tx.message_by_wamid(w.line, "wamid.ONE"))
+            .unwrap()
+            .is_none(),
+        "the first insert rolled back with the second"
+    );
+    // And what works is committed, held writes included.
+    store
+        .write(|tx| tx.guest_message_arrived(known, t(3), "Hello"))
+        .unwrap();
+    assert_eq!(preview(&store).as_deref(), Some("Hello"));
+}
+
+/// A work that panics inside a transaction does not hand its session, still inside the
+/// transaction, to the next work: the pool drops that connection.
+#[test]
+fn a_transaction_whose_work_panicked_is_not_reused() {
+    use multiline_connector::store::StoreExt as _;
+    use multiline_connector::store::conformance::{t, thread, world};
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+
+    let db = crate::support::TestDatabase::new();
+    let store = PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let w = world(&store);
+    // Two threads of Ana's (one open at a time).
+    let (halfway, other) = store
+        .write(|tx| {
+            let first = thread(tx, &w)?;
+            tx.close_thread(first)?;
+            Ok((first, thread(tx, &w)?))
+        })
+        .unwrap();
+    for _ in 0..3 {
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.write(|tx| -> multiline_connector::store::Result<()> {
+                tx.set_preview(halfway, "half done")?;
+                panic!("the work fails halfway");
+            })
+        }));
+        assert!(panicked.is_err());
+    }
+    // More writes than the pool has connections (16), one after another: none runs in a
+    // session still inside a panicked transaction (its COMMIT would commit "half done"
+    // too), and none waits on a writes lock such a session would hold.
+    for n in 0..20 {
+        store
+            .write(|tx| tx.guest_message_arrived(other, t(n), "whole"))
+            .unwrap();
+    }
+    let preview = |thread| {
+        store
+            .read(|tx| tx.thread_view(thread, w.alex.user_id))
+            .unwrap()
+            .last_message_preview
+    };
+    assert_eq!(preview(other).as_deref(), Some("whole"));
+    assert_eq!(preview(halfway), None, "nothing of the panicked work");
+}
+
 #[test]
 fn a_database_asked_for_tls_is_reached_over_tls_and_an_unknown_authority_refused() {
     use multiline_connector::store::Store as _;

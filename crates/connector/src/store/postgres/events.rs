@@ -64,27 +64,32 @@ impl EventTx for PgTx<'_> {
         Ok(seq as u64)
     }
 
-    fn push_events(&mut self, user: UserId, events: &[&Event], now: Timestamp) -> Result<u64> {
+    fn push_events(&mut self, user: UserId, events: &[&Event], now: Timestamp) -> Result<()> {
         let user_id = user;
         let user = user.to_string();
         let payloads: Vec<String> = events.iter().map(json).collect();
-        // The user's next numbers and the events, in one statement (one round trip).
-        let rows = self.all(
+        // The user's next numbers and the events, in one statement, held: sent with the
+        // next statement (see `conn`).
+        self.later(
             "INSERT INTO events (user_id, seq, payload, created_at)
              SELECT $1, head.seq + p.n, p.payload, $3
              FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE user_id = $1) head,
-                  unnest($2::text[]) WITH ORDINALITY AS p(payload, n)
-             RETURNING seq",
-            &[&user, &payloads, &micros(now)],
+                  unnest($2::text[]) WITH ORDINALITY AS p(payload, n)",
+            vec![
+                Box::new(user.clone()),
+                Box::new(payloads),
+                Box::new(micros(now)),
+            ],
+            false,
         )?;
-        let mut last = 0;
-        for row in &rows {
-            last = last.max(col::<i64>(row, 0)?);
+        if !events.is_empty() && self.announced.insert(user_id) {
+            self.later(
+                "SELECT pg_notify($1, $2)",
+                vec![Box::new(super::EVENTS_CHANNEL), Box::new(user)],
+                false,
+            )?;
         }
-        if !rows.is_empty() && self.announced.insert(user_id) {
-            self.exec("SELECT pg_notify($1, $2)", &[&super::EVENTS_CHANNEL, &user])?;
-        }
-        Ok(last as u64)
+        Ok(())
     }
 
     fn head_seq(&mut self, user: UserId) -> Result<u64> {
@@ -133,23 +138,25 @@ impl AuditTx for PgTx<'_> {
         let hash = audit_chain::hash_entry(&prev, e, at, &detail);
         // The id is the database's own (an identity column), in the order records are added;
         // the record and the chain's new head in one statement (one round trip).
-        self.exec(
+        // Held: sent with the next statement (see `conn`).
+        self.later(
             "WITH added AS (
                  INSERT INTO audit (org_id, at, actor, action, thread_id, detail, prev_hash, hash)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING org_id)
              INSERT INTO audit_heads (org_id, records, hash) SELECT org_id, $9, $8 FROM added
              ON CONFLICT (org_id) DO UPDATE SET records = excluded.records, hash = excluded.hash",
-            &[
-                &org,
-                &at,
-                &e.actor,
-                &e.action,
-                &e.thread.map(|t| t.to_string()),
-                &detail,
-                &prev,
-                &hash,
-                &(records + 1),
+            vec![
+                Box::new(org),
+                Box::new(at),
+                Box::new(e.actor.clone()),
+                Box::new(e.action.clone()),
+                Box::new(e.thread.map(|t| t.to_string())),
+                Box::new(detail),
+                Box::new(prev),
+                Box::new(hash.clone()),
+                Box::new(records + 1),
             ],
+            false,
         )?;
         // The chain's new head, for this transaction's next record (the statement above
         // made it forget the old one).

@@ -11,7 +11,7 @@ use super::{
     Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_json_at, opt_time_at,
     opt_uuid_at, time_at, touched, uuid_at,
 };
-use crate::store::{Error, MessageTx, NewMessage, NewReaction, Result};
+use crate::store::{MessageTx, NewMessage, NewReaction, Result};
 
 /// A message's columns and what is said about it: the message it answers (`q`, kept only
 /// when of the same line: `qt`), and the guest's reaction (`r`).
@@ -102,31 +102,34 @@ fn message_id(tx: &mut PgTx<'_>, sql: &str, params: Params<'_>) -> Result<Option
 
 impl MessageTx for PgTx<'_> {
     fn insert_message(&mut self, m: &NewMessage) -> Result<()> {
-        self.exec(
+        // Held: sent with the next statement (usually the read of the message itself),
+        // which tells a `Conflict` on a taken id, wamid or client id (see `conn`).
+        if m.direction == Direction::Outbound {
+            self.remembered
+                .latest_outbound
+                .retain(|(thread, _), _| *thread != m.thread);
+        }
+        self.later(
             "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, wamid,
                      body, state, created_at, reply_to_wamid, forwarded, ad, raw)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
-                &m.id.to_string(),
-                &m.thread.to_string(),
-                &enum_str(&m.direction),
-                &m.author.map(|a| a.to_string()),
-                &m.client_id.map(|c| c.to_string()),
-                &m.wamid,
-                &json(&m.body),
-                &enum_str(&m.state),
-                &micros(m.created_at),
-                &m.about.reply_to,
-                &m.about.forwarded.as_ref().map(enum_str),
-                &m.about.ad.as_ref().map(json),
-                &m.about.raw,
+            vec![
+                Box::new(m.id.to_string()),
+                Box::new(m.thread.to_string()),
+                Box::new(enum_str(&m.direction)),
+                Box::new(m.author.map(|a| a.to_string())),
+                Box::new(m.client_id.map(|c| c.to_string())),
+                Box::new(m.wamid.clone()),
+                Box::new(json(&m.body)),
+                Box::new(enum_str(&m.state)),
+                Box::new(micros(m.created_at)),
+                Box::new(m.about.reply_to.clone()),
+                Box::new(m.about.forwarded.as_ref().map(enum_str)),
+                Box::new(m.about.ad.as_ref().map(json)),
+                Box::new(m.about.raw.clone()),
             ],
+            false,
         )
-        .map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict("a message with this id exists"),
-            other => other,
-        })?;
-        Ok(())
     }
 
     fn message(&mut self, id: MessageId) -> Result<Message> {
@@ -236,12 +239,18 @@ impl MessageTx for PgTx<'_> {
         thread: ThreadId,
         until: Timestamp,
     ) -> Result<Option<Timestamp>> {
+        let key = (thread, micros(until));
+        if let Some(known) = self.remembered.latest_outbound.get(&key) {
+            return Ok(*known);
+        }
         let row = self.one(
             "SELECT MAX(created_at) FROM messages
              WHERE thread_id = $1 AND direction = 'outbound' AND created_at <= $2",
-            &[&thread.to_string(), &micros(until)],
+            &[&thread.to_string(), &key.1],
         )?;
-        opt_time_at(&row, 0)
+        let latest = opt_time_at(&row, 0)?;
+        self.remembered.latest_outbound.insert(key, latest);
+        Ok(latest)
     }
 
     fn set_message_state(

@@ -20,6 +20,7 @@
 //! One file per concern: the transaction type's impl of each trait.
 
 mod accounts;
+mod conn;
 mod contacts;
 mod events;
 mod feed;
@@ -32,20 +33,22 @@ mod templates;
 mod threads;
 mod tls;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use multiline_domain::time::Timestamp;
+use postgres::Row;
 use postgres::error::SqlState;
-use postgres::types::{FromSql, ToSql};
-use postgres::{IsolationLevel, Row, Statement};
+use postgres::types::FromSql;
 use uuid::Uuid;
 
 use super::secrets::Sealer;
 use super::{Error, Result, Store, Tx};
 pub(crate) use crate::store::sqlite::{enum_str, from_micros, json, micros};
+use conn::Aborted;
+pub use conn::{Conn, Connector};
+pub(crate) use conn::{Params, PgTx};
 pub(crate) use feed::EVENTS_CHANNEL;
 use feed::{StopOnDrop, follow};
 
@@ -66,162 +69,17 @@ const WRITES_LOCK: i64 = 0x6d6c_7772_6974_6573;
 /// How many times a write that lost a serialization conflict is run again.
 const WRITE_ATTEMPTS: u32 = 10;
 
-/// A pooled connection: the client and the statements it has prepared.
-pub struct Conn {
-    /// Always there until the connection is dropped.
-    client: Option<postgres::Client>,
-    statements: HashMap<String, Statement>,
-}
-
-impl Conn {
-    fn client(&mut self) -> &mut postgres::Client {
-        self.client
-            .as_mut()
-            .expect("a connection has its client until dropped")
-    }
-}
-
-impl Drop for Conn {
-    /// Closing a client blocks, which the client refuses to do on an async thread (where the
-    /// last handle on the store may be dropped): there, it is closed on a thread of its own.
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            std::thread::spawn(move || drop(client));
-        }
-    }
-}
-
-/// Opens connections for the pool.
-#[derive(Debug)]
-pub struct Connector {
-    config: postgres::Config,
-    tls: tls::Tls,
-}
-
-impl r2d2::ManageConnection for Connector {
-    type Connection = Conn;
-    type Error = tls::ConnectError;
-
-    fn connect(&self) -> std::result::Result<Conn, tls::ConnectError> {
-        Ok(Conn {
-            client: Some(self.tls.connect(&self.config)?),
-            statements: HashMap::new(),
-        })
-    }
-
-    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), tls::ConnectError> {
-        Ok(conn.client().simple_query("").map(|_| ())?)
-    }
-
-    fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.client.as_ref().is_none_or(postgres::Client::is_closed)
-    }
-}
-
 /// The PostgreSQL store. Callers run its transactions on blocking threads, never on the
 /// async runtime.
 pub struct PgStore {
     pool: r2d2::Pool<Connector>,
     /// Where the pool connects: the feed of events ([`Store::follow_events`]) connects there
     /// too, on a connection of its own.
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     tls: tls::Tls,
     /// Seals the lines' and carriers' secrets (see [`crate::store::secrets`]).
     sealer: Sealer,
 }
-
-/// A transaction on the PostgreSQL store: what [`Tx`] is for this backend.
-pub struct PgTx<'c> {
-    tx: postgres::Transaction<'c>,
-    statements: &'c mut HashMap<String, Statement>,
-    pub(crate) sealer: &'c Sealer,
-    /// The users this transaction announced events to (each is notified once, at commit).
-    pub(crate) announced: std::collections::HashSet<multiline_domain::ids::UserId>,
-    /// The first statement that failed (see [`PgTx::noted`]).
-    aborted: Option<Aborted>,
-    /// Reads answered from memory after the first time (see [`remember`]).
-    remembered: remember::Remembered,
-}
-
-/// A statement's parameters.
-pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
-
-impl PgTx<'_> {
-    fn statement(&mut self, sql: &str) -> Result<Statement> {
-        self.remembered.forget_for(sql);
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.tx.prepare(sql);
-        let statement = self.noted(statement)?;
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-
-    /// A statement's outcome; its error noted first. After any error PostgreSQL takes
-    /// nothing more in the transaction and turns its COMMIT into a ROLLBACK without an
-    /// error: work that went on after one (a `NotFound` it expected) must not be reported
-    /// as committed ([`PgStore::run`] checks).
-    fn noted<T>(&mut self, outcome: std::result::Result<T, postgres::Error>) -> Result<T> {
-        outcome.map_err(|e| {
-            if self.aborted.is_none() {
-                self.aborted = Some(Aborted {
-                    code: e.code().cloned(),
-                    // PostgreSQL's own words and code ("db error" alone says nothing).
-                    message: e.as_db_error().map_or_else(
-                        || e.to_string(),
-                        |db| format!("{} ({})", db.message(), db.code().code()),
-                    ),
-                });
-            }
-            e.into()
-        })
-    }
-
-    /// Runs a statement: the rows it touched.
-    pub(crate) fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
-        let statement = self.statement(sql)?;
-        let outcome = self.tx.execute(&statement, params);
-        self.noted(outcome)
-    }
-
-    /// The one row of a query, if any.
-    pub(crate) fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
-        let statement = self.statement(sql)?;
-        let outcome = self.tx.query_opt(&statement, params);
-        self.noted(outcome)
-    }
-
-    /// The one row of a query (`NotFound` when there is none).
-    pub(crate) fn one(&mut self, sql: &str, params: Params<'_>) -> Result<Row> {
-        self.opt(sql, params)?.ok_or(Error::NotFound)
-    }
-
-    /// Every row of a query.
-    pub(crate) fn all(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
-        let statement = self.statement(sql)?;
-        let outcome = self.tx.query(&statement, params);
-        self.noted(outcome)
-    }
-}
-
-/// The first statement that failed in a transaction: PostgreSQL aborted the transaction
-/// there, whatever the work did with the error.
-#[derive(Debug)]
-struct Aborted {
-    code: Option<SqlState>,
-    message: String,
-}
-
-impl std::fmt::Display for Aborted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the transaction was aborted by: {}", self.message)
-    }
-}
-
-impl std::error::Error for Aborted {}
 
 /// Whether PostgreSQL's `code` says a transaction lost to a concurrent one.
 fn is_race(code: &SqlState) -> bool {
@@ -265,13 +123,6 @@ fn lost_a_race(error: &Error) -> bool {
         .is_some_and(is_race)
 }
 
-/// A pooled connection's client (there until the connection is dropped).
-fn expect_client(client: &mut Option<postgres::Client>) -> &mut postgres::Client {
-    client
-        .as_mut()
-        .expect("a connection has its client until dropped")
-}
-
 /// What a transaction is for (its isolation: see the module's docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -288,8 +139,20 @@ impl PgStore {
         let (config, tls) = tls::parse(url)?;
         // One connection first: a refusal (a password, a certificate) is said at once, with
         // its cause, rather than after the pool's wait for connections that cannot come.
-        tls.connect(&config)
+        let mut client = tls
+            .connect(&postgres::Config::from(config.clone()))
             .map_err(|e| Error::Backend(Box::new(tls::ConnectError::from(e))))?;
+        // Instances starting together: one applies what is missing, the others wait and
+        // find it applied. Each migration commits with its record (grouped); a migration
+        // this build does not know (a newer instance's) does not stop it.
+        client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATIONS_LOCK])?;
+        let ran = embedded::migrations::runner()
+            .set_grouped(true)
+            .set_abort_missing(false)
+            .run(&mut client);
+        client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATIONS_LOCK])?;
+        ran?;
+        drop(client);
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(2))
@@ -298,20 +161,6 @@ impl PgStore {
                 config: config.clone(),
                 tls: tls.clone(),
             })?;
-        {
-            let mut conn = pool.get()?;
-            let client = conn.client();
-            // Instances starting together: one applies what is missing, the others wait
-            // and find it applied. Each migration commits with its record (grouped); a
-            // migration this build does not know (a newer instance's) does not stop it.
-            client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATIONS_LOCK])?;
-            let ran = embedded::migrations::runner()
-                .set_grouped(true)
-                .set_abort_missing(false)
-                .run(client);
-            client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATIONS_LOCK])?;
-            ran?;
-        }
         let store = PgStore {
             pool,
             config,
@@ -374,28 +223,35 @@ impl PgStore {
         &self,
         work: impl FnOnce(&mut postgres::Client) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let mut conn = self.pool.get()?;
-        work(conn.client())
+        let mut client = self
+            .tls
+            .connect(&postgres::Config::from(self.config.clone()))
+            .map_err(tls::ConnectError::from)?;
+        work(&mut client)
     }
 
     /// Runs `work` in one transaction (see the module's docs), again after a lost race; a
     /// write holds [`WRITES_LOCK`] meanwhile.
     fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.pool.get()?;
-        let Conn { client, statements } = &mut *conn;
         if mode != Mode::Write {
-            return self.attempts(mode, expect_client(client), statements, work);
+            return self.attempts(mode, &mut conn, work);
         }
         // Taken before the transaction begins, so its snapshot comes after the previous
         // write's commit. A connection that breaks drops the lock with its session.
-        expect_client(client).execute("SELECT pg_advisory_lock($1)", &[&WRITES_LOCK])?;
-        let done = self.attempts(mode, expect_client(client), statements, work);
-        if let Err(error) =
-            expect_client(client).execute("SELECT pg_advisory_unlock($1)", &[&WRITES_LOCK])
-        {
+        conn.call(async |c| {
+            c.execute("SELECT pg_advisory_lock($1)", &[&WRITES_LOCK])
+                .await
+        })?;
+        let done = self.attempts(mode, &mut conn, work);
+        let unlocked = conn.call(async |c| {
+            c.execute("SELECT pg_advisory_unlock($1)", &[&WRITES_LOCK])
+                .await
+        });
+        if let Err(error) = unlocked {
             // A session that may still hold the lock must not go back to the pool.
             tracing::warn!(%error, "releasing the writes lock; the connection is closed");
-            *client = None;
+            conn.close();
         }
         done
     }
@@ -404,47 +260,48 @@ impl PgStore {
     fn attempts(
         &self,
         mode: Mode,
-        client: &mut postgres::Client,
-        statements: &mut HashMap<String, Statement>,
+        conn: &mut Conn,
         work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>,
     ) -> Result<()> {
+        let begin = match mode {
+            Mode::Write => "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            Mode::Read => "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            Mode::Queue => "START TRANSACTION ISOLATION LEVEL READ COMMITTED",
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let tx = client
-                .build_transaction()
-                .isolation_level(match mode {
-                    Mode::Write => IsolationLevel::Serializable,
-                    Mode::Read => IsolationLevel::RepeatableRead,
-                    Mode::Queue => IsolationLevel::ReadCommitted,
-                })
-                .read_only(mode == Mode::Read)
-                .start()?;
-            let mut tx = PgTx {
-                tx,
-                statements,
-                sealer: &self.sealer,
-                announced: std::collections::HashSet::new(),
-                aborted: None,
-                remembered: remember::Remembered::default(),
-            };
+            let mut tx = conn.begin(begin, &self.sealer)?;
             let worked = work(&mut tx);
-            let done = match (worked, tx.aborted.take()) {
-                (Ok(()), None) => tx.tx.commit().map_err(Error::from),
+            let aborted = tx.aborted.take();
+            let done = match (worked, aborted) {
+                // A held write that had to touch a row touched none, and the work went on.
+                (Ok(()), None) if tx.late() => {
+                    tx.rollback();
+                    Err(Error::NotFound)
+                }
+                (Ok(()), None) => tx.commit(),
                 // A lost race anywhere in the work: it runs again.
                 (_, Some(aborted)) if aborted.code.as_ref().is_some_and(is_race) => {
+                    tx.rollback();
                     Err(Error::Backend(Box::new(aborted)))
                 }
                 // The work's own refusal (a `Conflict` from a unique key...).
-                (Err(error), _) => Err(error),
+                (Err(error), _) => {
+                    tx.rollback();
+                    Err(error)
+                }
                 // A statement failed and the work went on: nothing can commit, and the
                 // first failure says why.
-                (Ok(()), Some(aborted)) => Err(Error::Backend(Box::new(aborted))),
+                (Ok(()), Some(aborted)) => {
+                    tx.rollback();
+                    Err(Error::Backend(Box::new(aborted)))
+                }
             };
             match done {
                 Err(error) if attempt < WRITE_ATTEMPTS && lost_a_race(&error) => {
-                    // Dropping the transaction rolled it back: run the work again, after a
-                    // pause that grows and differs between instances.
+                    // Rolled back: run the work again, after a pause that grows and
+                    // differs between instances.
                     let pause = rand::random_range(1..=2u64 << attempt.min(6));
                     std::thread::sleep(Duration::from_millis(pause));
                 }
@@ -470,14 +327,16 @@ impl Store for PgStore {
     fn row_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut conn = self.pool.get()?;
         let tables: Vec<String> = conn
-            .client()
-            .query(
-                "SELECT table_name::text FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-                   AND NOT (table_name = ANY($1))
-                 ORDER BY table_name",
-                &[&BOOKKEEPING],
-            )?
+            .call(async |c| {
+                c.query(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                       AND NOT (table_name = ANY($1))
+                     ORDER BY table_name",
+                    &[&BOOKKEEPING],
+                )
+                .await
+            })?
             .iter()
             .map(|r| r.get(0))
             .collect();
@@ -485,10 +344,8 @@ impl Store for PgStore {
             .into_iter()
             .map(|t| {
                 // `t` is a table name the schema itself listed, never input.
-                let n: i64 = conn
-                    .client()
-                    .query_one(&format!("SELECT COUNT(*) FROM \"{t}\""), &[])?
-                    .get(0);
+                let sql = format!("SELECT COUNT(*) FROM \"{t}\"");
+                let n: i64 = conn.call(async |c| c.query_one(&sql, &[]).await)?.get(0);
                 Ok((t, n))
             })
             .collect()
@@ -497,8 +354,7 @@ impl Store for PgStore {
     fn outside_writes(&self) -> Result<u64> {
         let mut conn = self.pool.get()?;
         let n: i64 = conn
-            .client()
-            .query_one("SELECT n FROM access_changes", &[])?
+            .call(async |c| c.query_one("SELECT n FROM access_changes", &[]).await)?
             .get(0);
         Ok(n as u64)
     }
@@ -509,7 +365,8 @@ impl Store for PgStore {
 
     fn follow_events(&self, tell: super::EventTell) -> Result<Option<Box<dyn Send + Sync>>> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (config, tls, stopped) = (self.config.clone(), self.tls.clone(), stop.clone());
+        let config = postgres::Config::from(self.config.clone());
+        let (tls, stopped) = (self.tls.clone(), stop.clone());
         std::thread::Builder::new()
             .name("store-events".to_owned())
             .spawn(move || follow(&config, &tls, &tell, &stopped))
@@ -530,51 +387,62 @@ impl Store for PgStore {
         let tolerance = interval * (i64::from(per_second.get()) - 1);
         let line = line.to_string();
         let mut conn = self.pool.get()?;
-        let client = conn.client();
-        client.execute(
-            "INSERT INTO line_rates (line_id, tat) VALUES ($1, 0) ON CONFLICT DO NOTHING",
-            &[&line],
-        )?;
-        let taken = client.query_opt(
-            "UPDATE line_rates r SET tat = GREATEST(r.tat, n.us) + $2
-             FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
-             WHERE r.line_id = $1 AND GREATEST(r.tat, n.us) - $3 <= n.us
-             RETURNING r.tat",
-            &[&line, &interval, &tolerance],
-        )?;
-        if taken.is_some() {
-            return Ok(None);
-        }
-        let wait: i64 = client
-            .query_one(
-                "SELECT GREATEST(r.tat, n.us) - $2 - n.us FROM line_rates r,
-                    (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
-                 WHERE r.line_id = $1",
-                &[&line, &tolerance],
-            )?
-            .get(0);
-        Ok(Some(Duration::from_micros(wait.max(1) as u64)))
+        let wait = conn.call(async |c| {
+            c.execute(
+                "INSERT INTO line_rates (line_id, tat) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                &[&line],
+            )
+            .await?;
+            let taken = c
+                .query_opt(
+                    "UPDATE line_rates r SET tat = GREATEST(r.tat, n.us) + $2
+                     FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
+                     WHERE r.line_id = $1 AND GREATEST(r.tat, n.us) - $3 <= n.us
+                     RETURNING r.tat",
+                    &[&line, &interval, &tolerance],
+                )
+                .await?;
+            if taken.is_some() {
+                return Ok(None);
+            }
+            let wait: i64 = c
+                .query_one(
+                    "SELECT GREATEST(r.tat, n.us) - $2 - n.us FROM line_rates r,
+                        (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS us) n
+                     WHERE r.line_id = $1",
+                    &[&line, &tolerance],
+                )
+                .await?
+                .get(0);
+            Ok(Some(wait))
+        })?;
+        Ok(wait.map(|wait| Duration::from_micros(wait.max(1) as u64)))
     }
 
     fn claim_periodic(&self, job: &str, every: Duration) -> Result<bool> {
         let every = i64::try_from(every.as_micros()).unwrap_or(i64::MAX);
         let mut conn = self.pool.get()?;
-        let started = conn.client().query_opt(
-            "INSERT INTO periodic_runs AS p (job, started_at)
-             SELECT $1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-             ON CONFLICT (job) DO UPDATE SET started_at = excluded.started_at
-                 WHERE p.started_at <= excluded.started_at - $2
-             RETURNING p.started_at",
-            &[&job, &every],
-        )?;
+        let started = conn.call(async |c| {
+            c.query_opt(
+                "INSERT INTO periodic_runs AS p (job, started_at)
+                 SELECT $1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                 ON CONFLICT (job) DO UPDATE SET started_at = excluded.started_at
+                     WHERE p.started_at <= excluded.started_at - $2
+                 RETURNING p.started_at",
+                &[&job, &every],
+            )
+            .await
+        })?;
         Ok(started.is_some())
     }
 
     fn schema_current(&self) -> Result<bool> {
         let mut conn = self.pool.get()?;
         let applied: Option<i32> = conn
-            .client()
-            .query_one("SELECT MAX(version) FROM refinery_schema_history", &[])?
+            .call(async |c| {
+                c.query_one("SELECT MAX(version) FROM refinery_schema_history", &[])
+                    .await
+            })?
             .get(0);
         let known = embedded::migrations::runner()
             .get_migrations()

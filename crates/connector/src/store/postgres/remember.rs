@@ -34,6 +34,10 @@ pub(super) struct Remembered {
     /// Thread records read by `thread` or found by `open_thread_of` (so that `learn_guest`
     /// writes only what is new, and the use case's next `thread` is free): reads `threads`.
     pub threads: HashMap<ThreadId, ThreadRecord>,
+    /// `latest_outbound_at`, by thread and until when (microseconds). Not forgotten by the
+    /// statements' tables (every message inserted names `messages`): `insert_message`
+    /// forgets a thread's when it adds an outbound message, the only change that moves it.
+    pub latest_outbound: HashMap<(ThreadId, i64), Option<multiline_domain::time::Timestamp>>,
 }
 
 /// Whether learning these of a thread's guest would change anything (the rule

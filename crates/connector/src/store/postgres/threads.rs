@@ -330,15 +330,20 @@ impl ThreadTx for PgTx<'_> {
     fn guest_message_arrived(&mut self, id: ThreadId, at: Timestamp, preview: &str) -> Result<()> {
         // `set_preview`, `record_activity` from the guest and `set_template_required(false)`
         // in one statement (one round trip).
-        let n = self.exec(
+        // Held: sent with the next statement, which tells a `NotFound` (see `conn`).
+        self.later(
             "UPDATE threads SET last_message_preview = $2,
                  last_message_at = GREATEST(COALESCE(last_message_at, 0), $3::bigint),
                  last_guest_message_at = GREATEST(COALESCE(last_guest_message_at, 0), $3::bigint),
                  template_required = FALSE
              WHERE id = $1",
-            &[&id.to_string(), &preview, &micros(at)],
-        )?;
-        touched(n)
+            vec![
+                Box::new(id.to_string()),
+                Box::new(preview.to_owned()),
+                Box::new(micros(at)),
+            ],
+            true,
+        )
     }
 
     fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool> {

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use postgres::config::SslMode;
 use postgres::{Client, NoTls};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
+use tokio_postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::store::{Error, Result};
@@ -32,12 +32,45 @@ impl std::fmt::Debug for Tls {
 }
 
 impl Tls {
-    /// Opens a connection to `config` with this TLS.
+    /// Opens a connection to `config` with this TLS (the synchronous client: migrations,
+    /// the events feed, moving a store).
     pub(crate) fn connect(&self, config: &postgres::Config) -> Result<Client, postgres::Error> {
         match self {
             Tls::Clear => config.connect(NoTls),
             Tls::Checked(tls) => config.connect(tls.clone()),
         }
+    }
+
+    /// Opens a connection to `config` with this TLS, its connection driven by a task on
+    /// the runtime this runs on (the pool's connections: see `conn`).
+    pub(crate) async fn open(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        match self {
+            Tls::Clear => {
+                let (client, connection) = config.connect(NoTls).await?;
+                tokio::spawn(drive(connection));
+                Ok(client)
+            }
+            Tls::Checked(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await?;
+                tokio::spawn(drive(connection));
+                Ok(client)
+            }
+        }
+    }
+}
+
+/// Drives a connection until it ends (its client dropped, or the server gone: the client
+/// then says it is closed, and the pool drops it).
+async fn drive<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    if let Err(error) = connection.await {
+        tracing::debug!(%error, "a store connection ended");
     }
 }
 
@@ -55,6 +88,13 @@ impl std::fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+impl ConnectError {
+    /// A connection's runtime that could not be made.
+    pub(crate) fn from_io(e: &std::io::Error) -> ConnectError {
+        ConnectError(format!("starting a connection's runtime: {e}"))
+    }
+}
+
 impl From<postgres::Error> for ConnectError {
     fn from(e: postgres::Error) -> ConnectError {
         let mut words = e.to_string();
@@ -68,10 +108,10 @@ impl From<postgres::Error> for ConnectError {
 }
 
 /// A database URL read: where to connect, and with which TLS.
-pub(crate) fn parse(url: &str) -> Result<(postgres::Config, Tls)> {
+pub(crate) fn parse(url: &str) -> Result<(tokio_postgres::Config, Tls)> {
     let bad = |what: String| Error::Backend(what.into());
     let (url, root) = take_libpq_options(url).map_err(bad)?;
-    let config: postgres::Config = url.parse().map_err(|e| Error::Backend(Box::new(e)))?;
+    let config: tokio_postgres::Config = url.parse().map_err(|e| Error::Backend(Box::new(e)))?;
     if config.get_ssl_mode() != SslMode::Require {
         return Ok((config, Tls::Clear));
     }

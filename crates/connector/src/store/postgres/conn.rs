@@ -1,0 +1,374 @@
+//! The pool's connections, and the statements of a transaction on one.
+//!
+//! Each pooled connection is a `tokio_postgres` client with a runtime of its own (one
+//! thread: the caller's, while it waits on an answer), as the synchronous `postgres` client
+//! is underneath, driven directly so that a transaction can send several statements in one
+//! round trip. A write whose answer the work does not need (it only has to succeed: a
+//! thread's facts moved, an audit record, events) is *held* ([`PgTx::later`]) and sent
+//! together with the next statement whose answer is needed, or before the commit. On a
+//! network, round trips are what a message costs (docs/benchmarks.md).
+//!
+//! What a held write changes for the work: its failure is told by the next statement sent
+//! (or the commit), not by the call that held it. The transaction fails either way: a
+//! statement PostgreSQL refused aborts it ([`PgTx::noted`]), and a held write that had to
+//! touch a row and touched none fails the commit too ([`PgTx::late`]).
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use futures_util::future::{MaybeDone, maybe_done};
+use multiline_domain::ids::UserId;
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Row, Statement};
+use tokio::runtime::Runtime;
+
+use super::remember::Remembered;
+use super::tls;
+use crate::store::secrets::Sealer;
+use crate::store::{Error, Result};
+
+/// A pooled connection: its runtime, its client, and the statements it has prepared.
+pub struct Conn {
+    /// Both there until the connection is dropped.
+    runtime: Option<Runtime>,
+    client: Option<tokio_postgres::Client>,
+    statements: HashMap<String, Statement>,
+    /// A transaction was begun and not ended (its work panicked): the pool drops the
+    /// connection rather than hand out a session inside it.
+    in_transaction: bool,
+}
+
+impl Conn {
+    /// Opens a connection to `config` with `tls`.
+    fn open(config: &tokio_postgres::Config, tls: &tls::Tls) -> Result<Conn, tls::ConnectError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| tls::ConnectError::from_io(&e))?;
+        let client = runtime.block_on(tls.open(config))?;
+        Ok(Conn {
+            runtime: Some(runtime),
+            client: Some(client),
+            statements: HashMap::new(),
+            in_transaction: false,
+        })
+    }
+
+    /// Runs `work` with the client, waiting here for its answer. Not on an async thread
+    /// (the store is called on blocking threads).
+    pub(super) fn call<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&tokio_postgres::Client) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T> {
+        let (runtime, client) = self.parts();
+        Ok(runtime.block_on(work(client))?)
+    }
+
+    /// Closes the connection: the pool drops it rather than hand it out again (a session
+    /// that may still hold a lock or be inside a transaction).
+    pub(super) fn close(&mut self) {
+        self.client = None;
+    }
+
+    fn parts(&self) -> (&Runtime, &tokio_postgres::Client) {
+        match (&self.runtime, &self.client) {
+            (Some(runtime), Some(client)) => (runtime, client),
+            _ => panic!("a pooled connection has its client until dropped"),
+        }
+    }
+
+    /// A transaction on this connection, begun with `begin` (`START TRANSACTION ...`).
+    pub(super) fn begin<'c>(&'c mut self, begin: &str, sealer: &'c Sealer) -> Result<PgTx<'c>> {
+        self.call(async |client| client.batch_execute(begin).await)?;
+        let Conn {
+            runtime: Some(runtime),
+            client: Some(client),
+            statements,
+            in_transaction,
+        } = self
+        else {
+            unreachable!("checked by call")
+        };
+        *in_transaction = true;
+        Ok(PgTx {
+            runtime,
+            client,
+            statements,
+            in_transaction,
+            held: Vec::new(),
+            late: false,
+            sealer,
+            announced: HashSet::new(),
+            aborted: None,
+            remembered: Remembered::default(),
+        })
+    }
+}
+
+impl Drop for Conn {
+    /// A runtime may not be dropped on an async thread (where the last handle on the store
+    /// may be dropped): there, the connection is closed on a thread of its own.
+    fn drop(&mut self) {
+        let (runtime, client) = (self.runtime.take(), self.client.take());
+        if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::spawn(move || drop((client, runtime)));
+        } else {
+            drop((client, runtime));
+        }
+    }
+}
+
+/// Opens connections for the pool.
+#[derive(Debug)]
+pub struct Connector {
+    pub(super) config: tokio_postgres::Config,
+    pub(super) tls: tls::Tls,
+}
+
+impl r2d2::ManageConnection for Connector {
+    type Connection = Conn;
+    type Error = tls::ConnectError;
+
+    fn connect(&self) -> std::result::Result<Conn, tls::ConnectError> {
+        Conn::open(&self.config, &self.tls)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), tls::ConnectError> {
+        let (runtime, client) = conn.parts();
+        Ok(runtime.block_on(client.simple_query("")).map(|_| ())?)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.in_transaction
+            || conn
+                .client
+                .as_ref()
+                .is_none_or(tokio_postgres::Client::is_closed)
+    }
+}
+
+/// A statement's parameters.
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// A held statement's parameters (owned: it is sent later).
+pub(crate) type Owned = Vec<Box<dyn ToSql + Sync + Send>>;
+
+/// A write held until the next statement is sent (see the module's docs).
+struct Held {
+    statement: Statement,
+    params: Owned,
+    /// It must touch a row (`touched`): none is `NotFound`.
+    touch: bool,
+}
+
+/// A transaction on the PostgreSQL store: what [`crate::store::Tx`] is for this backend.
+pub struct PgTx<'c> {
+    runtime: &'c Runtime,
+    client: &'c tokio_postgres::Client,
+    statements: &'c mut HashMap<String, Statement>,
+    /// Set until the transaction ends (see [`Conn`]).
+    in_transaction: &'c mut bool,
+    /// Writes not sent yet, in order.
+    held: Vec<Held>,
+    /// A held write that had to touch a row touched none: the transaction cannot commit.
+    late: bool,
+    pub(crate) sealer: &'c Sealer,
+    /// The users this transaction announced events to (each is notified once, at commit).
+    pub(crate) announced: HashSet<UserId>,
+    /// The first statement that failed (see [`PgTx::noted`]).
+    pub(super) aborted: Option<Aborted>,
+    /// Reads answered from memory after the first time (see [`super::remember`]).
+    pub(super) remembered: Remembered,
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        self.remembered.forget_for(sql);
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.runtime.block_on(self.client.prepare(sql));
+        let statement = self.noted(statement)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// A statement's outcome; its error noted first. After any error PostgreSQL takes
+    /// nothing more in the transaction and turns its COMMIT into a ROLLBACK without an
+    /// error: work that went on after one (a `NotFound` it expected) must not be reported
+    /// as committed ([`super::PgStore::run`] checks).
+    pub(super) fn noted<T>(
+        &mut self,
+        outcome: std::result::Result<T, tokio_postgres::Error>,
+    ) -> Result<T> {
+        outcome.map_err(|e| {
+            if self.aborted.is_none() {
+                self.aborted = Some(Aborted {
+                    code: e.code().cloned(),
+                    // PostgreSQL's own words and code ("db error" alone says nothing).
+                    message: e.as_db_error().map_or_else(
+                        || e.to_string(),
+                        |db| format!("{} ({})", db.message(), db.code().code()),
+                    ),
+                });
+            }
+            e.into()
+        })
+    }
+
+    /// Sends the held writes with `last` (one round trip), then answers `last`'s outcome;
+    /// or the first held write's failure.
+    fn with_held<T>(
+        &mut self,
+        last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> Result<T> {
+        let held = std::mem::take(&mut self.held);
+        let (outcomes, last) = self.runtime.block_on(together(self.client, &held, last));
+        let mut failure = None;
+        for (h, outcome) in held.iter().zip(outcomes) {
+            match self.noted(outcome) {
+                Ok(0) if h.touch => {
+                    self.late = true;
+                    failure.get_or_insert(Error::NotFound);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
+            }
+        }
+        let last = self.noted(last);
+        match failure {
+            Some(error) => Err(error),
+            None => last,
+        }
+    }
+
+    /// Runs a statement: the rows it touched.
+    pub(crate) fn exec(&mut self, sql: &str, params: Params<'_>) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        let client = self.client;
+        self.with_held(client.execute(&statement, params))
+    }
+
+    /// Holds a write to send with the next statement (see the module's docs); with `touch`,
+    /// it must touch a row.
+    pub(crate) fn later(&mut self, sql: &str, params: Owned, touch: bool) -> Result<()> {
+        let statement = self.statement(sql)?;
+        self.held.push(Held {
+            statement,
+            params,
+            touch,
+        });
+        Ok(())
+    }
+
+    /// The one row of a query, if any.
+    pub(crate) fn opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>> {
+        let statement = self.statement(sql)?;
+        let client = self.client;
+        self.with_held(client.query_opt(&statement, params))
+    }
+
+    /// The one row of a query (`NotFound` when there is none).
+    pub(crate) fn one(&mut self, sql: &str, params: Params<'_>) -> Result<Row> {
+        self.opt(sql, params)?.ok_or(Error::NotFound)
+    }
+
+    /// Every row of a query.
+    pub(crate) fn all(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        let client = self.client;
+        self.with_held(client.query(&statement, params))
+    }
+
+    /// Sends what is held, then commits; or rolls back when a held write failed.
+    pub(super) fn commit(mut self) -> Result<()> {
+        if !self.held.is_empty() {
+            let sent = self.with_held(std::future::ready(Ok(())));
+            if let Err(error) = sent {
+                self.rollback();
+                return Err(error);
+            }
+        }
+        let client = self.client;
+        // Ended either way (a COMMIT that fails rolls back).
+        let committed = self.runtime.block_on(client.batch_execute("COMMIT"));
+        *self.in_transaction = false;
+        committed.map_err(Error::from)
+    }
+
+    /// Ends the transaction without its changes (what is held is not sent).
+    pub(super) fn rollback(self) {
+        let client = self.client;
+        match self.runtime.block_on(client.batch_execute("ROLLBACK")) {
+            Ok(()) => *self.in_transaction = false,
+            // The connection stays marked: the pool drops it.
+            Err(error) => tracing::warn!(%error, "rolling back a store transaction"),
+        }
+    }
+
+    /// Whether a held write that had to touch a row touched none (told by the call that
+    /// sent it; the transaction must not commit even if the work went on).
+    pub(super) fn late(&self) -> bool {
+        self.late
+    }
+}
+
+/// Sends `held` in order, then `last`, and waits for every answer. Each future sends its
+/// statement when first polled; all are polled in order, so the server gets them in order
+/// (and answers in order, each after the one before).
+async fn together<T>(
+    client: &tokio_postgres::Client,
+    held: &[Held],
+    last: impl Future<Output = T>,
+) -> (Vec<std::result::Result<u64, tokio_postgres::Error>>, T) {
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = held
+        .iter()
+        .map(|h| {
+            h.params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect()
+        })
+        .collect();
+    let mut sent: Vec<Pin<Box<MaybeDone<_>>>> = held
+        .iter()
+        .zip(&params)
+        .map(|(h, p)| Box::pin(maybe_done(client.execute(&h.statement, p))))
+        .collect();
+    let mut last = pin!(maybe_done(last));
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for f in &mut sent {
+            done &= f.as_mut().poll(cx).is_ready();
+        }
+        done &= last.as_mut().poll(cx).is_ready();
+        if done { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    let outcomes = sent
+        .iter_mut()
+        .map(|f| f.as_mut().take_output().expect("polled to the end"))
+        .collect();
+    (outcomes, last.take_output().expect("polled to the end"))
+}
+
+/// The first statement that failed in a transaction: PostgreSQL aborted the transaction
+/// there, whatever the work did with the error.
+#[derive(Debug)]
+pub(super) struct Aborted {
+    pub(super) code: Option<SqlState>,
+    message: String,
+}
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Aborted {}
