@@ -244,7 +244,14 @@ fn apply(
     let ids: Vec<i64> = work.iter().map(|w| w.id).collect();
     env.store.write(|tx| {
         let mut told = Vec::new();
+        // Each thread told once, after its last message of the batch.
+        crate::usecases::hold_views(tx);
         let done = tx.inbox_done_all(&ids, env.now)?;
+        let wamids: Vec<&str> = work
+            .iter()
+            .flat_map(|w| w.arrivals.messages.iter().map(|m| m.wamid.as_str()))
+            .collect();
+        tx.expect_wamids(&wamids)?;
         for w in work {
             // Another worker applied it meanwhile (tests drain beside the running one).
             if !done.contains(&w.id) {
@@ -265,6 +272,7 @@ fn apply(
                 tx.inbox_set_aside(w.line.id, InboxSource::Whatsapp, body, error, env.now)?;
             }
         }
+        told.extend(crate::usecases::tell_held_views(tx, env.now)?);
         told.sort();
         told.dedup();
         Ok(told)

@@ -369,6 +369,12 @@ pub trait MessageTx {
     ) -> Result<Option<(MessageId, ThreadId)>>;
     /// Whether any message has this provider id.
     fn wamid_known(&mut self, wamid: &str) -> Result<bool>;
+    /// A hint: the transaction is about to ask [`MessageTx::wamid_known`] of these (a batch
+    /// of webhooks). A backend may read them all at once; by default nothing is done.
+    fn expect_wamids(&mut self, wamids: &[&str]) -> Result<()> {
+        let _ = wamids;
+        Ok(())
+    }
     /// An outbound message of a thread of `line`, by its provider id.
     fn outbound_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>>;
     /// A message of a thread of `line`, either way, by its provider id.
@@ -587,6 +593,9 @@ pub trait EventTx {
         }
         Ok(())
     }
+    /// Where a batch of changes holds the threads whose views it tells once, at its end
+    /// (`usecases::announce`); `None` (the default of each transaction) outside a batch.
+    fn held_views(&mut self) -> &mut Option<Vec<ThreadId>>;
     /// The user's latest event number (0 before any).
     fn head_seq(&mut self, user: UserId) -> Result<u64>;
     /// Up to `limit` events numbered after `after`, in order.

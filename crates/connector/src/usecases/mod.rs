@@ -65,7 +65,8 @@ pub(crate) fn tell(told: &mut Told, users: impl IntoIterator<Item = UserId>) {
 }
 
 /// Tells every participant of `thread` that it (and, if given, one of its messages) changed:
-/// each gets the thread as they see it. Answers who was told.
+/// each gets the thread as they see it. Answers who was told. In a batch (see
+/// [`hold_views`]) the message is told now and the thread at the batch's end.
 pub(crate) fn announce(
     tx: &mut dyn Tx,
     thread: ThreadId,
@@ -73,6 +74,20 @@ pub(crate) fn announce(
     now: Timestamp,
 ) -> Result<Told> {
     let users = tx.participants(thread)?;
+    if let Some(held) = tx.held_views() {
+        if !held.contains(&thread) {
+            held.push(thread);
+        }
+        if let Some(message) = message {
+            let event = Event::MessageUpserted {
+                message: message.clone(),
+            };
+            for &user in &users {
+                tx.push_events(user, &[&event], now)?;
+            }
+        }
+        return Ok(users);
+    }
     let message = message.map(|message| Event::MessageUpserted {
         message: message.clone(),
     });
@@ -85,6 +100,26 @@ pub(crate) fn announce(
         tx.push_events(user, &events, now)?;
     }
     Ok(users)
+}
+
+/// Starts a batch of changes in `tx` (many guest messages applied together): each thread
+/// they change is told to its participants once, by [`tell_held_views`] at the batch's end,
+/// after its last change, rather than after each. Its events commit together, so a user
+/// sees the same thread either way; a thread's view costs a query, and a busy thread
+/// changes many times a batch.
+pub(crate) fn hold_views(tx: &mut dyn Tx) {
+    *tx.held_views() = Some(Vec::new());
+}
+
+/// Ends the batch [`hold_views`] began: each thread it changed told as each participant
+/// sees it now. Answers who was told.
+pub(crate) fn tell_held_views(tx: &mut dyn Tx, now: Timestamp) -> Result<Told> {
+    let held = tx.held_views().take().unwrap_or_default();
+    let mut told = Vec::new();
+    for thread in held {
+        tell(&mut told, announce(tx, thread, None, now)?);
+    }
+    Ok(told)
 }
 
 /// Tells every user of the organization (the address book or the templates changed).

@@ -245,3 +245,54 @@ async fn an_element_that_cannot_be_read_is_a_dead_letter_an_admin_lists_and_retr
     assert_eq!(admin(&["inbox", "list"]).lines().count(), 1);
     assert_eq!(h.messages(&thread).await.len(), 1);
 }
+
+/// Meta may put several messages in one webhook; they are applied together, and each user
+/// hears of each message, then of the thread once, as it stands after the last (its view
+/// is a query: a busy thread is not told over again for each message of a batch).
+#[tokio::test]
+async fn a_webhook_of_several_messages_tells_each_message_then_the_thread_once() {
+    use multiline_connector::store::StoreExt as _;
+    use multiline_domain::api::Event;
+
+    let h = Harness::start().await;
+    let owner = h.line().owner_user_id;
+    let head = h.blocking(|env| env.store.read(|tx| tx.head_seq(owner)).unwrap());
+    let at = h.clock.now().timestamp();
+    let r = post_signed(
+        &h,
+        &body(vec![
+            text("wamid.BATCH1", "Hello", at),
+            text("wamid.BATCH2", "Is the blue one in stock?", at),
+            text("wamid.BATCH3", "Size M", at),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    h.settle().await;
+    let events = h.blocking(|env| {
+        env.store
+            .read(|tx| tx.events_after(owner, head, 100))
+            .unwrap()
+    });
+    let said: Vec<String> = events
+        .iter()
+        .map(|e| match &e.event {
+            Event::MessageUpserted { message } => format!("message {}", message.body.preview()),
+            Event::ThreadUpserted { thread } => format!(
+                "thread {} unread {}",
+                thread.last_message_preview.clone().unwrap_or_default(),
+                thread.unread_count
+            ),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "message Hello",
+            "message Is the blue one in stock?",
+            "message Size M",
+            "thread Size M unread 3",
+        ]
+    );
+}

@@ -481,6 +481,38 @@ pub fn a_write_reads_its_own_changes(s: &dyn Store) {
         let record = tx.thread(thread)?;
         assert!(!record.template_required);
         assert_eq!(record.window.last_guest_message_at, Some(t(4)));
+        assert_eq!(record.window.last_message_at, Some(t(4)));
+        tx.record_activity(thread, t(9), false)?;
+        tx.guest_message_arrived(thread, t(5), "Late")?;
+        let record = tx.thread(thread)?;
+        assert_eq!(
+            (
+                record.window.last_message_at,
+                record.window.last_guest_message_at
+            ),
+            (Some(t(9)), Some(t(5)))
+        );
+
+        // The guest's open thread, found, closed, then another opened.
+        let ana = w.ana_guest.clone();
+        assert_eq!(
+            tx.open_thread_of(w.line, Channel::Whatsapp, &ana)?,
+            Some(thread)
+        );
+        tx.close_thread(thread)?;
+        assert_eq!(tx.open_thread_of(w.line, Channel::Whatsapp, &ana)?, None);
+        let next = super::thread(tx, &w)?;
+        assert_eq!(
+            tx.open_thread_of(w.line, Channel::Whatsapp, &ana)?,
+            Some(next)
+        );
+
+        // Wamids asked about together, then one stored.
+        tx.expect_wamids(&["wamid.A", "wamid.B"])?;
+        assert!(!tx.wamid_known("wamid.A")?);
+        tx.insert_message(&inbound(next, "wamid.A", "hi", t(6)))?;
+        assert!(tx.wamid_known("wamid.A")?);
+        assert!(!tx.wamid_known("wamid.B")?);
         Ok(())
     })
     .unwrap();

@@ -104,6 +104,7 @@ impl Conn {
             announced: HashSet::new(),
             aborted: None,
             remembered: Remembered::default(),
+            held_views: None,
         })
     }
 }
@@ -182,6 +183,8 @@ pub struct PgTx<'c> {
     pub(super) aborted: Option<Aborted>,
     /// Reads answered from memory after the first time (see [`super::remember`]).
     pub(super) remembered: Remembered,
+    /// See [`crate::store::EventTx::held_views`].
+    pub(super) held_views: Option<Vec<multiline_domain::ids::ThreadId>>,
 }
 
 impl PgTx<'_> {

@@ -46,6 +46,10 @@ fn audit_row(row: &Row) -> Result<serde_json::Value> {
 }
 
 impl EventTx for PgTx<'_> {
+    fn held_views(&mut self) -> &mut Option<Vec<multiline_domain::ids::ThreadId>> {
+        &mut self.held_views
+    }
+
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
         let user_id = user;
         let user = user.to_string();

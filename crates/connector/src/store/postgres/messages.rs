@@ -109,6 +109,9 @@ impl MessageTx for PgTx<'_> {
                 .latest_outbound
                 .retain(|(thread, _), _| *thread != m.thread);
         }
+        if let Some(wamid) = &m.wamid {
+            self.remembered.wamids.insert(wamid.clone(), true);
+        }
         self.later(
             "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, wamid,
                      body, state, created_at, reply_to_wamid, forwarded, ad, raw)
@@ -170,9 +173,28 @@ impl MessageTx for PgTx<'_> {
     }
 
     fn wamid_known(&mut self, wamid: &str) -> Result<bool> {
+        if let Some(known) = self.remembered.wamids.get(wamid) {
+            return Ok(*known);
+        }
         Ok(self
             .opt("SELECT 1 FROM messages WHERE wamid = $1", &[&wamid])?
             .is_some())
+    }
+
+    fn expect_wamids(&mut self, wamids: &[&str]) -> Result<()> {
+        let known: Vec<String> = self
+            .all(
+                "SELECT wamid FROM messages WHERE wamid = ANY($1)",
+                &[&wamids],
+            )?
+            .iter()
+            .map(|r| col(r, 0))
+            .collect::<Result<_>>()?;
+        for wamid in wamids {
+            let is_known = known.iter().any(|k| k == wamid);
+            self.remembered.wamids.insert((*wamid).to_owned(), is_known);
+        }
+        Ok(())
     }
 
     fn outbound_by_wamid(&mut self, line: Uuid, wamid: &str) -> Result<Option<MessageId>> {
@@ -275,6 +297,8 @@ impl MessageTx for PgTx<'_> {
     }
 
     fn unfail_message(&mut self, id: MessageId) -> Result<bool> {
+        // Its wamid goes: whether a wamid is known is read again.
+        self.remembered.wamids.clear();
         let n = self.exec(
             "UPDATE messages SET state = 'sending', failure = NULL, remedy = NULL, wamid = NULL
              WHERE id = $1 AND state IN ('failed', 'unconfirmed')",
@@ -284,6 +308,8 @@ impl MessageTx for PgTx<'_> {
     }
 
     fn set_message_wamid(&mut self, id: MessageId, wamid: &str) -> Result<()> {
+        // A wamid it had before goes: whether a wamid is known is read again.
+        self.remembered.wamids.clear();
         let n = self.exec(
             "UPDATE messages SET wamid = $2 WHERE id = $1",
             &[&id.to_string(), &wamid],

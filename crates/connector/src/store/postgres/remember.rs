@@ -38,6 +38,31 @@ pub(super) struct Remembered {
     /// statements' tables (every message inserted names `messages`): `insert_message`
     /// forgets a thread's when it adds an outbound message, the only change that moves it.
     pub latest_outbound: HashMap<(ThreadId, i64), Option<multiline_domain::time::Timestamp>>,
+    /// `open_thread_of`, by line, channel and the guest's ids: reads `threads`, but
+    /// forgotten only by the statements that can change which thread is a guest's open one
+    /// (see [`keeps_open_threads`]).
+    pub open_threads: HashMap<OpenThreadKey, Option<ThreadId>>,
+    /// Whether a wamid is a message's (`wamid_known`), read for a batch at once by
+    /// `expect_wamids`; kept up to date by the message statements that set wamids.
+    pub wamids: HashMap<String, bool>,
+}
+
+/// What `open_thread_of` was asked: line, channel, and the guest's key, number and user id.
+pub(super) type OpenThreadKey = (Uuid, String, String, Option<String>, Option<String>);
+
+/// The statements on `threads` that change neither a thread's guest, its status, its line,
+/// its channel nor when it was made (what `open_thread_of` matches and orders by): a
+/// thread's preview, activity and template flag. Every other statement naming `threads`
+/// forgets the open threads found.
+const KEEPS_OPEN_THREADS: &[&str] = &[
+    "UPDATE threads SET last_message_preview",
+    "UPDATE threads SET last_message_at",
+    "UPDATE threads SET template_required",
+];
+
+fn keeps_open_threads(sql: &str) -> bool {
+    let sql = sql.trim_start();
+    KEEPS_OPEN_THREADS.iter().any(|safe| sql.starts_with(safe))
 }
 
 /// Whether learning these of a thread's guest would change anything (the rule
@@ -79,6 +104,9 @@ impl Remembered {
         }
         if names("threads") {
             self.threads.clear();
+            if !keeps_open_threads(sql) {
+                self.open_threads.clear();
+            }
         }
     }
 }
@@ -151,6 +179,38 @@ mod tests {
             !would_learn(&with_phone, Some("+447911123456"), None, None),
             "a known number is never replaced"
         );
+    }
+
+    #[test]
+    fn open_threads_are_forgotten_by_what_can_change_them() {
+        let mut r = Remembered::default();
+        let found = |r: &mut Remembered| {
+            r.open_threads.insert(
+                (Uuid::nil(), "whatsapp".into(), "US.1".into(), None, None),
+                Some(ThreadId(Uuid::nil())),
+            );
+        };
+        found(&mut r);
+        for keeps in [
+            "UPDATE threads SET last_message_preview = $2 WHERE id = $1",
+            "UPDATE threads SET last_message_preview = $2, last_message_at = $3",
+            "UPDATE threads SET last_message_at = GREATEST(last_message_at, $2)",
+            "UPDATE threads SET template_required = $2 WHERE id = $1",
+            "UPDATE messages SET state = $2 WHERE id = $1",
+        ] {
+            r.forget_for(keeps);
+            assert_eq!(r.open_threads.len(), 1, "{keeps}");
+        }
+        for forgets in [
+            "INSERT INTO threads (id, org_id) VALUES ($1, $2)",
+            "UPDATE threads SET status = 'closed' WHERE id = $1",
+            "UPDATE threads SET guest_phone = $2 WHERE id = $1",
+            "UPDATE threads SET contact_id = $2 WHERE id = $1",
+        ] {
+            found(&mut r);
+            r.forget_for(forgets);
+            assert!(r.open_threads.is_empty(), "{forgets}");
+        }
     }
 
     #[test]

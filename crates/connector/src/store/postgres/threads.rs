@@ -192,6 +192,16 @@ impl ThreadTx for PgTx<'_> {
         channel: Channel,
         guest: &GuestIds,
     ) -> Result<Option<ThreadId>> {
+        let remembered = (
+            line,
+            enum_str(&channel),
+            guest.key.clone(),
+            guest.phone.as_ref().map(|p| p.as_str().to_owned()),
+            guest.user_id.clone(),
+        );
+        if let Some(known) = self.remembered.open_threads.get(&remembered) {
+            return Ok(*known);
+        }
         // By key first (the unique open thread), then by either id it knows; with what it
         // knows of its guest (for `learn_guest`).
         let Some(r) = self.opt(
@@ -210,11 +220,13 @@ impl ThreadTx for PgTx<'_> {
             ],
         )?
         else {
+            self.remembered.open_threads.insert(remembered, None);
             return Ok(None);
         };
         let id = ThreadId(uuid_at(&r, 0)?);
         let record = thread_record_at(&r, id, 1)?;
         self.remembered.threads.insert(id, record);
+        self.remembered.open_threads.insert(remembered, Some(id));
         Ok(Some(id))
     }
 
@@ -330,6 +342,8 @@ impl ThreadTx for PgTx<'_> {
     fn guest_message_arrived(&mut self, id: ThreadId, at: Timestamp, preview: &str) -> Result<()> {
         // `set_preview`, `record_activity` from the guest and `set_template_required(false)`
         // in one statement (one round trip).
+        // The record this transaction read stays known, moved as the statement moves it.
+        let known = self.remembered.threads.remove(&id);
         // Held: sent with the next statement, which tells a `NotFound` (see `conn`).
         self.later(
             "UPDATE threads SET last_message_preview = $2,
@@ -343,7 +357,15 @@ impl ThreadTx for PgTx<'_> {
                 Box::new(micros(at)),
             ],
             true,
-        )
+        )?;
+        if let Some(mut record) = known {
+            let forward = |t: Option<Timestamp>| Some(t.map_or(at, |t| t.max(at)));
+            record.window.last_message_at = forward(record.window.last_message_at);
+            record.window.last_guest_message_at = forward(record.window.last_guest_message_at);
+            record.template_required = false;
+            self.remembered.threads.insert(id, record);
+        }
+        Ok(())
     }
 
     fn is_participant(&mut self, caller: Caller, thread: ThreadId) -> Result<bool> {

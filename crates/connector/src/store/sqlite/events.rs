@@ -9,6 +9,10 @@ use super::{SqliteTx, from_micros, json, json_col, micros};
 use crate::store::{AuditEntry, AuditTx, EventTx, Result, audit_chain};
 
 impl EventTx for SqliteTx<'_> {
+    fn held_views(&mut self) -> &mut Option<Vec<multiline_domain::ids::ThreadId>> {
+        &mut self.held_views
+    }
+
     fn push_event(&mut self, user: UserId, event: &Event, now: Timestamp) -> Result<u64> {
         let seq: i64 = self.row(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE user_id = ?1",

@@ -53,6 +53,8 @@ pub struct SqliteStore {
 pub struct SqliteTx<'c> {
     tx: Transaction<'c>,
     pub(crate) sealer: &'c Sealer,
+    /// See [`super::EventTx::held_views`].
+    pub(crate) held_views: Option<Vec<multiline_domain::ids::ThreadId>>,
 }
 
 impl SqliteTx<'_> {
@@ -261,6 +263,7 @@ impl SqliteStore {
         let mut tx = SqliteTx {
             tx,
             sealer: &self.sealer,
+            held_views: None,
         };
         work(&mut tx)?;
         tx.tx.commit()?;
