@@ -39,7 +39,16 @@ pub struct Conn {
     /// A transaction was begun and not ended (its work panicked): the pool drops the
     /// connection rather than hand out a session inside it.
     in_transaction: bool,
+    /// When a statement last came back on it: a connection that worked a moment ago is
+    /// handed out without a check of its own (see [`Connector::is_valid`]).
+    last_answer: Option<std::time::Instant>,
 }
+
+/// How recently a connection must have answered to be handed out unchecked (HikariCP's
+/// "alive bypass window" is 500 ms): a busy connector does not pay a round trip for each
+/// transaction's check, an idle connection (the one a restarted server or a NAT closed) is
+/// checked.
+const CHECKED_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Conn {
     /// Opens a connection to `config` with `tls`.
@@ -54,6 +63,7 @@ impl Conn {
             client: Some(client),
             statements: HashMap::new(),
             in_transaction: false,
+            last_answer: None,
         })
     }
 
@@ -80,24 +90,27 @@ impl Conn {
         }
     }
 
-    /// A transaction on this connection, begun with `begin` (`START TRANSACTION ...`).
+    /// A transaction on this connection, begun with `begin` (`START TRANSACTION ...`), held
+    /// to go with its first statement.
     pub(super) fn begin<'c>(&'c mut self, begin: &str, sealer: &'c Sealer) -> Result<PgTx<'c>> {
-        self.call(async |client| client.batch_execute(begin).await)?;
         let Conn {
             runtime: Some(runtime),
             client: Some(client),
             statements,
             in_transaction,
+            last_answer,
         } = self
         else {
-            unreachable!("checked by call")
+            panic!("a pooled connection has its client until dropped")
         };
         *in_transaction = true;
-        Ok(PgTx {
+        let mut tx = PgTx {
             runtime,
             client,
             statements,
             in_transaction,
+            last_answer,
+            sent: false,
             held: Vec::new(),
             late: false,
             sealer,
@@ -105,7 +118,9 @@ impl Conn {
             aborted: None,
             remembered: Remembered::default(),
             held_views: None,
-        })
+        };
+        tx.later(begin, Vec::new(), false)?;
+        Ok(tx)
     }
 }
 
@@ -137,9 +152,21 @@ impl r2d2::ManageConnection for Connector {
         Conn::open(&self.config, &self.tls)
     }
 
+    /// Checks a connection before it is handed out, unless it answered within
+    /// [`CHECKED_AFTER`]: one that died since fails its transaction's first statement, and
+    /// the pool then drops it ([`Connector::has_broken`]).
+    #[allow(clippy::disallowed_methods)] // A connection's age, not the domain's time.
     fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), tls::ConnectError> {
+        if conn
+            .last_answer
+            .is_some_and(|at| at.elapsed() < CHECKED_AFTER)
+        {
+            return Ok(());
+        }
         let (runtime, client) = conn.parts();
-        Ok(runtime.block_on(client.simple_query("")).map(|_| ())?)
+        runtime.block_on(client.simple_query(""))?;
+        conn.last_answer = Some(std::time::Instant::now());
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -172,6 +199,10 @@ pub struct PgTx<'c> {
     statements: &'c mut HashMap<String, Statement>,
     /// Set until the transaction ends (see [`Conn`]).
     in_transaction: &'c mut bool,
+    /// See [`Conn`]: set when a statement's answer comes back.
+    last_answer: &'c mut Option<std::time::Instant>,
+    /// Whether anything was sent (the held `START TRANSACTION` at least).
+    sent: bool,
     /// Writes not sent yet, in order.
     held: Vec<Held>,
     /// A held write that had to touch a row touched none: the transaction cannot commit.
@@ -229,7 +260,9 @@ impl PgTx<'_> {
         last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
         let held = std::mem::take(&mut self.held);
+        self.sent = true;
         let (outcomes, last) = self.runtime.block_on(together(self.client, &held, last));
+        self.answered();
         let mut failure = None;
         for (h, outcome) in held.iter().zip(outcomes) {
             match self.noted(outcome) {
@@ -288,6 +321,12 @@ impl PgTx<'_> {
         self.with_held(client.query(&statement, params))
     }
 
+    /// Notes that the connection answered now.
+    #[allow(clippy::disallowed_methods)] // A connection's age, not the domain's time.
+    fn answered(&mut self) {
+        *self.last_answer = Some(std::time::Instant::now());
+    }
+
     /// Sends what is held, then commits; or rolls back when a held write failed.
     pub(super) fn commit(mut self) -> Result<()> {
         if !self.held.is_empty() {
@@ -306,6 +345,11 @@ impl PgTx<'_> {
 
     /// Ends the transaction without its changes (what is held is not sent).
     pub(super) fn rollback(self) {
+        if !self.sent {
+            // Not even begun on the server.
+            *self.in_transaction = false;
+            return;
+        }
         let client = self.client;
         match self.runtime.block_on(client.batch_execute("ROLLBACK")) {
             Ok(()) => *self.in_transaction = false,
