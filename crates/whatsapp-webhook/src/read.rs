@@ -18,7 +18,31 @@ use crate::{
     Notification, ParseError, Pricing, Sha256, Status,
 };
 
+/// A body whose strings hold U+0000 (JSON allows it escaped, `\u0000`): the same body with
+/// U+FFFD in its place. No text a guest writes holds one, PostgreSQL's text cannot store it,
+/// and a message is not to be set aside for it.
+fn without_nul(body: &[u8]) -> Result<Vec<u8>, ParseError> {
+    fn clean(v: &mut Value) {
+        match v {
+            Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{FFFD}"),
+            Value::Array(items) => items.iter_mut().for_each(clean),
+            Value::Object(fields) => fields.values_mut().for_each(clean),
+            _ => {}
+        }
+    }
+    let mut value: Value = serde_json::from_slice(body)?;
+    clean(&mut value);
+    Ok(serde_json::to_vec(&value)?)
+}
+
 pub fn notification(body: &[u8]) -> Result<Notification, ParseError> {
+    let cleaned;
+    let body = if body.windows(6).any(|w| w == b"\\u0000") {
+        cleaned = without_nul(body)?;
+        cleaned.as_slice()
+    } else {
+        body
+    };
     let envelope: wire::Envelope = serde_json::from_slice(body)?;
     if envelope.object != "whatsapp_business_account" {
         return Err(ParseError::Object(envelope.object));

@@ -172,3 +172,36 @@ fn an_entry_of_the_wrong_shape_costs_only_itself() {
     assert_eq!(messages(&n).len(), 1);
     assert_eq!(n.elements.len(), 2);
 }
+
+#[test]
+fn a_nul_in_a_text_or_a_name_reads_as_a_replacement_character() {
+    // JSON allows U+0000 escaped; no guest types one, and PostgreSQL's text cannot hold it.
+    let body = BODY
+        .replace("Sheena Nelson", "Sheena\\u0000Nelson")
+        .replace("another color?", "another\\u0000color?");
+    let n = parse(body.as_bytes()).unwrap();
+    let m = messages(&n);
+    assert_eq!(m.len(), 2, "nothing set aside for it");
+    let Content::Body { body, .. } = &m[0].content else {
+        panic!("a text")
+    };
+    assert_eq!(
+        **body,
+        MessageBody::Text {
+            text: "Does it come in another\u{FFFD}color?".into()
+        }
+    );
+    assert_eq!(m[0].guest.name.as_deref(), Some("Sheena\u{FFFD}Nelson"));
+    // A backslash and "u0000" typed as words are words.
+    let typed = BODY.replace("another color?", "a \\\\u0000 here");
+    let n = parse(typed.as_bytes()).unwrap();
+    let Content::Body { body, .. } = &messages(&n)[0].content else {
+        panic!("a text")
+    };
+    assert_eq!(
+        **body,
+        MessageBody::Text {
+            text: "Does it come in a \\u0000 here".into()
+        }
+    );
+}

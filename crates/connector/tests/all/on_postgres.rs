@@ -10,6 +10,31 @@ async fn text_goes_out_and_the_reply_comes_back_live() {
         .await;
 }
 
+/// U+0000, which PostgreSQL's text cannot hold: a guest's message with one arrives (with
+/// U+FFFD in its place) rather than being set aside, and a contact named with one is
+/// refused with a sentence, not a server error.
+#[tokio::test]
+async fn a_nul_character_is_replaced_in_a_guests_message_and_refused_in_a_name() {
+    use crate::support::ANA;
+
+    let h = Harness::on_postgres().await;
+    h.demo
+        .sim
+        .guest_sends_text(ANA, "Is it\u{0}ready?")
+        .unwrap();
+    h.settle().await;
+    let thread = h.ana_thread().await;
+    let last = h.messages(&thread).await.pop().unwrap();
+    assert_eq!(last.body.preview(), "Is it\u{FFFD}ready?");
+
+    let r = h
+        .post("/v1/contacts", serde_json::json!({ "name": "Ana\u{0}B" }))
+        .await;
+    assert_eq!(r.status(), 400);
+    let error = r.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_body", "{error}");
+}
+
 #[tokio::test]
 async fn alive_ready_and_metrics() {
     crate::operations::alive_ready_and_metrics(Harness::on_postgres().await).await;

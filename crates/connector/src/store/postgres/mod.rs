@@ -92,6 +92,13 @@ impl From<postgres::Error> for Error {
             Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
                 Error::Conflict("a record with this key exists")
             }
+            // A text holding U+0000, which PostgreSQL's text cannot store (SQLite can):
+            // said as what it is, not as a failure of the store. Webhooks never bring one
+            // (their reader puts U+FFFD in its place).
+            Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE => Error::invalid(
+                multiline_domain::errors::ErrorCode::InvalidBody,
+                "The text holds a NUL character (U+0000), which cannot be stored.",
+            ),
             _ => Error::Backend(Box::new(e)),
         }
     }
