@@ -59,6 +59,7 @@ pub(super) async fn carrier(
             text,
             media,
         } => {
+            let text = without_nul(text);
             if known(ctx, &id).await? {
                 // Delivered again: stored already, nothing fetched twice.
                 return Ok(arrivals);
@@ -126,10 +127,21 @@ pub(super) async fn carrier(
             });
         }
         CarrierEvent::Transcript { recording_id, text } => {
-            arrivals.transcripts.push((recording_id, text));
+            arrivals.transcripts.push((recording_id, without_nul(text)));
         }
     }
     Ok(arrivals)
+}
+
+/// A text with U+FFFD for each U+0000 (a carrier's form may carry `%00`): no one texts
+/// one, and PostgreSQL's text cannot store it (a webhook's texts are read the same way, by
+/// `multiline_whatsapp_webhook`).
+fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
 }
 
 fn carrier_of<'c>(

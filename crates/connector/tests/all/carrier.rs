@@ -12,7 +12,7 @@ use serde_json::json;
 
 const ANA_E164: &str = "+12025550147";
 
-async fn sms_thread(h: &Harness) -> Thread {
+pub(crate) async fn sms_thread(h: &Harness) -> Thread {
     let contacts: Vec<Contact> = h.get("/v1/contacts?q=Ana").await;
     let r = h
         .post(
@@ -27,7 +27,7 @@ async fn sms_thread(h: &Harness) -> Thread {
 }
 
 /// Polls the API until `done` holds for the thread's messages (waiting for the system).
-async fn until_messages(
+pub(crate) async fn until_messages(
     h: &Harness,
     thread: &Thread,
     done: impl Fn(&[Message]) -> bool,

@@ -10,9 +10,9 @@ async fn text_goes_out_and_the_reply_comes_back_live() {
         .await;
 }
 
-/// U+0000, which PostgreSQL's text cannot hold: a guest's message with one arrives (with
-/// U+FFFD in its place) rather than being set aside, and a contact named with one is
-/// refused with a sentence, not a server error.
+/// U+0000, which PostgreSQL's text cannot hold: a guest's message with one, by WhatsApp or
+/// by SMS, arrives (with U+FFFD in its place) rather than being set aside, and a contact
+/// named with one is refused with a sentence, not a server error.
 #[tokio::test]
 async fn a_nul_character_is_replaced_in_a_guests_message_and_refused_in_a_name() {
     use crate::support::ANA;
@@ -26,6 +26,15 @@ async fn a_nul_character_is_replaced_in_a_guests_message_and_refused_in_a_name()
     let thread = h.ana_thread().await;
     let last = h.messages(&thread).await.pop().unwrap();
     assert_eq!(last.body.preview(), "Is it\u{FFFD}ready?");
+
+    // A text by SMS too (a carrier's form may carry `%00`).
+    let sms = crate::carrier::sms_thread(&h).await;
+    h.demo
+        .sim
+        .guest_texts("+12025550147", "See you\u{0}at 5")
+        .unwrap();
+    let messages = crate::carrier::until_messages(&h, &sms, |m| !m.is_empty()).await;
+    assert_eq!(messages[0].body.preview(), "See you\u{FFFD}at 5");
 
     let r = h
         .post("/v1/contacts", serde_json::json!({ "name": "Ana\u{0}B" }))
