@@ -200,6 +200,36 @@ impl App {
                 bin.display()
             );
         }
+        // The ports are free when chosen, not reserved: another process may take one
+        // before tauri-driver or its WebKitWebDriver listens on it (seen once: "Unable to
+        // listen for HTTP server"). Such a launch is made again on other ports.
+        let mut attempt = 0;
+        let (driver, tauri_driver, sim_port, sim_token) = loop {
+            attempt += 1;
+            match Self::launch_once(dir, &bin, env).await {
+                Ok(launched) => break launched,
+                Err(error) if attempt < 3 => {
+                    eprintln!("launching the app failed ({error:#}); again on other ports");
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        Ok(App {
+            driver,
+            ids: TestIds::load(),
+            sim: SimControl::new(format!("http://127.0.0.1:{sim_port}"), sim_token),
+            tauri_driver,
+            data_dir: dir.to_owned(),
+            _data: owned,
+        })
+    }
+
+    /// One launch: tauri-driver on ports free now, and a WebDriver session on the app.
+    async fn launch_once(
+        dir: &Path,
+        bin: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<(Client, Child, u16, String)> {
         let sim_port = free_port();
         let sim_token = format!("e2e-{}-{sim_port}", std::process::id());
         let port = free_port();
@@ -259,14 +289,7 @@ impl App {
         )
         .await?;
         let tauri_driver = tauri_driver.0.take().expect("still owned");
-        Ok(App {
-            driver,
-            ids: TestIds::load(),
-            sim: SimControl::new(format!("http://127.0.0.1:{sim_port}"), sim_token),
-            tauri_driver,
-            data_dir: dir.to_owned(),
-            _data: owned,
-        })
+        Ok((driver, tauri_driver, sim_port, sim_token))
     }
 
     /// Runs `f` (a polling loop) for at most [`WAIT`]. On a timeout the error carries what
