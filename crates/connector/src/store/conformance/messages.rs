@@ -371,3 +371,75 @@ pub fn what_a_message_says_about_itself_and_its_reactions_are_kept(s: &dyn Store
         "one row per message, whatever is said about it"
     );
 }
+
+/// A message read in the transaction that stored it reads as it does once committed,
+/// whatever is joined to it (a backend may answer that read from what it was given).
+pub fn a_message_reads_in_its_own_transaction_as_stored(s: &dyn Store) {
+    let w = world(s);
+    let thread = s.write(|tx| thread(tx, &w)).unwrap();
+    let react = |emoji: &str| NewReaction {
+        emoji: Some(emoji.into()),
+        by: "Ana Lima".into(),
+        at: t(1),
+    };
+    s.write(|tx| {
+        tx.insert_message(&inbound(thread, "wamid.quoted", "Is it free?", t(1)))?;
+        // A reaction that came before its message.
+        tx.set_reaction(w.line, "wamid.early", &react("🙏"))
+    })
+    .unwrap();
+    let plain = inbound(thread, "wamid.plain", "Hello", t(2));
+    let early = inbound(thread, "wamid.early", "Thanks", t(3));
+    let mut quoting = inbound(thread, "wamid.quoting", "That one", t(4));
+    quoting.about = MessageAbout {
+        reply_to: Some("wamid.quoted".into()),
+        ..Default::default()
+    };
+    // Sub-microsecond time, a place, a forward and an ad: each through its column.
+    let mut placed = inbound(
+        thread,
+        "wamid.placed",
+        "",
+        t(5) + chrono::Duration::nanoseconds(1_500),
+    );
+    placed.body = serde_json::from_value(serde_json::json!({
+        "type": "location", "latitude": 38.7223, "longitude": -9.1393,
+        "name": "Café ☕", "address": null, "url": null
+    }))
+    .unwrap();
+    placed.about.forwarded = Some(Forwarded::Many);
+    placed.about.ad = Some(AdReferral {
+        headline: Some("Chat with us".into()),
+        body: Some("«Rooms»".into()),
+        source_url: None,
+    });
+    let mine = outbound(thread, w.alex.user_id, "On it", t(6));
+    let mut notice = inbound(thread, "", "Ana opened the chat", t(7));
+    notice.wamid = None;
+    notice.direction = Direction::System;
+    let then = inbound(thread, "wamid.then", "Great", t(8));
+    let all = [plain, early, quoting, placed, mine, notice, then];
+    let wamids: Vec<&str> = all.iter().filter_map(|m| m.wamid.as_deref()).collect();
+    let inside = s
+        .write(|tx| {
+            tx.expect_wamids(&wamids)?;
+            let mut read = Vec::new();
+            for m in &all {
+                tx.insert_message(m)?;
+                read.push(tx.message(m.id)?);
+            }
+            // Reacted to after it was read: read again.
+            tx.set_reaction(w.line, "wamid.then", &react("👍"))?;
+            read.pop();
+            read.push(tx.message(all[6].id)?);
+            Ok(read)
+        })
+        .unwrap();
+    for (m, got) in all.iter().zip(&inside) {
+        assert_eq!(got, &s.read(|tx| tx.message(m.id)).unwrap(), "{:?}", m.body);
+    }
+    assert_eq!(inside[1].reactions[0].emoji, "🙏", "the early reaction");
+    assert!(inside[2].reply_to.as_ref().unwrap().message_id.is_some());
+    assert_eq!(inside[4].author_name.as_deref(), Some("Alex Doe"));
+    assert_eq!(inside[6].reactions[0].emoji, "👍", "the reaction made after");
+}

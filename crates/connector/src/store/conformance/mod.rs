@@ -63,6 +63,7 @@ macro_rules! store_conformance {
             messages_are_unique_by_wamid_and_client_id,
             messages_are_listed_in_order_and_found_by_their_ids,
             what_a_message_says_about_itself_and_its_reactions_are_kept,
+            a_message_reads_in_its_own_transaction_as_stored,
             the_outbox_hands_out_heads_of_threads_once,
             early_statuses_are_kept_then_taken_once,
             the_inbox_retries_later_and_sets_aside,

@@ -7,9 +7,11 @@ use multiline_domain::time::Timestamp;
 use postgres::Row;
 use uuid::Uuid;
 
+use std::collections::HashSet;
+
 use super::{
-    Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_json_at, opt_time_at,
-    opt_uuid_at, time_at, touched, uuid_at,
+    Params, PgTx, col, enum_at, enum_str, from_micros, json, json_at, json_str, micros,
+    opt_json_at, opt_time_at, opt_uuid_at, time_at, touched, uuid_at,
 };
 use crate::store::{MessageTx, NewMessage, NewReaction, Result};
 
@@ -93,6 +95,42 @@ fn message_row(row: &Row) -> Result<Message> {
     })
 }
 
+/// `m` as [`MessageTx::message`] will read it back once inserted, when nothing else is
+/// joined to it: no author (whose name is read), no quoted message, and a wamid that
+/// `expect_wamids` found no reaction waiting for. Each column goes through the conversion a
+/// read gives it (times to whole microseconds, documents through their text). None when it
+/// must be read.
+fn as_read_back(
+    tx: &PgTx<'_>,
+    m: &NewMessage,
+    body: &str,
+    ad: Option<&str>,
+) -> Result<Option<Message>> {
+    let unreacted = match &m.wamid {
+        Some(wamid) => tx.remembered.unreacted.contains(wamid),
+        None => true,
+    };
+    if m.author.is_some() || m.about.reply_to.is_some() || !unreacted {
+        return Ok(None);
+    }
+    Ok(Some(Message {
+        id: m.id,
+        client_id: m.client_id,
+        thread_id: m.thread,
+        direction: m.direction,
+        author_name: None,
+        body: json_str(body)?,
+        state: m.state,
+        failure: None,
+        remedy: None,
+        created_at: from_micros(micros(m.created_at)),
+        forwarded: m.about.forwarded,
+        ad: ad.map(json_str).transpose()?,
+        reply_to: None,
+        reactions: Vec::new(),
+    }))
+}
+
 /// The message id in the first column of a query's one row, if any.
 fn message_id(tx: &mut PgTx<'_>, sql: &str, params: Params<'_>) -> Result<Option<MessageId>> {
     tx.opt(sql, params)?
@@ -112,6 +150,9 @@ impl MessageTx for PgTx<'_> {
         if let Some(wamid) = &m.wamid {
             self.remembered.wamids.insert(wamid.clone(), true);
         }
+        let body = json(&m.body);
+        let ad = m.about.ad.as_ref().map(json);
+        let read_back = as_read_back(self, m, &body, ad.as_deref())?;
         self.later(
             "INSERT INTO messages (id, thread_id, direction, author_user_id, client_id, wamid,
                      body, state, created_at, reply_to_wamid, forwarded, ad, raw)
@@ -123,19 +164,27 @@ impl MessageTx for PgTx<'_> {
                 Box::new(m.author.map(|a| a.to_string())),
                 Box::new(m.client_id.map(|c| c.to_string())),
                 Box::new(m.wamid.clone()),
-                Box::new(json(&m.body)),
+                Box::new(body),
                 Box::new(enum_str(&m.state)),
                 Box::new(micros(m.created_at)),
                 Box::new(m.about.reply_to.clone()),
                 Box::new(m.about.forwarded.as_ref().map(enum_str)),
-                Box::new(m.about.ad.as_ref().map(json)),
+                Box::new(ad),
                 Box::new(m.about.raw.clone()),
             ],
             false,
-        )
+        )?;
+        // After the statement, whose table names would forget it.
+        if let Some(message) = read_back {
+            self.remembered.inserted.insert(m.id, message);
+        }
+        Ok(())
     }
 
     fn message(&mut self, id: MessageId) -> Result<Message> {
+        if let Some(message) = self.remembered.inserted.get(&id) {
+            return Ok(message.clone());
+        }
         let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
         let row = self.one(&sql, &[&id.to_string()])?;
         message_row(&row)
@@ -182,17 +231,29 @@ impl MessageTx for PgTx<'_> {
     }
 
     fn expect_wamids(&mut self, wamids: &[&str]) -> Result<()> {
-        let known: Vec<String> = self
-            .all(
-                "SELECT wamid FROM messages WHERE wamid = ANY($1)",
-                &[&wamids],
-            )?
-            .iter()
-            .map(|r| col(r, 0))
-            .collect::<Result<_>>()?;
-        for wamid in wamids {
-            let is_known = known.iter().any(|k| k == wamid);
-            self.remembered.wamids.insert((*wamid).to_owned(), is_known);
+        // The messages that have them, and the reactions waiting for them (on any line).
+        let rows = self.all(
+            "SELECT wamid, FALSE FROM messages WHERE wamid = ANY($1)
+             UNION ALL
+             SELECT target_wamid, TRUE FROM reactions
+             WHERE target_wamid = ANY($1) AND emoji <> ''",
+            &[&wamids],
+        )?;
+        let (mut known, mut reacted) = (HashSet::new(), HashSet::new());
+        for row in &rows {
+            let wamid: String = col(row, 0)?;
+            match col::<bool>(row, 1)? {
+                true => reacted.insert(wamid),
+                false => known.insert(wamid),
+            };
+        }
+        for &wamid in wamids {
+            self.remembered
+                .wamids
+                .insert(wamid.to_owned(), known.contains(wamid));
+            if !reacted.contains(wamid) {
+                self.remembered.unreacted.insert(wamid.to_owned());
+            }
         }
         Ok(())
     }

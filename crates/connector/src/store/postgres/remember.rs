@@ -9,11 +9,11 @@
 //! that is not a plain `SELECT` and names a table a remembered answer was read from forgets
 //! that answer (and the audit head is kept up to date by the one method that moves it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use multiline_domain::api::User;
+use multiline_domain::api::{Message, User};
 use multiline_domain::consent::Consent;
-use multiline_domain::ids::{OrganizationId, ThreadId, UserId};
+use multiline_domain::ids::{MessageId, OrganizationId, ThreadId, UserId};
 use uuid::Uuid;
 
 use crate::store::{OrgRecord, ThreadRecord};
@@ -45,6 +45,14 @@ pub(super) struct Remembered {
     /// Whether a wamid is a message's (`wamid_known`), read for a batch at once by
     /// `expect_wamids`; kept up to date by the message statements that set wamids.
     pub wamids: HashMap<String, bool>,
+    /// Wamids `expect_wamids` found no reaction waiting for (a guest's reaction may come
+    /// before its message's webhook): reads `reactions`.
+    pub unreacted: HashSet<String>,
+    /// Messages this transaction inserted, as `message` would read them back, kept only when
+    /// nothing else is joined to them (no author's name, no quoted message, no reaction):
+    /// reads `messages`, `reactions` and `users`, and `threads` (a thread's line; only an
+    /// `UPDATE` of a thread, which never moves it to another line, keeps them).
+    pub inserted: HashMap<MessageId, Message>,
 }
 
 /// What `open_thread_of` was asked: line, channel, and the guest's key, number and user id.
@@ -61,8 +69,11 @@ const KEEPS_OPEN_THREADS: &[&str] = &[
 ];
 
 fn keeps_open_threads(sql: &str) -> bool {
-    let sql = sql.trim_start();
-    KEEPS_OPEN_THREADS.iter().any(|safe| sql.starts_with(safe))
+    KEEPS_OPEN_THREADS.iter().any(|safe| starts_with(sql, safe))
+}
+
+fn starts_with(sql: &str, head: &str) -> bool {
+    sql.trim_start().starts_with(head)
 }
 
 /// Whether learning these of a thread's guest would change anything (the rule
@@ -98,6 +109,16 @@ impl Remembered {
         }
         if names("users") {
             self.participant_users.clear();
+        }
+        if names("reactions") {
+            self.unreacted.clear();
+        }
+        if names("messages")
+            || names("reactions")
+            || names("users")
+            || (names("threads") && !starts_with(sql, "UPDATE threads "))
+        {
+            self.inserted.clear();
         }
         if names("audit") {
             self.audit_heads.clear();
@@ -210,6 +231,44 @@ mod tests {
             found(&mut r);
             r.forget_for(forgets);
             assert!(r.open_threads.is_empty(), "{forgets}");
+        }
+    }
+
+    #[test]
+    fn messages_inserted_are_forgotten_by_what_is_joined_to_them() {
+        let remembered = || {
+            let mut r = Remembered::default();
+            let message: Message = serde_json::from_value(serde_json::json!({
+                "id": Uuid::nil(), "client_id": null, "thread_id": Uuid::nil(),
+                "direction": "inbound", "author_name": null,
+                "body": {"type": "text", "text": "hi"}, "state": "delivered",
+                "failure": null, "remedy": null, "created_at": "2026-03-01T09:00:00Z",
+                "forwarded": null, "ad": null, "reply_to": null, "reactions": []
+            }))
+            .unwrap();
+            r.inserted.insert(message.id, message);
+            r.unreacted.insert("wamid.1".into());
+            r
+        };
+        for keeps in [
+            "UPDATE threads SET last_message_preview = $2 WHERE id = $1",
+            "INSERT INTO events (user_id, seq, payload, created_at) VALUES ($1, $2, $3, $4)",
+            "WITH added AS (INSERT INTO audit ...) INSERT INTO audit_heads ...",
+            "SELECT m.id FROM messages m JOIN reactions r ON r.target_wamid = m.wamid",
+        ] {
+            let mut r = remembered();
+            r.forget_for(keeps);
+            assert_eq!((r.inserted.len(), r.unreacted.len()), (1, 1), "{keeps}");
+        }
+        for (forgets, unreacted) in [
+            ("UPDATE messages SET state = $2 WHERE id = $1", 1),
+            ("INSERT INTO reactions (line_id, target_wamid) VALUES ($1, $2)", 0),
+            ("UPDATE users SET name = $2 WHERE id = $1", 1),
+            ("DELETE FROM threads WHERE id = $1", 1),
+        ] {
+            let mut r = remembered();
+            r.forget_for(forgets);
+            assert_eq!((r.inserted.len(), r.unreacted.len()), (0, unreacted), "{forgets}");
         }
     }
 
