@@ -55,6 +55,7 @@ const MAX_BACKOFF_SECS: i64 = 300;
 
 /// Rows applied per transaction.
 const BATCH: usize = 32;
+const SHARED_BATCH: usize = 128;
 
 /// Keeps a verified webhook and wakes the worker: what a handler does before it answers.
 pub async fn keep(ctx: &Ctx, line: Uuid, source: InboxSource, body: Vec<u8>) -> Result<()> {
@@ -199,7 +200,7 @@ async fn apply_due(ctx: &Ctx, leased: &mut bool) -> Result<()> {
                 false => env.store.read(|tx| tx.inbox_pending(env.now, BATCH)),
                 true => env
                     .store
-                    .queue(|tx| tx.inbox_claim(holder, env.now, env.now + lease, BATCH)),
+                    .queue(|tx| tx.inbox_claim(holder, env.now, env.now + lease, SHARED_BATCH)),
             })
             .await?;
         if rows.is_empty() {

@@ -441,5 +441,8 @@ pub fn a_message_reads_in_its_own_transaction_as_stored(s: &dyn Store) {
     assert_eq!(inside[1].reactions[0].emoji, "🙏", "the early reaction");
     assert!(inside[2].reply_to.as_ref().unwrap().message_id.is_some());
     assert_eq!(inside[4].author_name.as_deref(), Some("Alex Doe"));
-    assert_eq!(inside[6].reactions[0].emoji, "👍", "the reaction made after");
+    assert_eq!(
+        inside[6].reactions[0].emoji, "👍",
+        "the reaction made after"
+    );
 }

@@ -32,7 +32,9 @@ pub(super) struct Remembered {
     /// Each organization's audit chain head (records, hash): moved only by `append_audit`.
     pub audit_heads: HashMap<OrganizationId, (i64, String)>,
     /// Thread records read by `thread` or found by `open_thread_of` (so that `learn_guest`
-    /// writes only what is new, and the use case's next `thread` is free): reads `threads`.
+    /// writes only what is new, and the use case's next `thread` is free): reads `threads`,
+    /// but kept by the statements that change nothing in a record (a preview) or whose
+    /// method moves the record as the statement moves the row (see [`keeps_thread_records`]).
     pub threads: HashMap<ThreadId, ThreadRecord>,
     /// `latest_outbound_at`, by thread and until when (microseconds). Not forgotten by the
     /// statements' tables (every message inserted names `messages`): `insert_message`
@@ -67,6 +69,23 @@ const KEEPS_OPEN_THREADS: &[&str] = &[
     "UPDATE threads SET last_message_at",
     "UPDATE threads SET template_required",
 ];
+
+/// What `set_preview` runs: a thread's preview, which is not in its record.
+pub(super) const SET_PREVIEW: &str = "UPDATE threads SET last_message_preview = $2 WHERE id = $1";
+
+/// What `guest_message_arrived` runs; the method moves the thread's record as it moves the
+/// row, so the other records are kept.
+pub(super) const GUEST_MESSAGE_ARRIVED: &str = "UPDATE threads SET last_message_preview = $2,
+     last_message_at = GREATEST(COALESCE(last_message_at, 0), $3::bigint),
+     last_guest_message_at = GREATEST(COALESCE(last_guest_message_at, 0), $3::bigint),
+     template_required = FALSE
+ WHERE id = $1";
+
+/// Whether `sql` leaves the remembered thread records right (each statement on `threads`
+/// forgets them but these).
+fn keeps_thread_records(sql: &str) -> bool {
+    sql == SET_PREVIEW || sql == GUEST_MESSAGE_ARRIVED
+}
 
 fn keeps_open_threads(sql: &str) -> bool {
     KEEPS_OPEN_THREADS.iter().any(|safe| starts_with(sql, safe))
@@ -124,7 +143,9 @@ impl Remembered {
             self.audit_heads.clear();
         }
         if names("threads") {
-            self.threads.clear();
+            if !keeps_thread_records(sql) {
+                self.threads.clear();
+            }
             if !keeps_open_threads(sql) {
                 self.open_threads.clear();
             }
@@ -262,13 +283,55 @@ mod tests {
         }
         for (forgets, unreacted) in [
             ("UPDATE messages SET state = $2 WHERE id = $1", 1),
-            ("INSERT INTO reactions (line_id, target_wamid) VALUES ($1, $2)", 0),
+            (
+                "INSERT INTO reactions (line_id, target_wamid) VALUES ($1, $2)",
+                0,
+            ),
             ("UPDATE users SET name = $2 WHERE id = $1", 1),
             ("DELETE FROM threads WHERE id = $1", 1),
         ] {
             let mut r = remembered();
             r.forget_for(forgets);
-            assert_eq!((r.inserted.len(), r.unreacted.len()), (0, unreacted), "{forgets}");
+            assert_eq!(
+                (r.inserted.len(), r.unreacted.len()),
+                (0, unreacted),
+                "{forgets}"
+            );
+        }
+    }
+
+    #[test]
+    fn thread_records_are_kept_only_by_what_leaves_them_right() {
+        let remembered = || {
+            let mut r = Remembered::default();
+            let record: ThreadRecord = ThreadRecord {
+                id: ThreadId(Uuid::nil()),
+                org_id: OrganizationId(Uuid::nil()),
+                line_id: Uuid::nil(),
+                channel: multiline_domain::api::Channel::Whatsapp,
+                guest: crate::store::GuestIds::of(None, Some("US.1".into())).unwrap(),
+                guest_name: None,
+                contact_id: None,
+                status: multiline_domain::api::ThreadStatus::Open,
+                template_required: false,
+                window: Default::default(),
+            };
+            r.threads.insert(record.id, record);
+            r
+        };
+        for keeps in [SET_PREVIEW, GUEST_MESSAGE_ARRIVED] {
+            let mut r = remembered();
+            r.forget_for(keeps);
+            assert_eq!(r.threads.len(), 1, "{keeps}");
+        }
+        for forgets in [
+            "UPDATE threads SET last_message_preview = $2, status = 'closed' WHERE id = $1",
+            "UPDATE threads SET template_required = $2 WHERE id = $1",
+            "UPDATE threads SET guest_phone = COALESCE(guest_phone, $2) WHERE id = $1",
+        ] {
+            let mut r = remembered();
+            r.forget_for(forgets);
+            assert!(r.threads.is_empty(), "{forgets}");
         }
     }
 

@@ -9,10 +9,10 @@ use multiline_domain::window::{WindowFacts, WindowRule};
 use postgres::Row;
 use uuid::Uuid;
 
-use super::remember::would_learn;
+use super::remember::{GUEST_MESSAGE_ARRIVED, SET_PREVIEW, would_learn};
 use super::{
-    Params, PgTx, col, enum_at, enum_str, json, json_at, micros, opt_time_at, opt_uuid_at,
-    phone_at, time_at, touched, user_at, uuid_at,
+    Params, PgTx, col, enum_at, enum_str, from_micros, json, json_at, micros, opt_time_at,
+    opt_uuid_at, phone_at, time_at, touched, user_at, uuid_at,
 };
 use crate::store::{
     Caller, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx, ViewFacts,
@@ -320,10 +320,7 @@ impl ThreadTx for PgTx<'_> {
     }
 
     fn set_preview(&mut self, id: ThreadId, preview: &str) -> Result<()> {
-        let n = self.exec(
-            "UPDATE threads SET last_message_preview = $2 WHERE id = $1",
-            &[&id.to_string(), &preview],
-        )?;
+        let n = self.exec(SET_PREVIEW, &[&id.to_string(), &preview])?;
         touched(n)
     }
 
@@ -346,11 +343,7 @@ impl ThreadTx for PgTx<'_> {
         let known = self.remembered.threads.remove(&id);
         // Held: sent with the next statement, which tells a `NotFound` (see `conn`).
         self.later(
-            "UPDATE threads SET last_message_preview = $2,
-                 last_message_at = GREATEST(COALESCE(last_message_at, 0), $3::bigint),
-                 last_guest_message_at = GREATEST(COALESCE(last_guest_message_at, 0), $3::bigint),
-                 template_required = FALSE
-             WHERE id = $1",
+            GUEST_MESSAGE_ARRIVED,
             vec![
                 Box::new(id.to_string()),
                 Box::new(preview.to_owned()),
@@ -359,6 +352,8 @@ impl ThreadTx for PgTx<'_> {
             true,
         )?;
         if let Some(mut record) = known {
+            // As the row keeps it: in whole microseconds.
+            let at = from_micros(micros(at));
             let forward = |t: Option<Timestamp>| Some(t.map_or(at, |t| t.max(at)));
             record.window.last_message_at = forward(record.window.last_message_at);
             record.window.last_guest_message_at = forward(record.window.last_guest_message_at);
