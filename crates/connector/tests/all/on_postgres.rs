@@ -287,6 +287,8 @@ fn held_writes_that_fail_fail_their_transaction() {
     });
     assert!(matches!(outcome, Err(Error::NotFound)), "{outcome:?}");
     assert_eq!(preview(&store), None, "nothing of it committed");
+    // The writes lock is given back however a write ends (with its COMMIT, or after it).
+    assert_eq!(db.advisory_locks(), 0);
     // Told by the commit.
     let outcome = store.write(|tx| {
         tx.guest_message_arrived(known, t(1), "kept?")?;
@@ -294,6 +296,7 @@ fn held_writes_that_fail_fail_their_transaction() {
     });
     assert!(matches!(outcome, Err(Error::NotFound)), "{outcome:?}");
     assert_eq!(preview(&store), None);
+    assert_eq!(db.advisory_locks(), 0);
     // Refused by PostgreSQL (a second message with the same wamid), told by the next read.
     let message =
         |wamid: &str| multiline_connector::store::conformance::inbound(known, wamid, "hi", t(2));
@@ -310,11 +313,35 @@ fn held_writes_that_fail_fail_their_transaction() {
             .is_none(),
         "the first insert rolled back with the second"
     );
+    assert_eq!(db.advisory_locks(), 0);
+    // Refused by PostgreSQL, told only by the commit (sent with the held inserts).
+    let outcome = store.write(|tx| {
+        tx.insert_message(&message("wamid.TWO"))?;
+        tx.insert_message(&message("wamid.TWO"))
+    });
+    assert!(matches!(outcome, Err(Error::Conflict(_))), "{outcome:?}");
+    assert!(
+        store
+            .read(|tx| tx.message_by_wamid(w.line, "wamid.TWO"))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(db.advisory_locks(), 0);
     // And what works is committed, held writes included.
     store
         .write(|tx| tx.guest_message_arrived(known, t(3), "Hello"))
         .unwrap();
     assert_eq!(preview(&store).as_deref(), Some("Hello"));
+    store
+        .write(|tx| tx.insert_message(&message("wamid.THREE")))
+        .unwrap();
+    assert!(
+        store
+            .read(|tx| tx.message_by_wamid(w.line, "wamid.THREE"))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(db.advisory_locks(), 0);
 }
 
 /// A work that panics inside a transaction does not hand its session, still inside the

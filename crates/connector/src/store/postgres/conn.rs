@@ -91,8 +91,14 @@ impl Conn {
     }
 
     /// A transaction on this connection, begun with `begin` (`START TRANSACTION ...`), held
-    /// to go with its first statement.
-    pub(super) fn begin<'c>(&'c mut self, begin: &str, sealer: &'c Sealer) -> Result<PgTx<'c>> {
+    /// to go with its first statement; after `before` (a statement outside the transaction
+    /// with its parameters, such as taking a lock), when given.
+    pub(super) fn begin<'c>(
+        &'c mut self,
+        before: Option<(&str, Owned)>,
+        begin: &str,
+        sealer: &'c Sealer,
+    ) -> Result<PgTx<'c>> {
         let Conn {
             runtime: Some(runtime),
             client: Some(client),
@@ -119,6 +125,9 @@ impl Conn {
             remembered: Remembered::default(),
             held_views: None,
         };
+        if let Some((sql, params)) = before {
+            tx.later(sql, params, false)?;
+        }
         tx.later(begin, Vec::new(), false)?;
         Ok(tx)
     }
@@ -259,6 +268,19 @@ impl PgTx<'_> {
         &mut self,
         last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
+        let (failure, last) = self.send_held(last);
+        match failure {
+            Some(error) => Err(error),
+            None => last,
+        }
+    }
+
+    /// [`PgTx::with_held`]'s round trip: the first held write's failure, and `last`'s
+    /// outcome (both noted).
+    fn send_held<T>(
+        &mut self,
+        last: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+    ) -> (Option<Error>, Result<T>) {
         let held = std::mem::take(&mut self.held);
         self.sent = true;
         let (outcomes, last) = self.runtime.block_on(together(self.client, &held, last));
@@ -277,10 +299,7 @@ impl PgTx<'_> {
             }
         }
         let last = self.noted(last);
-        match failure {
-            Some(error) => Err(error),
-            None => last,
-        }
+        (failure, last)
     }
 
     /// Runs a statement: the rows it touched.
@@ -327,20 +346,32 @@ impl PgTx<'_> {
         *self.last_answer = Some(std::time::Instant::now());
     }
 
-    /// Sends what is held, then commits; or rolls back when a held write failed.
-    pub(super) fn commit(mut self) -> Result<()> {
-        if !self.held.is_empty() {
+    /// Sends what is held and commits, then runs `then` (statements outside the
+    /// transaction, such as giving back a lock; none when empty), in one round trip; or,
+    /// when a held write must touch a row (its count is checked before anything commits),
+    /// in two. Ended either way (a COMMIT that fails, or that follows a failed statement,
+    /// rolls back). Also whether `then` ran: a COMMIT that fails skips it, a COMMIT that
+    /// rolls back does not.
+    pub(super) fn commit(mut self, then: &str) -> (Result<()>, bool) {
+        if self.held.iter().any(|h| h.touch) {
             let sent = self.with_held(std::future::ready(Ok(())));
             if let Err(error) = sent {
                 self.rollback();
-                return Err(error);
+                return (Err(error), false);
             }
         }
         let client = self.client;
-        // Ended either way (a COMMIT that fails rolls back).
-        let committed = self.runtime.block_on(client.batch_execute("COMMIT"));
+        let sql = match then {
+            "" => "COMMIT".to_owned(),
+            then => format!("COMMIT; {then}"),
+        };
+        let (failure, ended) = self.send_held(client.simple_query(&sql));
         *self.in_transaction = false;
-        committed.map_err(Error::from)
+        let then_ran = ended.is_ok();
+        match (failure, ended) {
+            (Some(error), _) | (None, Err(error)) => (Err(error), then_ran),
+            (None, Ok(_)) => (Ok(()), then_ran),
+        }
     }
 
     /// Ends the transaction without its changes (what is held is not sent).

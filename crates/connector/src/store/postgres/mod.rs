@@ -241,44 +241,59 @@ impl PgStore {
     /// write holds [`WRITES_LOCK`] meanwhile.
     fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.pool.get()?;
-        if mode != Mode::Write {
-            return self.attempts(mode, &mut conn, work);
-        }
-        // Taken before the transaction begins, so its snapshot comes after the previous
-        // write's commit. A connection that breaks drops the lock with its session.
-        conn.call(async |c| {
-            c.execute("SELECT pg_advisory_lock($1)", &[&WRITES_LOCK])
-                .await
-        })?;
-        let done = self.attempts(mode, &mut conn, work);
-        let unlocked = conn.call(async |c| {
-            c.execute("SELECT pg_advisory_unlock($1)", &[&WRITES_LOCK])
-                .await
-        });
-        if let Err(error) = unlocked {
-            // A session that may still hold the lock must not go back to the pool.
-            tracing::warn!(%error, "releasing the writes lock; the connection is closed");
-            conn.close();
+        let (done, holding) = self.attempts(mode, &mut conn, work);
+        if holding {
+            // The lock was not given back with a commit (the work failed, or its COMMIT).
+            let unlocked = conn.call(async |c| {
+                c.execute("SELECT pg_advisory_unlock($1)", &[&WRITES_LOCK])
+                    .await
+            });
+            if let Err(error) = unlocked {
+                // A session that may still hold the lock must not go back to the pool.
+                tracing::warn!(%error, "releasing the writes lock; the connection is closed");
+                conn.close();
+            }
         }
         done
     }
 
-    /// [`PgStore::run`]'s transaction, run again after a lost race.
+    /// [`PgStore::run`]'s transaction, run again after a lost race; and whether the
+    /// connection may still hold [`WRITES_LOCK`]. A write takes the lock before its
+    /// transaction begins, so that its snapshot comes after the previous write's commit
+    /// (sent with its `START` and first statement: the server takes them in order), and
+    /// gives it back after its `COMMIT` (sent together). A connection that breaks drops
+    /// the lock with its session.
     fn attempts(
         &self,
         mode: Mode,
         conn: &mut Conn,
         work: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>,
-    ) -> Result<()> {
+    ) -> (Result<()>, bool) {
         let begin = match mode {
             Mode::Write => "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
             Mode::Read => "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             Mode::Queue => "START TRANSACTION ISOLATION LEVEL READ COMMITTED",
         };
+        let (lock, unlock) = match mode {
+            Mode::Write => (
+                "SELECT pg_advisory_lock($1)",
+                format!("SELECT pg_advisory_unlock({WRITES_LOCK})"),
+            ),
+            Mode::Read | Mode::Queue => ("", String::new()),
+        };
+        let mut holding = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut tx = conn.begin(begin, &self.sealer)?;
+            let before: Option<(&str, conn::Owned)> = match (mode, holding) {
+                (Mode::Write, false) => Some((lock, vec![Box::new(WRITES_LOCK)])),
+                _ => None,
+            };
+            holding |= before.is_some();
+            let mut tx = match conn.begin(before, begin, &self.sealer) {
+                Ok(tx) => tx,
+                Err(error) => return (Err(error), holding),
+            };
             let worked = work(&mut tx);
             let aborted = tx.aborted.take();
             let done = match (worked, aborted) {
@@ -287,7 +302,11 @@ impl PgStore {
                     tx.rollback();
                     Err(Error::NotFound)
                 }
-                (Ok(()), None) => tx.commit(),
+                (Ok(()), None) => {
+                    let (committed, unlocked) = tx.commit(&unlock);
+                    holding &= !unlocked;
+                    committed
+                }
                 // A lost race anywhere in the work: it runs again.
                 (_, Some(aborted)) if aborted.code.as_ref().is_some_and(is_race) => {
                     tx.rollback();
@@ -312,7 +331,7 @@ impl PgStore {
                     let pause = rand::random_range(1..=2u64 << attempt.min(6));
                     std::thread::sleep(Duration::from_millis(pause));
                 }
-                done => return done,
+                done => return (done, holding),
             }
         }
     }

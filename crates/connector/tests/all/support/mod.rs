@@ -122,6 +122,28 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// How many advisory locks sessions hold in this database (the writes lock, when a
+    /// write is running or a session leaked it).
+    pub fn advisory_locks(&self) -> i64 {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+            client
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_locks
+                     WHERE locktype = 'advisory'
+                       AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
+                    &[&name],
+                )
+                .unwrap()
+                .get(0)
+        })
+        .join()
+        .unwrap()
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
