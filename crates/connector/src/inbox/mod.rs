@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use multiline_domain::api::{Channel, MessageBody};
 use multiline_domain::cloud_errors::Disposition;
+use multiline_domain::time::Timestamp;
 use uuid::Uuid;
 
 use crate::ctx::Ctx;
@@ -119,27 +120,47 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
         let mut stopping = ctx.stopping.clone();
         // Between batches, the connector may stop: a batch taken is applied.
         while !*stopping.borrow() {
-            if let Err(error) = drain(&ctx).await {
-                tracing::error!(%error, "inbox");
-            }
+            let took = match drain(&ctx).await {
+                Ok(took) => took,
+                Err(error) => {
+                    tracing::error!(%error, "inbox");
+                    true
+                }
+            };
             // Until woken, or the next retry is due (bounded, so a moved test clock and a
             // store that failed are noticed).
             let now = ctx.clock.now();
-            let wait = match ctx
+            let due = ctx
                 .run(|env| env.store.read(|tx| tx.inbox_next_due()))
-                .await
-            {
+                .await;
+            let wait = match due {
                 Ok(Some(due)) => (due - now).to_std().unwrap_or(Duration::ZERO),
                 _ => Duration::from_secs(1),
             }
-            .clamp(Duration::from_millis(20), Duration::from_secs(1));
+            .clamp(MIN_PAUSE, Duration::from_secs(1));
+            let woken = match due {
+                Ok(Some(due)) => wakes_early(took, due, now),
+                _ => true,
+            };
             tokio::select! {
-                _ = ctx.inbox.notified() => {}
+                _ = ctx.inbox.notified(), if woken => {}
                 _ = tokio::time::sleep(wait) => {}
                 () = crate::serve::until_stopped(&mut stopping) => {}
             }
         }
     })
+}
+
+/// The shortest pause between two drains that took nothing.
+const MIN_PAUSE: Duration = Duration::from_millis(20);
+
+/// Whether a drain that `took` rows or not may be followed by the next webhook's wake-up
+/// rather than the pause: not when it took nothing though a row is `due` by `now` (its line
+/// is another instance's, which applies it, and each webhook this instance keeps meanwhile
+/// would only ask again). The rows it keeps wait at most [`MIN_PAUSE`] longer, and only when
+/// the other instance gives the line back between its last claim and that row.
+fn wakes_early(took: bool, due: Timestamp, now: Timestamp) -> bool {
+    took || due > now
 }
 
 /// One row read and its media fetched: ready to apply.
@@ -171,20 +192,21 @@ enum Failure {
 /// transaction; then, on a store several instances share, gives up its leases on the lines
 /// (another instance's new rows are not held up). A batch that fails is applied a row at a
 /// time, so one bad row is counted and set aside alone.
-pub async fn drain(ctx: &Ctx) -> Result<()> {
+pub async fn drain(ctx: &Ctx) -> Result<bool> {
     // Leases are taken only by claims that found rows: a drain that found none holds none.
-    let mut leased = false;
-    let applied = apply_due(ctx, &mut leased).await;
-    if leased {
+    let mut took = false;
+    let applied = apply_due(ctx, &mut took).await;
+    if took && ctx.store.shared() {
         let holder = ctx.instance;
         ctx.run(move |env| env.store.queue(|tx| tx.inbox_release(holder)))
             .await?;
     }
-    applied
+    applied.map(|()| took)
 }
 
-/// [`drain`]'s batches; `leased` becomes true once a claim took a line's lease.
-async fn apply_due(ctx: &Ctx, leased: &mut bool) -> Result<()> {
+/// [`drain`]'s batches; `took` becomes true once a claim found rows (and, on a shared store,
+/// took a line's lease).
+async fn apply_due(ctx: &Ctx, took: &mut bool) -> Result<()> {
     let mut lines: HashMap<Uuid, Line> = HashMap::new();
     let holder = ctx.instance;
     // An instance's claim on a line's inbox holds half a claim lease without being renewed
@@ -206,7 +228,7 @@ async fn apply_due(ctx: &Ctx, leased: &mut bool) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        *leased |= shared;
+        *took = true;
         let mut work = Vec::with_capacity(rows.len());
         for row in rows {
             let (id, attempts) = (row.id, row.attempts);
@@ -575,4 +597,19 @@ fn retry_later(error: &ProviderError) -> bool {
         error.disposition,
         Disposition::Retry | Disposition::RetryOnce | Disposition::Unknown
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drain_that_took_nothing_though_rows_were_due_waits_out_its_pause() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let later = now + chrono::Duration::seconds(2);
+        assert!(!wakes_early(false, now, now), "due, and another instance's");
+        assert!(wakes_early(true, now, now), "it took rows: more may come");
+        assert!(wakes_early(false, later, now), "nothing due yet");
+        assert!(wakes_early(true, later, now));
+    }
 }
