@@ -71,6 +71,8 @@ pub struct Ctx {
     /// line's inbox: half as long, renewed with each batch); [`CLAIM_LEASE`]
     /// unless set (`serve --claim-lease`).
     pub claim_lease: chrono::Duration,
+    /// The lines webhooks were last checked against (see [`crate::lines_seen`]).
+    pub lines_seen: Arc<crate::lines_seen::SeenLines>,
 }
 
 /// The background workers of a running connector, by name: `GET /readyz` says whether each
@@ -130,6 +132,7 @@ impl Ctx {
             lease_check_every: std::time::Duration::from_secs(5),
             instance: uuid::Uuid::new_v4(),
             claim_lease: CLAIM_LEASE,
+            lines_seen: Arc::default(),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod ctx;
 pub mod dispatch;
 pub mod error;
 pub mod inbox;
+pub mod lines_seen;
 pub mod media_facts;
 pub mod metrics;
 pub mod passwords;

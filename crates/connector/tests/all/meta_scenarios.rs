@@ -296,3 +296,65 @@ async fn a_webhook_of_several_messages_tells_each_message_then_the_thread_once()
         ]
     );
 }
+
+/// The webhook door keeps a line a moment (see `lines_seen`); a secret replaced elsewhere
+/// (an admin's write, another instance) is seen by the first webhook signed with it, and the
+/// old one is refused from then on.
+#[tokio::test]
+async fn a_secret_replaced_elsewhere_is_seen_by_the_next_webhook() {
+    use multiline_connector::store::StoreExt as _;
+    let h = Harness::start().await;
+    let post = |secret: String, words: &'static str, id: &'static str| {
+        let h = &h;
+        async move {
+            let body = body(vec![text(id, words, 1_767_000_000)]);
+            h.http
+                .post(h.line_webhook())
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", wa_sim::signature(&secret, &body))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let line = h.line();
+    let old = line.app_secret.clone();
+    assert_eq!(post(old.clone(), "Hello", "wamid.SEEN1").await, 200);
+    // Replaced in the store, not through this connector.
+    let rotated = "a-new-app-secret".to_owned();
+    h.blocking(|env| {
+        env.store
+            .write(|tx| {
+                tx.upsert_line(
+                    line.org_id,
+                    line.id,
+                    &multiline_connector::store::NewLine {
+                        phone_number_id: line.phone_number_id.clone(),
+                        waba_id: line.waba_id.clone(),
+                        display_phone_number: line.display_phone_number.clone(),
+                        access_token: line.access_token.clone(),
+                        app_secret: rotated.clone(),
+                        verify_token: line.verify_token.clone(),
+                        api_base_url: line.api_base_url.clone(),
+                        api_version: line.api_version.clone(),
+                        owner_user_id: line.owner_user_id,
+                    },
+                )
+                .map(|_| ())
+            })
+            .unwrap()
+    });
+    assert_eq!(post(rotated, "Still there?", "wamid.SEEN2").await, 200);
+    assert_eq!(post(old, "Forged?", "wamid.SEEN3").await, 401);
+    h.settle().await;
+    let thread = thread_of(&h, "+15557654321").await.expect("a thread");
+    let texts: Vec<String> = h
+        .messages(&thread)
+        .await
+        .iter()
+        .map(|m| m.body.preview())
+        .collect();
+    assert_eq!(texts, ["Hello", "Still there?"]);
+}
