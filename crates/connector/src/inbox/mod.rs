@@ -142,8 +142,14 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
                 Ok(Some(due)) => wakes_early(took, due, now),
                 _ => true,
             };
+            if !woken {
+                tokio::select! {
+                    _ = tokio::time::sleep(LEASED_PAUSE) => {}
+                    () = crate::serve::until_stopped(&mut stopping) => {}
+                }
+            }
             tokio::select! {
-                _ = ctx.inbox.notified(), if woken => {}
+                _ = ctx.inbox.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
                 () = crate::serve::until_stopped(&mut stopping) => {}
             }
@@ -154,11 +160,16 @@ pub fn spawn(ctx: Ctx) -> tokio::task::JoinHandle<()> {
 /// The shortest pause between two drains that took nothing.
 const MIN_PAUSE: Duration = Duration::from_millis(20);
 
-/// Whether a drain that `took` rows or not may be followed by the next webhook's wake-up
-/// rather than the pause: not when it took nothing though a row is `due` by `now` (its line
-/// is another instance's, which applies it, and each webhook this instance keeps meanwhile
-/// would only ask again). The rows it keeps wait at most [`MIN_PAUSE`] longer, and only when
-/// the other instance gives the line back between its last claim and that row.
+/// The pause before a drain that found its line's due rows leased by another instance may
+/// be woken again.
+const LEASED_PAUSE: Duration = Duration::from_millis(5);
+
+/// Whether a drain that `took` rows or not may be followed at once by the next webhook's
+/// wake-up: not when it took nothing though a row is `due` by `now` (its line is another
+/// instance's, which applies it, and each webhook this instance keeps meanwhile would only
+/// ask again). Such a drain pauses [`LEASED_PAUSE`] first (the webhooks kept meanwhile wake
+/// it once then): a row it keeps waits that much longer only when the other instance gave
+/// the line back just before.
 fn wakes_early(took: bool, due: Timestamp, now: Timestamp) -> bool {
     took || due > now
 }
