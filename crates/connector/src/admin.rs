@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// A PostgreSQL database instead of the SQLite store (`postgres://...`).
     pub database_url: Option<String>,
+    /// Connections each instance keeps to PostgreSQL at most.
+    pub database_pool: Option<u32>,
 }
 
 /// How the connector writes its log lines.
@@ -83,6 +85,8 @@ pub fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<Ctx> {
 pub struct Storage {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Connections to PostgreSQL at most ([`crate::store::postgres::POOL`] unless set).
+    pub database_pool: Option<u32>,
 }
 
 impl Storage {
@@ -103,7 +107,9 @@ impl Storage {
             .with_context(|| format!("creating the data folder {}", self.data_dir.display()))?;
         let beside = store_path(&self.data_dir);
         let sealer = Sealer::load(&beside)?;
-        let store = PgStore::connect(url, sealer)
+        let pool = self.database_pool.unwrap_or(crate::store::postgres::POOL);
+        anyhow::ensure!(pool >= 2, "--database-pool: at least 2 connections");
+        let store = PgStore::connect_pooled(url, sealer, pool)
             .with_context(|| format!("connecting to {}", redacted(url)))?;
         crate::store::secrets::forget_previous(&beside)?;
         Ok(store)

@@ -43,6 +43,11 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// How many connections this instance keeps to PostgreSQL at most (default 10). With N
+    /// instances, N times this (and one more each, for the events feed) must stay under the
+    /// server's `max_connections`.
+    #[arg(long, global = true, env = "MULTILINE_DATABASE_POOL")]
+    database_pool: Option<u32>,
     /// How log lines are written to standard error: `text` (for people) or `json` (one
     /// object per line, for a log collector). Levels: RUST_LOG (default `info`).
     #[arg(long, global = true, env = "MULTILINE_LOG_FORMAT")]
@@ -339,6 +344,7 @@ fn main() -> anyhow::Result<()> {
     let storage = admin::Storage {
         data_dir: data_dir.clone(),
         database_url: cli.database_url.or(file.database_url),
+        database_pool: cli.database_pool.or(file.database_pool),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {

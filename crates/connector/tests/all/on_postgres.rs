@@ -429,3 +429,45 @@ fn a_database_asked_for_tls_is_reached_over_tls_and_an_unknown_authority_refused
     assert!(refused.contains("certificate"), "{refused}");
     drop(store);
 }
+
+/// An instance keeps at most its pool of connections however many requests come at once
+/// (`--database-pool`), and a pool too small to work is refused.
+#[test]
+fn an_instance_keeps_at_most_its_pool_of_connections() {
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+    use multiline_connector::store::{Store, StoreExt as _};
+
+    let db = crate::support::TestDatabase::new();
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(
+        PgStore::connect_pooled(&db.url, Sealer::with_key(&[7; 32]), 3).unwrap(),
+    );
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    store.read(|tx| tx.inbox_next_due()).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut seen = 0;
+    while !workers.iter().all(|w| w.is_finished()) {
+        seen = seen.max(db.connections());
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    seen = seen.max(db.connections());
+    assert!((1..=3).contains(&seen), "{seen} connections");
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage = multiline_connector::admin::Storage {
+        data_dir: dir.path().to_owned(),
+        database_url: Some(db.url.clone()),
+        database_pool: Some(1),
+    };
+    let refused = storage.open_postgres().err().expect("refused").to_string();
+    assert!(refused.contains("--database-pool"), "{refused}");
+}

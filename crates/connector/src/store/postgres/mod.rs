@@ -56,6 +56,12 @@ mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
 
+/// How many connections an instance keeps at most, unless set (`--database-pool`):
+/// HikariCP's default. Each busy webhook or request holds one for a transaction's round
+/// trips; more than the database has cores to run them only queue inside it, and N
+/// instances' pools must fit its `max_connections` together.
+pub const POOL: u32 = 10;
+
 /// The advisory lock held while migrations run (any number; this one spells "multilin").
 const MIGRATIONS_LOCK: i64 = 0x6d75_6c74_696c_696e;
 
@@ -143,6 +149,11 @@ impl PgStore {
     /// applies the migrations it lacks, and seals every secret not sealed with `sealer`'s
     /// current key. Over TLS when the URL says `sslmode=require` (see [`tls`]).
     pub fn connect(url: &str, sealer: Sealer) -> Result<PgStore> {
+        PgStore::connect_pooled(url, sealer, POOL)
+    }
+
+    /// [`PgStore::connect`] with at most `pool` connections (besides the events feed's).
+    pub fn connect_pooled(url: &str, sealer: Sealer, pool: u32) -> Result<PgStore> {
         let (config, tls) = tls::parse(url)?;
         // One connection first: a refusal (a password, a certificate) is said at once, with
         // its cause, rather than after the pool's wait for connections that cannot come.
@@ -161,7 +172,7 @@ impl PgStore {
         ran?;
         drop(client);
         let pool = r2d2::Pool::builder()
-            .max_size(16)
+            .max_size(pool)
             .min_idle(Some(2))
             .connection_timeout(Duration::from_secs(10))
             .build(Connector {

@@ -126,18 +126,24 @@ impl TestDatabase {
     /// How many advisory locks sessions hold in this database (the writes lock, when a
     /// write is running or a session leaked it).
     pub fn advisory_locks(&self) -> i64 {
+        self.count(
+            "SELECT COUNT(*) FROM pg_locks
+             WHERE locktype = 'advisory'
+               AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
+        )
+    }
+
+    /// How many sessions are connected to this database.
+    pub fn connections(&self) -> i64 {
+        self.count("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1")
+    }
+
+    /// The count `sql` gives with this database's name as `$1`, asked as the administrator.
+    fn count(&self, sql: &'static str) -> i64 {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         std::thread::spawn(move || {
             let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-            client
-                .query_one(
-                    "SELECT COUNT(*) FROM pg_locks
-                     WHERE locktype = 'advisory'
-                       AND database = (SELECT oid FROM pg_database WHERE datname = $1)",
-                    &[&name],
-                )
-                .unwrap()
-                .get(0)
+            client.query_one(sql, &[&name]).unwrap().get(0)
         })
         .join()
         .unwrap()
