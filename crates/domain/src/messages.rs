@@ -139,6 +139,17 @@ pub enum MessageBody {
 }
 
 /// The sentence for a message of a kind the app cannot show yet.
+/// `text` with U+FFFD for each U+0000 (JSON allows it escaped, `\u0000`): no text a guest
+/// writes holds one, PostgreSQL's text cannot store it, and a message is not to be set aside
+/// for it. A text without one is handed back as it is.
+pub fn without_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
+}
+
 pub fn unsupported(kind: &str) -> MessageBody {
     MessageBody::Unsupported {
         kind: Some(kind.to_owned()),

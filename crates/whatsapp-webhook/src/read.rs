@@ -18,13 +18,12 @@ use crate::{
     Notification, ParseError, Pricing, Sha256, Status,
 };
 
-/// A body whose strings hold U+0000 (JSON allows it escaped, `\u0000`): the same body with
-/// U+FFFD in its place. No text a guest writes holds one, PostgreSQL's text cannot store it,
-/// and a message is not to be set aside for it.
+/// A body whose strings hold U+0000: the same body with U+FFFD in its place
+/// ([`multiline_domain::messages::without_nul`]).
 fn without_nul(body: &[u8]) -> Result<Vec<u8>, ParseError> {
     fn clean(v: &mut Value) {
         match v {
-            Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{FFFD}"),
+            Value::String(s) => *s = multiline_domain::messages::without_nul(std::mem::take(s)),
             Value::Array(items) => items.iter_mut().for_each(clean),
             Value::Object(fields) => fields.values_mut().for_each(clean),
             _ => {}

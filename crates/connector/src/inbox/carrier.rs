@@ -3,6 +3,8 @@
 
 use multiline_domain::api::{Channel, DeliveryState, MessageBody};
 use multiline_domain::ids::MediaId;
+// A carrier's form may carry `%00`: read as a WhatsApp webhook's texts are.
+use multiline_domain::messages::without_nul;
 use multiline_domain::phone::E164;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -131,17 +133,6 @@ pub(super) async fn carrier(
         }
     }
     Ok(arrivals)
-}
-
-/// A text with U+FFFD for each U+0000 (a carrier's form may carry `%00`): no one texts
-/// one, and PostgreSQL's text cannot store it (a webhook's texts are read the same way, by
-/// `multiline_whatsapp_webhook`).
-fn without_nul(text: String) -> String {
-    if text.contains('\0') {
-        text.replace('\0', "\u{FFFD}")
-    } else {
-        text
-    }
 }
 
 fn carrier_of<'c>(
