@@ -76,6 +76,11 @@ pub fn a_thread_reads_as_each_participant_sees_it(s: &dyn Store) {
         .map(|t| t.id)
         .collect();
     assert_eq!(listed, [sms, thread]);
+    // Each as its own view reads (a backend may read a list's views together).
+    for listed in s.read(|tx| tx.threads_of(w.alex)).unwrap() {
+        let alone = s.read(|tx| tx.thread_view(listed.id, w.alex.user_id));
+        assert_eq!(listed, alone.unwrap());
+    }
     assert!(s.read(|tx| tx.threads_of(w.olga)).unwrap().is_empty());
     assert_eq!(
         s.read(|tx| tx.threads_of_guest(w.line, &w.ana_guest.key, None))

@@ -340,6 +340,22 @@ impl PgTx<'_> {
         self.with_held(client.query(&statement, params))
     }
 
+    /// Every row of one query for each of `each` parameters, all sent at once (one round
+    /// trip, with what is held): a list's reads that do not depend on one another.
+    pub(crate) fn all_each(
+        &mut self,
+        sql: &str,
+        each: &[Vec<&(dyn ToSql + Sync)>],
+    ) -> Result<Vec<Vec<Row>>> {
+        if each.is_empty() {
+            return Ok(Vec::new());
+        }
+        let statement = self.statement(sql)?;
+        let client = self.client;
+        let queries = each.iter().map(|params| client.query(&statement, params));
+        self.with_held(futures_util::future::try_join_all(queries))
+    }
+
     /// Notes that the connection answered now.
     #[allow(clippy::disallowed_methods)] // A connection's age, not the domain's time.
     fn answered(&mut self) {

@@ -17,7 +17,9 @@ use crate::store::{MessageTx, NewMessage, NewReaction, Result};
 
 /// A message's columns and what is said about it: the message it answers (`q`, kept only
 /// when of the same line: `qt`), and the guest's reaction (`r`).
-const MESSAGE_SELECT: &str = "SELECT m.id, m.client_id, m.thread_id, m.direction, u.name, m.body,
+macro_rules! message_select {
+    () => {
+        "SELECT m.id, m.client_id, m.thread_id, m.direction, u.name, m.body,
          m.state, m.failure, m.created_at, m.forwarded, m.ad, m.reply_to_wamid,
          q.id, q.thread_id, q.direction, q.body, r.emoji, r.by_name, r.reacted_at,
          qt.line_id = t.line_id, m.remedy
@@ -27,7 +29,18 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.client_id, m.thread_id, m.direction
      LEFT JOIN messages q ON q.wamid = m.reply_to_wamid
      LEFT JOIN threads qt ON qt.id = q.thread_id
      LEFT JOIN reactions r ON r.line_id = t.line_id AND r.target_wamid = m.wamid
-         AND r.emoji <> ''";
+         AND r.emoji <> ''"
+    };
+}
+
+/// `message`'s statement.
+const MESSAGE_BY_ID: &str = concat!(message_select!(), " WHERE m.id = $1");
+
+/// `messages`' statement.
+const MESSAGES_OF_THREAD: &str = concat!(
+    message_select!(),
+    " WHERE m.thread_id = $1 ORDER BY m.created_at, m.seq"
+);
 
 /// A nullable enum column.
 fn opt_enum_at<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<Option<T>> {
@@ -37,7 +50,7 @@ fn opt_enum_at<T: serde::de::DeserializeOwned>(row: &Row, i: usize) -> Result<Op
     enum_at(row, i).map(Some)
 }
 
-/// What a message of `thread_id` answers, from [`MESSAGE_SELECT`]'s columns 12 to 15.
+/// What a message of `thread_id` answers, from `message_select!`'s columns 12 to 15.
 fn quote_row(row: &Row, thread_id: ThreadId, same_line: bool) -> Result<Quote> {
     let quoted: Option<&str> = col(row, 12)?;
     if quoted.is_none() || !same_line {
@@ -60,7 +73,7 @@ fn quote_row(row: &Row, thread_id: ThreadId, same_line: bool) -> Result<Quote> {
     })
 }
 
-/// A message from [`MESSAGE_SELECT`]'s columns.
+/// A message from `message_select!`'s columns.
 fn message_row(row: &Row) -> Result<Message> {
     let thread_id = ThreadId(uuid_at(row, 2)?);
     // A message of another line with the same wamid is not this one's to quote.
@@ -185,8 +198,7 @@ impl MessageTx for PgTx<'_> {
         if let Some(message) = self.remembered.inserted.get(&id) {
             return Ok(message.clone());
         }
-        let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
-        let row = self.one(&sql, &[&id.to_string()])?;
+        let row = self.one(MESSAGE_BY_ID, &[&id.to_string()])?;
         message_row(&row)
     }
 
@@ -196,8 +208,7 @@ impl MessageTx for PgTx<'_> {
     }
 
     fn messages(&mut self, thread: ThreadId) -> Result<Vec<Message>> {
-        let sql = format!("{MESSAGE_SELECT} WHERE m.thread_id = $1 ORDER BY m.created_at, m.seq");
-        self.all(&sql, &[&thread.to_string()])?
+        self.all(MESSAGES_OF_THREAD, &[&thread.to_string()])?
             .iter()
             .map(message_row)
             .collect()

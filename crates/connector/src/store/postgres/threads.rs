@@ -7,6 +7,7 @@ use multiline_domain::phone::E164;
 use multiline_domain::time::Timestamp;
 use multiline_domain::window::{WindowFacts, WindowRule};
 use postgres::Row;
+use postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::remember::{GUEST_MESSAGE_ARRIVED, SET_PREVIEW, would_learn};
@@ -15,7 +16,7 @@ use super::{
     opt_uuid_at, phone_at, time_at, touched, user_at, uuid_at,
 };
 use crate::store::{
-    Caller, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx, ViewFacts,
+    Caller, Error, GuestIds, NewThread, Result, Standing, ThreadRecord, ThreadTx, ViewFacts,
 };
 
 fn standing_table(kind: Standing) -> &'static str {
@@ -33,13 +34,52 @@ fn opt_phone_at(row: &Row, i: usize) -> Result<Option<E164>> {
     }
 }
 
-/// A thread's record's columns, of `threads t` (read by [`thread_record_at`]).
-const THREAD_COLUMNS: &str = "t.org_id, t.line_id, t.channel, t.guest, t.contact_id, t.status, \
-     t.template_required, t.last_message_at, t.last_guest_message_at, t.guest_phone, \
-     t.guest_user_id, t.guest_name";
+/// A thread's record's columns, of `threads t` (read by [`thread_record_at`]); a macro, so
+/// that the statements below are made from it once, when compiled.
+macro_rules! thread_columns {
+    () => {
+        "t.org_id, t.line_id, t.channel, t.guest, t.contact_id, t.status, \
+         t.template_required, t.last_message_at, t.last_guest_message_at, t.guest_phone, \
+         t.guest_user_id, t.guest_name"
+    };
+}
 const THREAD_COLUMN_COUNT: usize = 12;
 
-/// The thread `id`'s record from [`THREAD_COLUMNS`] starting at column `i`.
+/// `thread`'s statement.
+const THREAD_BY_ID: &str = concat!(
+    "SELECT ",
+    thread_columns!(),
+    " FROM threads t WHERE t.id = $1"
+);
+
+/// `thread_view`'s statement: the thread's record and what the view adds.
+const THREAD_VIEW: &str = concat!(
+    "SELECT ",
+    thread_columns!(),
+    ", c.name, t.last_message_preview, o.window_rule,
+        (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id
+            AND m.direction = 'inbound'
+            AND m.created_at > COALESCE(p.last_read_at, 0)),
+        t.created_at
+     FROM threads t
+     JOIN organizations o ON o.id = t.org_id
+     LEFT JOIN contacts c ON c.id = t.contact_id
+     LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = $2
+     WHERE t.id = $1"
+);
+
+/// `open_thread_of`'s statement: by key first (the unique open thread), then by either id
+/// it knows; with what it knows of its guest (for `learn_guest`).
+const OPEN_THREAD_OF: &str = concat!(
+    "SELECT t.id, ",
+    thread_columns!(),
+    " FROM threads t
+     WHERE t.line_id = $1 AND t.channel = $2 AND t.status = 'open'
+       AND (t.guest = $3 OR t.guest_phone = $4 OR t.guest_user_id = $5)
+     ORDER BY t.guest = $3 DESC, t.created_at LIMIT 1"
+);
+
+/// The thread `id`'s record from `thread_columns!` starting at column `i`.
 fn thread_record_at(r: &Row, id: ThreadId, i: usize) -> Result<ThreadRecord> {
     Ok(ThreadRecord {
         id,
@@ -74,14 +114,8 @@ impl PgTx<'_> {
         if let Some(known) = self.remembered.participant_users.get(&thread) {
             return Ok(known.clone());
         }
-        // COLLATE "C": byte order, as SQLite's BINARY compares names.
         let users = self
-            .all(
-                "SELECT u.id, u.name, u.email FROM participants p JOIN users u ON u.id = p.user_id
-             WHERE p.thread_id = $1 AND p.left_at IS NULL
-             ORDER BY p.joined_at, u.name COLLATE \"C\"",
-                &[&thread.to_string()],
-            )?
+            .all(PARTICIPANT_USERS, &[&thread.to_string()])?
             .iter()
             .map(|r| user_at(r, 0))
             .collect::<Result<Vec<_>>>()?;
@@ -90,7 +124,94 @@ impl PgTx<'_> {
             .insert(thread, users.clone());
         Ok(users)
     }
+
+    /// The participants of each of `threads` not read yet, read at once and remembered.
+    fn expect_participant_users(&mut self, threads: &[ThreadId]) -> Result<()> {
+        let missing: Vec<ThreadId> = threads
+            .iter()
+            .filter(|t| !self.remembered.participant_users.contains_key(t))
+            .copied()
+            .collect();
+        let keys: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        let each: Vec<Vec<&(dyn ToSql + Sync)>> = keys
+            .iter()
+            .map(|k| vec![k as &(dyn ToSql + Sync)])
+            .collect();
+        let read = self.all_each(PARTICIPANT_USERS, &each)?;
+        for (thread, rows) in missing.into_iter().zip(read) {
+            let users = rows
+                .iter()
+                .map(|r| user_at(r, 0))
+                .collect::<Result<Vec<_>>>()?;
+            self.remembered.participant_users.insert(thread, users);
+        }
+        Ok(())
+    }
+
+    /// The guest's standing of each of `threads` not read yet, read at once (a statement
+    /// per kind) and remembered.
+    fn expect_standings(&mut self, threads: &[ThreadRecord]) -> Result<()> {
+        for kind in [Standing::Whatsapp, Standing::Sms] {
+            let table = standing_table(kind);
+            let mut missing: Vec<(&'static str, Uuid, String)> = threads
+                .iter()
+                .filter(|t| Standing::of(t.channel) == Some(kind))
+                .map(|t| (table, t.line_id, t.guest.key.clone()))
+                .filter(|key| !self.remembered.standings.contains_key(key))
+                .collect();
+            missing.sort();
+            missing.dedup();
+            let lines: Vec<String> = missing.iter().map(|(_, l, _)| l.to_string()).collect();
+            let each: Vec<Vec<&(dyn ToSql + Sync)>> = missing
+                .iter()
+                .zip(&lines)
+                .map(|((_, _, guest), line)| vec![line as &(dyn ToSql + Sync), guest])
+                .collect();
+            // The table name is one of our own literals, never input.
+            let sql = format!("SELECT state FROM {table} WHERE line_id = $1 AND guest = $2");
+            let read = self.all_each(&sql, &each)?;
+            for (key, rows) in missing.into_iter().zip(read) {
+                let standing = match rows.first() {
+                    Some(r) => json_at(r, 0)?,
+                    None => Consent::None,
+                };
+                self.remembered.standings.insert(key, standing);
+            }
+        }
+        Ok(())
+    }
+
+    /// The view of the thread `t` from its [`THREAD_VIEW`] row `r`.
+    fn view_of(&mut self, t: ThreadRecord, r: &Row) -> Result<Thread> {
+        let i = THREAD_COLUMN_COUNT;
+        let contact_name: Option<String> = col(r, i)?;
+        let preview: Option<String> = col(r, i + 1)?;
+        let window_rule: WindowRule = enum_at(r, i + 2)?;
+        let unread: i64 = col(r, i + 3)?;
+        let opened_at = time_at(r, i + 4)?;
+        let consent = match Standing::of(t.channel) {
+            Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
+            None => Consent::None,
+        };
+        let participants = self.participant_users(t.id)?;
+        Ok(t.view(ViewFacts {
+            contact_name,
+            preview,
+            window_rule,
+            unread,
+            opened_at,
+            consent,
+            participants,
+        }))
+    }
 }
+
+/// The participants a thread's view lists, in the order they joined. COLLATE "C": byte
+/// order, as SQLite's BINARY compares names.
+const PARTICIPANT_USERS: &str = "SELECT u.id, u.name, u.email FROM participants p
+     JOIN users u ON u.id = p.user_id
+     WHERE p.thread_id = $1 AND p.left_at IS NULL
+     ORDER BY p.joined_at, u.name COLLATE \"C\"";
 
 impl ThreadTx for PgTx<'_> {
     fn insert_thread(&mut self, t: &NewThread) -> Result<()> {
@@ -125,53 +246,16 @@ impl ThreadTx for PgTx<'_> {
         if let Some(known) = self.remembered.threads.get(&id) {
             return Ok(known.clone());
         }
-        let r = self.one(
-            &format!("SELECT {THREAD_COLUMNS} FROM threads t WHERE t.id = $1"),
-            &[&id.to_string()],
-        )?;
+        let r = self.one(THREAD_BY_ID, &[&id.to_string()])?;
         let record = thread_record_at(&r, id, 0)?;
         self.remembered.threads.insert(id, record.clone());
         Ok(record)
     }
 
     fn thread_view(&mut self, id: ThreadId, user: UserId) -> Result<Thread> {
-        // The thread's record and what the view adds, in one statement.
-        let r = self.one(
-            &format!(
-                "SELECT {THREAD_COLUMNS}, c.name, t.last_message_preview, o.window_rule,
-                    (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id
-                        AND m.direction = 'inbound'
-                        AND m.created_at > COALESCE(p.last_read_at, 0)),
-                    t.created_at
-                 FROM threads t
-                 JOIN organizations o ON o.id = t.org_id
-                 LEFT JOIN contacts c ON c.id = t.contact_id
-                 LEFT JOIN participants p ON p.thread_id = t.id AND p.user_id = $2
-                 WHERE t.id = $1"
-            ),
-            &[&id.to_string(), &user.to_string()],
-        )?;
-        let t = thread_record_at(&r, id, 0)?;
-        let i = THREAD_COLUMN_COUNT;
-        let contact_name: Option<String> = col(&r, i)?;
-        let preview: Option<String> = col(&r, i + 1)?;
-        let window_rule: WindowRule = enum_at(&r, i + 2)?;
-        let unread: i64 = col(&r, i + 3)?;
-        let opened_at = time_at(&r, i + 4)?;
-        let consent = match Standing::of(t.channel) {
-            Some(kind) => self.standing(kind, t.line_id, &t.guest.key)?,
-            None => Consent::None,
-        };
-        let participants = self.participant_users(id)?;
-        Ok(t.view(ViewFacts {
-            contact_name,
-            preview,
-            window_rule,
-            unread,
-            opened_at,
-            consent,
-            participants,
-        }))
+        let r = self.one(THREAD_VIEW, &[&id.to_string(), &user.to_string()])?;
+        let record = thread_record_at(&r, id, 0)?;
+        self.view_of(record, &r)
     }
 
     fn threads_of(&mut self, caller: Caller) -> Result<Vec<Thread>> {
@@ -181,8 +265,32 @@ impl ThreadTx for PgTx<'_> {
              ORDER BY COALESCE(t.last_message_at, t.created_at) DESC, t.id DESC",
             &[&caller.user_id.to_string(), &caller.org_id.to_string()],
         )?;
-        ids.into_iter()
-            .map(|id| self.thread_view(id, caller.user_id))
+        // Each thread's row, then the standings and participants the views need: each
+        // kind of read sent at once (a few round trips, whatever the number of threads).
+        let (keys, user) = (
+            ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            caller.user_id.to_string(),
+        );
+        let each: Vec<Vec<&(dyn ToSql + Sync)>> = keys
+            .iter()
+            .map(|id| vec![id as &(dyn ToSql + Sync), &user])
+            .collect();
+        let rows = self
+            .all_each(THREAD_VIEW, &each)?
+            .into_iter()
+            .map(|mut rows| rows.pop().ok_or(Error::NotFound))
+            .collect::<Result<Vec<_>>>()?;
+        let records = ids
+            .iter()
+            .zip(&rows)
+            .map(|(id, r)| thread_record_at(r, *id, 0))
+            .collect::<Result<Vec<_>>>()?;
+        self.expect_standings(&records)?;
+        self.expect_participant_users(&ids)?;
+        records
+            .into_iter()
+            .zip(&rows)
+            .map(|(record, r)| self.view_of(record, r))
             .collect()
     }
 
@@ -202,15 +310,8 @@ impl ThreadTx for PgTx<'_> {
         if let Some(known) = self.remembered.open_threads.get(&remembered) {
             return Ok(*known);
         }
-        // By key first (the unique open thread), then by either id it knows; with what it
-        // knows of its guest (for `learn_guest`).
         let Some(r) = self.opt(
-            &format!(
-                "SELECT t.id, {THREAD_COLUMNS} FROM threads t
-                 WHERE t.line_id = $1 AND t.channel = $2 AND t.status = 'open'
-                   AND (t.guest = $3 OR t.guest_phone = $4 OR t.guest_user_id = $5)
-                 ORDER BY t.guest = $3 DESC, t.created_at LIMIT 1"
-            ),
+            OPEN_THREAD_OF,
             &[
                 &line.to_string(),
                 &enum_str(&channel),
