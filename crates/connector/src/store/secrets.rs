@@ -155,8 +155,11 @@ impl Sealer {
             .find(|k| k.id == id)
             .ok_or_else(|| {
                 Error::corrupt(format!(
-                    "a secret sealed with key {id}, which this connector does not have \
-                     (set MULTILINE_SECRET_KEY_PREVIOUS or restore secret.key.previous)"
+                    "a secret sealed with key {id}, which this connector does not have (its \
+                     key is {}): every instance on one database needs the same \
+                     MULTILINE_SECRET_KEY; after a rotation, set MULTILINE_SECRET_KEY_PREVIOUS \
+                     or restore secret.key.previous",
+                    self.current.id
                 ))
             })?;
         let bytes = B64

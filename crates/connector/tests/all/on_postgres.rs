@@ -471,3 +471,30 @@ fn an_instance_keeps_at_most_its_pool_of_connections() {
     let refused = storage.open_postgres().err().expect("refused").to_string();
     assert!(refused.contains("--database-pool"), "{refused}");
 }
+
+/// An instance whose secrets key is not the one the database's secrets were sealed with
+/// (each instance must have the same `MULTILINE_SECRET_KEY`) refuses to start, and says
+/// which keys; the database is left as it was.
+#[test]
+fn an_instance_with_another_secrets_key_refuses_to_start() {
+    use multiline_connector::store::StoreExt as _;
+    use multiline_connector::store::conformance::world;
+    use multiline_connector::store::postgres::PgStore;
+    use multiline_connector::store::secrets::Sealer;
+
+    let db = crate::support::TestDatabase::new();
+    let first = PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+    let w = world(&first);
+    let error = PgStore::connect(&db.url, Sealer::with_key(&[8; 32]))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        error.contains("does not have") && error.contains("the same MULTILINE_SECRET_KEY"),
+        "{error}"
+    );
+    let line = first.read(|tx| tx.line(w.line)).unwrap();
+    assert!(!line.app_secret.is_empty(), "still opens with its key");
+    // The same key starts.
+    PgStore::connect(&db.url, Sealer::with_key(&[7; 32])).unwrap();
+}
