@@ -218,7 +218,17 @@ pub async fn serve(
                 .collect::<Vec<_>>())
         })
         .await?;
-    for line in lines {
+    // Instances on one database starting together (a rolling restart): one of them syncs.
+    // A template Meta changes later reaches its line by Meta's webhook in any case.
+    let shared = connector.ctx.store.clone();
+    let sync = tokio::task::spawn_blocking(move || {
+        shared.claim_periodic("template sync at start", TEMPLATE_SYNC_AT_START)
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or(true);
+    for line in lines.iter().filter(|_| sync) {
         if let Err(error) = crate::template_sync::sync(&connector.ctx, line.id).await {
             tracing::warn!(org = %line.org_id, %error, "template sync at start failed");
         }
@@ -230,6 +240,10 @@ pub async fn serve(
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long after one instance synced the templates at its start another instance that
+/// starts on the same database does not (one connector alone syncs at every start).
+const TEMPLATE_SYNC_AT_START: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Ctrl-C, or the `SIGTERM` a service manager (`systemctl stop`) sends.
 async fn stop_signal() -> anyhow::Result<()> {

@@ -546,7 +546,11 @@ async fn templates(
     if waba_id != state.config.waba_id {
         return Err(GraphError::unknown_object("get", &waba_id));
     }
-    let templates = state.world().templates.clone();
+    let templates = {
+        let mut world = state.world();
+        world.template_listings += 1;
+        world.templates.clone()
+    };
     let data = serde_json::to_value(&templates).expect("templates serialize");
     let mut answer =
         json!({ "data": data, "paging": { "cursors": { "before": "", "after": "" } } });

@@ -269,6 +269,11 @@ impl Simulator {
         self.state.received(wa_id)
     }
 
+    /// How many times the templates were listed (a connector's template sync).
+    pub fn template_listings(&self) -> usize {
+        self.state.world().template_listings
+    }
+
     /// Records that the guest last wrote at `at` (demo seeding), opening Meta's 24 h window.
     pub fn set_guest_last_message_at(&self, wa_id: &str, at: multiline_domain::time::Timestamp) {
         self.state.set_guest_last_message_at(wa_id, at);

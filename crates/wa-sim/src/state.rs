@@ -190,6 +190,8 @@ pub(crate) struct SimState {
 pub(crate) struct World {
     pub guests: HashMap<String, Guest>,
     pub templates: Vec<Template>,
+    /// How many times the templates were listed (`GET .../message_templates`).
+    pub template_listings: usize,
     pub next_id: u64,
     /// Uploaded and received media by id.
     pub media: HashMap<String, Media>,

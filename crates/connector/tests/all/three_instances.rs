@@ -154,6 +154,7 @@ async fn three_instances_one_killed_mid_burst_lose_nothing_and_send_nothing_twic
     let store = h.demo.connector.ctx.store.clone();
     h.demo.connector.shutdown().await;
     let dir = tempfile::tempdir().unwrap();
+    let listed_before = h.demo.sim.template_listings();
     let mut instances: Vec<Instance> = (0..3)
         .map(|n| start_instance(&url, dir.path(), n))
         .collect();
@@ -398,6 +399,11 @@ async fn three_instances_one_killed_mid_burst_lose_nothing_and_send_nothing_twic
             }
         }
     }
+    assert_eq!(
+        h.demo.sim.template_listings() - listed_before,
+        1,
+        "one of the three instances starting together synced the templates"
+    );
     eprintln!(
         "three instances: {INBOUND} in, {OUTBOUND} out, {not_confirmed} not confirmed; settled {settled_after:?} after the kill"
     );
