@@ -220,14 +220,12 @@ pub async fn serve(
         .await?;
     // Instances on one database starting together (a rolling restart): one of them syncs.
     // A template Meta changes later reaches its line by Meta's webhook in any case.
-    let shared = connector.ctx.store.clone();
-    let sync = tokio::task::spawn_blocking(move || {
-        shared.claim_periodic("template sync at start", TEMPLATE_SYNC_AT_START)
-    })
-    .await
-    .ok()
-    .and_then(Result::ok)
-    .unwrap_or(true);
+    let sync = crate::server::my_turn(
+        &connector.ctx,
+        "template sync at start",
+        TEMPLATE_SYNC_AT_START,
+    )
+    .await;
     for line in lines.iter().filter(|_| sync) {
         if let Err(error) = crate::template_sync::sync(&connector.ctx, line.id).await {
             tracing::warn!(org = %line.org_id, %error, "template sync at start failed");

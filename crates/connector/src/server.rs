@@ -57,7 +57,7 @@ fn watch_api_versions(ctx: Ctx) -> tokio::task::JoinHandle<()> {
 
 /// Whether this instance does the periodic `job` now (see [`Store::claim_periodic`]); if the
 /// store cannot say, it does (the jobs are idempotent: twice is better than never).
-async fn my_turn(ctx: &Ctx, job: &'static str, every: std::time::Duration) -> bool {
+pub(crate) async fn my_turn(ctx: &Ctx, job: &'static str, every: std::time::Duration) -> bool {
     let store = ctx.store.clone();
     match tokio::task::spawn_blocking(move || store.claim_periodic(job, every)).await {
         Ok(Ok(mine)) => mine,

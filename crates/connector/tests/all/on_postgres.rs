@@ -300,6 +300,12 @@ fn held_writes_that_fail_fail_their_transaction() {
     // Refused by PostgreSQL (a second message with the same wamid), told by the next read.
     let message =
         |wamid: &str| multiline_connector::store::conformance::inbound(known, wamid, "hi", t(2));
+    let stored = |wamid: &str| {
+        store
+            .read(|tx| tx.message_by_wamid(w.line, wamid))
+            .unwrap()
+            .is_some()
+    };
     let outcome = store.write(|tx| {
         tx.insert_message(&message("wamid.ONE"))?;
         tx.insert_message(&message("wamid.ONE"))?;
@@ -307,10 +313,7 @@ fn held_writes_that_fail_fail_their_transaction() {
     });
     assert!(matches!(outcome, Err(Error::Conflict(_))), "{outcome:?}");
     assert!(
-        store
-            .read(|tx| tx.message_by_wamid(w.line, "wamid.ONE"))
-            .unwrap()
-            .is_none(),
+        !stored("wamid.ONE"),
         "the first insert rolled back with the second"
     );
     assert_eq!(db.advisory_locks(), 0);
@@ -320,12 +323,7 @@ fn held_writes_that_fail_fail_their_transaction() {
         tx.insert_message(&message("wamid.TWO"))
     });
     assert!(matches!(outcome, Err(Error::Conflict(_))), "{outcome:?}");
-    assert!(
-        store
-            .read(|tx| tx.message_by_wamid(w.line, "wamid.TWO"))
-            .unwrap()
-            .is_none()
-    );
+    assert!(!stored("wamid.TWO"));
     assert_eq!(db.advisory_locks(), 0);
     // And what works is committed, held writes included.
     store
@@ -335,12 +333,7 @@ fn held_writes_that_fail_fail_their_transaction() {
     store
         .write(|tx| tx.insert_message(&message("wamid.THREE")))
         .unwrap();
-    assert!(
-        store
-            .read(|tx| tx.message_by_wamid(w.line, "wamid.THREE"))
-            .unwrap()
-            .is_some()
-    );
+    assert!(stored("wamid.THREE"));
     assert_eq!(db.advisory_locks(), 0);
 }
 

@@ -178,6 +178,22 @@ mod tests {
         r
     }
 
+    /// A thread's record, of Ana's WhatsApp thread.
+    fn record() -> ThreadRecord {
+        ThreadRecord {
+            id: ThreadId(Uuid::nil()),
+            org_id: OrganizationId(Uuid::nil()),
+            line_id: Uuid::nil(),
+            channel: multiline_domain::api::Channel::Whatsapp,
+            guest: crate::store::GuestIds::of(None, Some("US.1".into())).unwrap(),
+            guest_name: Some("Ana".into()),
+            contact_id: None,
+            status: multiline_domain::api::ThreadStatus::Open,
+            template_required: false,
+            window: Default::default(),
+        }
+    }
+
     fn counts(r: &Remembered) -> [usize; 4] {
         [
             r.standings.len(),
@@ -189,18 +205,7 @@ mod tests {
 
     #[test]
     fn a_guest_is_learnt_only_when_something_is_new() {
-        let known = ThreadRecord {
-            id: ThreadId(Uuid::nil()),
-            org_id: OrganizationId(Uuid::nil()),
-            line_id: Uuid::nil(),
-            channel: multiline_domain::api::Channel::Whatsapp,
-            guest: crate::store::GuestIds::of(None, Some("US.1".into())).unwrap(),
-            guest_name: Some("Ana".into()),
-            contact_id: None,
-            status: multiline_domain::api::ThreadStatus::Open,
-            template_required: false,
-            window: Default::default(),
-        };
+        let known = record();
         assert!(!would_learn(&known, None, None, None));
         assert!(!would_learn(&known, None, Some("US.1"), Some("Ana")));
         assert!(
@@ -304,18 +309,7 @@ mod tests {
     fn thread_records_are_kept_only_by_what_leaves_them_right() {
         let remembered = || {
             let mut r = Remembered::default();
-            let record: ThreadRecord = ThreadRecord {
-                id: ThreadId(Uuid::nil()),
-                org_id: OrganizationId(Uuid::nil()),
-                line_id: Uuid::nil(),
-                channel: multiline_domain::api::Channel::Whatsapp,
-                guest: crate::store::GuestIds::of(None, Some("US.1".into())).unwrap(),
-                guest_name: None,
-                contact_id: None,
-                status: multiline_domain::api::ThreadStatus::Open,
-                template_required: false,
-                window: Default::default(),
-            };
+            let record = record();
             r.threads.insert(record.id, record);
             r
         };
