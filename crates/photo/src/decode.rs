@@ -4,8 +4,10 @@
 //!   CMYK and YCCK), decoded straight at a reduced size where the output allows (its IDCT
 //!   scaling: the shrink-on-load libvips does), never below the wanted size. Warnings are
 //!   errors: a truncated or damaged scan is refused, not sent with a grey bottom.
-//! - PNG (8- and 16-bit, palette), WebP and GIF (the first frame) through the `image` crate,
-//!   within its memory limits; transparency laid over white.
+//! - WebP (lossy, lossless, animated: the first frame) through libwebp ([`webpx`]), a lossy
+//!   picture decoded straight at a reduced size as JPEG is, on two threads.
+//! - PNG (8- and 16-bit, palette) and GIF (the first frame) through the `image` crate, within
+//!   its memory limits; transparency laid over white.
 //! - HEIC/HEIF and AVIF through libheif ([`crate::heif`]), behind the `heif` feature.
 //!
 //! Metadata is only read here: the orientation (leniently, [`crate::orientation`]) and the ICC
@@ -83,6 +85,7 @@ pub(crate) fn decode(
 ) -> Result<Decoded, PhotoError> {
     match kind {
         Kind::Jpeg => jpeg(bytes, long_edge, limits),
+        Kind::Image(ImageFormat::WebP) => webp(bytes, long_edge, limits),
         Kind::Image(format) => other(bytes, format, limits),
         #[cfg(feature = "heif")]
         Kind::Heif(_) => {
@@ -192,7 +195,58 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
     })
 }
 
-/// PNG, WebP and GIF through the `image` crate, with its memory limits.
+/// WebP through libwebp. The header's size is checked before any pixel buffer exists; a still
+/// picture larger than wanted is decoded straight at 1/n of its size (libwebp's area-averaging
+/// rescaler, the largest whole n that keeps the long edge at least `long_edge`, as JPEG's
+/// shrink-on-load), leaving the last step to the Lanczos3 resize. An animation gives its
+/// first frame, at full size. The orientation and the ICC profile are read from the file's
+/// chunks by the `image` crate's container reader (no pixels decoded there).
+fn webp(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoError> {
+    let decoder = webpx::Decoder::new(bytes).map_err(corrupt)?;
+    let info = decoder.info().clone();
+    check_size(info.width, info.height, limits)?;
+    let (orientation, icc) = webp_meta(bytes);
+    // Our own limits were checked above; webpx's defaults (64 Mpx) are lower than ours.
+    let mut config = webpx::DecoderConfig::new()
+        .use_threads(true)
+        .limits(webpx::Limits::none());
+    let (w, h) = crate::fit(info.width, info.height, long_edge);
+    if (w, h) != (info.width, info.height) && !info.has_animation {
+        config = config.scale(w, h);
+    }
+    let decoder = decoder.config(config);
+    let image = if info.has_alpha {
+        let (rgba, w, h) = decoder.decode_rgba_raw().map_err(corrupt)?;
+        flatten(DynamicImage::ImageRgba8(
+            image::RgbaImage::from_raw(w, h, rgba).ok_or_else(|| corrupt("short pixels"))?,
+        ))
+    } else {
+        let (rgb, w, h) = decoder.decode_rgb_raw().map_err(corrupt)?;
+        RgbImage::from_raw(w, h, rgb).ok_or_else(|| corrupt("short pixels"))?
+    };
+    Ok(Decoded {
+        image: DynamicImage::ImageRgb8(image),
+        orientation,
+        icc,
+    })
+}
+
+/// A WebP's EXIF orientation and ICC profile, from its RIFF chunks; none when the container
+/// cannot be read (libwebp then says whether the picture itself can).
+fn webp_meta(bytes: &[u8]) -> (Orientation, Option<Vec<u8>>) {
+    let Ok(mut container) = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes)) else {
+        return (Orientation::NoTransforms, None);
+    };
+    let orientation = container
+        .exif_metadata()
+        .ok()
+        .flatten()
+        .and_then(|exif| crate::orientation::from_exif(&exif))
+        .unwrap_or(Orientation::NoTransforms);
+    (orientation, container.icc_profile().ok().flatten())
+}
+
+/// PNG and GIF through the `image` crate, with its memory limits.
 fn other(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<Decoded, PhotoError> {
     // The header alone first: its size is checked before any pixel buffer exists.
     let mut header = ImageReader::with_format(Cursor::new(bytes), format);

@@ -3,6 +3,8 @@
 
 use std::alloc::System;
 
+mod common;
+
 use multiline_photo::{Options, process};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -62,5 +64,29 @@ fn a_jpeg_claiming_65000_by_65000_pixels_is_refused_from_its_header() {
     let allocated = region.change().bytes_allocated;
     assert_eq!(e.code().as_str(), "image_too_large", "{e}");
     assert!(e.to_string().contains("65000x65000"), "{e}");
+    assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
+}
+
+#[test]
+fn a_webp_claiming_16383_by_16383_pixels_is_refused_from_its_header() {
+    let mut webp = common::cwebp(&image::RgbImage::from_pixel(
+        16,
+        16,
+        image::Rgb([10, 20, 30]),
+    ));
+    // A lossy frame's header (RFC 9649, 5.1): the start code 9D 01 2A, then 14 bits of width
+    // and 14 of height, each under 2 bits of upscaling.
+    let frame = webp
+        .windows(3)
+        .position(|w| w == [0x9D, 0x01, 0x2A])
+        .unwrap()
+        + 3;
+    webp[frame..frame + 4].copy_from_slice(&[0xFF, 0x3F, 0xFF, 0x3F]);
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let e = process(&webp, &Options::default(), |_| {}).unwrap_err();
+    let allocated = region.change().bytes_allocated;
+    assert_eq!(e.code().as_str(), "image_too_large", "{e}");
+    assert!(e.to_string().contains("16383x16383"), "{e}");
     assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
 }

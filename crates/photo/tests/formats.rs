@@ -426,22 +426,6 @@ fn png_of_every_depth_and_palette_webp_and_gif_are_read() {
     }
 }
 
-/// Runs one of libwebp's command-line encoders (Debian's `webp`, which `scripts/setup.sh`
-/// installs) in `dir` and reads what it wrote.
-fn libwebp_tool(dir: &std::path::Path, tool: &str, args: &[&str]) -> Vec<u8> {
-    let out = dir.join("out.webp");
-    let status = std::process::Command::new(tool)
-        .current_dir(dir)
-        .args(args)
-        .arg("-o")
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("{tool} (Debian's webp package) could not run: {e}"));
-    assert!(status.success(), "{tool} failed");
-    std::fs::read(out).unwrap()
-}
-
 #[test]
 fn lossy_and_animated_webp_as_libwebp_writes_them_are_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -464,6 +448,51 @@ fn lossy_and_animated_webp_as_libwebp_writes_them_are_read() {
         "an animated WebP"
     );
     check(&animated, false, "animated WebP");
+}
+
+/// A lossy WebP larger than the output is decoded straight at the output's size (libwebp's
+/// scaled decode): still upright in every orientation, the right size, and a transparent part
+/// laid over white.
+#[test]
+fn a_large_lossy_webp_is_decoded_at_its_output_size_upright_in_every_orientation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (3600, 2400);
+    for o in 1..=8 {
+        DynamicImage::ImageRgb8(stored(o, w, h))
+            .save(dir.path().join("stored.png"))
+            .unwrap();
+        let lossy = libwebp_tool(dir.path(), "cwebp", &["-quiet", "-q", "85", "stored.png"]);
+        let mut webp = img_parts::webp::WebP::from_bytes(lossy.into()).unwrap();
+        webp.set_exif(Some(exif_block(ExifWriter::Kamadak, o).into()));
+        let label = format!("lossy WebP {w}x{h}, orientation {o}");
+        let photo = run(&webp.encoder().bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_clean_jpeg(&photo.image.bytes, &label);
+        let out = decode(&photo.image.bytes);
+        assert_eq!(out.dimensions(), (1600, 1067), "{label}");
+        assert_upright(&out, false, &label);
+    }
+
+    // The left half transparent, the right half opaque blue.
+    let rgba = image::RgbaImage::from_fn(w, h, |x, _| {
+        if x < w / 2 {
+            image::Rgba([0, 0, 0, 0])
+        } else {
+            image::Rgba([30, 30, 220, 255])
+        }
+    });
+    DynamicImage::ImageRgba8(rgba)
+        .save(dir.path().join("alpha.png"))
+        .unwrap();
+    let lossy = libwebp_tool(dir.path(), "cwebp", &["-quiet", "-q", "85", "alpha.png"]);
+    let out = decode(&run(&lossy).unwrap().image.bytes);
+    assert_eq!(out.dimensions(), (1600, 1067));
+    for (x, expected) in [(400, [255, 255, 255]), (1200, BLUE)] {
+        assert!(
+            near(out.get_pixel(x, 533), expected),
+            "lossy WebP with alpha at x {x}: {:?}, expected {expected:?}",
+            out.get_pixel(x, 533)
+        );
+    }
 }
 
 // --- Colour --------------------------------------------------------------------------------------

@@ -251,6 +251,20 @@ fn damaged_and_truncated_files_are_refused_clearly() {
     let e = run(&png[..png.len() - 40]).unwrap_err();
     assert_eq!(e.code().as_str(), "corrupt_image", "{e}");
 
+    // A lossy WebP cut short, and one whose frame header is damaged (its start code). Garbage
+    // inside a lossy bitstream decodes to garbage pixels in every decoder: VP8 has no check.
+    let webp = cwebp(&noise(800, 600, 4));
+    let e = run(&webp[..webp.len() / 2]).unwrap_err();
+    assert_eq!(e.code().as_str(), "corrupt_image", "{e}");
+    let mut damaged = webp.clone();
+    let frame = damaged
+        .windows(3)
+        .position(|w| w == [0x9D, 0x01, 0x2A])
+        .unwrap();
+    damaged[frame] = 0;
+    let e = run(&damaged).unwrap_err();
+    assert_eq!(e.code().as_str(), "corrupt_image", "{e}");
+
     // Only the signature.
     let e = run(&good[..3]).unwrap_err();
     assert_eq!(e.code().as_str(), "corrupt_image", "{e}");

@@ -115,3 +115,26 @@ pub fn assert_clean_jpeg(bytes: &[u8], label: &str) {
     let out = decode(bytes);
     assert!(out.width().max(out.height()) <= 1600, "{label}");
 }
+
+/// Runs one of libwebp's command-line encoders (Debian's `webp`, which `scripts/setup.sh`
+/// installs) in `dir` and reads what it wrote.
+pub fn libwebp_tool(dir: &std::path::Path, tool: &str, args: &[&str]) -> Vec<u8> {
+    let out = dir.join("out.webp");
+    let status = std::process::Command::new(tool)
+        .current_dir(dir)
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{tool} (Debian's webp package) could not run: {e}"));
+    assert!(status.success(), "{tool} failed");
+    std::fs::read(out).unwrap()
+}
+
+/// `image` as a lossy WebP at quality 85, written by libwebp's own `cwebp`.
+pub fn cwebp(image: &RgbImage) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    image.save(dir.path().join("in.png")).unwrap();
+    libwebp_tool(dir.path(), "cwebp", &["-quiet", "-q", "85", "in.png"])
+}
