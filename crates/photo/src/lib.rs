@@ -286,13 +286,23 @@ pub fn process(
     }
 
     progress(Stage::Encoding);
-    let image = encode_within(&resized, options.quality, options.max_output_bytes)?;
     let (tw, th) = fit(
         resized.width(),
         resized.height(),
         options.thumbnail_long_edge,
     );
-    let thumbnail = encode(&resize(&resized, tw, th), options.thumbnail_quality)?;
+    // The thumbnail is made on a second thread while the picture is encoded (phones and
+    // laptops have several cores; the encode is the longer of the two).
+    let (image, thumbnail) = std::thread::scope(|scope| {
+        let thumbnail =
+            scope.spawn(|| encode(&resize(&resized, tw, th), options.thumbnail_quality));
+        let image = encode_within(&resized, options.quality, options.max_output_bytes);
+        let thumbnail = thumbnail
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (image, thumbnail)
+    });
+    let (image, thumbnail) = (image?, thumbnail?);
     progress(Stage::Done);
     Ok(Photo { image, thumbnail })
 }
@@ -412,16 +422,6 @@ fn resize_raw(pixels: &[u8], from: (u32, u32), to: (u32, u32), gray: bool) -> Ve
 }
 
 fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
-    // Meta takes 8-bit RGB or RGBA images: a grey picture, resized as one band, is written
-    // as RGB (three equal bands, which cost little once the chroma is subsampled).
-    let widened;
-    let rgb = match image {
-        DynamicImage::ImageRgb8(rgb) => rgb,
-        other => {
-            widened = other.to_rgb8();
-            &widened
-        }
-    };
     let mut compressor = turbojpeg::Compressor::new().map_err(corrupt)?;
     compressor
         .set_quality(i32::from(quality))
@@ -430,20 +430,75 @@ fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
         .set_subsamp(turbojpeg::Subsamp::Sub2x2)
         .map_err(corrupt)?;
     compressor.set_optimize(true).map_err(corrupt)?;
-    let bytes = compressor
-        .compress_to_vec(turbojpeg::Image {
-            pixels: rgb.as_raw().as_slice(),
-            width: rgb.width() as usize,
-            pitch: rgb.width() as usize * 3,
-            height: rgb.height() as usize,
-            format: turbojpeg::PixelFormat::RGB,
-        })
-        .map_err(corrupt)?;
+    let bytes = match image {
+        // Meta takes 8-bit RGB or RGBA images, so a grey picture (resized as one band) is
+        // written as colour: its band is the luma plane as it is, the chroma planes neutral.
+        // What an RGB copy of it would give, without the copy and the colour conversion.
+        DynamicImage::ImageLuma8(gray) => {
+            let (width, height) = (gray.width() as usize, gray.height() as usize);
+            // Planes of 4:2:0 cover whole 2x2 blocks: an odd side is padded by repeating the
+            // last column or row (what libjpeg-turbo does to an RGB picture's edge).
+            let luma = even_sided(gray);
+            let y_stride = width.next_multiple_of(2);
+            let chroma_stride = width.div_ceil(2);
+            let neutral = vec![128; chroma_stride * height.div_ceil(2)];
+            compressor.compress_yuv_planes_to_vec(&turbojpeg::YuvPlanesImage {
+                y_plane: &luma,
+                u_plane: &neutral,
+                v_plane: &neutral,
+                width,
+                height,
+                y_stride,
+                u_stride: chroma_stride,
+                v_stride: chroma_stride,
+                subsamp: turbojpeg::Subsamp::Sub2x2,
+            })
+        }
+        other => {
+            let widened;
+            let rgb = match other {
+                DynamicImage::ImageRgb8(rgb) => rgb,
+                other => {
+                    widened = other.to_rgb8();
+                    &widened
+                }
+            };
+            compressor.compress_to_vec(turbojpeg::Image {
+                pixels: rgb.as_raw().as_slice(),
+                width: rgb.width() as usize,
+                pitch: rgb.width() as usize * 3,
+                height: rgb.height() as usize,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+        }
+    }
+    .map_err(corrupt)?;
     Ok(Jpeg {
         bytes,
         width: image.width(),
         height: image.height(),
     })
+}
+
+/// The grey band with an even number of columns and rows, the last repeated where one is
+/// missing; borrowed when both already are even.
+fn even_sided(gray: &image::GrayImage) -> std::borrow::Cow<'_, [u8]> {
+    let (width, height) = (gray.width() as usize, gray.height() as usize);
+    if width % 2 == 0 && height % 2 == 0 {
+        return std::borrow::Cow::Borrowed(gray.as_raw());
+    }
+    let stride = width.next_multiple_of(2);
+    let mut padded = Vec::with_capacity(stride * height.next_multiple_of(2));
+    for row in gray.as_raw().chunks_exact(width) {
+        padded.extend_from_slice(row);
+        if stride > width {
+            padded.push(row[width - 1]);
+        }
+    }
+    if height % 2 == 1 {
+        padded.extend_from_within(padded.len() - stride..);
+    }
+    std::borrow::Cow::Owned(padded)
 }
 
 /// Encodes at `quality`; while the result is over `max_bytes`, lowers the quality (down to
@@ -463,6 +518,35 @@ fn encode_within(image: &DynamicImage, quality: u8, max_bytes: usize) -> Result<
             let long = current.width().max(current.height());
             let (w, h) = fit(current.width(), current.height(), long * 3 / 4);
             current = std::borrow::Cow::Owned(resize(&current, w, h));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grey_picture_of_any_size_is_written_as_colour_with_its_own_greys() {
+        for (w, h) in [(64, 48), (63, 48), (64, 47), (33, 17), (1, 1)] {
+            let gray = image::GrayImage::from_fn(w, h, |x, y| {
+                image::Luma([(x * 160 / w + y * 90 / h) as u8])
+            });
+            let jpeg = encode(&DynamicImage::ImageLuma8(gray.clone()), 95).unwrap();
+            assert_eq!((jpeg.width, jpeg.height), (w, h));
+            let header = turbojpeg::read_header(&jpeg.bytes).unwrap();
+            assert_eq!(header.colorspace, turbojpeg::Colorspace::YCbCr);
+            assert_eq!((header.width, header.height), (w as usize, h as usize));
+            let rgb: RgbImage = turbojpeg::decompress_image(&jpeg.bytes).unwrap();
+            for (x, y, px) in rgb.enumerate_pixels() {
+                let want = gray.get_pixel(x, y).0[0];
+                for c in px.0 {
+                    assert!(
+                        c.abs_diff(want) <= 6,
+                        "{w}x{h} at ({x}, {y}): {px:?}, grey {want}"
+                    );
+                }
+            }
         }
     }
 }
