@@ -6,8 +6,10 @@
 //!   errors: a truncated or damaged scan is refused, not sent with a grey bottom.
 //! - WebP (lossy, lossless, animated: the first frame) through libwebp ([`webpx`]), a lossy
 //!   picture decoded straight at a reduced size as JPEG is, on two threads.
-//! - PNG (8- and 16-bit, palette) and GIF (the first frame) through the `image` crate, within
-//!   its memory limits; transparency laid over white.
+//! - PNG (8- and 16-bit, grey, palette, alpha) through the `png` crate, a row at a time into
+//!   8-bit RGB (or one grey band): a 16-bit photo never exists whole at 16 bits.
+//! - GIF (the first frame) through the `image` crate, within its memory limits.
+//! - Transparency is laid over white.
 //! - HEIC/HEIF and AVIF through libheif ([`crate::heif`]), behind the `heif` feature.
 //!
 //! Metadata is only read here: the orientation (leniently, [`crate::orientation`]) and the ICC
@@ -86,6 +88,7 @@ pub(crate) fn decode(
     match kind {
         Kind::Jpeg => jpeg(bytes, long_edge, limits),
         Kind::Image(ImageFormat::WebP) => webp(bytes, long_edge, limits),
+        Kind::Image(ImageFormat::Png) => png(bytes, limits),
         Kind::Image(format) => other(bytes, format, limits),
         #[cfg(feature = "heif")]
         Kind::Heif(_) => {
@@ -246,7 +249,157 @@ fn webp_meta(bytes: &[u8]) -> (Orientation, Option<Vec<u8>>) {
     (orientation, container.icc_profile().ok().flatten())
 }
 
-/// PNG and GIF through the `image` crate, with its memory limits.
+/// PNG through the `png` crate. The header's size is checked before any pixel buffer exists;
+/// then each row, as it is unfiltered, is brought to 8 bits (rounded, as the `image` crate
+/// does), its transparency laid over white, into the one output buffer. Only an interlaced
+/// (Adam7) file, whose rows come in seven passes, is decoded whole first.
+fn png(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        // The decoder's own buffers (text and profile chunks, a row or a frame).
+        png::Limits {
+            bytes: usize::try_from(limits.max_pixels * 8).unwrap_or(usize::MAX),
+        },
+    );
+    // Palette to RGB, tRNS to alpha, 1/2/4-bit grey to 8; 16-bit stays (rounded below).
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(png_error)?;
+    let info = reader.info();
+    check_size(info.width, info.height, limits)?;
+    let (width, height) = (info.width, info.height);
+    let orientation = info
+        .exif_metadata
+        .as_deref()
+        .and_then(crate::orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    let icc = info.icc_profile.as_deref().map(<[u8]>::to_vec);
+    let interlaced = info.interlaced;
+    let (color, depth) = reader.output_color_type();
+    let shape = PngRow::new(color, depth == png::BitDepth::Sixteen)?;
+    let out_row = width as usize * shape.out_channels();
+    let mut out = vec![0u8; out_row * height as usize];
+    if interlaced {
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| corrupt("too large"))?;
+        let mut whole = vec![0u8; size];
+        let frame = reader.next_frame(&mut whole).map_err(png_error)?;
+        for (src, dst) in whole
+            .chunks_exact(frame.line_size)
+            .zip(out.chunks_exact_mut(out_row))
+        {
+            shape.convert(src, dst);
+        }
+    } else {
+        let mut rows = out.chunks_exact_mut(out_row);
+        while let Some(row) = reader.next_row().map_err(png_error)? {
+            let dst = rows
+                .next()
+                .ok_or_else(|| corrupt("more rows than its height"))?;
+            shape.convert(row.data(), dst);
+        }
+        if rows.next().is_some() {
+            return Err(corrupt("fewer rows than its height"));
+        }
+    }
+    let image = if shape.out_channels() == 1 {
+        DynamicImage::ImageLuma8(
+            image::GrayImage::from_raw(width, height, out).expect("buffer sized for the image"),
+        )
+    } else {
+        DynamicImage::ImageRgb8(
+            RgbImage::from_raw(width, height, out).expect("buffer sized for the image"),
+        )
+    };
+    Ok(Decoded {
+        image,
+        orientation,
+        icc,
+    })
+}
+
+fn png_error(e: png::DecodingError) -> PhotoError {
+    match e {
+        png::DecodingError::LimitsExceeded => {
+            corrupt("it needs more memory to open than a picture of its size should")
+        }
+        other => corrupt(other),
+    }
+}
+
+/// How a PNG row (after `EXPAND`) becomes an output row.
+#[derive(Debug, Clone, Copy)]
+struct PngRow {
+    /// Samples a pixel: grey 1, grey and alpha 2, RGB 3, RGBA 4.
+    channels: usize,
+    sixteen: bool,
+}
+
+impl PngRow {
+    fn new(color: png::ColorType, sixteen: bool) -> Result<PngRow, PhotoError> {
+        let channels = match color {
+            png::ColorType::Grayscale => 1,
+            png::ColorType::GrayscaleAlpha => 2,
+            png::ColorType::Rgb => 3,
+            png::ColorType::Rgba => 4,
+            png::ColorType::Indexed => return Err(corrupt("a palette that could not be expanded")),
+        };
+        Ok(PngRow { channels, sixteen })
+    }
+
+    /// Grey without transparency stays one band; everything else is RGB.
+    fn out_channels(self) -> usize {
+        if self.channels == 1 { 1 } else { 3 }
+    }
+
+    fn convert(self, src: &[u8], dst: &mut [u8]) {
+        let bytes = if self.sixteen { 2 } else { 1 };
+        // A 16-bit sample (big-endian) to 8 bits, rounded: what the `image` crate gives.
+        let sample = |px: &[u8], i: usize| -> u8 {
+            if self.sixteen {
+                let v = u32::from(u16::from_be_bytes([px[2 * i], px[2 * i + 1]]));
+                ((v + 128) / 257) as u8
+            } else {
+                px[i]
+            }
+        };
+        let over_white = |c: u8, a: u8| -> u8 {
+            let a = u32::from(a);
+            ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8
+        };
+        let pixels = src.chunks_exact(self.channels * bytes);
+        match self.channels {
+            1 => {
+                for (px, out) in pixels.zip(dst.iter_mut()) {
+                    *out = sample(px, 0);
+                }
+            }
+            2 => {
+                for (px, out) in pixels.zip(dst.chunks_exact_mut(3)) {
+                    out.fill(over_white(sample(px, 0), sample(px, 1)));
+                }
+            }
+            3 if !self.sixteen => dst.copy_from_slice(&src[..dst.len()]),
+            3 => {
+                for (px, out) in pixels.zip(dst.chunks_exact_mut(3)) {
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = sample(px, i);
+                    }
+                }
+            }
+            _ => {
+                for (px, out) in pixels.zip(dst.chunks_exact_mut(3)) {
+                    let a = sample(px, 3);
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = over_white(sample(px, i), a);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// GIF through the `image` crate, with its memory limits.
 fn other(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<Decoded, PhotoError> {
     // The header alone first: its size is checked before any pixel buffer exists.
     let mut header = ImageReader::with_format(Cursor::new(bytes), format);
@@ -295,5 +448,112 @@ fn too_large(e: image::ImageError, limits: &Limits) -> PhotoError {
             limits.max_pixels / 1_000_000
         )),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes that look random (every sample value and alpha occur), the same every run.
+    fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    fn png_file(color: png::ColorType, depth: png::BitDepth, w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(color);
+        encoder.set_depth(depth);
+        if color == png::ColorType::Indexed {
+            encoder.set_palette(noise(256 * 3, 7));
+            if depth == png::BitDepth::Eight {
+                encoder.set_trns(noise(256, 8));
+            }
+        }
+        let bits = color.samples() * depth as usize;
+        let line = (w as usize * bits).div_ceil(8);
+        let mut writer = encoder.write_header().unwrap();
+        writer
+            .write_image_data(&noise(line * h as usize, w * h + bits as u32))
+            .unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    /// What the `image` crate's decoder (the one `png` replaced) made of a file.
+    fn through_image(bytes: &[u8]) -> DynamicImage {
+        let decoded = image::load_from_memory_with_format(bytes, ImageFormat::Png).unwrap();
+        match decoded.color() {
+            image::ColorType::L8 | image::ColorType::L16 => {
+                DynamicImage::ImageLuma8(decoded.into_luma8())
+            }
+            _ => DynamicImage::ImageRgb8(flatten(decoded)),
+        }
+    }
+
+    fn assert_same(bytes: &[u8], label: &str) {
+        let ours = png(bytes, &Limits::default()).unwrap().image;
+        let theirs = through_image(bytes);
+        assert_eq!(ours.color(), theirs.color(), "{label}");
+        assert_eq!(
+            (ours.width(), ours.height()),
+            (theirs.width(), theirs.height()),
+            "{label}"
+        );
+        assert!(
+            ours.as_bytes() == theirs.as_bytes(),
+            "{label}: other pixels"
+        );
+    }
+
+    #[test]
+    fn every_kind_of_png_reads_as_the_image_crate_read_it() {
+        use png::{BitDepth as D, ColorType as C};
+        for (color, depth) in [
+            (C::Grayscale, D::One),
+            (C::Grayscale, D::Four),
+            (C::Grayscale, D::Eight),
+            (C::Grayscale, D::Sixteen),
+            (C::GrayscaleAlpha, D::Eight),
+            (C::GrayscaleAlpha, D::Sixteen),
+            (C::Rgb, D::Eight),
+            (C::Rgb, D::Sixteen),
+            (C::Rgba, D::Eight),
+            (C::Rgba, D::Sixteen),
+            (C::Indexed, D::Eight),
+            (C::Indexed, D::Four),
+        ] {
+            let bytes = png_file(color, depth, 37, 23);
+            assert_same(&bytes, &format!("{color:?} {depth:?}"));
+        }
+
+        // Interlaced (Adam7), as ImageMagick writes it: decoded whole, then converted alike.
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.png");
+        let interlaced = dir.path().join("interlaced.png");
+        std::fs::write(&plain, png_file(C::Rgba, D::Sixteen, 37, 23)).unwrap();
+        let status = std::process::Command::new("convert")
+            .arg(&plain)
+            .args(["-interlace", "PNG"])
+            .arg(&interlaced)
+            .status()
+            .expect("ImageMagick's convert (scripts/setup.sh installs it)");
+        assert!(status.success());
+        let bytes = std::fs::read(&interlaced).unwrap();
+        let reader = png::Decoder::new(Cursor::new(&bytes)).read_info().unwrap();
+        assert!(
+            reader.info().interlaced,
+            "ImageMagick wrote an interlaced PNG"
+        );
+        assert_same(&bytes, "interlaced RGBA 16-bit");
     }
 }
