@@ -8,7 +8,7 @@
 //!   picture decoded straight at a reduced size as JPEG is, on two threads.
 //! - PNG (8- and 16-bit, grey, palette, alpha) through the `png` crate, a row at a time into
 //!   8-bit RGB (or one grey band): a 16-bit photo never exists whole at 16 bits.
-//! - GIF (the first frame) through the `image` crate, within its memory limits.
+//! - GIF (the first frame) through the `gif` crate, its palette indices straight to RGB.
 //! - Transparency is laid over white.
 //! - HEIC/HEIF and AVIF through libheif ([`crate::heif`]), behind the `heif` feature.
 //!
@@ -18,7 +18,7 @@
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage};
 
 use crate::{Limits, PhotoError, check_size, corrupt, flatten};
 
@@ -26,8 +26,9 @@ use crate::{Limits, PhotoError, check_size, corrupt, flatten};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Jpeg,
-    /// PNG, WebP or GIF: the `image` crate's.
-    Image(ImageFormat),
+    Png,
+    WebP,
+    Gif,
     /// HEIC/HEIF or AVIF (the name said in errors).
     Heif(&'static str),
 }
@@ -39,7 +40,9 @@ pub(crate) fn kind(bytes: &[u8]) -> Result<Kind, PhotoError> {
     }
     match image::guess_format(bytes) {
         Ok(ImageFormat::Jpeg) => Ok(Kind::Jpeg),
-        Ok(f @ (ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif)) => Ok(Kind::Image(f)),
+        Ok(ImageFormat::Png) => Ok(Kind::Png),
+        Ok(ImageFormat::WebP) => Ok(Kind::WebP),
+        Ok(ImageFormat::Gif) => Ok(Kind::Gif),
         Ok(ImageFormat::Tiff) => Err(PhotoError::UnsupportedFormat("TIFF")),
         Ok(ImageFormat::Bmp) => Err(PhotoError::UnsupportedFormat("BMP")),
         _ => Err(PhotoError::Unsupported),
@@ -87,9 +90,9 @@ pub(crate) fn decode(
 ) -> Result<Decoded, PhotoError> {
     match kind {
         Kind::Jpeg => jpeg(bytes, long_edge, limits),
-        Kind::Image(ImageFormat::WebP) => webp(bytes, long_edge, limits),
-        Kind::Image(ImageFormat::Png) => png(bytes, limits),
-        Kind::Image(format) => other(bytes, format, limits),
+        Kind::WebP => webp(bytes, long_edge, limits),
+        Kind::Png => png(bytes, limits),
+        Kind::Gif => gif(bytes, limits),
         #[cfg(feature = "heif")]
         Kind::Heif(_) => {
             let decoded = crate::heif::decode(bytes, long_edge, limits)?;
@@ -399,56 +402,61 @@ impl PngRow {
     }
 }
 
-/// GIF through the `image` crate, with its memory limits.
-fn other(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<Decoded, PhotoError> {
-    // The header alone first: its size is checked before any pixel buffer exists.
-    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
-    header.no_limits();
-    let (width, height) = header.into_dimensions()?;
+/// A GIF's first frame, as a still picture: its palette indices made RGB in one pass onto a
+/// white canvas of the file's size (where the frame does not cover it, and its transparent
+/// colour, white: what laying a transparent canvas over white gave). The canvas size is
+/// checked before any pixel buffer exists.
+fn gif(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    // One byte a pixel for the frame's indices.
+    options.set_memory_limit(gif::MemoryLimit::Bytes(
+        std::num::NonZeroU64::new(limits.max_pixels).unwrap_or(std::num::NonZeroU64::MIN),
+    ));
+    let mut decoder = options.read_info(Cursor::new(bytes)).map_err(corrupt)?;
+    let (width, height) = (u32::from(decoder.width()), u32::from(decoder.height()));
     check_size(width, height, limits)?;
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let mut decoder_limits = image::Limits::default();
-    decoder_limits.max_image_width = Some(limits.max_side);
-    decoder_limits.max_image_height = Some(limits.max_side);
-    // RGBA at 16 bits (a 16-bit PNG) plus the decoder's own working memory.
-    decoder_limits.max_alloc = Some(limits.max_pixels * 8 + 64 * 1024 * 1024);
-    reader.limits(decoder_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| too_large(e, limits))?;
-    let (width, height) = decoder.dimensions();
-    check_size(width, height, limits)?;
-    let orientation = decoder
-        .exif_metadata()
-        .ok()
-        .flatten()
-        .and_then(|exif| crate::orientation::from_exif(&exif))
-        .unwrap_or(Orientation::NoTransforms);
-    let icc = decoder.icc_profile().ok().flatten();
-    let decoded = DynamicImage::from_decoder(decoder).map_err(|e| too_large(e, limits))?;
-    // Grey without transparency stays one band; the rest RGB, transparency over white.
-    let gray = matches!(
-        decoded.color(),
-        image::ColorType::L8 | image::ColorType::L16
-    );
-    Ok(Decoded {
-        image: if gray {
-            DynamicImage::ImageLuma8(decoded.into_luma8())
-        } else {
-            DynamicImage::ImageRgb8(flatten(decoded))
-        },
-        orientation,
-        icc,
-    })
-}
-
-/// The decoder's own limit errors (its working memory), said plainly.
-fn too_large(e: image::ImageError, limits: &Limits) -> PhotoError {
-    match e {
-        image::ImageError::Limits(_) => PhotoError::Corrupt(format!(
-            "it needs more memory to open than a picture of at most {} megapixels should",
-            limits.max_pixels / 1_000_000
-        )),
-        other => other.into(),
+    let global = decoder.global_palette().map(<[u8]>::to_vec);
+    let frame = decoder
+        .read_next_frame()
+        .map_err(corrupt)?
+        .ok_or_else(|| corrupt("it holds no picture"))?;
+    let palette = frame
+        .palette
+        .as_deref()
+        .or(global.as_deref())
+        .ok_or_else(|| corrupt("it has no colours"))?;
+    let (w, h) = (width as usize, height as usize);
+    let mut rgb = vec![255u8; w * h * 3];
+    let (left, top) = (usize::from(frame.left), usize::from(frame.top));
+    let frame_width = usize::from(frame.width);
+    if frame_width > 0 && left < w {
+        for (y, row) in frame
+            .buffer
+            .chunks_exact(frame_width)
+            .enumerate()
+            .map(|(i, row)| (top + i, row))
+            .take_while(|(y, _)| *y < h)
+        {
+            let out = &mut rgb[(y * w + left) * 3..(y * w + w) * 3];
+            for (&index, px) in row.iter().zip(out.chunks_exact_mut(3)) {
+                let at = usize::from(index) * 3;
+                // Its transparent colour, and an index past the palette, stay white.
+                if Some(index) != frame.transparent
+                    && let Some(colour) = palette.get(at..at + 3)
+                {
+                    px.copy_from_slice(colour);
+                }
+            }
+        }
     }
+    Ok(Decoded {
+        image: DynamicImage::ImageRgb8(
+            RgbImage::from_raw(width, height, rgb).expect("buffer sized for the image"),
+        ),
+        orientation: Orientation::NoTransforms,
+        icc: None,
+    })
 }
 
 #[cfg(test)]
@@ -555,5 +563,61 @@ mod tests {
             "ImageMagick wrote an interlaced PNG"
         );
         assert_same(&bytes, "interlaced RGBA 16-bit");
+    }
+
+    /// A GIF of two frames on a `canvas`, the first at `at` (left, top, width, height) with
+    /// indices from `noise` (some past a 100-colour local palette, when it has one).
+    fn gif_file(canvas: (u16, u16), at: [u16; 4], local: bool, interlaced: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let global = noise(256 * 3, 3);
+            let mut encoder = gif::Encoder::new(&mut out, canvas.0, canvas.1, &global).unwrap();
+            let [left, top, width, height] = at;
+            let first = gif::Frame {
+                left,
+                top,
+                width,
+                height,
+                buffer: noise(usize::from(width) * usize::from(height), 5).into(),
+                palette: local.then(|| noise(100 * 3, 6)),
+                transparent: Some(17),
+                interlaced,
+                ..gif::Frame::default()
+            };
+            encoder.write_frame(&first).unwrap();
+            let second = gif::Frame {
+                width: canvas.0,
+                height: canvas.1,
+                buffer: vec![0; usize::from(canvas.0) * usize::from(canvas.1)].into(),
+                ..gif::Frame::default()
+            };
+            encoder.write_frame(&second).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn a_gifs_first_frame_reads_as_the_image_crate_read_it() {
+        for (canvas, at, local, interlaced) in [
+            ((40, 30), [0, 0, 40, 30], false, false),
+            ((40, 30), [7, 5, 21, 13], false, false),
+            ((40, 30), [3, 2, 30, 25], true, true),
+            ((33, 17), [0, 0, 33, 17], true, false),
+        ] {
+            let label =
+                format!("canvas {canvas:?}, frame {at:?}, local {local}, interlaced {interlaced}");
+            let bytes = gif_file(canvas, at, local, interlaced);
+            let ours = gif(&bytes, &Limits::default()).unwrap().image;
+            let decoded = image::load_from_memory_with_format(&bytes, ImageFormat::Gif).unwrap();
+            let theirs = DynamicImage::ImageRgb8(flatten(decoded));
+            assert_eq!(
+                (ours.width(), ours.height()),
+                (u32::from(canvas.0), u32::from(canvas.1))
+            );
+            assert!(
+                ours.as_bytes() == theirs.as_bytes(),
+                "{label}: other pixels"
+            );
+        }
     }
 }
