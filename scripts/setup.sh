@@ -21,10 +21,11 @@ cmake nasm mold libheif-dev"
 # Tests: a virtual display, the WebDriver for WebKitGTK, a private D-Bus with a keyring,
 # ImageMagick for screenshots of the X screen; libvips' tools for `make bench`, which puts the
 # photo pipeline beside vipsthumbnail and ImageMagick; libwebp's encoders (cwebp, img2webp)
-# write the photo tests' lossy and animated WebP. PostgreSQL's server: the connector's tests
+# write the photo tests' lossy and animated WebP, libavif's avifenc AVIFs of each YCbCr matrix and
+# range. PostgreSQL's server: the connector's tests
 # start a throwaway cluster of their own (scripts/with-postgres.sh), never the system's.
 TEST_PKGS="xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools imagemagick \
-libvips-tools xdotool fonts-noto-color-emoji systemd desktop-file-utils rpm webp postgresql openssl"
+libvips-tools xdotool fonts-noto-color-emoji systemd desktop-file-utils rpm webp libavif-bin postgresql openssl"
 # Playing what guests send: WebKitGTK plays media through GStreamer. Ogg/Opus voice notes and
 # MP3 (base, good), MP4 video with H.264 and AAC (libav's decoders). In the end-to-end tests,
 # xdotool answers the save dialog and the emoji font draws reactions in the screenshots.
