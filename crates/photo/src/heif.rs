@@ -274,6 +274,30 @@ mod tests {
         RgbImage::from_raw(plane.width, plane.height, pixels).unwrap()
     }
 
+    /// The file's planes made RGB by this path, bounded to `long_edge`.
+    fn through_planes(bytes: &[u8], long_edge: u32) -> RgbImage {
+        let context = HeifContext::read_from_bytes(bytes).unwrap();
+        let handle = context.primary_image_handle().unwrap();
+        let image = LibHeif::new()
+            .decode(&handle, ColorSpace::YCbCr(Chroma::C420), None)
+            .unwrap();
+        from_ycbcr(&image, long_edge, &Limits::default())
+            .unwrap()
+            .expect("a matrix this path converts")
+    }
+
+    /// The mean and the largest difference of two pictures' samples.
+    fn difference(a: &RgbImage, b: &RgbImage) -> (f64, u8) {
+        assert_eq!(a.dimensions(), b.dimensions());
+        let diffs = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(a, b)| a.abs_diff(*b));
+        let sum: f64 = diffs.clone().map(f64::from).sum();
+        (sum / a.as_raw().len() as f64, diffs.max().unwrap_or(0))
+    }
+
     #[test]
     fn planes_made_rgb_here_match_libheifs_own_conversion() {
         for (bytes, label) in [
@@ -288,42 +312,17 @@ mod tests {
                 "AVIF described by nclx",
             ),
         ] {
-            let context = HeifContext::read_from_bytes(&bytes).unwrap();
-            let handle = context.primary_image_handle().unwrap();
-            let image = LibHeif::new()
-                .decode(&handle, ColorSpace::YCbCr(Chroma::C420), None)
-                .unwrap();
             // At full size: the conversion alone (libheif upsamples chroma by repeating it,
             // this path by Lanczos3, so single pixels differ a little).
-            let ours = from_ycbcr(&image, 10_000, &Limits::default())
-                .unwrap()
-                .expect("a matrix this path converts");
             let theirs = through_libheif(&bytes);
-            assert_eq!(ours.dimensions(), theirs.dimensions(), "{label}");
-            let diffs: Vec<u8> = ours
-                .as_raw()
-                .iter()
-                .zip(theirs.as_raw())
-                .map(|(a, b)| a.abs_diff(*b))
-                .collect();
-            let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
-            let max = diffs.iter().copied().max().unwrap();
+            let (mean, max) = difference(&through_planes(&bytes, 10_000), &theirs);
             assert!(mean < 1.0 && max <= 8, "{label}: mean {mean:.2}, max {max}");
 
             // Made smaller: each plane resized, then made RGB, against RGB resized.
-            let ours = from_ycbcr(&image, 320, &Limits::default())
-                .unwrap()
-                .unwrap();
-            let (w, h) = ours.dimensions();
-            assert_eq!((w, h), (320, 239), "{label}");
-            let theirs = crate::resize_pixels(theirs.as_raw(), 641, 479, w, h);
-            let mean = ours
-                .as_raw()
-                .iter()
-                .zip(theirs.as_raw())
-                .map(|(a, b)| f64::from(a.abs_diff(*b)))
-                .sum::<f64>()
-                / (w * h * 3) as f64;
+            let ours = through_planes(&bytes, 320);
+            assert_eq!(ours.dimensions(), (320, 239), "{label}");
+            let theirs = crate::resize_pixels(theirs.as_raw(), 641, 479, 320, 239);
+            let (mean, _) = difference(&ours, &theirs);
             assert!(mean < 1.0, "{label} at 320 px: mean {mean:.2}");
         }
     }
@@ -354,22 +353,8 @@ mod tests {
                 .status()
                 .expect("libavif's avifenc (scripts/setup.sh installs libavif-bin)");
             assert!(status.success(), "avifenc {cicp} {range}");
-            let bytes = std::fs::read(&out).unwrap();
-            let context = HeifContext::read_from_bytes(&bytes).unwrap();
-            let handle = context.primary_image_handle().unwrap();
-            let image = LibHeif::new()
-                .decode(&handle, ColorSpace::YCbCr(Chroma::C420), None)
-                .unwrap();
-            let ours = from_ycbcr(&image, 10_000, &Limits::default())
-                .unwrap()
-                .expect("a matrix this path converts");
-            let diffs: Vec<u8> = ours
-                .as_raw()
-                .iter()
-                .zip(source.as_raw())
-                .map(|(a, b)| a.abs_diff(*b))
-                .collect();
-            let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
+            let ours = through_planes(&std::fs::read(&out).unwrap(), 10_000);
+            let (mean, _) = difference(&ours, &source);
             assert!(mean < 2.0, "{cicp} {range}: mean difference {mean:.2}");
         }
     }
