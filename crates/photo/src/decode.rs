@@ -257,13 +257,10 @@ fn webp_meta(bytes: &[u8]) -> (Orientation, Option<Vec<u8>>) {
 /// does), its transparency laid over white, into the one output buffer. Only an interlaced
 /// (Adam7) file, whose rows come in seven passes, is decoded whole first.
 fn png(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
-    let mut decoder = png::Decoder::new_with_limits(
-        Cursor::new(bytes),
-        // The decoder's own buffers (text and profile chunks, a row or a frame).
-        png::Limits {
-            bytes: usize::try_from(limits.max_pixels * 8).unwrap_or(usize::MAX),
-        },
-    );
+    // The decoder's own buffers (text and profile chunks, rows being unfiltered) stay within
+    // the png crate's default 64 MiB: the pixels are in a buffer of ours, sized once the
+    // header is checked.
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
     // Palette to RGB, tRNS to alpha, 1/2/4-bit grey to 8; 16-bit stays (rounded below).
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(png_error)?;
@@ -409,18 +406,24 @@ impl PngRow {
 fn gif(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::Indexed);
-    // One byte a pixel for the frame's indices.
-    options.set_memory_limit(gif::MemoryLimit::Bytes(
-        std::num::NonZeroU64::new(limits.max_pixels).unwrap_or(std::num::NonZeroU64::MIN),
-    ));
+    // The frame's indices are read into a buffer of ours, sized once the frame is checked.
+    options.set_memory_limit(gif::MemoryLimit::Bytes(std::num::NonZeroU64::MIN));
     let mut decoder = options.read_info(Cursor::new(bytes)).map_err(corrupt)?;
     let (width, height) = (u32::from(decoder.width()), u32::from(decoder.height()));
     check_size(width, height, limits)?;
     let global = decoder.global_palette().map(<[u8]>::to_vec);
     let frame = decoder
-        .read_next_frame()
+        .next_frame_info()
         .map_err(corrupt)?
-        .ok_or_else(|| corrupt("it holds no picture"))?;
+        .ok_or_else(|| corrupt("it holds no picture"))?
+        .clone();
+    // A frame is drawn within the picture: one larger than it (a bomb's way to make the
+    // decoder allocate what the picture's size would not) is refused before it is read.
+    if u64::from(frame.width) * u64::from(frame.height) > u64::from(width) * u64::from(height) {
+        return Err(corrupt("a frame larger than the picture"));
+    }
+    let mut indices = vec![0u8; decoder.buffer_size()];
+    decoder.read_into_buffer(&mut indices).map_err(corrupt)?;
     let palette = frame
         .palette
         .as_deref()
@@ -431,8 +434,7 @@ fn gif(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
     let (left, top) = (usize::from(frame.left), usize::from(frame.top));
     let frame_width = usize::from(frame.width);
     if frame_width > 0 && left < w {
-        for (y, row) in frame
-            .buffer
+        for (y, row) in indices
             .chunks_exact(frame_width)
             .enumerate()
             .map(|(i, row)| (top + i, row))

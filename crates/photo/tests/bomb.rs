@@ -90,3 +90,32 @@ fn a_webp_claiming_16383_by_16383_pixels_is_refused_from_its_header() {
     assert!(e.to_string().contains("16383x16383"), "{e}");
     assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
 }
+
+#[test]
+fn a_gif_frame_claiming_more_pixels_than_its_picture_is_refused_unread() {
+    let mut gif = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut gif, 16, 16, &[0, 0, 0, 255, 255, 255]).unwrap();
+        let frame = gif::Frame {
+            width: 16,
+            height: 16,
+            buffer: vec![1; 256].into(),
+            ..gif::Frame::default()
+        };
+        encoder.write_frame(&frame).unwrap();
+    }
+    // The image descriptor (2C, then left, top, width, height, little-endian): 14000 x 14000,
+    // under the 200 MP limit, in a 16 x 16 picture.
+    let descriptor = gif.iter().rposition(|&b| b == 0x2C).unwrap();
+    gif[descriptor + 5..descriptor + 9].copy_from_slice(&[0xB0, 0x36, 0xB0, 0x36]);
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let e = process(&gif, &Options::default(), |_| {}).unwrap_err();
+    let allocated = region.change().bytes_allocated;
+    assert_eq!(e.code().as_str(), "corrupt_image", "{e}");
+    assert!(
+        e.to_string().contains("a frame larger than the picture"),
+        "{e}"
+    );
+    assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
+}
