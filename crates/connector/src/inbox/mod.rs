@@ -3,8 +3,9 @@
 //! its webhook's handler, kept here ([`keep`]), and only then answered. This worker applies
 //! what was kept: it reads each row, fetches what it names (a guest's picture, a
 //! recording) from the provider, and hands the result to the use cases
-//! (`usecases::receive`), several rows per transaction. No network call happens while a
-//! provider waits for its answer, and a crash after the answer loses nothing.
+//! (`usecases::receive`), several rows per transaction. A webhook's handler makes no
+//! network call before it answers (the worker, woken when a row is kept, may already be
+//! fetching while the answer is on its way), and a crash after the answer loses nothing.
 //!
 //! A row that fails (a provider down while its media is fetched, a line gone) is tried again
 //! later, by the connector's clock (1 s, 2 s, 4 s, ... up to 5 minutes apart: about 18
