@@ -14,9 +14,11 @@ unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 # Build: what a Tauri 2 app on WebKitGTK 4.1 links against.
 BUILD_PKGS="build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev \
 libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev \
-cmake nasm mold libheif-dev"
-# cmake and nasm build libjpeg-turbo (the photo pipeline's JPEG codec) from source; libheif
-# (Debian's, with libde265/x265 for HEIC and dav1d/aom for AVIF) reads HEIC and AVIF; mold
+cmake nasm mold libde265-dev libx265-dev libdav1d-dev libaom-dev libnuma-dev"
+# cmake and nasm build libjpeg-turbo (the photo pipeline's JPEG codec) from source; cmake also
+# builds libheif 1.23 (HEIC and AVIF) from the source libheif-sys carries, with Debian's codecs:
+# libde265 (HEVC) and dav1d (AV1) to decode, x265 and aom to encode the tests' pictures (x265
+# links libnuma); mold
 # links (.cargo/config.toml): the test binaries link several times faster than with ld.
 # Tests: a virtual display, the WebDriver for WebKitGTK, a private D-Bus with a keyring,
 # ImageMagick for screenshots of the X screen; libvips' tools for `make bench`, which puts the

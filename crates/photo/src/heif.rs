@@ -1,6 +1,11 @@
-//! HEIC/HEIF (every iPhone photo) and AVIF, through libheif (the system's: Debian's
-//! `libheif1`, with libde265 for HEVC and dav1d for AV1). Meta takes only JPEG and PNG, so
-//! these are converted, never sent as they are.
+//! HEIC/HEIF (every iPhone photo) and AVIF, through libheif (1.23, built from source and
+//! linked statically, with the system's libde265 for HEVC and dav1d for AV1). Meta takes only
+//! JPEG and PNG, so these are converted, never sent as they are.
+//!
+//! The codec decodes on as many threads as the machine has cores ([`codec_threads`]): libde265
+//! splits a picture written with wavefront rows (x265's default) between them, near twice as
+//! fast on two cores as Debian's libheif 1.15, which runs it on one. A grid picture (as iPhones
+//! write them, tiles of 512 x 512) is decoded tile by tile on libheif's own threads besides.
 //!
 //! An 8-bit picture without transparency (every camera photo) is decoded as YCbCr 4:2:0 and
 //! its planes are resized to the output's size before they are made RGB (yuvutils-rs, the
@@ -13,7 +18,7 @@
 //! so the EXIF tag is not applied on top (it would turn an iPhone photo twice).
 
 use image::RgbImage;
-use libheif_rs::{Chroma, ColorSpace, HeifContext, LibHeif, RgbChroma};
+use libheif_rs::{Chroma, ColorSpace, DecodingOptions, HeifContext, LibHeif, RgbChroma};
 
 use crate::{Limits, PhotoError, check_size};
 
@@ -39,7 +44,7 @@ pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<De
         .or_else(|| handle.color_profile_nclx().and_then(|n| nclx_profile(&n)));
     if !handle.has_alpha_channel() && handle.luma_bits_per_pixel() == 8 {
         let image = lib
-            .decode(&handle, ColorSpace::YCbCr(Chroma::C420), None)
+            .decode(&handle, ColorSpace::YCbCr(Chroma::C420), options())
             .map_err(corrupt)?;
         if let Some(rgb) = from_ycbcr(&image, long_edge, limits)? {
             return Ok(Decoded { rgb, icc });
@@ -52,7 +57,7 @@ pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<De
         RgbChroma::Rgb
     };
     let image = lib
-        .decode(&handle, ColorSpace::Rgb(chroma), None)
+        .decode(&handle, ColorSpace::Rgb(chroma), options())
         .map_err(corrupt)?;
     let planes = image.planes();
     let plane = planes
@@ -86,10 +91,22 @@ pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<De
     Ok(Decoded { rgb, icc })
 }
 
+/// libheif's decoding options: its defaults, but the codec on [`codec_threads`] threads.
+fn options() -> Option<DecodingOptions> {
+    let mut options = DecodingOptions::new()?;
+    options.set_num_codec_threads(codec_threads());
+    Some(options)
+}
+
+/// The threads the codec may use: the machine's cores (libheif's default is one).
+fn codec_threads() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+}
+
 /// The picture made RGB at the output's size from its YCbCr planes, each resized first, by the
 /// matrix and range the decoded planes' own description gives. Not the container's: libheif
-/// (1.15) hands YCbCr planes in its default, BT.601 full range, converting a file that says
-/// otherwise, and then attaches no description (`each_matrix_and_range_an_avif_names_...`
+/// may hand YCbCr planes in another matrix and range than the file names (1.15 converted every
+/// file to BT.601 full range and attached no description) (`each_matrix_and_range_an_avif_names_...`
 /// shows a limited-range or BT.709 AVIF 7 levels off when read by its container's). `None`
 /// when its matrix is one only libheif converts (RGB stored as YCbCr, YCgCo, ICtCp, constant
 /// luminance) or its planes are not 8-bit 4:2:0.

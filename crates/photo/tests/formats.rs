@@ -568,17 +568,18 @@ fn a_display_p3_photo_is_converted_to_srgb_not_washed_out() {
 }
 
 #[test]
-fn a_display_p3_avif_described_by_nclx_is_converted_to_srgb() {
+fn a_display_p3_avif_or_heic_described_by_nclx_is_converted_to_srgb() {
     // Its colour as nclx code points (P3 primaries, sRGB's curve) and no ICC profile, as
-    // libavif and Android write it. (libheif 1.15 writes no nclx box into a HEIC, so there is
-    // no such HEIC to test with here; the code path is the same.)
-    let bytes = heif::encode_with_primaries(
-        &p3_scene(),
-        true,
-        libheif_rs::ColorPrimaries::SMPTE_EG_432_1,
-    );
-    assert!(bytes.windows(4).any(|w| w == b"nclx"));
-    assert_converted_from_p3(&bytes, 8, "AVIF");
+    // libavif and Android phones write it.
+    for (avif, label) in [(true, "AVIF"), (false, "HEIC")] {
+        let bytes = heif::encode_with_primaries(
+            &p3_scene(),
+            avif,
+            libheif_rs::ColorPrimaries::SMPTE_EG_432_1,
+        );
+        assert!(bytes.windows(4).any(|w| w == b"nclx"), "{label}: no nclx");
+        assert_converted_from_p3(&bytes, 8, label);
+    }
 }
 
 // --- HEIC and AVIF ------------------------------------------------------------------------------
