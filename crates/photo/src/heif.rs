@@ -7,11 +7,12 @@
 //! fast on two cores as Debian's libheif 1.15, which runs it on one. A grid picture (as iPhones
 //! write them, tiles of 512 x 512) is decoded tile by tile on libheif's own threads besides.
 //!
-//! An 8-bit picture without transparency (every camera photo) is decoded as YCbCr 4:2:0 and
-//! its planes are resized to the output's size before they are made RGB (yuvutils-rs, the
-//! matrix and range its colour description gives): libheif's own conversion would make the
-//! full-size RGB first (36 MB for 12 MP, and a fifth of an AVIF's time). Anything else, or a
-//! matrix this path does not know, goes through libheif's conversion to RGB.
+//! An 8-bit picture without transparency (every camera photo) is decoded as YCbCr in its own
+//! chroma layout (4:2:0, 4:2:2, 4:4:4) and its planes are resized to the output's size before
+//! they are made RGB (yuvutils-rs, the matrix and range its colour description gives):
+//! libheif's own conversion would make the full-size RGB first (36 MB for 12 MP, and a fifth
+//! of an AVIF's time). Anything else, or a matrix this path does not know, goes through
+//! libheif's conversion to RGB.
 //!
 //! libheif applies the container's own rotation and mirroring (`irot`, `imir`) and crop while
 //! decoding; HEIF's rule is that these, not the EXIF orientation inside, say which way is up,
@@ -42,11 +43,11 @@ pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<De
         .color_profile_raw()
         .map(|p| p.data)
         .or_else(|| handle.color_profile_nclx().and_then(|n| nclx_profile(&n)));
-    if !handle.has_alpha_channel() && handle.luma_bits_per_pixel() == 8 {
-        let image = lib
-            .decode(&handle, ColorSpace::YCbCr(Chroma::C420), options())
+    if let Some(chroma) = planar_chroma(&handle) {
+        let mut image = lib
+            .decode(&handle, ColorSpace::YCbCr(chroma), options())
             .map_err(corrupt)?;
-        if let Some(rgb) = from_ycbcr(&image, long_edge, limits)? {
+        if let Some(rgb) = from_ycbcr(&mut image, long_edge, limits)? {
             return Ok(Decoded { rgb, icc });
         }
     }
@@ -103,33 +104,66 @@ fn codec_threads() -> u32 {
     std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
 }
 
-/// The picture made RGB at the output's size from its YCbCr planes, each resized first, by the
-/// matrix and range the decoded planes' own description gives. Not the container's: libheif
-/// may hand YCbCr planes in another matrix and range than the file names (1.15 converted every
-/// file to BT.601 full range and attached no description) (`each_matrix_and_range_an_avif_names_...`
-/// shows a limited-range or BT.709 AVIF 7 levels off when read by its container's). `None`
+/// How an 8-bit picture without transparency is decoded to be made RGB here: as YCbCr in its
+/// own chroma layout (4:2:0, 4:2:2 or 4:4:4: no conversion in libheif), one in another layout
+/// (monochrome) as 4:2:0. `None`: through libheif's RGB, as 10- and 12-bit pictures go (made
+/// RGB from their planes here, a 12-bit 4:4:4 AVIF took longer, peaked as high, and scored
+/// lower: docs/benchmarks.md).
+fn planar_chroma(handle: &libheif_rs::ImageHandle) -> Option<Chroma> {
+    if handle.has_alpha_channel() || handle.luma_bits_per_pixel() != 8 {
+        return None;
+    }
+    match handle.preferred_decoding_colorspace() {
+        Ok(ColorSpace::YCbCr(chroma @ (Chroma::C422 | Chroma::C444))) => Some(chroma),
+        _ => Some(Chroma::C420),
+    }
+}
+
+/// The picture made RGB at the output's size from its 8-bit YCbCr planes, each resized first,
+/// by the matrix and range the decoded planes' own description gives. Not the container's: libheif may hand YCbCr planes in
+/// another matrix and range than the file names (1.15 converted every file to BT.601 full
+/// range and attached no description; `each_matrix_and_range_an_avif_names_...` shows a
+/// limited-range or BT.709 AVIF 7 levels off when read by its container's). `None`
 /// when its matrix is one only libheif converts (RGB stored as YCbCr, YCgCo, ICtCp, constant
-/// luminance) or its planes are not 8-bit 4:2:0.
+/// luminance) or its planes are not 8-bit 4:2:0, 4:2:2 or 4:4:4.
 fn from_ycbcr(
-    image: &libheif_rs::Image,
+    image: &mut libheif_rs::Image,
     long_edge: u32,
     limits: &Limits,
 ) -> Result<Option<RgbImage>, PhotoError> {
     let Some((matrix, range)) = matrix_of(image.color_profile_nclx().as_ref()) else {
         return Ok(None);
     };
+    {
+        let planes = image.planes_mut();
+        for plane in [planes.y, planes.cb, planes.cr].into_iter().flatten() {
+            repeat_the_last_column(plane);
+        }
+    }
     let planes = image.planes();
     let (Some(y), Some(cb), Some(cr)) = (planes.y, planes.cb, planes.cr) else {
         return Ok(None);
     };
-    if [&y, &cb, &cr].iter().any(|p| p.storage_bits_per_pixel != 8)
-        || (cb.width, cb.height) != (y.width.div_ceil(2), y.height.div_ceil(2))
+    if [&y, &cb, &cr]
+        .iter()
+        .any(|p| p.bits_per_pixel != 8 || p.storage_bits_per_pixel != 8)
     {
         return Ok(None);
     }
+    let (half_w, half_h) = (y.width.div_ceil(2), y.height.div_ceil(2));
+    let layout = match (cb.width, cb.height) {
+        size if size == (half_w, half_h) => Layout::C420,
+        size if size == (half_w, y.height) => Layout::C422,
+        size if size == (y.width, y.height) => Layout::C444,
+        _ => return Ok(None),
+    };
     check_size(y.width, y.height, limits)?;
     let (w, h) = crate::fit(y.width, y.height, long_edge);
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let (cw, ch) = match layout {
+        Layout::C420 => (w.div_ceil(2), h.div_ceil(2)),
+        Layout::C422 => (w.div_ceil(2), h),
+        Layout::C444 => (w, h),
+    };
     let luma = resize_plane(&y, w, h)?;
     let (u, v) = (resize_plane(&cb, cw, ch)?, resize_plane(&cr, cw, ch)?);
     let mut rgb = vec![0; w as usize * h as usize * 3];
@@ -143,7 +177,12 @@ fn from_ycbcr(
         width: w,
         height: h,
     };
-    yuvutils_rs::yuv420_to_rgb(&planar, &mut rgb, w * 3, range, matrix)
+    let convert = match layout {
+        Layout::C420 => yuvutils_rs::yuv420_to_rgb,
+        Layout::C422 => yuvutils_rs::yuv422_to_rgb,
+        Layout::C444 => yuvutils_rs::yuv444_to_rgb,
+    };
+    convert(&planar, &mut rgb, w * 3, range, matrix)
         .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
     Ok(Some(
         RgbImage::from_raw(w, h, rgb).expect("buffer sized for the image"),
@@ -174,6 +213,33 @@ fn matrix_of(
         YuvRange::Limited
     };
     Some((matrix, range))
+}
+
+/// The padding libheif leaves at the end of a plane's rows (its rows are aligned) filled with
+/// each row's last sample. The resize reads past the picture's right edge when there is
+/// something to read (the crop bounds where it samples, not what its filter reaches), so
+/// without this the last column would be blended with whatever the padding holds.
+fn repeat_the_last_column(plane: libheif_rs::Plane<&mut [u8]>) {
+    let bytes = usize::from(plane.storage_bits_per_pixel.div_ceil(8));
+    let used = plane.width as usize * bytes;
+    if plane.width == 0 || plane.stride <= used {
+        return;
+    }
+    for row in plane.data.chunks_exact_mut(plane.stride) {
+        let (picture, padding) = row.split_at_mut(used);
+        let last = &picture[used - bytes..];
+        for sample in padding.chunks_exact_mut(bytes) {
+            sample.copy_from_slice(last);
+        }
+    }
+}
+
+/// How the chroma planes are laid out beside the luma plane.
+#[derive(Clone, Copy)]
+enum Layout {
+    C420,
+    C422,
+    C444,
 }
 
 /// One 8-bit plane resized to `w` x `h` (Lanczos3), read in place: its rows may be longer
@@ -295,10 +361,11 @@ mod tests {
     fn through_planes(bytes: &[u8], long_edge: u32) -> RgbImage {
         let context = HeifContext::read_from_bytes(bytes).unwrap();
         let handle = context.primary_image_handle().unwrap();
-        let image = LibHeif::new()
-            .decode(&handle, ColorSpace::YCbCr(Chroma::C420), None)
+        let chroma = planar_chroma(&handle).expect("a picture this path takes");
+        let mut image = LibHeif::new()
+            .decode(&handle, ColorSpace::YCbCr(chroma), None)
             .unwrap();
-        from_ycbcr(&image, long_edge, &Limits::default())
+        from_ycbcr(&mut image, long_edge, &Limits::default())
             .unwrap()
             .expect("a matrix this path converts")
     }
@@ -339,8 +406,14 @@ mod tests {
             let ours = through_planes(&bytes, 320);
             assert_eq!(ours.dimensions(), (320, 239), "{label}");
             let theirs = crate::resize_pixels(theirs.as_raw(), 641, 479, 320, 239);
-            let (mean, _) = difference(&ours, &theirs);
-            assert!(mean < 1.0, "{label} at 320 px: mean {mean:.2}");
+            // The largest too: the right edge is read past the picture when the plane's rows
+            // are padded (641 px wide), which the padding filled by `repeat_the_last_column`
+            // keeps from showing (without it, 25 levels off in the last column).
+            let (mean, max) = difference(&ours, &theirs);
+            assert!(
+                mean < 1.0 && max <= 6,
+                "{label} at 320 px: mean {mean:.2}, max {max}"
+            );
         }
     }
 
@@ -373,6 +446,59 @@ mod tests {
             let ours = through_planes(&std::fs::read(&out).unwrap(), 10_000);
             let (mean, _) = difference(&ours, &source);
             assert!(mean < 2.0, "{cicp} {range}: mean difference {mean:.2}");
+        }
+    }
+
+    /// AVIFs in each chroma layout avifenc writes at 8 bits, made RGB from their own planes:
+    /// against the pixels they were made from, and made smaller against libheif's own RGB
+    /// resized. And at 10 and 12 bits (cameras and HDR phones), which go through libheif's RGB,
+    /// the whole decode against the pixels.
+    #[test]
+    fn every_chroma_layout_is_made_rgb_from_its_planes_and_every_depth_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = scene();
+        source.save(dir.path().join("scene.png")).unwrap();
+        for (depth, layout) in [
+            ("8", "420"),
+            ("8", "422"),
+            ("8", "444"),
+            ("10", "420"),
+            ("12", "444"),
+        ] {
+            let out = dir.path().join("out.avif");
+            let status = std::process::Command::new("avifenc")
+                .args([
+                    "-s", "10", "--min", "0", "--max", "0", "-d", depth, "-y", layout,
+                ])
+                .arg(dir.path().join("scene.png"))
+                .arg(&out)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("libavif's avifenc (scripts/setup.sh installs libavif-bin)");
+            assert!(status.success(), "avifenc {depth}-bit {layout}");
+            let bytes = std::fs::read(&out).unwrap();
+            if depth != "8" {
+                let decoded = decode(&bytes, 10_000, &Limits::default()).unwrap();
+                let (mean, max) = difference(&decoded.rgb, &source);
+                assert!(
+                    mean < 1.0 && max <= 6,
+                    "{depth}-bit {layout}: mean {mean:.2}, max {max}"
+                );
+                continue;
+            }
+            let (mean, max) = difference(&through_planes(&bytes, 10_000), &source);
+            assert!(
+                mean < 1.0 && max <= 6,
+                "{depth}-bit {layout}: mean {mean:.2}, max {max}"
+            );
+            let ours = through_planes(&bytes, 320);
+            let theirs = through_libheif(&bytes);
+            let theirs = crate::resize_pixels(theirs.as_raw(), 641, 479, 320, 239);
+            let (mean, max) = difference(&ours, &theirs);
+            assert!(
+                mean < 1.0 && max <= 6,
+                "{depth}-bit {layout} at 320 px: mean {mean:.2}, max {max}"
+            );
         }
     }
 }
