@@ -420,11 +420,27 @@ mod tests {
     /// AVIFs as libavif's `avifenc` writes them with each matrix and range (H.273 code points
     /// in their nclx box and the AV1 stream), compared with the pixels they were made from:
     /// the planes libheif hands over must be read by the matrix and range they are in.
+    /// The scene written by libavif's `avifenc` with these arguments (quantizer 0: the least
+    /// loss AV1's lossy mode has).
+    fn avifenc(source: &RgbImage, args: &[&str]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        source.save(dir.path().join("scene.png")).unwrap();
+        let out = dir.path().join("out.avif");
+        let status = std::process::Command::new("avifenc")
+            .args(["-s", "10", "--min", "0", "--max", "0"])
+            .args(args)
+            .arg(dir.path().join("scene.png"))
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("libavif's avifenc (scripts/setup.sh installs libavif-bin)");
+        assert!(status.success(), "avifenc {args:?}");
+        std::fs::read(&out).unwrap()
+    }
+
     #[test]
     fn each_matrix_and_range_an_avif_names_is_the_one_used() {
-        let dir = tempfile::tempdir().unwrap();
         let source = scene();
-        source.save(dir.path().join("scene.png")).unwrap();
         for (cicp, range) in [
             ("1/13/6", "full"),
             ("1/13/6", "limited"),
@@ -433,17 +449,8 @@ mod tests {
             ("9/13/9", "limited"),
             ("1/13/2", "full"),
         ] {
-            let out = dir.path().join("out.avif");
-            let status = std::process::Command::new("avifenc")
-                .args(["-s", "10", "--min", "0", "--max", "0", "-y", "420"])
-                .args(["--cicp", cicp, "-r", range])
-                .arg(dir.path().join("scene.png"))
-                .arg(&out)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .expect("libavif's avifenc (scripts/setup.sh installs libavif-bin)");
-            assert!(status.success(), "avifenc {cicp} {range}");
-            let ours = through_planes(&std::fs::read(&out).unwrap(), 10_000);
+            let bytes = avifenc(&source, &["-y", "420", "--cicp", cicp, "-r", range]);
+            let ours = through_planes(&bytes, 10_000);
             let (mean, _) = difference(&ours, &source);
             assert!(mean < 2.0, "{cicp} {range}: mean difference {mean:.2}");
         }
@@ -455,9 +462,7 @@ mod tests {
     /// the whole decode against the pixels.
     #[test]
     fn every_chroma_layout_is_made_rgb_from_its_planes_and_every_depth_decodes() {
-        let dir = tempfile::tempdir().unwrap();
         let source = scene();
-        source.save(dir.path().join("scene.png")).unwrap();
         for (depth, layout) in [
             ("8", "420"),
             ("8", "422"),
@@ -465,18 +470,7 @@ mod tests {
             ("10", "420"),
             ("12", "444"),
         ] {
-            let out = dir.path().join("out.avif");
-            let status = std::process::Command::new("avifenc")
-                .args([
-                    "-s", "10", "--min", "0", "--max", "0", "-d", depth, "-y", layout,
-                ])
-                .arg(dir.path().join("scene.png"))
-                .arg(&out)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .expect("libavif's avifenc (scripts/setup.sh installs libavif-bin)");
-            assert!(status.success(), "avifenc {depth}-bit {layout}");
-            let bytes = std::fs::read(&out).unwrap();
+            let bytes = avifenc(&source, &["-d", depth, "-y", layout]);
             if depth != "8" {
                 let decoded = decode(&bytes, 10_000, &Limits::default()).unwrap();
                 let (mean, max) = difference(&decoded.rgb, &source);
