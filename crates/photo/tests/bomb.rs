@@ -1,5 +1,5 @@
 //! Decompression bombs, in their own test binary with a counting allocator. It counts every
-//! thread's allocations, so the two tests run one at a time (a lock) and nothing else runs here.
+//! thread's allocations, so its tests run one at a time (a lock) and nothing else runs here.
 
 use std::alloc::System;
 
@@ -11,6 +11,15 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The pipeline's refusal of `bytes`, and how many bytes it allocated meanwhile (alone: the
+/// count is every thread's).
+fn refused(bytes: &[u8]) -> (multiline_photo::PhotoError, usize) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let region = Region::new(GLOBAL);
+    let e = process(bytes, &Options::default(), |_| {}).unwrap_err();
+    (e, region.change().bytes_allocated)
+}
 
 /// A PNG whose header says 100000 x 100000 (30 GB of pixels) followed by a little data.
 fn png_bomb() -> Vec<u8> {
@@ -36,10 +45,7 @@ fn png_bomb() -> Vec<u8> {
 fn a_decompression_bomb_is_refused_without_allocating_its_pixels() {
     let bomb = png_bomb();
     assert!(bomb.len() < 100 * 1024, "{} bytes", bomb.len());
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let region = Region::new(GLOBAL);
-    let e = process(&bomb, &Options::default(), |_| {}).unwrap_err();
-    let allocated = region.change().bytes_allocated;
+    let (e, allocated) = refused(&bomb);
     assert_eq!(e.code().as_str(), "image_too_large", "{e}");
     assert_eq!(
         e.to_string(),
@@ -58,10 +64,7 @@ fn a_jpeg_claiming_65000_by_65000_pixels_is_refused_from_its_header() {
     // The baseline frame header: FF C0, length, precision, then height and width.
     let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFD, 0xE8, 0xFD, 0xE8]);
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let region = Region::new(GLOBAL);
-    let e = process(&jpeg, &Options::default(), |_| {}).unwrap_err();
-    let allocated = region.change().bytes_allocated;
+    let (e, allocated) = refused(&jpeg);
     assert_eq!(e.code().as_str(), "image_too_large", "{e}");
     assert!(e.to_string().contains("65000x65000"), "{e}");
     assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
@@ -82,10 +85,7 @@ fn a_webp_claiming_16383_by_16383_pixels_is_refused_from_its_header() {
         .unwrap()
         + 3;
     webp[frame..frame + 4].copy_from_slice(&[0xFF, 0x3F, 0xFF, 0x3F]);
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let region = Region::new(GLOBAL);
-    let e = process(&webp, &Options::default(), |_| {}).unwrap_err();
-    let allocated = region.change().bytes_allocated;
+    let (e, allocated) = refused(&webp);
     assert_eq!(e.code().as_str(), "image_too_large", "{e}");
     assert!(e.to_string().contains("16383x16383"), "{e}");
     assert!(allocated < 16 * 1024 * 1024, "allocated {allocated} bytes");
@@ -108,10 +108,7 @@ fn a_gif_frame_claiming_more_pixels_than_its_picture_is_refused_unread() {
     // under the 200 MP limit, in a 16 x 16 picture.
     let descriptor = gif.iter().rposition(|&b| b == 0x2C).unwrap();
     gif[descriptor + 5..descriptor + 9].copy_from_slice(&[0xB0, 0x36, 0xB0, 0x36]);
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let region = Region::new(GLOBAL);
-    let e = process(&gif, &Options::default(), |_| {}).unwrap_err();
-    let allocated = region.change().bytes_allocated;
+    let (e, allocated) = refused(&gif);
     assert_eq!(e.code().as_str(), "corrupt_image", "{e}");
     assert!(
         e.to_string().contains("a frame larger than the picture"),
