@@ -38,6 +38,7 @@ mod heif;
 #[doc(hidden)]
 pub mod heif_testing;
 mod orientation;
+mod planes;
 use multiline_domain::errors::ErrorCode;
 
 /// The Cloud API's limit for an image message: 5 MB (the domain's rule, which the pipeline
@@ -265,6 +266,14 @@ pub fn process(
     }
     let kind = decode::kind(bytes)?;
     progress(Stage::Decoding);
+    if kind == decode::Kind::Gif {
+        let frame = decode::GifFrame::open(bytes, limits)?;
+        if fit(frame.width, frame.height, options.long_edge) == (frame.width, frame.height)
+            && let Some(photo) = gif_through_planes(&frame, options, &mut progress)?
+        {
+            return Ok(photo);
+        }
+    }
     let decoded = decode::decode(bytes, kind, options.long_edge, limits)?;
 
     progress(Stage::Resizing);
@@ -305,6 +314,92 @@ pub fn process(
     let (image, thumbnail) = (image?, thumbnail?);
     progress(Stage::Done);
     Ok(Photo { image, thumbnail })
+}
+
+/// A GIF no larger than the output (most are): nothing to resize, no orientation, no
+/// profile. Its LZW data is decoded on a second thread while this one paints each row of
+/// indices straight into the JPEG's planes ([`planes::PalettePlanes`]: the bytes the RGB path
+/// writes, without the RGB copy or the encoder's colour conversion); the thumbnail is made
+/// from the planes on the second thread while the picture is encoded. None when the JPEG is
+/// over the output limit (never at 1600 px and quality 80): the caller then goes the RGB way,
+/// which steps the quality down.
+fn gif_through_planes(
+    frame: &decode::GifFrame,
+    options: &Options,
+    progress: &mut impl FnMut(Stage),
+) -> Result<Option<Photo>, PhotoError> {
+    let mut planes = planes::PalettePlanes::white(frame.width, frame.height, |i| frame.colour(i));
+    // Bands of rows (the first row's number, then the rows' indices end to end): one
+    // hand-over per band, not per row.
+    let (bands, received) = std::sync::mpsc::sync_channel::<(usize, usize, Vec<u8>)>(16);
+    std::thread::scope(|scope| {
+        let decoder = scope.spawn(move || {
+            let mut band = Vec::new();
+            let (mut first, mut len) = (0, 0);
+            frame.lzw_rows(|y, indices| {
+                if band.is_empty() {
+                    (first, len) = (y, indices.len());
+                }
+                band.extend_from_slice(indices);
+                band.len() < 16 * len || bands.send((first, len, std::mem::take(&mut band))).is_ok()
+            })?;
+            if !band.is_empty() {
+                bands.send((first, len, band)).ok();
+            }
+            Ok::<_, PhotoError>(())
+        });
+        for (first, len, band) in received {
+            for (y, indices) in (first..).zip(band.chunks_exact(len)) {
+                planes.paint(y, frame.left(), indices);
+            }
+        }
+        decoder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    let planes = planes.finish();
+    progress(Stage::Encoding);
+    let (tw, th) = fit(planes.width, planes.height, options.thumbnail_long_edge);
+    let (image, thumbnail) = std::thread::scope(|scope| {
+        let thumbnail =
+            scope.spawn(|| encode_planes(&planes.resize(tw, th), options.thumbnail_quality));
+        let image = encode_planes(&planes, options.quality);
+        let thumbnail = thumbnail
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (image, thumbnail)
+    });
+    let image = image?;
+    if image.bytes.len() > options.max_output_bytes {
+        return Ok(None);
+    }
+    progress(Stage::Done);
+    Ok(Some(Photo {
+        image,
+        thumbnail: thumbnail?,
+    }))
+}
+
+/// Writes Y, Cb, Cr planes at 4:2:0 as a JPEG, with the settings of [`encode`].
+fn encode_planes(planes: &planes::Planes, quality: u8) -> Result<Jpeg, PhotoError> {
+    let bytes = compressor(quality)?
+        .compress_yuv_planes_to_vec(&turbojpeg::YuvPlanesImage {
+            y_plane: &planes.y,
+            u_plane: &planes.cb,
+            v_plane: &planes.cr,
+            width: planes.width as usize,
+            height: planes.height as usize,
+            y_stride: planes.y_stride(),
+            u_stride: planes.chroma_stride(),
+            v_stride: planes.chroma_stride(),
+            subsamp: turbojpeg::Subsamp::Sub2x2,
+        })
+        .map_err(corrupt)?;
+    Ok(Jpeg {
+        bytes,
+        width: planes.width,
+        height: planes.height,
+    })
 }
 
 pub(crate) fn corrupt(e: impl std::fmt::Display) -> PhotoError {
@@ -421,7 +516,31 @@ fn resize_raw(pixels: &[u8], from: (u32, u32), to: (u32, u32), gray: bool) -> Ve
     dst.into_vec()
 }
 
-fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
+/// Lanczos3 of one 8-bit plane (`from` its size) to `to`, from the part of it `crop` says
+/// (left, top, width, height; the filter reads past it where the plane goes on).
+pub(crate) fn resize_plane(
+    plane: &[u8],
+    from: (u32, u32),
+    crop: (f64, f64, f64, f64),
+    to: (u32, u32),
+) -> Vec<u8> {
+    let src = fr::images::ImageRef::new(from.0, from.1, plane, fr::PixelType::U8)
+        .expect("buffer sized for the plane");
+    let mut dst = fr::images::Image::new(to.0, to.1, fr::PixelType::U8);
+    fr::Resizer::new()
+        .resize(
+            &src,
+            &mut dst,
+            &fr::ResizeOptions::new()
+                .crop(crop.0, crop.1, crop.2, crop.3)
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3)),
+        )
+        .expect("same pixel type on both sides");
+    dst.into_vec()
+}
+
+/// TurboJPEG with the pipeline's settings: `quality`, 4:2:0, optimised Huffman tables.
+fn compressor(quality: u8) -> Result<turbojpeg::Compressor, PhotoError> {
     let mut compressor = turbojpeg::Compressor::new().map_err(corrupt)?;
     compressor
         .set_quality(i32::from(quality))
@@ -430,6 +549,11 @@ fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
         .set_subsamp(turbojpeg::Subsamp::Sub2x2)
         .map_err(corrupt)?;
     compressor.set_optimize(true).map_err(corrupt)?;
+    Ok(compressor)
+}
+
+fn encode(image: &DynamicImage, quality: u8) -> Result<Jpeg, PhotoError> {
+    let mut compressor = compressor(quality)?;
     let bytes = match image {
         // Meta takes 8-bit RGB or RGBA images, so a grey picture (resized as one band) is
         // written as colour: its band is the luma plane as it is, the chroma planes neutral.
@@ -487,18 +611,7 @@ fn even_sided(gray: &image::GrayImage) -> std::borrow::Cow<'_, [u8]> {
     if width % 2 == 0 && height % 2 == 0 {
         return std::borrow::Cow::Borrowed(gray.as_raw());
     }
-    let stride = width.next_multiple_of(2);
-    let mut padded = Vec::with_capacity(stride * height.next_multiple_of(2));
-    for row in gray.as_raw().chunks_exact(width) {
-        padded.extend_from_slice(row);
-        if stride > width {
-            padded.push(row[width - 1]);
-        }
-    }
-    if height % 2 == 1 {
-        padded.extend_from_within(padded.len() - stride..);
-    }
-    std::borrow::Cow::Owned(padded)
+    std::borrow::Cow::Owned(planes::even_sided(gray.as_raw(), width, height))
 }
 
 /// Encodes at `quality`; while the result is over `max_bytes`, lowers the quality (down to
