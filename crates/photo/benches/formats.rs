@@ -5,8 +5,9 @@
 //! The scene is a 4032 x 3024 (12 MP) photo-like picture (ImageMagick's fractal plasma with
 //! grain); each format is written from it by that format's own tools: ImageMagick (JPEG
 //! baseline, progressive, grayscale, CMYK; PNG; GIF at 1600 px, as GIFs are small), cwebp
-//! (lossy WebP), libheif's x265 (HEIC), avifenc (AVIF, 2016 x 1512: aom is slow to encode
-//! 12 MP; 12-bit 4:4:4, its default for this source, and 8-bit 4:2:0, as phones write it). The reference is ImageMagick's Lanczos resize of the lossless scene (grayscale for
+//! (lossy WebP), libheif's x265 (HEIC), avifenc (AVIF: 12-bit 4:4:4, its default for this
+//! source, at 2016 x 1512, aom being slow to encode it at 12 MP; and 8-bit 4:2:0 at 12 MP, as
+//! phones write it). The reference is ImageMagick's Lanczos resize of the lossless scene (grayscale for
 //! the grayscale file). Both sides do the same job: decode, bound the long edge to 1600 px,
 //! upright, sRGB, JPEG quality 80 with optimised Huffman tables and no metadata.
 //!
@@ -205,18 +206,18 @@ fn corpus(dir: &Path) -> Vec<Case> {
     .unwrap();
     cases.push(case("HEIC", heic, false));
     let half = convert("half.png", &["-resize", "50%"]);
-    // avifenc's defaults for this 16-bit source: 12 bits, 4:4:4. Then as phones and cameras
-    // write AVIF: 8 bits, 4:2:0.
-    for (name, file, depth, yuv) in [
-        ("AVIF 12-bit 4:4:4 (3 MP)", "photo.avif", "12", "444"),
-        ("AVIF 8-bit 4:2:0 (3 MP)", "photo-420.avif", "8", "420"),
+    // avifenc's defaults for this 16-bit source: 12 bits, 4:4:4 (at 3 MP: aom is slow to
+    // encode it). Then as phones and cameras write AVIF: 8 bits, 4:2:0, at 12 MP.
+    for (name, file, source, depth, yuv) in [
+        ("AVIF 12-bit 4:4:4 (3 MP)", "photo.avif", &half, "12", "444"),
+        ("AVIF 8-bit 4:2:0", "photo-420.avif", &scene, "8", "420"),
     ] {
         let avif = dir.join(file);
         run(Command::new("avifenc")
             .args([
                 "-s", "10", "--min", "20", "--max", "30", "-d", depth, "-y", yuv,
             ])
-            .arg(&half)
+            .arg(source)
             .arg(&avif)
             .stdout(std::process::Stdio::null()));
         cases.push(case(name, avif, false));
