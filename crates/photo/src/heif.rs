@@ -34,11 +34,17 @@ pub(crate) struct Decoded {
     pub icc: Option<Vec<u8>>,
 }
 
-pub(crate) fn decode(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoError> {
+/// Decodes a HEIF file; `av1` when it is an AVIF (one codec thread: [`codec_threads`]).
+pub(crate) fn decode(
+    bytes: &[u8],
+    av1: bool,
+    long_edge: u32,
+    limits: &Limits,
+) -> Result<Decoded, PhotoError> {
     let lib = LibHeif::new();
     let context = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = context.primary_image_handle().map_err(corrupt)?;
-    let threads = codec_threads(crate::decode::heif_brand(bytes) == Some("AVIF"));
+    let threads = codec_threads(av1);
     // The size before anything is decoded (rotation swaps the sides, not the area).
     check_size(handle.width(), handle.height(), limits)?;
     // An ICC profile, or the colour described by code points (nclx: primaries and transfer
@@ -484,7 +490,7 @@ mod tests {
         ] {
             let bytes = avifenc(&source, &["-d", depth, "-y", layout]);
             if depth != "8" {
-                let decoded = decode(&bytes, 10_000, &Limits::default()).unwrap();
+                let decoded = decode(&bytes, true, 10_000, &Limits::default()).unwrap();
                 let (mean, max) = difference(&decoded.rgb, &source);
                 assert!(
                     mean < 1.0 && max <= 6,

@@ -9,9 +9,11 @@
 //!    file claiming 100000x100000 pixels) is refused before a pixel buffer exists.
 //! 3. Pixels are decoded: JPEG by libjpeg-turbo, straight at the smallest of 1/8, 1/4, 1/2 or
 //!    full size that is still at least the wanted size (shrink-on-load, as libvips does), with
-//!    any decoder warning (a truncated scan) an error; the others by the `image` crate or
-//!    libheif, with transparency laid over white (WhatsApp shows pictures on white; JPEG has
-//!    no alpha).
+//!    any decoder warning (a truncated scan) an error; PNG by the `png` crate, WebP by libwebp,
+//!    GIF by the `gif` crate and `weezl`, HEIC/AVIF by libheif, with transparency laid over
+//!    white (WhatsApp shows pictures on white; JPEG has no alpha). A GIF no larger than the
+//!    output is painted straight into the JPEG's planes while it is decoded
+//!    (`gif_through_planes`).
 //! 4. The long edge is bounded ([`Options::long_edge`], 1600 px) with a Lanczos3 filter, then the
 //!    EXIF orientation (read leniently: [`orientation`]) is applied, so the result is upright
 //!    whatever the camera or the editor wrote; an embedded ICC profile (Display P3, Adobe RGB)
@@ -32,6 +34,7 @@ use image::{DynamicImage, ImageFormat, ImageReader, RgbImage};
 
 mod color;
 mod decode;
+mod gif_frame;
 #[cfg(feature = "heif")]
 mod heif;
 #[cfg(feature = "heif")]
@@ -267,7 +270,7 @@ pub fn process(
     let kind = decode::kind(bytes)?;
     progress(Stage::Decoding);
     if kind == decode::Kind::Gif {
-        let frame = decode::GifFrame::open(bytes, limits)?;
+        let frame = gif_frame::GifFrame::open(bytes, limits)?;
         if fit(frame.width, frame.height, options.long_edge) == (frame.width, frame.height)
             && let Some(photo) = gif_through_planes(&frame, options, &mut progress)?
         {
@@ -324,7 +327,7 @@ pub fn process(
 /// over the output limit (never at 1600 px and quality 80): the caller then goes the RGB way,
 /// which steps the quality down.
 fn gif_through_planes(
-    frame: &decode::GifFrame,
+    frame: &gif_frame::GifFrame,
     options: &Options,
     progress: &mut impl FnMut(Stage),
 ) -> Result<Option<Photo>, PhotoError> {
@@ -633,6 +636,20 @@ fn encode_within(image: &DynamicImage, quality: u8, max_bytes: usize) -> Result<
             current = std::borrow::Cow::Owned(resize(&current, w, h));
         }
     }
+}
+
+/// Bytes that look random (every sample value and alpha occur), the same every run.
+#[cfg(test)]
+pub(crate) fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect()
 }
 
 #[cfg(test)]
