@@ -7,8 +7,9 @@
 //! baseline, progressive, grayscale, CMYK; PNG; GIF at 1600 px, as GIFs are small), cwebp
 //! (lossy WebP), libheif's x265 (HEIC), avifenc (AVIF: 12-bit 4:4:4, its default for this
 //! source, at 2016 x 1512, aom being slow to encode it at 12 MP; and 8-bit 4:2:0 at 12 MP, as
-//! phones write it). The reference is ImageMagick's Lanczos resize of the lossless scene (grayscale for
-//! the grayscale file). Both sides do the same job: decode, bound the long edge to 1600 px,
+//! phones write it), libheif's x265 again for a grid HEIC as iPhones write it (512 px tiles,
+//! the scene made 4096 x 3072). The reference is ImageMagick's Lanczos resize of the lossless
+//! scene (its grayscale for the grayscale file, its 4096 x 3072 for the grid). Both sides do the same job: decode, bound the long edge to 1600 px,
 //! upright, sRGB, JPEG quality 80 with optimised Huffman tables and no metadata.
 //!
 //! Peak memory: this binary re-runs itself on one file (`--one`) and reports how far the
@@ -28,11 +29,21 @@ mod common;
 
 const RUNS: usize = 9;
 
-/// A file of the corpus: its name, and whether its reference is the grayscale one.
+/// Which reference a file of the corpus is scored against.
+#[derive(Clone, Copy)]
+enum Reference {
+    Scene,
+    /// The scene's grayscale.
+    Gray,
+    /// The scene made 4096 x 3072 (the grid HEIC's whole tiles).
+    Grid,
+}
+
+/// A file of the corpus: its name, and the reference it is scored against.
 struct Case {
     name: &'static str,
     file: PathBuf,
-    gray: bool,
+    reference: Reference,
 }
 
 fn main() {
@@ -84,10 +95,12 @@ fn main() {
     );
     let vips: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
 
-    let reference = image::open(dir.join("reference.png")).unwrap().into_rgb8();
-    let reference_gray = image::open(dir.join("reference-gray.png"))
-        .unwrap()
-        .into_rgb8();
+    let open = |name: &str| image::open(dir.join(name)).unwrap().into_rgb8();
+    let references = [
+        open("reference.png"),
+        open("reference-gray.png"),
+        open("reference-grid.png"),
+    ];
     println!(
         "photo pipeline vs libvips {} in process (pyvips thumbnail_buffer + jpegsave_buffer), \
          long edge 1600, quality 80; median of {RUNS}",
@@ -107,11 +120,7 @@ fn main() {
             "{}.vips.jpg",
             case.file.file_name().unwrap().to_str().unwrap()
         ));
-        let reference = if case.gray {
-            &reference_gray
-        } else {
-            &reference
-        };
+        let reference = &references[case.reference as usize];
         let (bytes, ssim) = quality(out, reference);
         let (vips_bytes, vips_ssim) = quality(&vips_out, reference);
         println!(
@@ -162,7 +171,15 @@ fn corpus(dir: &Path) -> Vec<Case> {
             "TrueColor",
         ])
         .arg(dir.join("reference-gray.png")));
-    let case = |name, file, gray| Case { name, file, gray };
+    let case = |name, file, gray| Case {
+        name,
+        file,
+        reference: if gray {
+            Reference::Gray
+        } else {
+            Reference::Scene
+        },
+    };
     let mut cases = vec![
         case("JPEG", convert("baseline.jpg", &["-quality", "92"]), false),
         case(
@@ -205,6 +222,25 @@ fn corpus(dir: &Path) -> Vec<Case> {
     )
     .unwrap();
     cases.push(case("HEIC", heic, false));
+    // As iPhones write it: 512 px tiles, each its own HEVC picture (the scene made
+    // 4096 x 3072, whole tiles).
+    let grid = dir.join("photo-grid.heic");
+    let wide = convert("wide.png", &["-resize", "4096x3072!"]);
+    run(Command::new("convert")
+        .arg(&wide)
+        .args(["-filter", "Lanczos", "-resize", "1600x1600"])
+        .arg(dir.join("reference-grid.png")));
+    let wide = image::open(&wide).unwrap().into_rgb8();
+    std::fs::write(
+        &grid,
+        multiline_photo::heif_testing::encode_grid(&wide, 512),
+    )
+    .unwrap();
+    cases.push(Case {
+        name: "HEIC grid (iPhone)",
+        file: grid,
+        reference: Reference::Grid,
+    });
     let half = convert("half.png", &["-resize", "50%"]);
     // avifenc's defaults for this 16-bit source: 12 bits, 4:4:4 (at 3 MP: aom is slow to
     // encode it). Then as phones and cameras write AVIF: 8 bits, 4:2:0, at 12 MP.

@@ -435,6 +435,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_grid_of_tiles_as_iphones_write_decodes_as_one_picture() {
+        // 4 x 2 tiles of 128 px: each its own HEVC picture, put together by libheif.
+        let source =
+            image::imageops::resize(&scene(), 512, 256, image::imageops::FilterType::Triangle);
+        let bytes = crate::heif_testing::encode_grid(&source, 128);
+        let context = HeifContext::read_from_bytes(&bytes).unwrap();
+        let handle = context.primary_image_handle().unwrap();
+        assert_eq!((handle.width(), handle.height()), (512, 256));
+        let decoded = decode(&bytes, false, 10_000, &Limits::default()).unwrap();
+        // Lossy at quality 90: close to the source everywhere, tile seams included.
+        let (mean, max) = difference(&decoded.rgb, &source);
+        assert!(mean < 1.5 && max <= 12, "mean {mean:.2}, max {max}");
+    }
+
     /// AVIFs as libavif's `avifenc` writes them with each matrix and range (H.273 code points
     /// in their nclx box and the AV1 stream), compared with the pixels they were made from:
     /// the planes libheif hands over must be read by the matrix and range they are in.

@@ -35,14 +35,42 @@ pub fn encode_with_primaries(
     encode_in(image, avif, 1, Some(primaries), false)
 }
 
-fn encode_in(
-    image: &RgbImage,
-    avif: bool,
-    orientation: u8,
-    primaries: Option<libheif_rs::ColorPrimaries>,
-    with_exif: bool,
-) -> Vec<u8> {
+/// `image` as an iPhone lays a photo out: a grid of `tile` x `tile` HEVC pictures (iPhones
+/// write 512), each its own bitstream, which readers decode one by one and put together. The
+/// image's sides must be whole tiles.
+pub fn encode_grid(image: &RgbImage, tile: u32) -> Vec<u8> {
+    let (w, h) = image.dimensions();
+    assert!(
+        w % tile == 0 && h % tile == 0,
+        "{w}x{h} is not whole {tile} px tiles"
+    );
     let lib = LibHeif::new();
+    let mut tiles = Vec::new();
+    for top in (0..h).step_by(tile as usize) {
+        for left in (0..w).step_by(tile as usize) {
+            let part = image::imageops::crop_imm(image, left, top, tile, tile).to_image();
+            tiles.push(heif_picture(&part));
+        }
+    }
+    let mut context = HeifContext::new().expect("a context");
+    let mut encoder = lib
+        .encoder_for_format(CompressionFormat::Hevc)
+        .expect("libheif's encoder");
+    encoder
+        .set_quality(EncoderQuality::Lossy(90))
+        .expect("a quality");
+    // libheif 1.23's heif_context_encode_grid takes (rows, columns) by its header and
+    // (columns, rows) by its definition (heif_tiling.cc); libheif-rs passes the header's
+    // order, so its `rows` is the grid's columns here (the test reads the layout back).
+    let columns = std::num::NonZeroU16::new((w / tile) as u16).expect("a column of tiles");
+    context
+        .encode_grid(&tiles, columns, &mut encoder, None)
+        .expect("encoded");
+    context.write_to_bytes().expect("written")
+}
+
+/// `image` as libheif's 8-bit interleaved RGB picture.
+fn heif_picture(image: &RgbImage) -> libheif_rs::Image {
     let (w, h) = image.dimensions();
     let mut picture =
         libheif_rs::Image::new(w, h, ColorSpace::Rgb(RgbChroma::Rgb)).expect("an image");
@@ -57,6 +85,18 @@ fn encode_in(
             plane.data[y * plane.stride..y * plane.stride + row].copy_from_slice(line);
         }
     }
+    picture
+}
+
+fn encode_in(
+    image: &RgbImage,
+    avif: bool,
+    orientation: u8,
+    primaries: Option<libheif_rs::ColorPrimaries>,
+    with_exif: bool,
+) -> Vec<u8> {
+    let lib = LibHeif::new();
+    let mut picture = heif_picture(image);
     if let Some(primaries) = primaries {
         let mut nclx = libheif_rs::ColorProfileNCLX::new().expect("an nclx profile");
         nclx.set_color_primaries(primaries);
