@@ -9,7 +9,8 @@
 //! without the RGB copy. Only where a picture's side is not a whole number of 16-pixel blocks
 //! does the JPEG differ: TurboJPEG pads a chroma plane to whole blocks by repeating its last
 //! sample, libjpeg-turbo pads the RGB by repeating its last pixel, so the last block's
-//! (invisible) padding differs, and with it that block's pixels by a level or two (tested).
+//! (invisible) padding differs, and with it that block's pixels a little (tested: every other
+//! pixel is the same).
 
 /// Y, Cb, Cr planes of a `width` x `height` picture at 4:2:0. The Y plane has an even number
 /// of columns and rows (TurboJPEG reads whole 2 x 2 blocks), the last repeated where the
