@@ -204,30 +204,35 @@ mod tests {
     /// A GIF of two frames on a `canvas`, the first at `at` (left, top, width, height) with
     /// indices from `noise` (some past a 100-colour local palette, when it has one).
     fn gif_file(canvas: (u16, u16), at: [u16; 4], local: bool, interlaced: bool) -> Vec<u8> {
+        let [left, top, width, height] = at;
+        let first = gif::Frame {
+            left,
+            top,
+            width,
+            height,
+            buffer: noise(usize::from(width) * usize::from(height), 5).into(),
+            palette: local.then(|| noise(100 * 3, 6)),
+            transparent: Some(17),
+            interlaced,
+            ..gif::Frame::default()
+        };
+        let second = gif::Frame {
+            width: canvas.0,
+            height: canvas.1,
+            buffer: vec![0; usize::from(canvas.0) * usize::from(canvas.1)].into(),
+            ..gif::Frame::default()
+        };
+        gif_of(canvas, &noise(256 * 3, 3), &[first, second])
+    }
+
+    /// A GIF of `frames` on a `canvas` with a `global` palette.
+    fn gif_of(canvas: (u16, u16), global: &[u8], frames: &[gif::Frame<'_>]) -> Vec<u8> {
         let mut out = Vec::new();
         {
-            let global = noise(256 * 3, 3);
-            let mut encoder = gif::Encoder::new(&mut out, canvas.0, canvas.1, &global).unwrap();
-            let [left, top, width, height] = at;
-            let first = gif::Frame {
-                left,
-                top,
-                width,
-                height,
-                buffer: noise(usize::from(width) * usize::from(height), 5).into(),
-                palette: local.then(|| noise(100 * 3, 6)),
-                transparent: Some(17),
-                interlaced,
-                ..gif::Frame::default()
-            };
-            encoder.write_frame(&first).unwrap();
-            let second = gif::Frame {
-                width: canvas.0,
-                height: canvas.1,
-                buffer: vec![0; usize::from(canvas.0) * usize::from(canvas.1)].into(),
-                ..gif::Frame::default()
-            };
-            encoder.write_frame(&second).unwrap();
+            let mut encoder = gif::Encoder::new(&mut out, canvas.0, canvas.1, global).unwrap();
+            for frame in frames {
+                encoder.write_frame(frame).unwrap();
+            }
         }
         out
     }
@@ -294,17 +299,13 @@ mod tests {
                     .map(move |x| ((u32::from(x) * 255 / 639 + u32::from(y) * 255 / 479) / 2) as u8)
             })
             .collect();
-        let mut bytes = Vec::new();
-        {
-            let mut encoder = gif::Encoder::new(&mut bytes, w, h, &palette).unwrap();
-            let frame = gif::Frame {
-                width: w,
-                height: h,
-                buffer: indices.into(),
-                ..gif::Frame::default()
-            };
-            encoder.write_frame(&frame).unwrap();
-        }
+        let frame = gif::Frame {
+            width: w,
+            height: h,
+            buffer: indices.into(),
+            ..gif::Frame::default()
+        };
+        let bytes = gif_of((w, h), &palette, &[frame]);
         let options = crate::Options::default();
         let photo = crate::process(&bytes, &options, |_| {}).unwrap();
         assert_eq!((photo.thumbnail.width, photo.thumbnail.height), (320, 240));

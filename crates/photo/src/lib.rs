@@ -305,15 +305,10 @@ pub fn process(
     );
     // The thumbnail is made on a second thread while the picture is encoded (phones and
     // laptops have several cores; the encode is the longer of the two).
-    let (image, thumbnail) = std::thread::scope(|scope| {
-        let thumbnail =
-            scope.spawn(|| encode(&resize(&resized, tw, th), options.thumbnail_quality));
-        let image = encode_within(&resized, options.quality, options.max_output_bytes);
-        let thumbnail = thumbnail
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (image, thumbnail)
-    });
+    let (image, thumbnail) = with_thumbnail(
+        || encode_within(&resized, options.quality, options.max_output_bytes),
+        || encode(&resize(&resized, tw, th), options.thumbnail_quality),
+    );
     let (image, thumbnail) = (image?, thumbnail?);
     progress(Stage::Done);
     Ok(Photo { image, thumbnail })
@@ -363,15 +358,10 @@ fn gif_through_planes(
     let planes = planes.finish();
     progress(Stage::Encoding);
     let (tw, th) = fit(planes.width, planes.height, options.thumbnail_long_edge);
-    let (image, thumbnail) = std::thread::scope(|scope| {
-        let thumbnail =
-            scope.spawn(|| encode_planes(&planes.resize(tw, th), options.thumbnail_quality));
-        let image = encode_planes(&planes, options.quality);
-        let thumbnail = thumbnail
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (image, thumbnail)
-    });
+    let (image, thumbnail) = with_thumbnail(
+        || encode_planes(&planes, options.quality),
+        || encode_planes(&planes.resize(tw, th), options.thumbnail_quality),
+    );
     let image = image?;
     if image.bytes.len() > options.max_output_bytes {
         return Ok(None);
@@ -381,6 +371,22 @@ fn gif_through_planes(
         image,
         thumbnail: thumbnail?,
     }))
+}
+
+/// Runs `image` here and `thumbnail` on a second thread at the same time (phones and laptops
+/// have several cores; the picture's encode is the longer of the two).
+fn with_thumbnail<I, T: Send>(
+    image: impl FnOnce() -> I,
+    thumbnail: impl FnOnce() -> T + Send,
+) -> (I, T) {
+    std::thread::scope(|scope| {
+        let thumbnail = scope.spawn(thumbnail);
+        let image = image();
+        let thumbnail = thumbnail
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (image, thumbnail)
+    })
 }
 
 /// Writes Y, Cb, Cr planes at 4:2:0 as a JPEG, with the settings of [`encode`].
@@ -505,18 +511,7 @@ fn resize_raw(pixels: &[u8], from: (u32, u32), to: (u32, u32), gray: bool) -> Ve
     } else {
         fr::PixelType::U8x3
     };
-    let src = fr::images::ImageRef::new(from.0, from.1, pixels, kind)
-        .expect("buffer sized for the image");
-    let mut dst = fr::images::Image::new(to.0, to.1, kind);
-    fr::Resizer::new()
-        .resize(
-            &src,
-            &mut dst,
-            &fr::ResizeOptions::new()
-                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3)),
-        )
-        .expect("same pixel type on both sides");
-    dst.into_vec()
+    lanczos3(pixels, kind, from, None, to)
 }
 
 /// Lanczos3 of one 8-bit plane (`from` its size) to `to`, from the part of it `crop` says
@@ -527,17 +522,28 @@ pub(crate) fn resize_plane(
     crop: (f64, f64, f64, f64),
     to: (u32, u32),
 ) -> Vec<u8> {
-    let src = fr::images::ImageRef::new(from.0, from.1, plane, fr::PixelType::U8)
-        .expect("buffer sized for the plane");
-    let mut dst = fr::images::Image::new(to.0, to.1, fr::PixelType::U8);
+    lanczos3(plane, fr::PixelType::U8, from, Some(crop), to)
+}
+
+/// Lanczos3 of tightly packed `pixels` of `kind` (`from` their size) to `to`, from all of
+/// them or the part `crop` says.
+fn lanczos3(
+    pixels: &[u8],
+    kind: fr::PixelType,
+    from: (u32, u32),
+    crop: Option<(f64, f64, f64, f64)>,
+    to: (u32, u32),
+) -> Vec<u8> {
+    let src = fr::images::ImageRef::new(from.0, from.1, pixels, kind)
+        .expect("buffer sized for the image");
+    let mut dst = fr::images::Image::new(to.0, to.1, kind);
+    let mut options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
+    if let Some((left, top, width, height)) = crop {
+        options = options.crop(left, top, width, height);
+    }
     fr::Resizer::new()
-        .resize(
-            &src,
-            &mut dst,
-            &fr::ResizeOptions::new()
-                .crop(crop.0, crop.1, crop.2, crop.3)
-                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3)),
-        )
+        .resize(&src, &mut dst, &options)
         .expect("same pixel type on both sides");
     dst.into_vec()
 }
