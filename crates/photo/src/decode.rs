@@ -152,11 +152,21 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
     check_size(header.width as u32, header.height as u32, limits)?;
     let meta = jpeg_meta(bytes);
     let long = header.width.max(header.height);
-    let scale = [8, 4, 2]
+    let denom = [8, 4, 2]
         .into_iter()
-        .map(|d| turbojpeg::ScalingFactor::new(1, d))
-        .find(|f| f.scale(long) >= long_edge as usize)
-        .unwrap_or(turbojpeg::ScalingFactor::ONE);
+        .find(|&d| long.div_ceil(d) >= long_edge as usize);
+    // A progressive file shown smaller keeps only the coefficients that size needs.
+    if let Some(image) = denom.and_then(|d| crate::progressive::decode(bytes, d)) {
+        let gray = matches!(image, DynamicImage::ImageLuma8(_));
+        return Ok(Decoded {
+            image,
+            orientation: meta.orientation.unwrap_or(Orientation::NoTransforms),
+            icc: meta.icc.filter(|_| !gray),
+        });
+    }
+    let scale = denom.map_or(turbojpeg::ScalingFactor::ONE, |d| {
+        turbojpeg::ScalingFactor::new(1, d)
+    });
     decoder.set_scaling_factor(scale).map_err(corrupt)?;
     let size = header.scaled(scale);
     let cmyk = matches!(

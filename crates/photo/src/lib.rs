@@ -42,6 +42,7 @@ mod heif;
 pub mod heif_testing;
 mod orientation;
 mod planes;
+mod progressive;
 use multiline_domain::errors::ErrorCode;
 
 /// The Cloud API's limit for an image message: 5 MB (the domain's rule, which the pipeline

@@ -495,6 +495,58 @@ fn a_large_lossy_webp_is_decoded_at_its_output_size_upright_in_every_orientation
     }
 }
 
+#[test]
+fn a_large_progressive_jpeg_is_decoded_at_half_size_upright_in_every_orientation() {
+    // 3600 x 2400: decoded at 1/2 (crates/photo/src/progressive.rs keeps only the
+    // coefficients that size shows), then resized to 1600.
+    let (w, h) = (3600, 2400);
+    let progressive = |image: &RgbImage, subsamp| {
+        let mut c = compressor(85, subsamp);
+        c.set_progressive(true).unwrap();
+        let (sw, sh) = image.dimensions();
+        c.compress_to_vec(turbojpeg::Image {
+            pixels: image.as_raw().as_slice(),
+            width: sw as usize,
+            pitch: sw as usize * 3,
+            height: sh as usize,
+            format: turbojpeg::PixelFormat::RGB,
+        })
+        .unwrap()
+    };
+    let with_exif = |jpeg: &[u8], o: u16| {
+        let block = exif_block(ExifWriter::Kamadak, o);
+        with_segments(
+            jpeg,
+            &[(markers::APP1, [b"Exif\0\0".as_slice(), &block].concat())],
+        )
+    };
+    let cases = (1..=8)
+        .map(|o| (o, turbojpeg::Subsamp::Sub2x2, "4:2:0"))
+        .chain([
+            (6, turbojpeg::Subsamp::None, "4:4:4"),
+            (8, turbojpeg::Subsamp::Sub2x1, "4:2:2"),
+            (3, turbojpeg::Subsamp::Gray, "grey"),
+        ]);
+    for (o, subsamp, name) in cases {
+        let input = with_exif(&progressive(&stored(o, w, h), subsamp), o);
+        let label = format!("progressive {name} {w}x{h}, orientation {o}");
+        let photo = run(&input).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_clean_jpeg(&photo.image.bytes, &label);
+        let out = decode(&photo.image.bytes);
+        assert_eq!(out.dimensions(), (1600, 1067), "{label}");
+        assert_upright(&out, subsamp == turbojpeg::Subsamp::Gray, &label);
+    }
+    // Cut short, it is refused as before, not sent with a grey bottom.
+    let whole = progressive(&stored(1, w, h), turbojpeg::Subsamp::Sub2x2);
+    for cut in [whole.len() / 3, whole.len() - 100, whole.len() - 2] {
+        assert!(
+            matches!(run(&whole[..cut]), Err(PhotoError::Corrupt(_))),
+            "cut at {cut} of {}",
+            whole.len()
+        );
+    }
+}
+
 // --- Colour --------------------------------------------------------------------------------------
 
 /// sRGB's transfer curve, as an ICC parametric curve (type 4).
