@@ -3,7 +3,9 @@
 //! - JPEG through libjpeg-turbo (baseline, progressive, arithmetic-coded; grayscale, RGB,
 //!   CMYK and YCCK), decoded straight at a reduced size where the output allows (its IDCT
 //!   scaling: the shrink-on-load libvips does), never below the wanted size. Warnings are
-//!   errors: a truncated or damaged scan is refused, not sent with a grey bottom.
+//!   errors: a truncated or damaged scan is refused, not sent with a grey bottom. A progressive
+//!   file shown at 1/2, 1/4 or 1/8 is decoded by [`crate::progressive`] instead, which keeps
+//!   only the coefficients that size shows; what it does not handle goes to libjpeg-turbo.
 //! - WebP (lossy, lossless, animated: the first frame) through libwebp ([`webpx`]), a lossy
 //!   picture decoded straight at a reduced size as JPEG is, on two threads.
 //! - PNG (8- and 16-bit, grey, palette, alpha) through the `png` crate, a row at a time into

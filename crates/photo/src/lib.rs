@@ -9,7 +9,9 @@
 //!    file claiming 100000x100000 pixels) is refused before a pixel buffer exists.
 //! 3. Pixels are decoded: JPEG by libjpeg-turbo, straight at the smallest of 1/8, 1/4, 1/2 or
 //!    full size that is still at least the wanted size (shrink-on-load, as libvips does), with
-//!    any decoder warning (a truncated scan) an error; PNG by the `png` crate, WebP by libwebp,
+//!    any decoder warning (a truncated scan) an error, except a progressive file shown smaller,
+//!    which our own decoder reads keeping only the coefficients that size shows
+//!    ([`progressive`]: a third of libjpeg-turbo's memory, and faster); PNG by the `png` crate, WebP by libwebp,
 //!    GIF by the `gif` crate and `weezl`, HEIC/AVIF by libheif, with transparency laid over
 //!    white (WhatsApp shows pictures on white; JPEG has no alpha). A GIF no larger than the
 //!    output is painted straight into the JPEG's planes while it is decoded
