@@ -7,13 +7,12 @@ Huffman tables as ours. The operation cache is off, so every run decodes. (Askin
 `export_profile="srgb"` as well would put a profile-less picture through an import and export
 that costs it: measured 6.9 levels on average against vipsthumbnail's own output.)
 
-Usage: vips_in_process.py RUNS OUT_DIR FILE...
-Prints one JSON object: {file: median seconds}; writes OUT_DIR/<name>.vips.jpg for each.
+Usage: vips_in_process.py, then one request a line on standard input: FILE, a tab, and OUT
+(empty: nothing written). Each request is run once and answered with a line holding its time in
+seconds; the output goes to OUT. The benchmark sends its requests between runs of its own, so
+both sides meet the machine's same moments.
 """
 
-import json
-import os
-import statistics
 import sys
 import time
 
@@ -21,25 +20,21 @@ import pyvips
 
 
 def main() -> None:
-    runs = int(sys.argv[1])
-    out_dir = sys.argv[2]
     pyvips.cache_set_max(0)
-    medians = {}
-    for path in sys.argv[3:]:
-        with open(path, "rb") as f:
-            data = f.read()
-        times = []
-        out = b""
-        for _ in range(runs):
-            start = time.perf_counter()
-            image = pyvips.Image.thumbnail_buffer(data, 1600, height=1600)
-            out = image.jpegsave_buffer(Q=80, strip=True, optimize_coding=True)
-            times.append(time.perf_counter() - start)
-        name = os.path.basename(path)
-        with open(os.path.join(out_dir, name + ".vips.jpg"), "wb") as f:
-            f.write(out)
-        medians[path] = statistics.median(times)
-    print(json.dumps(medians))
+    files = {}
+    for line in sys.stdin:
+        path, out = line.rstrip("\n").split("\t")
+        if path not in files:
+            with open(path, "rb") as f:
+                files[path] = f.read()
+        start = time.perf_counter()
+        image = pyvips.Image.thumbnail_buffer(files[path], 1600, height=1600)
+        jpeg = image.jpegsave_buffer(Q=80, strip=True, optimize_coding=True)
+        elapsed = time.perf_counter() - start
+        if out:
+            with open(out, "wb") as f:
+                f.write(jpeg)
+        print(elapsed, flush=True)
 
 
 if __name__ == "__main__":
