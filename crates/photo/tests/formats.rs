@@ -500,18 +500,12 @@ fn a_large_progressive_jpeg_is_decoded_at_half_size_upright_in_every_orientation
     // 3600 x 2400: decoded at 1/2 (crates/photo/src/progressive.rs keeps only the
     // coefficients that size shows), then resized to 1600.
     let (w, h) = (3600, 2400);
+    // libjpeg-turbo's baseline file made progressive without loss (jpegtran's way).
     let progressive = |image: &RgbImage, subsamp| {
-        let mut c = compressor(85, subsamp);
-        c.set_progressive(true).unwrap();
-        let (sw, sh) = image.dimensions();
-        c.compress_to_vec(turbojpeg::Image {
-            pixels: image.as_raw().as_slice(),
-            width: sw as usize,
-            pitch: sw as usize * 3,
-            height: sh as usize,
-            format: turbojpeg::PixelFormat::RGB,
-        })
-        .unwrap()
+        let baseline = turbojpeg::compress_image(image, 85, subsamp).unwrap();
+        let mut lossless = turbojpeg::Transform::default();
+        lossless.progressive = true;
+        turbojpeg::transform(&lossless, &baseline).unwrap().to_vec()
     };
     let with_exif = |jpeg: &[u8], o: u16| {
         let block = exif_block(ExifWriter::Kamadak, o);
