@@ -372,7 +372,7 @@ fn ac_refine(bits: &mut Bits, band: &Band, block: Block, state: &mut State) -> O
             && let Some(c) = coefs.get_mut(usize::from(slot[k]))
             && *c & plus == 0
         {
-            *c += if *c >= 0 { plus } else { minus };
+            *c = c.wrapping_add(if *c >= 0 { plus } else { minus });
         }
     };
     // The band's positions, as bits in zigzag order.
