@@ -13,8 +13,9 @@
 //! Each reduced sample is the mean of the samples a full decode would give in its place, less
 //! the frequencies above what the reduced size can show (which the mean would fold back in as
 //! aliasing): the kept coefficients through the 8-point IDCT's basis averaged over each group
-//! of samples. Chroma stored at half the luma's resolution is brought up to it by the
-//! triangle filter libjpeg's "fancy upsampling" uses, and made RGB by JFIF's equations.
+//! of samples. A chroma plane stored at half the luma's resolution keeps twice the
+//! frequencies across (or down) instead, as libjpeg scales chroma, so every plane comes out
+//! at the output's size without upsampling; the planes are made RGB by JFIF's equations.
 //!
 //! What it does not handle gives `None`, and libjpeg-turbo decodes the file as it did before
 //! (and says what is wrong with a damaged one): baseline and arithmetic-coded files, other

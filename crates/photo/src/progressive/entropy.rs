@@ -193,6 +193,8 @@ impl<'a> Bits<'a> {
     }
 }
 
+/// One scan's entropy-coded data into the frame's kept coefficients and nonzero bits, MCU
+/// by MCU (block by block in a one-component scan), checking its restart markers.
 pub(super) fn run_scan(
     frame: &mut Frame,
     scan: &Scan,
