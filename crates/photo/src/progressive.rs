@@ -593,5 +593,25 @@ mod tests {
                 let _ = decode(&damaged, 2 << (i % 3));
             }
         }
+        // And 3,000 files with one to three random bytes changed, in every layout.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+        let files: Vec<Vec<u8>> = [
+            Subsamp::Sub2x2,
+            Subsamp::None,
+            Subsamp::Sub2x1,
+            Subsamp::Gray,
+        ]
+        .into_iter()
+        .map(|subsamp| progressive(&scene(97, 61), subsamp, 80))
+        .collect();
+        for i in 0..3000 {
+            let mut damaged = files[i % files.len()].clone();
+            for _ in 0..rng.random_range(1..=3) {
+                let pos = rng.random_range(2..damaged.len());
+                damaged[pos] = rng.random();
+            }
+            let _ = decode(&damaged, 2 << (i % 3));
+        }
     }
 }
