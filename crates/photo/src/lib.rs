@@ -4,22 +4,22 @@
 //! 1. The format is read from the bytes, not the file name: JPEG (baseline, progressive,
 //!    arithmetic; grayscale, CMYK, YCCK), PNG (8/16-bit, palette), WebP, GIF (the first frame),
 //!    and, with the `heif` feature, HEIC/HEIF and AVIF; anything else is refused with a clear
-//!    error (TIFF, a PDF renamed `.jpg`, ...). [`decode`] has the decoders.
+//!    error (TIFF, a PDF renamed `.jpg`, ...). `src/decode.rs` has the decoders.
 //! 2. The header is read first and checked against [`Limits`]: a decompression bomb (a small
 //!    file claiming 100000x100000 pixels) is refused before a pixel buffer exists.
 //! 3. Pixels are decoded: JPEG by libjpeg-turbo, straight at the smallest of 1/8, 1/4, 1/2 or
 //!    full size that is still at least the wanted size (shrink-on-load, as libvips does), with
 //!    any decoder warning (a truncated scan) an error, except a progressive file shown smaller,
 //!    which our own decoder reads keeping only the coefficients that size shows
-//!    ([`progressive`]: a third of libjpeg-turbo's memory, and faster); PNG by the `png` crate, WebP by libwebp,
-//!    GIF by the `gif` crate and `weezl`, HEIC/AVIF by libheif, with transparency laid over
-//!    white (WhatsApp shows pictures on white; JPEG has no alpha). A GIF no larger than the
-//!    output is painted straight into the JPEG's planes while it is decoded
-//!    (`gif_through_planes`).
+//!    (`src/progressive.rs`: a third of libjpeg-turbo's memory, and faster); PNG by the `png`
+//!    crate, WebP by libwebp, GIF by the `gif` crate and `weezl`, HEIC/AVIF by libheif, with
+//!    transparency laid over white (WhatsApp shows pictures on white; JPEG has no alpha). A
+//!    GIF no larger than the output is painted straight into the JPEG's planes while it is
+//!    decoded (`gif_through_planes`).
 //! 4. The long edge is bounded ([`Options::long_edge`], 1600 px) with a Lanczos3 filter, then the
-//!    EXIF orientation (read leniently: [`orientation`]) is applied, so the result is upright
+//!    EXIF orientation (read leniently: `src/orientation.rs`) is applied, so the result is upright
 //!    whatever the camera or the editor wrote; an embedded ICC profile (Display P3, Adobe RGB)
-//!    is converted to sRGB ([`color`]).
+//!    is converted to sRGB (`src/color.rs`).
 //! 5. The JPEG is written from pixels alone: no EXIF (GPS, camera, time), no XMP, no ICC, no
 //!    comments survive. If it is over the Cloud API's image limit (5 MB), quality and then size
 //!    step down until it fits.
