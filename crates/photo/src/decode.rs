@@ -158,14 +158,29 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
         .into_iter()
         .find(|&d| long.div_ceil(d) >= long_edge as usize);
     // A progressive file shown smaller keeps only the coefficients that size needs.
-    if let Some(image) = denom.and_then(|d| crate::progressive::decode(bytes, d)) {
-        let gray = matches!(image, DynamicImage::ImageLuma8(_));
-        return Ok(Decoded {
-            image,
-            orientation: meta.orientation.unwrap_or(Orientation::NoTransforms),
-            icc: meta.icc.filter(|_| !gray),
-        });
-    }
+    let (image, cmyk) = match denom.and_then(|d| crate::progressive::decode(bytes, d)) {
+        Some(image) => (image, false),
+        None => libjpeg(&mut decoder, &header, bytes, denom, meta.adobe)?,
+    };
+    let gray = matches!(image, DynamicImage::ImageLuma8(_));
+    Ok(Decoded {
+        image,
+        // A picture whose EXIF cannot be read at all is shown as stored, as viewers do.
+        orientation: meta.orientation.unwrap_or(Orientation::NoTransforms),
+        // A CMYK profile describes ink, not these RGB pixels (and a grey one, one band).
+        icc: meta.icc.filter(|_| !cmyk && !gray),
+    })
+}
+
+/// libjpeg-turbo's decode at 1/`denom` (or full size): grey, or RGB (CMYK made RGB, `adobe`
+/// telling whether it is stored inverted), and whether the file was CMYK.
+fn libjpeg(
+    decoder: &mut turbojpeg::Decompressor,
+    header: &turbojpeg::DecompressHeader,
+    bytes: &[u8],
+    denom: Option<usize>,
+    adobe: bool,
+) -> Result<(DynamicImage, bool), PhotoError> {
     let scale = denom.map_or(turbojpeg::ScalingFactor::ONE, |d| {
         turbojpeg::ScalingFactor::new(1, d)
     });
@@ -201,7 +216,7 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
         )
     } else {
         let pixels = if cmyk {
-            crate::color::cmyk_to_rgb(&image.pixels, meta.adobe)
+            crate::color::cmyk_to_rgb(&image.pixels, adobe)
         } else {
             image.pixels
         };
@@ -209,13 +224,7 @@ fn jpeg(bytes: &[u8], long_edge: u32, limits: &Limits) -> Result<Decoded, PhotoE
             RgbImage::from_raw(width, height, pixels).expect("buffer sized for the image"),
         )
     };
-    Ok(Decoded {
-        image,
-        // A picture whose EXIF cannot be read at all is shown as stored, as viewers do.
-        orientation: meta.orientation.unwrap_or(Orientation::NoTransforms),
-        // A CMYK profile describes ink, not these RGB pixels (and a grey one, one band).
-        icc: meta.icc.filter(|_| !cmyk && !gray),
-    })
+    Ok((image, cmyk))
 }
 
 /// WebP through libwebp. The header's size is checked before any pixel buffer exists; a still
